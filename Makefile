@@ -1,0 +1,91 @@
+# gatehouse: the top-level build.
+#   make            the command-line tool and the nginx module, in build/
+#   make run        install what is missing, build, initialise ./var once, serve
+#   make test       install, build, every test (unit, integration, sanitizers, fuzz smoke)
+#   make bench      gatehouse against plain nginx, side by side (bench/)
+#   make fuzz       each fuzz target for FUZZ_SECONDS (60)
+# SANITIZE=1 builds with AddressSanitizer + UndefinedBehaviorSanitizer into build/asan.
+
+SANITIZE ?=
+ifeq ($(SANITIZE),1)
+BUILD    ?= build/asan
+SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT       = -O1
+else
+BUILD    ?= build
+SANFLAGS  =
+OPT       = -O2 -D_FORTIFY_SOURCE=2
+endif
+
+CC       ?= gcc
+CFLAGS   ?= $(OPT) -g
+CFLAGS   += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fstack-protector-strong \
+            -I/usr/include/libxml2 $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS)
+LIBS      = -lssl -lcrypto -ljansson -lxml2 -largon2 -lcrypt -lsqlite3 -linih -lpthread
+
+LIB_SRC   = $(sort $(wildcard src/core/*.c src/dialects/*.c))
+LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_SRC   = $(sort $(wildcard src/cli/*.c src/pki/*.c))
+CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC  = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+MOD_SRC   = $(sort $(wildcard src/nginx/*.c src/nginx/*.h)) src/nginx/config
+
+PYTEST    = /usr/bin/python3 -m pytest
+
+.PHONY: all run test unit integration asan fuzz fuzz-smoke bench deps clean
+all: $(BUILD)/gatehouse $(BUILD)/ngx_http_gatehouse_module.so
+
+deps:
+	scripts/install-deps
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libgatehouse.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/gatehouse: $(CLI_OBJ) $(BUILD)/libgatehouse.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libgatehouse.a $(LIBS)
+
+$(BUILD)/ngx_http_gatehouse_module.so: $(MOD_SRC) $(BUILD)/libgatehouse.a scripts/build-module
+	scripts/build-module $(BUILD) "$(SANFLAGS)"
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgatehouse.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libgatehouse.a $(LIBS) -lcmocka
+
+unit: $(UNIT_BIN)
+	scripts/run-unit $(UNIT_BIN)
+
+integration: all
+	GATEHOUSE_BUILD=$(abspath $(BUILD)) GATEHOUSE_SANITIZE=$(SANITIZE) \
+	    $(PYTEST) -q tests/integration
+
+asan:
+	$(MAKE) SANITIZE=1 all unit integration
+
+run: deps all
+	scripts/run-default $(BUILD)
+
+test: deps
+	$(MAKE) all unit integration
+	$(MAKE) asan
+	$(MAKE) fuzz-smoke
+
+fuzz:
+	scripts/fuzz $${FUZZ_SECONDS:-60}
+
+fuzz-smoke:
+	scripts/fuzz 5
+
+bench: deps all
+	bench/run
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,36 @@
+/*
+ * gh.c: the few helpers every module shares: the clock, wiping secrets, and
+ * copying a string view into a fixed buffer.
+ */
+#include "gh.h"
+
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+int64_t gh_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+void gh_wipe(void *p, size_t n)
+{
+    if (p != NULL && n > 0)
+        OPENSSL_cleanse(p, n);
+}
+
+bool gh_str_copy(char *dst, size_t dstlen, gh_str src)
+{
+    if (dstlen == 0 || src.len >= dstlen || (src.len > 0 && src.data == NULL))
+        return false;
+    if (src.len > 0 && memchr(src.data, '\0', src.len) != NULL)
+        return false;
+    if (src.len > 0)
+        memcpy(dst, src.data, src.len);
+    dst[src.len] = '\0';
+    return true;
+}

@@ -1,0 +1,35 @@
+/*
+ * gh.h: what every part of gatehouse shares: sizes, the string view and the
+ * clock. Nothing here knows HTTP, nginx or a dialect.
+ */
+#ifndef GH_H
+#define GH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GH_USER_NAME_MAX   64   /* bytes of an account name, without the NUL */
+#define GH_DOMAIN_MAX      64   /* bytes of a domain/profile name */
+#define GH_PASSWORD_MAX    256  /* bytes of a password we accept at all */
+#define GH_ADDR_MAX        46   /* INET6_ADDRSTRLEN */
+#define GH_DIGEST_LEN      32   /* SHA-256 */
+
+/* A view of bytes owned by someone else; not NUL-terminated. */
+typedef struct {
+    const char *data;
+    size_t      len;
+} gh_str;
+
+#define GH_STR(lit) ((gh_str){ (lit), sizeof(lit) - 1 })
+
+/* Wall-clock seconds since the epoch. */
+int64_t gh_now(void);
+
+/* Wipe a secret so the compiler cannot drop the store (OPENSSL_cleanse). */
+void gh_wipe(void *p, size_t n);
+
+/* Copy a view into a NUL-terminated buffer; false if it does not fit or holds a NUL. */
+bool gh_str_copy(char *dst, size_t dstlen, gh_str src);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * service.h: the operations a dialect asks of the core, each one whole: verify
+ * a password (lockout, rehash, credential cache, audit), create and end
+ * sessions (store first, then the shared block), change accounts and settings
+ * so that every worker obeys at once. Synchronous and may wait on disk or a
+ * hash: run them in a thread-pool task, each thread with its own gh_service
+ * (its own store connection) over the process's shared parts.
+ */
+#ifndef GH_SERVICE_H
+#define GH_SERVICE_H
+
+#include "audit.h"
+#include "config.h"
+#include "shared.h"
+#include "store.h"
+
+typedef struct {
+    gh_store        *store;     /* this thread's connection */
+    gh_shared       *shared;    /* the shared block */
+    const gh_config *config;
+    gh_audit        *audit;
+    uint8_t          secret[GH_DIGEST_LEN];
+} gh_service;
+
+typedef enum {
+    GH_AUTH_OK = 0,
+    GH_AUTH_BAD_CREDENTIALS,    /* unknown user or wrong password: never say which */
+    GH_AUTH_LOCKED,             /* locked out (right or wrong password alike) */
+    GH_AUTH_DISABLED,
+    GH_AUTH_UNAVAILABLE         /* the store failed: refuse (503) */
+} gh_auth_result;
+
+/* Verify user/password (method names the way in, for the audit log). On
+ * GH_AUTH_OK fill who and cache the credential; failures count toward
+ * lockout. The password is not kept. */
+gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
+                                          const char *password, size_t password_len,
+                                          const char *client_addr, const char *method,
+                                          gh_principal *who);
+
+typedef enum {
+    GH_SESSION_CREATED = 0,
+    GH_SESSION_LIMIT_TOTAL,     /* max_sessions reached */
+    GH_SESSION_LIMIT_ACCOUNT,   /* max_sessions_per_account reached */
+    GH_SESSION_FAILED           /* store or RNG failure */
+} gh_session_result;
+
+/* Create a session for who (already authenticated). token receives the token
+ * text, shown to the client once; rec the stored record. idle_timeout 0 means
+ * the live SessionTimeout. */
+gh_session_result gh_service_session_create(gh_service *svc, const gh_principal *who,
+                                            gh_dialect_id dialect, int64_t idle_timeout,
+                                            const char *client_addr,
+                                            char token[GH_TOKEN_TEXT_LEN + 1],
+                                            gh_session_record *rec);
+
+/* End a session by its public id (logout or revocation). GH_STORE_NOT_FOUND
+ * when there is none. event is GH_AUDIT_LOGOUT or GH_AUDIT_REVOKED. */
+gh_store_err gh_service_session_end(gh_service *svc, const char *id, gh_audit_event event,
+                                    const char *actor, const char *client_addr);
+
+/* Write an account and make every worker obey: cached credentials dropped;
+ * sessions ended if it is disabled or locked, updated otherwise. */
+gh_store_err gh_service_account_update(gh_service *svc, gh_account *acct,
+                                       int64_t expected_generation);
+gh_store_err gh_service_account_delete(gh_service *svc, int64_t id);
+
+/* Live settings: the store's value, else the configuration's. */
+int64_t gh_service_setting(gh_service *svc, gh_setting setting);
+gh_store_err gh_service_setting_set(gh_service *svc, gh_setting setting, int64_t value);
+
+/* True when the account is locked at time now. */
+bool gh_account_locked(const gh_account *acct, int64_t now);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * shared.h: the state every nginx worker sees, in one block of shared memory
+ * the caller provides: the live sessions, the credential cache, the lockout
+ * counters and the live settings. The layout holds no pointers, so the block
+ * means the same in every process that maps it.
+ *
+ * The caller holds no lock: each call takes the block's lock through the
+ * functions given at attach time (an ngx_shmtx in nginx, a pthread mutex in
+ * tests) and holds it only for a table probe. Nothing here waits on disk.
+ */
+#ifndef GH_SHARED_H
+#define GH_SHARED_H
+
+#include "gh.h"
+#include "role.h"
+#include "store.h"
+
+typedef struct gh_shared gh_shared;
+
+/* Who a request is, once authenticated. */
+typedef struct {
+    int64_t  account_id;
+    char     user[GH_USER_NAME_MAX + 1];
+    gh_role  role;
+    bool     password_change_required;
+    uint8_t  dialect;                        /* of the session; 0 for Basic */
+    char     session_id[GH_SESSION_ID_LEN + 1]; /* "" when not by a session */
+} gh_principal;
+
+typedef struct {
+    uint32_t max_sessions;
+    uint32_t credcache_entries;
+    uint32_t lockout_entries;
+} gh_shared_limits;
+
+typedef struct {
+    void (*lock)(void *arg);
+    void (*unlock)(void *arg);
+    void *arg;
+} gh_shared_lock;
+
+/* Live settings mirrored from the store so the event loop can read them. */
+typedef enum {
+    GH_SET_SESSION_TIMEOUT = 0,
+    GH_SET_LOCKOUT_THRESHOLD,
+    GH_SET_LOCKOUT_DURATION,
+    GH_SET_LOCKOUT_RESET_AFTER,
+    GH_SET_MIN_PASSWORD_LENGTH,
+    GH_SET_MAX_PASSWORD_LENGTH,
+    GH_SET_COUNT
+} gh_setting;
+
+/* The store key of a setting ("SessionTimeout", ...). Static storage. */
+const char *gh_setting_key(gh_setting setting);
+
+/* Bytes of shared memory needed for these limits. */
+size_t gh_shared_size(const gh_shared_limits *limits);
+
+/* Lay out an empty block in mem (size from gh_shared_size) and attach to it.
+ * The handle is process-local, owned by the caller, freed by gh_shared_detach. */
+gh_shared *gh_shared_format(void *mem, const gh_shared_limits *limits, gh_shared_lock lock);
+/* Attach to a block formatted earlier (by this or another process). */
+gh_shared *gh_shared_attach(void *mem, gh_shared_lock lock);
+void gh_shared_detach(gh_shared *sh);
+
+/* The block's load state: a block is loaded from the store once, by the
+ * first worker that finds it unloaded. */
+bool gh_shared_claim_load(gh_shared *sh);     /* true: you load it now */
+void gh_shared_loaded(gh_shared *sh, int64_t change_seq);
+int64_t gh_shared_change_seq(gh_shared *sh);  /* last change applied */
+/* Advance the applied change sequence; false if another worker got there first. */
+bool gh_shared_advance_seq(gh_shared *sh, int64_t from, int64_t to);
+
+/* Settings. */
+int64_t gh_shared_setting(gh_shared *sh, gh_setting setting);
+void gh_shared_setting_set(gh_shared *sh, gh_setting setting, int64_t value);
+
+typedef enum {
+    GH_SHARED_OK = 0,
+    GH_SHARED_NOT_FOUND,
+    GH_SHARED_EXPIRED,          /* found, past its idle or absolute end: removed */
+    GH_SHARED_FULL              /* the table holds max_sessions already */
+} gh_shared_result;
+
+/* Sessions. A session's idle timeout of 0 means the live SessionTimeout. */
+gh_shared_result gh_shared_session_add(gh_shared *sh, const gh_session_record *rec,
+                                       gh_role role, bool password_change_required);
+/* Find by token digest at time now; on success fill who, refresh last-used,
+ * and copy the record (if rec is not NULL). Expired entries are removed and
+ * their ids returned in expired_id (may be NULL). */
+gh_shared_result gh_shared_session_find(gh_shared *sh, const uint8_t digest[GH_DIGEST_LEN],
+                                        int64_t now, gh_principal *who,
+                                        gh_session_record *rec);
+gh_shared_result gh_shared_session_remove(gh_shared *sh, const char *id);
+/* Remove every session of an account; returns how many. */
+int gh_shared_session_remove_account(gh_shared *sh, int64_t account_id);
+/* Update role and flags of every session of an account. */
+void gh_shared_session_update_account(gh_shared *sh, int64_t account_id, gh_role role,
+                                      bool password_change_required);
+uint32_t gh_shared_session_count(gh_shared *sh);
+/* Copy out up to max sessions used since their last collection (for the
+ * batched last-used write) and mark them clean; returns how many. */
+size_t gh_shared_session_collect_touched(gh_shared *sh, gh_session_touch *out, size_t max);
+/* Remove sessions past their end; their ids go to cb (outside the lock). */
+int gh_shared_session_expire(gh_shared *sh, int64_t now,
+                             void (*cb)(const gh_session_record *rec, void *arg), void *arg);
+
+/* Credential cache: key from gh_token_credential_key. */
+void gh_shared_cred_put(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN],
+                        const gh_principal *who, int64_t expires);
+bool gh_shared_cred_get(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN], int64_t now,
+                        gh_principal *who);
+/* Drop every cached credential of an account. */
+void gh_shared_cred_drop_account(gh_shared *sh, int64_t account_id);
+
+/* Lockout counters. Record a failure at now; returns the failure count within
+ * the window (reset_after seconds since the first failure). */
+uint32_t gh_shared_lockout_fail(gh_shared *sh, int64_t account_id, int64_t now,
+                                int64_t reset_after);
+void gh_shared_lockout_clear(gh_shared *sh, int64_t account_id);
+
+#endif

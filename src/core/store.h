@@ -1,0 +1,140 @@
+/*
+ * store.h: the durable store: accounts, sessions, live settings and the change
+ * log, in one SQLite database (WAL). Every call is synchronous and may wait on
+ * disk: call it from the command line or an nginx thread-pool task, never an
+ * event loop. One gh_store is one connection; use one per thread.
+ *
+ * The change log is how the command line and the API reach every running
+ * worker: each write that matters to a running server (an account changed or
+ * deleted, a session revoked, a setting changed) appends a row with a growing
+ * sequence number, in the same transaction as the write itself.
+ */
+#ifndef GH_STORE_H
+#define GH_STORE_H
+
+#include "gh.h"
+#include "password.h"
+#include "role.h"
+#include "token.h"
+
+typedef struct gh_store gh_store;
+
+typedef enum {
+    GH_STORE_OK = 0,
+    GH_STORE_NOT_FOUND,
+    GH_STORE_EXISTS,       /* a unique name is taken */
+    GH_STORE_CONFLICT,     /* expected generation did not match */
+    GH_STORE_BUSY,         /* the database stayed locked past the busy timeout */
+    GH_STORE_ERROR
+} gh_store_err;
+
+/* Short English text for an error code. Static storage. */
+const char *gh_store_strerror(gh_store_err err);
+
+typedef struct {
+    int64_t  id;
+    char     name[GH_USER_NAME_MAX + 1];
+    char     domain[GH_DOMAIN_MAX + 1];     /* "internal" for local accounts */
+    gh_role  role;
+    bool     enabled;
+    bool     built_in;                      /* the account made by init */
+    bool     password_change_required;
+    int64_t  locked_until;                  /* epoch seconds; 0 when not locked */
+    int64_t  generation;                    /* bumped by every update; an ETag */
+    int64_t  created;
+    char     password_hash[GH_PASSWORD_HASH_MAX];
+} gh_account;
+
+typedef enum {
+    GH_DIALECT_REDFISH = 1,
+    GH_DIALECT_OVIRT = 2,
+    GH_DIALECT_POWERSTORE = 3
+} gh_dialect_id;
+
+typedef struct {
+    char     id[GH_SESSION_ID_LEN + 1];     /* public id, in URLs */
+    uint8_t  digest[GH_DIGEST_LEN];         /* SHA-256 of the token */
+    int64_t  account_id;
+    char     user[GH_USER_NAME_MAX + 1];
+    uint8_t  dialect;                       /* gh_dialect_id */
+    int64_t  created;
+    int64_t  last_used;
+    int64_t  idle_timeout;                  /* seconds; 0 = the service's current default */
+    int64_t  expires;                       /* absolute end, epoch seconds; 0 = none */
+    char     client_addr[GH_ADDR_MAX + 1];
+} gh_session_record;
+
+typedef enum {
+    GH_CHANGE_ACCOUNT = 1,     /* subject_id = account id: changed or deleted */
+    GH_CHANGE_SESSION = 2,     /* subject = session id: revoked */
+    GH_CHANGE_SETTING = 3      /* subject = setting key */
+} gh_change_kind;
+
+typedef struct {
+    int64_t        seq;
+    gh_change_kind kind;
+    int64_t        subject_id;
+    char           subject[GH_SESSION_ID_LEN + 1];
+} gh_change;
+
+/* Open (creating if needed) the database at path, mode 0600, WAL, schema
+ * migrated. *out owned by the caller, released with gh_store_close. */
+gh_store_err gh_store_open(const char *path, gh_store **out);
+void gh_store_close(gh_store *store);
+
+/* The 32-byte server secret, made at first open and kept in the database. */
+gh_store_err gh_store_secret(gh_store *store, uint8_t out[GH_DIGEST_LEN]);
+
+/* Accounts. Names are unique and compared exactly. */
+gh_store_err gh_store_account_get(gh_store *store, const char *name, gh_account *out);
+gh_store_err gh_store_account_get_by_id(gh_store *store, int64_t id, gh_account *out);
+/* Fills acct->id, ->generation and ->created. */
+gh_store_err gh_store_account_add(gh_store *store, gh_account *acct);
+/* Writes every field of acct by id; expected_generation < 0 skips the check.
+ * Bumps acct->generation and logs a GH_CHANGE_ACCOUNT. */
+gh_store_err gh_store_account_update(gh_store *store, gh_account *acct,
+                                     int64_t expected_generation);
+/* Deletes the account and all its sessions; logs a GH_CHANGE_ACCOUNT. */
+gh_store_err gh_store_account_delete(gh_store *store, int64_t id);
+/* Calls cb for each account in id order; a non-zero return stops the walk. */
+typedef int (*gh_account_cb)(const gh_account *acct, void *arg);
+gh_store_err gh_store_account_foreach(gh_store *store, gh_account_cb cb, void *arg);
+
+/* Sessions. Insert and delete are durable (committed) when they return. */
+gh_store_err gh_store_session_insert(gh_store *store, const gh_session_record *rec);
+gh_store_err gh_store_session_get(gh_store *store, const char *id, gh_session_record *out);
+/* Deletes one session and logs a GH_CHANGE_SESSION. */
+gh_store_err gh_store_session_delete(gh_store *store, const char *id);
+/* Deletes every session of an account; logs one GH_CHANGE_ACCOUNT. *count may be NULL. */
+gh_store_err gh_store_session_delete_account(gh_store *store, int64_t account_id,
+                                             int *count);
+/* Deletes sessions idle past their timeout or past their absolute end, without
+ * logging changes (every worker expires them itself). default_idle applies to
+ * records whose idle_timeout is 0. */
+gh_store_err gh_store_session_expire(gh_store *store, int64_t now, int64_t default_idle,
+                                     int *count);
+typedef struct {
+    char    id[GH_SESSION_ID_LEN + 1];
+    int64_t last_used;
+} gh_session_touch;
+/* Writes last-used times of many sessions in one transaction. */
+gh_store_err gh_store_session_touch(gh_store *store, const gh_session_touch *touches,
+                                    size_t n);
+typedef int (*gh_session_cb)(const gh_session_record *rec, void *arg);
+/* Calls cb for each session (account_id < 0: all) ordered by creation. */
+gh_store_err gh_store_session_foreach(gh_store *store, int64_t account_id,
+                                      gh_session_cb cb, void *arg);
+
+/* Live settings (integers by key), changed through the API; a missing key
+ * means "use the configuration file's value". set logs a GH_CHANGE_SETTING. */
+gh_store_err gh_store_setting_get(gh_store *store, const char *key, int64_t *out);
+gh_store_err gh_store_setting_set(gh_store *store, const char *key, int64_t value);
+
+/* The change log. */
+gh_store_err gh_store_change_last(gh_store *store, int64_t *seq);
+typedef int (*gh_change_cb)(const gh_change *change, void *arg);
+gh_store_err gh_store_change_since(gh_store *store, int64_t seq, gh_change_cb cb, void *arg);
+/* Drops change rows older than keep_seconds (they were seen long ago). */
+gh_store_err gh_store_change_prune(gh_store *store, int64_t before_seq);
+
+#endif

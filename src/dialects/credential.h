@@ -1,0 +1,47 @@
+/*
+ * credential.h: the credentials a request may carry and the parsers that read
+ * them from header values: Authorization (Basic, Bearer), X-Auth-Token, and a
+ * named cookie. Each parser takes a raw header value, enforces its limits and
+ * never reads past len. Each has a fuzz target.
+ */
+#ifndef GH_CREDENTIAL_H
+#define GH_CREDENTIAL_H
+
+#include "http.h"
+#include "../core/token.h"
+
+typedef enum {
+    GH_CRED_NONE = 0,
+    GH_CRED_BASIC,
+    GH_CRED_BEARER,
+    GH_CRED_TOKEN,         /* X-Auth-Token, a session cookie: a session token */
+    GH_CRED_MALFORMED      /* present but unreadable: refuse with 400/401 */
+} gh_cred_kind;
+
+typedef struct {
+    gh_cred_kind kind;
+    /* Basic: the decoded user (domain split off at the last '@' only when the
+     * caller asks) and password. Wipe with gh_credential_wipe. */
+    char   user[GH_USER_NAME_MAX + 1];
+    char   domain[GH_DOMAIN_MAX + 1];
+    char   password[GH_PASSWORD_MAX + 1];
+    size_t password_len;
+    /* Bearer / token: the token text (view into the request). */
+    gh_str token;
+} gh_credential;
+
+/* Parse an Authorization value. split_domain: "user@domain" splits at the last
+ * '@' (oVirt); otherwise the whole name is the user. Sets kind to BASIC,
+ * BEARER, NONE (empty or another scheme) or MALFORMED. */
+void gh_credential_authorization(gh_str value, bool split_domain, gh_credential *cred);
+
+/* An X-Auth-Token value: TOKEN when 1..GH_TOKEN_TEXT_MAX printable bytes. */
+void gh_credential_token(gh_str value, gh_credential *cred);
+
+/* Find cookie name in a Cookie header value; .data NULL when absent or malformed. */
+gh_str gh_credential_cookie(gh_str header, const char *name);
+
+/* Wipe the secret parts. */
+void gh_credential_wipe(gh_credential *cred);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * dialect.h: what a dialect is to the rest of gatehouse: a path prefix, a
+ * cheap classifier that runs on the event loop (is the route open, what
+ * credential does the request carry, must the body be read, does serving it
+ * wait on the store), the refusal in the dialect's own error format, and the
+ * handler that serves a request once its principal is known. Adding a dialect
+ * is one file implementing this and one line in dialect.c.
+ */
+#ifndef GH_DIALECT_H
+#define GH_DIALECT_H
+
+#include "credential.h"
+#include "http.h"
+#include "../core/service.h"
+
+typedef enum {
+    GH_REFUSE_NO_CREDENTIALS = 1,   /* 401: none, or a session that is gone */
+    GH_REFUSE_BAD_CREDENTIALS,      /* 401: wrong user or password */
+    GH_REFUSE_LOCKED,               /* 401: account locked (said no more clearly than bad credentials) */
+    GH_REFUSE_MALFORMED,            /* 400: an unreadable credential header */
+    GH_REFUSE_UNAVAILABLE,          /* 503: the store failed; fail closed */
+    GH_REFUSE_PLAIN_HTTP            /* 403: credentials over plain HTTP */
+} gh_refusal;
+
+typedef enum {
+    GH_WORK_INLINE = 0,    /* serve on the event loop: memory only */
+    GH_WORK_STORE,         /* serve in the I/O thread pool: reads or writes the store */
+    GH_WORK_HASH           /* serve in the hash thread pool: verifies a password */
+} gh_work;
+
+typedef struct {
+    bool          open;        /* no authentication needed */
+    bool          read_body;   /* serve wants req->body */
+    gh_work       work;
+    gh_credential cred;        /* what the request carries (ignored when open) */
+} gh_plan;
+
+#include "tree.h"
+
+typedef struct gh_dialect {
+    const char    *name;       /* "redfish" */
+    gh_dialect_id  id;
+    const char    *prefix;     /* "/redfish": owns this path and everything under it */
+
+    /* Event loop, cheap, no store: fill plan for req. */
+    void (*classify)(const gh_request *req, gh_plan *plan);
+
+    /* The dialect's refusal for an unauthenticated request. */
+    void (*refuse)(const gh_request *req, gh_refusal why, gh_response *resp);
+
+    /* Serve req for who (NULL on an open route). With GH_WORK_INLINE this runs
+     * on the event loop and svc->store is NULL (shared state and config only);
+     * otherwise it runs in a thread-pool task with its own store connection. */
+    void (*serve)(gh_service *svc, const gh_tree *tree, const gh_request *req,
+                  const gh_principal *who, gh_response *resp);
+} gh_dialect;
+
+/* The dialect owning a path, or NULL. */
+const gh_dialect *gh_dialect_for_path(gh_str path);
+
+/* Every dialect, NULL-terminated. */
+extern const gh_dialect *const gh_dialects[];
+
+#endif
