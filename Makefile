@@ -24,9 +24,9 @@ CFLAGS   += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fstack-protector
 LDFLAGS  += $(SANFLAGS)
 LIBS      = -lssl -lcrypto -ljansson -lxml2 -largon2 -lcrypt -lsqlite3 -linih -lpthread
 
-LIB_SRC   = $(sort $(wildcard src/core/*.c src/dialects/*.c))
+LIB_SRC   = $(sort $(wildcard src/core/*.c src/dialects/*.c src/pki/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_SRC   = $(sort $(wildcard src/cli/*.c src/pki/*.c))
+CLI_SRC   = $(sort $(wildcard src/cli/*.c))
 CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC  = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -43,6 +43,11 @@ deps:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# The command line finds the module and the bundled trees where this build put them;
+# the configuration keys `module` and `data_tree` override both.
+$(CLI_OBJ): CFLAGS += -DGH_MODULE_PATH='"$(abspath $(BUILD))/ngx_http_gatehouse_module.so"' \
+                      -DGH_TREE_DIR='"$(abspath data)"'
 
 $(BUILD)/libgatehouse.a: $(LIB_OBJ)
 	@rm -f $@

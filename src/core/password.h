@@ -11,6 +11,18 @@
 
 #define GH_PASSWORD_HASH_MAX 256   /* longest stored hash string, with its NUL */
 
+/* The argon2id parameters we hash with or agree to verify. The upper bounds
+ * keep a planted or mistyped hash from tying up a thread for minutes or
+ * allocating gigabytes; the config accepts the same ranges. m >= 8 * p. */
+#define GH_ARGON2_T_MIN       1
+#define GH_ARGON2_T_MAX       32
+#define GH_ARGON2_M_MIN_KIB   8
+#define GH_ARGON2_M_MAX_KIB   1048576   /* 1 GiB */
+#define GH_ARGON2_P_MIN       1
+#define GH_ARGON2_P_MAX       16
+#define GH_ARGON2_SALT_LEN    16        /* bytes of salt in hashes we make */
+#define GH_ARGON2_HASH_LEN    32        /* bytes of output in hashes we make */
+
 typedef struct {
     uint32_t t_cost;       /* iterations */
     uint32_t m_cost_kib;   /* memory in KiB */

@@ -19,6 +19,7 @@ typedef struct {
     gh_shared       *shared;    /* the shared block */
     const gh_config *config;
     gh_audit        *audit;
+    const char      *data_dir;  /* the data directory (pki/, the database) */
     uint8_t          secret[GH_DIGEST_LEN];
 } gh_service;
 
@@ -68,6 +69,22 @@ gh_store_err gh_service_account_delete(gh_service *svc, int64_t id);
 /* Live settings: the store's value, else the configuration's. */
 int64_t gh_service_setting(gh_service *svc, gh_setting setting);
 gh_store_err gh_service_setting_set(gh_service *svc, gh_setting setting, int64_t value);
+
+/* Mirror every live setting (the store's value, else the configuration's)
+ * into the shared block. */
+gh_store_err gh_service_sync_settings(gh_service *svc);
+
+/* Fill an empty shared block from the store: settings and every unexpired
+ * session. *seq receives the change sequence the block now reflects. */
+gh_store_err gh_service_load(gh_service *svc, int64_t *seq);
+
+/* Apply the change log since the block's sequence: the command line's and
+ * other workers' account, session and setting changes. Idempotent. */
+gh_store_err gh_service_apply_changes(gh_service *svc);
+
+/* Periodic upkeep: write batched last-used times, expire sessions past their
+ * end (store and block, audited). */
+gh_store_err gh_service_upkeep(gh_service *svc, int64_t now);
 
 /* True when the account is locked at time now. */
 bool gh_account_locked(const gh_account *acct, int64_t now);

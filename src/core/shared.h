@@ -85,25 +85,34 @@ typedef enum {
 /* Sessions. A session's idle timeout of 0 means the live SessionTimeout. */
 gh_shared_result gh_shared_session_add(gh_shared *sh, const gh_session_record *rec,
                                        gh_role role, bool password_change_required);
-/* Find by token digest at time now; on success fill who, refresh last-used,
- * and copy the record (if rec is not NULL). Expired entries are removed and
- * their ids returned in expired_id (may be NULL). */
+/* Find by token digest at time now; on success fill who, refresh last-used
+ * and copy the record to rec (when not NULL). An expired entry is removed,
+ * GH_SHARED_EXPIRED returned and the removed record copied to rec. */
 gh_shared_result gh_shared_session_find(gh_shared *sh, const uint8_t digest[GH_DIGEST_LEN],
                                         int64_t now, gh_principal *who,
                                         gh_session_record *rec);
-gh_shared_result gh_shared_session_remove(gh_shared *sh, const char *id);
+/* Remove by public id; copies the removed record to rec when not NULL. */
+gh_shared_result gh_shared_session_remove(gh_shared *sh, const char *id,
+                                          gh_session_record *rec);
+/* Find by public id without touching it. */
+gh_shared_result gh_shared_session_get(gh_shared *sh, const char *id, gh_session_record *rec);
 /* Remove every session of an account; returns how many. */
 int gh_shared_session_remove_account(gh_shared *sh, int64_t account_id);
 /* Update role and flags of every session of an account. */
 void gh_shared_session_update_account(gh_shared *sh, int64_t account_id, gh_role role,
                                       bool password_change_required);
+/* Copy the public ids of up to max sessions of an account to ids; returns how many. */
+size_t gh_shared_session_ids(gh_shared *sh, int64_t account_id,
+                             char (*ids)[GH_SESSION_ID_LEN + 1], size_t max);
 uint32_t gh_shared_session_count(gh_shared *sh);
 /* Copy out up to max sessions used since their last collection (for the
  * batched last-used write) and mark them clean; returns how many. */
 size_t gh_shared_session_collect_touched(gh_shared *sh, gh_session_touch *out, size_t max);
-/* Remove sessions past their end; their ids go to cb (outside the lock). */
-int gh_shared_session_expire(gh_shared *sh, int64_t now,
-                             void (*cb)(const gh_session_record *rec, void *arg), void *arg);
+/* Remove up to max sessions past their end at now, copying them to out;
+ * returns how many. Walks a slice of the table per call (a cursor kept in
+ * the block), so a timer can call it often without holding the lock long. */
+size_t gh_shared_session_expire(gh_shared *sh, int64_t now, gh_session_record *out,
+                                size_t max);
 
 /* Credential cache: key from gh_token_credential_key. */
 void gh_shared_cred_put(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN],

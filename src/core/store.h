@@ -88,7 +88,8 @@ gh_store_err gh_store_secret(gh_store *store, uint8_t out[GH_DIGEST_LEN]);
 /* Accounts. Names are unique and compared exactly. */
 gh_store_err gh_store_account_get(gh_store *store, const char *name, gh_account *out);
 gh_store_err gh_store_account_get_by_id(gh_store *store, int64_t id, gh_account *out);
-/* Fills acct->id, ->generation and ->created. */
+/* Fills acct->id, ->generation (1) and ->created (now). Logs no change: no
+ * worker holds anything of an account that did not exist. */
 gh_store_err gh_store_account_add(gh_store *store, gh_account *acct);
 /* Writes every field of acct by id; expected_generation < 0 skips the check.
  * Bumps acct->generation and logs a GH_CHANGE_ACCOUNT. */
@@ -96,28 +97,35 @@ gh_store_err gh_store_account_update(gh_store *store, gh_account *acct,
                                      int64_t expected_generation);
 /* Deletes the account and all its sessions; logs a GH_CHANGE_ACCOUNT. */
 gh_store_err gh_store_account_delete(gh_store *store, int64_t id);
-/* Calls cb for each account in id order; a non-zero return stops the walk. */
+/* Calls cb for each account in id order; a non-zero return stops the walk.
+ * Walks read a page of rows at a time, so a callback may use the same store. */
 typedef int (*gh_account_cb)(const gh_account *acct, void *arg);
 gh_store_err gh_store_account_foreach(gh_store *store, gh_account_cb cb, void *arg);
 
-/* Sessions. Insert and delete are durable (committed) when they return. */
+/* Sessions. Insert and delete are durable (committed) when they return.
+ * Insert: GH_STORE_EXISTS if the id or digest is taken, GH_STORE_NOT_FOUND if
+ * account_id names no account. */
 gh_store_err gh_store_session_insert(gh_store *store, const gh_session_record *rec);
 gh_store_err gh_store_session_get(gh_store *store, const char *id, gh_session_record *out);
 /* Deletes one session and logs a GH_CHANGE_SESSION. */
 gh_store_err gh_store_session_delete(gh_store *store, const char *id);
-/* Deletes every session of an account; logs one GH_CHANGE_ACCOUNT. *count may be NULL. */
+/* Deletes every session of an account; logs one GH_CHANGE_ACCOUNT (even when
+ * none was stored). *count may be NULL. */
 gh_store_err gh_store_session_delete_account(gh_store *store, int64_t account_id,
                                              int *count);
 /* Deletes sessions idle past their timeout or past their absolute end, without
  * logging changes (every worker expires them itself). default_idle applies to
- * records whose idle_timeout is 0. */
+ * records whose idle_timeout is 0. A session ends once now >= expires (when
+ * expires > 0) or now - last_used >= idle, idle being idle_timeout when it is
+ * > 0, else default_idle; an idle <= 0 never ends a session. */
 gh_store_err gh_store_session_expire(gh_store *store, int64_t now, int64_t default_idle,
                                      int *count);
 typedef struct {
     char    id[GH_SESSION_ID_LEN + 1];
     int64_t last_used;
 } gh_session_touch;
-/* Writes last-used times of many sessions in one transaction. */
+/* Writes last-used times of many sessions in one transaction. A time only
+ * moves forward; ids no longer stored are skipped. */
 gh_store_err gh_store_session_touch(gh_store *store, const gh_session_touch *touches,
                                     size_t n);
 typedef int (*gh_session_cb)(const gh_session_record *rec, void *arg);
@@ -134,7 +142,8 @@ gh_store_err gh_store_setting_set(gh_store *store, const char *key, int64_t valu
 gh_store_err gh_store_change_last(gh_store *store, int64_t *seq);
 typedef int (*gh_change_cb)(const gh_change *change, void *arg);
 gh_store_err gh_store_change_since(gh_store *store, int64_t seq, gh_change_cb cb, void *arg);
-/* Drops change rows older than keep_seconds (they were seen long ago). */
+/* Drops change rows with seq < before_seq (they were seen long ago).
+ * gh_store_change_last never goes backwards, even when every row is gone. */
 gh_store_err gh_store_change_prune(gh_store *store, int64_t before_seq);
 
 #endif

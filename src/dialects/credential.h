@@ -10,6 +10,11 @@
 #include "http.h"
 #include "../core/token.h"
 
+/* The longest Basic credential we decode: user@domain:password at their limits,
+ * and the base64 text that carries it. Longer values are MALFORMED. */
+#define GH_BASIC_DECODED_MAX (GH_USER_NAME_MAX + 1 + GH_DOMAIN_MAX + 1 + GH_PASSWORD_MAX)
+#define GH_BASIC_ENCODED_MAX (4 * ((GH_BASIC_DECODED_MAX + 2) / 3))
+
 typedef enum {
     GH_CRED_NONE = 0,
     GH_CRED_BASIC,
@@ -32,13 +37,19 @@ typedef struct {
 
 /* Parse an Authorization value. split_domain: "user@domain" splits at the last
  * '@' (oVirt); otherwise the whole name is the user. Sets kind to BASIC,
- * BEARER, NONE (empty or another scheme) or MALFORMED. */
+ * BEARER, NONE (header absent: value.data NULL; or another scheme) or
+ * MALFORMED (present but empty, bad base64, no ':', an empty user or domain,
+ * a control byte in the user, a NUL in the password, over a limit). */
 void gh_credential_authorization(gh_str value, bool split_domain, gh_credential *cred);
 
-/* An X-Auth-Token value: TOKEN when 1..GH_TOKEN_TEXT_MAX printable bytes. */
+/* An X-Auth-Token value: TOKEN when 1..GH_TOKEN_TEXT_MAX visible ASCII bytes
+ * (surrounding blanks ignored), NONE when absent, MALFORMED otherwise. */
 void gh_credential_token(gh_str value, gh_credential *cred);
 
-/* Find cookie name in a Cookie header value; .data NULL when absent or malformed. */
+/* Find cookie name in a Cookie header value; .data NULL when absent or when its
+ * value is malformed (not cookie-octets, unbalanced quotes, over
+ * GH_TOKEN_TEXT_MAX). The first pair with the name counts; quotes are
+ * stripped; an empty value gives .data non-NULL, .len 0. A view into header. */
 gh_str gh_credential_cookie(gh_str header, const char *name);
 
 /* Wipe the secret parts. */

@@ -12,6 +12,13 @@
 
 #include "../core/gh.h"
 
+/* Limits of a tree, each an error at load. */
+#define GH_TREE_FILE_MAX    (1024 * 1024)       /* bytes of one file */
+#define GH_TREE_TOTAL_MAX   (64 * 1024 * 1024)  /* bytes of all files */
+#define GH_TREE_ENTRIES_MAX 65536               /* files */
+#define GH_TREE_DEPTH_MAX   32                  /* directory levels below the root */
+#define GH_TREE_PATH_MAX    1024                /* bytes of a resource path */
+
 typedef struct gh_tree gh_tree;
 
 typedef struct {
@@ -21,8 +28,9 @@ typedef struct {
     const char *etag;      /* strong ETag of the bytes, quoted */
 } gh_tree_entry;
 
-/* Read every index.json and index.xml under root. *out owned by the caller,
- * freed with gh_tree_free. 0 on success, -1 with a message in err. */
+/* Read every index.json and index.xml under root; ROOT/index.json is "/".
+ * Symbolic links and names starting with '.' are skipped. *out owned by the
+ * caller, freed with gh_tree_free. 0 on success, -1 with a message in err. */
 int gh_tree_load(const char *root, gh_tree **out, char *err, size_t errlen);
 void gh_tree_free(gh_tree *tree);
 

@@ -1,0 +1,112 @@
+/*
+ * cli_common.h: what every `gatehouse` subcommand shares: the data directory
+ * and its configuration, dropping root to the directory's owner, the store
+ * and audit log, and reading passwords without putting them on argv.
+ * Private to src/cli.
+ */
+#ifndef GH_CLI_COMMON_H
+#define GH_CLI_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "../core/audit.h"
+#include "../core/config.h"
+#include "../core/store.h"
+
+#ifndef GH_VERSION
+#define GH_VERSION "0.1.0"
+#endif
+
+#define GH_EXIT_OK    0
+#define GH_EXIT_FAIL  1     /* the command could not do what was asked */
+#define GH_EXIT_USAGE 2     /* the command line itself is wrong */
+
+#define GH_DB_FILE    "gatehouse.db"
+#define GH_CONF_FILE  "gatehouse.conf"
+#define GH_AUDIT_FILE "audit.log"
+
+/* Long-option values shared by every subcommand's getopt_long table. */
+enum {
+    GH_OPT_DATA_DIR = 0x100,
+    GH_OPT_CONFIG,
+    GH_OPT_HELP,
+    GH_OPT_FIRST_PRIVATE     /* subcommands number their own options from here */
+};
+
+#define GH_CLI_COMMON_OPTIONS \
+    { "data-dir", required_argument, NULL, GH_OPT_DATA_DIR }, \
+    { "config",   required_argument, NULL, GH_OPT_CONFIG }, \
+    { "help",     no_argument,       NULL, GH_OPT_HELP }
+
+#define GH_CLI_COMMON_HELP \
+    "  --data-dir DIR   the data directory (database, certificates, run files)\n" \
+    "  --config FILE    configuration file (default: DIR/gatehouse.conf if present)\n" \
+    "  --help           this text\n"
+
+/* One command's view of its data directory. */
+typedef struct {
+    char       data_dir[GH_PATH_MAX];     /* absolute */
+    char       config_path[GH_PATH_MAX];  /* absolute; "" when on defaults */
+    gh_config  cfg;
+    gh_store  *store;                     /* after gh_cli_open */
+    gh_audit  *audit;                     /* after gh_cli_open */
+} gh_cli_ctx;
+
+/* "gatehouse: <message>" on stderr. */
+void gh_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Collect --data-dir / --config while a subcommand walks its options;
+ * returns true when opt was one of them. */
+bool gh_cli_common_option(int opt, const char **data_dir, const char **config);
+
+/* Resolve data_dir to an absolute path (it may not exist yet unless
+ * must_exist) and load the configuration: config if given, else
+ * DIR/gatehouse.conf when it exists, else the defaults. Prints its errors. */
+int gh_cli_setup(gh_cli_ctx *ctx, const char *data_dir, const char *config, bool must_exist);
+
+/* Run as root: become the owner of the data directory (setgroups, setgid,
+ * setuid, then checked). keep_bind keeps CAP_NET_BIND_SERVICE across the
+ * change and into exec'd programs, for listening on a port below 1024.
+ * Refuses to stay root when refuse_root and the directory belongs to root.
+ * Not root: only checks that the directory is usable, and says whose it is
+ * when it is not. Prints its errors. */
+int gh_cli_become_owner(gh_cli_ctx *ctx, bool refuse_root, bool keep_bind);
+
+/* Become uid/gid for good. Prints its errors. */
+int gh_cli_drop_privileges(uid_t uid, gid_t gid, bool keep_bind);
+
+/* Become the directory's owner, then open the store (which must exist unless
+ * create) and the audit log. Prints its errors. Close with gh_cli_close. */
+int gh_cli_open(gh_cli_ctx *ctx, bool create);
+void gh_cli_close(gh_cli_ctx *ctx);
+
+/* path inside the data directory into out; -1 if it does not fit. */
+int gh_cli_path(const gh_cli_ctx *ctx, char *out, size_t outlen, const char *name);
+
+/* Read a whole file of at most max bytes into a new NUL-terminated buffer
+ * (owned by the caller, who wipes and frees it). Prints its errors. */
+int gh_cli_read_file(const char *path, size_t max, char **buf, size_t *len);
+
+/* A password: the first line of a file, or a line of standard input (asked
+ * for twice without echo when confirm and stdin is a terminal). out holds
+ * GH_PASSWORD_MAX + 1 bytes; the caller wipes it. Prints its errors. */
+int gh_cli_password_from_file(const char *path, char *out, size_t *len);
+int gh_cli_password_from_stdin(const char *prompt, bool confirm, char *out, size_t *len);
+
+/* The live password length policy (store setting, else configuration);
+ * prints why a password is refused. Length is counted in characters. */
+int gh_cli_password_policy(gh_cli_ctx *ctx, const char *password, size_t len);
+
+/* Account names: 1..64 of letters, digits, '.', '_', '-', starting with a
+ * letter or digit (no ':' or '@', which Basic and oVirt use as separators). */
+bool gh_cli_user_name_ok(const char *name);
+
+/* The entry points main.c dispatches to (argv[0] is the subcommand). */
+int gh_cli_init(int argc, char **argv);
+int gh_cli_user(int argc, char **argv);
+int gh_cli_session(int argc, char **argv);
+int gh_cli_serve(int argc, char **argv);
+
+#endif

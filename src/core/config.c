@@ -1,0 +1,469 @@
+/*
+ * config.c: the configuration file and its defaults.
+ *
+ * The file is INI, parsed by libinih; this file owns what the keys mean. One
+ * table lists every key with its section, its place in gh_config, its type
+ * and its bounds, so parsing, range checks and the documentation in
+ * docs/gatehouse.conf.example have one thing to agree with.
+ *
+ * Reading is strict: an unknown section or key, a key given twice, a number
+ * that is not wholly a number or falls outside its range, a string that does
+ * not fit or holds characters it must not, and a line longer than inih reads
+ * whole are all errors, reported as "FILE:LINE: key: reason". Nothing is
+ * changed in the caller's gh_config unless the whole file is good.
+ *
+ * The system libinih is built without INI_HANDLER_LINENO, so its handler is
+ * not told the line number. Lines are therefore fed to inih by our own reader,
+ * which counts them, and refuses what inih would quietly misread: a line too
+ * long for its buffer (split in two and parsed as two lines), a NUL byte (the
+ * rest of the line dropped) and an indented key (taken as a continuation of
+ * the key above).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+typedef enum {
+    GH_CONFIG_INT,      /* int */
+    GH_CONFIG_I64,      /* int64_t */
+    GH_CONFIG_U32,      /* uint32_t */
+    GH_CONFIG_ADDR,     /* char[]: HOST:PORT or [V6]:PORT */
+    GH_CONFIG_URL,      /* char[]: http:// or https:// URL */
+    GH_CONFIG_NAME,     /* char[]: a user name */
+    GH_CONFIG_PATH      /* char[]: any printable text */
+} gh_config_type;
+
+typedef struct {
+    const char     *section;
+    const char     *name;
+    gh_config_type  type;
+    size_t          offset;
+    size_t          size;       /* of a char[] field */
+    int64_t         min, max;   /* of a number */
+    bool            empty_ok;   /* of a string */
+} gh_config_key;
+
+#define GH_CFG_NUM(sec, field, kind, lo, hi) \
+    { sec, #field, kind, offsetof(gh_config, field), 0, lo, hi, false }
+#define GH_CFG_STR(sec, field, kind, empty) \
+    { sec, #field, kind, offsetof(gh_config, field), \
+      sizeof(((gh_config *)0)->field), 0, 0, empty }
+
+static const gh_config_key gh_config_keys[] = {
+    GH_CFG_STR("server", listen, GH_CONFIG_ADDR, false),
+    GH_CFG_STR("server", http_listen, GH_CONFIG_ADDR, true),
+    GH_CFG_STR("server", user, GH_CONFIG_NAME, true),
+    GH_CFG_NUM("server", workers, GH_CONFIG_INT, 0, 1024),
+    GH_CFG_STR("server", nginx, GH_CONFIG_PATH, false),
+    GH_CFG_STR("server", module, GH_CONFIG_PATH, true),
+    GH_CFG_NUM("server", max_body_bytes, GH_CONFIG_I64, 1024, 1073741824),
+    GH_CFG_NUM("server", max_header_bytes, GH_CONFIG_I64, 1024, 1048576),
+    GH_CFG_NUM("server", idle_connection_seconds, GH_CONFIG_I64, 1, 3600),
+    GH_CFG_NUM("server", max_connections, GH_CONFIG_I64, 1, 1000000),
+    GH_CFG_STR("server", upstream, GH_CONFIG_URL, true),
+    GH_CFG_STR("server", data_tree, GH_CONFIG_PATH, true),
+    GH_CFG_NUM("sessions", session_timeout, GH_CONFIG_I64, 30, 86400),
+    GH_CFG_NUM("sessions", session_lifetime, GH_CONFIG_I64, 0, 31536000),
+    GH_CFG_NUM("sessions", max_sessions, GH_CONFIG_I64, 1, 10000000),
+    GH_CFG_NUM("sessions", max_sessions_per_account, GH_CONFIG_I64, 1, 10000000),
+    GH_CFG_NUM("credcache", credcache_seconds, GH_CONFIG_I64, 1, 86400),
+    GH_CFG_NUM("credcache", credcache_entries, GH_CONFIG_I64, 1, 16777216),
+    { "password", "argon2_t_cost", GH_CONFIG_U32, offsetof(gh_config, argon2.t_cost),
+      0, GH_ARGON2_T_MIN, GH_ARGON2_T_MAX, false },
+    { "password", "argon2_m_cost_kib", GH_CONFIG_U32, offsetof(gh_config, argon2.m_cost_kib),
+      0, GH_ARGON2_M_MIN_KIB, GH_ARGON2_M_MAX_KIB, false },
+    { "password", "argon2_parallelism", GH_CONFIG_U32, offsetof(gh_config, argon2.parallelism),
+      0, GH_ARGON2_P_MIN, GH_ARGON2_P_MAX, false },
+    GH_CFG_NUM("password", hash_threads, GH_CONFIG_INT, 0, 1024),
+    GH_CFG_NUM("password", min_password_length, GH_CONFIG_I64, 1, GH_PASSWORD_MAX),
+    GH_CFG_NUM("password", max_password_length, GH_CONFIG_I64, 1, GH_PASSWORD_MAX),
+    GH_CFG_NUM("lockout", lockout_threshold, GH_CONFIG_I64, 0, 1000),
+    GH_CFG_NUM("lockout", lockout_duration, GH_CONFIG_I64, 1, 604800),
+    GH_CFG_NUM("lockout", lockout_reset_after, GH_CONFIG_I64, 1, 604800),
+    GH_CFG_STR("audit", audit_log, GH_CONFIG_PATH, true),
+};
+
+#define GH_CONFIG_NKEYS (sizeof(gh_config_keys) / sizeof(gh_config_keys[0]))
+
+typedef struct {
+    gh_config  *cfg;            /* the working copy */
+    const char *path;
+    FILE       *file;
+    char       *line;           /* getline's buffer */
+    size_t      linecap;
+    int         lineno;         /* of the line inih is handling */
+    bool        indented;       /* that line starts with a blank */
+    int         seen[GH_CONFIG_NKEYS];   /* line each key was set on; 0 = not */
+    bool        failed;
+    int         errline;        /* of the first error we reported */
+    char       *err;
+    size_t      errlen;
+} gh_config_parse;
+
+__attribute__((format(printf, 4, 5)))
+static void gh_config_error(gh_config_parse *ps, int line, const char *key,
+                            const char *fmt, ...)
+{
+    char reason[256];
+    va_list ap;
+
+    if (ps->failed)
+        return;
+    ps->failed = true;
+    ps->errline = line;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    if (ps->err == NULL || ps->errlen == 0)
+        return;
+    if (key != NULL)
+        snprintf(ps->err, ps->errlen, "%s:%d: %s: %s", ps->path, line, key, reason);
+    else
+        snprintf(ps->err, ps->errlen, "%s:%d: %s", ps->path, line, reason);
+}
+
+void gh_config_defaults(gh_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->listen, sizeof(cfg->listen), "%s", "127.0.0.1:8443");
+    snprintf(cfg->http_listen, sizeof(cfg->http_listen), "%s", "127.0.0.1:8080");
+    snprintf(cfg->nginx, sizeof(cfg->nginx), "%s", "/usr/sbin/nginx");
+    cfg->workers = 0;
+    cfg->max_body_bytes = 65536;
+    cfg->max_header_bytes = 16384;
+    cfg->idle_connection_seconds = 60;
+    cfg->max_connections = 1024;
+    cfg->session_timeout = 1800;
+    cfg->session_lifetime = 0;
+    cfg->max_sessions = 10000;
+    cfg->max_sessions_per_account = 64;
+    cfg->credcache_seconds = 300;
+    cfg->credcache_entries = 4096;
+    cfg->argon2.t_cost = 2;
+    cfg->argon2.m_cost_kib = 19456;
+    cfg->argon2.parallelism = 1;
+    cfg->hash_threads = 0;
+    cfg->min_password_length = 8;
+    cfg->max_password_length = 128;
+    cfg->lockout_threshold = 5;
+    cfg->lockout_duration = 300;
+    cfg->lockout_reset_after = 300;
+}
+
+/* A whole base-10 integer within [min, max]; false with a reason otherwise. */
+static bool gh_config_integer(const char *value, int64_t min, int64_t max,
+                              int64_t *out, const char **why)
+{
+    char *end;
+    long long v;
+
+    /* strtoll would skip blanks and take a '+'; a config value may not. */
+    if (!((value[0] >= '0' && value[0] <= '9')
+          || (value[0] == '-' && value[1] >= '0' && value[1] <= '9'))) {
+        *why = "not an integer";
+        return false;
+    }
+    errno = 0;
+    v = strtoll(value, &end, 10);
+    if (*end != '\0') {
+        *why = "not an integer";
+        return false;
+    }
+    if (errno == ERANGE || v < min || v > max) {
+        *why = "out of range";
+        return false;
+    }
+    *out = (int64_t)v;
+    return true;
+}
+
+/* Printable ASCII only, and none of the characters that end or open an
+ * nginx directive, since these values are written into nginx.conf. */
+static bool gh_config_safe_text(const char *s, const char *also_forbidden)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c < 0x20 || c >= 0x7f || strchr(";{}\"'\\", c) != NULL
+            || strchr(also_forbidden, c) != NULL)
+            return false;
+    }
+    return true;
+}
+
+/* HOST:PORT or [V6]:PORT with a port of 1..65535. */
+static bool gh_config_addr_ok(const char *s)
+{
+    const char *colon, *close;
+    int64_t port;
+    const char *why;
+
+    if (!gh_config_safe_text(s, " \t"))
+        return false;
+    if (s[0] == '[') {
+        close = strchr(s, ']');
+        if (close == NULL || close == s + 1 || close[1] != ':')
+            return false;
+        colon = close + 1;
+    } else {
+        colon = strchr(s, ':');
+        if (colon == NULL || colon == s || strchr(colon + 1, ':') != NULL)
+            return false;
+    }
+    return gh_config_integer(colon + 1, 1, 65535, &port, &why);
+}
+
+static bool gh_config_url_ok(const char *s)
+{
+    const char *host;
+
+    if (strncmp(s, "http://", 7) == 0)
+        host = s + 7;
+    else if (strncmp(s, "https://", 8) == 0)
+        host = s + 8;
+    else
+        return false;
+    return host[0] != '\0' && host[0] != '/' && gh_config_safe_text(s, " \t");
+}
+
+/* POSIX portable user names, which nginx's "user" directive will take. */
+static bool gh_config_name_ok(const char *s)
+{
+    if (s[0] == '-')
+        return false;
+    for (; *s != '\0'; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
+              || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+            return false;
+    return true;
+}
+
+static bool gh_config_string(const gh_config_key *k, const char *value, char *dst,
+                             const char **why)
+{
+    size_t len = strlen(value);
+    bool ok;
+
+    if (len >= k->size) {
+        *why = "too long";
+        return false;
+    }
+    if (len == 0) {
+        *why = "may not be empty";
+        ok = k->empty_ok;
+        if (ok)
+            memset(dst, 0, k->size);
+        return ok;
+    }
+    switch (k->type) {
+    case GH_CONFIG_ADDR:
+        ok = gh_config_addr_ok(value);
+        *why = "not HOST:PORT or [IPV6]:PORT";
+        break;
+    case GH_CONFIG_URL:
+        ok = gh_config_url_ok(value);
+        *why = "not an http:// or https:// URL";
+        break;
+    case GH_CONFIG_NAME:
+        ok = gh_config_name_ok(value);
+        *why = "not a user name";
+        break;
+    default:
+        ok = gh_config_safe_text(value, "");
+        *why = "holds a control character, a quote, a backslash or one of ;{}";
+        break;
+    }
+    if (ok) {
+        memset(dst, 0, k->size);
+        memcpy(dst, value, len);
+    }
+    return ok;
+}
+
+static bool gh_config_set(const gh_config_key *k, const char *value, gh_config *cfg,
+                          const char **why)
+{
+    char *field = (char *)cfg + k->offset;
+    int64_t v;
+
+    switch (k->type) {
+    case GH_CONFIG_INT:
+        if (!gh_config_integer(value, k->min, k->max, &v, why))
+            return false;
+        *(int *)(void *)field = (int)v;
+        return true;
+    case GH_CONFIG_I64:
+        if (!gh_config_integer(value, k->min, k->max, &v, why))
+            return false;
+        *(int64_t *)(void *)field = v;
+        return true;
+    case GH_CONFIG_U32:
+        if (!gh_config_integer(value, k->min, k->max, &v, why))
+            return false;
+        *(uint32_t *)(void *)field = (uint32_t)v;
+        return true;
+    default:
+        return gh_config_string(k, value, field, why);
+    }
+}
+
+static int gh_config_handler(void *user, const char *section, const char *name,
+                             const char *value)
+{
+    gh_config_parse *ps = user;
+    const char *why = NULL;
+    bool section_known = false;
+    size_t i;
+
+    if (ps->failed)
+        return 0;
+    if (ps->indented) {
+        gh_config_error(ps, ps->lineno, name, "indented (continuation lines are not supported)");
+        return 0;
+    }
+    for (i = 0; i < GH_CONFIG_NKEYS; i++) {
+        if (strcmp(gh_config_keys[i].section, section) != 0)
+            continue;
+        section_known = true;
+        if (strcmp(gh_config_keys[i].name, name) == 0)
+            break;
+    }
+    if (!section_known) {
+        gh_config_error(ps, ps->lineno, name, "unknown section [%s]", section);
+        return 0;
+    }
+    if (i == GH_CONFIG_NKEYS) {
+        gh_config_error(ps, ps->lineno, name, "unknown key in [%s]", section);
+        return 0;
+    }
+    if (ps->seen[i] != 0) {
+        gh_config_error(ps, ps->lineno, name, "given twice (first on line %d)", ps->seen[i]);
+        return 0;
+    }
+    ps->seen[i] = ps->lineno;
+    if (!gh_config_set(&gh_config_keys[i], value, ps->cfg, &why)) {
+        gh_config_error(ps, ps->lineno, name, "%s", why);
+        return 0;
+    }
+    return 1;
+}
+
+/*
+ * fgets for inih that counts lines and refuses the lines inih would misread.
+ * Returning NULL after any error ends the parse early.
+ */
+static char *gh_config_reader(char *str, int num, void *stream)
+{
+    gh_config_parse *ps = stream;
+    ssize_t n;
+    size_t text;
+
+    if (ps->failed)
+        return NULL;
+    n = getline(&ps->line, &ps->linecap, ps->file);
+    if (n < 0)
+        return NULL;
+    ps->lineno++;
+    if (strlen(ps->line) != (size_t)n) {
+        gh_config_error(ps, ps->lineno, NULL, "line holds a NUL byte");
+        return NULL;
+    }
+    /* inih wants room for "\r\n\0" after the text; hold every file, LF or
+     * CRLF, to that one limit so the documented length is the real one. */
+    text = (size_t)n;
+    if (text > 0 && ps->line[text - 1] == '\n')
+        text--;
+    if (text > 0 && ps->line[text - 1] == '\r')
+        text--;
+    if (num < 3 || text > (size_t)num - 3) {
+        gh_config_error(ps, ps->lineno, NULL, "line longer than %d characters", num - 3);
+        return NULL;
+    }
+    ps->indented = ps->line[0] == ' ' || ps->line[0] == '\t';
+    memcpy(str, ps->line, (size_t)n + 1);
+    return str;
+}
+
+static size_t gh_config_index(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < GH_CONFIG_NKEYS; i++)
+        if (strcmp(gh_config_keys[i].name, name) == 0)
+            break;
+    return i;
+}
+
+/* Blame the later of two keys for a rule between them. */
+static void gh_config_pair_error(gh_config_parse *ps, const char *a, const char *b,
+                                 const char *reason)
+{
+    int la = ps->seen[gh_config_index(a)], lb = ps->seen[gh_config_index(b)];
+
+    gh_config_error(ps, la >= lb ? la : lb, la >= lb ? a : b, "%s", reason);
+}
+
+/* Rules between keys, checked once the whole file is read. */
+static void gh_config_check(gh_config_parse *ps)
+{
+    const gh_config *c = ps->cfg;
+
+    if (c->argon2.m_cost_kib < 8 * c->argon2.parallelism)
+        gh_config_pair_error(ps, "argon2_m_cost_kib", "argon2_parallelism",
+                             "argon2_m_cost_kib must be at least 8 * argon2_parallelism");
+    else if (c->min_password_length > c->max_password_length)
+        gh_config_pair_error(ps, "min_password_length", "max_password_length",
+                             "min_password_length exceeds max_password_length");
+}
+
+int gh_config_load(gh_config *cfg, const char *path, char *err, size_t errlen)
+{
+    gh_config_parse ps;
+    gh_config work;
+    int rc;
+
+    memset(&ps, 0, sizeof(ps));
+    ps.path = path != NULL ? path : "(null)";
+    ps.err = err;
+    ps.errlen = errlen;
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    if (path == NULL) {
+        gh_config_error(&ps, 0, NULL, "no configuration file named");
+        return -1;
+    }
+    ps.file = fopen(path, "re");
+    if (ps.file == NULL) {
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    memcpy(&work, cfg, sizeof(work));
+    ps.cfg = &work;
+    rc = ini_parse_stream(gh_config_reader, &ps, gh_config_handler, &ps);
+    /* inih reports its own syntax errors only at the end, so one on an
+     * earlier line than ours is the first error of the file. */
+    if (rc > 0 && (!ps.failed || rc < ps.errline)) {
+        ps.failed = false;
+        gh_config_error(&ps, rc, NULL, "syntax error (expected [section] or key = value)");
+    } else if (!ps.failed && rc != 0) {
+        gh_config_error(&ps, ps.lineno, NULL, "out of memory");
+    }
+    if (!ps.failed && ferror(ps.file))
+        gh_config_error(&ps, ps.lineno, NULL, "read error");
+    if (!ps.failed)
+        gh_config_check(&ps);
+    fclose(ps.file);
+    free(ps.line);
+    if (ps.failed)
+        return -1;
+    memcpy(cfg, &work, sizeof(*cfg));
+    return 0;
+}

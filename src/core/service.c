@@ -1,0 +1,274 @@
+/*
+ * service.c: the core's whole operations on accounts and sessions, as the
+ * dialects ask for them (see service.h). Each writes the store first, so what
+ * a client was told survives a crash, then the shared block, so every worker
+ * obeys at once, then the audit log.
+ */
+#include "service.h"
+
+#include <string.h>
+
+bool gh_account_locked(const gh_account *acct, int64_t now)
+{
+    return acct->locked_until != 0 && now < acct->locked_until;
+}
+
+static void fill_principal(const gh_account *acct, gh_principal *who)
+{
+    memset(who, 0, sizeof(*who));
+    who->account_id = acct->id;
+    memcpy(who->user, acct->name, sizeof(who->user));
+    who->role = acct->role;
+    who->password_change_required = acct->password_change_required;
+}
+
+/* An unknown user costs the same hash as a known one, so timing does not
+ * tell which names exist. The dummy hash is made once per thread. */
+static void verify_dummy(gh_service *svc, const char *password, size_t len)
+{
+    static _Thread_local char dummy[GH_PASSWORD_HASH_MAX];
+
+    if (dummy[0] == '\0' &&
+        gh_password_hash(&svc->config->argon2, "gatehouse", 9, dummy) != GH_PASSWORD_OK)
+        return;
+    (void)gh_password_verify(dummy, password, len);
+}
+
+/* Count a failure; lock the account when it reaches the threshold. */
+static void note_failure(gh_service *svc, gh_account *acct, const char *client_addr,
+                         const char *method, int64_t now)
+{
+    int64_t threshold = gh_service_setting(svc, GH_SET_LOCKOUT_THRESHOLD);
+    int64_t reset_after = gh_service_setting(svc, GH_SET_LOCKOUT_RESET_AFTER);
+    int64_t until;
+    uint32_t failures;
+    gh_store_err err = GH_STORE_ERROR;
+
+    gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, acct->name, client_addr, method,
+                   NULL, "bad password");
+    if (threshold <= 0)
+        return;
+    failures = gh_shared_lockout_fail(svc->shared, acct->id, now, reset_after);
+    if (failures < (uint32_t)threshold)
+        return;
+    until = now + gh_service_setting(svc, GH_SET_LOCKOUT_DURATION);
+    /* Lock the account as it is now, not as read before the hash: a change
+     * made meanwhile (a new password, a disable) must not be written over. */
+    for (int tries = 0; tries < 3; tries++) {
+        acct->locked_until = until;
+        err = gh_service_account_update(svc, acct, acct->generation);
+        if (err != GH_STORE_CONFLICT ||
+            gh_store_account_get_by_id(svc->store, acct->id, acct) != GH_STORE_OK)
+            break;
+    }
+    if (err == GH_STORE_OK)
+        gh_audit_write(svc->audit, GH_AUDIT_LOCKOUT, acct->name, client_addr, method,
+                       NULL, "too many failed logins");
+    gh_shared_lockout_clear(svc->shared, acct->id);
+}
+
+/* After a good password: forget failures, end an expired lock, and rehash
+ * when the configured parameters changed. */
+static void note_success(gh_service *svc, gh_account *acct, const char *password,
+                         size_t len)
+{
+    bool dirty = false;
+
+    gh_shared_lockout_clear(svc->shared, acct->id);
+    if (acct->locked_until != 0) {
+        acct->locked_until = 0;
+        dirty = true;
+    }
+    if (gh_password_needs_rehash(acct->password_hash, &svc->config->argon2) &&
+        gh_password_hash(&svc->config->argon2, password, len, acct->password_hash) ==
+            GH_PASSWORD_OK)
+        dirty = true;
+    if (dirty)
+        (void)gh_store_account_update(svc->store, acct, acct->generation);
+}
+
+gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
+                                          const char *password, size_t password_len,
+                                          const char *client_addr, const char *method,
+                                          gh_principal *who)
+{
+    gh_auth_result rc = GH_AUTH_BAD_CREDENTIALS;
+    int64_t now = gh_now();
+    uint8_t key[GH_DIGEST_LEN];
+    gh_account acct;
+    gh_store_err err;
+
+    err = gh_store_account_get(svc->store, user, &acct);
+    if (err == GH_STORE_NOT_FOUND) {
+        verify_dummy(svc, password, password_len);
+        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, user, client_addr, method, NULL,
+                       "unknown user");
+        goto done;
+    }
+    if (err != GH_STORE_OK) {
+        rc = GH_AUTH_UNAVAILABLE;
+        goto done;
+    }
+    if (gh_account_locked(&acct, now)) {
+        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, acct.name, client_addr, method,
+                       NULL, "locked");
+        rc = GH_AUTH_LOCKED;
+        goto done;
+    }
+    switch (gh_password_verify(acct.password_hash, password, password_len)) {
+    case GH_PASSWORD_OK:
+        break;
+    case GH_PASSWORD_ERROR:
+        rc = GH_AUTH_UNAVAILABLE;
+        goto done;
+    default:
+        note_failure(svc, &acct, client_addr, method, now);
+        goto done;
+    }
+    if (!acct.enabled) {
+        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, acct.name, client_addr, method,
+                       NULL, "disabled");
+        rc = GH_AUTH_DISABLED;
+        goto done;
+    }
+    note_success(svc, &acct, password, password_len);
+    fill_principal(&acct, who);
+    gh_token_credential_key(svc->secret, user, strlen(user), password, password_len, key);
+    gh_shared_cred_put(svc->shared, key, who, now + svc->config->credcache_seconds);
+    gh_audit_write(svc->audit, GH_AUDIT_LOGIN, acct.name, client_addr, method, NULL, NULL);
+    rc = GH_AUTH_OK;
+done:
+    gh_wipe(key, sizeof(key));
+    gh_wipe(acct.password_hash, sizeof(acct.password_hash));
+    return rc;
+}
+
+typedef struct {
+    int64_t now;
+    int64_t default_idle;
+    int64_t live;
+} session_counter;
+
+static int count_live(const gh_session_record *rec, void *arg)
+{
+    session_counter *c = arg;
+    int64_t idle = rec->idle_timeout > 0 ? rec->idle_timeout : c->default_idle;
+
+    if ((idle <= 0 || c->now - rec->last_used < idle) &&
+        (rec->expires == 0 || c->now < rec->expires))
+        c->live++;
+    return 0;
+}
+
+gh_session_result gh_service_session_create(gh_service *svc, const gh_principal *who,
+                                            gh_dialect_id dialect, int64_t idle_timeout,
+                                            const char *client_addr,
+                                            char token[GH_TOKEN_TEXT_LEN + 1],
+                                            gh_session_record *rec)
+{
+    session_counter counter = { gh_now(), 0, 0 };
+    gh_shared_result added;
+
+    counter.default_idle = gh_service_setting(svc, GH_SET_SESSION_TIMEOUT);
+    if (gh_shared_session_count(svc->shared) >= (uint32_t)svc->config->max_sessions)
+        return GH_SESSION_LIMIT_TOTAL;
+    if (gh_store_session_foreach(svc->store, who->account_id, count_live, &counter) !=
+        GH_STORE_OK)
+        return GH_SESSION_FAILED;
+    if (counter.live >= svc->config->max_sessions_per_account)
+        return GH_SESSION_LIMIT_ACCOUNT;
+
+    memset(rec, 0, sizeof(*rec));
+    if (gh_token_generate(token) != 0 || gh_token_session_id(rec->id) != 0)
+        return GH_SESSION_FAILED;
+    gh_token_digest(token, GH_TOKEN_TEXT_LEN, rec->digest);
+    rec->account_id = who->account_id;
+    memcpy(rec->user, who->user, sizeof(rec->user));
+    rec->dialect = (uint8_t)dialect;
+    rec->created = rec->last_used = counter.now;
+    rec->idle_timeout = idle_timeout;
+    rec->expires = svc->config->session_lifetime > 0
+                       ? counter.now + svc->config->session_lifetime : 0;
+    if (client_addr != NULL)
+        gh_str_copy(rec->client_addr, sizeof(rec->client_addr),
+                    (gh_str){ client_addr, strlen(client_addr) });
+
+    if (gh_store_session_insert(svc->store, rec) != GH_STORE_OK)
+        goto fail;
+    added = gh_shared_session_add(svc->shared, rec, who->role, who->password_change_required);
+    if (added != GH_SHARED_OK) {
+        (void)gh_store_session_delete(svc->store, rec->id);
+        gh_wipe(token, GH_TOKEN_TEXT_LEN + 1);
+        return added == GH_SHARED_FULL ? GH_SESSION_LIMIT_TOTAL : GH_SESSION_FAILED;
+    }
+    gh_audit_write(svc->audit, GH_AUDIT_LOGIN, rec->user, rec->client_addr, "session",
+                   rec->id, "session created");
+    return GH_SESSION_CREATED;
+fail:
+    gh_wipe(token, GH_TOKEN_TEXT_LEN + 1);
+    return GH_SESSION_FAILED;
+}
+
+gh_store_err gh_service_session_end(gh_service *svc, const char *id, gh_audit_event event,
+                                    const char *actor, const char *client_addr)
+{
+    gh_session_record rec, shared_rec;
+    bool in_store, in_block;
+    gh_store_err err;
+
+    err = gh_store_session_get(svc->store, id, &rec);
+    if (err == GH_STORE_OK)
+        err = gh_store_session_delete(svc->store, id);
+    if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND)
+        return err;
+    in_store = err == GH_STORE_OK;
+    /* Removed from the block even when the store had no row: never leave a
+     * session alive that the client was told is gone. */
+    in_block = gh_shared_session_remove(svc->shared, id, &shared_rec) == GH_SHARED_OK;
+    if (!in_store && !in_block)
+        return GH_STORE_NOT_FOUND;
+    if (!in_store)
+        rec = shared_rec;
+    gh_audit_write(svc->audit, event, rec.user, client_addr, actor, rec.id, NULL);
+    return GH_STORE_OK;
+}
+
+gh_store_err gh_service_account_update(gh_service *svc, gh_account *acct,
+                                       int64_t expected_generation)
+{
+    gh_store_err err = gh_store_account_update(svc->store, acct, expected_generation);
+
+    if (err != GH_STORE_OK)
+        return err;
+    gh_shared_cred_drop_account(svc->shared, acct->id);
+    if (!acct->enabled || gh_account_locked(acct, gh_now())) {
+        (void)gh_store_session_delete_account(svc->store, acct->id, NULL);
+        gh_shared_session_remove_account(svc->shared, acct->id);
+    } else {
+        gh_shared_session_update_account(svc->shared, acct->id, acct->role,
+                                         acct->password_change_required);
+    }
+    if (acct->locked_until == 0)
+        gh_shared_lockout_clear(svc->shared, acct->id);
+    gh_audit_write(svc->audit, GH_AUDIT_ACCOUNT_CHANGED, acct->name, NULL, NULL, NULL,
+                   "updated");
+    return GH_STORE_OK;
+}
+
+gh_store_err gh_service_account_delete(gh_service *svc, int64_t id)
+{
+    gh_account acct;
+    gh_store_err err = gh_store_account_get_by_id(svc->store, id, &acct);
+
+    if (err == GH_STORE_OK)
+        err = gh_store_account_delete(svc->store, id);
+    if (err != GH_STORE_OK)
+        return err;
+    gh_shared_session_remove_account(svc->shared, id);
+    gh_shared_cred_drop_account(svc->shared, id);
+    gh_shared_lockout_clear(svc->shared, id);
+    gh_audit_write(svc->audit, GH_AUDIT_ACCOUNT_CHANGED, acct.name, NULL, NULL, NULL,
+                   "deleted");
+    gh_wipe(acct.password_hash, sizeof(acct.password_hash));
+    return GH_STORE_OK;
+}

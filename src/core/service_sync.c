@@ -1,0 +1,252 @@
+/*
+ * service_sync.c: keeping the shared block and the store in step. At start
+ * the first worker fills the block from the store; afterwards every worker's
+ * timer applies the change log (what the command line and the other workers
+ * changed), writes batched last-used times and expires idle sessions. The
+ * block's change sequence makes applying the log idempotent across workers.
+ */
+#include "service.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Sessions written or expired per upkeep call: bounded work per tick. */
+#define UPKEEP_BATCH 1024
+
+int64_t gh_service_setting(gh_service *svc, gh_setting setting)
+{
+    int64_t v = gh_shared_setting(svc->shared, setting);
+    const gh_config *c = svc->config;
+
+    if (v >= 0)
+        return v;
+    switch (setting) {
+    case GH_SET_SESSION_TIMEOUT:     return c->session_timeout;
+    case GH_SET_LOCKOUT_THRESHOLD:   return c->lockout_threshold;
+    case GH_SET_LOCKOUT_DURATION:    return c->lockout_duration;
+    case GH_SET_LOCKOUT_RESET_AFTER: return c->lockout_reset_after;
+    case GH_SET_MIN_PASSWORD_LENGTH: return c->min_password_length;
+    case GH_SET_MAX_PASSWORD_LENGTH: return c->max_password_length;
+    default:                         return -1;
+    }
+}
+
+gh_store_err gh_service_setting_set(gh_service *svc, gh_setting setting, int64_t value)
+{
+    gh_store_err err = gh_store_setting_set(svc->store, gh_setting_key(setting), value);
+
+    if (err == GH_STORE_OK)
+        gh_shared_setting_set(svc->shared, setting, value);
+    return err;
+}
+
+gh_store_err gh_service_sync_settings(gh_service *svc)
+{
+    for (int s = 0; s < GH_SET_COUNT; s++) {
+        int64_t v;
+        gh_store_err err = gh_store_setting_get(svc->store, gh_setting_key(s), &v);
+
+        if (err == GH_STORE_NOT_FOUND) {
+            gh_shared_setting_set(svc->shared, s, -1);
+            v = gh_service_setting(svc, s);
+        } else if (err != GH_STORE_OK) {
+            return err;
+        }
+        gh_shared_setting_set(svc->shared, s, v);
+    }
+    return GH_STORE_OK;
+}
+
+/* Accounts by id, for giving loaded sessions their role and flags. */
+typedef struct {
+    gh_account *v;
+    size_t      n, cap;
+} account_list;
+
+static int collect_account(const gh_account *acct, void *arg)
+{
+    account_list *l = arg;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        gh_account *v = realloc(l->v, cap * sizeof(*v));
+
+        if (v == NULL)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n] = *acct;
+    gh_wipe(l->v[l->n].password_hash, sizeof(l->v[l->n].password_hash));
+    l->n++;
+    return 0;
+}
+
+static const gh_account *account_by_id(const account_list *l, int64_t id)
+{
+    size_t lo = 0, hi = l->n;
+
+    /* foreach walks in id order, so the list is sorted. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (l->v[mid].id == id)
+            return &l->v[mid];
+        if (l->v[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+typedef struct {
+    gh_service         *svc;
+    const account_list *accounts;
+    int64_t             now;
+} load_ctx;
+
+static int load_session(const gh_session_record *rec, void *arg)
+{
+    load_ctx *c = arg;
+    const gh_account *acct = account_by_id(c->accounts, rec->account_id);
+
+    if (acct == NULL || !acct->enabled || gh_account_locked(acct, c->now))
+        return 0;
+    /* A full block keeps the sessions it has; the rest wait for room. */
+    (void)gh_shared_session_add(c->svc->shared, rec, acct->role,
+                                acct->password_change_required);
+    return 0;
+}
+
+gh_store_err gh_service_load(gh_service *svc, int64_t *seq)
+{
+    account_list accounts = { 0 };
+    load_ctx ctx = { svc, &accounts, gh_now() };
+    gh_store_err err;
+
+    /* Read the sequence first: a change made while loading is applied again
+     * afterwards, which is harmless; one missed would not be. */
+    err = gh_store_change_last(svc->store, seq);
+    if (err == GH_STORE_OK)
+        err = gh_service_sync_settings(svc);
+    if (err == GH_STORE_OK)
+        err = gh_store_session_expire(svc->store, ctx.now,
+                                      gh_service_setting(svc, GH_SET_SESSION_TIMEOUT), NULL);
+    if (err == GH_STORE_OK)
+        err = gh_store_account_foreach(svc->store, collect_account, &accounts);
+    if (err == GH_STORE_OK)
+        err = gh_store_session_foreach(svc->store, -1, load_session, &ctx);
+    free(accounts.v);
+    return err;
+}
+
+/* Every session in the block has its row in the store (created there first,
+ * or loaded from there), so one without a row was revoked: `session revoke
+ * --user` deletes an enabled account's rows and logs only an account change. */
+static void drop_revoked(gh_service *svc, int64_t account_id)
+{
+    size_t cap = gh_shared_session_count(svc->shared), n;
+    char (*ids)[GH_SESSION_ID_LEN + 1];
+    gh_session_record rec;
+
+    if (cap == 0 || (ids = malloc(cap * sizeof(*ids))) == NULL)
+        return;
+    n = gh_shared_session_ids(svc->shared, account_id, ids, cap);
+    for (size_t i = 0; i < n; i++) {
+        if (gh_store_session_get(svc->store, ids[i], &rec) == GH_STORE_NOT_FOUND)
+            (void)gh_shared_session_remove(svc->shared, ids[i], NULL);
+    }
+    free(ids);
+}
+
+static void apply_account(gh_service *svc, int64_t id)
+{
+    gh_account acct;
+    gh_store_err err = gh_store_account_get_by_id(svc->store, id, &acct);
+
+    if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND)
+        return;
+    gh_shared_cred_drop_account(svc->shared, id);
+    if (err == GH_STORE_NOT_FOUND || !acct.enabled || gh_account_locked(&acct, gh_now())) {
+        gh_shared_session_remove_account(svc->shared, id);
+    } else {
+        gh_shared_session_update_account(svc->shared, id, acct.role,
+                                         acct.password_change_required);
+        drop_revoked(svc, id);
+    }
+    if (err == GH_STORE_NOT_FOUND || acct.locked_until == 0)
+        gh_shared_lockout_clear(svc->shared, id);
+    gh_wipe(acct.password_hash, sizeof(acct.password_hash));
+}
+
+static int apply_change(const gh_change *change, void *arg)
+{
+    gh_service *svc = arg;
+
+    switch (change->kind) {
+    case GH_CHANGE_ACCOUNT:
+        apply_account(svc, change->subject_id);
+        break;
+    case GH_CHANGE_SESSION:
+        (void)gh_shared_session_remove(svc->shared, change->subject, NULL);
+        break;
+    case GH_CHANGE_SETTING:
+        (void)gh_service_sync_settings(svc);
+        break;
+    }
+    return 0;
+}
+
+gh_store_err gh_service_apply_changes(gh_service *svc)
+{
+    int64_t from = gh_shared_change_seq(svc->shared), to;
+    gh_store_err err;
+
+    if (from < 0)
+        return GH_STORE_OK;          /* not loaded yet */
+    err = gh_store_change_last(svc->store, &to);
+    if (err != GH_STORE_OK || to <= from)
+        return err;
+    err = gh_store_change_since(svc->store, from, apply_change, svc);
+    if (err == GH_STORE_OK)
+        (void)gh_shared_advance_seq(svc->shared, from, to);
+    return err;
+}
+
+gh_store_err gh_service_upkeep(gh_service *svc, int64_t now)
+{
+    gh_session_touch *touched = NULL;
+    gh_session_record *expired = NULL;
+    gh_store_err err = GH_STORE_OK;
+    size_t n, rounds;
+
+    touched = malloc(UPKEEP_BATCH * sizeof(*touched));
+    expired = malloc(UPKEEP_BATCH * sizeof(*expired));
+    if (touched == NULL || expired == NULL) {
+        err = GH_STORE_ERROR;
+        goto done;
+    }
+    /* Every touched session is written each tick, in batches: collecting
+     * one batch only would always take the lowest nodes and leave the rest
+     * looking idle in the store. Bounded by the pool, plus one pass. */
+    rounds = gh_shared_session_count(svc->shared) / UPKEEP_BATCH + 1;
+    do {
+        n = gh_shared_session_collect_touched(svc->shared, touched, UPKEEP_BATCH);
+        if (n > 0)
+            err = gh_store_session_touch(svc->store, touched, n);
+    } while (err == GH_STORE_OK && n == UPKEEP_BATCH && --rounds > 0);
+    if (err != GH_STORE_OK)
+        goto done;
+    n = gh_shared_session_expire(svc->shared, now, expired, UPKEEP_BATCH);
+    for (size_t i = 0; i < n; i++)
+        gh_audit_write(svc->audit, GH_AUDIT_EXPIRED, expired[i].user, expired[i].client_addr,
+                       NULL, expired[i].id, NULL);
+    if (n > 0)
+        err = gh_store_session_expire(svc->store, now,
+                                      gh_service_setting(svc, GH_SET_SESSION_TIMEOUT), NULL);
+done:
+    free(touched);
+    free(expired);
+    return err;
+}

@@ -1,0 +1,223 @@
+/*
+ * shared.c: the block of shared memory every worker sees (see shared.h).
+ *
+ * Layout: a header, then three tables, each a fixed pool of nodes with hash
+ * chains threaded through them by node index (never by pointer, so the block
+ * means the same in every process):
+ *
+ *   sessions   nodes chained twice: by token digest (every request's lookup)
+ *              and by public id (logout, revocation). Nodes never move, so a
+ *              node is unlinked from both chains without any rehashing.
+ *   creds      verified Basic credentials by HMAC key, chained once.
+ *   lockout    failed-login counters by account id, chained once.
+ *
+ * Free nodes sit on a free list. The session pool never evicts: a full pool
+ * refuses the login. The credential cache and the lockout counters take the
+ * node under a clock hand when full (their entries expire anyway).
+ *
+ * Memory per live session is one node (about 240 bytes) plus two bucket
+ * heads; no allocation happens after the block is formatted. Every function
+ * takes the lock once and holds it for a chain walk only.
+ */
+#include "shared_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const setting_keys[GH_SET_COUNT] = {
+    [GH_SET_SESSION_TIMEOUT] = "SessionTimeout",
+    [GH_SET_LOCKOUT_THRESHOLD] = "AccountLockoutThreshold",
+    [GH_SET_LOCKOUT_DURATION] = "AccountLockoutDuration",
+    [GH_SET_LOCKOUT_RESET_AFTER] = "AccountLockoutCounterResetAfter",
+    [GH_SET_MIN_PASSWORD_LENGTH] = "MinPasswordLength",
+    [GH_SET_MAX_PASSWORD_LENGTH] = "MaxPasswordLength",
+};
+
+const char *gh_setting_key(gh_setting setting)
+{
+    return (unsigned)setting < GH_SET_COUNT ? setting_keys[setting] : NULL;
+}
+
+static size_t align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+/* Buckets: one per node keeps chains at one entry on average. */
+static uint32_t bucket_count(uint32_t nodes)
+{
+    return nodes > 0 ? nodes : 1;
+}
+
+size_t gh_shared_size(const gh_shared_limits *l)
+{
+    size_t n = align8(sizeof(shared_hdr));
+
+    n += align8((size_t)l->max_sessions * sizeof(session_node));
+    n += 2 * align8((size_t)bucket_count(l->max_sessions) * sizeof(uint32_t));
+    n += align8((size_t)l->credcache_entries * sizeof(cred_node));
+    n += align8((size_t)bucket_count(l->credcache_entries) * sizeof(uint32_t));
+    n += align8((size_t)l->lockout_entries * sizeof(lock_node));
+    n += align8((size_t)bucket_count(l->lockout_entries) * sizeof(uint32_t));
+    return n;
+}
+
+static gh_shared *shared_map(void *mem, gh_shared_lock lk)
+{
+    gh_shared *sh = calloc(1, sizeof(*sh));
+    char *base = mem;
+
+    if (sh == NULL)
+        return NULL;
+    sh->hdr = mem;
+    sh->sessions = (session_node *)(base + sh->hdr->off_session_nodes);
+    sh->session_by_digest = (uint32_t *)(base + sh->hdr->off_session_by_digest);
+    sh->session_by_id = (uint32_t *)(base + sh->hdr->off_session_by_id);
+    sh->creds = (cred_node *)(base + sh->hdr->off_cred_nodes);
+    sh->cred_buckets = (uint32_t *)(base + sh->hdr->off_cred_buckets);
+    sh->locks = (lock_node *)(base + sh->hdr->off_lock_nodes);
+    sh->lock_buckets = (uint32_t *)(base + sh->hdr->off_lock_buckets);
+    sh->lock = lk;
+    return sh;
+}
+
+static void pool_init(pool_hdr *p, uint32_t nodes)
+{
+    p->nodes = nodes;
+    p->buckets = bucket_count(nodes);
+    p->free_head = nodes > 0 ? 0 : NIL;
+    p->count = 0;
+    p->hand = 0;
+}
+
+gh_shared *gh_shared_format(void *mem, const gh_shared_limits *l, gh_shared_lock lk)
+{
+    shared_hdr *h = mem;
+    size_t off = align8(sizeof(shared_hdr));
+    gh_shared *sh;
+
+    memset(h, 0, sizeof(*h));
+    h->off_session_nodes = off;
+    off += align8((size_t)l->max_sessions * sizeof(session_node));
+    h->off_session_by_digest = off;
+    off += align8((size_t)bucket_count(l->max_sessions) * sizeof(uint32_t));
+    h->off_session_by_id = off;
+    off += align8((size_t)bucket_count(l->max_sessions) * sizeof(uint32_t));
+    h->off_cred_nodes = off;
+    off += align8((size_t)l->credcache_entries * sizeof(cred_node));
+    h->off_cred_buckets = off;
+    off += align8((size_t)bucket_count(l->credcache_entries) * sizeof(uint32_t));
+    h->off_lock_nodes = off;
+    off += align8((size_t)l->lockout_entries * sizeof(lock_node));
+    h->off_lock_buckets = off;
+    off += align8((size_t)bucket_count(l->lockout_entries) * sizeof(uint32_t));
+    h->size = off;
+    pool_init(&h->sessions, l->max_sessions);
+    pool_init(&h->creds, l->credcache_entries);
+    pool_init(&h->locks, l->lockout_entries);
+
+    sh = shared_map(mem, lk);
+    if (sh == NULL)
+        return NULL;
+
+    memset(sh->session_by_digest, 0xff, (size_t)h->sessions.buckets * sizeof(uint32_t));
+    memset(sh->session_by_id, 0xff, (size_t)h->sessions.buckets * sizeof(uint32_t));
+    memset(sh->cred_buckets, 0xff, (size_t)h->creds.buckets * sizeof(uint32_t));
+    memset(sh->lock_buckets, 0xff, (size_t)h->locks.buckets * sizeof(uint32_t));
+    for (uint32_t i = 0; i < l->max_sessions; i++) {
+        memset(&sh->sessions[i], 0, sizeof(session_node));
+        sh->sessions[i].next_digest = i + 1 < l->max_sessions ? i + 1 : NIL;
+    }
+    for (uint32_t i = 0; i < l->credcache_entries; i++) {
+        memset(&sh->creds[i], 0, sizeof(cred_node));
+        sh->creds[i].next = i + 1 < l->credcache_entries ? i + 1 : NIL;
+    }
+    for (uint32_t i = 0; i < l->lockout_entries; i++) {
+        memset(&sh->locks[i], 0, sizeof(lock_node));
+        sh->locks[i].next = i + 1 < l->lockout_entries ? i + 1 : NIL;
+    }
+    for (int i = 0; i < GH_SET_COUNT; i++)
+        h->settings[i] = -1;
+
+    /* The magic goes last: a block is attachable only once fully laid out. */
+    h->version = SHARED_VERSION;
+    h->magic = SHARED_MAGIC;
+    return sh;
+}
+
+gh_shared *gh_shared_attach(void *mem, gh_shared_lock lk)
+{
+    shared_hdr *h = mem;
+
+    if (h->magic != SHARED_MAGIC || h->version != SHARED_VERSION)
+        return NULL;
+    return shared_map(mem, lk);
+}
+
+void gh_shared_detach(gh_shared *sh)
+{
+    free(sh);
+}
+
+bool gh_shared_claim_load(gh_shared *sh)
+{
+    bool mine;
+
+    shared_lock(sh);
+    mine = sh->hdr->load_state == LOAD_NONE;
+    if (mine)
+        sh->hdr->load_state = LOAD_RUNNING;
+    shared_unlock(sh);
+    return mine;
+}
+
+void gh_shared_loaded(gh_shared *sh, int64_t change_seq)
+{
+    shared_lock(sh);
+    sh->hdr->load_state = LOAD_DONE;
+    sh->hdr->change_seq = change_seq;
+    shared_unlock(sh);
+}
+
+int64_t gh_shared_change_seq(gh_shared *sh)
+{
+    int64_t seq;
+
+    shared_lock(sh);
+    seq = sh->hdr->load_state == LOAD_DONE ? sh->hdr->change_seq : -1;
+    shared_unlock(sh);
+    return seq;
+}
+
+bool gh_shared_advance_seq(gh_shared *sh, int64_t from, int64_t to)
+{
+    bool ok;
+
+    shared_lock(sh);
+    ok = sh->hdr->change_seq == from;
+    if (ok)
+        sh->hdr->change_seq = to;
+    shared_unlock(sh);
+    return ok;
+}
+
+int64_t gh_shared_setting(gh_shared *sh, gh_setting setting)
+{
+    int64_t v;
+
+    if ((unsigned)setting >= GH_SET_COUNT)
+        return -1;
+    shared_lock(sh);
+    v = sh->hdr->settings[setting];
+    shared_unlock(sh);
+    return v;
+}
+
+void gh_shared_setting_set(gh_shared *sh, gh_setting setting, int64_t value)
+{
+    if ((unsigned)setting >= GH_SET_COUNT)
+        return;
+    shared_lock(sh);
+    sh->hdr->settings[setting] = value;
+    shared_unlock(sh);
+}

@@ -1,0 +1,117 @@
+/*
+ * shared_internal.h: the layout of the shared block, private to shared*.c.
+ * See shared.c for how the tables work.
+ */
+#ifndef GH_SHARED_INTERNAL_H
+#define GH_SHARED_INTERNAL_H
+
+#include "shared.h"
+
+#include <string.h>
+
+#define SHARED_MAGIC   0x6768736861726564ULL   /* "ghshared" */
+#define SHARED_VERSION 1u
+#define NIL            UINT32_MAX
+
+enum { LOAD_NONE = 0, LOAD_RUNNING = 1, LOAD_DONE = 2 };
+
+typedef struct {
+    uint32_t next_digest;
+    uint32_t next_id;
+    uint8_t  used;
+    uint8_t  role;
+    uint8_t  password_change_required;
+    uint8_t  touched;
+    gh_session_record rec;
+} session_node;
+
+typedef struct {
+    uint32_t    next;
+    uint8_t     used;
+    uint8_t     key[GH_DIGEST_LEN];
+    int64_t     expires;
+    gh_principal who;
+} cred_node;
+
+typedef struct {
+    uint32_t next;
+    uint8_t  used;
+    int64_t  account_id;
+    int64_t  window_start;
+    uint32_t failures;
+} lock_node;
+
+/* A pool of nodes with one free list; chains live in bucket arrays. */
+typedef struct {
+    uint32_t nodes;
+    uint32_t buckets;
+    uint32_t free_head;
+    uint32_t count;
+    uint32_t hand;          /* clock hand for eviction / expiry walks */
+} pool_hdr;
+
+typedef struct {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t load_state;
+    int64_t  change_seq;
+    int64_t  settings[GH_SET_COUNT];
+    pool_hdr sessions;
+    pool_hdr creds;
+    pool_hdr locks;
+    size_t   off_session_nodes, off_session_by_digest, off_session_by_id;
+    size_t   off_cred_nodes, off_cred_buckets;
+    size_t   off_lock_nodes, off_lock_buckets;
+    size_t   size;
+} shared_hdr;
+
+struct gh_shared {
+    shared_hdr    *hdr;
+    session_node  *sessions;
+    uint32_t      *session_by_digest;
+    uint32_t      *session_by_id;
+    cred_node     *creds;
+    uint32_t      *cred_buckets;
+    lock_node     *locks;
+    uint32_t      *lock_buckets;
+    gh_shared_lock lock;
+};
+
+static inline void shared_lock(gh_shared *sh)
+{
+    if (sh->lock.lock != NULL)
+        sh->lock.lock(sh->lock.arg);
+}
+
+static inline void shared_unlock(gh_shared *sh)
+{
+    if (sh->lock.unlock != NULL)
+        sh->lock.unlock(sh->lock.arg);
+}
+
+static inline uint64_t shared_hash_digest(const uint8_t *d)
+{
+    uint64_t h;
+
+    /* A SHA-256 or HMAC output is uniform already: its first bytes are the hash. */
+    memcpy(&h, d, sizeof(h));
+    return h;
+}
+
+static inline uint64_t shared_hash_id(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static inline uint64_t shared_hash_account(int64_t id)
+{
+    return (uint64_t)id * 0x9e3779b97f4a7c15ULL;
+}
+
+#endif

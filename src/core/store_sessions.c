@@ -1,0 +1,229 @@
+/*
+ * store_sessions.c: sessions in the durable store (the connection, schema and
+ * helpers are in store_sqlite.c).
+ *
+ * A session row is what a client was promised: insert and delete commit (and
+ * so reach the disk, synchronous=FULL) before they return. Revoking a session
+ * logs a GH_CHANGE_SESSION so every worker drops it; ending all of an
+ * account's sessions logs one GH_CHANGE_ACCOUNT. Expiry logs nothing, since
+ * every worker applies the same rule to its own copy:
+ *   a session ends once now >= expires (when expires > 0), or once it has been
+ *   idle for its timeout, now - last_used >= idle, where idle is the record's
+ *   idle_timeout when it is > 0 and the caller's default otherwise; an idle
+ *   of 0 or less never ends a session by idleness.
+ * Last-used times arrive in batches from the shared block and only ever move
+ * forward, so a late batch cannot make a session look older than it is.
+ */
+#include "store_internal.h"
+
+#include <string.h>
+
+#define SESSION_COLUMNS "id, digest, account_id, user, dialect, created, last_used, " \
+    "idle_timeout, expires, client_addr"
+
+static bool store_session_row(sqlite3_stmt *st, void *out)
+{
+    gh_session_record *r = out;
+    const void *digest;
+
+    memset(r, 0, sizeof *r);
+    digest = sqlite3_column_blob(st, 1);
+    if (digest == NULL || sqlite3_column_bytes(st, 1) != GH_DIGEST_LEN)
+        return false;
+    memcpy(r->digest, digest, GH_DIGEST_LEN);
+    r->account_id = sqlite3_column_int64(st, 2);
+    r->dialect = (uint8_t)sqlite3_column_int(st, 4);
+    r->created = sqlite3_column_int64(st, 5);
+    r->last_used = sqlite3_column_int64(st, 6);
+    r->idle_timeout = sqlite3_column_int64(st, 7);
+    r->expires = sqlite3_column_int64(st, 8);
+    return gh_store_column_text(st, 0, r->id, sizeof r->id) &&
+           gh_store_column_text(st, 3, r->user, sizeof r->user) &&
+           gh_store_column_text(st, 9, r->client_addr, sizeof r->client_addr);
+}
+
+gh_store_err gh_store_session_insert(gh_store *store, const gh_session_record *rec)
+{
+    sqlite3_stmt *st;
+
+    if (store == NULL || rec == NULL || !gh_store_field_ok(rec->id, sizeof rec->id) ||
+        rec->id[0] == '\0' || !gh_store_field_ok(rec->user, sizeof rec->user) ||
+        !gh_store_field_ok(rec->client_addr, sizeof rec->client_addr))
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, GH_ST_SESSION_INSERT,
+        "INSERT INTO sessions(" SESSION_COLUMNS ")"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    /* A taken id or digest is GH_STORE_EXISTS; an account that does not
+     * exist is GH_STORE_NOT_FOUND (the foreign key). */
+    return gh_store_exec(st,
+        sqlite3_bind_text(st, 1, rec->id, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_bind_blob(st, 2, rec->digest, GH_DIGEST_LEN, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 3, rec->account_id) == SQLITE_OK &&
+        sqlite3_bind_text(st, 4, rec->user, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_bind_int(st, 5, rec->dialect) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 6, rec->created) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 7, rec->last_used) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 8, rec->idle_timeout) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 9, rec->expires) == SQLITE_OK &&
+        sqlite3_bind_text(st, 10, rec->client_addr, -1, SQLITE_STATIC) == SQLITE_OK);
+}
+
+gh_store_err gh_store_session_get(gh_store *store, const char *id, gh_session_record *out)
+{
+    sqlite3_stmt *st;
+
+    if (store == NULL || id == NULL || out == NULL)
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, GH_ST_SESSION_GET,
+                       "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = ?1");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    return gh_store_fetch(st, sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) == SQLITE_OK,
+                          store_session_row, out);
+}
+
+gh_store_err gh_store_session_delete(gh_store *store, const char *id)
+{
+    sqlite3_stmt *st;
+    gh_store_err err;
+
+    if (store == NULL || id == NULL)
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, GH_ST_SESSION_DELETE, "DELETE FROM sessions WHERE id = ?1");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    err = gh_store_begin(store);
+    if (err != GH_STORE_OK)
+        return err;
+    err = gh_store_exec(st, sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) == SQLITE_OK);
+    if (err == GH_STORE_OK && sqlite3_changes(store->db) == 0)
+        err = GH_STORE_NOT_FOUND;
+    if (err == GH_STORE_OK)
+        err = gh_store_log_change(store, GH_CHANGE_SESSION, 0, id);
+    return gh_store_end(store, err);
+}
+
+gh_store_err gh_store_session_delete_account(gh_store *store, int64_t account_id,
+                                             int *count)
+{
+    sqlite3_stmt *st;
+    gh_store_err err;
+    int n = 0;
+
+    if (count != NULL)
+        *count = 0;
+    if (store == NULL)
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, GH_ST_SESSION_DELETE_ACCOUNT,
+                       "DELETE FROM sessions WHERE account_id = ?1");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    err = gh_store_begin(store);
+    if (err != GH_STORE_OK)
+        return err;
+    err = gh_store_exec(st, sqlite3_bind_int64(st, 1, account_id) == SQLITE_OK);
+    if (err == GH_STORE_OK) {
+        n = sqlite3_changes(store->db);
+        /* logged even when none were stored: a worker may still hold some */
+        err = gh_store_log_change(store, GH_CHANGE_ACCOUNT, account_id, NULL);
+    }
+    err = gh_store_end(store, err);
+    if (err == GH_STORE_OK && count != NULL)
+        *count = n;
+    return err;
+}
+
+gh_store_err gh_store_session_expire(gh_store *store, int64_t now, int64_t default_idle,
+                                     int *count)
+{
+    sqlite3_stmt *st;
+    gh_store_err err;
+
+    if (count != NULL)
+        *count = 0;
+    if (store == NULL)
+        return GH_STORE_ERROR;
+    /* the rule in the comment at the top, as the shared block applies it */
+    st = gh_store_stmt(store, GH_ST_SESSION_EXPIRE,
+        "DELETE FROM sessions WHERE (expires > 0 AND ?1 >= expires)"
+        " OR (CASE WHEN idle_timeout > 0 THEN idle_timeout ELSE ?2 END > 0"
+        "     AND ?1 - last_used >= CASE WHEN idle_timeout > 0 THEN idle_timeout ELSE ?2 END)");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    err = gh_store_exec(st, sqlite3_bind_int64(st, 1, now) == SQLITE_OK &&
+                            sqlite3_bind_int64(st, 2, default_idle) == SQLITE_OK);
+    if (err == GH_STORE_OK && count != NULL)
+        *count = sqlite3_changes(store->db);
+    return err;
+}
+
+gh_store_err gh_store_session_touch(gh_store *store, const gh_session_touch *touches,
+                                    size_t n)
+{
+    sqlite3_stmt *st;
+    gh_store_err err;
+
+    if (store == NULL || (touches == NULL && n > 0))
+        return GH_STORE_ERROR;
+    if (n == 0)
+        return GH_STORE_OK;
+    /* A session deleted since it was touched matches nothing: not an error. */
+    st = gh_store_stmt(store, GH_ST_SESSION_TOUCH,
+        "UPDATE sessions SET last_used = ?2 WHERE id = ?1 AND last_used < ?2");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    err = gh_store_begin(store);
+    for (size_t i = 0; err == GH_STORE_OK && i < n; i++) {
+        const gh_session_touch *t = &touches[i];
+
+        err = gh_store_exec(st, gh_store_field_ok(t->id, sizeof t->id) &&
+            sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC) == SQLITE_OK &&
+            sqlite3_bind_int64(st, 2, t->last_used) == SQLITE_OK);
+    }
+    return gh_store_end(store, err);
+}
+
+gh_store_err gh_store_session_foreach(gh_store *store, int64_t account_id,
+                                      gh_session_cb cb, void *arg)
+{
+    gh_session_record page[GH_STORE_PAGE];
+    char after_id[GH_SESSION_ID_LEN + 1] = "";
+    int64_t after_created = INT64_MIN;
+    bool stop = false;
+    sqlite3_stmt *st;
+    gh_store_err err;
+    size_t n;
+
+    if (store == NULL || cb == NULL)
+        return GH_STORE_ERROR;
+    /* Two statements, so each can walk its own index in (created, id) order;
+     * the row value comparison resumes just after the last row seen. */
+    if (account_id < 0)
+        st = gh_store_stmt(store, GH_ST_SESSION_PAGE_ALL,
+            "SELECT " SESSION_COLUMNS " FROM sessions WHERE (created, id) > (?1, ?2)"
+            " ORDER BY created, id LIMIT ?3");
+    else
+        st = gh_store_stmt(store, GH_ST_SESSION_PAGE_ACCOUNT,
+            "SELECT " SESSION_COLUMNS " FROM sessions"
+            " WHERE account_id = ?4 AND (created, id) > (?1, ?2)"
+            " ORDER BY created, id LIMIT ?3");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    do {
+        bool bound = sqlite3_bind_int64(st, 1, after_created) == SQLITE_OK &&
+                     sqlite3_bind_text(st, 2, after_id, -1, SQLITE_STATIC) == SQLITE_OK &&
+                     sqlite3_bind_int(st, 3, GH_STORE_PAGE) == SQLITE_OK &&
+                     (account_id < 0 ||
+                      sqlite3_bind_int64(st, 4, account_id) == SQLITE_OK);
+        err = gh_store_page(st, bound, store_session_row, page, sizeof page[0], &n);
+        for (size_t i = 0; err == GH_STORE_OK && !stop && i < n; i++)
+            stop = cb(&page[i], arg) != 0;
+        if (n > 0) {
+            after_created = page[n - 1].created;
+            memcpy(after_id, page[n - 1].id, sizeof after_id);
+        }
+    } while (err == GH_STORE_OK && !stop && n == GH_STORE_PAGE);
+    return err;
+}

@@ -1,0 +1,533 @@
+/*
+ * redfish.c: the Redfish dialect (DSP0266) as the rest of gatehouse sees it:
+ * the gh_redfish_dialect table, the router, the classifier that runs on the
+ * event loop, the refusal of an unauthenticated request, and serve(), which
+ * puts every request through the same gates before its handler runs:
+ *
+ *   OData-Version other than 4.0 -> 412;  method not allowed -> 405 + Allow;
+ *   no principal on a closed route -> 401;  no Login privilege -> 403;
+ *   password change required -> 403 but for the own account and own logout;
+ *   an unsupported $-query -> 501;  an unknown member -> 404;  then the handler.
+ *
+ * Paths match ignoring ASCII case and one trailing slash, percent-decoded, as
+ * on HPE iLO; responses name the canonical @odata.id. Every response carries
+ * OData-Version: 4.0 and Cache-Control.
+ */
+#include "redfish_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define GH_RF_M(m) (1u << (m))
+#define GH_RF_READ (GH_RF_M(GH_METHOD_GET) | GH_RF_M(GH_METHOD_HEAD))
+
+/* ---- routing ---- */
+
+static char gh_redfish_lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
+}
+
+static int gh_redfish_hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = gh_redfish_lower(c);
+    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+static bool gh_redfish_seg_is(gh_str seg, const char *lit)
+{
+    return gh_str_eq_nocase(seg, lit);
+}
+
+/* Percent-decode raw into route->path; false for a bad escape, an encoded
+ * '/' or NUL (they would change which resource is meant), or overlength. */
+static bool gh_redfish_decode(gh_str raw, gh_redfish_route *route)
+{
+    size_t o = 0;
+
+    if (raw.data == NULL || raw.len == 0 || raw.data[0] != '/')
+        return false;
+    for (size_t i = 0; i < raw.len; i++) {
+        char c = raw.data[i];
+
+        if (c == '%') {
+            int hi = i + 2 < raw.len ? gh_redfish_hex(raw.data[i + 1]) : -1;
+            int lo = i + 2 < raw.len ? gh_redfish_hex(raw.data[i + 2]) : -1;
+
+            if (hi < 0 || lo < 0)
+                return false;
+            c = (char)(hi * 16 + lo);
+            if (c == '/' || c == '\0')
+                return false;
+            i += 2;
+        } else if (c == '\0') {
+            return false;
+        }
+        if (o >= GH_REDFISH_PATH_MAX)
+            return false;
+        route->path[o++] = c;
+    }
+    if (o > 1 && route->path[o - 1] == '/')
+        o--;
+    route->path[o] = '\0';
+    route->path_len = o;
+    return true;
+}
+
+static bool gh_redfish_session_id(gh_str seg, char out[GH_SESSION_ID_LEN + 1])
+{
+    if (seg.len != GH_SESSION_ID_LEN)
+        return false;
+    for (size_t i = 0; i < seg.len; i++) {
+        if (gh_redfish_hex(seg.data[i]) < 0)
+            return false;
+        out[i] = gh_redfish_lower(seg.data[i]);
+    }
+    out[seg.len] = '\0';
+    return true;
+}
+
+/* Decimal, no sign, no leading zero: one spelling per account. */
+static bool gh_redfish_account_id(gh_str seg, int64_t *out)
+{
+    int64_t v = 0;
+
+    if (seg.len == 0 || seg.len > 18 || seg.data[0] == '0')
+        return false;
+    for (size_t i = 0; i < seg.len; i++) {
+        if (seg.data[i] < '0' || seg.data[i] > '9')
+            return false;
+        v = v * 10 + (seg.data[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static gh_role gh_redfish_role_seg(gh_str seg)
+{
+    for (int r = GH_ROLE_ADMINISTRATOR; r <= GH_ROLE_READONLY; r++) {
+        if (gh_redfish_seg_is(seg, gh_role_name((gh_role)r)))
+            return (gh_role)r;
+    }
+    return GH_ROLE_NONE;
+}
+
+/* The member segment below a collection. */
+static void gh_redfish_route_member(gh_redfish_route *r, gh_str s3, gh_str s4)
+{
+    if (gh_redfish_seg_is(s3, "Sessions")) {
+        if (gh_redfish_seg_is(s4, "Members")) {
+            r->kind = GH_RF_SESSIONS_MEMBERS;
+        } else {
+            r->kind = GH_RF_SESSION;
+            r->valid = gh_redfish_session_id(s4, r->session_id);
+        }
+    } else if (gh_redfish_seg_is(s3, "Accounts")) {
+        r->kind = GH_RF_ACCOUNT;
+        r->valid = gh_redfish_account_id(s4, &r->account_id);
+    } else if (gh_redfish_seg_is(s3, "Roles")) {
+        r->kind = GH_RF_ROLE;
+        r->role = gh_redfish_role_seg(s4);
+        r->valid = r->role != GH_ROLE_NONE;
+    }
+}
+
+void gh_redfish_route_parse(gh_str raw, gh_redfish_route *r)
+{
+    gh_str seg[6];
+    size_t n = 0, start = 1;
+
+    memset(r, 0, sizeof(*r));
+    r->kind = GH_RF_TREE;
+    if (!gh_redfish_decode(raw, r)) {
+        r->path[0] = '\0';
+        r->path_len = 0;
+        return;
+    }
+    r->valid = true;
+    for (size_t i = 1; i <= r->path_len; i++) {
+        if (i < r->path_len && r->path[i] != '/')
+            continue;
+        if (n == sizeof(seg) / sizeof(seg[0]))
+            return;
+        seg[n++] = (gh_str){ r->path + start, i - start };
+        start = i + 1;
+    }
+    if (n == 0 || !gh_redfish_seg_is(seg[0], "redfish"))
+        return;
+    if (n == 1) {
+        r->kind = GH_RF_VERSIONS;
+        return;
+    }
+    if (!gh_redfish_seg_is(seg[1], "v1"))
+        return;
+    if (n == 2) {
+        r->kind = GH_RF_ROOT;
+    } else if (n == 3) {
+        if (gh_redfish_seg_is(seg[2], "odata"))
+            r->kind = GH_RF_ODATA;
+        else if (gh_redfish_seg_is(seg[2], "$metadata"))
+            r->kind = GH_RF_METADATA;
+        else if (gh_redfish_seg_is(seg[2], "SessionService"))
+            r->kind = GH_RF_SESSION_SERVICE;
+        else if (gh_redfish_seg_is(seg[2], "AccountService"))
+            r->kind = GH_RF_ACCOUNT_SERVICE;
+    } else if (n == 4) {
+        if (gh_redfish_seg_is(seg[2], "SessionService") && gh_redfish_seg_is(seg[3], "Sessions"))
+            r->kind = GH_RF_SESSIONS;
+        else if (gh_redfish_seg_is(seg[2], "AccountService") && gh_redfish_seg_is(seg[3], "Accounts"))
+            r->kind = GH_RF_ACCOUNTS;
+        else if (gh_redfish_seg_is(seg[2], "AccountService") && gh_redfish_seg_is(seg[3], "Roles"))
+            r->kind = GH_RF_ROLES;
+    } else if (n == 5) {
+        if ((gh_redfish_seg_is(seg[2], "SessionService") && gh_redfish_seg_is(seg[3], "Sessions")) ||
+            (gh_redfish_seg_is(seg[2], "AccountService") &&
+             (gh_redfish_seg_is(seg[3], "Accounts") || gh_redfish_seg_is(seg[3], "Roles"))))
+            gh_redfish_route_member(r, seg[3], seg[4]);
+    }
+}
+
+/* ---- the table of methods and work per route ---- */
+
+static unsigned gh_redfish_allowed(gh_redfish_route_kind kind)
+{
+    switch (kind) {
+    case GH_RF_SESSION_SERVICE:
+    case GH_RF_ACCOUNT_SERVICE:  return GH_RF_READ | GH_RF_M(GH_METHOD_PATCH);
+    case GH_RF_SESSIONS:
+    case GH_RF_ACCOUNTS:         return GH_RF_READ | GH_RF_M(GH_METHOD_POST);
+    case GH_RF_SESSIONS_MEMBERS: return GH_RF_M(GH_METHOD_POST);
+    case GH_RF_SESSION:          return GH_RF_READ | GH_RF_M(GH_METHOD_DELETE);
+    case GH_RF_ACCOUNT:          return GH_RF_READ | GH_RF_M(GH_METHOD_PATCH) |
+                                        GH_RF_M(GH_METHOD_DELETE);
+    default:                     return GH_RF_READ;
+    }
+}
+
+static void gh_redfish_allow_text(unsigned allowed, char *out, size_t outlen)
+{
+    static const gh_method order[] = { GH_METHOD_GET, GH_METHOD_HEAD, GH_METHOD_POST,
+                                       GH_METHOD_PATCH, GH_METHOD_DELETE };
+    size_t o = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if ((allowed & GH_RF_M(order[i])) != 0 && o < outlen)
+            o += (size_t)snprintf(out + o, outlen - o, "%s%s", o > 0 ? ", " : "",
+                                  gh_method_name(order[i]));
+    }
+}
+
+static bool gh_redfish_is_open(gh_redfish_route_kind kind, gh_method m)
+{
+    switch (kind) {
+    case GH_RF_VERSIONS:
+    case GH_RF_ROOT:
+    case GH_RF_ODATA:
+    case GH_RF_METADATA:         return m == GH_METHOD_GET || m == GH_METHOD_HEAD;
+    case GH_RF_SESSIONS:
+    case GH_RF_SESSIONS_MEMBERS: return m == GH_METHOD_POST;
+    default:                     return false;
+    }
+}
+
+/* Where serving runs: memory only, the store, or a password hash. */
+static gh_work gh_redfish_work(const gh_redfish_route *r, gh_method m)
+{
+    bool read = m == GH_METHOD_GET || m == GH_METHOD_HEAD;
+
+    if (!r->valid || (gh_redfish_allowed(r->kind) & GH_RF_M(m)) == 0)
+        return GH_WORK_INLINE;   /* 404 or 405, from memory */
+    switch (r->kind) {
+    case GH_RF_SESSIONS:
+    case GH_RF_SESSIONS_MEMBERS: return read ? GH_WORK_STORE : GH_WORK_HASH;
+    case GH_RF_SESSION:          return GH_WORK_STORE;
+    case GH_RF_SESSION_SERVICE:
+    case GH_RF_ACCOUNT_SERVICE:  return read ? GH_WORK_INLINE : GH_WORK_STORE;
+    case GH_RF_ACCOUNTS:         return read ? GH_WORK_STORE : GH_WORK_HASH;
+    /* PATCH may carry a Password; the body is not read yet, so assume it does. */
+    case GH_RF_ACCOUNT:          return m == GH_METHOD_PATCH ? GH_WORK_HASH : GH_WORK_STORE;
+    default:                     return GH_WORK_INLINE;
+    }
+}
+
+static void gh_redfish_classify(const gh_request *req, gh_plan *plan)
+{
+    gh_redfish_route route;
+    gh_credential    token;
+
+    memset(plan, 0, sizeof(*plan));
+    gh_redfish_route_parse(req->path, &route);
+    plan->work = gh_redfish_work(&route, req->method);
+    plan->read_body = plan->work != GH_WORK_INLINE &&
+                      (req->method == GH_METHOD_POST || req->method == GH_METHOD_PATCH);
+    if (gh_redfish_is_open(route.kind, req->method)) {
+        plan->open = true;
+        return;
+    }
+    gh_credential_authorization(gh_request_header(req, "Authorization"), false, &plan->cred);
+    gh_credential_token(gh_request_header(req, "X-Auth-Token"), &token);
+    if (token.kind != GH_CRED_NONE) {   /* X-Auth-Token wins over Authorization */
+        gh_credential_wipe(&plan->cred);
+        plan->cred = token;
+    }
+}
+
+/* ---- shared helpers ---- */
+
+bool gh_redfish_may(const gh_redfish_ctx *c, unsigned privs)
+{
+    return c->who != NULL && gh_role_allows(c->who->role, privs);
+}
+
+bool gh_redfish_need_store(const gh_redfish_ctx *c)
+{
+    if (c->svc != NULL && c->svc->store != NULL)
+        return true;
+    gh_redfish_fail_unavailable(c->resp);
+    return false;
+}
+
+json_t *gh_redfish_body(const gh_redfish_ctx *c)
+{
+    json_error_t err;
+    json_t      *body = NULL;
+    gh_str       b = c->req->body;
+
+    if (b.len > GH_REDFISH_BODY_MAX) {
+        gh_redfish_fail0(c->resp, 413, GH_RF_MSG_PAYLOAD_TOO_LARGE);
+        return NULL;
+    }
+    if (b.data != NULL && b.len > 0)
+        body = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &err);
+    if (!json_is_object(body)) {
+        json_decref(body);
+        gh_redfish_fail0(c->resp, 400, GH_RF_MSG_MALFORMED_JSON);
+        return NULL;
+    }
+    return body;
+}
+
+bool gh_redfish_etag_listed(gh_str h, const char *etag)
+{
+    size_t i = 0;
+
+    if (h.data == NULL || etag == NULL)
+        return false;
+    while (i < h.len) {
+        size_t s, e;
+
+        while (i < h.len && (h.data[i] == ' ' || h.data[i] == '\t' || h.data[i] == ','))
+            i++;
+        s = i;
+        while (i < h.len && h.data[i] != ',')
+            i++;
+        e = i;
+        while (e > s && (h.data[e - 1] == ' ' || h.data[e - 1] == '\t'))
+            e--;
+        if (e - s >= 2 && h.data[s] == 'W' && h.data[s + 1] == '/')
+            s += 2;   /* weak comparison, as If-None-Match asks and sushy retries */
+        if (e > s && gh_str_eq((gh_str){ h.data + s, e - s }, "*"))
+            return true;
+        if (e > s && gh_str_eq((gh_str){ h.data + s, e - s }, etag))
+            return true;
+    }
+    return false;
+}
+
+void gh_redfish_time(int64_t t, char out[32])
+{
+    struct tm tm;
+    time_t    tt = (time_t)t;
+
+    if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%S+00:00", &tm) == 0)
+        snprintf(out, 32, "1970-01-01T00:00:00+00:00");
+}
+
+static bool gh_redfish_has_header(const gh_response *resp, const char *name)
+{
+    for (size_t i = 0; i < resp->nheaders; i++) {
+        if (strcasecmp(resp->headers[i].name, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Every response: OData-Version, and no-store unless the handler chose. */
+static void gh_redfish_finish(gh_response *resp)
+{
+    gh_response_header_add(resp, "OData-Version", "4.0");
+    if (!gh_redfish_has_header(resp, "Cache-Control"))
+        gh_response_header_add(resp, "Cache-Control", "no-store");
+}
+
+/* ---- refusal ---- */
+
+static void gh_redfish_refusal(const gh_request *req, gh_refusal why, gh_response *resp)
+{
+    json_t *msg;
+
+    switch (why) {
+    case GH_REFUSE_MALFORMED:
+        gh_redfish_fail1(resp, 400, GH_RF_MSG_HEADER_INVALID,
+                         gh_request_header(req, "X-Auth-Token").data != NULL
+                             ? "X-Auth-Token" : "Authorization");
+        break;
+    case GH_REFUSE_UNAVAILABLE:
+        gh_redfish_fail_unavailable(resp);
+        break;
+    case GH_REFUSE_PLAIN_HTTP:
+        msg = gh_redfish_msg0(GH_RF_MSG_GENERAL_ERROR);
+        if (msg != NULL)
+            json_object_set_new(msg, "Resolution",
+                                json_string("Connect over HTTPS: credentials are not "
+                                            "accepted over plain HTTP."));
+        gh_redfish_fail(resp, 403, msg);
+        break;
+    default:   /* none, bad, locked: one answer, so a prober learns nothing */
+        gh_redfish_fail0(resp, 401, GH_RF_MSG_NO_VALID_SESSION);
+        gh_response_header_add(resp, "WWW-Authenticate", "Basic realm=\"Redfish\"");
+        break;
+    }
+}
+
+static void gh_redfish_refuse(const gh_request *req, gh_refusal why, gh_response *resp)
+{
+    gh_redfish_refusal(req, why, resp);
+    gh_redfish_finish(resp);
+}
+
+/* ---- serving ---- */
+
+static bool gh_redfish_odata_ok(const gh_request *req)
+{
+    gh_str v = gh_request_header(req, "OData-Version");
+
+    while (v.data != NULL && v.len > 0 && (v.data[0] == ' ' || v.data[0] == '\t')) {
+        v.data++;
+        v.len--;
+    }
+    while (v.data != NULL && v.len > 0 && (v.data[v.len - 1] == ' ' || v.data[v.len - 1] == '\t'))
+        v.len--;
+    return v.data == NULL || gh_str_eq(v, "4.0");
+}
+
+/* DSP0266: $-prefixed (and only/excerpt) query options we do not implement
+ * are answered 501; other parameters are ignored. */
+static bool gh_redfish_query_ok(gh_str q)
+{
+    size_t i = 0;
+
+    while (i < q.len) {
+        gh_str name = { q.data + i, 0 };
+
+        while (i < q.len && q.data[i] != '&' && q.data[i] != '=')
+            i++;
+        name.len = (size_t)(q.data + i - name.data);
+        while (i < q.len && q.data[i] != '&')
+            i++;
+        i++;
+        if ((name.len > 0 && name.data[0] == '$') ||
+            (name.len >= 3 && name.data[0] == '%' && name.data[1] == '2' && name.data[2] == '4') ||
+            gh_str_eq(name, "only") || gh_str_eq(name, "excerpt"))
+            return false;
+    }
+    return true;
+}
+
+/* Password change pending: the own account (checked further by its handler)
+ * and logging out the very session in use are all that is left. */
+static bool gh_redfish_pcr_allows(const gh_redfish_ctx *c)
+{
+    if (c->route->kind == GH_RF_ACCOUNT)
+        return true;
+    return c->route->kind == GH_RF_SESSION && c->req->method == GH_METHOD_DELETE &&
+           c->who->session_id[0] != '\0' && strcmp(c->route->session_id, c->who->session_id) == 0;
+}
+
+static void gh_redfish_serve_tree(gh_redfish_ctx *c)
+{
+    const gh_tree_entry *e = gh_tree_find(c->tree, (gh_str){ c->route->path, c->route->path_len },
+                                          "json");
+
+    if (e == NULL) {
+        gh_redfish_fail_not_found(c->resp, c->route->path);
+        return;
+    }
+    gh_response_header_add(c->resp, "ETag", "%s", e->etag);
+    gh_response_header_add(c->resp, "Cache-Control", "no-cache");
+    if (gh_redfish_etag_listed(gh_request_header(c->req, "If-None-Match"), e->etag)) {
+        c->resp->status = 304;
+        return;
+    }
+    c->resp->status = 200;
+    gh_response_copy_body(c->resp, e->body, e->len, GH_REDFISH_JSON_TYPE);
+}
+
+static void gh_redfish_dispatch(gh_redfish_ctx *c)
+{
+    switch (c->route->kind) {
+    case GH_RF_VERSIONS:         gh_redfish_serve_versions(c); break;
+    case GH_RF_ROOT:             gh_redfish_serve_root(c); break;
+    case GH_RF_ODATA:            gh_redfish_serve_odata(c); break;
+    case GH_RF_METADATA:         gh_redfish_serve_metadata(c); break;
+    case GH_RF_SESSION_SERVICE:  gh_redfish_serve_session_service(c); break;
+    case GH_RF_SESSIONS:
+    case GH_RF_SESSIONS_MEMBERS: gh_redfish_serve_sessions(c); break;
+    case GH_RF_SESSION:          gh_redfish_serve_session(c); break;
+    case GH_RF_ACCOUNT_SERVICE:  gh_redfish_serve_account_service(c); break;
+    case GH_RF_ACCOUNTS:         gh_redfish_serve_accounts(c); break;
+    case GH_RF_ACCOUNT:          gh_redfish_serve_account(c); break;
+    case GH_RF_ROLES:            gh_redfish_serve_roles(c); break;
+    case GH_RF_ROLE:             gh_redfish_serve_role(c); break;
+    default:                     gh_redfish_serve_tree(c); break;
+    }
+}
+
+static void gh_redfish_serve(gh_service *svc, const gh_tree *tree, const gh_request *req,
+                             const gh_principal *who, gh_response *resp)
+{
+    gh_redfish_route route;
+    gh_redfish_ctx   c = { svc, tree, req, NULL, &route, resp };
+    unsigned         allowed;
+    char             allow[64];
+
+    gh_redfish_route_parse(req->path, &route);
+    allowed = gh_redfish_allowed(route.kind);
+    /* An open route serves everyone alike, whatever credential came along. */
+    if (gh_redfish_is_open(route.kind, req->method))
+        who = NULL;
+    c.who = who;
+    if (!gh_redfish_odata_ok(req)) {
+        gh_redfish_fail1(resp, 412, GH_RF_MSG_HEADER_INVALID, "OData-Version");
+    } else if ((allowed & GH_RF_M(req->method)) == 0) {
+        gh_redfish_allow_text(allowed, allow, sizeof(allow));
+        gh_redfish_fail_method(resp, allow);
+    } else if (who == NULL && !gh_redfish_is_open(route.kind, req->method)) {
+        gh_redfish_refusal(req, GH_REFUSE_NO_CREDENTIALS, resp);
+    } else if (who != NULL && !gh_role_allows(who->role, GH_PRIV_LOGIN)) {
+        gh_redfish_fail_privilege(resp);
+    } else if (who != NULL && who->password_change_required && !gh_redfish_pcr_allows(&c)) {
+        gh_redfish_fail_password_change(resp, who->account_id);
+    } else if (!gh_redfish_query_ok(req->query)) {
+        gh_redfish_fail0(resp, 501, GH_RF_MSG_QUERY_NOT_SUPPORTED);
+    } else if (!route.valid) {
+        gh_redfish_fail_not_found(resp, route.path_len > 0 ? route.path : "");
+    } else {
+        gh_redfish_dispatch(&c);
+    }
+    gh_redfish_finish(resp);
+}
+
+const gh_dialect gh_redfish_dialect = {
+    .name = "redfish",
+    .id = GH_DIALECT_REDFISH,
+    .prefix = "/redfish",
+    .classify = gh_redfish_classify,
+    .refuse = gh_redfish_refuse,
+    .serve = gh_redfish_serve,
+};

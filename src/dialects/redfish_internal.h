@@ -1,0 +1,184 @@
+/*
+ * redfish_internal.h: what the files of the Redfish dialect share and nothing
+ * outside them uses. redfish.c owns routing, classification and the checks
+ * every request passes (OData-Version, method, privilege, password change);
+ * redfish_errors.c the Base registry messages and the JSON replies;
+ * redfish_root.c the open documents; redfish_sessions.c the SessionService;
+ * redfish_accounts.c the ManagerAccount resources; redfish_account_service.c
+ * the AccountService settings and the Roles.
+ */
+#ifndef GH_REDFISH_INTERNAL_H
+#define GH_REDFISH_INTERNAL_H
+
+#include <jansson.h>
+
+#include "redfish.h"
+
+#define GH_REDFISH_JSON_TYPE  "application/json; charset=utf-8"
+#define GH_REDFISH_XML_TYPE   "application/xml; charset=utf-8"
+#define GH_REDFISH_PATH_MAX   1024     /* bytes of a decoded path we route */
+#define GH_REDFISH_BODY_MAX   65536    /* bytes of a JSON body we parse */
+#define GH_REDFISH_RETRY_AFTER 30      /* seconds, on 503: the shortest SessionTimeout */
+
+#define GH_REDFISH_SESSIONS   "/redfish/v1/SessionService/Sessions"
+#define GH_REDFISH_ACCOUNTS   "/redfish/v1/AccountService/Accounts"
+#define GH_REDFISH_ROLES      "/redfish/v1/AccountService/Roles"
+
+/* ---- routes (redfish.c) ---- */
+
+typedef enum {
+    GH_RF_TREE = 0,          /* anything else: the bundled tree, or 404 */
+    GH_RF_VERSIONS,          /* /redfish */
+    GH_RF_ROOT,              /* /redfish/v1 */
+    GH_RF_ODATA,             /* /redfish/v1/odata */
+    GH_RF_METADATA,          /* /redfish/v1/$metadata */
+    GH_RF_SESSION_SERVICE,
+    GH_RF_SESSIONS,
+    GH_RF_SESSIONS_MEMBERS,  /* .../Sessions/Members: the login alias (POST only) */
+    GH_RF_SESSION,
+    GH_RF_ACCOUNT_SERVICE,
+    GH_RF_ACCOUNTS,
+    GH_RF_ACCOUNT,
+    GH_RF_ROLES,
+    GH_RF_ROLE
+} gh_redfish_route_kind;
+
+typedef struct {
+    gh_redfish_route_kind kind;
+    bool    valid;                           /* the path decoded and the member id is well formed */
+    char    path[GH_REDFISH_PATH_MAX + 1];   /* decoded, no trailing slash */
+    size_t  path_len;
+    char    session_id[GH_SESSION_ID_LEN + 1];  /* GH_RF_SESSION, lower case */
+    int64_t account_id;                      /* GH_RF_ACCOUNT */
+    gh_role role;                            /* GH_RF_ROLE */
+} gh_redfish_route;
+
+/* Route a raw request path (percent-decoded, case and trailing slash ignored). */
+void gh_redfish_route_parse(gh_str raw, gh_redfish_route *route);
+
+/* Everything a handler needs about the request being served. */
+typedef struct {
+    gh_service             *svc;
+    const gh_tree          *tree;
+    const gh_request       *req;
+    const gh_principal     *who;     /* NULL on an open route */
+    const gh_redfish_route *route;
+    gh_response            *resp;
+} gh_redfish_ctx;
+
+bool gh_redfish_may(const gh_redfish_ctx *c, unsigned privs);
+/* A handler that needs the store checks this first: 503 when it is absent
+ * (a route classified INLINE by mistake must fail closed, not crash). */
+bool gh_redfish_need_store(const gh_redfish_ctx *c);
+/* The request body as a JSON object, or NULL with the 400/413 reply made. */
+json_t *gh_redfish_body(const gh_redfish_ctx *c);
+/* Does an If-Match / If-None-Match value name etag ("*", lists, W/ ignored)? */
+bool gh_redfish_etag_listed(gh_str header, const char *etag);
+/* ISO 8601 UTC time. */
+void gh_redfish_time(int64_t t, char out[32]);
+
+/* ---- Base registry messages and replies (redfish_errors.c) ---- */
+
+typedef enum {
+    GH_RF_MSG_ACCOUNT_REMOVED = 0,
+    GH_RF_MSG_EMPTY_JSON,
+    GH_RF_MSG_GENERAL_ERROR,
+    GH_RF_MSG_HEADER_INVALID,
+    GH_RF_MSG_INSUFFICIENT_PRIVILEGE,
+    GH_RF_MSG_MALFORMED_JSON,
+    GH_RF_MSG_NO_VALID_SESSION,
+    GH_RF_MSG_OPERATION_NOT_ALLOWED,
+    GH_RF_MSG_PASSWORD_CHANGE_REQUIRED,
+    GH_RF_MSG_PAYLOAD_TOO_LARGE,
+    GH_RF_MSG_PRECONDITION_FAILED,
+    GH_RF_MSG_PROPERTY_MISSING,
+    GH_RF_MSG_PROPERTY_NOT_WRITABLE,
+    GH_RF_MSG_PROPERTY_UNKNOWN,
+    GH_RF_MSG_PROPERTY_VALUE_CONFLICT,
+    GH_RF_MSG_PROPERTY_VALUE_FORMAT_ERROR,
+    GH_RF_MSG_PROPERTY_VALUE_INCORRECT,
+    GH_RF_MSG_PROPERTY_VALUE_NOT_IN_LIST,
+    GH_RF_MSG_PROPERTY_VALUE_OUT_OF_RANGE,
+    GH_RF_MSG_PROPERTY_VALUE_TYPE_ERROR,
+    GH_RF_MSG_QUERY_NOT_SUPPORTED,
+    GH_RF_MSG_RESOURCE_ALREADY_EXISTS,
+    GH_RF_MSG_RESOURCE_AT_URI_UNAUTHORIZED,
+    GH_RF_MSG_RESOURCE_CANNOT_BE_DELETED,
+    GH_RF_MSG_RESOURCE_MISSING_AT_URI,
+    GH_RF_MSG_RESOURCE_NOT_FOUND,
+    GH_RF_MSG_SERVICE_TEMPORARILY_UNAVAILABLE,
+    GH_RF_MSG_SESSION_LIMIT_EXCEEDED,
+    GH_RF_MSG_COUNT
+} gh_redfish_msg;
+
+/* A Message object (#Message.v1_1_1.Message); args are its MessageArgs, as
+ * many as the registry entry takes. New reference, NULL when out of memory. */
+json_t *gh_redfish_message(gh_redfish_msg id, const char *const *args, size_t nargs);
+#define gh_redfish_msg0(id)       gh_redfish_message((id), NULL, 0)
+#define gh_redfish_msg1(id, a)    gh_redfish_message((id), (const char *const[]){ (a) }, 1)
+#define gh_redfish_msg2(id, a, b) gh_redfish_message((id), (const char *const[]){ (a), (b) }, 2)
+#define gh_redfish_msg3(id, a, b, c) \
+    gh_redfish_message((id), (const char *const[]){ (a), (b), (c) }, 3)
+
+/* Append msg (stolen) to the array list; a NULL msg is dropped. */
+void gh_redfish_msg_append(json_t *list, json_t *msg);
+
+/* A JSON reply: status and body (stolen). A NULL body gives 500. */
+void gh_redfish_reply(gh_response *resp, int status, json_t *body);
+/* An error reply: msgs is one Message or an array of them (stolen). */
+void gh_redfish_fail(gh_response *resp, int status, json_t *msgs);
+#define gh_redfish_fail0(resp, status, id) gh_redfish_fail((resp), (status), gh_redfish_msg0(id))
+#define gh_redfish_fail1(resp, status, id, a) \
+    gh_redfish_fail((resp), (status), gh_redfish_msg1((id), (a)))
+
+/* Error replies used from several places. */
+void gh_redfish_fail_unavailable(gh_response *resp);
+void gh_redfish_fail_privilege(gh_response *resp);
+void gh_redfish_fail_not_found(gh_response *resp, const char *path);
+void gh_redfish_fail_password_change(gh_response *resp, int64_t account_id);
+void gh_redfish_fail_method(gh_response *resp, const char *allow);
+
+/* A short text of a JSON value for MessageArgs (never the value of a secret). */
+void gh_redfish_value_text(const json_t *v, char *out, size_t outlen);
+
+/* ---- PATCH/POST body checks (redfish_errors.c) ---- */
+
+typedef enum {
+    GH_RF_PROP_STRING = 1,
+    GH_RF_PROP_INTEGER,
+    GH_RF_PROP_BOOLEAN,
+    GH_RF_PROP_ARRAY,
+    GH_RF_PROP_READONLY     /* known, never writable */
+} gh_redfish_prop_kind;
+
+typedef struct {
+    const char          *name;
+    gh_redfish_prop_kind kind;
+    bool                 secret;   /* never echo the value */
+} gh_redfish_prop;
+
+/* Check every member of body against props: annotations ("@...") are
+ * ignored, read-only and unknown properties and wrong types each append a
+ * message to errors. Returns how many it appended. */
+size_t gh_redfish_props_check(const json_t *body, const gh_redfish_prop *props, size_t n,
+                              json_t *errors);
+
+/* ---- handlers ---- */
+
+void gh_redfish_serve_versions(gh_redfish_ctx *c);
+void gh_redfish_serve_root(gh_redfish_ctx *c);
+void gh_redfish_serve_odata(gh_redfish_ctx *c);
+void gh_redfish_serve_metadata(gh_redfish_ctx *c);
+
+void gh_redfish_serve_session_service(gh_redfish_ctx *c);
+void gh_redfish_serve_sessions(gh_redfish_ctx *c);
+void gh_redfish_serve_session(gh_redfish_ctx *c);
+
+void gh_redfish_serve_account_service(gh_redfish_ctx *c);
+void gh_redfish_serve_roles(gh_redfish_ctx *c);
+void gh_redfish_serve_role(gh_redfish_ctx *c);
+
+void gh_redfish_serve_accounts(gh_redfish_ctx *c);
+void gh_redfish_serve_account(gh_redfish_ctx *c);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * redfish_root.c: the Redfish documents anyone may read without logging in:
+ * the version document at /redfish, the service root, the OData service
+ * document and the CSDL $metadata. They depend only on which collections the
+ * bundled tree holds, so they are built from memory on the event loop. The
+ * root links the tree's Systems, Chassis and Managers only when the tree has
+ * them, so a client never follows a link to a 404.
+ */
+#include "redfish_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The service's identity. Fixed: it names the bundled service, which is the
+ * same wherever it runs, and deriving it from anything per-installation
+ * would mean deriving it from a secret. */
+#define GH_REDFISH_UUID "557d2cb1-d5bc-4c19-b183-d1a5cc5b3cf3"
+
+/* The tree's top-level collections the root may link. */
+static const char *const gh_redfish_tree_collections[] = { "Systems", "Chassis", "Managers" };
+#define GH_REDFISH_NCOLLECTIONS \
+    (sizeof(gh_redfish_tree_collections) / sizeof(gh_redfish_tree_collections[0]))
+
+/* Every schema a served resource names in @odata.type: ours, and those of the
+ * bundled tree (data/redfish). Keep in step with both. */
+static const struct {
+    const char *ns;
+    const char *version;   /* NULL for a collection's unversioned namespace */
+} gh_redfish_schemas[] = {
+    { "ServiceRoot", "v1_5_0" },
+    { "SessionService", "v1_1_8" },
+    { "Session", "v1_7_0" },
+    { "SessionCollection", NULL },
+    { "AccountService", "v1_5_0" },
+    { "ManagerAccount", "v1_6_0" },
+    { "ManagerAccountCollection", NULL },
+    { "Role", "v1_2_0" },
+    { "RoleCollection", NULL },
+    { "Message", "v1_1_1" },
+    { "Resource", "v1_0_0" },
+    { "ComputerSystem", "v1_20_0" },
+    { "ComputerSystemCollection", NULL },
+    { "Chassis", "v1_23_0" },
+    { "ChassisCollection", NULL },
+    { "Manager", "v1_18_0" },
+    { "ManagerCollection", NULL },
+    { "ManagerNetworkProtocol", "v1_9_0" },
+    { "Processor", "v1_18_0" },
+    { "ProcessorCollection", NULL },
+    { "Memory", "v1_17_0" },
+    { "MemoryCollection", NULL },
+    { "EthernetInterface", "v1_10_0" },
+    { "EthernetInterfaceCollection", NULL },
+};
+
+static bool gh_redfish_tree_has(const gh_redfish_ctx *c, const char *collection, char *path,
+                                size_t pathlen)
+{
+    snprintf(path, pathlen, "/redfish/v1/%s", collection);
+    return gh_tree_find(c->tree, (gh_str){ path, strlen(path) }, "json") != NULL;
+}
+
+static json_t *gh_redfish_link(const char *path)
+{
+    return json_pack("{s:s}", "@odata.id", path);
+}
+
+void gh_redfish_serve_versions(gh_redfish_ctx *c)
+{
+    gh_response_header_add(c->resp, "Cache-Control", "no-cache");
+    gh_redfish_reply(c->resp, 200, json_pack("{s:s}", "v1", "/redfish/v1/"));
+}
+
+void gh_redfish_serve_root(gh_redfish_ctx *c)
+{
+    json_t *root;
+    char    path[64];
+
+    root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+                     " s:{s:{s:b, s:b, s:b, s:b}, s:b, s:b, s:b, s:b},"
+                     " s:{s:s}, s:{s:s}, s:{s:{s:s}}}",
+                     "@odata.id", "/redfish/v1/",
+                     "@odata.type", "#ServiceRoot.v1_5_0.ServiceRoot",
+                     "Id", "RootService",
+                     "Name", "Root Service",
+                     "RedfishVersion", "1.15.0",
+                     "UUID", GH_REDFISH_UUID,
+                     "Product", "gatehouse",
+                     "ProtocolFeaturesSupported",
+                     "ExpandQuery", "ExpandAll", 0, "Levels", 0, "Links", 0, "NoLinks", 0,
+                     "FilterQuery", 0, "SelectQuery", 0, "OnlyMemberQuery", 0,
+                     "ExcerptQuery", 0,
+                     "SessionService", "@odata.id", "/redfish/v1/SessionService",
+                     "AccountService", "@odata.id", "/redfish/v1/AccountService",
+                     "Links", "Sessions", "@odata.id", GH_REDFISH_SESSIONS);
+    for (size_t i = 0; root != NULL && i < GH_REDFISH_NCOLLECTIONS; i++) {
+        if (gh_redfish_tree_has(c, gh_redfish_tree_collections[i], path, sizeof(path)))
+            json_object_set_new(root, gh_redfish_tree_collections[i], gh_redfish_link(path));
+    }
+    gh_response_header_add(c->resp, "Cache-Control", "no-cache");
+    gh_redfish_reply(c->resp, 200, root);
+}
+
+static void gh_redfish_odata_add(json_t *value, const char *name, const char *url)
+{
+    json_t *e = json_pack("{s:s, s:s, s:s}", "name", name, "kind", "Singleton", "url", url);
+
+    if (e != NULL)
+        (void)json_array_append_new(value, e);
+}
+
+void gh_redfish_serve_odata(gh_redfish_ctx *c)
+{
+    json_t *value = json_array();
+    json_t *doc = NULL;
+    char    path[64];
+
+    if (value == NULL)
+        goto done;
+    gh_redfish_odata_add(value, "Service", "/redfish/v1/");
+    gh_redfish_odata_add(value, "SessionService", "/redfish/v1/SessionService");
+    gh_redfish_odata_add(value, "Sessions", GH_REDFISH_SESSIONS);
+    gh_redfish_odata_add(value, "AccountService", "/redfish/v1/AccountService");
+    for (size_t i = 0; i < GH_REDFISH_NCOLLECTIONS; i++) {
+        if (gh_redfish_tree_has(c, gh_redfish_tree_collections[i], path, sizeof(path)))
+            gh_redfish_odata_add(value, gh_redfish_tree_collections[i], path);
+    }
+    doc = json_pack("{s:s, s:O}", "@odata.context", "/redfish/v1/$metadata", "value", value);
+done:
+    json_decref(value);
+    gh_response_header_add(c->resp, "Cache-Control", "no-cache");
+    gh_redfish_reply(c->resp, 200, doc);
+}
+
+/* The CSDL document: a reference to DMTF's schema file for every namespace
+ * served, our one OEM type, and the entity container. */
+void gh_redfish_serve_metadata(gh_redfish_ctx *c)
+{
+    char   *xml = NULL;
+    size_t  len = 0;
+    FILE   *f = open_memstream(&xml, &len);
+
+    if (f == NULL)
+        goto fail;
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+          "<edmx:Edmx xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\" Version=\"4.0\">\n",
+          f);
+    for (size_t i = 0; i < sizeof(gh_redfish_schemas) / sizeof(gh_redfish_schemas[0]); i++) {
+        fprintf(f, "  <edmx:Reference Uri=\"http://redfish.dmtf.org/schemas/v1/%s_v1.xml\">\n"
+                   "    <edmx:Include Namespace=\"%s\"/>\n",
+                gh_redfish_schemas[i].ns, gh_redfish_schemas[i].ns);
+        if (gh_redfish_schemas[i].version != NULL)
+            fprintf(f, "    <edmx:Include Namespace=\"%s.%s\"/>\n", gh_redfish_schemas[i].ns,
+                    gh_redfish_schemas[i].version);
+        fputs("  </edmx:Reference>\n", f);
+    }
+    fputs("  <edmx:DataServices>\n"
+          "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"GatehouseSession\"/>\n"
+          "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"GatehouseSession.v1_0_0\">\n"
+          "      <ComplexType Name=\"Session\" BaseType=\"Resource.OemObject\">\n"
+          "        <Property Name=\"MySession\" Type=\"Edm.Boolean\" Nullable=\"false\"/>\n"
+          "      </ComplexType>\n"
+          "    </Schema>\n"
+          "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"Service\">\n"
+          "      <EntityContainer Name=\"Service\" Extends=\"ServiceRoot.v1_5_0.ServiceContainer\"/>\n"
+          "    </Schema>\n"
+          "  </edmx:DataServices>\n"
+          "</edmx:Edmx>\n", f);
+    if (fclose(f) != 0 || xml == NULL)
+        goto fail;
+    c->resp->status = 200;
+    gh_response_header_add(c->resp, "Cache-Control", "no-cache");
+    gh_response_set_body(c->resp, xml, len, GH_REDFISH_XML_TYPE);
+    return;
+fail:
+    free(xml);
+    gh_redfish_reply(c->resp, 500, NULL);
+}

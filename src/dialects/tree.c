@@ -1,0 +1,371 @@
+/*
+ * tree.c: the bundled resource trees, read into memory once (tree.h).
+ *
+ * Loading walks the root with openat/fstatat relative to each directory's own
+ * descriptor, never by rebuilt path strings, and never follows a symbolic
+ * link (O_NOFOLLOW, AT_SYMLINK_NOFOLLOW): a link in the tree is skipped, so
+ * nothing outside the root can be read through it. Names starting with '.'
+ * are skipped too (".git", editors' files). Limits, each an error at load:
+ * GH_TREE_FILE_MAX per file, GH_TREE_TOTAL_MAX in all, GH_TREE_ENTRIES_MAX
+ * files, GH_TREE_DEPTH_MAX levels, GH_TREE_PATH_MAX bytes of a resource path;
+ * a directory name must be visible ASCII without '%', '?' or '#', since it is
+ * matched against the raw request path.
+ *
+ * Serving is the hot path, so the entries sit in one array sorted by
+ * (path ignoring ASCII case, format); gh_tree_find is a binary search that
+ * folds case on the fly and allocates nothing. Two paths that differ only in
+ * case would make a lookup ambiguous, so such a tree is refused at load.
+ * Each entry's strong ETag is the first 16 hex digits of the SHA-256 of its
+ * bytes, computed once at load.
+ */
+#include "tree.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+enum { GH_TREE_JSON = 0, GH_TREE_XML = 1 };
+
+#define GH_TREE_ETAG_LEN 18   /* '"' + 16 hex + '"' */
+
+typedef struct {
+    gh_tree_entry entry;      /* points into this item once loading is done */
+    int           format;
+    size_t        path_len;
+    char         *path;       /* malloc'd */
+    char         *body;       /* malloc'd, NUL after len bytes */
+    char          etag[GH_TREE_ETAG_LEN + 1];
+} gh_tree_item;
+
+struct gh_tree {
+    gh_tree_item *items;
+    size_t        n;
+    size_t        cap;
+    size_t        total;      /* bytes of all bodies */
+};
+
+typedef struct {
+    gh_tree    *tree;
+    const char *root;
+    char        rel[GH_TREE_PATH_MAX + 1];   /* "" for the root, else "/a/b" */
+    char       *err;
+    size_t      errlen;
+} gh_tree_walk;
+
+static unsigned char gh_tree_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/* Order of paths ignoring ASCII case, then of formats. */
+static int gh_tree_cmp(const char *a, size_t alen, int afmt, const char *b, size_t blen, int bfmt)
+{
+    size_t n = alen < blen ? alen : blen;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ca = gh_tree_lower((unsigned char)a[i]);
+        unsigned char cb = gh_tree_lower((unsigned char)b[i]);
+
+        if (ca != cb)
+            return ca < cb ? -1 : 1;
+    }
+    if (alen != blen)
+        return alen < blen ? -1 : 1;
+    return afmt == bfmt ? 0 : (afmt < bfmt ? -1 : 1);
+}
+
+static int gh_tree_item_cmp(const void *pa, const void *pb)
+{
+    const gh_tree_item *a = pa, *b = pb;
+
+    return gh_tree_cmp(a->path, a->path_len, a->format, b->path, b->path_len, b->format);
+}
+
+static int gh_tree_format(const char *format)
+{
+    if (format == NULL)
+        return -1;
+    if (strcmp(format, "json") == 0)
+        return GH_TREE_JSON;
+    if (strcmp(format, "xml") == 0)
+        return GH_TREE_XML;
+    return -1;
+}
+
+static bool gh_tree_name_ok(const char *name)
+{
+    for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
+        if (*p < 0x21 || *p > 0x7e || *p == '%' || *p == '?' || *p == '#')
+            return false;
+    }
+    return true;
+}
+
+static void gh_tree_etag(const char *body, size_t len, char etag[GH_TREE_ETAG_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char     md[EVP_MAX_MD_SIZE];
+    unsigned int      mdlen = 0;
+
+    if (EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 8)
+        memset(md, 0, 8);
+    etag[0] = '"';
+    for (size_t i = 0; i < 8; i++) {
+        etag[1 + 2 * i] = hex[md[i] >> 4];
+        etag[2 + 2 * i] = hex[md[i] & 0x0f];
+    }
+    etag[17] = '"';
+    etag[18] = '\0';
+}
+
+/* Read all size bytes of an open file into a new buffer with a NUL after. */
+static char *gh_tree_read(int fd, size_t size)
+{
+    char  *body = malloc(size + 1);
+    size_t got = 0;
+
+    if (body == NULL)
+        return NULL;
+    while (got < size) {
+        ssize_t r = read(fd, body + got, size - got);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            free(body);
+            return NULL;
+        }
+        got += (size_t)r;
+    }
+    body[size] = '\0';
+    return body;
+}
+
+/* Add dir/name (an index.json or index.xml) as the resource w->rel. */
+static int gh_tree_add_file(gh_tree_walk *w, int dfd, const char *name, int format)
+{
+    gh_tree      *t = w->tree;
+    struct stat   st;
+    char         *body = NULL, *path = NULL;
+    int           fd, rc = -1;
+    size_t        size;
+
+    fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(w->err, w->errlen, "%s%s/%s: cannot read", w->root, w->rel, name);
+        goto done;
+    }
+    size = (size_t)st.st_size;
+    if (size > GH_TREE_FILE_MAX) {
+        snprintf(w->err, w->errlen, "%s%s/%s: larger than %d bytes", w->root, w->rel, name,
+                 GH_TREE_FILE_MAX);
+        goto done;
+    }
+    if (t->total + size > GH_TREE_TOTAL_MAX || t->n >= GH_TREE_ENTRIES_MAX) {
+        snprintf(w->err, w->errlen, "%s: tree larger than %d bytes or %d files", w->root,
+                 GH_TREE_TOTAL_MAX, GH_TREE_ENTRIES_MAX);
+        goto done;
+    }
+    body = gh_tree_read(fd, size);
+    path = strdup(w->rel[0] != '\0' ? w->rel : "/");
+    if (body == NULL || path == NULL) {
+        snprintf(w->err, w->errlen, "%s%s/%s: cannot read", w->root, w->rel, name);
+        goto done;
+    }
+    if (t->n == t->cap) {
+        size_t        cap = t->cap ? t->cap * 2 : 64;
+        gh_tree_item *items = realloc(t->items, cap * sizeof(*items));
+
+        if (items == NULL) {
+            snprintf(w->err, w->errlen, "%s: out of memory", w->root);
+            goto done;
+        }
+        t->items = items;
+        t->cap = cap;
+    }
+    memset(&t->items[t->n], 0, sizeof(t->items[t->n]));
+    t->items[t->n].format = format;
+    t->items[t->n].path = path;
+    t->items[t->n].path_len = strlen(path);
+    t->items[t->n].body = body;
+    t->items[t->n].entry.len = size;
+    gh_tree_etag(body, size, t->items[t->n].etag);
+    t->n++;
+    t->total += size;
+    path = NULL;
+    body = NULL;
+    rc = 0;
+done:
+    free(body);
+    free(path);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* Walk the directory open on fd (taken over and closed) whose resource path
+ * is w->rel, rel_len bytes long. */
+static int gh_tree_walk_dir(gh_tree_walk *w, int fd, size_t rel_len, int depth)
+{
+    DIR           *d = fdopendir(fd);
+    struct dirent *de;
+    int            rc = -1;
+
+    if (d == NULL) {
+        close(fd);
+        snprintf(w->err, w->errlen, "%s%s: cannot open directory", w->root, w->rel);
+        goto done;
+    }
+    if (depth > GH_TREE_DEPTH_MAX) {
+        snprintf(w->err, w->errlen, "%s%s: deeper than %d levels", w->root, w->rel,
+                 GH_TREE_DEPTH_MAX);
+        goto done;
+    }
+    for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
+        const char *name = de->d_name;
+        size_t      nlen = strlen(name);
+        struct stat st;
+        int         cfd;
+
+        if (name[0] == '.')
+            continue;
+        if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            snprintf(w->err, w->errlen, "%s%s/%s: cannot stat", w->root, w->rel, name);
+            goto done;
+        }
+        if (S_ISREG(st.st_mode) && strcmp(name, "index.json") == 0) {
+            if (gh_tree_add_file(w, dirfd(d), name, GH_TREE_JSON) != 0)
+                goto done;
+        } else if (S_ISREG(st.st_mode) && strcmp(name, "index.xml") == 0) {
+            if (gh_tree_add_file(w, dirfd(d), name, GH_TREE_XML) != 0)
+                goto done;
+        } else if (S_ISDIR(st.st_mode)) {
+            if (!gh_tree_name_ok(name) || rel_len + 1 + nlen > GH_TREE_PATH_MAX) {
+                snprintf(w->err, w->errlen, "%s%s/%s: directory name not usable in a path",
+                         w->root, w->rel, name);
+                goto done;
+            }
+            cfd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (cfd < 0) {
+                snprintf(w->err, w->errlen, "%s%s/%s: cannot open directory", w->root,
+                         w->rel, name);
+                goto done;
+            }
+            w->rel[rel_len] = '/';
+            memcpy(w->rel + rel_len + 1, name, nlen + 1);
+            if (gh_tree_walk_dir(w, cfd, rel_len + 1 + nlen, depth + 1) != 0)
+                goto done;
+            w->rel[rel_len] = '\0';
+        }
+    }
+    if (errno != 0) {
+        snprintf(w->err, w->errlen, "%s%s: cannot read directory", w->root, w->rel);
+        goto done;
+    }
+    rc = 0;
+done:
+    if (d != NULL)
+        closedir(d);
+    return rc;
+}
+
+int gh_tree_load(const char *root, gh_tree **out, char *err, size_t errlen)
+{
+    char         scratch[1];
+    gh_tree_walk w;
+    gh_tree     *t = NULL;
+    int          fd, rc = -1;
+
+    if (err == NULL || errlen == 0) {
+        err = scratch;
+        errlen = sizeof(scratch);
+    }
+    err[0] = '\0';
+    if (out == NULL || root == NULL) {
+        snprintf(err, errlen, "no tree root");
+        goto done;
+    }
+    *out = NULL;
+    t = calloc(1, sizeof(*t));
+    if (t == NULL) {
+        snprintf(err, errlen, "%s: out of memory", root);
+        goto done;
+    }
+    fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", root, strerror(errno));
+        goto done;
+    }
+    memset(&w, 0, sizeof(w));
+    w.tree = t;
+    w.root = root;
+    w.err = err;
+    w.errlen = errlen;
+    if (gh_tree_walk_dir(&w, fd, 0, 0) != 0)
+        goto done;
+
+    if (t->n > 0)
+        qsort(t->items, t->n, sizeof(t->items[0]), gh_tree_item_cmp);
+    for (size_t i = 0; i < t->n; i++) {
+        gh_tree_item *it = &t->items[i];
+
+        if (i > 0 && gh_tree_item_cmp(&t->items[i - 1], it) == 0) {
+            snprintf(err, errlen, "%s: %s and %s differ only in case", root,
+                     t->items[i - 1].path, it->path);
+            goto done;
+        }
+        it->entry.path = it->path;
+        it->entry.body = it->body;
+        it->entry.etag = it->etag;
+    }
+    *out = t;
+    t = NULL;
+    rc = 0;
+done:
+    gh_tree_free(t);
+    return rc;
+}
+
+void gh_tree_free(gh_tree *tree)
+{
+    if (tree == NULL)
+        return;
+    for (size_t i = 0; i < tree->n; i++) {
+        free(tree->items[i].path);
+        free(tree->items[i].body);
+    }
+    free(tree->items);
+    free(tree);
+}
+
+const gh_tree_entry *gh_tree_find(const gh_tree *tree, gh_str path, const char *format)
+{
+    int    fmt = gh_tree_format(format);
+    size_t lo = 0, hi;
+
+    if (tree == NULL || fmt < 0 || path.data == NULL || path.len == 0 || path.data[0] != '/')
+        return NULL;
+    if (path.len > 1 && path.data[path.len - 1] == '/')
+        path.len--;
+    hi = tree->n;
+    while (lo < hi) {
+        size_t              mid = lo + (hi - lo) / 2;
+        const gh_tree_item *it = &tree->items[mid];
+        int c = gh_tree_cmp(path.data, path.len, fmt, it->path, it->path_len, it->format);
+
+        if (c == 0)
+            return &it->entry;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}

@@ -1,0 +1,84 @@
+/*
+ * ngx_http_gatehouse.h: the nginx adapter's own types. This directory is the
+ * only code that sees nginx; it turns nginx requests into gh_request, runs
+ * the dialect's classify/serve, the core's checks, and sends gh_response.
+ */
+#ifndef NGX_HTTP_GATEHOUSE_H
+#define NGX_HTTP_GATEHOUSE_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <ngx_thread_pool.h>
+
+#include "core/service.h"
+#include "dialects/dialect.h"
+
+typedef struct {
+    ngx_str_t          data_dir;
+    ngx_str_t          tree_dir;
+    ngx_str_t          config_file;
+
+    gh_config          config;
+    gh_shared_limits   limits;
+    ngx_shm_zone_t    *zone;
+    ngx_thread_pool_t *hash_pool;
+    ngx_thread_pool_t *io_pool;
+    gh_tree           *tree;
+    char              *db_path;      /* NUL-terminated, from the cycle's pool */
+    char              *data_dir_c;
+
+    /* Per process: set when the zone is initialised and the worker starts. */
+    gh_shared         *shared;
+    void              *block;
+    ngx_slab_pool_t   *shpool;
+    gh_service         inline_service; /* store NULL: event-loop serving */
+    ngx_event_t        sync_event;
+    ngx_thread_task_t *sync_task;
+    ngx_uint_t         sync_busy;
+    ngx_uint_t         sync_ticks;
+} ngx_http_gatehouse_main_conf_t;
+
+typedef struct {
+    ngx_flag_t         enable;
+} ngx_http_gatehouse_loc_conf_t;
+
+typedef enum {
+    GH_STATE_NEW = 0,
+    GH_STATE_WAITING,        /* a thread-pool task is running for it */
+    GH_STATE_AUTHENTICATED,  /* or open: serve it */
+    GH_STATE_VERIFIED        /* back from the hash pool: ctx->auth says how */
+} ngx_http_gatehouse_state_e;
+
+typedef enum {
+    GH_JOB_VERIFY = 1,       /* Basic credentials not in the cache */
+    GH_JOB_SERVE,            /* the dialect's serve, off the event loop */
+    GH_JOB_SYNC              /* the worker's periodic change-log and upkeep */
+} ngx_http_gatehouse_job_e;
+
+typedef struct {
+    const gh_dialect  *dialect;
+    gh_request         req;
+    gh_plan            plan;
+    gh_principal       who;
+    unsigned           state:2;
+    unsigned           has_who:1;
+    ngx_http_gatehouse_job_e job;
+    gh_auth_result     auth;
+    gh_response        resp;
+} ngx_http_gatehouse_ctx_t;
+
+extern ngx_module_t ngx_http_gatehouse_module;
+
+/* handler.c */
+ngx_int_t ngx_http_gatehouse_access_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_gatehouse_content_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_gatehouse_send(ngx_http_request_t *r, gh_response *resp);
+
+/* thread.c */
+ngx_int_t ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
+    ngx_http_gatehouse_job_e job);
+ngx_int_t ngx_http_gatehouse_start_sync(ngx_cycle_t *cycle,
+    ngx_http_gatehouse_main_conf_t *gmcf);
+
+#endif

@@ -1,0 +1,349 @@
+/*
+ * ngx_http_gatehouse_handler.c: the request path in nginx. The access handler
+ * finds the dialect, asks it what the request carries, and checks it: a
+ * session token against the shared block, Basic credentials against the
+ * credential cache, else in the hash thread pool (the request waits, the
+ * event loop does not). The content handler reads the body when the route
+ * wants it and runs the dialect's serve, on the event loop when it touches
+ * memory only, else in a thread pool. Refusals are the dialect's own.
+ */
+#include "ngx_http_gatehouse.h"
+
+static gh_str
+ngx_http_gatehouse_header(const gh_request *req, const char *name)
+{
+    ngx_http_request_t *r = req->adapter;
+    ngx_list_part_t    *part = &r->headers_in.headers.part;
+    ngx_table_elt_t    *h = part->elts;
+    size_t              len = ngx_strlen(name);
+    ngx_uint_t          i;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return (gh_str) { (const char *) h[i].value.data, h[i].value.len };
+        }
+    }
+    return (gh_str) { NULL, 0 };
+}
+
+static void
+ngx_http_gatehouse_fill_request(ngx_http_request_t *r, gh_request *req)
+{
+    ngx_str_t  *addr = &r->connection->addr_text;
+
+    req->method_name = (gh_str) { (const char *) r->method_name.data, r->method_name.len };
+    req->method = gh_method_from(req->method_name);
+    /* nginx's normalised path: percent-decoded, dot segments resolved. */
+    req->path = (gh_str) { (const char *) r->uri.data, r->uri.len };
+    req->query = (gh_str) { (const char *) r->args.data, r->args.len };
+    ngx_cpystrn((u_char *) req->client_addr, addr->data,
+                ngx_min(addr->len + 1, sizeof(req->client_addr)));
+#if (NGX_HTTP_SSL)
+    req->secure = r->connection->ssl != NULL;
+#endif
+    req->header = ngx_http_gatehouse_header;
+    req->adapter = r;
+}
+
+ngx_int_t
+ngx_http_gatehouse_send(ngx_http_request_t *r, gh_response *resp)
+{
+    ngx_table_elt_t *h;
+    ngx_chain_t      out;
+    ngx_buf_t       *b;
+    ngx_int_t        rc;
+    size_t           i, n;
+
+    r->headers_out.status = resp->status;
+    if (resp->reason != NULL) {
+        n = ngx_strlen(resp->reason) + 5;
+        r->headers_out.status_line.data = ngx_pnalloc(r->pool, n);
+        if (r->headers_out.status_line.data == NULL) {
+            return NGX_ERROR;
+        }
+        r->headers_out.status_line.len =
+            ngx_snprintf(r->headers_out.status_line.data, n, "%03i %s",
+                         (ngx_int_t) resp->status, resp->reason)
+            - r->headers_out.status_line.data;
+    }
+
+    for (i = 0; i < resp->nheaders; i++) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+        h->hash = 1;
+        h->key.len = ngx_strlen(resp->headers[i].name);
+        h->key.data = ngx_pnalloc(r->pool, h->key.len);
+        h->value.len = ngx_strlen(resp->headers[i].value);
+        h->value.data = ngx_pnalloc(r->pool, h->value.len);
+        if (h->key.data == NULL || h->value.data == NULL) {
+            return NGX_ERROR;
+        }
+        ngx_memcpy(h->key.data, resp->headers[i].name, h->key.len);
+        ngx_memcpy(h->value.data, resp->headers[i].value, h->value.len);
+    }
+
+    if (resp->content_type != NULL) {
+        r->headers_out.content_type.len = ngx_strlen(resp->content_type);
+        r->headers_out.content_type.data = (u_char *) resp->content_type;
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+    }
+    r->headers_out.content_length_n = resp->body_len;
+    if (resp->body_len == 0) {
+        r->header_only = 1;
+    }
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_create_temp_buf(r->pool, resp->body_len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+    b->last = ngx_cpymem(b->pos, resp->body, resp->body_len);
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+    out.buf = b;
+    out.next = NULL;
+    return ngx_http_output_filter(r, &out);
+}
+
+/* Send the dialect's refusal from the access phase and end the request. */
+static ngx_int_t
+ngx_http_gatehouse_refuse(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
+    gh_refusal why)
+{
+    gh_response resp;
+    ngx_int_t   rc;
+
+    gh_credential_wipe(&ctx->plan.cred);
+    ngx_memzero(&resp, sizeof(resp));
+    ctx->dialect->refuse(&ctx->req, why, &resp);
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+    rc = ngx_http_gatehouse_send(r, &resp);
+    gh_response_free(&resp);
+    ngx_http_finalize_request(r, rc);
+    return NGX_DONE;
+}
+
+static gh_refusal
+ngx_http_gatehouse_refusal(gh_auth_result auth)
+{
+    switch (auth) {
+    case GH_AUTH_LOCKED:
+        return GH_REFUSE_LOCKED;
+    case GH_AUTH_UNAVAILABLE:
+        return GH_REFUSE_UNAVAILABLE;
+    default:
+        return GH_REFUSE_BAD_CREDENTIALS;
+    }
+}
+
+static ngx_int_t
+ngx_http_gatehouse_check_token(ngx_http_request_t *r, ngx_http_gatehouse_main_conf_t *gmcf,
+    ngx_http_gatehouse_ctx_t *ctx)
+{
+    uint8_t            digest[GH_DIGEST_LEN];
+    gh_session_record  rec;
+    gh_shared_result   found;
+
+    gh_token_digest(ctx->plan.cred.token.data, ctx->plan.cred.token.len, digest);
+    found = gh_shared_session_find(gmcf->shared, digest, gh_now(), &ctx->who, &rec);
+    if (found == GH_SHARED_EXPIRED) {
+        gh_audit_write(gmcf->inline_service.audit, GH_AUDIT_EXPIRED, rec.user,
+                       rec.client_addr, NULL, rec.id, NULL);
+    }
+    /* A session belongs to the dialect that made it. */
+    if (found != GH_SHARED_OK || ctx->who.dialect != ctx->dialect->id) {
+        return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_NO_CREDENTIALS);
+    }
+    ctx->has_who = 1;
+    ctx->state = GH_STATE_AUTHENTICATED;
+    return NGX_OK;
+}
+
+static ngx_int_t
+ngx_http_gatehouse_check_basic(ngx_http_request_t *r, ngx_http_gatehouse_main_conf_t *gmcf,
+    ngx_http_gatehouse_ctx_t *ctx)
+{
+    gh_credential *cred = &ctx->plan.cred;
+    uint8_t        key[GH_DIGEST_LEN];
+    bool           hit;
+
+    gh_token_credential_key(gmcf->inline_service.secret, cred->user, ngx_strlen(cred->user),
+                            cred->password, cred->password_len, key);
+    hit = gh_shared_cred_get(gmcf->shared, key, gh_now(), &ctx->who);
+    gh_wipe(key, sizeof(key));
+    if (hit) {
+        gh_credential_wipe(cred);
+        ctx->has_who = 1;
+        ctx->state = GH_STATE_AUTHENTICATED;
+        return NGX_OK;
+    }
+    if (ngx_http_gatehouse_post(r, ctx, GH_JOB_VERIFY) != NGX_OK) {
+        return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_UNAVAILABLE);
+    }
+    return NGX_AGAIN;
+}
+
+ngx_int_t
+ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf;
+    ngx_http_gatehouse_loc_conf_t  *glcf;
+    ngx_http_gatehouse_ctx_t       *ctx;
+
+    glcf = ngx_http_get_module_loc_conf(r, ngx_http_gatehouse_module);
+    if (!glcf->enable) {
+        return NGX_DECLINED;
+    }
+    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
+    if (gmcf->shared == NULL) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_gatehouse_module);
+    if (ctx != NULL) {
+        switch (ctx->state) {
+        case GH_STATE_WAITING:
+            return NGX_AGAIN;
+        case GH_STATE_AUTHENTICATED:
+            return NGX_OK;
+        case GH_STATE_VERIFIED:
+        default:
+            /* Back from the hash pool with the verdict on Basic credentials. */
+            if (ctx->auth != GH_AUTH_OK) {
+                return ngx_http_gatehouse_refuse(r, ctx,
+                                                 ngx_http_gatehouse_refusal(ctx->auth));
+            }
+            ctx->has_who = 1;
+            ctx->state = GH_STATE_AUTHENTICATED;
+            return NGX_OK;
+        }
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_gatehouse_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ngx_http_set_ctx(r, ctx, ngx_http_gatehouse_module);
+    ngx_http_gatehouse_fill_request(r, &ctx->req);
+
+    ctx->dialect = gh_dialect_for_path(ctx->req.path);
+    if (ctx->dialect == NULL) {
+        ctx->state = GH_STATE_AUTHENTICATED;
+        return NGX_OK;          /* the content handler answers 404 */
+    }
+    ctx->dialect->classify(&ctx->req, &ctx->plan);
+    if (ctx->plan.open) {
+        ctx->state = GH_STATE_AUTHENTICATED;
+        return NGX_OK;
+    }
+    if (!ctx->req.secure) {
+        return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_PLAIN_HTTP);
+    }
+
+    switch (ctx->plan.cred.kind) {
+    case GH_CRED_TOKEN:
+    case GH_CRED_BEARER:
+        return ngx_http_gatehouse_check_token(r, gmcf, ctx);
+    case GH_CRED_BASIC:
+        return ngx_http_gatehouse_check_basic(r, gmcf, ctx);
+    case GH_CRED_MALFORMED:
+        return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_MALFORMED);
+    default:
+        return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_NO_CREDENTIALS);
+    }
+}
+
+/* Serve now (memory only) or hand the request to a thread pool. */
+static void
+ngx_http_gatehouse_dispatch(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf;
+    ngx_int_t                       rc;
+
+    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
+    if (ctx->plan.work == GH_WORK_INLINE) {
+        ctx->dialect->serve(&gmcf->inline_service, gmcf->tree, &ctx->req,
+                            ctx->has_who ? &ctx->who : NULL, &ctx->resp);
+        rc = ngx_http_gatehouse_send(r, &ctx->resp);
+        gh_response_free(&ctx->resp);
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+    if (ngx_http_gatehouse_post(r, ctx, GH_JOB_SERVE) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
+    }
+}
+
+/* The body arrived: make it one contiguous view, then serve. */
+static void
+ngx_http_gatehouse_body_ready(ngx_http_request_t *r)
+{
+    ngx_http_gatehouse_ctx_t *ctx = ngx_http_get_module_ctx(r, ngx_http_gatehouse_module);
+    ngx_chain_t              *cl;
+    size_t                    len = 0;
+    u_char                   *p;
+
+    if (r->request_body == NULL || r->request_body->temp_file != NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE);
+        return;
+    }
+    for (cl = r->request_body->bufs; cl != NULL; cl = cl->next) {
+        len += cl->buf->last - cl->buf->pos;
+    }
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    ctx->req.body.data = (const char *) p;
+    ctx->req.body.len = len;
+    for (cl = r->request_body->bufs; cl != NULL; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+    *p = '\0';
+    ngx_http_gatehouse_dispatch(r, ctx);
+}
+
+ngx_int_t
+ngx_http_gatehouse_content_handler(ngx_http_request_t *r)
+{
+    ngx_http_gatehouse_ctx_t *ctx = ngx_http_get_module_ctx(r, ngx_http_gatehouse_module);
+    ngx_int_t                 rc;
+
+    if (ctx == NULL || ctx->dialect == NULL) {
+        return NGX_HTTP_NOT_FOUND;
+    }
+    if (ctx->plan.read_body) {
+        r->request_body_in_single_buf = 1;
+        rc = ngx_http_read_client_request_body(r, ngx_http_gatehouse_body_ready);
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            return rc;
+        }
+        return NGX_DONE;
+    }
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+    r->main->count++;
+    ngx_http_gatehouse_dispatch(r, ctx);
+    return NGX_DONE;
+}

@@ -1,0 +1,341 @@
+/*
+ * ngx_http_gatehouse_module.c: the module's shape, as nginx modules go: the
+ * directives, the main and location configuration, the shared-memory zone
+ * that holds the core's shared block, the thread pools, and each worker's
+ * start (load the block from the store once, start the sync timer).
+ */
+#include "ngx_http_gatehouse.h"
+
+#include <unistd.h>
+
+static void *ngx_http_gatehouse_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_gatehouse_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_gatehouse_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child);
+static char *ngx_http_gatehouse(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_gatehouse_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_gatehouse_init_zone(ngx_shm_zone_t *zone, void *data);
+static ngx_int_t ngx_http_gatehouse_init_process(ngx_cycle_t *cycle);
+
+static ngx_command_t ngx_http_gatehouse_commands[] = {
+
+    { ngx_string("gatehouse_data_dir"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gatehouse_main_conf_t, data_dir),
+      NULL },
+
+    { ngx_string("gatehouse_tree"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gatehouse_main_conf_t, tree_dir),
+      NULL },
+
+    { ngx_string("gatehouse_config"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gatehouse_main_conf_t, config_file),
+      NULL },
+
+    { ngx_string("gatehouse"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_http_gatehouse,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_gatehouse_loc_conf_t, enable),
+      NULL },
+
+      ngx_null_command
+};
+
+static ngx_http_module_t ngx_http_gatehouse_module_ctx = {
+    NULL,                                   /* preconfiguration */
+    ngx_http_gatehouse_postconfiguration,   /* postconfiguration */
+    ngx_http_gatehouse_create_main_conf,    /* create main configuration */
+    ngx_http_gatehouse_init_main_conf,      /* init main configuration */
+    NULL,                                   /* create server configuration */
+    NULL,                                   /* merge server configuration */
+    ngx_http_gatehouse_create_loc_conf,     /* create location configuration */
+    ngx_http_gatehouse_merge_loc_conf       /* merge location configuration */
+};
+
+ngx_module_t ngx_http_gatehouse_module = {
+    NGX_MODULE_V1,
+    &ngx_http_gatehouse_module_ctx,
+    ngx_http_gatehouse_commands,
+    NGX_HTTP_MODULE,
+    NULL,                                   /* init master */
+    NULL,                                   /* init module */
+    ngx_http_gatehouse_init_process,        /* init process */
+    NULL,                                   /* init thread */
+    NULL,                                   /* exit thread */
+    NULL,                                   /* exit process */
+    NULL,                                   /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+static ngx_str_t ngx_http_gatehouse_zone_name = ngx_string("gatehouse");
+static ngx_str_t ngx_http_gatehouse_hash_pool = ngx_string("gatehouse_hash");
+static ngx_str_t ngx_http_gatehouse_io_pool = ngx_string("gatehouse_io");
+
+static void *
+ngx_http_gatehouse_create_main_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_gatehouse_main_conf_t));
+}
+
+static char *
+ngx_http_gatehouse_cstr(ngx_conf_t *cf, ngx_str_t *s, const char *suffix)
+{
+    size_t  n = ngx_strlen(suffix);
+    char   *p = ngx_pnalloc(cf->pool, s->len + n + 1);
+
+    if (p != NULL) {
+        ngx_memcpy(p, s->data, s->len);
+        ngx_memcpy(p + s->len, suffix, n + 1);
+    }
+    return p;
+}
+
+static char *
+ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf = conf;
+    char                            err[512], *path;
+    size_t                          size;
+
+    gh_config_defaults(&gmcf->config);
+    if (gmcf->data_dir.len == 0) {
+        return NGX_CONF_OK;   /* not used in this configuration */
+    }
+
+    gmcf->data_dir_c = ngx_http_gatehouse_cstr(cf, &gmcf->data_dir, "");
+    gmcf->db_path = ngx_http_gatehouse_cstr(cf, &gmcf->data_dir, "/gatehouse.db");
+    if (gmcf->data_dir_c == NULL || gmcf->db_path == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (gmcf->config_file.len > 0) {
+        path = ngx_http_gatehouse_cstr(cf, &gmcf->config_file, "");
+        if (path == NULL) {
+            return NGX_CONF_ERROR;
+        }
+        if (gh_config_load(&gmcf->config, path, err, sizeof(err)) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "gatehouse: %s", err);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (gmcf->tree_dir.len > 0) {
+        path = ngx_http_gatehouse_cstr(cf, &gmcf->tree_dir, "");
+        if (path == NULL) {
+            return NGX_CONF_ERROR;
+        }
+        /* Read once here, in the master: every worker inherits it. */
+        if (gh_tree_load(path, &gmcf->tree, err, sizeof(err)) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "gatehouse: tree: %s", err);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    gmcf->limits.max_sessions = (uint32_t) gmcf->config.max_sessions;
+    gmcf->limits.credcache_entries = (uint32_t) gmcf->config.credcache_entries;
+    gmcf->limits.lockout_entries = (uint32_t) ngx_max(gmcf->config.credcache_entries, 1024);
+
+    /* The slab pool needs its own header and page table besides our block. */
+    size = gh_shared_size(&gmcf->limits);
+    size += size / 64 + 64 * ngx_pagesize;
+    size = ngx_align(size, ngx_pagesize);
+
+    gmcf->zone = ngx_shared_memory_add(cf, &ngx_http_gatehouse_zone_name, size,
+                                       &ngx_http_gatehouse_module);
+    if (gmcf->zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+    gmcf->zone->init = ngx_http_gatehouse_init_zone;
+    gmcf->zone->data = gmcf;
+
+    gmcf->hash_pool = ngx_thread_pool_add(cf, &ngx_http_gatehouse_hash_pool);
+    gmcf->io_pool = ngx_thread_pool_add(cf, &ngx_http_gatehouse_io_pool);
+    if (gmcf->hash_pool == NULL || gmcf->io_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    gmcf->inline_service.config = &gmcf->config;
+    gmcf->inline_service.data_dir = gmcf->data_dir_c;
+    return NGX_CONF_OK;
+}
+
+static void *
+ngx_http_gatehouse_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_gatehouse_loc_conf_t *glcf;
+
+    glcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_gatehouse_loc_conf_t));
+    if (glcf == NULL) {
+        return NULL;
+    }
+    glcf->enable = NGX_CONF_UNSET;
+    return glcf;
+}
+
+static char *
+ngx_http_gatehouse_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_gatehouse_loc_conf_t *prev = parent;
+    ngx_http_gatehouse_loc_conf_t *conf = child;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    return NGX_CONF_OK;
+}
+
+/* `gatehouse on;` guards a location and serves the dialects from it. */
+static char *
+ngx_http_gatehouse(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_gatehouse_loc_conf_t *glcf = conf;
+    ngx_http_core_loc_conf_t      *clcf;
+    char                          *rv;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+    if (glcf->enable) {
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+        clcf->handler = ngx_http_gatehouse_content_handler;
+    }
+    return NGX_CONF_OK;
+}
+
+static ngx_int_t
+ngx_http_gatehouse_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_core_main_conf_t *cmcf;
+    ngx_http_handler_pt       *h;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+    *h = ngx_http_gatehouse_access_handler;
+    return NGX_OK;
+}
+
+static void
+ngx_http_gatehouse_lock(void *arg)
+{
+    ngx_shmtx_lock(arg);
+}
+
+static void
+ngx_http_gatehouse_unlock(void *arg)
+{
+    ngx_shmtx_unlock(arg);
+}
+
+static ngx_int_t
+ngx_http_gatehouse_init_zone(ngx_shm_zone_t *zone, void *data)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf = zone->data;
+    ngx_http_gatehouse_main_conf_t *old = data;
+    ngx_slab_pool_t                *shpool;
+    gh_shared_lock                  lk;
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+    lk.lock = ngx_http_gatehouse_lock;
+    lk.unlock = ngx_http_gatehouse_unlock;
+    lk.arg = &shpool->mutex;
+
+    if (old != NULL) {
+        /* A reload keeps the block (and every session in it) as it is. */
+        gmcf->block = old->block;
+    } else if (zone->shm.exists) {
+        gmcf->block = shpool->data;
+    } else {
+        gmcf->block = ngx_slab_alloc(shpool, gh_shared_size(&gmcf->limits));
+        if (gmcf->block == NULL) {
+            return NGX_ERROR;
+        }
+        shpool->data = gmcf->block;
+        if (gh_shared_format(gmcf->block, &gmcf->limits, lk) == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    gmcf->shpool = shpool;
+    gmcf->shared = gh_shared_attach(gmcf->block, lk);
+    if (gmcf->shared == NULL) {
+        return NGX_ERROR;
+    }
+    gmcf->inline_service.shared = gmcf->shared;
+    return NGX_OK;
+}
+
+/* Fill the block from the store if no worker has yet; otherwise wait for the
+ * one that does, so no request is answered from a half-loaded block. */
+static ngx_int_t
+ngx_http_gatehouse_load(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf)
+{
+    gh_service  svc = gmcf->inline_service;
+    int64_t     seq;
+    ngx_uint_t  i;
+
+    if (gh_store_open(gmcf->db_path, &svc.store) != GH_STORE_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "gatehouse: cannot open the store \"%s\"", gmcf->db_path);
+        return NGX_ERROR;
+    }
+    if (gh_store_secret(svc.store, gmcf->inline_service.secret) != GH_STORE_OK) {
+        gh_store_close(svc.store);
+        return NGX_ERROR;
+    }
+
+    if (gh_shared_claim_load(gmcf->shared)) {
+        if (gh_service_load(&svc, &seq) != GH_STORE_OK) {
+            ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                          "gatehouse: loading sessions from the store failed");
+            seq = 0;
+        }
+        gh_shared_loaded(gmcf->shared, seq);
+    }
+    gh_store_close(svc.store);
+
+    for (i = 0; i < 5000 && gh_shared_change_seq(gmcf->shared) < 0; i++) {
+        ngx_msleep(2);
+    }
+    return NGX_OK;
+}
+
+static ngx_int_t
+ngx_http_gatehouse_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf;
+    char                            audit_path[GH_PATH_MAX + 32];
+
+    gmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_gatehouse_module);
+    if (gmcf == NULL || gmcf->shared == NULL) {
+        return NGX_OK;
+    }
+
+    if (gmcf->config.audit_log[0] != '\0') {
+        ngx_cpystrn((u_char *) audit_path, (u_char *) gmcf->config.audit_log,
+                    sizeof(audit_path));
+    } else {
+        ngx_snprintf((u_char *) audit_path, sizeof(audit_path), "%s/audit.log%Z",
+                     gmcf->data_dir_c);
+    }
+    if (gh_audit_open(audit_path, &gmcf->inline_service.audit) != 0) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      "gatehouse: cannot open the audit log \"%s\"", audit_path);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_gatehouse_load(cycle, gmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+    return ngx_http_gatehouse_start_sync(cycle, gmcf);
+}

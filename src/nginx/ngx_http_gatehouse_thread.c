@@ -1,0 +1,211 @@
+/*
+ * ngx_http_gatehouse_thread.c: work that may wait, done off the event loop.
+ * Password checks go to the `gatehouse_hash` pool and store work to
+ * `gatehouse_io`, so a login storm queues behind itself, not behind reads.
+ * Each pool thread keeps its own store connection (a thread-local service).
+ * The request is blocked while its task runs and resumes in the event loop
+ * when the task's completion event fires, as nginx's own aio threads do.
+ *
+ * The sync timer: every 50 ms each worker applies the change log (so a
+ * revocation by the command line reaches every worker within 100 ms), and
+ * every second writes batched last-used times and expires idle sessions.
+ */
+#include "ngx_http_gatehouse.h"
+
+#include <stdlib.h>
+
+#define GH_SYNC_INTERVAL_MS  50
+#define GH_UPKEEP_EVERY      20    /* sync ticks: once a second */
+
+typedef struct {
+    ngx_http_request_t             *r;
+    ngx_http_gatehouse_ctx_t       *ctx;
+    ngx_http_gatehouse_main_conf_t *gmcf;
+} ngx_http_gatehouse_task_t;
+
+static _Thread_local gh_service *ngx_http_gatehouse_thread_service;
+
+/* This thread's service, opened on its first task. NULL if the store will
+ * not open: the caller fails closed. */
+static gh_service *
+ngx_http_gatehouse_service(ngx_http_gatehouse_main_conf_t *gmcf)
+{
+    gh_service *svc = ngx_http_gatehouse_thread_service;
+
+    if (svc != NULL) {
+        return svc;
+    }
+    svc = calloc(1, sizeof(*svc));
+    if (svc == NULL) {
+        return NULL;
+    }
+    *svc = gmcf->inline_service;
+    if (gh_store_open(gmcf->db_path, &svc->store) != GH_STORE_OK) {
+        free(svc);
+        return NULL;
+    }
+    ngx_http_gatehouse_thread_service = svc;
+    return svc;
+}
+
+static void
+ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
+{
+    ngx_http_gatehouse_task_t *t = data;
+    ngx_http_gatehouse_ctx_t  *ctx = t->ctx;
+    gh_credential             *cred;
+    gh_service                *svc;
+
+    svc = ngx_http_gatehouse_service(t->gmcf);
+
+    switch (ctx->job) {
+    case GH_JOB_VERIFY:
+        cred = &ctx->plan.cred;
+        ctx->auth = svc == NULL ? GH_AUTH_UNAVAILABLE
+                    : gh_service_verify_password(svc, cred->user, cred->password,
+                                                 cred->password_len, ctx->req.client_addr,
+                                                 "basic", &ctx->who);
+        gh_credential_wipe(cred);
+        break;
+    case GH_JOB_SERVE:
+        if (svc == NULL) {
+            ctx->dialect->refuse(&ctx->req, GH_REFUSE_UNAVAILABLE, &ctx->resp);
+        } else {
+            ctx->dialect->serve(svc, t->gmcf->tree, &ctx->req,
+                                ctx->has_who ? &ctx->who : NULL, &ctx->resp);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void
+ngx_http_gatehouse_task_done(ngx_event_t *ev)
+{
+    ngx_http_gatehouse_task_t *t = ev->data;
+    ngx_http_request_t        *r = t->r;
+    ngx_http_gatehouse_ctx_t  *ctx = t->ctx;
+    ngx_connection_t          *c = r->connection;
+    ngx_int_t                  rc;
+
+    ngx_http_set_log_request(c->log, r);
+    r->main->blocked--;
+    r->aio = 0;
+
+    if (ctx->job == GH_JOB_SERVE) {
+        rc = ngx_http_gatehouse_send(r, &ctx->resp);
+        gh_response_free(&ctx->resp);
+        ngx_http_finalize_request(r, rc);
+        ngx_http_run_posted_requests(c);
+        return;
+    }
+
+    ctx->state = GH_STATE_VERIFIED;
+    if (r->done) {
+        /* The request ended while we worked: let nginx finish closing it. */
+        c->write->handler(c->write);
+    } else {
+        r->write_event_handler(r);
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+ngx_int_t
+ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
+    ngx_http_gatehouse_job_e job)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf;
+    ngx_http_gatehouse_task_t      *t;
+    ngx_thread_task_t              *task;
+    ngx_thread_pool_t              *pool;
+
+    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_gatehouse_task_t));
+    if (task == NULL) {
+        return NGX_ERROR;
+    }
+    t = task->ctx;
+    t->r = r;
+    t->ctx = ctx;
+    t->gmcf = gmcf;
+    task->handler = ngx_http_gatehouse_task_run;
+    task->event.data = t;
+    task->event.handler = ngx_http_gatehouse_task_done;
+
+    ctx->job = job;
+    pool = (job == GH_JOB_VERIFY || ctx->plan.work == GH_WORK_HASH)
+           ? gmcf->hash_pool : gmcf->io_pool;
+    if (ngx_thread_task_post(pool, task) != NGX_OK) {
+        return NGX_ERROR;
+    }
+    if (job == GH_JOB_VERIFY) {
+        ctx->state = GH_STATE_WAITING;
+    }
+    r->main->blocked++;
+    r->aio = 1;
+    return NGX_OK;
+}
+
+static void
+ngx_http_gatehouse_sync_run(void *data, ngx_log_t *log)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf = data;
+    gh_service                     *svc = ngx_http_gatehouse_service(gmcf);
+
+    if (svc == NULL) {
+        return;
+    }
+    (void) gh_service_apply_changes(svc);
+    if (gmcf->sync_ticks % GH_UPKEEP_EVERY == 0) {
+        (void) gh_service_upkeep(svc, gh_now());
+    }
+}
+
+static void
+ngx_http_gatehouse_sync_done(ngx_event_t *ev)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf = ev->data;
+
+    gmcf->sync_busy = 0;
+}
+
+static void
+ngx_http_gatehouse_sync_tick(ngx_event_t *ev)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf = ev->data;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+    if (!gmcf->sync_busy) {
+        gmcf->sync_ticks++;
+        if (ngx_thread_task_post(gmcf->io_pool, gmcf->sync_task) == NGX_OK) {
+            gmcf->sync_busy = 1;
+        }
+    }
+    ngx_add_timer(ev, GH_SYNC_INTERVAL_MS);
+}
+
+ngx_int_t
+ngx_http_gatehouse_start_sync(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf)
+{
+    ngx_thread_task_t *task;
+
+    task = ngx_thread_task_alloc(cycle->pool, 0);
+    if (task == NULL) {
+        return NGX_ERROR;
+    }
+    task->ctx = gmcf;
+    task->handler = ngx_http_gatehouse_sync_run;
+    task->event.data = gmcf;
+    task->event.handler = ngx_http_gatehouse_sync_done;
+    gmcf->sync_task = task;
+
+    gmcf->sync_event.handler = ngx_http_gatehouse_sync_tick;
+    gmcf->sync_event.data = gmcf;
+    gmcf->sync_event.log = cycle->log;
+    gmcf->sync_event.cancelable = 1;
+    ngx_add_timer(&gmcf->sync_event, GH_SYNC_INTERVAL_MS);
+    return NGX_OK;
+}

@@ -1,0 +1,120 @@
+"""Fixtures for the integration tests: real `gatehouse serve` instances on
+loopback ports, always stopped again, with sanitizer and secret checks at
+teardown. See gatehouse_harness.py for the knobs (GATEHOUSE_BUILD, ...)."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+# requests lets these override verify=: the tests must verify against the
+# data directory's own CA, never against something from the environment.
+for _var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+    os.environ.pop(_var, None)
+
+import gatehouse_harness as H  # noqa: E402
+
+
+def _require_build():
+    missing = [str(p) for p in (H.GATEHOUSE, H.MODULE) if not p.exists()]
+    if missing:
+        pytest.fail(f"build first (make): missing {', '.join(missing)}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def base_dir():
+    base = H.make_base_dir()
+    yield base
+    if not H.KEEP_TMP:
+        import shutil
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _finish(gh, request_node=None):
+    """Stop gh and fail on sanitizer reports or leaked secrets."""
+    gh.stop()
+    problems = []
+    for path, text in gh.sanitizer_reports():
+        problems.append(f"sanitizer report {path}:\n{text[:4000]}")
+    for where, what in gh.leaked_secrets():
+        problems.append(f"secret in {where}: {what}")
+    if problems:
+        msg = f"gatehouse '{gh.name}' at {gh.dir}:\n" + "\n".join(problems)
+        pytest.fail(msg, pytrace=False)
+    gh.cleanup()
+
+
+_counter = [0]
+
+
+def _new(base_dir, prefix, config=None, cheap_hashing=True, start=True):
+    _require_build()
+    _counter[0] += 1
+    gh = H.Gatehouse(base_dir, f"{prefix}-{_counter[0]}", config=config,
+                     cheap_hashing=cheap_hashing)
+    gh.init()
+    if start:
+        gh.start()
+    return gh
+
+
+# Settings of the shared server: nothing a test does there may lock an account
+# or fill a session table.
+SHARED_CONFIG = {
+    "lockout": {"lockout_threshold": 0},
+    "sessions": {"max_sessions_per_account": 10000, "max_sessions": 100000},
+}
+
+
+@pytest.fixture(scope="module")
+def server(base_dir):
+    """A server shared by the tests of one module that only read, or change
+    nothing another test looks at. Accounts it has: admin (Administrator),
+    operator (Operator), reader (ReadOnly)."""
+    gh = _new(base_dir, "shared", SHARED_CONFIG, start=False)
+    gh.add_user("operator", "Operator")
+    gh.add_user("reader", "ReadOnly")
+    gh.start()
+    try:
+        yield gh
+    finally:
+        _finish(gh)
+
+
+@pytest.fixture
+def make_server(base_dir):
+    """Factory for a fresh server of the calling test:
+    make_server(config=None, cheap_hashing=True, start=True)."""
+    made = []
+
+    def make(config=None, cheap_hashing=True, start=True):
+        gh = _new(base_dir, "fresh", config, cheap_hashing, start)
+        made.append(gh)
+        return gh
+
+    yield make
+    errors = []
+    for gh in made:
+        try:
+            _finish(gh)
+        except BaseException as e:  # report every server, not just the first
+            errors.append(str(e))
+    if errors:
+        pytest.fail("\n".join(errors), pytrace=False)
+
+
+@pytest.fixture
+def fresh(make_server):
+    """A fresh server on the default test configuration."""
+    return make_server()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for gh in list(H.Gatehouse.registry):
+            report.sections.append((f"gatehouse {gh.name} stderr", gh.stderr_tail(60)))

@@ -1,0 +1,482 @@
+"""gatehouse_harness.py: start the real `gatehouse serve` (Debian's nginx with
+the module) on loopback ports, talk to it over HTTPS, and stop it again.
+
+Environment:
+  GATEHOUSE_BUILD     directory holding `gatehouse` and the module (default: <repo>/build)
+  GATEHOUSE_SANITIZE  "1" when that build has AddressSanitizer + UBSan: the
+                      runtimes are preloaded into nginx and any report file
+                      fails the test that owned the server
+  GATEHOUSE_KEEP_TMP  "1" keeps the temporary directories for a post-mortem
+
+Only processes this harness started are ever signalled, by PID or by the
+process group it created for them (start_new_session=True).
+"""
+
+import base64
+import glob
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("GATEHOUSE_BUILD") or REPO / "build").resolve()
+GATEHOUSE = BUILD / "gatehouse"
+MODULE = BUILD / "ngx_http_gatehouse_module.so"
+SANITIZE = os.environ.get("GATEHOUSE_SANITIZE", "") == "1"
+KEEP_TMP = os.environ.get("GATEHOUSE_KEEP_TMP", "") == "1"
+
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 15.0
+
+# Cheap argon2id parameters: the tests log in hundreds of times.
+CHEAP_ARGON2 = {"argon2_t_cost": 1, "argon2_m_cost_kib": 1024, "argon2_parallelism": 1}
+
+SESSIONS = "/redfish/v1/SessionService/Sessions"
+ACCOUNTS = "/redfish/v1/AccountService/Accounts"
+ROLES = "/redfish/v1/AccountService/Roles"
+
+
+def free_port():
+    """A port the kernel just handed out on 127.0.0.1 (and took back)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_base_dir():
+    """A temporary directory the unprivileged server user can traverse."""
+    base = tempfile.mkdtemp(prefix="gatehouse-it-", dir="/tmp")
+    os.chmod(base, 0o755)
+    return Path(base)
+
+
+def new_password(prefix="Pw"):
+    """A password no other test uses, easy to grep for in logs."""
+    return f"{prefix}-{secrets.token_hex(10)}-x"
+
+
+def sanitizer_env(log_dir):
+    """Environment for a process that loads the sanitizer-built module."""
+    libs = []
+    for lib in ("libasan.so", "libubsan.so"):
+        path = subprocess.run(["gcc", f"-print-file-name={lib}"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        if not os.path.isabs(path) or not os.path.exists(path):
+            raise RuntimeError(f"gcc does not know where {lib} is (got {path!r})")
+        libs.append(path)
+    return {
+        "LD_PRELOAD": " ".join(libs),
+        "ASAN_OPTIONS": f"detect_leaks=0:abort_on_error=0:log_path={log_dir}/asan",
+        "UBSAN_OPTIONS": f"print_stacktrace=1:log_path={log_dir}/ubsan",
+    }
+
+
+def sanitizer_reports(*dirs):
+    """Every ASan/UBSan report file in dirs, as (path, text)."""
+    found = []
+    for d in dirs:
+        for pattern in ("asan.*", "ubsan.*"):
+            for path in sorted(glob.glob(os.path.join(str(d), pattern))):
+                try:
+                    text = Path(path).read_text(errors="replace")
+                except OSError as e:
+                    text = f"<unreadable: {e}>"
+                found.append((path, text))
+    return found
+
+
+def ini_text(config):
+    """{section: {key: value}} as INI."""
+    lines = []
+    for section, keys in config.items():
+        lines.append(f"[{section}]")
+        for k, v in keys.items():
+            lines.append(f"{k} = {v}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def merge_config(*configs):
+    out = {}
+    for c in configs:
+        for section, keys in (c or {}).items():
+            out.setdefault(section, {}).update(keys)
+    return out
+
+
+def pgroup_members(pgid):
+    """PIDs of live processes whose process group is pgid (zombies excluded)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses
+        rest = stat[stat.rfind(")") + 2:].split()
+        if len(rest) >= 3 and int(rest[2]) == pgid and rest[0] != "Z":
+            pids.append(int(entry))
+    return pids
+
+
+class CliError(AssertionError):
+    pass
+
+
+class Gatehouse:
+    """One data directory and, when started, one `gatehouse serve`."""
+
+    registry = []   # running instances, for failure reports (conftest)
+
+    def __init__(self, base_dir, name, config=None, cheap_hashing=True):
+        self.name = name
+        self.dir = Path(base_dir) / name
+        self.dir.mkdir(mode=0o755)
+        os.chmod(self.dir, 0o755)
+        self.data = self.dir / "data"
+        self.config_path = self.dir / "gatehouse.conf"
+        self.stderr_path = self.dir / "serve.stderr"
+        self.stdout_path = self.dir / "serve.stdout"
+        # Reports of processes started before the data directory exists.
+        self.san_dir = self.dir / "sanitizer"
+        self.san_dir.mkdir()
+        os.chmod(self.san_dir, 0o1777)
+        self.port = free_port()
+        self.http_port = free_port()
+        self.config = merge_config(
+            {"password": dict(CHEAP_ARGON2)} if cheap_hashing else {},
+            # Tests log in far more often than a person: keep the defaults out of their way
+            # unless a test is about them.
+            {"sessions": {"max_sessions_per_account": 10000}},
+            config)
+        self.proc = None
+        self.admin_password = new_password("Admin")
+        self.secrets = set()      # every password and token used against this server
+        self.secrets.add(self.admin_password)
+        self.users = {"admin": self.admin_password}
+        self._stderr = None
+        self._stdout = None
+        self.owner_uid = None
+        self.owner_gid = None
+
+    # ---------------------------------------------------------------- set-up
+
+    @property
+    def url(self):
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def http_url(self):
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def ca(self):
+        return str(self.data / "pki" / "ca.pem")
+
+    @property
+    def audit_log(self):
+        return self.data / "audit.log"
+
+    def write_config(self):
+        self.config_path.write_text(ini_text(self.config))
+        os.chmod(self.config_path, 0o644)
+
+    def secret_file(self, text, name=None):
+        """A file holding one password, readable only by root and the data
+        directory's owner (the CLI may read it after dropping privileges)."""
+        path = self.dir / (name or f"pw-{secrets.token_hex(6)}")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text + "\n")
+        if self.owner_uid is not None:
+            os.chown(path, self.owner_uid, self.owner_gid)
+        return str(path)
+
+    def env(self, sanitizer_dir=None):
+        env = dict(os.environ)
+        for k in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "LD_PRELOAD", "ASAN_OPTIONS",
+                  "UBSAN_OPTIONS"):
+            env.pop(k, None)
+        if SANITIZE:
+            env.update(sanitizer_env(sanitizer_dir or self.san_dir))
+        return env
+
+    def init(self):
+        self.write_config()
+        pwfile = self.secret_file(self.admin_password, "admin.pw")
+        self.cli("init", "--admin-password-file", pwfile, timeout=120)
+        st = os.stat(self.data)
+        self.owner_uid, self.owner_gid = st.st_uid, st.st_gid
+        assert os.path.exists(self.ca), f"init made no CA at {self.ca}"
+        return self
+
+    def cli(self, *args, input=None, check=True, timeout=60):
+        """Run `gatehouse ARGS --data-dir DATA --config CONF`; returns the
+        CompletedProcess (text). check: raise CliError on a non-zero exit."""
+        cmd = [str(GATEHOUSE), *args, "--data-dir", str(self.data),
+               "--config", str(self.config_path)]
+        san_dir = self.data if self.data.exists() else self.san_dir
+        p = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout,
+                           env=self.env(san_dir))
+        if check and p.returncode != 0:
+            raise CliError(f"{' '.join(cmd[1:])} exited {p.returncode}\n"
+                           f"stdout: {p.stdout}\nstderr: {p.stderr}")
+        return p
+
+    def add_user(self, name, role="ReadOnly", password=None):
+        """`gatehouse user add`; returns the password."""
+        password = password or new_password(name)
+        self.secrets.add(password)
+        self.cli("user", "add", name, "--role", role, "--password-file", self.secret_file(password))
+        self.users[name] = password
+        return password
+
+    # ------------------------------------------------------------ processes
+
+    def start(self, timeout=START_TIMEOUT):
+        assert self.proc is None, "already started"
+        self.write_config()
+        self._stderr = open(self.stderr_path, "ab")
+        self._stdout = open(self.stdout_path, "ab")
+        cmd = [str(GATEHOUSE), "serve", "--data-dir", str(self.data),
+               "--config", str(self.config_path),
+               "--listen", f"127.0.0.1:{self.port}",
+               "--http-listen", f"127.0.0.1:{self.http_port}"]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._stdout,
+                                     stderr=self._stderr, env=self.env(self.data),
+                                     start_new_session=True)
+        Gatehouse.registry.append(self)
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                rc = self.proc.returncode
+                self._reap()
+                raise RuntimeError(f"gatehouse serve exited {rc} while starting\n"
+                                   f"{self.stderr_tail()}")
+            try:
+                r = requests.get(self.url + "/redfish/v1/", verify=self.ca, timeout=2)
+                if r.status_code == 200:
+                    return self
+                last = f"status {r.status_code}"
+            except (requests.ConnectionError, requests.Timeout, OSError) as e:
+                last = repr(e)
+            time.sleep(0.1)
+        self.kill9()
+        raise RuntimeError(f"gatehouse did not answer GET /redfish/v1/ with 200 within "
+                           f"{timeout}s (last: {last})\n{self.stderr_tail()}")
+
+    def _wait_group_gone(self, pgid, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not pgroup_members(pgid):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def _reap(self):
+        if self in Gatehouse.registry:
+            Gatehouse.registry.remove(self)
+        for f in (self._stderr, self._stdout):
+            if f is not None:
+                f.close()
+        self._stderr = self._stdout = None
+        self.proc = None
+
+    def stop(self):
+        """SIGTERM the master, wait, then SIGKILL whatever is left of the
+        process group. Returns the master's exit status (None if killed)."""
+        if self.proc is None:
+            return None
+        pgid = self.proc.pid          # start_new_session: the group is the master's
+        rc = None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                rc = None
+        else:
+            rc = self.proc.returncode
+        if not self._wait_group_gone(pgid, 5):
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._wait_group_gone(pgid, 10)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self._reap()
+        return rc
+
+    def kill9(self):
+        """SIGKILL the whole nginx tree (master and workers) at once."""
+        if self.proc is None:
+            return
+        pgid = self.proc.pid
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(10)
+        assert self._wait_group_gone(pgid, 10), \
+            f"processes of group {pgid} survived SIGKILL: {pgroup_members(pgid)}"
+        self._reap()
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def worker_pids(self):
+        return [p for p in pgroup_members(self.proc.pid) if p != self.proc.pid]
+
+    # ------------------------------------------------------------------ I/O
+
+    def stderr_text(self):
+        try:
+            return self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stderr_tail(self, n=40):
+        lines = self.stderr_text().splitlines()
+        return "---- serve stderr (last %d lines) ----\n%s" % (n, "\n".join(lines[-n:]))
+
+    def session(self, auth=None, token=None):
+        """A requests.Session that verifies the server against DATA/pki/ca.pem."""
+        s = requests.Session()
+        s.verify = self.ca
+        s.trust_env = False
+        if auth is not None:
+            s.auth = auth
+            self.secrets.add(auth[1])
+        if token is not None:
+            s.headers["X-Auth-Token"] = token
+        return s
+
+    def get(self, path, **kw):
+        kw.setdefault("timeout", 10)
+        with self.session() as s:
+            return s.get(self.url + path, **kw)
+
+    def request(self, method, path, **kw):
+        kw.setdefault("timeout", 10)
+        with self.session() as s:
+            return s.request(method, self.url + path, **kw)
+
+    def login(self, user="admin", password=None, expect=201):
+        """POST the Sessions collection. Returns (token, location, body, response)."""
+        password = self.users.get(user) if password is None else password
+        self.secrets.add(password)
+        r = self.request("POST", SESSIONS, json={"UserName": user, "Password": password})
+        if expect is not None:
+            assert r.status_code == expect, \
+                f"login {user}: expected {expect}, got {r.status_code} {r.text[:500]}"
+        token = r.headers.get("X-Auth-Token")
+        if token:
+            self.secrets.add(token)
+        body = None
+        if r.headers.get("Content-Type", "").startswith("application/json") and r.content:
+            body = r.json()
+        return token, r.headers.get("Location"), body, r
+
+    def logout(self, token, location):
+        return self.request("DELETE", location, headers={"X-Auth-Token": token})
+
+    def admin(self):
+        """A requests.Session with the admin's Basic credentials."""
+        return self.session(auth=("admin", self.admin_password))
+
+    def sessions_server_side(self):
+        """Session member paths as the admin sees them in the collection."""
+        with self.admin() as s:
+            r = s.get(self.url + SESSIONS, timeout=10)
+            assert r.status_code == 200, r.text
+            return {m["@odata.id"] for m in r.json()["Members"]}
+
+    # -------------------------------------------------------- secret checks
+
+    def secret_forms(self):
+        """Every secret used, and the forms it could leak in: raw, SHA-256 hex
+        (tokens are stored hashed), and the Basic header's base64."""
+        forms = {}
+        for s in self.secrets:
+            if not s or len(s) < 8:   # too short to grep for without false alarms
+                continue
+            forms[s] = s
+            forms[hashlib.sha256(s.encode()).hexdigest()] = f"sha256({s})"
+        for user, pw in self.users.items():
+            b = base64.b64encode(f"{user}:{pw}".encode()).decode()
+            forms[b] = f"base64({user}:{pw})"
+        return forms
+
+    def leaked_secrets(self):
+        """[(file, what)] for each secret form found in the audit log or stderr."""
+        found = []
+        texts = {"serve stderr": self.stderr_text(), "serve stdout": ""}
+        try:
+            texts["serve stdout"] = self.stdout_path.read_text(errors="replace")
+        except OSError:
+            pass
+        try:
+            texts["audit log"] = self.audit_log.read_text(errors="replace")
+        except OSError:
+            texts["audit log"] = ""
+        for where, text in texts.items():
+            low = text.lower()
+            for form, what in self.secret_forms().items():
+                if form in text or form.lower() in low:
+                    found.append((where, what))
+        return found
+
+    def sanitizer_reports(self):
+        return sanitizer_reports(self.data, self.san_dir)
+
+    def cleanup(self):
+        if not KEEP_TMP:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def error_message_ids(body):
+    """MessageIds of a Redfish error body's @Message.ExtendedInfo."""
+    return [m.get("MessageId", "") for m in body["error"].get("@Message.ExtendedInfo", [])]
+
+
+def assert_redfish_error(r, status, message):
+    """r is a Redfish error with this status and a Base registry message whose
+    MessageId ends in `.message` (Base.1.x.message)."""
+    assert r.status_code == status, f"expected {status}, got {r.status_code}: {r.text[:600]}"
+    assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
+    body = r.json()
+    assert "error" in body, body
+    err = body["error"]
+    assert isinstance(err.get("code"), str) and err["code"], body
+    assert isinstance(err.get("message"), str) and err["message"], body
+    ids = error_message_ids(body)
+    assert any(i.startswith("Base.") and i.endswith("." + message) for i in ids), \
+        f"expected Base.*.{message} in {ids}: {json.dumps(body)[:600]}"
+    return body
+
+
+def wait_until(pred, timeout, interval=0.005):
+    """Poll pred until true; returns the seconds it took, or None on timeout."""
+    t0 = time.monotonic()
+    while True:
+        if pred():
+            return time.monotonic() - t0
+        if time.monotonic() - t0 > timeout:
+            return None
+        time.sleep(interval)

@@ -1,0 +1,663 @@
+"""test_cli.py: the `gatehouse` command line, run as the real binary.
+
+init (once, and a second time that changes nothing), the data directory's
+modes and owner, user add/passwd/del/list/unlock with passwords from files,
+standard input and a terminal, imported bcrypt hashes, session list/revoke,
+--help everywhere, refusals (non-zero exit, a message on stderr, nothing on
+stdout), and `serve` writing a configuration nginx accepts.
+
+The binary comes from $GATEHOUSE_BUILD (default: build/). Run as root the CLI
+drops to the data directory's owner (www-data), so every temporary directory
+here is made traversable (0755).
+"""
+
+import hashlib
+import os
+import pty
+import pwd
+import re
+import select
+import shutil
+import signal
+import socket
+import sqlite3
+import stat
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("GATEHOUSE_BUILD") or REPO / "build").resolve()
+GATEHOUSE = BUILD / "gatehouse"
+MODULE = BUILD / "ngx_http_gatehouse_module.so"
+IS_ROOT = os.geteuid() == 0
+SANITIZE = os.environ.get("GATEHOUSE_SANITIZE", "") == "1"
+
+# Cheap argon2id: these tests hash often and test the CLI, not argon2.
+CHEAP = "[password]\nargon2_t_cost = 1\nargon2_m_cost_kib = 1024\nargon2_parallelism = 1\n"
+
+# htpasswd -B style ($2y$) hash of "htpasswd-pass-1", made with libxcrypt.
+BCRYPT_HASH = "$2y$05$Uu.QThf8PR/g9e1t4QA12uCTb8Ru5Y4aiiOLDJowOadS7PkQwyt3u"
+PASSWORD_ALPHABET = set("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
+
+pytestmark = pytest.mark.skipif(not GATEHOUSE.exists(), reason=f"{GATEHOUSE} not built")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cli:
+    """A temporary place with a config file, and the binary run against it."""
+
+    def __init__(self, base):
+        self.base = base
+        self.data = base / "data"
+        self.config = base / "gatehouse.conf"
+        self.config.write_text(CHEAP)
+        os.chmod(self.config, 0o644)
+
+    def run(self, *args, input=None, data=True, config=True, timeout=60, env=None):
+        cmd = [str(GATEHOUSE), *args]
+        if data:
+            cmd += ["--data-dir", str(self.data)]
+        if config:
+            cmd += ["--config", str(self.config)]
+        return subprocess.run(cmd, input=input, capture_output=True, text=True,
+                              timeout=timeout, env=env)
+
+    def ok(self, *args, **kw):
+        p = self.run(*args, **kw)
+        assert p.returncode == 0, f"{args}: exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+        return p
+
+    def refused(self, *args, code=None, match=None, **kw):
+        p = self.run(*args, **kw)
+        assert p.returncode != 0, f"{args} should fail:\n{p.stdout}"
+        if code is not None:
+            assert p.returncode == code, f"{args}: exit {p.returncode}, wanted {code}"
+        assert p.stderr.startswith("gatehouse: ") or p.stderr.startswith("usage:"), p.stderr
+        if match is not None:
+            assert re.search(match, p.stderr), f"{match!r} not in {p.stderr!r}"
+        assert "admin password" not in p.stdout
+        return p
+
+    def secret_file(self, text, name="pw"):
+        path = self.base / name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text + "\n")
+        return str(path)
+
+    def init(self, *extra):
+        p = self.ok("init", *extra)
+        return p
+
+    def users(self):
+        """`user list` as {name: (role, enabled, locked, built_in)}."""
+        lines = self.ok("user", "list").stdout.splitlines()
+        assert lines[0].split() == ["NAME", "ROLE", "ENABLED", "LOCKED", "BUILT-IN"]
+        return {f[0]: tuple(f[1:]) for f in (line.split() for line in lines[1:])}
+
+    def db_cells(self):
+        """Every value of every table, from a copy of the database."""
+        copy = self.base / "copy.db"
+        shutil.copyfile(self.data / "gatehouse.db", copy)
+        con = sqlite3.connect(str(copy))
+        try:
+            tables = [r[0] for r in con.execute(
+                "select name from sqlite_master where type = 'table'")]
+            return [c for t in tables for row in con.execute(f'select * from "{t}"')
+                    for c in row]
+        finally:
+            con.close()
+            copy.unlink()
+
+    def audit(self):
+        path = self.data / "audit.log"
+        return path.read_text() if path.exists() else ""
+
+
+@pytest.fixture
+def cli():
+    base = Path(tempfile.mkdtemp(prefix="gatehouse-cli-", dir="/tmp"))
+    os.chmod(base, 0o755)
+    try:
+        yield Cli(base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def ready(cli):
+    """An initialised data directory."""
+    cli.init()
+    return cli
+
+
+def snapshot(top):
+    """Name -> (mode, uid, gid, size, mtime_ns, sha256) of everything under top."""
+    out = {}
+    for root, dirs, files in os.walk(top):
+        for name in dirs + files:
+            path = Path(root) / name
+            st = path.lstat()
+            digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+            out[str(path.relative_to(top))] = (stat.S_IMODE(st.st_mode), st.st_uid,
+                                               st.st_gid, st.st_size, st.st_mtime_ns, digest)
+    st = os.stat(top)
+    out["."] = (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+    return out
+
+
+def service_uid():
+    for name in ("www-data", "nobody"):
+        try:
+            return pwd.getpwnam(name).pw_uid
+        except KeyError:
+            continue
+    raise AssertionError("neither www-data nor nobody exists")
+
+
+# ------------------------------------------------------------------ help, usage
+
+@pytest.mark.parametrize("args", [["--help"], ["init", "--help"], ["serve", "--help"],
+                                  ["user", "--help"], ["session", "--help"]])
+def test_help(args):
+    p = subprocess.run([str(GATEHOUSE), *args], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("usage: gatehouse")
+    assert "--data-dir" in p.stdout or args == ["--help"]
+    assert p.stderr == ""
+
+
+def test_version():
+    p = subprocess.run([str(GATEHOUSE), "--version"], capture_output=True, text=True)
+    assert p.returncode == 0 and re.match(r"gatehouse \d+\.\d+", p.stdout)
+
+
+@pytest.mark.parametrize("args,match", [
+    ([], "usage"),
+    (["frobnicate"], "unknown command"),
+    (["init"], "missing --data-dir"),
+    (["user"], "missing action"),
+    (["user", "add"], "missing NAME"),
+    (["user", "frob", "x"], "unknown action"),
+    (["session"], "missing action"),
+    (["session", "revoke"], "session ID or --user"),
+    (["serve"], "missing --data-dir"),
+    (["user", "list", "--bogus"], "unrecognized option|usage"),
+])
+def test_usage_errors(args, match):
+    p = subprocess.run([str(GATEHOUSE), *args], capture_output=True, text=True)
+    assert p.returncode == 2, (args, p.returncode, p.stderr)
+    assert re.search(match, p.stderr), p.stderr
+    assert p.stdout == ""
+
+
+# ------------------------------------------------------------------------ init
+
+def test_init_prints_password_once(cli):
+    p = cli.init()
+    lines = [line for line in p.stdout.splitlines() if line.startswith("admin password: ")]
+    assert len(lines) == 1, p.stdout
+    password = lines[0].split(": ", 1)[1]
+    assert len(password) == 24 and set(password) <= PASSWORD_ALPHABET
+    assert "ca.pem" in p.stdout
+    assert password not in p.stderr and password not in cli.audit()
+    assert cli.users() == {"admin": ("Administrator", "yes", "no", "yes")}
+    # only the hash is kept
+    cells = [c for c in cli.db_cells() if isinstance(c, str)]
+    assert not any(password in c for c in cells)
+    assert any(c.startswith("$argon2id$") for c in cells)
+
+
+def test_second_init_changes_nothing(cli):
+    cli.init()
+    before = snapshot(cli.data)
+    time.sleep(0.05)
+    p = cli.init()
+    assert "already initialised" in p.stdout and "nothing changed" in p.stdout
+    assert "admin password" not in p.stdout
+    # even with options that would otherwise matter
+    p = cli.init("--admin-password-file", cli.secret_file("another-password-1"))
+    assert "nothing changed" in p.stdout
+    assert snapshot(cli.data) == before
+
+
+def test_modes_and_owner(ready):
+    data = ready.data
+    assert stat.S_IMODE(os.stat(data).st_mode) == 0o700
+    modes = {"pki/ca.pem": 0o644, "pki/ca.key": 0o600, "pki/server.pem": 0o644,
+             "pki/server.key": 0o600, "pki/server-chain.pem": 0o644, "gatehouse.db": 0o600,
+             "audit.log": 0o600}
+    for name, mode in modes.items():
+        assert stat.S_IMODE(os.stat(data / name).st_mode) == mode, name
+    if IS_ROOT:
+        uid = service_uid()
+        for path in [data, *data.rglob("*")]:
+            assert path.lstat().st_uid == uid, f"{path} belongs to uid {path.lstat().st_uid}"
+
+
+def test_certificates(ready):
+    pki = ready.data / "pki"
+    v = subprocess.run(["openssl", "verify", "-CAfile", str(pki / "ca.pem"),
+                        "-purpose", "sslserver", str(pki / "server.pem")],
+                       capture_output=True, text=True)
+    assert v.returncode == 0, v.stdout + v.stderr
+    text = subprocess.run(["openssl", "x509", "-in", str(pki / "server.pem"), "-noout",
+                           "-ext", "subjectAltName"], capture_output=True, text=True).stdout
+    for san in ("DNS:localhost", "IP Address:127.0.0.1", "IP Address:0:0:0:0:0:0:0:1"):
+        assert san in text
+    chain = (pki / "server-chain.pem").read_text()
+    assert chain == (pki / "server.pem").read_text() + (pki / "ca.pem").read_text()
+
+
+def test_init_with_password_file(cli):
+    password = "chosen-Password-42"
+    p = cli.init("--admin-password-file", cli.secret_file(password))
+    assert "admin password" not in p.stdout
+    assert password not in p.stdout + p.stderr + cli.audit()
+    assert "admin" in cli.users()
+
+
+def test_init_uses_config_in_data_dir(cli):
+    cli.data.mkdir()
+    os.chmod(cli.data, 0o755)
+    (cli.data / "gatehouse.conf").write_text(CHEAP + "min_password_length = 30\n")
+    p = cli.run("init", "--admin-password-file", cli.secret_file("only-twenty-chars-xx"),
+                config=False)
+    assert p.returncode != 0 and "too short" in p.stderr
+    p = cli.run("init", config=False)
+    assert p.returncode == 0, p.stderr
+    password = re.search(r"admin password: (\S+)", p.stdout).group(1)
+    assert len(password) == 30
+
+
+def test_init_refusals(cli):
+    cli.refused("init", "--admin-password-file", cli.secret_file("short"), match="too short")
+    cli.refused("init", "--admin-password-file", str(cli.base / "missing"),
+                match="cannot open")
+    cli.refused("init", "--cert", "/etc/hostname", code=2, match="--cert and --key")
+    assert not (cli.data / "gatehouse.db").exists()
+    # a directory holding other things is not taken over
+    other = cli.base / "other"
+    other.mkdir()
+    (other / "precious.txt").write_text("keep me")
+    before = snapshot(other)
+    p = subprocess.run([str(GATEHOUSE), "init", "--data-dir", str(other)],
+                       capture_output=True, text=True)
+    assert p.returncode != 0 and "other files" in p.stderr
+    assert snapshot(other) == before
+    # the parent must exist
+    p = subprocess.run([str(GATEHOUSE), "init", "--data-dir", str(cli.base / "a" / "b")],
+                       capture_output=True, text=True)
+    assert p.returncode != 0 and "parent" in p.stderr
+
+
+def make_chain(base):
+    """A CA and a server certificate made with the openssl command: (chain, key, ca, other_key)."""
+    def ossl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=base)
+    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", "byo-ca.key", "-out", "byo-ca.pem", "-days", "30", "-subj", "/CN=BYO CA",
+         "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+         "keyUsage=critical,keyCertSign")
+    ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", "byo.key", "-out", "byo.csr", "-subj", "/CN=localhost")
+    (base / "ext.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    ossl("x509", "-req", "-in", "byo.csr", "-CA", "byo-ca.pem", "-CAkey", "byo-ca.key",
+         "-CAcreateserial", "-out", "byo.pem", "-days", "30", "-extfile", "ext.cnf")
+    chain = base / "byo-chain.pem"
+    chain.write_text((base / "byo.pem").read_text() + (base / "byo-ca.pem").read_text())
+    for name in ("byo-chain.pem", "byo.key", "byo-ca.key"):
+        os.chmod(base / name, 0o600)     # readable by root only: init reads them first
+    return chain, base / "byo.key", base / "byo-ca.pem", base / "byo-ca.key"
+
+
+def test_bring_your_own_certificate(cli):
+    chain, key, ca, ca_key = make_chain(cli.base)
+    cli.refused("init", "--cert", str(chain), "--key", str(ca_key), match="does not match")
+    reversed_chain = cli.base / "reversed.pem"
+    reversed_chain.write_text(ca.read_text() + (cli.base / "byo.pem").read_text())
+    cli.refused("init", "--cert", str(reversed_chain), "--key", str(key), match="issued")
+    cli.init("--cert", str(chain), "--key", str(key))
+    pki = cli.data / "pki"
+    assert (pki / "server-chain.pem").read_bytes() == chain.read_bytes()
+    assert (pki / "ca.pem").read_text().strip() == ca.read_text().strip()
+    assert (pki / "server.key").read_bytes() == key.read_bytes()
+    assert stat.S_IMODE(os.stat(pki / "server.key").st_mode) == 0o600
+    assert not (pki / "ca.key").exists()
+
+
+# ----------------------------------------------------------------------- users
+
+def test_user_lifecycle(ready):
+    cli = ready
+    cli.ok("user", "add", "alice", "--role", "Operator",
+           "--password-file", cli.secret_file("alice-password-1"))
+    cli.ok("user", "add", "bob", "--role", "ReadOnly", input="bob-password-22\n")
+    assert cli.users() == {
+        "admin": ("Administrator", "yes", "no", "yes"),
+        "alice": ("Operator", "yes", "no", "no"),
+        "bob": ("ReadOnly", "yes", "no", "no"),
+    }
+    hashes_before = {c for c in cli.db_cells() if isinstance(c, str) and c.startswith("$")}
+    cli.ok("user", "passwd", "alice", "--password-file", cli.secret_file("alice-password-2"))
+    cli.ok("user", "passwd", "bob", input="bob-password-33\n")
+    hashes_after = {c for c in cli.db_cells() if isinstance(c, str) and c.startswith("$")}
+    assert len(hashes_after - hashes_before) == 2       # both passwords really changed
+    p = cli.ok("user", "unlock", "alice")
+    assert "not locked" in p.stdout
+    cli.ok("user", "del", "bob")
+    assert set(cli.users()) == {"admin", "alice"}
+
+    audit = cli.audit()
+    for word in ("alice", "bob", "deleted", "password changed"):
+        assert word in audit
+    everything = audit + "".join(str(c) for c in cli.db_cells())
+    for secret in ("alice-password-1", "alice-password-2", "bob-password-22",
+                   "bob-password-33"):
+        assert secret not in everything
+
+
+def test_user_refusals(ready):
+    cli = ready
+    pw = cli.secret_file("good-password-1")
+    cli.ok("user", "add", "carol", "--role", "ReadOnly", "--password-file", pw)
+    cli.refused("user", "add", "carol", "--role", "ReadOnly", "--password-file", pw,
+                code=1, match="exists")
+    cli.refused("user", "add", "dave", "--role", "Boss", "--password-file", pw, code=2,
+                match="unknown role")
+    cli.refused("user", "add", "bad:name", "--role", "ReadOnly", "--password-file", pw,
+                code=2, match="not a valid user name")
+    cli.refused("user", "add", "x" * 65, "--role", "ReadOnly", "--password-file", pw,
+                code=2)
+    cli.refused("user", "add", "dave", "--password-file", pw, code=2, match="--role")
+    cli.refused("user", "add", "dave", "--role", "ReadOnly", input="short\n",
+                match="too short")
+    cli.refused("user", "add", "dave", "--role", "ReadOnly", input="", match="no password")
+    cli.refused("user", "add", "dave", "--role", "ReadOnly", input="x" * 300 + "\n",
+                match="longer than")
+    cli.refused("user", "add", "dave", "--role", "ReadOnly", "--password-file", pw,
+                "--password-hash", BCRYPT_HASH, code=2, match="not both")
+    cli.refused("user", "del", "admin", code=1, match="built-in")
+    cli.refused("user", "del", "nobody-here", code=1, match="no user")
+    cli.refused("user", "passwd", "nobody-here", "--password-file", pw, code=1,
+                match="no user")
+    cli.refused("user", "unlock", "nobody-here", code=1, match="no user")
+    cli.refused("user", "list", "extra", code=2)
+    assert "dave" not in cli.users()
+
+
+def test_password_policy_from_config(ready):
+    cli = ready
+    cli.config.write_text(CHEAP + "min_password_length = 12\nmax_password_length = 16\n")
+    cli.refused("user", "add", "erin", "--role", "ReadOnly", input="elevenchars\n",
+                match="at least 12")
+    cli.refused("user", "add", "erin", "--role", "ReadOnly", input="seventeen-chars-x\n",
+                match="at most 16")
+    cli.ok("user", "add", "erin", "--role", "ReadOnly", input="twelve-chars\n")
+    # characters, not bytes: 12 two-byte characters are 12
+    cli.ok("user", "passwd", "erin", input="éééééééééééé\n")
+
+
+def test_password_hash_import(ready):
+    cli = ready
+    cli.ok("user", "add", "frank", "--role", "Operator", "--password-hash", BCRYPT_HASH)
+    assert BCRYPT_HASH in cli.db_cells()
+    cli.refused("user", "add", "gina", "--role", "Operator", "--password-hash", "plain",
+                match="not a password hash")
+    cli.refused("user", "add", "gina", "--role", "Operator", "--password-hash", "$1$md5$x",
+                match="not a password hash")
+    # from standard input, off argv
+    other = BCRYPT_HASH.replace("$2y$", "$2b$")
+    cli.ok("user", "add", "gina", "--role", "ReadOnly", "--password-hash", "-",
+           input=other + "\n")
+    assert other in cli.db_cells()
+    cli.refused("user", "passwd", "gina", "--password-hash", BCRYPT_HASH, code=2)
+
+
+def on_terminal(cli, args, dialogue):
+    """Run the CLI with a pseudo-terminal as stdin and stderr; dialogue is a
+    list of (prompt, answer). Returns (exit status, stdout, terminal output)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [str(GATEHOUSE), *args, "--data-dir", str(cli.data), "--config", str(cli.config)],
+        stdin=slave, stdout=subprocess.PIPE, stderr=slave, text=True, start_new_session=True)
+    os.close(slave)
+    seen = b""
+
+    def read_some(timeout):
+        nonlocal seen
+        if select.select([master], [], [], timeout)[0]:
+            try:
+                seen += os.read(master, 1024)
+            except OSError:
+                return False
+        return True
+
+    try:
+        for prompt, answer in dialogue:
+            deadline = time.monotonic() + 10
+            while prompt not in seen and time.monotonic() < deadline:
+                if not read_some(0.2):
+                    break
+            assert prompt in seen, seen
+            seen = seen.replace(prompt, b"<prompt>", 1)
+            os.write(master, answer)
+        out, _ = proc.communicate(timeout=30)
+        while read_some(0.2) and select.select([master], [], [], 0)[0]:
+            pass
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        os.close(master)
+    return proc.returncode, out, seen
+
+
+def test_password_on_a_terminal_is_not_echoed(ready):
+    cli = ready
+    rc, out, seen = on_terminal(cli, ["user", "add", "hank", "--role", "ReadOnly"], [
+        (b"New password for hank: ", b"terminal-pass-1\n"),
+        (b"Retype the password: ", b"terminal-pass-1\n"),
+    ])
+    assert rc == 0, seen
+    assert b"terminal-pass-1" not in seen
+    assert "added user hank" in out
+    assert "hank" in cli.users()
+
+
+def test_terminal_passwords_must_match(ready):
+    cli = ready
+    before = cli.db_cells()
+    rc, out, seen = on_terminal(cli, ["user", "passwd", "admin"], [
+        (b"New password for admin: ", b"first-password-1\n"),
+        (b"Retype the password: ", b"other-password-2\n"),
+    ])
+    assert rc == 1 and b"do not match" in seen
+    assert cli.db_cells() == before
+
+
+# -------------------------------------------------------------------- sessions
+
+def test_sessions_on_an_empty_store(ready):
+    cli = ready
+    p = cli.ok("session", "list")
+    assert p.stdout.strip() == "no sessions"
+    cli.refused("session", "revoke", "0" * 32, code=1, match="no session")
+    cli.refused("session", "revoke", "not-an-id", code=2, match="not a session id")
+    cli.refused("session", "revoke", "0" * 32, "--user", "admin", code=2)
+    p = cli.ok("session", "revoke", "--user", "admin")
+    assert "revoked 0 sessions of admin" in p.stdout
+    cli.refused("session", "revoke", "--user", "ghost", code=1, match="no user")
+    cli.refused("session", "list", "--user", "admin", code=2)
+
+
+# ----------------------------------------------------- directory and privilege
+
+def test_commands_need_an_initialised_directory(cli):
+    cli.refused("user", "list", match="does not exist")
+    cli.refused("session", "list", match="does not exist")
+    cli.data.mkdir()
+    os.chmod(cli.data, 0o755)
+    cli.refused("user", "list", match="not initialised")
+    assert os.listdir(cli.data) == []
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="privilege drop is tested as root")
+def test_root_works_as_the_owner(ready):
+    cli = ready
+    cli.ok("user", "add", "ivan", "--role", "ReadOnly", input="ivan-password-1\n")
+    cli.ok("session", "list")
+    uid = os.stat(cli.data).st_uid
+    assert uid != 0
+    for path in [cli.data, *cli.data.rglob("*")]:
+        assert path.lstat().st_uid == uid, path
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="needs another user to run as")
+def test_someone_else_is_refused(ready):
+    cli = ready
+    p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                        str(GATEHOUSE), "user", "list", "--data-dir", str(cli.data)],
+                       capture_output=True, text=True)
+    assert p.returncode == 1
+    assert "belongs to" in p.stderr or "cannot" in p.stderr
+
+
+# ----------------------------------------------------------------------- serve
+
+def test_serve_refusals(ready):
+    cli = ready
+    cli.refused("serve", "--listen", "nonsense", code=2, match="not ADDR:PORT")
+    cli.refused("serve", "--listen", "127.0.0.1:70000", code=2, match="not ADDR:PORT")
+    cli.refused("serve", "--listen", "127.0.0.1:9443", "--http-listen", "127.0.0.1:9443",
+                code=2, match="share port")
+    cli.config.write_text(CHEAP + "[server]\nmodule = /nonexistent/gatehouse.so\n")
+    cli.refused("serve", code=1, match="module /nonexistent/gatehouse.so is missing")
+    fresh = cli.base / "fresh"
+    fresh.mkdir()
+    if IS_ROOT:
+        shutil.chown(fresh, "www-data" if service_uid() != 65534 else "nobody")
+    p = subprocess.run([str(GATEHOUSE), "serve", "--data-dir", str(fresh)],
+                       capture_output=True, text=True)
+    assert p.returncode == 1 and "not initialised" in p.stderr
+
+
+needs_module = pytest.mark.skipif(not MODULE.exists(), reason=f"{MODULE} not built")
+
+
+class NginxEnv:
+    """The environment for `serve` (which becomes nginx): with a sanitizer
+    build, the runtimes preloaded into nginx and a place for their reports,
+    checked for none at the end."""
+
+    def __init__(self, base):
+        self.env = dict(os.environ)
+        self.reports = base / "sanitizer"
+        if SANITIZE:
+            import gatehouse_harness
+            self.reports.mkdir()
+            os.chmod(self.reports, 0o1777)
+            self.env.update(gatehouse_harness.sanitizer_env(self.reports))
+
+    def check(self):
+        found = sorted(self.reports.glob("*san.*")) if self.reports.exists() else []
+        assert not found, "\n".join(p.read_text(errors="replace")[:4000] for p in found)
+
+
+@needs_module
+def test_serve_check_writes_a_config_nginx_accepts(ready):
+    cli = ready
+    nginx_env = NginxEnv(cli.base)
+    port, http_port = free_port(), free_port()
+    p = cli.ok("serve", "--check", "--listen", f"127.0.0.1:{port}",
+               "--http-listen", f"127.0.0.1:{http_port}", env=nginx_env.env)
+    assert "test is successful" in p.stderr
+    conf = cli.data / "run" / "nginx.conf"
+    assert stat.S_IMODE(os.stat(conf).st_mode) == 0o600
+    assert os.stat(conf).st_uid == os.stat(cli.data).st_uid
+    text = conf.read_text()
+    for line in (f"listen 127.0.0.1:{port} ssl http2;", f"listen 127.0.0.1:{http_port};",
+                 "ssl_protocols TLSv1.2 TLSv1.3;", "thread_pool gatehouse_hash",
+                 "thread_pool gatehouse_io threads=2;", f'gatehouse_config "{cli.config}";',
+                 f'gatehouse_data_dir "{cli.data}";', "server-chain.pem",
+                 f"return 301 https://$host:{port}$request_uri;", "limit_conn_status 429;"):
+        assert line in text, line
+    assert not re.search(r"^\s*user\s", text, re.M)
+    assert "@" not in re.sub(r"#.*", "", text)      # every placeholder was replaced
+    # without the plain-HTTP listener there is no second server
+    cli.ok("serve", "--check", "--listen", f"127.0.0.1:{port}", "--http-listen", "none",
+           env=nginx_env.env)
+    assert "listen 127.0.0.1:" not in conf.read_text().split("ssl http2;", 1)[1]
+    nginx_env.check()
+
+
+def process_uids(pgid):
+    uids = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            st = Path(f"/proc/{entry}/stat").read_text()
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        rest = st[st.rfind(")") + 2:].split()
+        if int(rest[2]) == pgid and rest[0] != "Z":
+            uids[int(entry)] = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
+    return uids
+
+
+@needs_module
+def test_serve_runs_nginx_and_stops_on_sigterm(ready):
+    cli = ready
+    nginx_env = NginxEnv(cli.base)
+    port = free_port()
+    log = open(cli.base / "serve.log", "wb")
+    proc = subprocess.Popen([str(GATEHOUSE), "serve", "--data-dir", str(cli.data),
+                             "--config", str(cli.config), "--listen", f"127.0.0.1:{port}",
+                             "--http-listen", "none"],
+                            stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                            start_new_session=True, env=nginx_env.env)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, (cli.base / "serve.log").read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("nginx did not listen:\n" + (cli.base / "serve.log").read_text())
+        deadline = time.monotonic() + 10        # the master listens before it forks
+        while len(process_uids(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        uids = process_uids(proc.pid)
+        assert len(uids) >= 2 and 0 not in uids.values(), uids      # master and workers
+        s = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}",
+                            "-showcerts", "-servername", "localhost"],
+                           input="", capture_output=True, text=True, timeout=20)
+        subjects = re.findall(r"^\s*\d+ s:(.*)$", s.stdout, re.M)
+        assert len(subjects) == 2, s.stdout
+        assert "gatehouse CA" not in subjects[0] and "gatehouse CA" in subjects[1]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+        deadline = time.monotonic() + 5
+        while process_uids(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not process_uids(proc.pid)
+        nginx_env.check()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        log.close()

@@ -1,0 +1,581 @@
+"""The server around the dialects: TLS, the plain-HTTP listener, input
+limits, durability of sessions across restarts and crashes, the command line
+reaching the running server, a login storm, and no secret in any log."""
+
+import base64
+import concurrent.futures
+import json
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from gatehouse_harness import (SESSIONS, assert_redfish_error, new_password, pgroup_members,
+                               wait_until)
+
+
+def path_of(location):
+    return urlsplit(location).path if location else location
+
+
+def token_status(gh, token, path="/redfish/v1/Systems"):
+    return gh.get(path, headers={"X-Auth-Token": token}).status_code
+
+
+def basic_status(gh, user, password, path="/redfish/v1/Systems"):
+    with gh.session(auth=(user, password)) as s:
+        return s.get(gh.url + path, timeout=10).status_code
+
+
+# ----------------------------------------------------------------------- TLS
+
+def tls_connect(port, ca, minimum, maximum, alpn=None, legacy=False):
+    """Handshake with 127.0.0.1:port; returns (version, alpn) or raises ssl.SSLError."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(ca)
+    if legacy:   # OpenSSL 3 offers TLS 1.0/1.1 only at security level 0
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    ctx.minimum_version = minimum
+    ctx.maximum_version = maximum
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        with ctx.wrap_socket(sock, server_hostname="127.0.0.1") as s:
+            return s.version(), s.selected_alpn_protocol()
+
+
+@pytest.fixture(scope="module")
+def legacy_tls_control(server):
+    """A local TLS server that does accept TLS 1.0 and 1.1: proves that this
+    client really offers them, so a refusal by gatehouse means something."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(server.data / "pki" / "server-chain.pem"),
+                        str(server.data / "pki" / "server.key"))
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    ctx.minimum_version = ssl.TLSVersion.TLSv1
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(8)
+    stop = threading.Event()
+
+    def serve():
+        lsock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = lsock.accept()
+            except socket.timeout:
+                continue
+            try:
+                with ctx.wrap_socket(conn, server_side=True) as s:
+                    s.recv(1)
+            except (ssl.SSLError, OSError):
+                pass
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    yield lsock.getsockname()[1]
+    stop.set()
+    t.join(2)
+    lsock.close()
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1])
+def test_tls_1_0_and_1_1_refused(server, legacy_tls_control, version):
+    got, _ = tls_connect(legacy_tls_control, server.ca, version, version, legacy=True)
+    assert got in ("TLSv1", "TLSv1.1"), "control: this client cannot offer the old version"
+    with pytest.raises(ssl.SSLError) as e:
+        tls_connect(server.port, server.ca, version, version, legacy=True)
+    assert "NO_PROTOCOLS_AVAILABLE" not in str(e.value).upper()
+
+
+@pytest.mark.parametrize("version,name", [(ssl.TLSVersion.TLSv1_2, "TLSv1.2"),
+                                          (ssl.TLSVersion.TLSv1_3, "TLSv1.3")])
+def test_tls_1_2_and_1_3_accepted(server, version, name):
+    got, _ = tls_connect(server.port, server.ca, version, version)
+    assert got == name
+
+
+def test_http2_through_alpn(server):
+    _, alpn = tls_connect(server.port, server.ca, ssl.TLSVersion.TLSv1_2,
+                          ssl.TLSVersion.TLSv1_3, alpn=["h2", "http/1.1"])
+    assert alpn == "h2"
+    _, alpn = tls_connect(server.port, server.ca, ssl.TLSVersion.TLSv1_2,
+                          ssl.TLSVersion.TLSv1_3, alpn=["h2"])
+    assert alpn == "h2"
+
+
+def test_http2_request_with_curl(server):
+    """A whole authenticated request over HTTP/2 (curl with nghttp2)."""
+    p = subprocess.run(["curl", "-sS", "--http2", "--cacert", server.ca,
+                        "-u", f"admin:{server.admin_password}",
+                        "-o", "/dev/null", "-w", "%{http_version} %{http_code}",
+                        server.url + "/redfish/v1/Systems"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "2 200"
+    p = subprocess.run(["curl", "-sS", "--http2", "--cacert", server.ca, "-i",
+                        server.url + "/redfish/v1/Systems"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.stdout.startswith("HTTP/2 401"), p.stdout[:200]
+    assert re.search(r"(?im)^www-authenticate: Basic realm=\"Redfish\"", p.stdout)
+
+
+def pem_blocks(text):
+    return re.findall(r"-----BEGIN CERTIFICATE-----\s+(.*?)-----END CERTIFICATE-----", text, re.S)
+
+
+def test_full_chain_presented(server):
+    p = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{server.port}",
+                        "-servername", "localhost", "-showcerts", "-CAfile", server.ca],
+                       input="", capture_output=True, text=True, timeout=30)
+    blocks = pem_blocks(p.stdout)
+    assert len(blocks) >= 2, f"chain of {len(blocks)}:\n{p.stdout[:2000]}"
+    ca_blocks = pem_blocks(open(server.ca).read())
+    assert ca_blocks, "ca.pem holds no certificate"
+    norm = lambda b: "".join(b.split())  # noqa: E731
+    assert norm(blocks[-1]) == norm(ca_blocks[-1]), "the CA is not last"
+    assert norm(blocks[0]) != norm(ca_blocks[-1]), "the server certificate is not first"
+    assert "Verify return code: 0 (ok)" in p.stdout, p.stdout[-800:]
+    # The server certificate names the loopback addresses and localhost.
+    leaf = "-----BEGIN CERTIFICATE-----\n" + blocks[0] + "-----END CERTIFICATE-----\n"
+    x = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName"], input=leaf,
+                       capture_output=True, text=True, timeout=30)
+    for name in ("DNS:localhost", "IP Address:127.0.0.1", "IP Address:0:0:0:0:0:0:0:1"):
+        assert name in x.stdout, x.stdout
+
+
+def test_verification_by_hostname_localhost(server):
+    r = requests.get(f"https://localhost:{server.port}/redfish/v1/", verify=server.ca, timeout=10)
+    assert r.status_code == 200
+
+
+# ------------------------------------------------------------ plain HTTP
+
+CA_PATH = "/ovirt-engine/services/pki-resource?resource=ca-certificate&format=X509-PEM-CA"
+
+
+def test_plain_http_serves_the_ca(server):
+    r = requests.get(server.http_url + CA_PATH, timeout=10, allow_redirects=False)
+    assert r.status_code == 200, r.text[:300]
+    assert r.content == open(server.ca, "rb").read()
+
+
+@pytest.mark.parametrize("path", ["/", "/redfish", "/redfish/v1/", "/redfish/v1/Systems?x=1",
+                                  "/ovirt-engine/api", "/api/rest/login_session"])
+def test_plain_http_redirects_everything_else(server, path):
+    r = requests.get(server.http_url + path, timeout=10, allow_redirects=False)
+    assert r.status_code == 301, f"{path}: {r.status_code} {r.text[:200]}"
+    loc = urlsplit(r.headers["Location"])
+    assert loc.scheme == "https"
+    assert loc.hostname == "127.0.0.1"
+    assert loc.port == server.port, r.headers["Location"]
+    want = urlsplit(path)
+    assert loc.path == want.path and loc.query == want.query
+
+
+def test_plain_http_never_accepts_credentials(server):
+    auth = ("admin", server.admin_password)
+    token, location, _, _ = server.login()
+    try:
+        attempts = [
+            ("GET", "/redfish/v1/Systems", {"auth": auth}),
+            ("GET", "/redfish/v1/Systems", {"headers": {"X-Auth-Token": token}}),
+            ("POST", SESSIONS, {"json": {"UserName": "admin",
+                                         "Password": server.admin_password}}),
+            ("GET", "/redfish/v1/Systems", {"headers": {
+                "Authorization": "Basic " + base64.b64encode(
+                    f"admin:{server.admin_password}".encode()).decode()}}),
+            ("GET", CA_PATH, {"auth": auth}),
+            ("GET", "/ovirt-engine/services/pki-resource?resource=ca-certificate"
+                    "&format=X509-PEM-CA&x=", {"headers": {"X-Auth-Token": token}}),
+        ]
+        for method, path, kw in attempts:
+            r = requests.request(method, server.http_url + path, timeout=10,
+                                 allow_redirects=False, **kw)
+            assert r.status_code != 201 and "X-Auth-Token" not in r.headers, (method, path)
+            assert b"GH-1000" not in r.content and b"Members" not in r.content, (method, path)
+            if path.startswith("/ovirt-engine/services/pki-resource"):
+                # The CA is public; no credential makes it more than that.
+                assert r.status_code in (200, 301, 403), r.status_code
+                if r.status_code == 200:
+                    assert r.content == open(server.ca, "rb").read()
+            else:
+                assert r.status_code in (301, 403), f"{method} {path}: {r.status_code}"
+    finally:
+        server.logout(token, path_of(location))
+
+
+def test_plain_http_on_the_tls_port_is_refused(server):
+    r = requests.get(f"http://127.0.0.1:{server.port}/redfish/v1/Systems",
+                     auth=("admin", server.admin_password), timeout=10, allow_redirects=False)
+    assert r.status_code == 400, r.status_code
+    assert b"GH-1000" not in r.content
+
+
+# ----------------------------------------------------------------- limits
+
+def still_answers(gh):
+    r = gh.get("/redfish/v1/")
+    assert r.status_code == 200
+    with gh.admin() as s:
+        assert s.get(gh.url + "/redfish/v1/Systems/1", timeout=10).status_code == 200
+
+
+def test_oversized_header_refused(server):
+    with server.admin() as s:
+        r = s.get(server.url + "/redfish/v1/Systems", headers={"X-Big": "a" * 20000},
+                  timeout=10)
+    assert r.status_code in (400, 413, 431, 494), r.status_code
+    with server.admin() as s:
+        many = {f"X-H{i}": "b" * 100 for i in range(400)}
+        r = s.get(server.url + "/redfish/v1/Systems", headers=many, timeout=10)
+    assert r.status_code in (400, 413, 431, 494), r.status_code
+    still_answers(server)
+
+
+def test_oversized_uri_refused(server):
+    r = server.get("/redfish/v1/" + "a" * 20000)
+    assert r.status_code in (400, 414), r.status_code
+    still_answers(server)
+
+
+def test_oversized_token_and_authorization_refused(server):
+    r = server.get("/redfish/v1/Systems", headers={"X-Auth-Token": "f" * 3000})
+    assert 400 <= r.status_code < 500 and r.status_code != 404, r.status_code
+    r = server.get("/redfish/v1/Systems", headers={
+        "Authorization": "Basic " + base64.b64encode(b"admin:" + b"x" * 2500).decode()})
+    assert 400 <= r.status_code < 500, r.status_code
+    still_answers(server)
+
+
+def test_oversized_body_refused(server):
+    big = b'{"UserName": "admin", "Password": "' + b"x" * 200000 + b'"}'
+    r = server.request("POST", SESSIONS, data=big, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413, r.status_code
+
+    def chunks():
+        yield b'{"UserName": "admin", "Password": "'
+        for _ in range(100):
+            yield b"y" * 4096
+        yield b'"}'
+    r = server.request("POST", SESSIONS, data=chunks(),
+                       headers={"Content-Type": "application/json"})
+    assert r.status_code == 413, r.status_code
+    with server.admin() as s:
+        r = s.patch(server.url + "/redfish/v1/SessionService",
+                    data=b'{"SessionTimeout": 600, "x": "' + b"z" * 100000 + b'"}',
+                    headers={"Content-Type": "application/json"}, timeout=10)
+    assert r.status_code == 413, r.status_code
+    still_answers(server)
+
+
+def test_slow_header_connection_is_closed(server):
+    """A client that starts a request and never finishes it is cut off."""
+    ctx = ssl.create_default_context(cafile=server.ca)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        with ctx.wrap_socket(sock, server_hostname="127.0.0.1") as s:
+            s.sendall(b"GET /redfish/v1/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            t0 = time.monotonic()
+            data = b""
+            try:
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            except (ssl.SSLError, ConnectionResetError):
+                pass
+            took = time.monotonic() - t0
+    assert took < 25, f"a half-sent request held the connection for {took:.1f}s"
+    assert data == b"" or data.startswith(b"HTTP/1.1 408"), data[:100]
+    still_answers(server)
+
+
+def test_idle_keepalive_connection_is_closed(make_server):
+    gh = make_server({"server": {"idle_connection_seconds": 2}})
+    ctx = ssl.create_default_context(cafile=gh.ca)
+    with socket.create_connection(("127.0.0.1", gh.port), timeout=30) as sock:
+        with ctx.wrap_socket(sock, server_hostname="127.0.0.1") as s:
+            s.sendall(b"GET /redfish/v1/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += s.recv(4096)
+            assert data.startswith(b"HTTP/1.1 200"), data[:100]
+            t0 = time.monotonic()
+            try:
+                while s.recv(4096):
+                    pass
+            except (ssl.SSLError, ConnectionResetError):
+                pass
+            took = time.monotonic() - t0
+    assert took < 6, f"idle connection kept {took:.1f}s with idle_connection_seconds = 2"
+
+
+# ----------------------------------------------------------- durability
+
+def test_restart_keeps_sessions(fresh):
+    gh = fresh
+    reader_pw = gh.add_user("reader", "ReadOnly")
+    t1, l1, _, _ = gh.login()
+    t2, l2, _, _ = gh.login("reader", reader_pw)
+    assert token_status(gh, t1) == 200
+    rc = gh.stop()
+    assert rc == 0, f"nginx did not stop cleanly on SIGTERM: exit {rc}\n{gh.stderr_tail()}"
+    gh.start()
+    assert token_status(gh, t1) == 200
+    assert token_status(gh, t2) == 200
+    assert {path_of(l1), path_of(l2)} <= gh.sessions_server_side()
+    assert gh.logout(t1, path_of(l1)).status_code in (200, 204)
+    assert token_status(gh, t1) == 401
+    # A logout is as durable as a login.
+    gh.restart()
+    assert token_status(gh, t1) == 401
+    assert token_status(gh, t2) == 200
+
+
+def test_kill9_of_every_nginx_process_keeps_sessions(fresh):
+    gh = fresh
+    assert gh.worker_pids(), "no nginx worker found in the process group"
+    tokens = [gh.login()[0] for _ in range(5)]   # the last one right before the crash
+    gh.kill9()
+    gh.start()
+    for t in tokens:
+        assert token_status(gh, t) == 200
+    # And a logout right before a crash is durable too.
+    tok, loc, _, _ = gh.login()
+    assert gh.logout(tok, path_of(loc)).status_code in (200, 204)
+    gh.kill9()
+    gh.start()
+    assert token_status(gh, tok) == 401
+    assert token_status(gh, tokens[0]) == 200
+
+
+def test_worker_crash_keeps_sessions(fresh):
+    gh = fresh
+    token, _, _, _ = gh.login()
+    assert token_status(gh, token) == 200
+    before = set(gh.worker_pids())
+    assert before
+    for pid in before:
+        os.kill(pid, signal.SIGKILL)   # workers this test's server started
+    assert wait_until(lambda: set(gh.worker_pids()) and not (set(gh.worker_pids()) & before),
+                      10, 0.05) is not None, "the master did not replace its workers"
+    took = wait_until(lambda: gh.get("/redfish/v1/").status_code == 200, 10, 0.05)
+    assert took is not None
+    assert token_status(gh, token) == 200
+    assert gh.login()[0]
+
+
+# ------------------------------------------- the command line, at once
+
+def first_failure(check, timeout=1.0):
+    """Seconds until check() is first true (polling every ~5 ms), or None."""
+    return wait_until(check, timeout, 0.005)
+
+
+def test_session_revoke_by_id_within_100ms(fresh, record_property):
+    gh = fresh
+    token, location, body, _ = gh.login()
+    other, _, _, _ = gh.login()
+    assert token_status(gh, token) == 200
+    p = gh.cli("session", "list")
+    assert body["Id"] in p.stdout
+    assert token not in p.stdout
+    gh.cli("session", "revoke", body["Id"])
+    took = first_failure(lambda: token_status(gh, token) == 401)
+    record_property("revoke_seconds", took)
+    print(f"session revoke obeyed after {took}s")
+    assert took is not None, "revoked token still accepted after 1 s"
+    assert took <= 0.3, f"revoked token accepted for {took:.3f}s"
+    assert token_status(gh, other) == 200
+    assert path_of(location) not in gh.sessions_server_side()
+
+
+def test_session_revoke_by_user(fresh, record_property):
+    gh = fresh
+    pw = gh.add_user("bob", "Operator")
+    tokens = [gh.login("bob", pw)[0] for _ in range(3)]
+    admin_token, _, _, _ = gh.login()
+    for t in tokens:
+        assert token_status(gh, t) == 200
+    gh.cli("session", "revoke", "--user", "bob")
+    took = first_failure(lambda: all(token_status(gh, t) == 401 for t in tokens))
+    record_property("revoke_user_seconds", took)
+    assert took is not None and took <= 0.3, f"took {took}"
+    assert token_status(gh, admin_token) == 200
+    # Revoking sessions is no lock: bob may log in again.
+    assert gh.login("bob", pw)[0]
+
+
+def test_user_del_stops_token_and_cached_basic(fresh, record_property):
+    gh = fresh
+    pw = gh.add_user("carol", "Operator")
+    token, _, _, _ = gh.login("carol", pw)
+    # Twice, so the credential is in the Basic cache.
+    assert basic_status(gh, "carol", pw) == 200
+    assert basic_status(gh, "carol", pw) == 200
+    assert token_status(gh, token) == 200
+    gh.cli("user", "del", "carol")
+    took = first_failure(lambda: token_status(gh, token) == 401 and
+                         basic_status(gh, "carol", pw) == 401)
+    record_property("user_del_seconds", took)
+    assert took is not None and took <= 0.3, f"took {took}"
+    assert gh.login("carol", pw, expect=401)
+
+
+def test_user_passwd_drops_cached_basic(fresh, record_property):
+    gh = fresh
+    pw = gh.add_user("dave", "ReadOnly")
+    assert basic_status(gh, "dave", pw) == 200
+    assert basic_status(gh, "dave", pw) == 200
+    new = new_password("dave")
+    gh.secrets.add(new)
+    gh.users["dave"] = new
+    gh.cli("user", "passwd", "dave", "--password-file", gh.secret_file(new))
+    took = first_failure(lambda: basic_status(gh, "dave", pw) == 401)
+    record_property("user_passwd_seconds", took)
+    assert took is not None and took <= 0.3, f"took {took}"
+    assert basic_status(gh, "dave", new) == 200
+
+
+def test_user_add_reaches_running_server(fresh):
+    gh = fresh
+    pw = gh.add_user("erin", "ReadOnly")
+    took = first_failure(lambda: basic_status(gh, "erin", pw) == 200)
+    assert took is not None and took <= 0.3, f"took {took}"
+    p = gh.cli("user", "list")
+    assert "erin" in p.stdout and pw not in p.stdout
+
+
+# ------------------------------------------------------------ login storm
+
+def test_login_storm_does_not_stall_authenticated_requests(make_server, record_property):
+    """50 concurrent logins (right and wrong) with a real argon2id cost, while
+    authenticated GETs keep answering quickly."""
+    gh = make_server({"password": {"argon2_t_cost": 3, "argon2_m_cost_kib": 65536,
+                                   "argon2_parallelism": 1},
+                      "lockout": {"lockout_threshold": 0}}, cheap_hashing=False)
+    storm_pw = gh.add_user("storm", "ReadOnly")
+    token, _, _, _ = gh.login()
+
+    def get_once(s):
+        t0 = time.monotonic()
+        r = s.get(gh.url + "/redfish/v1/Systems/1", timeout=30)
+        return r.status_code, time.monotonic() - t0
+
+    # Baseline, and warm connections.
+    with gh.session(token=token) as s:
+        base = [get_once(s) for _ in range(20)]
+    assert all(c == 200 for c, _ in base)
+
+    stop = threading.Event()
+    get_results = []
+
+    def getter():
+        with gh.session(token=token) as s:
+            while not stop.is_set():
+                get_results.append(get_once(s))
+                time.sleep(0.01)
+
+    def login(i):
+        right = i % 2 == 0
+        user = "storm" if right or i % 4 == 1 else "admin"
+        pw = storm_pw if right else f"Wrong-storm-{i}-pw"
+        gh.secrets.add(pw)
+        t0 = time.monotonic()
+        r = requests.post(gh.url + SESSIONS, json={"UserName": user, "Password": pw},
+                          verify=gh.ca, timeout=120)
+        if "X-Auth-Token" in r.headers:
+            gh.secrets.add(r.headers["X-Auth-Token"])
+        return right, r.status_code, time.monotonic() - t0
+
+    getters = [threading.Thread(target=getter) for _ in range(2)]
+    for t in getters:
+        t.start()
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    storm_start = len(get_results)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=50) as ex:
+        logins = list(ex.map(login, range(50)))
+    storm = time.monotonic() - t0
+    storm_end = len(get_results)
+    stop.set()
+    for t in getters:
+        t.join()
+
+    during = get_results[storm_start:storm_end]
+    record_property("storm_seconds", storm)
+    record_property("get_max_seconds", max(d for _, d in during) if during else None)
+    print(f"storm {storm:.2f}s, {len(during)} GETs during it, max "
+          f"{max(d for _, d in during):.3f}s, baseline max {max(d for _, d in base):.3f}s")
+    bad = [(right, code) for right, code, _ in logins if code != (201 if right else 401)]
+    assert not bad, f"logins answered wrongly: {bad}"
+    assert storm > 0.5, f"the storm took {storm:.2f}s: too cheap to show anything"
+    assert len(during) >= 10, f"only {len(during)} GETs during the storm"
+    assert all(code == 200 for code, _ in during), [c for c, _ in during if c != 200]
+    worst = max(d for _, d in during)
+    assert worst < storm / 4, f"an authenticated GET took {worst:.3f}s during a {storm:.2f}s storm"
+
+
+# ------------------------------------------------------------- audit log
+
+def test_audit_log_and_stderr_hold_no_secret(make_server):
+    gh = make_server({"lockout": {"lockout_threshold": 3, "lockout_duration": 600,
+                                  "lockout_reset_after": 600}})
+    pw = gh.add_user("frank", "Operator")
+    # Sessions: login, use, logout; wrong logins; Basic right and wrong.
+    token, location, _, _ = gh.login("frank", pw)
+    assert token_status(gh, token) == 200
+    assert gh.logout(token, path_of(location)).status_code in (200, 204)
+    gh.login("frank", "Wrong-frank-pw-1", expect=401)
+    assert basic_status(gh, "frank", pw) == 200
+    assert basic_status(gh, "frank", "Wrong-frank-pw-2") == 401
+    gh.secrets.update({"Wrong-frank-pw-1", "Wrong-frank-pw-2"})
+    # A revoked session.
+    t2, l2, b2, _ = gh.login("frank", pw)
+    gh.cli("session", "revoke", b2["Id"])
+    # Accounts over Redfish, with passwords in the bodies.
+    acct_pw = new_password("grace")
+    new_pw = new_password("grace2")
+    gh.secrets.update({acct_pw, new_pw})
+    with gh.admin() as s:
+        r = s.post(gh.url + "/redfish/v1/AccountService/Accounts",
+                   json={"UserName": "grace", "Password": acct_pw, "RoleId": "ReadOnly"},
+                   timeout=10)
+        assert r.status_code == 201, r.text
+        r = s.patch(gh.url + path_of(r.headers["Location"]), json={"Password": new_pw},
+                    timeout=10)
+        assert r.status_code == 200, r.text
+    gh.users["grace"] = new_pw
+    # A lockout.
+    for i in range(3):
+        gh.login("grace", f"Wrong-grace-pw-{i}", expect=401)
+        gh.secrets.add(f"Wrong-grace-pw-{i}")
+    gh.login("grace", new_pw, expect=401)
+    # Tokens in places they do not belong, and a malformed header.
+    gh.get("/redfish/v1/Systems", headers={"X-Auth-Token": t2})
+    gh.get("/redfish/v1/Systems", headers={"Authorization": "Basic " + base64.b64encode(
+        f"frank:{pw}".encode()).decode()[:-3] + "%%%"})
+    gh.stop()
+
+    leaked = gh.leaked_secrets()
+    assert not leaked, leaked
+
+    lines = gh.audit_log.read_text().splitlines()
+    records = [json.loads(line) for line in lines]   # every line is one JSON object
+    events = {(r.get("event"), r.get("user")) for r in records}
+    for want in [("login", "frank"), ("login_failed", "frank"), ("logout", "frank"),
+                 ("revoked", "frank"), ("lockout", "grace")]:
+        assert want in events, f"no {want} in the audit log: {sorted(events, key=str)}"
+    logins = [r for r in records if r.get("event") == "login" and r.get("user") == "frank"]
+    assert all(r.get("client") == "127.0.0.1" for r in logins), logins
+    assert all(r.get("method") for r in logins), logins
+    gh.start()   # for the fixture's own checks at teardown

@@ -1,0 +1,379 @@
+/*
+ * test_config.c: the defaults, a good file, every kind of error reported as
+ * FILE:LINE: key: reason with the caller's config left alone, and the example
+ * in docs/ loading both as shipped and with every setting uncommented.
+ * Run from the repository root.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <unistd.h>
+
+#include "../../src/core/config.h"
+
+#define EXAMPLE "docs/gatehouse.conf.example"
+
+typedef struct {
+    char path[64];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    int fd;
+
+    if (f == NULL)
+        return -1;
+    snprintf(f->path, sizeof(f->path), "/tmp/gh_config_XXXXXX");
+    fd = mkstemp(f->path);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+
+    unlink(f->path);
+    free(f);
+    return 0;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+
+    assert_non_null(fp);
+    assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
+    assert_int_equal(fclose(fp), 0);
+}
+
+static void test_defaults(void **state)
+{
+    gh_config c;
+
+    (void)state;
+    gh_config_defaults(&c);
+    assert_string_equal(c.listen, "127.0.0.1:8443");
+    assert_string_equal(c.http_listen, "127.0.0.1:8080");
+    assert_string_equal(c.user, "");
+    assert_int_equal(c.workers, 0);
+    assert_string_equal(c.nginx, "/usr/sbin/nginx");
+    assert_string_equal(c.module, "");
+    assert_int_equal(c.max_body_bytes, 65536);
+    assert_int_equal(c.max_header_bytes, 16384);
+    assert_int_equal(c.idle_connection_seconds, 60);
+    assert_int_equal(c.max_connections, 1024);
+    assert_string_equal(c.upstream, "");
+    assert_string_equal(c.data_tree, "");
+    assert_int_equal(c.session_timeout, 1800);
+    assert_int_equal(c.session_lifetime, 0);
+    assert_int_equal(c.max_sessions, 10000);
+    assert_int_equal(c.max_sessions_per_account, 64);
+    assert_int_equal(c.credcache_seconds, 300);
+    assert_int_equal(c.credcache_entries, 4096);
+    assert_int_equal(c.argon2.t_cost, 2);
+    assert_int_equal(c.argon2.m_cost_kib, 19456);
+    assert_int_equal(c.argon2.parallelism, 1);
+    assert_int_equal(c.hash_threads, 0);
+    assert_int_equal(c.min_password_length, 8);
+    assert_int_equal(c.max_password_length, 128);
+    assert_int_equal(c.lockout_threshold, 5);
+    assert_int_equal(c.lockout_duration, 300);
+    assert_int_equal(c.lockout_reset_after, 300);
+    assert_string_equal(c.audit_log, "");
+}
+
+static void test_good_file(void **state)
+{
+    fixture *f = *state;
+    gh_config c;
+    char err[512] = "unchanged";
+
+    write_file(f->path,
+               "# a comment\n"
+               "; another\n"
+               "\n"
+               "[server]\n"
+               "listen = [::1]:9443\n"
+               "http_listen =\n"
+               "user = www-data\n"
+               "workers = 4\n"
+               "upstream = https://10.0.0.5:443/api\n"
+               "max_body_bytes = 1048576   ; inline comment\n"
+               "data_tree = /srv/gatehouse trees\n"
+               "[sessions]\n"
+               "session_timeout = 30\n"
+               "session_lifetime = 86400\n"
+               "[password]\n"
+               "argon2_t_cost = 3\n"
+               "argon2_m_cost_kib = 65536\n"
+               "argon2_parallelism = 4\n"
+               "min_password_length = 12\n"
+               "[lockout]\n"
+               "lockout_threshold = 0\n"
+               "[audit]\n"
+               "audit_log = /var/log/gatehouse/audit.log\n"
+               "[server]\n"
+               "max_connections = 1000000\n");
+    gh_config_defaults(&c);
+    assert_int_equal(gh_config_load(&c, f->path, err, sizeof(err)), 0);
+    assert_string_equal(err, "");
+    assert_string_equal(c.listen, "[::1]:9443");
+    assert_string_equal(c.http_listen, "");
+    assert_string_equal(c.user, "www-data");
+    assert_int_equal(c.workers, 4);
+    assert_string_equal(c.upstream, "https://10.0.0.5:443/api");
+    assert_int_equal(c.max_body_bytes, 1048576);
+    assert_string_equal(c.data_tree, "/srv/gatehouse trees");
+    assert_int_equal(c.max_connections, 1000000);
+    assert_int_equal(c.session_timeout, 30);
+    assert_int_equal(c.session_lifetime, 86400);
+    assert_int_equal(c.argon2.t_cost, 3);
+    assert_int_equal(c.argon2.m_cost_kib, 65536);
+    assert_int_equal(c.argon2.parallelism, 4);
+    assert_int_equal(c.min_password_length, 12);
+    assert_int_equal(c.lockout_threshold, 0);
+    assert_string_equal(c.audit_log, "/var/log/gatehouse/audit.log");
+    /* Untouched keys keep their defaults. */
+    assert_int_equal(c.max_sessions, 10000);
+    assert_string_equal(c.nginx, "/usr/sbin/nginx");
+}
+
+/* Load text, expect failure with exactly "PATH:want", and cfg untouched. */
+static void expect_error(const char *path, const char *text, const char *want)
+{
+    gh_config c, before;
+    char err[512], full[600];
+
+    write_file(path, text);
+    gh_config_defaults(&c);
+    memcpy(&before, &c, sizeof(c));
+    assert_int_equal(gh_config_load(&c, path, err, sizeof(err)), -1);
+    snprintf(full, sizeof(full), "%s:%s", path, want);
+    if (strcmp(err, full) != 0)
+        fail_msg("for:\n%s\ngot  \"%s\"\nwant \"%s\"", text, err, full);
+    assert_memory_equal(&c, &before, sizeof(c));
+}
+
+static void test_errors(void **state)
+{
+    fixture *f = *state;
+    const char *p = f->path;
+    char longline[400];
+
+    expect_error(p, "[server]\nworkers = 2\n[bogus]\nkey = 1\n",
+                 "4: key: unknown section [bogus]");
+    expect_error(p, "workers = 2\n", "1: workers: unknown section []");
+    expect_error(p, "[server]\n\nlisten_addr = 1.2.3.4:1\n",
+                 "3: listen_addr: unknown key in [server]");
+    /* A key of one section in another is unknown there. */
+    expect_error(p, "[server]\nsession_timeout = 60\n",
+                 "2: session_timeout: unknown key in [server]");
+    expect_error(p, "[sessions]\nsession_timeout = 12abc\n",
+                 "2: session_timeout: not an integer");
+    expect_error(p, "[sessions]\nsession_timeout =\n",
+                 "2: session_timeout: not an integer");
+    expect_error(p, "[sessions]\nsession_timeout = +60\n",
+                 "2: session_timeout: not an integer");
+    expect_error(p, "[sessions]\nsession_timeout = 0x40\n",
+                 "2: session_timeout: not an integer");
+    expect_error(p, "[sessions]\nsession_timeout = 6 0\n",
+                 "2: session_timeout: not an integer");
+    expect_error(p, "[sessions]\nsession_timeout = 29\n",
+                 "2: session_timeout: out of range");
+    expect_error(p, "[sessions]\nsession_timeout = 86401\n",
+                 "2: session_timeout: out of range");
+    expect_error(p, "[sessions]\nmax_sessions = -1\n",
+                 "2: max_sessions: out of range");
+    expect_error(p, "[sessions]\nmax_sessions = 99999999999999999999999\n",
+                 "2: max_sessions: out of range");
+    expect_error(p, "[server]\nworkers = 2147483648\n", "2: workers: out of range");
+    expect_error(p, "[password]\nargon2_t_cost = 0\n", "2: argon2_t_cost: out of range");
+    expect_error(p, "[password]\nargon2_m_cost_kib = 4294967296\n",
+                 "2: argon2_m_cost_kib: out of range");
+    expect_error(p, "[password]\nargon2_parallelism = 4\nargon2_m_cost_kib = 16\n",
+                 "3: argon2_m_cost_kib: argon2_m_cost_kib must be at least 8 * argon2_parallelism");
+    expect_error(p, "[password]\nargon2_m_cost_kib = 16\nargon2_parallelism = 4\n",
+                 "3: argon2_parallelism: argon2_m_cost_kib must be at least 8 * argon2_parallelism");
+    expect_error(p, "[password]\nmin_password_length = 200\n",
+                 "2: min_password_length: min_password_length exceeds max_password_length");
+    expect_error(p, "[password]\nmax_password_length = 257\n",
+                 "2: max_password_length: out of range");
+    expect_error(p, "[sessions]\nmax_sessions = 5\n\nmax_sessions = 6\n",
+                 "4: max_sessions: given twice (first on line 2)");
+    expect_error(p, "[server]\nlisten = 1.2.3.4:1\n  workers = 2\n",
+                 "3: listen: indented (continuation lines are not supported)");
+    expect_error(p, "[server]\nworkers\n",
+                 "2: syntax error (expected [section] or key = value)");
+    expect_error(p, "[server\nworkers = 1\n",
+                 "1: syntax error (expected [section] or key = value)");
+    expect_error(p, "[server]\nlisten =\n", "2: listen: may not be empty");
+    expect_error(p, "[server]\nlisten = 127.0.0.1\n",
+                 "2: listen: not HOST:PORT or [IPV6]:PORT");
+    expect_error(p, "[server]\nlisten = 127.0.0.1:70000\n",
+                 "2: listen: not HOST:PORT or [IPV6]:PORT");
+    expect_error(p, "[server]\nlisten = ::1:443\n",
+                 "2: listen: not HOST:PORT or [IPV6]:PORT");
+    expect_error(p, "[server]\nlisten = 127.0.0.1:443{\n",
+                 "2: listen: not HOST:PORT or [IPV6]:PORT");
+    expect_error(p, "[server]\nupstream = ftp://x\n",
+                 "2: upstream: not an http:// or https:// URL");
+    expect_error(p, "[server]\nupstream = http://a b\n",
+                 "2: upstream: not an http:// or https:// URL");
+    expect_error(p, "[server]\nuser = -root\n", "2: user: not a user name");
+    expect_error(p, "[server]\nuser = a/b\n", "2: user: not a user name");
+    expect_error(p, "[server]\nnginx = /usr/sbin/nginx;evil\n",
+                 "2: nginx: holds a control character, a quote, a backslash or one of ;{}");
+    expect_error(p, "[server]\nnginx = \"/usr/sbin/nginx\"\n",
+                 "2: nginx: holds a control character, a quote, a backslash or one of ;{}");
+    expect_error(p, "[server]\nnginx = /a\tb\n",
+                 "2: nginx: holds a control character, a quote, a backslash or one of ;{}");
+
+    /* A string one byte too long for its field (user[64]). */
+    snprintf(longline, sizeof(longline), "[server]\nuser = %0*d\n", 64, 0);
+    expect_error(p, longline, "2: user: too long");
+
+    /* A line too long for inih's buffer: refused, not split in two. */
+    memset(longline, 0, sizeof(longline));
+    snprintf(longline, sizeof(longline), "[server]\ndata_tree = /");
+    memset(longline + strlen(longline), 'd', 300);
+    strcat(longline, "\n");
+    expect_error(p, longline, "2: line longer than 197 characters");
+}
+
+/* "data_tree = /ddd..." exactly len characters long, without its newline. */
+static void data_tree_line(char *buf, size_t len)
+{
+    size_t head = strlen("data_tree = /");
+
+    memcpy(buf, "data_tree = /", head);
+    memset(buf + head, 'd', len - head);
+    buf[len] = '\0';
+}
+
+static void test_line_limit_and_crlf(void **state)
+{
+    fixture *f = *state;
+    gh_config c;
+    char line[256], text[300], err[512];
+
+    /* Exactly 197 characters is fine, in a CRLF file as in an LF one. */
+    data_tree_line(line, 197);
+    snprintf(text, sizeof(text), "[server]\r\n%s\r\nworkers = 3\r\n", line);
+    write_file(f->path, text);
+    gh_config_defaults(&c);
+    if (gh_config_load(&c, f->path, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_string_equal(c.data_tree, line + strlen("data_tree = "));
+    assert_int_equal(c.workers, 3);
+
+    /* One more and it is refused. */
+    data_tree_line(line, 198);
+    snprintf(text, sizeof(text), "[server]\n%s\n", line);
+    expect_error(f->path, text, "2: line longer than 197 characters");
+}
+
+static void test_nul_byte(void **state)
+{
+    fixture *f = *state;
+    gh_config c;
+    char err[512];
+    FILE *fp = fopen(f->path, "w");
+
+    assert_non_null(fp);
+    fwrite("[server]\nworkers = 1\0 junk\n", 1, 27, fp);
+    fclose(fp);
+    gh_config_defaults(&c);
+    assert_int_equal(gh_config_load(&c, f->path, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":2: line holds a NUL byte"));
+}
+
+static void test_missing_file_and_small_err(void **state)
+{
+    gh_config c;
+    char err[512], tiny[8];
+
+    (void)state;
+    gh_config_defaults(&c);
+    assert_int_equal(gh_config_load(&c, "/nonexistent/gatehouse.conf", err, sizeof(err)), -1);
+    assert_string_equal(err, "/nonexistent/gatehouse.conf: No such file or directory");
+    /* The message is cut to fit, never overflows, and NULL err is allowed. */
+    assert_int_equal(gh_config_load(&c, "/nonexistent/gatehouse.conf", tiny, sizeof(tiny)), -1);
+    assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
+    assert_int_equal(gh_config_load(&c, "/nonexistent/gatehouse.conf", NULL, 0), -1);
+    assert_int_equal(gh_config_load(&c, NULL, err, sizeof(err)), -1);
+}
+
+static void test_example_as_shipped(void **state)
+{
+    gh_config c, d;
+    char err[512];
+
+    (void)state;
+    gh_config_defaults(&c);
+    gh_config_defaults(&d);
+    if (gh_config_load(&c, EXAMPLE, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_memory_equal(&c, &d, sizeof(c));
+}
+
+/*
+ * Every "; key = value" line uncommented must load and give the defaults:
+ * the example documents every key, at its real default.
+ */
+static void test_example_uncommented(void **state)
+{
+    fixture *f = *state;
+    FILE *in = fopen(EXAMPLE, "r"), *out = fopen(f->path, "w");
+    char line[512], err[512];
+    gh_config c, d;
+    int settings = 0;
+
+    assert_non_null(in);
+    assert_non_null(out);
+    while (fgets(line, sizeof(line), in) != NULL) {
+        if (strncmp(line, "; ", 2) == 0 && line[2] >= 'a' && line[2] <= 'z'
+            && strchr(line, '=') != NULL) {
+            fputs(line + 2, out);
+            settings++;
+        } else {
+            fputs(line, out);
+        }
+    }
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+    /* Every key of gh_config, each once (a second one would be an error). */
+    assert_int_equal(settings, 28);
+
+    gh_config_defaults(&c);
+    gh_config_defaults(&d);
+    if (gh_config_load(&c, f->path, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_memory_equal(&c, &d, sizeof(c));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test_setup_teardown(test_good_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_line_limit_and_crlf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
+        cmocka_unit_test(test_missing_file_and_small_err),
+        cmocka_unit_test(test_example_as_shipped),
+        cmocka_unit_test_setup_teardown(test_example_uncommented, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,187 @@
+/*
+ * test_http.c: gatehouse's own request/response helpers (src/dialects/http.c):
+ * method names, header lookup through the adapter callback, the response's
+ * owned headers and body, and the string compares.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../src/dialects/http.h"
+
+static void test_method_from(void **state)
+{
+    (void)state;
+    assert_int_equal(gh_method_from(GH_STR("GET")), GH_METHOD_GET);
+    assert_int_equal(gh_method_from(GH_STR("HEAD")), GH_METHOD_HEAD);
+    assert_int_equal(gh_method_from(GH_STR("POST")), GH_METHOD_POST);
+    assert_int_equal(gh_method_from(GH_STR("PUT")), GH_METHOD_PUT);
+    assert_int_equal(gh_method_from(GH_STR("PATCH")), GH_METHOD_PATCH);
+    assert_int_equal(gh_method_from(GH_STR("DELETE")), GH_METHOD_DELETE);
+    assert_int_equal(gh_method_from(GH_STR("OPTIONS")), GH_METHOD_OPTIONS);
+    /* Methods are case-sensitive; prefixes and longer names are other methods. */
+    assert_int_equal(gh_method_from(GH_STR("get")), GH_METHOD_OTHER);
+    assert_int_equal(gh_method_from(GH_STR("GE")), GH_METHOD_OTHER);
+    assert_int_equal(gh_method_from(GH_STR("GETS")), GH_METHOD_OTHER);
+    assert_int_equal(gh_method_from(GH_STR("TRACE")), GH_METHOD_OTHER);
+    assert_int_equal(gh_method_from(GH_STR("")), GH_METHOD_OTHER);
+    assert_int_equal(gh_method_from((gh_str){ NULL, 0 }), GH_METHOD_OTHER);
+    assert_int_equal(gh_method_from((gh_str){ "GET\0", 4 }), GH_METHOD_OTHER);
+}
+
+static void test_method_name(void **state)
+{
+    (void)state;
+    assert_string_equal(gh_method_name(GH_METHOD_GET), "GET");
+    assert_string_equal(gh_method_name(GH_METHOD_PATCH), "PATCH");
+    assert_string_equal(gh_method_name(GH_METHOD_OPTIONS), "OPTIONS");
+    assert_string_equal(gh_method_name(GH_METHOD_OTHER), "OTHER");
+    for (int m = GH_METHOD_GET; m <= GH_METHOD_OPTIONS; m++) {
+        const char *n = gh_method_name((gh_method)m);
+
+        assert_int_equal(gh_method_from((gh_str){ n, strlen(n) }), m);
+    }
+}
+
+static gh_str fake_header(const gh_request *req, const char *name)
+{
+    (void)req;
+    if (strcmp(name, "X-Auth-Token") == 0)
+        return GH_STR("abc");
+    return (gh_str){ NULL, 0 };
+}
+
+static void test_request_header(void **state)
+{
+    gh_request req;
+    gh_str     v;
+
+    (void)state;
+    memset(&req, 0, sizeof(req));
+    v = gh_request_header(&req, "X-Auth-Token");
+    assert_null(v.data);
+    req.header = fake_header;
+    v = gh_request_header(&req, "X-Auth-Token");
+    assert_true(gh_str_eq(v, "abc"));
+    v = gh_request_header(&req, "Cookie");
+    assert_null(v.data);
+    v = gh_request_header(&req, NULL);
+    assert_null(v.data);
+    v = gh_request_header(NULL, "X-Auth-Token");
+    assert_null(v.data);
+}
+
+static void test_header_add(void **state)
+{
+    gh_response resp;
+    char        big[5000];
+
+    (void)state;
+    memset(&resp, 0, sizeof(resp));
+    gh_response_header_add(&resp, "Location", "/redfish/v1/SessionService/Sessions/%s", "abc");
+    gh_response_header_add(&resp, "Content-Length", "%d", 42);
+    assert_int_equal(resp.nheaders, 2);
+    assert_string_equal(resp.headers[0].name, "Location");
+    assert_string_equal(resp.headers[0].value, "/redfish/v1/SessionService/Sessions/abc");
+    assert_string_equal(resp.headers[1].value, "42");
+
+    /* Long values are not truncated. */
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    gh_response_header_add(&resp, "X-Big", "%s", big);
+    assert_int_equal(strlen(resp.headers[2].value), sizeof(big) - 1);
+
+    /* Past the limit, headers are dropped, never written out of bounds. */
+    for (int i = 0; i < GH_RESPONSE_HEADERS_MAX + 5; i++)
+        gh_response_header_add(&resp, "X-N", "%d", i);
+    assert_int_equal(resp.nheaders, GH_RESPONSE_HEADERS_MAX);
+    gh_response_header_add(&resp, NULL, "x");
+    gh_response_header_add(NULL, "X", "x");
+    gh_response_free(&resp);
+    assert_int_equal(resp.nheaders, 0);
+    assert_null(resp.headers[0].name);
+}
+
+static void test_body(void **state)
+{
+    gh_response resp;
+    char       *owned;
+
+    (void)state;
+    memset(&resp, 0, sizeof(resp));
+    gh_response_copy_body(&resp, "{\"a\":1}", 7, "application/json");
+    assert_int_equal(resp.body_len, 7);
+    assert_memory_equal(resp.body, "{\"a\":1}", 7);
+    assert_int_equal(resp.body[7], '\0');
+    assert_string_equal(resp.content_type, "application/json");
+
+    /* Replacing the body frees the old one (ASan would report a leak). */
+    owned = strdup("hello");
+    assert_non_null(owned);
+    gh_response_set_body(&resp, owned, 5, "text/plain");
+    assert_ptr_equal(resp.body, owned);
+    assert_int_equal(resp.body_len, 5);
+    assert_string_equal(resp.content_type, "text/plain");
+
+    gh_response_copy_body(&resp, NULL, 0, "text/plain");
+    assert_non_null(resp.body);
+    assert_int_equal(resp.body_len, 0);
+    gh_response_copy_body(&resp, NULL, 10, "text/plain");
+    assert_int_equal(resp.body_len, 0);
+
+    resp.status = 200;
+    resp.reason = "OK";
+    gh_response_header_add(&resp, "ETag", "\"%s\"", "0123");
+    gh_response_free(&resp);
+    assert_null(resp.body);
+    assert_int_equal(resp.body_len, 0);
+    assert_int_equal(resp.status, 0);
+    assert_null(resp.reason);
+    assert_null(resp.content_type);
+    /* Freeing twice is harmless: the response was zeroed. */
+    gh_response_free(&resp);
+    gh_response_free(NULL);
+    gh_response_set_body(NULL, strdup("x"), 1, NULL);
+}
+
+static void test_str_compare(void **state)
+{
+    (void)state;
+    assert_true(gh_str_eq(GH_STR("Basic"), "Basic"));
+    assert_false(gh_str_eq(GH_STR("basic"), "Basic"));
+    assert_false(gh_str_eq(GH_STR("Basi"), "Basic"));
+    assert_false(gh_str_eq(GH_STR("Basics"), "Basic"));
+    assert_true(gh_str_eq(GH_STR(""), ""));
+    assert_true(gh_str_eq((gh_str){ NULL, 0 }, ""));
+    assert_false(gh_str_eq((gh_str){ NULL, 3 }, "abc"));
+    assert_false(gh_str_eq(GH_STR("x"), NULL));
+
+    assert_true(gh_str_eq_nocase(GH_STR("bAsIc"), "Basic"));
+    assert_true(gh_str_eq_nocase(GH_STR("X-AUTH-TOKEN"), "x-auth-token"));
+    assert_false(gh_str_eq_nocase(GH_STR("Basic "), "Basic"));
+    assert_false(gh_str_eq_nocase(GH_STR("Bas"), "Basic"));
+    /* ASCII folding only: '@' and '`' are not case variants of each other. */
+    assert_false(gh_str_eq_nocase(GH_STR("@"), "`"));
+    assert_false(gh_str_eq_nocase(GH_STR("\xc3\x89"), "\xc3\xa9"));
+    assert_false(gh_str_eq_nocase(GH_STR("a"), NULL));
+    assert_false(gh_str_eq_nocase((gh_str){ "ab\0", 3 }, "ab"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_method_from),
+        cmocka_unit_test(test_method_name),
+        cmocka_unit_test(test_request_header),
+        cmocka_unit_test(test_header_add),
+        cmocka_unit_test(test_body),
+        cmocka_unit_test(test_str_compare),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,633 @@
+/*
+ * test_service.c: the core's operations (service.h) over a real SQLite store
+ * in a temporary directory, a shared block, cheap argon2 and an audit log:
+ * password checks (cache, refusals, lockout, a lock racing an admin's change,
+ * rehash, imported bcrypt), sessions created durably within limits and ended,
+ * account update and delete, settings, loading after a restart, applying the
+ * change log the command line writes, upkeep. Each teardown searches the
+ * audit log for every password and token used: none may appear.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <crypt.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "../../src/core/service.h"
+
+#define PW_ALICE "alice-Secret-1"
+#define PW_BOB   "bob-Secret-2"
+#define PW_CAROL "carol-Secret-3"
+#define PW_WRONG "not-the-Password"
+#define MAX_TOKENS 64
+
+/* In a test body with fixture *f; the principal lands in f->who. */
+#define VERIFY(user, pw, want) assert_int_equal(verify(f, (user), (pw)), (want))
+#define FIND(t, want) assert_int_equal(find_token(f, (t), gh_now()), (want))
+#define STORE_OK(expr) assert_int_equal((expr), GH_STORE_OK)
+#define STORE_NONE(expr) assert_int_equal((expr), GH_STORE_NOT_FOUND)
+#define BLOCK_COUNT() gh_shared_session_count(f->svc.shared)
+
+typedef struct {
+    char         dir[64], db[128], audit_path[128];
+    gh_config    cfg;
+    gh_service   svc;
+    gh_store    *cli;                   /* a second connection, as the command line */
+    void        *mem;
+    gh_principal who;
+    char         tokens[MAX_TOKENS][GH_TOKEN_TEXT_LEN + 1];
+    int          ntokens;
+} fixture;
+
+/* Give the service a new, empty block (a restart). One thread uses it at a
+ * time here, so it needs no lock (test_shared.c covers the locked block). */
+static void new_block(fixture *f, uint32_t max_sessions)
+{
+    gh_shared_limits l = { max_sessions, 64, 64 };
+
+    if (f->svc.shared != NULL)
+        gh_shared_detach(f->svc.shared);
+    free(f->mem);
+    assert_non_null(f->mem = malloc(gh_shared_size(&l)));
+    assert_non_null(f->svc.shared = gh_shared_format(f->mem, &l, (gh_shared_lock){ 0 }));
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+
+    if (f == NULL)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/gh_service_test.XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->db, sizeof(f->db), "%s/gatehouse.db", f->dir);
+    snprintf(f->audit_path, sizeof(f->audit_path), "%s/audit.log", f->dir);
+    gh_config_defaults(&f->cfg);
+    f->cfg.argon2 = (gh_argon2_params){ .t_cost = 1, .m_cost_kib = 64, .parallelism = 1 };
+    f->cfg.lockout_threshold = 3;
+    f->cfg.lockout_duration = f->cfg.lockout_reset_after = 300;
+    if (gh_store_open(f->db, &f->svc.store) != GH_STORE_OK ||
+        gh_store_open(f->db, &f->cli) != GH_STORE_OK ||
+        gh_store_secret(f->svc.store, f->svc.secret) != GH_STORE_OK ||
+        gh_audit_open(f->audit_path, &f->svc.audit) != 0)
+        return -1;
+    f->svc.config = &f->cfg;
+    new_block(f, 256);
+    *state = f;
+    return 0;
+}
+
+/* The audit log's text; caller frees. */
+static char *audit_text(fixture *f)
+{
+    FILE *fp = fopen(f->audit_path, "r");
+    char *buf = calloc(1, 1 << 20);
+
+    assert_non_null(fp);
+    assert_non_null(buf);
+    buf[fread(buf, 1, (1 << 20) - 1, fp)] = '\0';
+    fclose(fp);
+    return buf;
+}
+
+/* Whether the audit log holds the text printf-ed from fmt. */
+static bool audit_has(fixture *f, const char *fmt, ...)
+{
+    char *text = audit_text(f), needle[256];
+    va_list ap;
+    bool found;
+
+    va_start(ap, fmt);
+    vsnprintf(needle, sizeof(needle), fmt, ap);
+    va_end(ap);
+    found = strstr(text, needle) != NULL;
+    free(text);
+    return found;
+}
+
+static int teardown(void **state)
+{
+    static const char *const secrets[] = { PW_ALICE, PW_BOB, PW_CAROL, PW_WRONG };
+    fixture *f = *state;
+    char *text = audit_text(f), cmd[160];
+
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+        assert_null(strstr(text, secrets[i]));
+    for (int i = 0; i < f->ntokens; i++)
+        assert_null(strstr(text, f->tokens[i]));
+    free(text);
+    gh_shared_detach(f->svc.shared);
+    free(f->mem);
+    gh_audit_close(f->svc.audit);
+    gh_store_close(f->svc.store);
+    gh_store_close(f->cli);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* An account with password pw, or with the stored hash given instead. */
+static int64_t add_account(fixture *f, const char *name, const char *pw, const char *hash,
+                           gh_role role, bool enabled)
+{
+    gh_account a = { .role = role, .enabled = enabled };
+
+    snprintf(a.name, sizeof(a.name), "%s", name);
+    snprintf(a.domain, sizeof(a.domain), "internal");
+    if (hash != NULL)
+        snprintf(a.password_hash, sizeof(a.password_hash), "%s", hash);
+    else
+        assert_int_equal(gh_password_hash(&f->cfg.argon2, pw, strlen(pw), a.password_hash),
+                         GH_PASSWORD_OK);
+    STORE_OK(gh_store_account_add(f->cli, &a));
+    return a.id;
+}
+
+static gh_auth_result verify(fixture *f, const char *user, const char *pw)
+{
+    return gh_service_verify_password(&f->svc, user, pw, strlen(pw), "192.0.2.7", "basic",
+                                      &f->who);
+}
+
+static bool cred_cached(fixture *f, const char *user, const char *pw, gh_principal *who)
+{
+    uint8_t key[GH_DIGEST_LEN];
+
+    gh_token_credential_key(f->svc.secret, user, strlen(user), pw, strlen(pw), key);
+    return gh_shared_cred_get(f->svc.shared, key, gh_now(), who);
+}
+
+static gh_session_result create(fixture *f, char *token, gh_session_record *rec)
+{
+    return gh_service_session_create(&f->svc, &f->who, GH_DIALECT_REDFISH, 0, "192.0.2.7",
+                                     token, rec);
+}
+
+/* Log in and open a session (its record to rec unless NULL); returns the
+ * index of its token in f->tokens. */
+static int login(fixture *f, const char *user, const char *pw, gh_session_record *rec)
+{
+    gh_session_record mine;
+    int t = f->ntokens++;
+
+    assert_true(t < MAX_TOKENS);
+    VERIFY(user, pw, GH_AUTH_OK);
+    assert_int_equal(create(f, f->tokens[t], rec ? rec : &mine), GH_SESSION_CREATED);
+    return t;
+}
+
+/* alice (administrator), bob and carol (operators); sessions a1, a2, b1, c1. */
+enum { A1, A2, B1, C1 };
+static void users(fixture *f, int t[4])
+{
+    add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_ADMINISTRATOR, true);
+    add_account(f, "bob", PW_BOB, NULL, GH_ROLE_OPERATOR, true);
+    add_account(f, "carol", PW_CAROL, NULL, GH_ROLE_OPERATOR, true);
+    t[A1] = login(f, "alice", PW_ALICE, NULL);
+    t[A2] = login(f, "alice", PW_ALICE, NULL);
+    t[B1] = login(f, "bob", PW_BOB, NULL);
+    t[C1] = login(f, "carol", PW_CAROL, NULL);
+}
+
+static gh_shared_result find_token(fixture *f, int t, int64_t now)
+{
+    uint8_t digest[GH_DIGEST_LEN];
+
+    gh_token_digest(f->tokens[t], GH_TOKEN_TEXT_LEN, digest);
+    return gh_shared_session_find(f->svc.shared, digest, now, &f->who, NULL);
+}
+
+static gh_account get_account(fixture *f, const char *name)
+{
+    gh_account a;
+
+    STORE_OK(gh_store_account_get(f->cli, name, &a));
+    return a;
+}
+
+static int count_cb(const gh_session_record *rec, void *arg)
+{
+    (void)rec;
+    return ++*(int *)arg, 0;
+}
+
+/* Sessions in the store, seen through the second connection. */
+static int store_sessions(fixture *f, int64_t account_id)
+{
+    int n = 0;
+
+    STORE_OK(gh_store_session_foreach(f->cli, account_id, count_cb, &n));
+    return n;
+}
+
+static void test_verify(void **state)
+{
+    fixture *f = *state;
+    int64_t id = add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    gh_principal cached;
+
+    add_account(f, "carol", PW_CAROL, NULL, GH_ROLE_OPERATOR, false);
+    memset(&f->who, 0x5a, sizeof(f->who));
+    VERIFY("alice", PW_ALICE, GH_AUTH_OK);
+    assert_int_equal(f->who.account_id, id);
+    assert_string_equal(f->who.user, "alice");
+    assert_int_equal(f->who.role, GH_ROLE_OPERATOR);
+    assert_string_equal(f->who.session_id, "");
+    assert_true(cred_cached(f, "alice", PW_ALICE, &cached));
+    assert_int_equal(cached.account_id, id);
+    assert_false(cred_cached(f, "alice", PW_WRONG, &cached));
+    assert_true(audit_has(f, "\"event\":\"login\",\"user\":\"alice\""));
+    VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    VERIFY("nobody", PW_ALICE, GH_AUTH_BAD_CREDENTIALS);
+    VERIFY("carol", PW_CAROL, GH_AUTH_DISABLED);
+    VERIFY("carol", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    assert_false(cred_cached(f, "carol", PW_CAROL, &cached));
+    assert_true(audit_has(f, "\"user\":\"nobody\""));
+    assert_true(audit_has(f, "\"detail\":\"disabled\""));
+}
+
+static void test_lockout(void **state)
+{
+    fixture *f = *state;
+    gh_account a;
+    int t[4];
+
+    users(f, t);
+    for (int i = 0; i < 2; i++)
+        VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    assert_int_equal(get_account(f, "alice").locked_until, 0);
+    assert_false(audit_has(f, "\"event\":\"lockout\""));
+    VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    a = get_account(f, "alice");
+    assert_true(a.locked_until >= gh_now() + 299 && a.locked_until <= gh_now() + 300);
+    assert_true(audit_has(f, "\"event\":\"lockout\",\"user\":\"alice\""));
+    /* the right password does not help now; the session and the cache are gone */
+    VERIFY("alice", PW_ALICE, GH_AUTH_LOCKED);
+    FIND(t[A1], GH_SHARED_NOT_FOUND);
+    assert_int_equal(store_sessions(f, a.id), 0);
+    assert_false(cred_cached(f, "alice", PW_ALICE, &f->who));
+    /* a lock that has run out ends at the next good login */
+    a.locked_until = gh_now() - 1;
+    STORE_OK(gh_store_account_update(f->cli, &a, a.generation));
+    VERIFY("alice", PW_ALICE, GH_AUTH_OK);
+    assert_int_equal(get_account(f, "alice").locked_until, 0);
+    /* a success resets the counter */
+    for (int i = 0; i < 9; i++)
+        VERIFY("bob", i % 3 == 2 ? PW_BOB : PW_WRONG,
+               i % 3 == 2 ? GH_AUTH_OK : GH_AUTH_BAD_CREDENTIALS);
+    assert_int_equal(get_account(f, "bob").locked_until, 0);
+}
+
+static void *wrong_login(void *arg)
+{
+    return (void *)(intptr_t)verify(arg, "alice", PW_WRONG);
+}
+
+/* The failure that locks an account meets an administrator's change made
+ * while its hash ran: the lock is added, the change kept. */
+static void test_lockout_keeps_concurrent_change(void **state)
+{
+    fixture *f = *state;
+    char hash[GH_PASSWORD_HASH_MAX], sql[512];
+    gh_account a;
+    sqlite3 *raw;
+    pthread_t th;
+    void *rc;
+
+    add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    for (int i = 0; i < 2; i++)
+        VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    assert_int_equal(gh_password_hash(&f->cfg.argon2, PW_BOB, strlen(PW_BOB), hash),
+                     GH_PASSWORD_OK);
+    snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE; UPDATE accounts SET password_hash = '%s',"
+             " generation = generation + 1 WHERE name = 'alice'", hash);
+    assert_int_equal(sqlite3_open(f->db, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+    /* the login reads the account, hashes, then waits for the write lock */
+    assert_int_equal(pthread_create(&th, NULL, wrong_login, f), 0);
+    usleep(300 * 1000);
+    assert_int_equal(sqlite3_exec(raw, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(pthread_join(th, &rc), 0);
+    sqlite3_close(raw);
+    assert_int_equal((intptr_t)rc, GH_AUTH_BAD_CREDENTIALS);
+    a = get_account(f, "alice");
+    assert_string_equal(a.password_hash, hash);
+    assert_true(a.locked_until > gh_now());
+    VERIFY("alice", PW_BOB, GH_AUTH_LOCKED);
+}
+
+static void test_rehash(void **state)
+{
+    fixture *f = *state;
+    gh_argon2_params stronger = { .t_cost = 2, .m_cost_kib = 128, .parallelism = 1 };
+    struct crypt_data *cd = calloc(1, sizeof(*cd));
+    char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+    gh_account before, after;
+
+    add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    before = get_account(f, "alice");
+    f->cfg.argon2 = stronger;
+    VERIFY("alice", PW_ALICE, GH_AUTH_OK);
+    after = get_account(f, "alice");
+    assert_string_not_equal(after.password_hash, before.password_hash);
+    assert_non_null(strstr(after.password_hash, "m=128,t=2,p=1"));
+    VERIFY("alice", PW_ALICE, GH_AUTH_OK);                /* rehashed once only */
+    assert_string_equal(get_account(f, "alice").password_hash, after.password_hash);
+    /* an imported bcrypt hash verifies, and becomes argon2id */
+    assert_non_null(cd);
+    assert_non_null(crypt_gensalt_rn("$2b$", 4, NULL, 0, setting, sizeof(setting)));
+    assert_non_null(crypt_r(PW_BOB, setting, cd));
+    assert_true(strncmp(cd->output, "$2b$04$", 7) == 0);
+    add_account(f, "bob", NULL, cd->output, GH_ROLE_READONLY, true);
+    free(cd);
+    VERIFY("bob", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    VERIFY("bob", PW_BOB, GH_AUTH_OK);
+    assert_int_equal(f->who.role, GH_ROLE_READONLY);
+    assert_true(strncmp(get_account(f, "bob").password_hash, "$argon2id$", 10) == 0);
+}
+
+static void test_session_create(void **state)
+{
+    fixture *f = *state;
+    int64_t alice = add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_ADMINISTRATOR, true);
+    gh_session_record rec, stored, extra;
+    char token[GH_TOKEN_TEXT_LEN + 1];
+    uint8_t digest[GH_DIGEST_LEN];
+    int t;
+
+    add_account(f, "bob", PW_BOB, NULL, GH_ROLE_OPERATOR, true);
+    t = login(f, "alice", PW_ALICE, &rec);
+    assert_int_equal(strspn(f->tokens[t], "0123456789abcdef"), GH_TOKEN_TEXT_LEN);
+    gh_token_digest(f->tokens[t], GH_TOKEN_TEXT_LEN, digest);
+    assert_memory_equal(rec.digest, digest, GH_DIGEST_LEN);
+    /* durable: another connection sees it at once */
+    STORE_OK(gh_store_session_get(f->cli, rec.id, &stored));
+    assert_memory_equal(stored.digest, digest, GH_DIGEST_LEN);
+    assert_int_equal(stored.account_id, alice);
+    assert_string_equal(stored.client_addr, "192.0.2.7");
+    assert_int_equal(stored.expires, 0);
+    FIND(t, GH_SHARED_OK);
+    assert_string_equal(f->who.session_id, rec.id);
+    assert_int_equal(f->who.role, GH_ROLE_ADMINISTRATOR);
+    assert_true(audit_has(f, "\"session\":\"%s\"", rec.id));
+    /* per account */
+    f->cfg.max_sessions_per_account = 2;
+    login(f, "alice", PW_ALICE, &extra);
+    VERIFY("alice", PW_ALICE, GH_AUTH_OK);
+    assert_int_equal(create(f, token, &extra), GH_SESSION_LIMIT_ACCOUNT);
+    assert_int_equal(store_sessions(f, alice), 2);
+    /* in total */
+    f->cfg.max_sessions = 3;
+    f->cfg.session_lifetime = 3600;
+    login(f, "bob", PW_BOB, &extra);
+    assert_true(extra.expires >= gh_now() + 3599 && extra.expires <= gh_now() + 3600);
+    VERIFY("bob", PW_BOB, GH_AUTH_OK);
+    assert_int_equal(create(f, token, &extra), GH_SESSION_LIMIT_TOTAL);
+    STORE_OK(gh_service_session_end(&f->svc, rec.id, GH_AUDIT_LOGOUT, "session", NULL));
+    login(f, "bob", PW_BOB, &extra);
+    assert_int_equal(store_sessions(f, -1), 3);
+    assert_int_equal(BLOCK_COUNT(), 3);
+}
+
+static void test_session_end(void **state)
+{
+    fixture *f = *state;
+    gh_session_record rec, other;
+    int t;
+
+    add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    t = login(f, "alice", PW_ALICE, &rec);
+    login(f, "alice", PW_ALICE, &other);
+    STORE_OK(gh_service_session_end(&f->svc, rec.id, GH_AUDIT_LOGOUT, "session", "192.0.2.9"));
+    STORE_NONE(gh_store_session_get(f->cli, rec.id, &rec));
+    assert_int_equal(gh_shared_session_get(f->svc.shared, rec.id, NULL), GH_SHARED_NOT_FOUND);
+    FIND(t, GH_SHARED_NOT_FOUND);
+    STORE_NONE(gh_service_session_end(&f->svc, rec.id, GH_AUDIT_LOGOUT, "session", NULL));
+    assert_true(audit_has(f, "\"event\":\"logout\",\"user\":\"alice\""));
+    assert_true(audit_has(f, "\"session\":\"%s\"", rec.id));
+    /* a session already gone from the store still leaves the block */
+    STORE_OK(gh_store_session_delete(f->cli, other.id));
+    STORE_OK(gh_service_session_end(&f->svc, other.id, GH_AUDIT_REVOKED, "admin", NULL));
+    assert_int_equal(BLOCK_COUNT(), 0);
+    assert_true(audit_has(f, "\"event\":\"revoked\""));
+}
+
+static void test_account_update_delete(void **state)
+{
+    fixture *f = *state;
+    gh_account a, stale;
+    int t[4];
+
+    users(f, t);
+    /* a role change reaches live sessions; a stale generation is refused */
+    a = get_account(f, "alice");
+    a.role = GH_ROLE_READONLY;
+    a.password_change_required = true;
+    STORE_OK(gh_service_account_update(&f->svc, &a, a.generation));
+    FIND(t[A1], GH_SHARED_OK);
+    assert_int_equal(f->who.role, GH_ROLE_READONLY);
+    assert_true(f->who.password_change_required);
+    assert_false(cred_cached(f, "alice", PW_ALICE, &f->who));
+    assert_int_equal(gh_service_account_update(&f->svc, &a, 1), GH_STORE_CONFLICT);
+    /* disabling or locking ends the sessions, in the store and the block */
+    a.enabled = false;
+    STORE_OK(gh_service_account_update(&f->svc, &a, a.generation));
+    FIND(t[A1], GH_SHARED_NOT_FOUND);
+    FIND(t[A2], GH_SHARED_NOT_FOUND);
+    assert_int_equal(store_sessions(f, a.id), 0);
+    FIND(t[B1], GH_SHARED_OK);
+    assert_true(audit_has(f, "\"event\":\"account_changed\",\"user\":\"alice\""));
+    a = get_account(f, "bob");
+    a.locked_until = gh_now() + 100;
+    STORE_OK(gh_service_account_update(&f->svc, &a, -1));
+    FIND(t[B1], GH_SHARED_NOT_FOUND);
+    assert_int_equal(store_sessions(f, a.id), 0);
+    VERIFY("bob", PW_BOB, GH_AUTH_LOCKED);
+    /* delete: account, sessions and cached credential gone */
+    assert_true(cred_cached(f, "carol", PW_CAROL, &f->who));
+    a = get_account(f, "carol");
+    STORE_OK(gh_service_account_delete(&f->svc, a.id));
+    STORE_NONE(gh_store_account_get_by_id(f->cli, a.id, &stale));
+    FIND(t[C1], GH_SHARED_NOT_FOUND);
+    assert_int_equal(store_sessions(f, -1), 0);
+    assert_false(cred_cached(f, "carol", PW_CAROL, &f->who));
+    VERIFY("carol", PW_CAROL, GH_AUTH_BAD_CREDENTIALS);
+    STORE_NONE(gh_service_account_delete(&f->svc, a.id));
+    assert_true(audit_has(f, "\"detail\":\"deleted\""));
+}
+
+/* Restart: a new block and a reopened store, loaded as the first worker does. */
+static void restart(fixture *f, int64_t *seq)
+{
+    gh_store_close(f->svc.store);
+    STORE_OK(gh_store_open(f->db, &f->svc.store));
+    new_block(f, 256);
+    assert_true(gh_shared_claim_load(f->svc.shared));
+    STORE_OK(gh_service_load(&f->svc, seq));
+    gh_shared_loaded(f->svc.shared, *seq);
+}
+
+/* Settings, then a restart that keeps every live session. */
+static void test_settings_load(void **state)
+{
+    fixture *f = *state;
+    gh_session_record old;
+    gh_account carol;
+    int64_t seq, last, v;
+    int t[4];
+
+    /* settings: the service's own writes, and another connection's on sync */
+    assert_int_equal(gh_service_setting(&f->svc, GH_SET_SESSION_TIMEOUT), 1800);
+    STORE_OK(gh_service_setting_set(&f->svc, GH_SET_SESSION_TIMEOUT, 600));
+    assert_int_equal(gh_shared_setting(f->svc.shared, GH_SET_SESSION_TIMEOUT), 600);
+    STORE_OK(gh_store_setting_get(f->cli, "SessionTimeout", &v));
+    assert_int_equal(v, 600);
+    STORE_OK(gh_store_setting_set(f->cli, "AccountLockoutThreshold", 9));
+    STORE_OK(gh_service_sync_settings(&f->svc));
+    assert_int_equal(gh_service_setting(&f->svc, GH_SET_LOCKOUT_THRESHOLD), 9);
+    assert_int_equal(gh_shared_setting(f->svc.shared, GH_SET_LOCKOUT_DURATION), 300);
+    users(f, t);
+    FIND(t[B1], GH_SHARED_OK);
+    STORE_OK(gh_store_session_get(f->cli, f->who.session_id, &old));
+    /* a session idle for longer than SessionTimeout */
+    snprintf(old.id, sizeof(old.id), "%032x", 0xdead);
+    memset(old.digest, 0x42, sizeof(old.digest));
+    old.last_used = gh_now() - 7200;
+    STORE_OK(gh_store_session_insert(f->cli, &old));
+    /* carol disabled behind the server's back: her session must not come back */
+    carol = get_account(f, "carol");
+    carol.enabled = false;
+    STORE_OK(gh_store_account_update(f->cli, &carol, -1));
+    STORE_OK(gh_store_setting_set(f->cli, "SessionTimeout", 1000));
+    restart(f, &seq);
+    STORE_OK(gh_store_change_last(f->cli, &last));
+    assert_int_equal(seq, last);
+    assert_int_equal(gh_shared_change_seq(f->svc.shared), last);
+    assert_int_equal(gh_shared_setting(f->svc.shared, GH_SET_SESSION_TIMEOUT), 1000);
+    assert_int_equal(BLOCK_COUNT(), 3);
+    FIND(t[A1], GH_SHARED_OK);
+    assert_int_equal(f->who.role, GH_ROLE_ADMINISTRATOR);
+    assert_string_equal(f->who.user, "alice");
+    FIND(t[A2], GH_SHARED_OK);
+    FIND(t[B1], GH_SHARED_OK);
+    FIND(t[C1], GH_SHARED_NOT_FOUND);
+    STORE_NONE(gh_store_session_get(f->cli, old.id, &old));
+    assert_false(gh_shared_claim_load(f->svc.shared));
+}
+
+static void test_apply_changes(void **state)
+{
+    fixture *f = *state;
+    int64_t seq, last;
+    gh_account a;
+    int t[4];
+
+    users(f, t);
+    STORE_OK(gh_service_apply_changes(&f->svc));          /* unloaded: nothing to do */
+    assert_int_equal(gh_shared_change_seq(f->svc.shared), -1);
+    restart(f, &seq);
+    /* `session revoke ID`, `user disable`, a role change, a setting */
+    FIND(t[A1], GH_SHARED_OK);
+    STORE_OK(gh_store_session_delete(f->cli, f->who.session_id));
+    a = get_account(f, "bob");
+    a.enabled = false;
+    STORE_OK(gh_store_account_update(f->cli, &a, a.generation));
+    a = get_account(f, "alice");
+    a.role = GH_ROLE_READONLY;
+    STORE_OK(gh_store_account_update(f->cli, &a, a.generation));
+    STORE_OK(gh_store_setting_set(f->cli, "SessionTimeout", 77));
+    FIND(t[A1], GH_SHARED_OK);                            /* not yet */
+    for (int round = 0; round < 2; round++) {             /* idempotent */
+        STORE_OK(gh_service_apply_changes(&f->svc));
+        STORE_OK(gh_store_change_last(f->cli, &last));
+        assert_int_equal(gh_shared_change_seq(f->svc.shared), last);
+        FIND(t[A1], GH_SHARED_NOT_FOUND);
+        FIND(t[A2], GH_SHARED_OK);
+        assert_int_equal(f->who.role, GH_ROLE_READONLY);
+        FIND(t[B1], GH_SHARED_NOT_FOUND);
+        FIND(t[C1], GH_SHARED_OK);
+        assert_int_equal(gh_shared_setting(f->svc.shared, GH_SET_SESSION_TIMEOUT), 77);
+        assert_int_equal(BLOCK_COUNT(), 2);
+    }
+    /* `session revoke --user carol`: every session of an account that stays
+     * enabled, logged as one account change */
+    STORE_OK(gh_store_session_delete_account(f->cli, get_account(f, "carol").id, NULL));
+    STORE_OK(gh_service_apply_changes(&f->svc));
+    FIND(t[C1], GH_SHARED_NOT_FOUND);
+    FIND(t[A2], GH_SHARED_OK);
+    assert_int_equal(BLOCK_COUNT(), 1);
+}
+
+static void test_upkeep(void **state)
+{
+    fixture *f = *state;
+    gh_session_record rec, stale, got;
+    gh_session_touch touch;
+    int64_t now = gh_now();
+    int t;
+
+    add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    STORE_OK(gh_service_setting_set(&f->svc, GH_SET_SESSION_TIMEOUT, 60));
+    t = login(f, "alice", PW_ALICE, &rec);
+    /* one idle since long ago, in store and block as a load would leave it */
+    stale = rec;
+    snprintf(stale.id, sizeof(stale.id), "%032x", 0xbeef);
+    memset(stale.digest, 0x17, sizeof(stale.digest));
+    stale.created = stale.last_used = now - 1000;
+    STORE_OK(gh_store_session_insert(f->cli, &stale));
+    assert_int_equal(gh_shared_session_add(f->svc.shared, &stale, GH_ROLE_OPERATOR, false),
+                     GH_SHARED_OK);
+    assert_int_equal(find_token(f, t, now + 30), GH_SHARED_OK);
+    STORE_OK(gh_service_upkeep(&f->svc, now + 30));
+    STORE_OK(gh_store_session_get(f->cli, rec.id, &got));
+    assert_int_equal(got.last_used, now + 30);
+    STORE_NONE(gh_store_session_get(f->cli, stale.id, &got));
+    assert_int_equal(gh_shared_session_get(f->svc.shared, stale.id, NULL), GH_SHARED_NOT_FOUND);
+    assert_true(audit_has(f, "\"event\":\"expired\",\"user\":\"alice\""));
+    assert_true(audit_has(f, "\"session\":\"%s\"", stale.id));
+    /* idle for the whole timeout since the last use */
+    STORE_OK(gh_service_upkeep(&f->svc, now + 89));
+    assert_int_equal(BLOCK_COUNT(), 1);
+    STORE_OK(gh_service_upkeep(&f->svc, now + 90));
+    assert_int_equal(BLOCK_COUNT(), 0);
+    STORE_NONE(gh_store_session_get(f->cli, rec.id, &got));
+    assert_int_equal(find_token(f, t, now + 90), GH_SHARED_NOT_FOUND);
+    /* more sessions used between two ticks than one batch holds: one upkeep
+     * still writes them all, so none looks idle in the store while in use */
+    new_block(f, 2048);
+    for (uint32_t i = 0; i < 1500; i++) {
+        snprintf(rec.id, sizeof(rec.id), "%032x", i);
+        memcpy(rec.digest, &i, sizeof(i));
+        assert_int_equal(gh_shared_session_add(f->svc.shared, &rec, GH_ROLE_OPERATOR, false),
+                         GH_SHARED_OK);
+        assert_int_equal(gh_shared_session_find(f->svc.shared, rec.digest, now + 1, NULL, NULL),
+                         GH_SHARED_OK);
+    }
+    STORE_OK(gh_service_upkeep(&f->svc, now + 1));
+    assert_int_equal(gh_shared_session_collect_touched(f->svc.shared, &touch, 1), 0);
+    assert_int_equal(BLOCK_COUNT(), 1500);
+}
+
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TEST(test_verify), TEST(test_lockout), TEST(test_lockout_keeps_concurrent_change),
+        TEST(test_rehash), TEST(test_session_create), TEST(test_session_end),
+        TEST(test_account_update_delete), TEST(test_settings_load),
+        TEST(test_apply_changes), TEST(test_upkeep),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

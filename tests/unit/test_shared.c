@@ -1,0 +1,625 @@
+/*
+ * test_shared.c: the shared block (shared.h) over malloc'd memory with an
+ * error-checking pthread mutex as its lock: format and attach (a second
+ * handle sees the same data), load state and the change sequence, settings;
+ * sessions found by digest (principal, last-used refresh, touched collected
+ * once), idle expiry by the live SessionTimeout and by a session's own
+ * timeout, absolute expiry, removal by id and by account, account updates,
+ * a full pool and reuse of freed nodes, the sliced expiry sweep, 10k random
+ * and thousands of colliding digests; the credential cache (expiry, drop,
+ * eviction) and the lockout counters (window, clear, eviction); and four
+ * threads adding, finding and removing at once.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+
+#include "../../src/core/shared.h"
+
+typedef struct {
+    pthread_mutex_t mutex;
+    void           *mem;
+    gh_shared      *sh;
+} block;
+
+/* Error-checking mutex: a nested lock or a stray unlock aborts the test
+ * (abort, not a cmocka assert, since worker threads take it too). */
+static void mutex_lock(void *arg)
+{
+    if (pthread_mutex_lock(arg) != 0)
+        abort();
+}
+
+static void mutex_unlock(void *arg)
+{
+    if (pthread_mutex_unlock(arg) != 0)
+        abort();
+}
+
+static block *block_new(uint32_t sessions, uint32_t creds, uint32_t locks)
+{
+    gh_shared_limits l = { sessions, creds, locks };
+    pthread_mutexattr_t attr;
+    block *b = calloc(1, sizeof(*b));
+
+    assert_non_null(b);
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+    pthread_mutex_init(&b->mutex, &attr);
+    pthread_mutexattr_destroy(&attr);
+    b->mem = malloc(gh_shared_size(&l));
+    assert_non_null(b->mem);
+    /* garbage first: format must not depend on zeroed memory */
+    memset(b->mem, 0xa5, gh_shared_size(&l));
+    b->sh = gh_shared_format(b->mem, &l, (gh_shared_lock){ mutex_lock, mutex_unlock, &b->mutex });
+    assert_non_null(b->sh);
+    return b;
+}
+
+static void block_free(block *b)
+{
+    gh_shared_detach(b->sh);
+    pthread_mutex_destroy(&b->mutex);
+    free(b->mem);
+    free(b);
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t x = *s;   /* xorshift64 */
+
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+/* Session n of account acct: id and digest derived from n (the tail bytes
+ * make every digest unique even when the hashed head is forced equal). */
+static gh_session_record make_rec(uint32_t n, int64_t acct, int64_t last_used, uint64_t *rng)
+{
+    gh_session_record r;
+
+    memset(&r, 0, sizeof(r));
+    snprintf(r.id, sizeof(r.id), "%032x", n);
+    for (size_t i = 0; i < GH_DIGEST_LEN; i += 8) {
+        uint64_t v = rng != NULL ? rng_next(rng) : 0x0123456789abcdefULL;
+
+        memcpy(r.digest + i, &v, 8);
+    }
+    memcpy(r.digest + GH_DIGEST_LEN - 4, &n, 4);
+    r.account_id = acct;
+    snprintf(r.user, sizeof(r.user), "user%lld", (long long)acct);
+    r.dialect = GH_DIALECT_REDFISH;
+    r.created = r.last_used = last_used;
+    snprintf(r.client_addr, sizeof(r.client_addr), "192.0.2.1");
+    return r;
+}
+
+static void test_format_attach(void **state)
+{
+    gh_shared_limits small = { 10, 10, 10 }, big = { 1000, 10, 10 };
+    block *b = block_new(16, 8, 8);
+    gh_session_record r = make_rec(1, 42, 1000, NULL), got;
+    gh_principal who;
+    gh_shared *other;
+    uint64_t zero[512] = { 0 };
+
+    (void)state;
+    assert_true(gh_shared_size(&big) > gh_shared_size(&small));
+    assert_string_equal(gh_setting_key(GH_SET_SESSION_TIMEOUT), "SessionTimeout");
+    assert_string_equal(gh_setting_key(GH_SET_LOCKOUT_THRESHOLD), "AccountLockoutThreshold");
+    assert_null(gh_setting_key(GH_SET_COUNT));
+    for (int s = 0; s < GH_SET_COUNT; s++)
+        assert_int_equal(gh_shared_setting(b->sh, s), -1);
+    assert_int_equal(gh_shared_setting(b->sh, GH_SET_COUNT), -1);
+    assert_null(gh_shared_attach(zero, (gh_shared_lock){ 0 }));
+
+    /* load state and change sequence */
+    assert_int_equal(gh_shared_change_seq(b->sh), -1);
+    assert_true(gh_shared_claim_load(b->sh));
+    assert_false(gh_shared_claim_load(b->sh));
+    assert_int_equal(gh_shared_change_seq(b->sh), -1);
+    gh_shared_loaded(b->sh, 5);
+    assert_int_equal(gh_shared_change_seq(b->sh), 5);
+    assert_true(gh_shared_advance_seq(b->sh, 5, 7));
+    assert_false(gh_shared_advance_seq(b->sh, 5, 9));
+    assert_int_equal(gh_shared_change_seq(b->sh), 7);
+
+    gh_shared_setting_set(b->sh, GH_SET_SESSION_TIMEOUT, 600);
+    assert_int_equal(gh_shared_session_add(b->sh, &r, GH_ROLE_OPERATOR, true), GH_SHARED_OK);
+
+    /* a second handle on the same memory sees everything */
+    other = gh_shared_attach(b->mem, (gh_shared_lock){ mutex_lock, mutex_unlock, &b->mutex });
+    assert_non_null(other);
+    assert_int_equal(gh_shared_setting(other, GH_SET_SESSION_TIMEOUT), 600);
+    assert_int_equal(gh_shared_change_seq(other), 7);
+    assert_false(gh_shared_claim_load(other));
+    assert_int_equal(gh_shared_session_count(other), 1);
+    assert_int_equal(gh_shared_session_find(other, r.digest, 1001, &who, &got), GH_SHARED_OK);
+    assert_int_equal(who.account_id, 42);
+    assert_int_equal(who.role, GH_ROLE_OPERATOR);
+    assert_true(who.password_change_required);
+    /* the refresh made through one handle shows through the other */
+    assert_int_equal(gh_shared_session_get(b->sh, r.id, &got), GH_SHARED_OK);
+    assert_int_equal(got.last_used, 1001);
+    gh_shared_detach(other);
+    block_free(b);
+}
+
+static void test_session_find(void **state)
+{
+    block *b = block_new(16, 8, 8);
+    gh_session_record r = make_rec(1, 7, 1000, NULL), got, bogus = make_rec(2, 7, 0, NULL);
+    gh_session_touch t[4];
+    gh_principal who;
+
+    (void)state;
+    gh_shared_setting_set(b->sh, GH_SET_SESSION_TIMEOUT, 100);
+    assert_int_equal(gh_shared_session_add(b->sh, &r, GH_ROLE_ADMINISTRATOR, false),
+                     GH_SHARED_OK);
+    /* the same id again (a load meeting a live session) adds nothing */
+    assert_int_equal(gh_shared_session_add(b->sh, &r, GH_ROLE_ADMINISTRATOR, false),
+                     GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_count(b->sh), 1);
+    assert_int_equal(gh_shared_session_collect_touched(b->sh, t, 4), 0);
+
+    memset(&who, 0x55, sizeof(who));
+    assert_int_equal(gh_shared_session_find(b->sh, r.digest, 1050, &who, &got), GH_SHARED_OK);
+    assert_int_equal(who.account_id, 7);
+    assert_string_equal(who.user, "user7");
+    assert_int_equal(who.role, GH_ROLE_ADMINISTRATOR);
+    assert_false(who.password_change_required);
+    assert_int_equal(who.dialect, GH_DIALECT_REDFISH);
+    assert_string_equal(who.session_id, r.id);
+    assert_int_equal(got.last_used, 1050);
+    assert_int_equal(got.created, 1000);
+    assert_memory_equal(got.digest, r.digest, GH_DIGEST_LEN);
+
+    /* touched once, collected once */
+    assert_int_equal(gh_shared_session_collect_touched(b->sh, t, 4), 1);
+    assert_string_equal(t[0].id, r.id);
+    assert_int_equal(t[0].last_used, 1050);
+    assert_int_equal(gh_shared_session_collect_touched(b->sh, t, 4), 0);
+    /* same second, and a clock that went back: no refresh, no touch */
+    assert_int_equal(gh_shared_session_find(b->sh, r.digest, 1050, NULL, NULL), GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_find(b->sh, r.digest, 1040, NULL, &got), GH_SHARED_OK);
+    assert_int_equal(got.last_used, 1050);
+    assert_int_equal(gh_shared_session_collect_touched(b->sh, t, 4), 0);
+    /* get by id does not touch */
+    assert_int_equal(gh_shared_session_get(b->sh, r.id, &got), GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_collect_touched(b->sh, t, 4), 0);
+
+    assert_int_equal(gh_shared_session_find(b->sh, bogus.digest, 1050, &who, NULL),
+                     GH_SHARED_NOT_FOUND);
+    assert_int_equal(gh_shared_session_get(b->sh, bogus.id, NULL), GH_SHARED_NOT_FOUND);
+    block_free(b);
+}
+
+static void test_session_idle_expiry(void **state)
+{
+    block *b = block_new(16, 8, 8);
+    gh_session_record a = make_rec(1, 1, 1000, NULL), c = make_rec(2, 1, 1000, NULL), got;
+    gh_principal who;
+
+    (void)state;
+    gh_shared_setting_set(b->sh, GH_SET_SESSION_TIMEOUT, 100);
+    assert_int_equal(gh_shared_session_add(b->sh, &a, GH_ROLE_READONLY, false), GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_find(b->sh, a.digest, 1099, &who, NULL), GH_SHARED_OK);
+    /* idle is measured from the refresh at 1099 */
+    assert_int_equal(gh_shared_session_find(b->sh, a.digest, 1198, &who, NULL), GH_SHARED_OK);
+    memset(&got, 0, sizeof(got));
+    assert_int_equal(gh_shared_session_find(b->sh, a.digest, 1298, &who, &got),
+                     GH_SHARED_EXPIRED);
+    assert_string_equal(got.id, a.id);           /* the removed record */
+    assert_int_equal(got.last_used, 1198);
+    assert_int_equal(gh_shared_session_count(b->sh), 0);
+    assert_int_equal(gh_shared_session_find(b->sh, a.digest, 1298, &who, NULL),
+                     GH_SHARED_NOT_FOUND);
+
+    /* the live setting is read at each lookup */
+    a.last_used = 1000;
+    assert_int_equal(gh_shared_session_add(b->sh, &a, GH_ROLE_READONLY, false), GH_SHARED_OK);
+    gh_shared_setting_set(b->sh, GH_SET_SESSION_TIMEOUT, 1000);
+    assert_int_equal(gh_shared_session_find(b->sh, a.digest, 1500, NULL, NULL), GH_SHARED_OK);
+    gh_shared_setting_set(b->sh, GH_SET_SESSION_TIMEOUT, 10);
+    assert_int_equal(gh_shared_session_find(b->sh, a.digest, 1509, NULL, NULL), GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_find(b->sh, a.digest, 1519, NULL, NULL),
+                     GH_SHARED_EXPIRED);
+
+    /* a session's own timeout wins over the setting */
+    c.idle_timeout = 50;
+    gh_shared_setting_set(b->sh, GH_SET_SESSION_TIMEOUT, 100000);
+    assert_int_equal(gh_shared_session_add(b->sh, &c, GH_ROLE_READONLY, false), GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_find(b->sh, c.digest, 1049, NULL, NULL), GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_find(b->sh, c.digest, 1099, NULL, NULL),
+                     GH_SHARED_EXPIRED);
+
+    /* no timeout at all (unset or 0): never idle */
+    for (int64_t timeout = -1; timeout <= 0; timeout++) {
+        a.last_used = 1000;
+        gh_shared_setting_set(b->sh, GH_SET_SESSION_TIMEOUT, timeout);
+        assert_int_equal(gh_shared_session_add(b->sh, &a, GH_ROLE_READONLY, false),
+                         GH_SHARED_OK);
+        assert_int_equal(gh_shared_session_find(b->sh, a.digest, 1000 + 100000000, NULL, NULL),
+                         GH_SHARED_OK);
+        assert_int_equal(gh_shared_session_remove(b->sh, a.id, NULL), GH_SHARED_OK);
+    }
+    block_free(b);
+}
+
+static void test_session_absolute_expiry(void **state)
+{
+    block *b = block_new(4, 1, 1);
+    gh_session_record r = make_rec(1, 1, 1000, NULL), got;
+
+    (void)state;
+    r.expires = 2000;
+    assert_int_equal(gh_shared_session_add(b->sh, &r, GH_ROLE_READONLY, false), GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_find(b->sh, r.digest, 1999, NULL, NULL), GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_find(b->sh, r.digest, 2000, NULL, &got),
+                     GH_SHARED_EXPIRED);
+    assert_int_equal(got.expires, 2000);
+    assert_int_equal(gh_shared_session_count(b->sh), 0);
+    block_free(b);
+}
+
+static void test_session_remove_and_update(void **state)
+{
+    block *b = block_new(32, 1, 1);
+    gh_session_record r[8], got;
+    gh_principal who;
+
+    (void)state;
+    for (uint32_t i = 0; i < 8; i++) {
+        r[i] = make_rec(i, i < 5 ? 1 : 2, 1000, NULL);
+        assert_int_equal(gh_shared_session_add(b->sh, &r[i], GH_ROLE_OPERATOR, false),
+                         GH_SHARED_OK);
+    }
+    assert_int_equal(gh_shared_session_remove(b->sh, r[0].id, &got), GH_SHARED_OK);
+    assert_string_equal(got.id, r[0].id);
+    assert_int_equal(gh_shared_session_remove(b->sh, r[0].id, &got), GH_SHARED_NOT_FOUND);
+    assert_int_equal(gh_shared_session_find(b->sh, r[0].digest, 1001, NULL, NULL),
+                     GH_SHARED_NOT_FOUND);
+    assert_int_equal(gh_shared_session_count(b->sh), 7);
+
+    assert_int_equal(gh_shared_session_remove_account(b->sh, 1), 4);
+    assert_int_equal(gh_shared_session_remove_account(b->sh, 1), 0);
+    assert_int_equal(gh_shared_session_count(b->sh), 3);
+    for (int i = 1; i < 5; i++)
+        assert_int_equal(gh_shared_session_find(b->sh, r[i].digest, 1001, NULL, NULL),
+                         GH_SHARED_NOT_FOUND);
+
+    gh_shared_session_update_account(b->sh, 2, GH_ROLE_READONLY, true);
+    for (int i = 5; i < 8; i++) {
+        assert_int_equal(gh_shared_session_find(b->sh, r[i].digest, 1001, &who, NULL),
+                         GH_SHARED_OK);
+        assert_int_equal(who.role, GH_ROLE_READONLY);
+        assert_true(who.password_change_required);
+        assert_string_equal(who.session_id, r[i].id);
+    }
+    block_free(b);
+}
+
+static void test_session_full_and_reuse(void **state)
+{
+    enum { MAX = 8 };
+    block *b = block_new(MAX, 1, 1);
+    gh_session_record r;
+    uint64_t rng = 88172645463325252ULL;
+
+    (void)state;
+    for (uint32_t i = 0; i < MAX; i++) {
+        r = make_rec(i, 1, 1000, &rng);
+        assert_int_equal(gh_shared_session_add(b->sh, &r, GH_ROLE_OPERATOR, false),
+                         GH_SHARED_OK);
+    }
+    r = make_rec(MAX, 1, 1000, &rng);
+    assert_int_equal(gh_shared_session_add(b->sh, &r, GH_ROLE_OPERATOR, false),
+                     GH_SHARED_FULL);
+    assert_int_equal(gh_shared_session_find(b->sh, r.digest, 1000, NULL, NULL),
+                     GH_SHARED_NOT_FOUND);
+    /* churn: 100k add/remove cycles through a full pool never lose a node */
+    for (uint32_t n = 0; n < 100000; n++) {
+        gh_session_record victim = make_rec(n % MAX, 1, 0, NULL);   /* the id is enough */
+
+        assert_int_equal(gh_shared_session_remove(b->sh, victim.id, NULL), GH_SHARED_OK);
+        r = make_rec(n % MAX, 1, 1000, &rng);
+        assert_int_equal(gh_shared_session_add(b->sh, &r, GH_ROLE_OPERATOR, false),
+                         GH_SHARED_OK);
+        assert_int_equal(gh_shared_session_find(b->sh, r.digest, 1000, NULL, NULL),
+                         GH_SHARED_OK);
+    }
+    assert_int_equal(gh_shared_session_count(b->sh), MAX);
+    assert_int_equal(gh_shared_session_remove_account(b->sh, 1), MAX);
+    assert_int_equal(gh_shared_session_count(b->sh), 0);
+    for (uint32_t i = 0; i < MAX; i++) {
+        r = make_rec(1000 + i, 2, 1000, &rng);
+        assert_int_equal(gh_shared_session_add(b->sh, &r, GH_ROLE_OPERATOR, false),
+                         GH_SHARED_OK);
+    }
+    assert_int_equal(gh_shared_session_add(b->sh, &r, GH_ROLE_OPERATOR, false), GH_SHARED_OK);
+    r = make_rec(2000, 2, 1000, &rng);
+    assert_int_equal(gh_shared_session_add(b->sh, &r, GH_ROLE_OPERATOR, false),
+                     GH_SHARED_FULL);
+    block_free(b);
+}
+
+static void test_session_expire_sweep(void **state)
+{
+    enum { N = 10000 };
+    block *b = block_new(N, 1, 1);
+    gh_session_record *out = calloc(N, sizeof(*out)), r;
+    uint64_t rng = 0x9e3779b97f4a7c15ULL;
+    size_t total = 0, calls = 0, n;
+
+    (void)state;
+    assert_non_null(out);
+    gh_shared_setting_set(b->sh, GH_SET_SESSION_TIMEOUT, 100);
+    for (uint32_t i = 0; i < N; i++) {
+        r = make_rec(i, 1, i % 2 ? 1000 : 5000, &rng);   /* odd ones idle since 1000 */
+        assert_int_equal(gh_shared_session_add(b->sh, &r, GH_ROLE_OPERATOR, false),
+                         GH_SHARED_OK);
+    }
+    /* max bounds one call */
+    assert_int_equal(gh_shared_session_expire(b->sh, 5050, out, 10), 10);
+    total = 10;
+    /* one call walks a slice, not the whole pool */
+    n = gh_shared_session_expire(b->sh, 5050, out, N);
+    assert_true(n > 0 && n < N / 2 - 10);
+    for (total += n, calls = 1; total < N / 2 && calls < 10; calls++) {
+        n = gh_shared_session_expire(b->sh, 5050, out, N);
+        for (size_t k = 0; k < n; k++)
+            assert_int_equal(out[k].last_used, 1000);
+        total += n;
+    }
+    assert_int_equal(total, N / 2);
+    assert_true(calls >= 2);
+    assert_int_equal(gh_shared_session_count(b->sh), N / 2);
+    assert_int_equal(gh_shared_session_expire(b->sh, 5050, out, N), 0);
+    /* the survivors are intact and findable */
+    rng = 0x9e3779b97f4a7c15ULL;
+    for (uint32_t i = 0; i < N; i++) {
+        r = make_rec(i, 1, 0, &rng);
+        assert_int_equal(gh_shared_session_find(b->sh, r.digest, 5050, NULL, NULL),
+                         i % 2 ? GH_SHARED_NOT_FOUND : GH_SHARED_OK);
+    }
+    free(out);
+    block_free(b);
+}
+
+/* Add n sessions, find each, remove every other in a scrambled order, check
+ * the rest, then remove all: with random digests (short chains) or with the
+ * hashed head of every digest equal (one chain holding them all). */
+static void chain_workout(uint32_t n, bool collide)
+{
+    block *b = block_new(n, 1, 1);
+    gh_session_record *r = calloc(n, sizeof(*r));
+    gh_principal who;
+    uint64_t rng = 2463534242ULL;
+
+    assert_non_null(r);
+    for (uint32_t i = 0; i < n; i++) {
+        r[i] = make_rec(i, i % 97, 1000, collide ? NULL : &rng);
+        assert_int_equal(gh_shared_session_add(b->sh, &r[i], GH_ROLE_OPERATOR, false),
+                         GH_SHARED_OK);
+    }
+    assert_int_equal(gh_shared_session_count(b->sh), n);
+    for (uint32_t i = 0; i < n; i++) {
+        assert_int_equal(gh_shared_session_find(b->sh, r[i].digest, 1000, &who, NULL),
+                         GH_SHARED_OK);
+        assert_string_equal(who.session_id, r[i].id);
+        assert_int_equal(who.account_id, i % 97);
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = (uint32_t)(((uint64_t)k * 7919) % n);   /* 7919 prime: a permutation */
+
+        if (i % 2 == 0)
+            assert_int_equal(gh_shared_session_remove(b->sh, r[i].id, NULL), GH_SHARED_OK);
+    }
+    assert_int_equal(gh_shared_session_count(b->sh), n / 2);
+    for (uint32_t i = 0; i < n; i++)
+        assert_int_equal(gh_shared_session_find(b->sh, r[i].digest, 1000, &who, NULL),
+                         i % 2 ? GH_SHARED_OK : GH_SHARED_NOT_FOUND);
+    for (uint32_t i = 1; i < n; i += 2)
+        assert_int_equal(gh_shared_session_remove(b->sh, r[i].id, NULL), GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_count(b->sh), 0);
+    free(r);
+    block_free(b);
+}
+
+static void test_chains_random(void **state)
+{
+    (void)state;
+    chain_workout(10000, false);
+}
+
+static void test_chains_colliding(void **state)
+{
+    (void)state;
+    chain_workout(3000, true);
+}
+
+static void test_cred_cache(void **state)
+{
+    block *b = block_new(1, 4, 1);
+    uint8_t key[6][GH_DIGEST_LEN];
+    gh_principal who, got;
+    uint64_t rng = 1234567;
+
+    (void)state;
+    for (int k = 0; k < 6; k++)
+        for (size_t i = 0; i < GH_DIGEST_LEN; i += 8) {
+            uint64_t v = rng_next(&rng);
+
+            memcpy(key[k] + i, &v, 8);
+        }
+    memset(&who, 0, sizeof(who));
+    who.account_id = 3;
+    snprintf(who.user, sizeof(who.user), "carol");
+    who.role = GH_ROLE_OPERATOR;
+    snprintf(who.session_id, sizeof(who.session_id), "not-kept");
+
+    assert_false(gh_shared_cred_get(b->sh, key[0], 100, &got));
+    gh_shared_cred_put(b->sh, key[0], &who, 200);
+    assert_true(gh_shared_cred_get(b->sh, key[0], 199, &got));
+    assert_int_equal(got.account_id, 3);
+    assert_string_equal(got.user, "carol");
+    assert_int_equal(got.role, GH_ROLE_OPERATOR);
+    assert_string_equal(got.session_id, "");
+    /* expired at its end, and gone afterwards even for an earlier clock */
+    assert_false(gh_shared_cred_get(b->sh, key[0], 200, &got));
+    assert_false(gh_shared_cred_get(b->sh, key[0], 100, &got));
+
+    /* a second put of a key replaces it */
+    gh_shared_cred_put(b->sh, key[0], &who, 200);
+    gh_shared_cred_put(b->sh, key[0], &who, 500);
+    assert_true(gh_shared_cred_get(b->sh, key[0], 300, &got));
+
+    who.account_id = 4;
+    gh_shared_cred_put(b->sh, key[1], &who, 500);
+    gh_shared_cred_drop_account(b->sh, 3);
+    assert_false(gh_shared_cred_get(b->sh, key[0], 300, &got));
+    assert_true(gh_shared_cred_get(b->sh, key[1], 300, &got));
+    gh_shared_cred_drop_account(b->sh, 4);
+    assert_false(gh_shared_cred_get(b->sh, key[1], 300, &got));
+
+    /* full: one entry gives way (the one under the clock hand), never the
+     * one just put, and the rest stay */
+    for (int round = 0; round < 2; round++) {
+        int present = 0;
+
+        for (int k = round; k < 5 + round; k++)
+            gh_shared_cred_put(b->sh, key[k], &who, 500);
+        assert_true(gh_shared_cred_get(b->sh, key[4 + round], 300, &got));
+        for (int k = 0; k < 6; k++)
+            present += gh_shared_cred_get(b->sh, key[k], 300, &got);
+        assert_int_equal(present, 4);
+    }
+    /* churn through a full cache never loses a node */
+    for (int n = 0; n < 10000; n++)
+        gh_shared_cred_put(b->sh, key[n % 6], &who, 500);
+    gh_shared_cred_drop_account(b->sh, 4);
+    for (int k = 0; k < 4; k++)
+        gh_shared_cred_put(b->sh, key[k], &who, 500);
+    for (int k = 0; k < 4; k++)
+        assert_true(gh_shared_cred_get(b->sh, key[k], 300, &got));
+    block_free(b);
+}
+
+static void test_lockout(void **state)
+{
+    block *b = block_new(1, 1, 2);
+
+    (void)state;
+    assert_int_equal(gh_shared_lockout_fail(b->sh, 7, 1000, 100), 1);
+    assert_int_equal(gh_shared_lockout_fail(b->sh, 7, 1050, 100), 2);
+    assert_int_equal(gh_shared_lockout_fail(b->sh, 8, 1050, 100), 1);
+    assert_int_equal(gh_shared_lockout_fail(b->sh, 7, 1099, 100), 3);
+    /* the window ran out: counting starts again */
+    assert_int_equal(gh_shared_lockout_fail(b->sh, 7, 1100, 100), 1);
+    assert_int_equal(gh_shared_lockout_fail(b->sh, 7, 1101, 100), 2);
+    gh_shared_lockout_clear(b->sh, 7);
+    assert_int_equal(gh_shared_lockout_fail(b->sh, 7, 1102, 100), 1);
+    assert_int_equal(gh_shared_lockout_fail(b->sh, 8, 1102, 100), 2);
+    /* reset_after 0: no window */
+    assert_int_equal(gh_shared_lockout_fail(b->sh, 8, 1000000, 0), 3);
+    gh_shared_lockout_clear(b->sh, 12345);   /* unknown: harmless */
+    /* full (2 counters): a third account takes the oldest node */
+    assert_int_equal(gh_shared_lockout_fail(b->sh, 9, 1103, 100), 1);
+    assert_int_equal(gh_shared_lockout_fail(b->sh, 9, 1104, 100), 2);
+    for (int64_t a = 100; a < 10100; a++)
+        assert_int_equal(gh_shared_lockout_fail(b->sh, a, 1105, 100), 1);
+    block_free(b);
+}
+
+enum { THREADS = 4, PER_THREAD = 2000 };
+
+typedef struct {
+    block   *b;
+    uint32_t base;
+    int      errors;
+} worker;
+
+static void *worker_run(void *arg)
+{
+    worker *w = arg;
+    gh_principal who;
+    uint64_t rng = 0x1234 + w->base;
+
+    for (uint32_t round = 0; round < 3; round++) {
+        uint64_t start = rng;
+
+        for (uint32_t i = 0; i < PER_THREAD; i++) {
+            gh_session_record r = make_rec(w->base + i, w->base, 1000, &rng);
+
+            w->errors += gh_shared_session_add(w->b->sh, &r, GH_ROLE_OPERATOR, false) !=
+                         GH_SHARED_OK;
+        }
+        rng = start;
+        for (uint32_t i = 0; i < PER_THREAD; i++) {
+            gh_session_record r = make_rec(w->base + i, w->base, 0, &rng);
+
+            w->errors += gh_shared_session_find(w->b->sh, r.digest, 1001, &who, NULL) !=
+                         GH_SHARED_OK || strcmp(who.session_id, r.id) != 0;
+            /* the last round keeps the odd ones */
+            if (round < 2 || i % 2 == 0)
+                w->errors += gh_shared_session_remove(w->b->sh, r.id, NULL) != GH_SHARED_OK;
+        }
+    }
+    return NULL;
+}
+
+static void test_concurrency(void **state)
+{
+    block *b = block_new(THREADS * PER_THREAD, 64, 64);
+    pthread_t th[THREADS];
+    worker w[THREADS];
+    gh_session_touch *touched = calloc(THREADS * PER_THREAD, sizeof(*touched));
+
+    (void)state;
+    assert_non_null(touched);
+    for (int t = 0; t < THREADS; t++) {
+        w[t] = (worker){ b, (uint32_t)(t + 1) * 100000, 0 };
+        assert_int_equal(pthread_create(&th[t], NULL, worker_run, &w[t]), 0);
+    }
+    for (int t = 0; t < THREADS; t++) {
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+        assert_int_equal(w[t].errors, 0);
+    }
+    assert_int_equal(gh_shared_session_count(b->sh), THREADS * PER_THREAD / 2);
+    for (int t = 0; t < THREADS; t++)
+        assert_int_equal(gh_shared_session_remove_account(b->sh, w[t].base), PER_THREAD / 2);
+    assert_int_equal(gh_shared_session_count(b->sh), 0);
+    assert_int_equal(gh_shared_session_collect_touched(b->sh, touched, THREADS * PER_THREAD),
+                     0);
+    free(touched);
+    block_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_format_attach),
+        cmocka_unit_test(test_session_find),
+        cmocka_unit_test(test_session_idle_expiry),
+        cmocka_unit_test(test_session_absolute_expiry),
+        cmocka_unit_test(test_session_remove_and_update),
+        cmocka_unit_test(test_session_full_and_reuse),
+        cmocka_unit_test(test_session_expire_sweep),
+        cmocka_unit_test(test_chains_random),
+        cmocka_unit_test(test_chains_colliding),
+        cmocka_unit_test(test_cred_cache),
+        cmocka_unit_test(test_lockout),
+        cmocka_unit_test(test_concurrency),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

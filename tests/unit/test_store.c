@@ -1,0 +1,861 @@
+/*
+ * test_store.c: the SQLite store against its contract in store.h: file mode
+ * and WAL, the secret, accounts, sessions and their expiry rule, settings,
+ * the change log, several connections, a held lock, and a kill -9.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../src/core/store.h"
+
+typedef struct {
+    char      dir[64];
+    char      path[128];
+    gh_store *store;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+
+    if (f == NULL)
+        return -1;
+    *state = f;
+    snprintf(f->dir, sizeof f->dir, "/tmp/gh_store_test.XXXXXX");
+    if (mkdtemp(f->dir) == NULL) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->path, sizeof f->path, "%s/gatehouse.db", f->dir);
+    if (gh_store_open(f->path, &f->store) != GH_STORE_OK) {
+        rmdir(f->dir);
+        free(f);
+        return -1;
+    }
+    return 0;
+}
+
+static void remove_db(const char *path)
+{
+    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+    char name[160];
+
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
+        unlink(name);
+    }
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char other[160];
+
+    gh_store_close(f->store);
+    remove_db(f->path);
+    snprintf(other, sizeof other, "%s/other.db", f->dir);
+    remove_db(other);
+    snprintf(other, sizeof other, "%s/garbage.db", f->dir);
+    remove_db(other);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static gh_account make_account(const char *name)
+{
+    gh_account a;
+
+    memset(&a, 0, sizeof a);
+    snprintf(a.name, sizeof a.name, "%s", name);
+    snprintf(a.domain, sizeof a.domain, "internal");
+    a.role = GH_ROLE_OPERATOR;
+    a.enabled = true;
+    snprintf(a.password_hash, sizeof a.password_hash, "$argon2id$v=19$m=65536,t=3,p=1$x$y");
+    return a;
+}
+
+static void assert_account_equal(const gh_account *x, const gh_account *y)
+{
+    assert_int_equal(x->id, y->id);
+    assert_string_equal(x->name, y->name);
+    assert_string_equal(x->domain, y->domain);
+    assert_int_equal(x->role, y->role);
+    assert_int_equal(x->enabled, y->enabled);
+    assert_int_equal(x->built_in, y->built_in);
+    assert_int_equal(x->password_change_required, y->password_change_required);
+    assert_int_equal(x->locked_until, y->locked_until);
+    assert_int_equal(x->generation, y->generation);
+    assert_int_equal(x->created, y->created);
+    assert_string_equal(x->password_hash, y->password_hash);
+}
+
+static int64_t add_account(gh_store *s, const char *name)
+{
+    gh_account a = make_account(name);
+
+    assert_int_equal(gh_store_account_add(s, &a), GH_STORE_OK);
+    return a.id;
+}
+
+static gh_session_record make_session(const char *id, int64_t account_id, int64_t created)
+{
+    gh_session_record r;
+
+    memset(&r, 0, sizeof r);
+    snprintf(r.id, sizeof r.id, "%s", id);
+    /* the digest only has to be unique per id here */
+    for (size_t i = 0; i < GH_DIGEST_LEN && id[0] != '\0'; i++)
+        r.digest[i] = (uint8_t)(id[i % strlen(id)] + i);
+    r.account_id = account_id;
+    snprintf(r.user, sizeof r.user, "user%lld", (long long)account_id);
+    r.dialect = GH_DIALECT_REDFISH;
+    r.created = created;
+    r.last_used = created;
+    snprintf(r.client_addr, sizeof r.client_addr, "127.0.0.1");
+    return r;
+}
+
+static void insert_session(gh_store *s, const char *id, int64_t account_id, int64_t created)
+{
+    gh_session_record r = make_session(id, account_id, created);
+
+    assert_int_equal(gh_store_session_insert(s, &r), GH_STORE_OK);
+}
+
+/* Collects the change log. */
+typedef struct {
+    gh_change rows[64];
+    size_t    n;
+    size_t    stop_after;   /* 0: never stop */
+} changes;
+
+static int collect_change(const gh_change *c, void *arg)
+{
+    changes *cs = arg;
+
+    if (cs->n < 64)
+        cs->rows[cs->n] = *c;
+    cs->n++;
+    return cs->stop_after != 0 && cs->n >= cs->stop_after;
+}
+
+static changes changes_since(gh_store *s, int64_t seq)
+{
+    changes cs;
+
+    memset(&cs, 0, sizeof cs);
+    assert_int_equal(gh_store_change_since(s, seq, collect_change, &cs), GH_STORE_OK);
+    return cs;
+}
+
+static int64_t last_seq(gh_store *s)
+{
+    int64_t seq = -1;
+
+    assert_int_equal(gh_store_change_last(s, &seq), GH_STORE_OK);
+    return seq;
+}
+
+/* Exactly one change since seq, of this kind; returns it. */
+static gh_change one_change(gh_store *s, int64_t seq, gh_change_kind kind)
+{
+    changes cs = changes_since(s, seq);
+
+    assert_int_equal(cs.n, 1);
+    assert_int_equal(cs.rows[0].kind, kind);
+    assert_true(cs.rows[0].seq > seq);
+    return cs.rows[0];
+}
+
+static void no_change(gh_store *s, int64_t seq)
+{
+    assert_int_equal(changes_since(s, seq).n, 0);
+}
+
+static void test_strerror(void **state)
+{
+    (void)state;
+    for (int e = GH_STORE_OK; e <= GH_STORE_ERROR; e++)
+        assert_non_null(gh_store_strerror((gh_store_err)e));
+    assert_non_null(gh_store_strerror((gh_store_err)99));
+}
+
+static void test_open_mode_and_wal(void **state)
+{
+    fixture *f = *state;
+    char path[160], wal[170];
+    gh_store *s = NULL;
+    sqlite3 *raw = NULL;
+    sqlite3_stmt *st = NULL;
+    struct stat sb;
+    mode_t old = umask(0);      /* the mode must not depend on the umask */
+
+    snprintf(path, sizeof path, "%s/other.db", f->dir);
+    assert_int_equal(gh_store_open(path, &s), GH_STORE_OK);
+    umask(old);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    add_account(s, "alice");
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+
+    assert_int_equal(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+    gh_store_close(s);
+}
+
+static void test_open_refuses(void **state)
+{
+    fixture *f = *state;
+    char path[160];
+    gh_store *s = (gh_store *)1;
+    sqlite3 *raw = NULL;
+    FILE *fp;
+
+    /* not a database */
+    snprintf(path, sizeof path, "%s/garbage.db", f->dir);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 64; i++)
+        fputs("this is not an SQLite database at all\n", fp);
+    fclose(fp);
+    assert_int_equal(gh_store_open(path, &s), GH_STORE_ERROR);
+    assert_null(s);
+    remove_db(path);
+
+    /* a schema from a newer gatehouse */
+    snprintf(path, sizeof path, "%s/other.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_equal(gh_store_open(path, &s), GH_STORE_ERROR);
+    assert_null(s);
+
+    /* a directory that does not exist */
+    snprintf(path, sizeof path, "%s/missing/gatehouse.db", f->dir);
+    assert_int_equal(gh_store_open(path, &s), GH_STORE_ERROR);
+    assert_int_equal(gh_store_open(NULL, &s), GH_STORE_ERROR);
+    assert_int_equal(gh_store_open(f->path, NULL), GH_STORE_ERROR);
+}
+
+static void test_secret_stable(void **state)
+{
+    fixture *f = *state;
+    uint8_t a[GH_DIGEST_LEN], b[GH_DIGEST_LEN], c[GH_DIGEST_LEN], zero[GH_DIGEST_LEN] = { 0 };
+    char path[160];
+    gh_store *other = NULL;
+
+    assert_int_equal(gh_store_secret(f->store, a), GH_STORE_OK);
+    assert_memory_not_equal(a, zero, sizeof a);
+    gh_store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(gh_store_open(f->path, &f->store), GH_STORE_OK);
+    assert_int_equal(gh_store_secret(f->store, b), GH_STORE_OK);
+    assert_memory_equal(a, b, sizeof a);
+
+    snprintf(path, sizeof path, "%s/other.db", f->dir);
+    assert_int_equal(gh_store_open(path, &other), GH_STORE_OK);
+    assert_int_equal(gh_store_secret(other, c), GH_STORE_OK);
+    assert_memory_not_equal(a, c, sizeof a);
+    gh_store_close(other);
+}
+
+static void test_account_crud(void **state)
+{
+    fixture *f = *state;
+    gh_account a = make_account("admin"), got, stale;
+    int64_t before = gh_now();
+
+    a.role = GH_ROLE_ADMINISTRATOR;
+    a.built_in = true;
+    a.password_change_required = true;
+    a.locked_until = 1234;
+    assert_int_equal(gh_store_account_add(f->store, &a), GH_STORE_OK);
+    assert_true(a.id > 0);
+    assert_int_equal(a.generation, 1);
+    assert_true(a.created >= before && a.created <= gh_now());
+
+    assert_int_equal(gh_store_account_get(f->store, "admin", &got), GH_STORE_OK);
+    assert_account_equal(&got, &a);
+    assert_int_equal(gh_store_account_get_by_id(f->store, a.id, &got), GH_STORE_OK);
+    assert_account_equal(&got, &a);
+    assert_int_equal(gh_store_account_get(f->store, "Admin", &got), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_account_get_by_id(f->store, a.id + 100, &got), GH_STORE_NOT_FOUND);
+
+    stale = make_account("admin");
+    assert_int_equal(gh_store_account_add(f->store, &stale), GH_STORE_EXISTS);
+    memset(stale.name, 'x', sizeof stale.name);     /* no NUL */
+    assert_int_equal(gh_store_account_add(f->store, &stale), GH_STORE_ERROR);
+    stale = make_account("");
+    assert_int_equal(gh_store_account_add(f->store, &stale), GH_STORE_ERROR);
+
+    /* update with the right generation, then with a stale one */
+    stale = a;
+    a.role = GH_ROLE_READONLY;
+    a.enabled = false;
+    snprintf(a.password_hash, sizeof a.password_hash, "$argon2id$new");
+    assert_int_equal(gh_store_account_update(f->store, &a, 1), GH_STORE_OK);
+    assert_int_equal(a.generation, 2);
+    stale.role = GH_ROLE_ADMINISTRATOR;
+    assert_int_equal(gh_store_account_update(f->store, &stale, 1), GH_STORE_CONFLICT);
+    assert_int_equal(stale.generation, 1);
+    assert_int_equal(gh_store_account_get(f->store, "admin", &got), GH_STORE_OK);
+    assert_account_equal(&got, &a);
+    assert_int_equal(got.created, a.created);
+
+    /* without a check, and renamed */
+    snprintf(a.name, sizeof a.name, "root");
+    assert_int_equal(gh_store_account_update(f->store, &a, -1), GH_STORE_OK);
+    assert_int_equal(a.generation, 3);
+    assert_int_equal(gh_store_account_get(f->store, "admin", &got), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_account_get(f->store, "root", &got), GH_STORE_OK);
+    assert_int_equal(got.generation, 3);
+
+    /* renamed onto a taken name; unknown id */
+    add_account(f->store, "bob");
+    snprintf(a.name, sizeof a.name, "bob");
+    assert_int_equal(gh_store_account_update(f->store, &a, -1), GH_STORE_EXISTS);
+    assert_int_equal(a.generation, 3);
+    a = make_account("ghost");
+    a.id = 999;
+    assert_int_equal(gh_store_account_update(f->store, &a, -1), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_account_update(f->store, &a, 1), GH_STORE_NOT_FOUND);
+}
+
+static void test_account_delete_cascades(void **state)
+{
+    fixture *f = *state;
+    int64_t alice = add_account(f->store, "alice"), bob = add_account(f->store, "bob");
+    gh_session_record r;
+    gh_account a;
+
+    insert_session(f->store, "a1", alice, 100);
+    insert_session(f->store, "a2", alice, 101);
+    insert_session(f->store, "b1", bob, 102);
+    assert_int_equal(gh_store_account_delete(f->store, alice), GH_STORE_OK);
+    assert_int_equal(gh_store_account_get_by_id(f->store, alice, &a), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_get(f->store, "a1", &r), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_get(f->store, "a2", &r), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_get(f->store, "b1", &r), GH_STORE_OK);
+    assert_int_equal(gh_store_account_delete(f->store, alice), GH_STORE_NOT_FOUND);
+    /* a new session cannot name the deleted account */
+    r = make_session("a3", alice, 103);
+    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_NOT_FOUND);
+}
+
+typedef struct {
+    gh_store *store;
+    int64_t   ids[64];
+    int       n;
+    int       stop_after;
+    bool      delete_next;   /* delete the following account from inside the walk */
+} walk;
+
+static int walk_account(const gh_account *a, void *arg)
+{
+    walk *w = arg;
+
+    if (w->n < 64)
+        w->ids[w->n] = a->id;
+    w->n++;
+    if (w->delete_next)
+        (void)gh_store_account_delete(w->store, a->id + 1);
+    return w->stop_after != 0 && w->n >= w->stop_after;
+}
+
+static void test_account_foreach(void **state)
+{
+    fixture *f = *state;
+    char name[16];
+    walk w;
+
+    memset(&w, 0, sizeof w);
+    assert_int_equal(gh_store_account_foreach(f->store, walk_account, &w), GH_STORE_OK);
+    assert_int_equal(w.n, 0);
+    for (int i = 0; i < 40; i++) {    /* more than a page */
+        snprintf(name, sizeof name, "user%02d", i);
+        add_account(f->store, name);
+    }
+    assert_int_equal(gh_store_account_foreach(f->store, walk_account, &w), GH_STORE_OK);
+    assert_int_equal(w.n, 40);
+    for (int i = 1; i < 40; i++)
+        assert_true(w.ids[i] > w.ids[i - 1]);
+
+    memset(&w, 0, sizeof w);
+    w.stop_after = 5;
+    assert_int_equal(gh_store_account_foreach(f->store, walk_account, &w), GH_STORE_OK);
+    assert_int_equal(w.n, 5);
+
+    /* a callback may write to the store it is walking */
+    memset(&w, 0, sizeof w);
+    w.store = f->store;
+    w.delete_next = true;
+    assert_int_equal(gh_store_account_foreach(f->store, walk_account, &w), GH_STORE_OK);
+    assert_true(w.n >= 20 && w.n < 40);
+}
+
+static void test_session_crud(void **state)
+{
+    fixture *f = *state;
+    int64_t alice = add_account(f->store, "alice");
+    gh_session_record r = make_session("0123456789abcdef0123456789abcdef", alice, 500), got, dup;
+
+    r.dialect = GH_DIALECT_POWERSTORE;
+    r.idle_timeout = 600;
+    r.expires = 9000;
+    r.last_used = 510;
+    snprintf(r.client_addr, sizeof r.client_addr, "2001:db8::1");
+    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, r.id, &got), GH_STORE_OK);
+    assert_string_equal(got.id, r.id);
+    assert_memory_equal(got.digest, r.digest, sizeof r.digest);
+    assert_int_equal(got.account_id, r.account_id);
+    assert_string_equal(got.user, r.user);
+    assert_int_equal(got.dialect, r.dialect);
+    assert_int_equal(got.created, r.created);
+    assert_int_equal(got.last_used, r.last_used);
+    assert_int_equal(got.idle_timeout, r.idle_timeout);
+    assert_int_equal(got.expires, r.expires);
+    assert_string_equal(got.client_addr, r.client_addr);
+
+    dup = make_session(r.id, alice, 501);             /* same id, other digest */
+    assert_int_equal(gh_store_session_insert(f->store, &dup), GH_STORE_EXISTS);
+    dup = make_session("other", alice, 501);
+    memcpy(dup.digest, r.digest, sizeof dup.digest);  /* same digest */
+    assert_int_equal(gh_store_session_insert(f->store, &dup), GH_STORE_EXISTS);
+    dup = make_session("nobody", alice + 50, 501);
+    assert_int_equal(gh_store_session_insert(f->store, &dup), GH_STORE_NOT_FOUND);
+    dup = make_session("", alice, 501);
+    assert_int_equal(gh_store_session_insert(f->store, &dup), GH_STORE_ERROR);
+
+    assert_int_equal(gh_store_session_delete(f->store, r.id), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, r.id, &got), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_delete(f->store, r.id), GH_STORE_NOT_FOUND);
+}
+
+static void test_session_delete_account(void **state)
+{
+    fixture *f = *state;
+    int64_t alice = add_account(f->store, "alice"), bob = add_account(f->store, "bob");
+    gh_session_record r;
+    int count = -1;
+
+    insert_session(f->store, "a1", alice, 1);
+    insert_session(f->store, "a2", alice, 2);
+    insert_session(f->store, "a3", alice, 3);
+    insert_session(f->store, "b1", bob, 4);
+    assert_int_equal(gh_store_session_delete_account(f->store, alice, &count), GH_STORE_OK);
+    assert_int_equal(count, 3);
+    assert_int_equal(gh_store_session_get(f->store, "a2", &r), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_get(f->store, "b1", &r), GH_STORE_OK);
+    assert_int_equal(gh_store_session_delete_account(f->store, alice, &count), GH_STORE_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(gh_store_session_delete_account(f->store, bob, NULL), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, "b1", &r), GH_STORE_NOT_FOUND);
+}
+
+static void put_session(gh_store *s, const char *id, int64_t account, int64_t last_used,
+                        int64_t idle, int64_t expires)
+{
+    gh_session_record r = make_session(id, account, last_used - 1);
+
+    r.last_used = last_used;
+    r.idle_timeout = idle;
+    r.expires = expires;
+    assert_int_equal(gh_store_session_insert(s, &r), GH_STORE_OK);
+}
+
+static void test_session_expire(void **state)
+{
+    fixture *f = *state;
+    int64_t acct = add_account(f->store, "alice"), now = 100000, seq;
+    gh_session_record r;
+    int count = -1;
+
+    put_session(f->store, "idle-default", acct, now - 100, 0, 0);     /* 100 >= 60 */
+    put_session(f->store, "fresh-default", acct, now - 30, 0, 0);
+    put_session(f->store, "edge-default", acct, now - 60, 0, 0);      /* exactly 60 */
+    put_session(f->store, "own-long", acct, now - 100, 200, 0);       /* own beats default */
+    put_session(f->store, "own-short", acct, now - 20, 10, 0);
+    put_session(f->store, "negative", acct, now - 100, -5, 0);       /* as 0: default */
+    put_session(f->store, "ended", acct, now, 0, now);                /* absolute end */
+    put_session(f->store, "not-ended", acct, now, 0, now + 1);
+    seq = last_seq(f->store);
+    assert_int_equal(gh_store_session_expire(f->store, now, 60, &count), GH_STORE_OK);
+    assert_int_equal(count, 5);
+    assert_int_equal(gh_store_session_get(f->store, "idle-default", &r), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_get(f->store, "negative", &r), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_get(f->store, "edge-default", &r), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_get(f->store, "own-short", &r), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_get(f->store, "ended", &r), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_get(f->store, "fresh-default", &r), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, "own-long", &r), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, "not-ended", &r), GH_STORE_OK);
+    no_change(f->store, seq);
+
+    /* no default: a 0 timeout never idles out, an absolute end still applies */
+    put_session(f->store, "ancient", acct, 1, 0, 0);
+    assert_int_equal(gh_store_session_expire(f->store, now + 1, 0, &count), GH_STORE_OK);
+    assert_int_equal(count, 1);     /* not-ended */
+    assert_int_equal(gh_store_session_get(f->store, "ancient", &r), GH_STORE_OK);
+    assert_int_equal(gh_store_session_expire(f->store, now + 1, 0, NULL), GH_STORE_OK);
+}
+
+static void test_session_touch(void **state)
+{
+    fixture *f = *state;
+    int64_t acct = add_account(f->store, "alice"), seq;
+    gh_session_touch t[3];
+    gh_session_record r;
+
+    insert_session(f->store, "s1", acct, 100);
+    insert_session(f->store, "s2", acct, 100);
+    memset(t, 0, sizeof t);
+    snprintf(t[0].id, sizeof t[0].id, "s1");
+    t[0].last_used = 200;
+    snprintf(t[1].id, sizeof t[1].id, "s2");
+    t[1].last_used = 50;                        /* older: ignored */
+    snprintf(t[2].id, sizeof t[2].id, "gone");  /* deleted meanwhile: ignored */
+    t[2].last_used = 300;
+    seq = last_seq(f->store);
+    assert_int_equal(gh_store_session_touch(f->store, t, 3), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, "s1", &r), GH_STORE_OK);
+    assert_int_equal(r.last_used, 200);
+    assert_int_equal(gh_store_session_get(f->store, "s2", &r), GH_STORE_OK);
+    assert_int_equal(r.last_used, 100);
+    assert_int_equal(gh_store_session_touch(f->store, NULL, 0), GH_STORE_OK);
+    assert_int_equal(gh_store_session_touch(f->store, NULL, 1), GH_STORE_ERROR);
+    no_change(f->store, seq);
+}
+
+typedef struct {
+    gh_session_record rows[64];
+    int               n;
+    int               stop_after;
+    gh_store         *revoke;       /* delete each session seen, through this store */
+} session_walk;
+
+static int walk_session(const gh_session_record *r, void *arg)
+{
+    session_walk *w = arg;
+
+    if (w->n < 64)
+        w->rows[w->n] = *r;
+    w->n++;
+    if (w->revoke != NULL && gh_store_session_delete(w->revoke, r->id) != GH_STORE_OK)
+        return 1;
+    return w->stop_after != 0 && w->n >= w->stop_after;
+}
+
+static void test_session_foreach(void **state)
+{
+    fixture *f = *state;
+    int64_t alice = add_account(f->store, "alice"), bob = add_account(f->store, "bob");
+    session_walk *w = calloc(1, sizeof *w);
+    char id[GH_SESSION_ID_LEN + 1];
+
+    assert_non_null(w);
+    /* 40 sessions, created out of order with ties: more than a page */
+    for (int i = 0; i < 40; i++) {
+        snprintf(id, sizeof id, "s%02d", (i * 7) % 40);
+        insert_session(f->store, id, i % 4 == 0 ? bob : alice, 1000 + (i * 13) % 10);
+    }
+    assert_int_equal(gh_store_session_foreach(f->store, -1, walk_session, w), GH_STORE_OK);
+    assert_int_equal(w->n, 40);
+    for (int i = 1; i < 40; i++) {
+        const gh_session_record *a = &w->rows[i - 1], *b = &w->rows[i];
+
+        assert_true(a->created < b->created ||
+                    (a->created == b->created && strcmp(a->id, b->id) < 0));
+    }
+
+    memset(w, 0, sizeof *w);
+    assert_int_equal(gh_store_session_foreach(f->store, bob, walk_session, w), GH_STORE_OK);
+    assert_int_equal(w->n, 10);
+    for (int i = 0; i < w->n; i++)
+        assert_int_equal(w->rows[i].account_id, bob);
+    for (int i = 1; i < w->n; i++)
+        assert_true(w->rows[i - 1].created <= w->rows[i].created);
+
+    memset(w, 0, sizeof *w);
+    w->stop_after = 17;
+    assert_int_equal(gh_store_session_foreach(f->store, alice, walk_session, w), GH_STORE_OK);
+    assert_int_equal(w->n, 17);
+
+    memset(w, 0, sizeof *w);
+    assert_int_equal(gh_store_session_foreach(f->store, bob + 10, walk_session, w), GH_STORE_OK);
+    assert_int_equal(w->n, 0);
+
+    /* a callback may write through the store it walks: revoke them all */
+    memset(w, 0, sizeof *w);
+    w->revoke = f->store;
+    assert_int_equal(gh_store_session_foreach(f->store, -1, walk_session, w), GH_STORE_OK);
+    assert_int_equal(w->n, 40);
+    memset(w, 0, sizeof *w);
+    assert_int_equal(gh_store_session_foreach(f->store, -1, walk_session, w), GH_STORE_OK);
+    assert_int_equal(w->n, 0);
+    free(w);
+}
+
+static void test_durable_close_reopen(void **state)
+{
+    fixture *f = *state;
+    int64_t acct = add_account(f->store, "alice");
+    gh_session_record r;
+    gh_account a;
+    int64_t v;
+
+    insert_session(f->store, "s1", acct, 100);
+    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 900), GH_STORE_OK);
+    gh_store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(gh_store_open(f->path, &f->store), GH_STORE_OK);
+    assert_int_equal(gh_store_account_get(f->store, "alice", &a), GH_STORE_OK);
+    assert_int_equal(a.id, acct);
+    assert_int_equal(gh_store_session_get(f->store, "s1", &r), GH_STORE_OK);
+    assert_int_equal(gh_store_setting_get(f->store, "SessionTimeout", &v), GH_STORE_OK);
+    assert_int_equal(v, 900);
+}
+
+/* A session acknowledged by a process killed right after survives it. */
+static void test_durable_kill9(void **state)
+{
+    fixture *f = *state;
+    int64_t acct = add_account(f->store, "alice");
+    gh_session_record r;
+    int status = 0;
+    pid_t pid;
+
+    insert_session(f->store, "doomed", acct, 50);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        gh_store *child = NULL;
+        gh_session_record cr = make_session("survivor", acct, 100);
+
+        if (gh_store_open(f->path, &child) != GH_STORE_OK ||
+            gh_store_session_insert(child, &cr) != GH_STORE_OK ||
+            gh_store_session_delete(child, "doomed") != GH_STORE_OK)
+            _exit(1);
+        raise(SIGKILL);     /* no close, no checkpoint */
+        _exit(2);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+    gh_store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(gh_store_open(f->path, &f->store), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, "survivor", &r), GH_STORE_OK);
+    assert_int_equal(r.account_id, acct);
+    assert_int_equal(gh_store_session_get(f->store, "doomed", &r), GH_STORE_NOT_FOUND);
+}
+
+static void test_settings(void **state)
+{
+    fixture *f = *state;
+    int64_t v = 7;
+
+    assert_int_equal(gh_store_setting_get(f->store, "LockoutThreshold", &v), GH_STORE_NOT_FOUND);
+    assert_int_equal(v, 7);
+    assert_int_equal(gh_store_setting_set(f->store, "LockoutThreshold", 5), GH_STORE_OK);
+    assert_int_equal(gh_store_setting_get(f->store, "LockoutThreshold", &v), GH_STORE_OK);
+    assert_int_equal(v, 5);
+    assert_int_equal(gh_store_setting_set(f->store, "LockoutThreshold", -1), GH_STORE_OK);
+    assert_int_equal(gh_store_setting_get(f->store, "LockoutThreshold", &v), GH_STORE_OK);
+    assert_int_equal(v, -1);
+    assert_int_equal(gh_store_setting_set(f->store, "", 1), GH_STORE_ERROR);
+    assert_int_equal(gh_store_setting_set(f->store, NULL, 1), GH_STORE_ERROR);
+}
+
+static void test_change_log(void **state)
+{
+    fixture *f = *state;
+    int64_t seq = last_seq(f->store), acct, first;
+    gh_account a = make_account("alice"), stale;
+    const char *longkey = "AVeryLongSettingKeyThatDoesNotFitTheField";
+    gh_change c;
+    changes cs;
+    int count;
+
+    assert_int_equal(seq, 0);
+    no_change(f->store, 0);
+
+    /* adding an account or a session tells no worker anything */
+    assert_int_equal(gh_store_account_add(f->store, &a), GH_STORE_OK);
+    acct = a.id;
+    insert_session(f->store, "s1", acct, 10);
+    insert_session(f->store, "s2", acct, 11);
+    no_change(f->store, seq);
+
+    stale = a;
+    a.enabled = false;
+    assert_int_equal(gh_store_account_update(f->store, &a, a.generation), GH_STORE_OK);
+    c = one_change(f->store, seq, GH_CHANGE_ACCOUNT);
+    assert_int_equal(c.subject_id, acct);
+    seq = first = c.seq;
+    assert_int_equal(last_seq(f->store), seq);
+
+    /* failed writes log nothing */
+    assert_int_equal(gh_store_account_update(f->store, &stale, stale.generation), GH_STORE_CONFLICT);
+    assert_int_equal(gh_store_session_delete(f->store, "nope"), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_account_delete(f->store, acct + 9), GH_STORE_NOT_FOUND);
+    no_change(f->store, seq);
+
+    assert_int_equal(gh_store_session_delete(f->store, "s1"), GH_STORE_OK);
+    c = one_change(f->store, seq, GH_CHANGE_SESSION);
+    assert_string_equal(c.subject, "s1");
+    seq = c.seq;
+
+    assert_int_equal(gh_store_session_delete_account(f->store, acct, &count), GH_STORE_OK);
+    assert_int_equal(count, 1);
+    c = one_change(f->store, seq, GH_CHANGE_ACCOUNT);
+    assert_int_equal(c.subject_id, acct);
+    seq = c.seq;
+
+    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 60), GH_STORE_OK);
+    c = one_change(f->store, seq, GH_CHANGE_SETTING);
+    assert_string_equal(c.subject, "SessionTimeout");
+    seq = c.seq;
+    assert_int_equal(gh_store_setting_set(f->store, longkey, 1), GH_STORE_OK);
+    c = one_change(f->store, seq, GH_CHANGE_SETTING);
+    assert_int_equal(strlen(c.subject), GH_SESSION_ID_LEN);
+    assert_memory_equal(c.subject, longkey, GH_SESSION_ID_LEN);
+    seq = c.seq;
+
+    assert_int_equal(gh_store_account_delete(f->store, acct), GH_STORE_OK);
+    c = one_change(f->store, seq, GH_CHANGE_ACCOUNT);
+    assert_int_equal(c.subject_id, acct);
+    seq = c.seq;
+
+    /* the whole log, in order; a callback may stop it */
+    cs = changes_since(f->store, 0);
+    assert_int_equal(cs.n, 6);
+    assert_int_equal(cs.rows[0].seq, first);
+    for (size_t i = 1; i < cs.n; i++)
+        assert_true(cs.rows[i].seq > cs.rows[i - 1].seq);
+    memset(&cs, 0, sizeof cs);
+    cs.stop_after = 2;
+    assert_int_equal(gh_store_change_since(f->store, 0, collect_change, &cs), GH_STORE_OK);
+    assert_int_equal(cs.n, 2);
+
+    /* more than a page */
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(gh_store_setting_set(f->store, "MinPasswordLength", i), GH_STORE_OK);
+    assert_int_equal(changes_since(f->store, seq).n, 40);
+    seq = last_seq(f->store);
+
+    /* prune drops rows before a sequence; numbers never go back */
+    assert_int_equal(gh_store_change_prune(f->store, first + 2), GH_STORE_OK);
+    cs = changes_since(f->store, 0);
+    assert_int_equal(cs.n, 44);
+    assert_int_equal(cs.rows[0].seq, first + 2);
+    assert_int_equal(gh_store_change_prune(f->store, seq + 1), GH_STORE_OK);
+    no_change(f->store, 0);
+    assert_int_equal(last_seq(f->store), seq);
+    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 61), GH_STORE_OK);
+    c = one_change(f->store, 0, GH_CHANGE_SETTING);
+    assert_true(c.seq > seq);
+}
+
+static void test_two_connections(void **state)
+{
+    fixture *f = *state;
+    gh_store *b = NULL;
+    gh_session_record r;
+    gh_account a;
+    int64_t v, seq;
+    uint8_t s1[GH_DIGEST_LEN], s2[GH_DIGEST_LEN];
+
+    assert_int_equal(gh_store_open(f->path, &b), GH_STORE_OK);
+    assert_int_equal(gh_store_secret(f->store, s1), GH_STORE_OK);
+    assert_int_equal(gh_store_secret(b, s2), GH_STORE_OK);
+    assert_memory_equal(s1, s2, sizeof s1);
+
+    seq = last_seq(b);
+    a = make_account("alice");
+    assert_int_equal(gh_store_account_add(f->store, &a), GH_STORE_OK);
+    assert_int_equal(gh_store_account_get(b, "alice", &a), GH_STORE_OK);
+    insert_session(b, "s1", a.id, 5);
+    assert_int_equal(gh_store_session_get(f->store, "s1", &r), GH_STORE_OK);
+    assert_int_equal(gh_store_setting_set(f->store, "LockoutDuration", 300), GH_STORE_OK);
+    assert_int_equal(gh_store_setting_get(b, "LockoutDuration", &v), GH_STORE_OK);
+    assert_int_equal(v, 300);
+    assert_int_equal(one_change(b, seq, GH_CHANGE_SETTING).seq, last_seq(f->store));
+
+    /* a generation check across connections */
+    assert_int_equal(gh_store_account_update(b, &a, a.generation), GH_STORE_OK);
+    a.generation = 1;
+    assert_int_equal(gh_store_account_update(f->store, &a, 1), GH_STORE_CONFLICT);
+    assert_int_equal(gh_store_session_delete(f->store, "s1"), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(b, "s1", &r), GH_STORE_NOT_FOUND);
+    gh_store_close(b);
+}
+
+/* Another writer holds the lock past the busy timeout: BUSY, nothing left
+ * half done, and the connection works once the lock is gone. */
+static void test_busy(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *raw = NULL;
+    int64_t v, seq = last_seq(f->store);
+
+    assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 1), GH_STORE_BUSY);
+    /* WAL: readers are not blocked by the writer */
+    assert_int_equal(gh_store_setting_get(f->store, "SessionTimeout", &v), GH_STORE_NOT_FOUND);
+    assert_int_equal(sqlite3_exec(raw, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    no_change(f->store, seq);
+    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 2), GH_STORE_OK);
+    assert_int_equal(gh_store_setting_get(f->store, "SessionTimeout", &v), GH_STORE_OK);
+    assert_int_equal(v, 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strerror),
+        cmocka_unit_test_setup_teardown(test_open_mode_and_wal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_refuses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_stable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_crud, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_delete_cascades, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_foreach, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_crud, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_delete_account, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_expire, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_touch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_foreach, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_durable_close_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_durable_kill9, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,345 @@
+/*
+ * test_tree.c: the bundled resource trees (src/dialects/tree.c). Builds a
+ * tree in a temporary directory (links, hidden names, an oversized file, a
+ * case clash) and loads the repository's own data/ (run from the repository
+ * root), checking that each bundled Redfish resource is well formed and that
+ * every link in it resolves inside the tree.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "../../src/dialects/tree.h"
+
+static char tmproot[64];
+
+static gh_str S(const char *s)
+{
+    return (gh_str){ s, strlen(s) };
+}
+
+static void put(const char *rel, const char *body)
+{
+    char  path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", tmproot, rel);
+    for (char *p = path + strlen(tmproot) + 1; *p != '\0'; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(path, 0700);
+            *p = '/';
+        }
+    }
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(body, f);
+    fclose(f);
+}
+
+static void run(const char *cmd)
+{
+    char buf[512];
+
+    snprintf(buf, sizeof(buf), cmd, tmproot, tmproot);
+    assert_int_equal(system(buf), 0);
+}
+
+static int make_tmp(void **state)
+{
+    (void)state;
+    strcpy(tmproot, "/tmp/gh-tree-XXXXXX");
+    return mkdtemp(tmproot) != NULL ? 0 : -1;
+}
+
+static int remove_tmp(void **state)
+{
+    char buf[128];
+
+    (void)state;
+    snprintf(buf, sizeof(buf), "rm -rf '%s'", tmproot);
+    return system(buf) == 0 ? 0 : -1;
+}
+
+static void test_load_and_find(void **state)
+{
+    gh_tree             *t = NULL;
+    const gh_tree_entry *e, *e2;
+    char                 err[256];
+    unsigned char        md[32];
+    char                 want[19];
+    const char          *body = "{\"@odata.id\":\"/redfish/v1/Systems/1\"}";
+
+    (void)state;
+    put("index.json", "{\"root\":true}");
+    put("redfish/v1/Systems/index.json", "{\"collection\":true}");
+    put("redfish/v1/Systems/1/index.json", body);
+    put("redfish/v1/Systems/1/index.xml", "<system/>");
+    put("redfish/v1/Systems/1/notes.txt", "ignored");
+    put("redfish/v1/Systems/1/Index.json", "ignored: only index.json counts");
+    put(".hidden/index.json", "{}");
+    put("redfish/v1/$metadata/index.xml", "<edmx/>");
+    run("ln -s ../../etc/passwd %s/index.xml; ln -s /etc/passwd %s/x.json");
+    run("mkdir -p %s/redfish/v1/Linked && ln -s /etc/passwd %s/redfish/v1/Linked/index.json");
+    run("ln -s /etc %s/etc; mkdir -p %s/redfish/v1/Empty");
+
+    assert_int_equal(gh_tree_load(tmproot, &t, err, sizeof(err)), 0);
+    assert_non_null(t);
+
+    e = gh_tree_find(t, S("/redfish/v1/Systems/1"), "json");
+    assert_non_null(e);
+    assert_string_equal(e->path, "/redfish/v1/Systems/1");
+    assert_int_equal(e->len, strlen(body));
+    assert_memory_equal(e->body, body, e->len);
+
+    /* The ETag: quoted first 16 hex digits of the SHA-256 of the bytes. */
+    EVP_Digest(body, strlen(body), md, NULL, EVP_sha256(), NULL);
+    snprintf(want, sizeof(want), "\"%02x%02x%02x%02x%02x%02x%02x%02x\"", md[0], md[1], md[2],
+             md[3], md[4], md[5], md[6], md[7]);
+    assert_string_equal(e->etag, want);
+
+    /* Case and one trailing slash are ignored; the canonical path comes back. */
+    e2 = gh_tree_find(t, S("/REDFISH/v1/systems/1/"), "json");
+    assert_ptr_equal(e2, e);
+    assert_string_equal(e2->path, "/redfish/v1/Systems/1");
+    assert_null(gh_tree_find(t, S("/redfish/v1/Systems/1//"), "json"));
+    assert_null(gh_tree_find(t, S("/redfish/v1/Systems/10"), "json"));
+    assert_null(gh_tree_find(t, S("/redfish/v1/System"), "json"));
+    assert_null(gh_tree_find(t, S("redfish/v1/Systems/1"), "json"));
+    assert_null(gh_tree_find(t, S(""), "json"));
+    assert_null(gh_tree_find(t, (gh_str){ NULL, 0 }, "json"));
+    assert_null(gh_tree_find(t, S("/redfish/v1/Systems/1"), "yaml"));
+    assert_null(gh_tree_find(t, S("/redfish/v1/Systems/1"), NULL));
+    assert_null(gh_tree_find(NULL, S("/"), "json"));
+
+    e = gh_tree_find(t, S("/redfish/v1/systems/1"), "xml");
+    assert_non_null(e);
+    assert_string_equal(e->body, "<system/>");
+    assert_string_equal(e->path, "/redfish/v1/Systems/1");
+    assert_null(gh_tree_find(t, S("/redfish/v1/Systems"), "xml"));
+    assert_non_null(gh_tree_find(t, S("/redfish/v1/Systems/"), "json"));
+    assert_non_null(gh_tree_find(t, S("/redfish/v1/$metadata"), "xml"));
+
+    /* The root's own file is "/". */
+    e = gh_tree_find(t, S("/"), "json");
+    assert_non_null(e);
+    assert_string_equal(e->path, "/");
+    assert_string_equal(e->body, "{\"root\":true}");
+
+    /* Links are never followed, hidden names never read, empty dirs hold nothing. */
+    assert_null(gh_tree_find(t, S("/"), "xml"));
+    assert_null(gh_tree_find(t, S("/redfish/v1/Linked"), "json"));
+    assert_null(gh_tree_find(t, S("/etc"), "json"));
+    assert_null(gh_tree_find(t, S("/.hidden"), "json"));
+    assert_null(gh_tree_find(t, S("/redfish/v1/Empty"), "json"));
+    assert_null(gh_tree_find(t, S("/redfish"), "json"));
+    gh_tree_free(t);
+    gh_tree_free(NULL);
+}
+
+static void test_same_bytes_same_etag(void **state)
+{
+    gh_tree             *t = NULL;
+    const gh_tree_entry *a, *b, *c;
+    char                 err[256];
+
+    (void)state;
+    put("x/index.json", "same");
+    put("y/index.json", "same");
+    put("z/index.json", "other");
+    put("e/index.json", "");
+    assert_int_equal(gh_tree_load(tmproot, &t, err, sizeof(err)), 0);
+    a = gh_tree_find(t, S("/x"), "json");
+    b = gh_tree_find(t, S("/y"), "json");
+    c = gh_tree_find(t, S("/z"), "json");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    assert_string_equal(a->etag, b->etag);
+    assert_string_not_equal(a->etag, c->etag);
+    assert_int_equal(strlen(a->etag), 18);
+    /* An empty file is a resource of no bytes. */
+    a = gh_tree_find(t, S("/e"), "json");
+    assert_non_null(a);
+    assert_int_equal(a->len, 0);
+    gh_tree_free(t);
+}
+
+static void test_errors(void **state)
+{
+    gh_tree *t = (gh_tree *)0x1;
+    char     err[256];
+    char    *big;
+    FILE    *f;
+    char     path[256];
+
+    (void)state;
+    assert_int_equal(gh_tree_load("/nonexistent/gh-tree", &t, err, sizeof(err)), -1);
+    assert_null(t);
+    assert_non_null(strstr(err, "/nonexistent/gh-tree"));
+    assert_int_equal(gh_tree_load(NULL, &t, err, sizeof(err)), -1);
+
+    /* An empty tree loads and holds nothing. */
+    assert_int_equal(gh_tree_load(tmproot, &t, NULL, 0), 0);
+    assert_null(gh_tree_find(t, S("/"), "json"));
+    gh_tree_free(t);
+
+    /* Two paths that differ only in case. */
+    put("a/B/index.json", "1");
+    put("a/b/index.json", "2");
+    assert_int_equal(gh_tree_load(tmproot, &t, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "differ only in case"));
+    run("rm -rf %s/a");
+
+    /* A directory name that cannot appear in a raw request path. */
+    put("has space/index.json", "1");
+    assert_int_equal(gh_tree_load(tmproot, &t, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "has space"));
+    run("rm -rf '%s/has space'");
+
+    /* A file at the limit loads; one byte more does not. */
+    big = malloc(GH_TREE_FILE_MAX + 1);
+    assert_non_null(big);
+    memset(big, ' ', GH_TREE_FILE_MAX + 1);
+    snprintf(path, sizeof(path), "%s/index.json", tmproot);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(big, 1, GH_TREE_FILE_MAX, f), GH_TREE_FILE_MAX);
+    fclose(f);
+    assert_int_equal(gh_tree_load(tmproot, &t, err, sizeof(err)), 0);
+    assert_int_equal(gh_tree_find(t, S("/"), "json")->len, GH_TREE_FILE_MAX);
+    gh_tree_free(t);
+    f = fopen(path, "a");
+    assert_non_null(f);
+    fputc(' ', f);
+    fclose(f);
+    assert_int_equal(gh_tree_load(tmproot, &t, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "larger than"));
+    unlink(path);
+    free(big);
+
+    /* Too deep. */
+    {
+        char rel[GH_TREE_DEPTH_MAX * 3 + 32] = "";
+
+        for (int i = 0; i <= GH_TREE_DEPTH_MAX; i++)
+            strcat(rel, "d/");
+        strcat(rel, "index.json");
+        put(rel, "{}");
+        assert_int_equal(gh_tree_load(tmproot, &t, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "deeper"));
+        run("rm -rf %s/d");
+    }
+}
+
+/* Every {"@odata.id": ...} reference inside v must be in the tree. */
+static void check_links(const gh_tree *t, json_t *v, const char *where)
+{
+    const char *key;
+    json_t     *item;
+    size_t      i;
+
+    if (json_is_object(v)) {
+        json_object_foreach(v, key, item) {
+            if (strcmp(key, "@odata.id") == 0 && json_is_string(item)) {
+                if (gh_tree_find(t, S(json_string_value(item)), "json") == NULL)
+                    fail_msg("%s links to %s, not in the tree", where, json_string_value(item));
+            } else {
+                check_links(t, item, where);
+            }
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, item)
+            check_links(t, item, where);
+    }
+}
+
+static void check_resource(const gh_tree *t, const char *path, const char *type)
+{
+    const gh_tree_entry *e = gh_tree_find(t, S(path), "json");
+    json_error_t         jerr;
+    json_t              *doc;
+    const char          *got;
+    bool                 collection = strstr(type, "Collection") != NULL;
+
+    if (e == NULL)
+        fail_msg("%s is not in data/", path);
+    assert_string_equal(e->path, path);
+    doc = json_loadb(e->body, e->len, 0, &jerr);
+    if (doc == NULL)
+        fail_msg("%s: %s", path, jerr.text);
+    assert_true(json_is_object(doc));
+    assert_string_equal(json_string_value(json_object_get(doc, "@odata.id")), path);
+    got = json_string_value(json_object_get(doc, "@odata.type"));
+    assert_non_null(got);
+    if (strncmp(got, type, strlen(type)) != 0)
+        fail_msg("%s: @odata.type %s, want %s...", path, got, type);
+    assert_non_null(json_string_value(json_object_get(doc, "Name")));
+    if (collection) {
+        json_t *members = json_object_get(doc, "Members");
+
+        assert_true(json_is_array(members));
+        assert_true(json_array_size(members) >= 1);
+        assert_int_equal(json_integer_value(json_object_get(doc, "Members@odata.count")),
+                         json_array_size(members));
+    } else {
+        /* Versioned: "#Type.v1_2_3.Type". */
+        assert_non_null(strstr(got, ".v1_"));
+        assert_non_null(json_string_value(json_object_get(doc, "Id")));
+    }
+    check_links(t, doc, path);
+    json_decref(doc);
+}
+
+static void test_bundled_data(void **state)
+{
+    gh_tree *t = NULL;
+    char     err[256];
+
+    (void)state;
+    if (gh_tree_load("data", &t, err, sizeof(err)) != 0)
+        fail_msg("data/: %s (run the tests from the repository root)", err);
+    check_resource(t, "/redfish/v1/Systems", "#ComputerSystemCollection.");
+    check_resource(t, "/redfish/v1/Systems/1", "#ComputerSystem.");
+    check_resource(t, "/redfish/v1/Systems/1/Processors", "#ProcessorCollection.");
+    check_resource(t, "/redfish/v1/Systems/1/Processors/CPU1", "#Processor.");
+    check_resource(t, "/redfish/v1/Systems/1/Memory", "#MemoryCollection.");
+    check_resource(t, "/redfish/v1/Systems/1/Memory/DIMM1", "#Memory.");
+    check_resource(t, "/redfish/v1/Systems/1/EthernetInterfaces", "#EthernetInterfaceCollection.");
+    check_resource(t, "/redfish/v1/Systems/1/EthernetInterfaces/NIC1", "#EthernetInterface.");
+    check_resource(t, "/redfish/v1/Chassis", "#ChassisCollection.");
+    check_resource(t, "/redfish/v1/Chassis/1", "#Chassis.");
+    check_resource(t, "/redfish/v1/Managers", "#ManagerCollection.");
+    check_resource(t, "/redfish/v1/Managers/1", "#Manager.");
+    check_resource(t, "/redfish/v1/Managers/1/NetworkProtocol", "#ManagerNetworkProtocol.");
+    /* The dynamic resources belong to redfish.c, not to the tree. */
+    assert_null(gh_tree_find(t, S("/redfish/v1"), "json"));
+    assert_null(gh_tree_find(t, S("/redfish/v1/SessionService"), "json"));
+    assert_null(gh_tree_find(t, S("/redfish/v1/AccountService"), "json"));
+    assert_null(gh_tree_find(t, S("/redfish/v1/$metadata"), "xml"));
+    /* As the iLO guide's curl examples spell it. */
+    assert_non_null(gh_tree_find(t, S("/redfish/v1/systems/1/"), "json"));
+    gh_tree_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_load_and_find, make_tmp, remove_tmp),
+        cmocka_unit_test_setup_teardown(test_same_bytes_same_etag, make_tmp, remove_tmp),
+        cmocka_unit_test_setup_teardown(test_errors, make_tmp, remove_tmp),
+        cmocka_unit_test(test_bundled_data),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
