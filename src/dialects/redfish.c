@@ -369,8 +369,6 @@ static void gh_redfish_finish(gh_response *resp)
 
 static void gh_redfish_refusal(const gh_request *req, gh_refusal why, gh_response *resp)
 {
-    json_t *msg;
-
     switch (why) {
     case GH_REFUSE_MALFORMED:
         gh_redfish_fail1(resp, 400, GH_RF_MSG_HEADER_INVALID,
@@ -381,12 +379,7 @@ static void gh_redfish_refusal(const gh_request *req, gh_refusal why, gh_respons
         gh_redfish_fail_unavailable(resp);
         break;
     case GH_REFUSE_PLAIN_HTTP:
-        msg = gh_redfish_msg0(GH_RF_MSG_GENERAL_ERROR);
-        if (msg != NULL)
-            json_object_set_new(msg, "Resolution",
-                                json_string("Connect over HTTPS: credentials are not "
-                                            "accepted over plain HTTP."));
-        gh_redfish_fail(resp, 403, msg);
+        gh_redfish_fail_plain_http(resp);
         break;
     default:   /* none, bad, locked: one answer, so a prober learns nothing */
         gh_redfish_fail0(resp, 401, GH_RF_MSG_NO_VALID_SESSION);

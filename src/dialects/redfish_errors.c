@@ -287,6 +287,17 @@ void gh_redfish_fail_unavailable(gh_response *resp)
     gh_response_header_add(resp, "Retry-After", "%d", GH_REDFISH_RETRY_AFTER);
 }
 
+void gh_redfish_fail_plain_http(gh_response *resp)
+{
+    json_t *msg = gh_redfish_msg0(GH_RF_MSG_GENERAL_ERROR);
+
+    if (msg != NULL)
+        json_object_set_new(msg, "Resolution",
+                            json_string("Connect over HTTPS: credentials are not accepted over "
+                                        "plain HTTP."));
+    gh_redfish_fail(resp, 403, msg);
+}
+
 void gh_redfish_fail_privilege(gh_response *resp)
 {
     gh_redfish_fail0(resp, 403, GH_RF_MSG_INSUFFICIENT_PRIVILEGE);

@@ -133,6 +133,7 @@ void gh_redfish_fail(gh_response *resp, int status, json_t *msgs);
 
 /* Error replies used from several places. */
 void gh_redfish_fail_unavailable(gh_response *resp);
+void gh_redfish_fail_plain_http(gh_response *resp);
 void gh_redfish_fail_privilege(gh_response *resp);
 void gh_redfish_fail_not_found(gh_response *resp, const char *path);
 void gh_redfish_fail_password_change(gh_response *resp, int64_t account_id);

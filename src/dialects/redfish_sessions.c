@@ -277,6 +277,12 @@ static void gh_redfish_login(gh_redfish_ctx *c)
     gh_session_record rec;
 
     memset(&who, 0, sizeof(who));
+    /* The route is open, so nothing before us looked at the transport: a
+     * password never travels in clear, even if the listener lets it in. */
+    if (!c->req->secure) {
+        gh_redfish_fail_plain_http(c->resp);
+        return;
+    }
     if (c->req->body.len > GH_REDFISH_BODY_MAX) {
         gh_redfish_fail0(c->resp, 413, GH_RF_MSG_PAYLOAD_TOO_LARGE);
         return;

@@ -28,6 +28,10 @@ from pathlib import Path
 
 import requests
 
+# requests prefers these to a verify= given to a Session: never trust them here.
+for _var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+    os.environ.pop(_var, None)
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("GATEHOUSE_BUILD") or REPO / "build").resolve()
 GATEHOUSE = BUILD / "gatehouse"

@@ -73,6 +73,29 @@ static void test_classify(void **state)
     assert_true(gh_str_eq(plan.cred.token, "abcdef"));
 }
 
+static void test_login_plain_http(void **state)
+{
+    fixture *f = *state;
+    test_req t;
+    gh_plan  plan;
+    gh_response resp;
+    const char *body = "{\"UserName\":\"admin\",\"Password\":\"password1\"}";
+
+    memset(&t, 0, sizeof(t));
+    memset(&resp, 0, sizeof(resp));
+    t.req.method = GH_METHOD_POST;
+    t.req.path = GH_STR("/redfish/v1/SessionService/Sessions");
+    t.req.body = (gh_str){ body, strlen(body) };
+    t.req.header = test_header;
+    t.req.adapter = &t;
+    gh_redfish_dialect.classify(&t.req, &plan);
+    assert_true(plan.open);
+    gh_redfish_dialect.serve(&f->svc, f->tree, &t.req, NULL, &resp);
+    assert_int_equal(resp.status, 403);
+    assert_int_equal(gh_shared_session_count(f->shared), 0);
+    gh_response_free(&resp);
+}
+
 static void test_parse_login(void **state)
 {
     char user[GH_USER_NAME_MAX + 1], pw[GH_PASSWORD_MAX + 1];
@@ -378,6 +401,11 @@ static void test_tree(void **state)
     assert_int_equal(r.resp.status, 304);
     assert_null(r.resp.body);
     done(&r);
+    r = run(f, "HEAD", "/redfish/v1/Systems/1", NULL, "Authorization", "Basic YWRtaW46cGFzc3dvcmQx",
+            NULL);
+    assert_int_equal(r.resp.status, 200);
+    assert_string_equal(hdr(&r, "ETag"), etag);
+    done(&r);
     r = run(f, "GET", "/redfish/v1/Systems/1", NULL, "Authorization", "Basic dmlld2VyOm5vcGU=",
             NULL);
     assert_int_equal(r.resp.status, 401);
@@ -442,6 +470,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_documents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_login, setup, teardown),
         cmocka_unit_test_setup_teardown(test_login_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_login_plain_http, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_access, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_service, setup, teardown),
