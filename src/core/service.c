@@ -6,6 +6,7 @@
  */
 #include "service.h"
 
+#include <stdio.h>
 #include <string.h>
 
 bool gh_account_locked(const gh_account *acct, int64_t now)
@@ -229,7 +230,10 @@ gh_store_err gh_service_session_end(gh_service *svc, const char *id, gh_audit_ev
         return GH_STORE_NOT_FOUND;
     if (!in_store)
         rec = shared_rec;
-    gh_audit_write(svc->audit, event, rec.user, client_addr, actor, rec.id, NULL);
+    char detail[GH_USER_NAME_MAX + 8];
+
+    snprintf(detail, sizeof(detail), "by %s", actor != NULL ? actor : "?");
+    gh_audit_write(svc->audit, event, rec.user, client_addr, NULL, rec.id, detail);
     return GH_STORE_OK;
 }
 

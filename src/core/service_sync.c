@@ -175,7 +175,9 @@ static void apply_account(gh_service *svc, int64_t id)
                                          acct.password_change_required);
         drop_revoked(svc, id);
     }
-    if (err == GH_STORE_NOT_FOUND || acct.locked_until == 0)
+    /* Failure counters outlive other changes: a lock clears its own counter
+     * when it is set, so only a deleted account loses one here. */
+    if (err == GH_STORE_NOT_FOUND)
         gh_shared_lockout_clear(svc->shared, id);
     gh_wipe(acct.password_hash, sizeof(acct.password_hash));
 }

@@ -65,6 +65,8 @@ ngx_http_gatehouse_send(ngx_http_request_t *r, gh_response *resp)
     size_t           i, n;
 
     r->headers_out.status = resp->status;
+    /* The dialect answers conditional requests itself, after authentication. */
+    r->disable_not_modified = 1;
     if (resp->reason != NULL) {
         n = ngx_strlen(resp->reason) + 5;
         r->headers_out.status_line.data = ngx_pnalloc(r->pool, n);
