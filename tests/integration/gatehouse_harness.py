@@ -85,6 +85,24 @@ def sanitizer_env(log_dir):
     }
 
 
+# What a sanitizer writes when it reports. UBSan loaded beside ASan runs as
+# ASan's plug-in and ignores UBSAN_OPTIONS' log_path, so its reports land on
+# stderr: stderr is searched as well as the report files.
+SANITIZER_MARKS = ("runtime error:", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "SUMMARY: AddressSanitizer", "SUMMARY: UndefinedBehaviorSanitizer",
+                   "ERROR: UndefinedBehaviorSanitizer")
+
+
+def sanitizer_lines(text, context=12):
+    """Excerpts of text around each sanitizer mark."""
+    lines = text.splitlines()
+    hits = [i for i, line in enumerate(lines) if any(m in line for m in SANITIZER_MARKS)]
+    out = []
+    for i in hits[:5]:
+        out.append("\n".join(lines[max(0, i - 2):i + context]))
+    return out
+
+
 def sanitizer_reports(*dirs):
     """Every ASan/UBSan report file in dirs, as (path, text)."""
     found = []
@@ -174,6 +192,7 @@ class Gatehouse:
         self._stdout = None
         self.owner_uid = None
         self.owner_gid = None
+        self.cli_sanitizer_hits = []
 
     # ---------------------------------------------------------------- set-up
 
@@ -234,6 +253,8 @@ class Gatehouse:
         san_dir = self.data if self.data.exists() else self.san_dir
         p = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout,
                            env=self.env(san_dir))
+        for excerpt in sanitizer_lines(p.stderr):
+            self.cli_sanitizer_hits.append((" ".join(cmd[1:3]), excerpt))
         if check and p.returncode != 0:
             raise CliError(f"{' '.join(cmd[1:])} exited {p.returncode}\n"
                            f"stdout: {p.stdout}\nstderr: {p.stderr}")
@@ -447,7 +468,12 @@ class Gatehouse:
         return found
 
     def sanitizer_reports(self):
-        return sanitizer_reports(self.data, self.san_dir)
+        """Report files, sanitizer output on the server's stderr, and on the
+        command line's, as (where, text)."""
+        found = sanitizer_reports(self.data, self.san_dir)
+        found += [(str(self.stderr_path), e) for e in sanitizer_lines(self.stderr_text())]
+        found += [(f"stderr of gatehouse {what}", e) for what, e in self.cli_sanitizer_hits]
+        return found
 
     def cleanup(self):
         if not KEEP_TMP:

@@ -374,13 +374,13 @@ static void test_session_create_end(void **state)
     VERIFY("bob", PW_BOB, GH_AUTH_OK);
     assert_int_equal(create(f, token, &extra), GH_SESSION_LIMIT_TOTAL);
     /* ending one: gone from store and block, audited by id, once only */
-    STORE_OK(gh_service_session_end(&f->svc, rec.id, GH_AUDIT_LOGOUT, "session", "192.0.2.9"));
+    STORE_OK(gh_service_session_end(&f->svc, rec.id, GH_AUDIT_LOGOUT, "alice", "192.0.2.9"));
     STORE_NONE(gh_store_session_get(f->cli, rec.id, &stored));
     assert_int_equal(gh_shared_session_get(f->svc.shared, rec.id, NULL), GH_SHARED_NOT_FOUND);
     FIND(t, GH_SHARED_NOT_FOUND);
-    STORE_NONE(gh_service_session_end(&f->svc, rec.id, GH_AUDIT_LOGOUT, "session", NULL));
+    STORE_NONE(gh_service_session_end(&f->svc, rec.id, GH_AUDIT_LOGOUT, "alice", NULL));
     assert_true(audit_has(f, "\"event\":\"logout\",\"user\":\"alice\",\"client\":\"192.0.2.9\","
-                          "\"method\":\"session\",\"session\":\"%s\"", rec.id));
+                          "\"session\":\"%s\",\"detail\":\"by alice\"", rec.id));
     login(f, "bob", PW_BOB, &extra);
     assert_int_equal(store_sessions(f, -1), 3);
     assert_int_equal(BLOCK_COUNT(), 3);
