@@ -318,7 +318,9 @@ ngx_http_gatehouse_body_ready(ngx_http_request_t *r)
     ctx->req.body.data = (const char *) p;
     ctx->req.body.len = len;
     for (cl = r->request_body->bufs; cl != NULL; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        if (cl->buf->last > cl->buf->pos) {     /* an empty body has no bytes, maybe no buffer */
+            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        }
     }
     *p = '\0';
     ngx_http_gatehouse_dispatch(r, ctx);

@@ -32,11 +32,18 @@ def base_dir():
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _finish(gh, request_node=None):
+def _new_sanitizer_reports(gh):
+    """Sanitizer reports of gh not yet reported by an earlier check."""
+    fresh = [(w, t) for w, t in gh.sanitizer_reports() if w not in gh.reported]
+    gh.reported.update(w for w, _ in fresh)
+    return fresh
+
+
+def _finish(gh):
     """Stop gh and fail on sanitizer reports or leaked secrets."""
     gh.stop()
     problems = []
-    for path, text in gh.sanitizer_reports():
+    for path, text in _new_sanitizer_reports(gh):
         problems.append(f"sanitizer report {path}:\n{text[:4000]}")
     for where, what in gh.leaked_secrets():
         problems.append(f"secret in {where}: {what}")
@@ -109,6 +116,19 @@ def make_server(base_dir):
 def fresh(make_server):
     """A fresh server on the default test configuration."""
     return make_server()
+
+
+@pytest.fixture(autouse=True)
+def _sanitizer_watch():
+    """After every test, a sanitizer report from any running server fails
+    that test (at teardown), not the last test of the module."""
+    yield
+    problems = []
+    for gh in list(H.Gatehouse.registry):
+        for where, text in _new_sanitizer_reports(gh):
+            problems.append(f"gatehouse '{gh.name}': sanitizer report {where}:\n{text[:4000]}")
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -94,13 +94,10 @@ SANITIZER_MARKS = ("runtime error:", "ERROR: AddressSanitizer", "ERROR: LeakSani
 
 
 def sanitizer_lines(text, context=12):
-    """Excerpts of text around each sanitizer mark."""
+    """(line number, excerpt) around each sanitizer mark in text."""
     lines = text.splitlines()
     hits = [i for i, line in enumerate(lines) if any(m in line for m in SANITIZER_MARKS)]
-    out = []
-    for i in hits[:5]:
-        out.append("\n".join(lines[max(0, i - 2):i + context]))
-    return out
+    return [(i + 1, "\n".join(lines[max(0, i - 2):i + context])) for i in hits]
 
 
 def sanitizer_reports(*dirs):
@@ -193,6 +190,7 @@ class Gatehouse:
         self.owner_uid = None
         self.owner_gid = None
         self.cli_sanitizer_hits = []
+        self.reported = set()     # sanitizer reports already turned into a failure
 
     # ---------------------------------------------------------------- set-up
 
@@ -253,7 +251,7 @@ class Gatehouse:
         san_dir = self.data if self.data.exists() else self.san_dir
         p = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout,
                            env=self.env(san_dir))
-        for excerpt in sanitizer_lines(p.stderr):
+        for _, excerpt in sanitizer_lines(p.stderr):
             self.cli_sanitizer_hits.append((" ".join(cmd[1:3]), excerpt))
         if check and p.returncode != 0:
             raise CliError(f"{' '.join(cmd[1:])} exited {p.returncode}\n"
@@ -469,10 +467,11 @@ class Gatehouse:
 
     def sanitizer_reports(self):
         """Report files, sanitizer output on the server's stderr, and on the
-        command line's, as (where, text)."""
+        command line's, as (where, text); where is unique per report."""
         found = sanitizer_reports(self.data, self.san_dir)
-        found += [(str(self.stderr_path), e) for e in sanitizer_lines(self.stderr_text())]
-        found += [(f"stderr of gatehouse {what}", e) for what, e in self.cli_sanitizer_hits]
+        found += [(f"{self.stderr_path}:{n}", e) for n, e in sanitizer_lines(self.stderr_text())]
+        found += [(f"stderr of gatehouse {what} (#{i})", e)
+                  for i, (what, e) in enumerate(self.cli_sanitizer_hits)]
         return found
 
     def cleanup(self):

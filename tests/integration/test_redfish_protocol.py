@@ -359,3 +359,22 @@ def test_unauthenticated_write_is_401_before_405(server):
     assert_no_valid_session(r)
     assert "Allow" not in r.headers
     assert "GH-1000" not in r.text
+
+
+@pytest.mark.parametrize("method,path,allowed", [
+    ("DELETE", "/redfish/v1/SessionService", {"GET", "PATCH"}),
+    ("POST", "/redfish/v1/SessionService", {"GET", "PATCH"}),
+    ("PUT", "/redfish/v1/AccountService", {"GET", "PATCH"}),
+    ("DELETE", "/redfish/v1/AccountService", {"GET", "PATCH"}),
+    ("PATCH", SESSIONS, {"GET", "POST"}),
+    ("DELETE", SESSIONS, {"GET", "POST"}),
+    ("PUT", ACCOUNTS, {"GET", "POST"}),
+    ("DELETE", ACCOUNTS, {"GET", "POST"}),
+])
+def test_service_resources_405_with_allow(server, method, path, allowed):
+    with server.admin() as s:
+        r = s.request(method, server.url + path, json={}, timeout=10)
+    assert r.status_code == 405, f"{method} {path}: {r.status_code} {r.text[:300]}"
+    allow = {m.strip() for m in r.headers.get("Allow", "").split(",")}
+    assert allowed <= allow and method not in allow, r.headers
+    assert "error" in r.json()
