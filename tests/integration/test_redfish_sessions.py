@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from gatehouse_harness import SESSIONS, assert_redfish_error, new_password
+from gatehouse_harness import SESSIONS, assert_redfish_error
 
 
 def path_of(location):

@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from gatehouse_harness import (SESSIONS, assert_redfish_error, new_password, pgroup_members,
-                               wait_until)
+from gatehouse_harness import SESSIONS, new_password, wait_until
 
 
 def path_of(location):
@@ -317,6 +316,40 @@ def test_idle_keepalive_connection_is_closed(make_server):
                 pass
             took = time.monotonic() - t0
     assert took < 6, f"idle connection kept {took:.1f}s with idle_connection_seconds = 2"
+
+
+def test_too_many_simultaneous_requests_refused(server):
+    """Requests in flight from one address are limited: past the limit the
+    answer is 429 at once, and the server keeps serving afterwards."""
+    ctx = ssl.create_default_context(cafile=server.ca)
+    socks = []
+    statuses = []
+    try:
+        for _ in range(300):
+            raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+            socks.append(s)
+            # A login whose body never finishes: the request stays in flight.
+            s.sendall(b"POST " + SESSIONS.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+        time.sleep(0.5)
+        for s in socks:
+            s.settimeout(0.05)
+            try:
+                data = s.recv(64)
+            except (socket.timeout, ssl.SSLError, OSError):
+                data = b""
+            statuses.append(data[:12])
+    finally:
+        for s in socks:
+            s.close()
+    refused = [x for x in statuses if x.startswith(b"HTTP/1.1 429")]
+    print(f"{len(refused)} of {len(statuses)} refused with 429")
+    other = [x for x in statuses if x and not x.startswith(b"HTTP/1.1 429")]
+    assert refused, "300 simultaneous requests from one address, none refused"
+    assert not other, f"unexpected answers: {set(other)}"
+    assert len(refused) < 300
+    still_answers(server)
 
 
 # ----------------------------------------------------------- durability
