@@ -196,7 +196,7 @@ gh_session_result gh_service_session_create(gh_service *svc, const gh_principal 
 
     if (gh_store_session_insert(svc->store, rec) != GH_STORE_OK)
         goto fail;
-    added = gh_shared_session_add(svc->shared, rec, who->role, who->password_change_required);
+    added = gh_session_add_wait(svc->sessions, rec, who->role, who->password_change_required);
     if (added != GH_SHARED_OK) {
         (void)gh_store_session_delete(svc->store, rec->id);
         gh_wipe(token, GH_TOKEN_TEXT_LEN + 1);
@@ -225,7 +225,7 @@ gh_store_err gh_service_session_end(gh_service *svc, const char *id, gh_audit_ev
     in_store = err == GH_STORE_OK;
     /* Removed from the block even when the store had no row: never leave a
      * session alive that the client was told is gone. */
-    in_block = gh_shared_session_remove(svc->shared, id, &shared_rec) == GH_SHARED_OK;
+    in_block = gh_session_remove_wait(svc->sessions, id, &shared_rec) == GH_SHARED_OK;
     if (!in_store && !in_block)
         return GH_STORE_NOT_FOUND;
     if (!in_store)

@@ -11,12 +11,14 @@
 
 #include "audit.h"
 #include "config.h"
+#include "session.h"
 #include "shared.h"
 #include "store.h"
 
 typedef struct {
     gh_store        *store;     /* this thread's connection */
     gh_shared       *shared;    /* the shared block */
+    gh_session_store *sessions; /* the live sessions: the local store over shared */
     const gh_config *config;
     gh_audit        *audit;
     const char      *data_dir;  /* the data directory (pki/, the database) */

@@ -47,7 +47,8 @@ typedef enum {
     GH_STATE_NEW = 0,
     GH_STATE_WAITING,        /* a thread-pool task is running for it */
     GH_STATE_AUTHENTICATED,  /* or open: serve it */
-    GH_STATE_VERIFIED        /* back from the hash pool: ctx->auth says how */
+    GH_STATE_VERIFIED,       /* back from the hash pool: ctx->auth says how */
+    GH_STATE_LOOKED_UP       /* the session store answered later: ctx->found says how */
 } ngx_http_gatehouse_state_e;
 
 typedef enum {
@@ -61,8 +62,11 @@ typedef struct {
     gh_request         req;
     gh_plan            plan;
     gh_principal       who;
-    unsigned           state:2;
+    unsigned           state:3;
     unsigned           has_who:1;
+    unsigned           in_lookup:1;   /* inside gh_session_find */
+    unsigned           answered:1;    /* the session store has called back */
+    gh_shared_result   found;         /* the session store's answer */
     ngx_http_gatehouse_job_e job;
     gh_auth_result     auth;
     gh_response        resp;

@@ -156,27 +156,66 @@ ngx_http_gatehouse_refusal(gh_auth_result auth)
     }
 }
 
+/* The verdict on a token, once the session store has answered. */
 static ngx_int_t
-ngx_http_gatehouse_check_token(ngx_http_request_t *r, ngx_http_gatehouse_main_conf_t *gmcf,
-    ngx_http_gatehouse_ctx_t *ctx)
+ngx_http_gatehouse_token_verdict(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx)
 {
-    uint8_t            digest[GH_DIGEST_LEN];
-    gh_session_record  rec;
-    gh_shared_result   found;
-
-    gh_token_digest(ctx->plan.cred.token.data, ctx->plan.cred.token.len, digest);
-    found = gh_shared_session_find(gmcf->shared, digest, gh_now(), &ctx->who, &rec);
-    if (found == GH_SHARED_EXPIRED) {
-        gh_audit_write(gmcf->inline_service.audit, GH_AUDIT_EXPIRED, rec.user,
-                       rec.client_addr, NULL, rec.id, NULL);
-    }
     /* A session belongs to the dialect that made it. */
-    if (found != GH_SHARED_OK || ctx->who.dialect != ctx->dialect->id) {
+    if (ctx->found != GH_SHARED_OK || ctx->who.dialect != ctx->dialect->id) {
         return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_NO_CREDENTIALS);
     }
     ctx->has_who = 1;
     ctx->state = GH_STATE_AUTHENTICATED;
     return NGX_OK;
+}
+
+static void
+ngx_http_gatehouse_token_found(void *arg, gh_shared_result result, const gh_principal *who,
+    const gh_session_record *rec)
+{
+    ngx_http_request_t             *r = arg;
+    ngx_http_gatehouse_ctx_t       *ctx = ngx_http_get_module_ctx(r, ngx_http_gatehouse_module);
+    ngx_http_gatehouse_main_conf_t *gmcf;
+
+    ctx->found = result;
+    ctx->answered = 1;
+    if (result == GH_SHARED_OK) {
+        ctx->who = *who;
+    } else if (result == GH_SHARED_EXPIRED) {
+        gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
+        gh_audit_write(gmcf->inline_service.audit, GH_AUDIT_EXPIRED, rec->user,
+                       rec->client_addr, NULL, rec->id, NULL);
+    }
+    if (ctx->in_lookup) {
+        return;                 /* answered at once: the caller goes on */
+    }
+
+    /* Answered later: the request waited, blocked; resume its phases. */
+    r->main->blocked--;
+    ctx->state = GH_STATE_LOOKED_UP;
+    r->write_event_handler(r);
+    ngx_http_run_posted_requests(r->connection);
+}
+
+static ngx_int_t
+ngx_http_gatehouse_check_token(ngx_http_request_t *r, ngx_http_gatehouse_main_conf_t *gmcf,
+    ngx_http_gatehouse_ctx_t *ctx)
+{
+    uint8_t  digest[GH_DIGEST_LEN];
+
+    gh_token_digest(ctx->plan.cred.token.data, ctx->plan.cred.token.len, digest);
+    ctx->answered = 0;
+    ctx->in_lookup = 1;
+    gh_session_find(gmcf->inline_service.sessions, digest, gh_now(),
+                    ngx_http_gatehouse_token_found, r);
+    ctx->in_lookup = 0;
+    if (!ctx->answered) {
+        /* The store answers later (a network store): wait without blocking. */
+        ctx->state = GH_STATE_WAITING;
+        r->main->blocked++;
+        return NGX_AGAIN;
+    }
+    return ngx_http_gatehouse_token_verdict(r, ctx);
 }
 
 static ngx_int_t
@@ -226,6 +265,8 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
             return NGX_AGAIN;
         case GH_STATE_AUTHENTICATED:
             return NGX_OK;
+        case GH_STATE_LOOKED_UP:
+            return ngx_http_gatehouse_token_verdict(r, ctx);
         case GH_STATE_VERIFIED:
         default:
             /* Back from the hash pool with the verdict on Basic credentials. */

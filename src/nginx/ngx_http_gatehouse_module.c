@@ -272,6 +272,10 @@ ngx_http_gatehouse_init_zone(ngx_shm_zone_t *zone, void *data)
         return NGX_ERROR;
     }
     gmcf->inline_service.shared = gmcf->shared;
+    gmcf->inline_service.sessions = gh_session_store_local(gmcf->shared);
+    if (gmcf->inline_service.sessions == NULL) {
+        return NGX_ERROR;
+    }
     return NGX_OK;
 }
 

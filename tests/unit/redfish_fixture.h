@@ -109,6 +109,8 @@ static inline int setup(void **state)
     memset(&f->svc, 0, sizeof(f->svc));
     f->svc.store = f->store;
     f->svc.shared = f->shared;
+    f->svc.sessions = gh_session_store_local(f->shared);
+    assert_non_null(f->svc.sessions);
     f->svc.config = &f->cfg;
     assert_int_equal(gh_store_secret(f->store, f->svc.secret), GH_STORE_OK);
     assert_int_equal(gh_service_sync_settings(&f->svc), GH_STORE_OK);
@@ -126,6 +128,7 @@ static inline int teardown(void **state)
     char cmd[160];
 
     gh_tree_free(f->tree);
+    gh_session_store_close(f->svc.sessions);
     gh_shared_detach(f->shared);
     free(f->mem);
     gh_store_close(f->store);

@@ -52,11 +52,14 @@ static void new_block(fixture *f, uint32_t max_sessions)
 {
     gh_shared_limits l = { max_sessions, 64, 64 };
 
-    if (f->svc.shared != NULL)
+    if (f->svc.shared != NULL) {
+        gh_session_store_close(f->svc.sessions);
         gh_shared_detach(f->svc.shared);
+    }
     free(f->mem);
     assert_non_null(f->mem = malloc(gh_shared_size(&l)));
     assert_non_null(f->svc.shared = gh_shared_format(f->mem, &l, (gh_shared_lock){ 0 }));
+    assert_non_null(f->svc.sessions = gh_session_store_local(f->svc.shared));
 }
 
 static int setup(void **state)
@@ -121,6 +124,7 @@ static int teardown(void **state)
     for (int i = 0; i < f->ntokens; i++)
         assert_null(strstr(text, f->tokens[i]));
     free(text);
+    gh_session_store_close(f->svc.sessions);
     gh_shared_detach(f->svc.shared);
     free(f->mem);
     gh_audit_close(f->svc.audit);

@@ -1,0 +1,59 @@
+/*
+ * session.h: the session store interface. Every live session sits in a
+ * store all workers share; the local one is the shared block (backed by
+ * SQLite for durability, see service.c), and a network store (Redis, for
+ * several machines) comes later. The interface is asynchronous because a
+ * network store answers later: each operation reports through its callback,
+ * exactly once. The local store calls back before the call returns.
+ */
+#ifndef GH_SESSION_H
+#define GH_SESSION_H
+
+#include "shared.h"
+
+typedef struct gh_session_store gh_session_store;
+
+/* who and rec are valid during the call only (NULL unless result is OK, or
+ * EXPIRED for rec: the session that just ended). */
+typedef void (*gh_session_found_cb)(void *arg, gh_shared_result result,
+                                    const gh_principal *who, const gh_session_record *rec);
+/* rec: the removed session (remove) or NULL. */
+typedef void (*gh_session_done_cb)(void *arg, gh_shared_result result,
+                                   const gh_session_record *rec);
+
+typedef struct {
+    void (*find)(gh_session_store *ss, const uint8_t digest[GH_DIGEST_LEN], int64_t now,
+                 gh_session_found_cb cb, void *arg);
+    void (*add)(gh_session_store *ss, const gh_session_record *rec, gh_role role,
+                bool password_change_required, gh_session_done_cb cb, void *arg);
+    void (*remove)(gh_session_store *ss, const char *id, gh_session_done_cb cb, void *arg);
+    void (*close)(gh_session_store *ss);
+} gh_session_store_ops;
+
+struct gh_session_store {
+    const gh_session_store_ops *ops;
+};
+
+/* Find a session by token digest at time now (refreshing its last use). */
+void gh_session_find(gh_session_store *ss, const uint8_t digest[GH_DIGEST_LEN], int64_t now,
+                     gh_session_found_cb cb, void *arg);
+/* Add a session made durable already; FULL when the store holds max_sessions. */
+void gh_session_add(gh_session_store *ss, const gh_session_record *rec, gh_role role,
+                    bool password_change_required, gh_session_done_cb cb, void *arg);
+/* Remove a session by its public id. */
+void gh_session_remove(gh_session_store *ss, const char *id, gh_session_done_cb cb, void *arg);
+void gh_session_store_close(gh_session_store *ss);
+
+/* The local store over a shared block: every call completes before it
+ * returns. Owned by the caller, freed with gh_session_store_close (the block
+ * stays). NULL when out of memory. */
+gh_session_store *gh_session_store_local(gh_shared *shared);
+
+/* For callers that may wait (a thread-pool task, the command line): run one
+ * operation and wait for its callback, however the store answers. */
+gh_shared_result gh_session_add_wait(gh_session_store *ss, const gh_session_record *rec,
+                                     gh_role role, bool password_change_required);
+gh_shared_result gh_session_remove_wait(gh_session_store *ss, const char *id,
+                                        gh_session_record *removed);
+
+#endif

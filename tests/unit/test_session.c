@@ -1,0 +1,239 @@
+/*
+ * test_session.c: the session store interface. The local store answers
+ * before each call returns; the waiting wrappers also work with a store that
+ * answers later, from another thread, as a network store does.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../src/core/session.h"
+
+typedef struct {
+    void         *mem;
+    gh_shared    *shared;
+    gh_session_store *ss;
+} fixture;
+
+static int setup(void **state)
+{
+    gh_shared_limits l = { 8, 8, 8 };
+    fixture *f = calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    assert_non_null(f->mem = calloc(1, gh_shared_size(&l)));
+    assert_non_null(f->shared = gh_shared_format(f->mem, &l, (gh_shared_lock){ 0 }));
+    gh_shared_setting_set(f->shared, GH_SET_SESSION_TIMEOUT, 60);
+    assert_non_null(f->ss = gh_session_store_local(f->shared));
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+
+    gh_session_store_close(f->ss);
+    gh_shared_detach(f->shared);
+    free(f->mem);
+    free(f);
+    return 0;
+}
+
+static gh_session_record record(const char *id, uint8_t fill, int64_t now)
+{
+    gh_session_record rec;
+
+    memset(&rec, 0, sizeof(rec));
+    strcpy(rec.id, id);
+    memset(rec.digest, fill, sizeof(rec.digest));
+    rec.account_id = 7;
+    strcpy(rec.user, "alice");
+    rec.dialect = GH_DIALECT_REDFISH;
+    rec.created = rec.last_used = now;
+    return rec;
+}
+
+typedef struct {
+    int              calls;
+    gh_shared_result result;
+    gh_principal     who;
+    char             rec_id[GH_SESSION_ID_LEN + 1];
+} answer;
+
+static void on_found(void *arg, gh_shared_result result, const gh_principal *who,
+                     const gh_session_record *rec)
+{
+    answer *a = arg;
+
+    a->calls++;
+    a->result = result;
+    if (who != NULL)
+        a->who = *who;
+    if (rec != NULL)
+        strcpy(a->rec_id, rec->id);
+}
+
+static void on_done(void *arg, gh_shared_result result, const gh_session_record *rec)
+{
+    answer *a = arg;
+
+    a->calls++;
+    a->result = result;
+    if (rec != NULL)
+        strcpy(a->rec_id, rec->id);
+}
+
+static void test_local_answers_at_once(void **state)
+{
+    fixture *f = *state;
+    int64_t now = 1000;
+    gh_session_record rec = record("aa", 0x11, now);
+    uint8_t digest[GH_DIGEST_LEN];
+    answer a = { 0 };
+
+    gh_session_add(f->ss, &rec, GH_ROLE_OPERATOR, true, on_done, &a);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.result, GH_SHARED_OK);
+
+    memset(digest, 0x11, sizeof(digest));
+    memset(&a, 0, sizeof(a));
+    gh_session_find(f->ss, digest, now + 5, on_found, &a);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.result, GH_SHARED_OK);
+    assert_string_equal(a.who.user, "alice");
+    assert_int_equal(a.who.role, GH_ROLE_OPERATOR);
+    assert_true(a.who.password_change_required);
+    assert_string_equal(a.who.session_id, "aa");
+
+    /* idle past the live timeout: EXPIRED, and the ended record is given */
+    memset(&a, 0, sizeof(a));
+    gh_session_find(f->ss, digest, now + 5 + 60, on_found, &a);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.result, GH_SHARED_EXPIRED);
+    assert_string_equal(a.rec_id, "aa");
+    memset(&a, 0, sizeof(a));
+    gh_session_find(f->ss, digest, now + 70, on_found, &a);
+    assert_int_equal(a.result, GH_SHARED_NOT_FOUND);
+}
+
+static void test_local_remove(void **state)
+{
+    fixture *f = *state;
+    gh_session_record rec = record("bb", 0x22, 1000), removed;
+    answer a = { 0 };
+
+    assert_int_equal(gh_session_add_wait(f->ss, &rec, GH_ROLE_READONLY, false), GH_SHARED_OK);
+    gh_session_remove(f->ss, "bb", on_done, &a);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.result, GH_SHARED_OK);
+    assert_string_equal(a.rec_id, "bb");
+    assert_int_equal(gh_session_remove_wait(f->ss, "bb", &removed), GH_SHARED_NOT_FOUND);
+}
+
+static void test_local_full(void **state)
+{
+    fixture *f = *state;
+    char id[16];
+
+    for (int i = 0; i < 8; i++) {
+        gh_session_record rec;
+
+        snprintf(id, sizeof(id), "s%d", i);
+        rec = record(id, (uint8_t)(0x30 + i), 1000);
+        assert_int_equal(gh_session_add_wait(f->ss, &rec, GH_ROLE_READONLY, false),
+                         GH_SHARED_OK);
+    }
+    gh_session_record extra = record("s9", 0x50, 1000);
+    assert_int_equal(gh_session_add_wait(f->ss, &extra, GH_ROLE_READONLY, false), GH_SHARED_FULL);
+}
+
+/* A store that answers from another thread, some milliseconds later. */
+typedef struct {
+    gh_session_store   base;
+    gh_session_done_cb cb;
+    void              *arg;
+    gh_session_record  rec;
+} late_store;
+
+static void *late_answer(void *p)
+{
+    late_store *ls = p;
+
+    usleep(20000);
+    ls->cb(ls->arg, GH_SHARED_OK, &ls->rec);
+    return NULL;
+}
+
+static void late_start(late_store *ls, gh_session_done_cb cb, void *arg)
+{
+    pthread_t t;
+
+    ls->cb = cb;
+    ls->arg = arg;
+    assert_int_equal(pthread_create(&t, NULL, late_answer, ls), 0);
+    pthread_detach(t);
+}
+
+static void late_add(gh_session_store *ss, const gh_session_record *rec, gh_role role,
+                     bool pcr, gh_session_done_cb cb, void *arg)
+{
+    (void)role;
+    (void)pcr;
+    ((late_store *)ss)->rec = *rec;
+    late_start((late_store *)ss, cb, arg);
+}
+
+static void late_remove(gh_session_store *ss, const char *id, gh_session_done_cb cb, void *arg)
+{
+    strcpy(((late_store *)ss)->rec.id, id);
+    late_start((late_store *)ss, cb, arg);
+}
+
+static void late_find(gh_session_store *ss, const uint8_t digest[GH_DIGEST_LEN], int64_t now,
+                      gh_session_found_cb cb, void *arg)
+{
+    (void)ss;
+    (void)digest;
+    (void)now;
+    cb(arg, GH_SHARED_NOT_FOUND, NULL, NULL);
+}
+
+static void late_close(gh_session_store *ss)
+{
+    (void)ss;
+}
+
+static const gh_session_store_ops late_ops = { late_find, late_add, late_remove, late_close };
+
+static void test_wait_for_a_late_store(void **state)
+{
+    late_store ls = { .base = { &late_ops } };
+    gh_session_record rec = record("cc", 0x33, 1000), removed;
+
+    (void)state;
+    assert_int_equal(gh_session_add_wait(&ls.base, &rec, GH_ROLE_READONLY, false), GH_SHARED_OK);
+    memset(&removed, 0, sizeof(removed));
+    assert_int_equal(gh_session_remove_wait(&ls.base, "dd", &removed), GH_SHARED_OK);
+    assert_string_equal(removed.id, "dd");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_local_answers_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_local_remove, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_local_full, setup, teardown),
+        cmocka_unit_test(test_wait_for_a_late_store),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
