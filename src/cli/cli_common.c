@@ -32,6 +32,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../core/account.h"
 #include "../core/shared.h"
 
 #define GH_CLI_PASSWORD_FILE_MAX 4096
@@ -487,23 +488,11 @@ fail:
     return -1;
 }
 
-/* Characters, not bytes: a UTF-8 continuation byte does not count. */
-static int64_t gh_cli_chars(const char *s, size_t len)
-{
-    int64_t n = 0;
-    size_t  i;
-
-    for (i = 0; i < len; i++) {
-        if (((unsigned char)s[i] & 0xc0) != 0x80)
-            n++;
-    }
-    return n;
-}
-
 int gh_cli_password_policy(gh_cli_ctx *ctx, const char *password, size_t len)
 {
     int64_t min = ctx->cfg.min_password_length, max = ctx->cfg.max_password_length;
-    int64_t v, n = gh_cli_chars(password, len);
+    /* len is at most GH_PASSWORD_MAX, so the count fits */
+    int64_t v, n = (int64_t)gh_account_password_chars(password, len);
 
     if (ctx->store != NULL) {
         if (gh_store_setting_get(ctx->store, gh_setting_key(GH_SET_MIN_PASSWORD_LENGTH),
@@ -523,21 +512,4 @@ int gh_cli_password_policy(gh_cli_ctx *ctx, const char *password, size_t len)
         return -1;
     }
     return 0;
-}
-
-bool gh_cli_user_name_ok(const char *name)
-{
-    size_t n = strlen(name), i;
-
-    if (n == 0 || n > GH_USER_NAME_MAX)
-        return false;
-    for (i = 0; i < n; i++) {
-        char c = name[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-                     || (c >= '0' && c <= '9');
-
-        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
-            return false;
-    }
-    return true;
 }

@@ -96,12 +96,9 @@ int gh_cli_password_from_file(const char *path, char *out, size_t *len);
 int gh_cli_password_from_stdin(const char *prompt, bool confirm, char *out, size_t *len);
 
 /* The live password length policy (store setting, else configuration);
- * prints why a password is refused. Length is counted in characters. */
+ * prints why a password is refused. Length is counted in characters, as
+ * gh_account_password_chars counts them. */
 int gh_cli_password_policy(gh_cli_ctx *ctx, const char *password, size_t len);
-
-/* Account names: 1..64 of letters, digits, '.', '_', '-', starting with a
- * letter or digit (no ':' or '@', which Basic and oVirt use as separators). */
-bool gh_cli_user_name_ok(const char *name);
 
 /* The entry points main.c dispatches to (argv[0] is the subcommand). */
 int gh_cli_init(int argc, char **argv);

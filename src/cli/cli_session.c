@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../core/account.h"
 #include "cli_common.h"
 
 static const char gh_session_usage[] =
@@ -242,7 +243,7 @@ int gh_cli_session(int argc, char **argv)
                    "session list` shows)", a.id, GH_SESSION_ID_LEN);
         return GH_EXIT_USAGE;
     }
-    if (a.user != NULL && !gh_cli_user_name_ok(a.user)) {
+    if (a.user != NULL && !gh_account_name_valid(a.user)) {
         gh_cli_err("'%s' is not a valid user name", a.user);
         return GH_EXIT_USAGE;
     }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/account.h"
 #include "cli_common.h"
 
 static const char gh_user_usage[] =
@@ -366,7 +367,7 @@ int gh_cli_user(int argc, char **argv)
     parsed = gh_user_parse(argc, argv, &a);
     if (parsed != 0)
         return parsed > 0 ? GH_EXIT_OK : GH_EXIT_USAGE;
-    if (a.name != NULL && !gh_cli_user_name_ok(a.name)) {
+    if (a.name != NULL && !gh_account_name_valid(a.name)) {
         gh_cli_err("'%s' is not a valid user name: 1 to %d letters, digits, '.', '_' or "
                    "'-', starting with a letter or digit", a.name, GH_USER_NAME_MAX);
         return GH_EXIT_USAGE;

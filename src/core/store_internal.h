@@ -1,7 +1,8 @@
 /*
- * store_internal.h: what store_sqlite.c and store_sessions.c share, private to
- * the store: the connection, its cache of prepared statements, and the
- * helpers for transactions, the change log and bounded text columns.
+ * store_internal.h: what store_sqlite.c, store_accounts.c and store_sessions.c
+ * share, private to the store: the connection, its cache of prepared
+ * statements, and the helpers for transactions, the change log and bounded
+ * text and integer columns.
  */
 #ifndef GH_STORE_INTERNAL_H
 #define GH_STORE_INTERNAL_H
@@ -91,5 +92,7 @@ gh_store_err gh_store_log_change(gh_store *store, gh_change_kind kind, int64_t s
 bool gh_store_field_ok(const char *s, size_t size);
 /* Copy a text column into dst; NULL reads as "". False if it does not fit. */
 bool gh_store_column_text(sqlite3_stmt *stmt, int col, char *dst, size_t size);
+/* A gh_store_row_fn for a single integer column: column 0 into *(int64_t *)out. */
+bool gh_store_int64_row(sqlite3_stmt *stmt, void *out);
 
 #endif

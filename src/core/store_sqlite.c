@@ -1,7 +1,9 @@
 /*
  * store_sqlite.c: the durable store over SQLite: opening and migrating the
- * database, the server secret, accounts, live settings and the change log.
- * Sessions live in store_sessions.c; both share store_internal.h.
+ * database, the server secret, live settings and the change log, and the
+ * statement cache and helpers the other store files build on. Accounts live
+ * in store_accounts.c and sessions in store_sessions.c; all three share
+ * store_internal.h.
  *
  * Durability: the database runs in WAL mode with synchronous=FULL, so every
  * commit is fsync'd to the WAL before it returns, and a session or account
@@ -50,9 +52,6 @@ static const char store_schema_v1[] =
     "CREATE TABLE changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL,"
     " subject_id INTEGER NOT NULL, subject TEXT NOT NULL);"
     "PRAGMA user_version = 1;";
-
-#define ACCOUNT_COLUMNS "id, name, domain, role, enabled, built_in, " \
-    "password_change_required, locked_until, generation, created, password_hash"
 
 const char *gh_store_strerror(gh_store_err err)
 {
@@ -205,7 +204,7 @@ bool gh_store_column_text(sqlite3_stmt *stmt, int col, char *dst, size_t size)
     return true;
 }
 
-static bool store_int64_row(sqlite3_stmt *st, void *out)
+bool gh_store_int64_row(sqlite3_stmt *st, void *out)
 {
     *(int64_t *)out = sqlite3_column_int64(st, 0);
     return true;
@@ -389,193 +388,6 @@ gh_store_err gh_store_secret(gh_store *store, uint8_t out[GH_DIGEST_LEN])
     return GH_STORE_OK;
 }
 
-/* Accounts. */
-
-static bool store_account_sound(const gh_account *a)
-{
-    return gh_store_field_ok(a->name, sizeof a->name) && a->name[0] != '\0' &&
-           gh_store_field_ok(a->domain, sizeof a->domain) &&
-           gh_store_field_ok(a->password_hash, sizeof a->password_hash);
-}
-
-static bool store_account_row(sqlite3_stmt *st, void *out)
-{
-    gh_account *a = out;
-
-    memset(a, 0, sizeof *a);
-    a->id = sqlite3_column_int64(st, 0);
-    a->role = (gh_role)sqlite3_column_int(st, 3);
-    a->enabled = sqlite3_column_int(st, 4) != 0;
-    a->built_in = sqlite3_column_int(st, 5) != 0;
-    a->password_change_required = sqlite3_column_int(st, 6) != 0;
-    a->locked_until = sqlite3_column_int64(st, 7);
-    a->generation = sqlite3_column_int64(st, 8);
-    a->created = sqlite3_column_int64(st, 9);
-    return gh_store_column_text(st, 1, a->name, sizeof a->name) &&
-           gh_store_column_text(st, 2, a->domain, sizeof a->domain) &&
-           gh_store_column_text(st, 10, a->password_hash, sizeof a->password_hash);
-}
-
-/* The fields add and update both write, as ?1..?7 and ?9. */
-static bool store_account_bind(sqlite3_stmt *st, const gh_account *a)
-{
-    return sqlite3_bind_text(st, 1, a->name, -1, SQLITE_STATIC) == SQLITE_OK &&
-           sqlite3_bind_text(st, 2, a->domain, -1, SQLITE_STATIC) == SQLITE_OK &&
-           sqlite3_bind_int(st, 3, (int)a->role) == SQLITE_OK &&
-           sqlite3_bind_int(st, 4, a->enabled) == SQLITE_OK &&
-           sqlite3_bind_int(st, 5, a->built_in) == SQLITE_OK &&
-           sqlite3_bind_int(st, 6, a->password_change_required) == SQLITE_OK &&
-           sqlite3_bind_int64(st, 7, a->locked_until) == SQLITE_OK &&
-           sqlite3_bind_text(st, 9, a->password_hash, -1, SQLITE_STATIC) == SQLITE_OK;
-}
-
-gh_store_err gh_store_account_get(gh_store *store, const char *name, gh_account *out)
-{
-    sqlite3_stmt *st;
-
-    if (store == NULL || name == NULL || out == NULL)
-        return GH_STORE_ERROR;
-    st = gh_store_stmt(store, GH_ST_ACCOUNT_GET,
-                       "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1");
-    if (st == NULL)
-        return GH_STORE_ERROR;
-    return gh_store_fetch(st, sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK,
-                          store_account_row, out);
-}
-
-gh_store_err gh_store_account_get_by_id(gh_store *store, int64_t id, gh_account *out)
-{
-    sqlite3_stmt *st;
-
-    if (store == NULL || out == NULL)
-        return GH_STORE_ERROR;
-    st = gh_store_stmt(store, GH_ST_ACCOUNT_GET_ID,
-                       "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id = ?1");
-    if (st == NULL)
-        return GH_STORE_ERROR;
-    return gh_store_fetch(st, sqlite3_bind_int64(st, 1, id) == SQLITE_OK,
-                          store_account_row, out);
-}
-
-gh_store_err gh_store_account_add(gh_store *store, gh_account *acct)
-{
-    sqlite3_stmt *st;
-    gh_store_err err;
-    int64_t now = gh_now();
-
-    if (store == NULL || acct == NULL || !store_account_sound(acct))
-        return GH_STORE_ERROR;
-    st = gh_store_stmt(store, GH_ST_ACCOUNT_ADD,
-        "INSERT INTO accounts(name, domain, role, enabled, built_in, password_change_required,"
-        " locked_until, generation, created, password_hash)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9)");
-    if (st == NULL)
-        return GH_STORE_ERROR;
-    err = gh_store_exec(st, store_account_bind(st, acct) &&
-                            sqlite3_bind_int64(st, 8, now) == SQLITE_OK);
-    if (err == GH_STORE_OK) {
-        acct->id = sqlite3_last_insert_rowid(store->db);
-        acct->generation = 1;
-        acct->created = now;
-    }
-    return err;
-}
-
-gh_store_err gh_store_account_update(gh_store *store, gh_account *acct,
-                                     int64_t expected_generation)
-{
-    sqlite3_stmt *st, *probe;
-    gh_store_err err;
-    int64_t generation = 0;
-
-    if (store == NULL || acct == NULL || !store_account_sound(acct))
-        return GH_STORE_ERROR;
-    st = gh_store_stmt(store, GH_ST_ACCOUNT_UPDATE,
-        "UPDATE accounts SET name = ?1, domain = ?2, role = ?3, enabled = ?4, built_in = ?5,"
-        " password_change_required = ?6, locked_until = ?7, password_hash = ?9,"
-        " generation = generation + 1"
-        " WHERE id = ?10 AND (?11 < 0 OR generation = ?11) RETURNING generation");
-    probe = gh_store_stmt(store, GH_ST_ACCOUNT_GENERATION,
-                          "SELECT generation FROM accounts WHERE id = ?1");
-    if (st == NULL || probe == NULL)
-        return GH_STORE_ERROR;
-    err = gh_store_begin(store);
-    if (err != GH_STORE_OK)
-        return err;
-    /* RETURNING makes the whole change at the first row */
-    err = gh_store_fetch(st, store_account_bind(st, acct) &&
-                             sqlite3_bind_int64(st, 10, acct->id) == SQLITE_OK &&
-                             sqlite3_bind_int64(st, 11, expected_generation) == SQLITE_OK,
-                         store_int64_row, &generation);
-    /* No row matched: the account is gone, or at another generation. */
-    if (err == GH_STORE_NOT_FOUND) {
-        int64_t current;
-
-        err = gh_store_fetch(probe, sqlite3_bind_int64(probe, 1, acct->id) == SQLITE_OK,
-                             store_int64_row, &current);
-        if (err == GH_STORE_OK)
-            err = GH_STORE_CONFLICT;
-    }
-    if (err == GH_STORE_OK)
-        err = gh_store_log_change(store, GH_CHANGE_ACCOUNT, acct->id, NULL);
-    err = gh_store_end(store, err);
-    if (err == GH_STORE_OK)
-        acct->generation = generation;
-    return err;
-}
-
-gh_store_err gh_store_account_delete(gh_store *store, int64_t id)
-{
-    sqlite3_stmt *st;
-    gh_store_err err;
-
-    if (store == NULL)
-        return GH_STORE_ERROR;
-    st = gh_store_stmt(store, GH_ST_ACCOUNT_DELETE, "DELETE FROM accounts WHERE id = ?1");
-    if (st == NULL)
-        return GH_STORE_ERROR;
-    err = gh_store_begin(store);
-    if (err != GH_STORE_OK)
-        return err;
-    /* the account's sessions go with it (ON DELETE CASCADE); sqlite3_changes
-     * counts only the account row */
-    err = gh_store_exec(st, sqlite3_bind_int64(st, 1, id) == SQLITE_OK);
-    if (err == GH_STORE_OK && sqlite3_changes(store->db) == 0)
-        err = GH_STORE_NOT_FOUND;
-    if (err == GH_STORE_OK)
-        err = gh_store_log_change(store, GH_CHANGE_ACCOUNT, id, NULL);
-    return gh_store_end(store, err);
-}
-
-gh_store_err gh_store_account_foreach(gh_store *store, gh_account_cb cb, void *arg)
-{
-    gh_account page[GH_STORE_PAGE];
-    int64_t after = INT64_MIN;
-    bool stop = false;
-    sqlite3_stmt *st;
-    gh_store_err err;
-    size_t n;
-
-    if (store == NULL || cb == NULL)
-        return GH_STORE_ERROR;
-    st = gh_store_stmt(store, GH_ST_ACCOUNT_PAGE,
-        "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id > ?1 ORDER BY id LIMIT ?2");
-    if (st == NULL)
-        return GH_STORE_ERROR;
-    do {
-        err = gh_store_page(st, sqlite3_bind_int64(st, 1, after) == SQLITE_OK &&
-                                sqlite3_bind_int(st, 2, GH_STORE_PAGE) == SQLITE_OK,
-                            store_account_row, page, sizeof page[0], &n);
-        for (size_t i = 0; err == GH_STORE_OK && !stop && i < n; i++)
-            stop = cb(&page[i], arg) != 0;
-        if (n > 0)
-            after = page[n - 1].id;
-    } while (err == GH_STORE_OK && !stop && n == GH_STORE_PAGE);
-    /* the copies hold password hashes */
-    gh_wipe(page, sizeof page);
-    return err;
-}
-
 /* Settings. */
 
 gh_store_err gh_store_setting_get(gh_store *store, const char *key, int64_t *out)
@@ -588,7 +400,7 @@ gh_store_err gh_store_setting_get(gh_store *store, const char *key, int64_t *out
     if (st == NULL)
         return GH_STORE_ERROR;
     return gh_store_fetch(st, sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) == SQLITE_OK,
-                          store_int64_row, out);
+                          gh_store_int64_row, out);
 }
 
 gh_store_err gh_store_setting_set(gh_store *store, const char *key, int64_t value)
@@ -633,7 +445,7 @@ gh_store_err gh_store_change_last(gh_store *store, int64_t *seq)
         "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)");
     if (st == NULL)
         return GH_STORE_ERROR;
-    return gh_store_fetch(st, true, store_int64_row, seq);
+    return gh_store_fetch(st, true, gh_store_int64_row, seq);
 }
 
 static bool store_change_row(sqlite3_stmt *st, void *out)

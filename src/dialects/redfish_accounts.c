@@ -14,12 +14,15 @@
  * required, reading the own account and PATCHing only its Password are all
  * that is allowed. The built-in account cannot be deleted.
  *
- * Names follow the command line's rule (a letter or digit, then letters,
- * digits, '.', '_', '-'); password lengths count characters, not bytes, and
- * the bounds are the live MinPasswordLength / MaxPasswordLength. A password
- * is never quoted back in a message.
+ * Names and password lengths follow the core's rules (account.h), the same
+ * the command line applies: a name is a letter or digit, then letters,
+ * digits, '.', '_', '-' (else PropertyValueFormatError); a password length
+ * counts characters, not bytes, against the live MinPasswordLength /
+ * MaxPasswordLength. A password is never quoted back in a message.
  */
 #include "redfish_internal.h"
+
+#include "../core/account.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -94,31 +97,6 @@ static void gh_redfish_account_reply(gh_redfish_ctx *c, int status, const gh_acc
         gh_response_header_add(c->resp, "ETag", "%s", etag);
 }
 
-static bool gh_redfish_name_ok(const char *name)
-{
-    size_t n = strlen(name);
-
-    if (n == 0 || n > GH_USER_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-
-        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
-            return false;
-    }
-    return true;
-}
-
-static int64_t gh_redfish_chars(const char *s, size_t len)
-{
-    int64_t n = 0;
-
-    for (size_t i = 0; i < len; i++)
-        n += ((unsigned char)s[i] & 0xc0) != 0x80;
-    return n;
-}
-
 /* Check the values of the writable properties present in body (their types
  * are already right); each fault appends a message. */
 static void gh_redfish_account_values(gh_redfish_ctx *c, const json_t *body, json_t *errors)
@@ -127,7 +105,7 @@ static void gh_redfish_account_values(gh_redfish_ctx *c, const json_t *body, jso
     char    text[80];
 
     v = json_object_get(body, "UserName");
-    if (json_is_string(v) && !gh_redfish_name_ok(json_string_value(v))) {
+    if (json_is_string(v) && !gh_account_name_valid(json_string_value(v))) {
         gh_redfish_value_text(v, text, sizeof(text));
         gh_redfish_msg_append(errors, gh_redfish_msg2(GH_RF_MSG_PROPERTY_VALUE_FORMAT_ERROR,
                                                       text, "UserName"));
@@ -154,7 +132,9 @@ static void gh_redfish_account_values(gh_redfish_ctx *c, const json_t *body, jso
     }
     v = json_object_get(body, "Password");
     if (json_is_string(v)) {
-        int64_t n = gh_redfish_chars(json_string_value(v), json_string_length(v));
+        /* a body is at most GH_REDFISH_BODY_MAX bytes, so the count fits */
+        int64_t n = (int64_t)gh_account_password_chars(json_string_value(v),
+                                                       json_string_length(v));
 
         if (json_string_length(v) > GH_PASSWORD_MAX ||
             n < gh_service_setting(c->svc, GH_SET_MIN_PASSWORD_LENGTH) ||

@@ -2,6 +2,7 @@
  * test_redfish_accounts.c: the Redfish AccountService side of the dialect
  * (src/dialects/redfish_accounts.c, redfish_account_service.c): account
  * create, read, change and delete with their privileges and ETags, the
+ * account name rule and password lengths in characters, the
  * password-change-required gate, the lockout and password-length settings,
  * and the predefined roles. The fixture is in redfish_fixture.h.
  */
@@ -91,6 +92,67 @@ static void test_accounts(void **state)
     r = run(f, "DELETE", uri, NULL, "X-Auth-Token", adm.token, NULL);
     assert_int_equal(r.resp.status, 405);
     assert_non_null(hdr(&r, "Allow"));
+    done(&r);
+}
+
+/* UserName follows the core's rule on POST and PATCH, as on the command
+ * line: a bad one is a 400 PropertyValueFormatError and nothing is written. */
+static void test_account_name_rule(void **state)
+{
+    fixture *f = *state;
+    login    adm = do_login(f, "admin", "password1");
+    char     body[256], uri[128], too_long[GH_USER_NAME_MAX + 2];
+    static const char *const bad[] = { "", "-jane", ".jane", "jane:doe", "jane@corp",
+                                       "jane doe", "j\\u00e4ne" };
+    result   r;
+
+    memset(too_long, 'j', sizeof(too_long) - 1);
+    too_long[sizeof(too_long) - 1] = '\0';
+    for (size_t i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(body, sizeof(body),
+                 "{\"UserName\":\"%s\",\"Password\":\"longenough\",\"RoleId\":\"Operator\"}",
+                 i < sizeof(bad) / sizeof(bad[0]) ? bad[i] : too_long);
+        r = run(f, "POST", "/redfish/v1/AccountService/Accounts", body,
+                "X-Auth-Token", adm.token, NULL);
+        assert_int_equal(r.resp.status, 400);
+        assert_string_equal(msg_id(&r), "Base.1.15.0.PropertyValueFormatError");
+        done(&r);
+    }
+    r = run(f, "GET", "/redfish/v1/AccountService/Accounts", NULL, "X-Auth-Token", adm.token, NULL);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "Members@odata.count")), 3);
+    done(&r);
+    snprintf(uri, sizeof(uri), "/redfish/v1/AccountService/Accounts/%lld", (long long)f->oper_id);
+    r = run(f, "PATCH", uri, "{\"UserName\":\"oper:x\"}", "X-Auth-Token", adm.token, NULL);
+    assert_int_equal(r.resp.status, 400);
+    assert_string_equal(msg_id(&r), "Base.1.15.0.PropertyValueFormatError");
+    done(&r);
+    r = run(f, "GET", uri, NULL, "X-Auth-Token", adm.token, NULL);
+    assert_string_equal(str_at(&r, "UserName", NULL), "oper");
+    done(&r);
+    r = run(f, "PATCH", uri, "{\"UserName\":\"oper.2\"}", "X-Auth-Token", adm.token, NULL);
+    assert_int_equal(r.resp.status, 200);
+    assert_string_equal(str_at(&r, "UserName", NULL), "oper.2");
+    done(&r);
+}
+
+/* MinPasswordLength counts characters: seven two-byte letters are too few
+ * for the default 8, eight are enough. */
+static void test_password_length_in_chars(void **state)
+{
+    fixture *f = *state;
+    login    adm = do_login(f, "admin", "password1");
+    result   r;
+
+    r = run(f, "POST", "/redfish/v1/AccountService/Accounts",
+            "{\"UserName\":\"jane\",\"Password\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+            "\\u00e9\",\"RoleId\":\"Operator\"}", "X-Auth-Token", adm.token, NULL);
+    assert_int_equal(r.resp.status, 400);
+    assert_string_equal(msg_id(&r), "Base.1.15.0.PropertyValueIncorrect");
+    done(&r);
+    r = run(f, "POST", "/redfish/v1/AccountService/Accounts",
+            "{\"UserName\":\"jane\",\"Password\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+            "\\u00e9\\u00e9\",\"RoleId\":\"Operator\"}", "X-Auth-Token", adm.token, NULL);
+    assert_int_equal(r.resp.status, 201);
     done(&r);
 }
 
@@ -198,6 +260,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_accounts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_name_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_password_length_in_chars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_password_change_required, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_service, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lockout_unlock, setup, teardown),

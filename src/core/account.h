@@ -1,0 +1,22 @@
+/*
+ * account.h: the rules every way of making or changing an account applies
+ * alike (the command line, the Redfish AccountService), so an account one of
+ * them accepts is never one another refuses.
+ */
+#ifndef GH_ACCOUNT_H
+#define GH_ACCOUNT_H
+
+#include "gh.h"
+
+/* An account name: 1 to GH_USER_NAME_MAX ASCII letters, digits, '.', '_' and
+ * '-', the first a letter or digit (a leading '-' would read as a command-line
+ * option). No ':' or '@', which Basic and oVirt use as separators. False for
+ * NULL. */
+bool gh_account_name_valid(const char *name);
+
+/* The length of a password of len bytes in characters, which is what the
+ * MinPasswordLength / MaxPasswordLength policy counts: UTF-8 continuation
+ * bytes do not count. The bytes are not checked to be UTF-8. 0 for NULL. */
+size_t gh_account_password_chars(const char *pw, size_t len);
+
+#endif
