@@ -2,9 +2,9 @@
  * dialect.h: what a dialect is to the rest of gatehouse: a path prefix, a
  * cheap classifier that runs on the event loop (is the route open, what
  * credential does the request carry, must the body be read, does serving it
- * wait on the store), the refusal in the dialect's own error format, and the
- * handler that serves a request once its principal is known. Adding a dialect
- * is one file implementing this and one line in dialect.c.
+ * wait on the store), the refusal and the error bodies in the dialect's own
+ * format, and the handler that serves a request once its principal is known.
+ * Adding a dialect is one file implementing this and one line in dialect.c.
  */
 #ifndef GH_DIALECT_H
 #define GH_DIALECT_H
@@ -47,6 +47,13 @@ typedef struct gh_dialect {
 
     /* The dialect's refusal for an unauthenticated request. */
     void (*refuse)(const gh_request *req, gh_refusal why, gh_response *resp);
+
+    /* The dialect's body for an error status decided outside it: by nginx
+     * (400 malformed or oversized headers, 404, 405, 408, 413, 414, 429 from
+     * limit_conn, 431, 5xx) or by the adapter. req may hold no more than the
+     * path, and that one unnormalised, cut short, or of an error page. resp gets
+     * this status; one outside 400..599 is answered as 500. */
+    void (*fail)(const gh_request *req, int status, gh_response *resp);
 
     /* Serve req for who (NULL on an open route). With GH_WORK_INLINE this runs
      * on the event loop and svc->store is NULL (shared state and config only);

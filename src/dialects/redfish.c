@@ -1,7 +1,8 @@
 /*
  * redfish.c: the Redfish dialect (DSP0266) as the rest of gatehouse sees it:
  * the gh_redfish_dialect table, the router, the classifier that runs on the
- * event loop, the refusal of an unauthenticated request, and serve(), which
+ * event loop, the refusal of an unauthenticated request, the body of an error
+ * nginx or the adapter decided, and serve(), which
  * puts every request through the same gates before its handler runs:
  *
  *   OData-Version other than 4.0 -> 412;  method not allowed -> 405 + Allow;
@@ -394,6 +395,21 @@ static void gh_redfish_refuse(const gh_request *req, gh_refusal why, gh_response
     gh_redfish_finish(resp);
 }
 
+/* An error nginx or the adapter decided. The path may be cut short or fail
+ * to decode (a 414): the route then is nobody's, which only a 404 or a 405
+ * looks at. */
+static void gh_redfish_fail_hook(const gh_request *req, int status, gh_response *resp)
+{
+    gh_redfish_route route;
+    char             allow[64] = "";
+
+    gh_redfish_route_parse(req->path, &route);
+    if (status == 405)
+        gh_redfish_allow_text(gh_redfish_allowed(route.kind), allow, sizeof(allow));
+    gh_redfish_fail_status(resp, status, route.path, allow);
+    gh_redfish_finish(resp);
+}
+
 /* ---- serving ---- */
 
 static bool gh_redfish_odata_ok(const gh_request *req)
@@ -522,5 +538,6 @@ const gh_dialect gh_redfish_dialect = {
     .prefix = "/redfish",
     .classify = gh_redfish_classify,
     .refuse = gh_redfish_refuse,
+    .fail = gh_redfish_fail_hook,
     .serve = gh_redfish_serve,
 };

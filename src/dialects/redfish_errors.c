@@ -45,6 +45,10 @@ static const gh_redfish_msg_def gh_redfish_msgs[GH_RF_MSG_COUNT] = {
         "current session to perform the requested operation.", "Critical",
         "Either abandon the operation or change the associated access rights and resubmit the "
         "request if the operation failed.", 0 },
+    [GH_RF_MSG_INTERNAL_ERROR] = { "InternalError",
+        "The request failed due to an internal service error.  The service is still "
+        "operational.", "Critical",
+        "Resubmit the request.  If the problem persists, consider resetting the service.", 0 },
     [GH_RF_MSG_MALFORMED_JSON] = { "MalformedJSON",
         "The request body submitted was malformed JSON and could not be parsed by the "
         "receiving service.", "Critical",
@@ -52,8 +56,19 @@ static const gh_redfish_msg_def gh_redfish_msgs[GH_RF_MSG_COUNT] = {
     [GH_RF_MSG_NO_VALID_SESSION] = { "NoValidSession",
         "There is no valid session established with the implementation.", "Critical",
         "Establish a session before attempting any operations.", 0 },
+    [GH_RF_MSG_OPERATION_FAILED] = { "OperationFailed",
+        "An error occurred internal to the service as part of the overall request.  Partial "
+        "results may have been returned.", "Warning",
+        "Resubmit the request.  If the problem persists, consider resetting the service or "
+        "provider.", 0 },
     [GH_RF_MSG_OPERATION_NOT_ALLOWED] = { "OperationNotAllowed",
         "The HTTP method is not allowed on this resource.", "Critical", "None.", 0 },
+    /* "occured" is the registry's own spelling: clients compare the text. */
+    [GH_RF_MSG_OPERATION_TIMEOUT] = { "OperationTimeout",
+        "A timeout internal to the service occured as part of the request.  Partial results "
+        "may have been returned.", "Warning",
+        "Resubmit the request.  If the problem persists, consider resetting the service or "
+        "provider.", 0 },
     [GH_RF_MSG_PASSWORD_CHANGE_REQUIRED] = { "PasswordChangeRequired",
         "The password provided for this account must be changed before access is granted.  "
         "PATCH the Password property for this account located at the target URI '%1' to "
@@ -320,6 +335,54 @@ void gh_redfish_fail_method(gh_response *resp, const char *allow)
 {
     gh_redfish_fail0(resp, 405, GH_RF_MSG_OPERATION_NOT_ALLOWED);
     gh_response_header_add(resp, "Allow", "%s", allow);
+}
+
+/* The Base registry has no message for a malformed request line, an
+ * oversized URI or header, or a client over its concurrency limit: those get
+ * GeneralError, which DMTF asks to carry a Resolution of the service's own. */
+static const char *gh_redfish_general_resolution(int status)
+{
+    switch (status) {
+    case 400: return "The request line or a header was malformed, or the headers exceeded the "
+                     "size the service accepts.  Correct the request and resubmit it.";
+    case 408: return "The request was not received in time.  Resubmit it without pausing.";
+    case 414: return "The URI exceeds the length the service accepts.  Shorten the URI and "
+                     "resubmit the request.";
+    case 429: return "Too many requests from this client are in progress.  Wait for some to "
+                     "finish and resubmit the request.";
+    case 431: return "The request headers exceed the size the service accepts.  Shorten them "
+                     "and resubmit the request.";
+    default:  return "Correct the request and resubmit it.";
+    }
+}
+
+void gh_redfish_fail_status(gh_response *resp, int status, const char *path, const char *allow)
+{
+    json_t *msg;
+
+    if (status < 400 || status > 599)
+        status = 500;
+    switch (status) {
+    case 404: gh_redfish_fail_not_found(resp, path != NULL ? path : ""); return;
+    case 405: gh_redfish_fail_method(resp, allow != NULL ? allow : ""); return;
+    case 413: gh_redfish_fail0(resp, 413, GH_RF_MSG_PAYLOAD_TOO_LARGE); return;
+    case 502: gh_redfish_fail0(resp, 502, GH_RF_MSG_OPERATION_FAILED); return;
+    case 503: gh_redfish_fail_unavailable(resp); return;
+    case 504: gh_redfish_fail0(resp, 504, GH_RF_MSG_OPERATION_TIMEOUT); return;
+    default:  break;
+    }
+    if (status >= 500) {
+        gh_redfish_fail0(resp, status, GH_RF_MSG_INTERNAL_ERROR);
+        return;
+    }
+    msg = gh_redfish_msg0(GH_RF_MSG_GENERAL_ERROR);
+    if (msg != NULL)
+        json_object_set_new(msg, "Resolution", json_string(gh_redfish_general_resolution(status)));
+    gh_redfish_fail(resp, status, msg);
+    /* DSP0266 asks for Retry-After on 429; a slot frees as soon as one
+     * request of the client ends. */
+    if (status == 429)
+        gh_response_header_add(resp, "Retry-After", "1");
 }
 
 void gh_redfish_value_text(const json_t *v, char *out, size_t outlen)

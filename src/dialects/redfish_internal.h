@@ -85,9 +85,12 @@ typedef enum {
     GH_RF_MSG_GENERAL_ERROR,
     GH_RF_MSG_HEADER_INVALID,
     GH_RF_MSG_INSUFFICIENT_PRIVILEGE,
+    GH_RF_MSG_INTERNAL_ERROR,
     GH_RF_MSG_MALFORMED_JSON,
     GH_RF_MSG_NO_VALID_SESSION,
+    GH_RF_MSG_OPERATION_FAILED,
     GH_RF_MSG_OPERATION_NOT_ALLOWED,
+    GH_RF_MSG_OPERATION_TIMEOUT,
     GH_RF_MSG_PASSWORD_CHANGE_REQUIRED,
     GH_RF_MSG_PAYLOAD_TOO_LARGE,
     GH_RF_MSG_PRECONDITION_FAILED,
@@ -138,6 +141,9 @@ void gh_redfish_fail_privilege(gh_response *resp);
 void gh_redfish_fail_not_found(gh_response *resp, const char *path);
 void gh_redfish_fail_password_change(gh_response *resp, int64_t account_id);
 void gh_redfish_fail_method(gh_response *resp, const char *allow);
+/* The error for a status decided outside the dialect (nginx's limits, the
+ * adapter): path names the resource of a 404, allow the methods of a 405. */
+void gh_redfish_fail_status(gh_response *resp, int status, const char *path, const char *allow);
 
 /* A short text of a JSON value for MessageArgs (never the value of a secret). */
 void gh_redfish_value_text(const json_t *v, char *out, size_t outlen);

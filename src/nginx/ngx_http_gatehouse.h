@@ -78,6 +78,15 @@ extern ngx_module_t ngx_http_gatehouse_module;
 ngx_int_t ngx_http_gatehouse_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_gatehouse_content_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_gatehouse_send(ngx_http_request_t *r, gh_response *resp);
+void ngx_http_gatehouse_fill_request(ngx_http_request_t *r, gh_request *req);
+
+/* error.c */
+/* Send the dialect's body for an error status and return what sending returned,
+ * for ngx_http_finalize_request; without a dialect, return status itself
+ * (nginx's own page). */
+ngx_int_t ngx_http_gatehouse_fail(ngx_http_request_t *r, const gh_dialect *dialect,
+    const gh_request *req, ngx_int_t status);
+char *ngx_http_gatehouse_error_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* thread.c */
 ngx_int_t ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,

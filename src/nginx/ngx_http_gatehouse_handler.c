@@ -36,11 +36,14 @@ ngx_http_gatehouse_header(const gh_request *req, const char *name)
     return (gh_str) { NULL, 0 };
 }
 
-static void
+void
 ngx_http_gatehouse_fill_request(ngx_http_request_t *r, gh_request *req)
 {
-    ngx_str_t  *addr = &r->connection->addr_text;
+    ngx_http_gatehouse_main_conf_t *gmcf;
+    ngx_str_t                      *addr = &r->connection->addr_text;
 
+    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
+    req->config = &gmcf->config;
     req->method_name = (gh_str) { (const char *) r->method_name.data, r->method_name.len };
     req->method = gh_method_from(req->method_name);
     /* nginx's normalised path: percent-decoded, dot segments resolved. */
@@ -249,6 +252,12 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
     ngx_http_gatehouse_loc_conf_t  *glcf;
     ngx_http_gatehouse_ctx_t       *ctx;
 
+    /* An error page answers for a request nginx already refused: nothing to
+     * authenticate. A gatehouse location reached that way has no context, so
+     * its content handler serves nothing (404). */
+    if (r->error_page) {
+        return NGX_DECLINED;
+    }
     glcf = ngx_http_get_module_loc_conf(r, ngx_http_gatehouse_module);
     if (!glcf->enable) {
         return NGX_DECLINED;
@@ -331,7 +340,8 @@ ngx_http_gatehouse_dispatch(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx
         return;
     }
     if (ngx_http_gatehouse_post(r, ctx, GH_JOB_SERVE) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
+        ngx_http_finalize_request(r, ngx_http_gatehouse_fail(r, ctx->dialect, &ctx->req,
+                                                             NGX_HTTP_SERVICE_UNAVAILABLE));
     }
 }
 
@@ -345,7 +355,8 @@ ngx_http_gatehouse_body_ready(ngx_http_request_t *r)
     u_char                   *p;
 
     if (r->request_body == NULL || r->request_body->temp_file != NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE);
+        ngx_http_finalize_request(r, ngx_http_gatehouse_fail(r, ctx->dialect, &ctx->req,
+                                                             NGX_HTTP_REQUEST_ENTITY_TOO_LARGE));
         return;
     }
     for (cl = r->request_body->bufs; cl != NULL; cl = cl->next) {
@@ -353,7 +364,8 @@ ngx_http_gatehouse_body_ready(ngx_http_request_t *r)
     }
     p = ngx_pnalloc(r->pool, len + 1);
     if (p == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_finalize_request(r, ngx_http_gatehouse_fail(r, ctx->dialect, &ctx->req,
+                                                             NGX_HTTP_INTERNAL_SERVER_ERROR));
         return;
     }
     ctx->req.body.data = (const char *) p;
@@ -380,11 +392,16 @@ ngx_http_gatehouse_content_handler(ngx_http_request_t *r)
         r->request_body_in_single_buf = 1;
         rc = ngx_http_read_client_request_body(r, ngx_http_gatehouse_body_ready);
         if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-            return rc;
+            /* A body over the limit or malformed, seen at once. (One that
+             * turns out so later ends in nginx's error_page.) */
+            return ngx_http_gatehouse_fail(r, ctx->dialect, &ctx->req, rc);
         }
         return NGX_DONE;
     }
     rc = ngx_http_discard_request_body(r);
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return ngx_http_gatehouse_fail(r, ctx->dialect, &ctx->req, rc);
+    }
     if (rc != NGX_OK) {
         return rc;
     }

@@ -1,8 +1,9 @@
 /*
  * ngx_http_gatehouse_module.c: the module's shape, as nginx modules go: the
- * directives, the main and location configuration, the shared-memory zone
- * that holds the core's shared block, the thread pools, and each worker's
- * start (load the block from the store once, start the sync timer).
+ * directives (`gatehouse_error` is ngx_http_gatehouse_error.c's), the main and
+ * location configuration, the shared-memory zone that holds the core's shared
+ * block, the thread pools, and each worker's start (load the block from the
+ * store once, start the sync timer).
  */
 #include "ngx_http_gatehouse.h"
 
@@ -45,6 +46,13 @@ static ngx_command_t ngx_http_gatehouse_commands[] = {
       ngx_http_gatehouse,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_gatehouse_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("gatehouse_error"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gatehouse_error_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command

@@ -528,7 +528,8 @@ def test_serve_check_writes_a_config_nginx_accepts(ready):
                  "ssl_protocols TLSv1.2 TLSv1.3;", "thread_pool gatehouse_hash",
                  "thread_pool gatehouse_io threads=2;", f'gatehouse_config "{cli.config}";',
                  f'gatehouse_data_dir "{cli.data}";', "server-chain.pem",
-                 f"return 301 https://$host:{port}$request_uri;", "limit_conn_status 429;"):
+                 f"return 301 https://$host:{port}$request_uri;", "limit_conn_status 429;",
+                 "location = /.gatehouse/error {", "gatehouse_error;"):
         assert line in text, line
     assert not re.search(r"^\s*user\s", text, re.M)
     assert "@" not in re.sub(r"#.*", "", text)      # every placeholder was replaced

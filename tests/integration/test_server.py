@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from gatehouse_harness import SESSIONS, new_password, wait_until
+from gatehouse_harness import SESSIONS, assert_redfish_error, new_password, wait_until
 
 
 def path_of(location):
@@ -215,7 +215,7 @@ def test_plain_http_never_accepts_credentials(server):
 def test_plain_http_on_the_tls_port_is_refused(server):
     r = requests.get(f"http://127.0.0.1:{server.port}/redfish/v1/Systems",
                      auth=("admin", server.admin_password), timeout=10, allow_redirects=False)
-    assert r.status_code == 400, r.status_code
+    nginx_redfish_error(r, 400, "GeneralError")
     assert b"GH-1000" not in r.content
 
 
@@ -228,21 +228,29 @@ def still_answers(gh):
         assert s.get(gh.url + "/redfish/v1/Systems/1", timeout=10).status_code == 200
 
 
+def nginx_redfish_error(r, status, message):
+    """A refusal nginx decided, answered as a Redfish error (error_page to the
+    module), with the headers every Redfish response carries, and HSTS."""
+    assert_redfish_error(r, status, message)
+    assert r.headers.get("OData-Version") == "4.0", r.headers
+    assert "Strict-Transport-Security" in r.headers, r.headers
+
+
 def test_oversized_header_refused(server):
     with server.admin() as s:
         r = s.get(server.url + "/redfish/v1/Systems", headers={"X-Big": "a" * 20000},
                   timeout=10)
-    assert r.status_code in (400, 413, 431, 494), r.status_code
+    nginx_redfish_error(r, 400, "GeneralError")
     with server.admin() as s:
         many = {f"X-H{i}": "b" * 100 for i in range(400)}
         r = s.get(server.url + "/redfish/v1/Systems", headers=many, timeout=10)
-    assert r.status_code in (400, 413, 431, 494), r.status_code
+    nginx_redfish_error(r, 400, "GeneralError")
     still_answers(server)
 
 
 def test_oversized_uri_refused(server):
     r = server.get("/redfish/v1/" + "a" * 20000)
-    assert r.status_code in (400, 414), r.status_code
+    nginx_redfish_error(r, 414, "GeneralError")
     still_answers(server)
 
 
@@ -258,7 +266,7 @@ def test_oversized_token_and_authorization_refused(server):
 def test_oversized_body_refused(server):
     big = b'{"UserName": "admin", "Password": "' + b"x" * 200000 + b'"}'
     r = server.request("POST", SESSIONS, data=big, headers={"Content-Type": "application/json"})
-    assert r.status_code == 413, r.status_code
+    nginx_redfish_error(r, 413, "PayloadTooLarge")
 
     def chunks():
         yield b'{"UserName": "admin", "Password": "'
@@ -267,12 +275,12 @@ def test_oversized_body_refused(server):
         yield b'"}'
     r = server.request("POST", SESSIONS, data=chunks(),
                        headers={"Content-Type": "application/json"})
-    assert r.status_code == 413, r.status_code
+    nginx_redfish_error(r, 413, "PayloadTooLarge")
     with server.admin() as s:
         r = s.patch(server.url + "/redfish/v1/SessionService",
                     data=b'{"SessionTimeout": 600, "x": "' + b"z" * 100000 + b'"}',
                     headers={"Content-Type": "application/json"}, timeout=10)
-    assert r.status_code == 413, r.status_code
+    nginx_redfish_error(r, 413, "PayloadTooLarge")
     still_answers(server)
 
 
@@ -318,12 +326,24 @@ def test_idle_keepalive_connection_is_closed(make_server):
     assert took < 6, f"idle connection kept {took:.1f}s with idle_connection_seconds = 2"
 
 
+def split_response(data):
+    """(status line, {lower-case header: value}, body) of one HTTP/1.1
+    response; body is None until all Content-Length bytes are there."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip()
+               for k, _, v in (line.partition(":") for line in lines[1:])}
+    length = int(headers.get("content-length", "-1"))
+    return lines[0], headers, body[:length] if 0 <= length <= len(body) else None
+
+
 def test_too_many_simultaneous_requests_refused(server):
     """Requests in flight from one address are limited: past the limit the
-    answer is 429 at once, and the server keeps serving afterwards."""
+    answer is 429 at once, a Redfish error with Retry-After (DSP0266), and
+    the server keeps serving afterwards."""
     ctx = ssl.create_default_context(cafile=server.ca)
     socks = []
-    statuses = []
+    answers = []
     try:
         for _ in range(300):
             raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
@@ -335,20 +355,34 @@ def test_too_many_simultaneous_requests_refused(server):
         time.sleep(0.5)
         for s in socks:
             s.settimeout(0.05)
+            data = b""
             try:
-                data = s.recv(64)
+                while split_response(data)[2] is None:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
             except (socket.timeout, ssl.SSLError, OSError):
-                data = b""
-            statuses.append(data[:12])
+                pass
+            answers.append(data)
     finally:
         for s in socks:
             s.close()
-    refused = [x for x in statuses if x.startswith(b"HTTP/1.1 429")]
-    print(f"{len(refused)} of {len(statuses)} refused with 429")
-    other = [x for x in statuses if x and not x.startswith(b"HTTP/1.1 429")]
+    refused = [x for x in answers if x.startswith(b"HTTP/1.1 429")]
+    print(f"{len(refused)} of {len(answers)} refused with 429")
+    other = [x[:12] for x in answers if x and not x.startswith(b"HTTP/1.1 429")]
     assert refused, "300 simultaneous requests from one address, none refused"
     assert not other, f"unexpected answers: {set(other)}"
     assert len(refused) < 300
+    for data in refused:
+        _, headers, body = split_response(data)
+        assert body is not None, data[:300]
+        assert headers.get("content-type", "").startswith("application/json"), headers
+        assert headers.get("odata-version") == "4.0", headers
+        assert headers.get("retry-after", "").isdigit(), headers
+        assert "strict-transport-security" in headers, headers
+        ids = [m["MessageId"] for m in json.loads(body)["error"]["@Message.ExtendedInfo"]]
+        assert ids == ["Base.1.15.0.GeneralError"], ids
     still_answers(server)
 
 

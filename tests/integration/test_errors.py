@@ -1,0 +1,222 @@
+"""Errors nginx decides itself (oversized bodies, URIs and headers, malformed
+requests, methods it refuses) answered in the dialect of the path: a Redfish
+error body under /redfish, the engine's plain text under /ovirt-engine;
+nginx's own page where no dialect owns the path, and never a 500. The
+oversized body, header and URI and the connection limit under /redfish are
+in test_server.py, with the other limits."""
+
+import json
+import socket
+import ssl
+import subprocess
+import time
+
+from gatehouse_harness import SESSIONS, assert_redfish_error
+
+HSTS = "Strict-Transport-Security"
+
+
+def redfish_error(r, status, message, https=True):
+    """r (a requests response) is a whole Redfish error as DSP0266 has it."""
+    body = assert_redfish_error(r, status, message)
+    assert r.headers.get("OData-Version") == "4.0", r.headers
+    assert "<html" not in r.text.lower()
+    assert (HSTS in r.headers) == https, r.headers
+    return body
+
+
+# ------------------------------------------------------ raw HTTP/1.1 exchanges
+
+class Raw:
+    """One response read off a socket: status, headers (lower-case names), body."""
+
+    def __init__(self, data):
+        head, _, self.body = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        self.status_line = lines[0]
+        self.status = int(lines[0].split()[1]) if lines[0].startswith("HTTP/1.1 ") else None
+        self.headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            self.headers[name.strip().lower()] = value.strip()
+        length = self.headers.get("content-length")
+        self.complete = length is not None and len(self.body) >= int(length)
+        if length is not None:
+            self.body = self.body[:int(length)]
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def read_response(sock, timeout=10):
+    """Read one response (headers and a Content-Length body) from sock."""
+    sock.settimeout(timeout)
+    data = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if b"\r\n\r\n" in data and Raw(data).complete:
+            break
+        try:
+            chunk = sock.recv(65536)
+        except (socket.timeout, ssl.SSLError, ConnectionResetError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    return Raw(data)
+
+
+def exchange(gh, request, tls=True, port=None):
+    """Send raw bytes on a fresh connection; the one response to them."""
+    raw = socket.create_connection(("127.0.0.1", port or gh.port), timeout=10)
+    sock = raw
+    if tls:
+        ctx = ssl.create_default_context(cafile=gh.ca)
+        sock = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+    try:
+        sock.sendall(request)
+        return read_response(sock)
+    finally:
+        sock.close()
+
+
+def raw_redfish_error(resp, status, message, https=True):
+    assert resp.status == status, f"{resp.status_line}\n{resp.body[:300]!r}"
+    assert resp.headers.get("content-type", "").startswith("application/json"), resp.headers
+    assert resp.headers.get("odata-version") == "4.0", resp.headers
+    assert (HSTS.lower() in resp.headers) == https, resp.headers
+    ids = [m["MessageId"] for m in resp.json()["error"]["@Message.ExtendedInfo"]]
+    assert any(i.startswith("Base.") and i.endswith("." + message) for i in ids), ids
+    return resp.json()
+
+
+def still_answers(gh):
+    assert gh.get("/redfish/v1/").status_code == 200
+    with gh.admin() as s:
+        assert s.get(gh.url + "/redfish/v1/Systems/1", timeout=10).status_code == 200
+
+
+# ------------------------------------------------------------------ Redfish
+
+def test_body_over_the_limit_over_http2(server):
+    p = subprocess.run(["curl", "-sS", "--http2", "--cacert", server.ca, "-i",
+                        "-H", "Content-Type: application/json",
+                        "--data-binary", "@-", server.url + SESSIONS],
+                       input=b"{" + b" " * 200000 + b"}", capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    head, _, body = p.stdout.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/2 413"), head[:200]
+    assert b"content-type: application/json" in head.lower(), head
+    assert b"odata-version: 4.0" in head.lower(), head
+    ids = [m["MessageId"] for m in json.loads(body)["error"]["@Message.ExtendedInfo"]]
+    assert ids == ["Base.1.15.0.PayloadTooLarge"], ids
+
+
+def test_header_over_the_limit_over_http2(server):
+    """nginx ends an HTTP/2 connection whose header is over the limit
+    (ENHANCE_YOUR_CALM): no answer to speak a dialect in, but at once, and
+    the server goes on."""
+    t0 = time.monotonic()
+    p = subprocess.run(["curl", "-sS", "--http2", "--cacert", server.ca, "-i",
+                        "-H", "X-Big: " + "a" * 20000, server.url + "/redfish/v1/Systems"],
+                       capture_output=True, text=True, timeout=30)
+    assert time.monotonic() - t0 < 10
+    assert p.returncode != 0 or p.stdout.startswith("HTTP/2 4"), p.stdout[:200]
+    assert "HTTP/2 5" not in p.stdout
+    still_answers(server)
+
+
+def test_uri_with_a_query_over_the_limit(server):
+    r = server.get("/redfish/v1/Systems?" + "q=" + "b" * 20000)
+    body = redfish_error(r, 414, "GeneralError")
+    assert "URI" in body["error"]["@Message.ExtendedInfo"][0]["Resolution"]
+    still_answers(server)
+
+
+def test_malformed_requests(server):
+    bad = [
+        b"GET /redfish/v1/Systems HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon here\r\n\r\n",
+        b"GET /redfish/v1/Systems HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: again\r\n\r\n",
+        b"GET /redfish/v1/Systems HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        b"GET /redfish/v1 /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        b"GET /redfish/v1/\x01 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        b"POST " + SESSIONS.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ]
+    for req in bad:
+        resp = exchange(server, req)
+        raw_redfish_error(resp, 400, "GeneralError")
+    # No URI at all: no dialect to speak; nginx's page, still a 400.
+    for req in (b"\x16\x03garbage\r\n\r\n", b"GET\r\n\r\n", b"GET  HTTP/1.1\r\n\r\n"):
+        resp = exchange(server, req)
+        assert resp.status == 400, (req, resp.status_line)
+    still_answers(server)
+
+
+def test_error_pages_neither_authenticate_nor_serve(server):
+    """The error page answers for a request nginx refused: good credentials
+    on it change nothing and nothing protected reaches its body."""
+    with server.admin() as s:
+        r = s.get(server.url + "/redfish/v1/AccountService/Accounts",
+                  headers={"X-Big": "a" * 20000}, timeout=10)
+        assert r.status_code == 400, r.status_code
+        assert "Members" not in r.text and "admin" not in r.text, r.text[:300]
+        assert "X-Auth-Token" not in r.headers and "ETag" not in r.headers
+        r = s.post(server.url + SESSIONS, json={"UserName": "admin",
+                                                "Password": server.admin_password},
+                   headers={"X-Big": "a" * 20000}, timeout=10)
+        redfish_error(r, 400, "GeneralError")
+        assert "X-Auth-Token" not in r.headers and "Location" not in r.headers
+
+
+def test_method_nginx_refuses(server):
+    resp = exchange(server, b"TRACE " + SESSIONS.encode() + b" HTTP/1.1\r\n"
+                            b"Host: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    raw_redfish_error(resp, 405, "OperationNotAllowed")
+    assert resp.headers.get("allow") == "GET, HEAD, POST", resp.headers
+
+
+# -------------------------------------------------------------------- oVirt
+
+def test_ovirt_errors_are_plain_text(server):
+    r = server.request("POST", "/ovirt-engine/api", data=b"x" * 200000,
+                       headers={"Content-Type": "application/xml"})
+    assert r.status_code == 413, r.status_code
+    assert r.headers["Content-Type"] == "text/plain; charset=utf-8", r.headers
+    assert r.text == "Request body too large\n"
+    assert "OData-Version" not in r.headers and HSTS in r.headers
+    r = server.get("/ovirt-engine/api/" + "a" * 20000)
+    assert r.status_code == 414, r.status_code
+    assert r.headers["Content-Type"] == "text/plain; charset=utf-8", r.headers
+    r = server.get("/ovirt-engine/api", headers={"X-Big": "a" * 20000})
+    assert r.status_code == 400, r.status_code
+    assert r.headers["Content-Type"] == "text/plain; charset=utf-8", r.headers
+    # The CA download on the plain-HTTP listener answers alike.
+    resp = exchange(server, b"GET /ovirt-engine/services/pki-resource HTTP/1.1\r\n"
+                            b"Host: 127.0.0.1\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n",
+                    tls=False, port=server.http_port)
+    assert resp.status == 400, resp.status_line
+    assert resp.headers.get("content-type") == "text/plain; charset=utf-8", resp.headers
+    assert HSTS.lower() not in resp.headers      # no HSTS over plain HTTP
+    still_answers(server)
+
+
+# ------------------------------------------------------------ nobody's paths
+
+def test_paths_of_no_dialect_get_nginx_pages(server):
+    for path in ("/nothing", "/.gatehouse/error", "/.gatehouse/error?x=1"):
+        r = server.get(path)
+        assert r.status_code == 404, (path, r.status_code)
+        assert "OData-Version" not in r.headers
+    r = server.get("/nothing/" + "a" * 20000)
+    assert r.status_code == 414, r.status_code
+    assert "OData-Version" not in r.headers
+    still_answers(server)
+
+
+def test_plain_http_listener_speaks_the_dialect_too(server):
+    resp = exchange(server, b"GET /redfish/v1/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            b"X-Big: " + b"a" * 20000 + b"\r\n\r\n",
+                    tls=False, port=server.http_port)
+    raw_redfish_error(resp, 400, "GeneralError", https=False)
