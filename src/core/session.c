@@ -138,6 +138,34 @@ gh_shared_result gh_session_add_wait(gh_session_store *ss, const gh_session_reco
     return waiter_wait(&w);
 }
 
+/* A find's answer: the principal as well as the record. */
+typedef struct {
+    waiter        w;
+    gh_principal *who;
+} find_waiter;
+
+static void find_done(void *arg, gh_shared_result result, const gh_principal *who,
+                      const gh_session_record *rec)
+{
+    find_waiter *f = arg;
+
+    pthread_mutex_lock(&f->w.mutex);
+    if (f->who != NULL && who != NULL)
+        *f->who = *who;
+    pthread_mutex_unlock(&f->w.mutex);
+    waiter_done(&f->w, result, rec);
+}
+
+gh_shared_result gh_session_find_wait(gh_session_store *ss, const uint8_t digest[GH_DIGEST_LEN],
+                                      int64_t now, gh_principal *who, gh_session_record *rec)
+{
+    find_waiter f = { { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false,
+                        GH_SHARED_NOT_FOUND, rec }, who };
+
+    gh_session_find(ss, digest, now, find_done, &f);
+    return waiter_wait(&f.w);
+}
+
 gh_shared_result gh_session_remove_wait(gh_session_store *ss, const char *id,
                                         gh_session_record *removed)
 {

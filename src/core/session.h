@@ -55,5 +55,9 @@ gh_shared_result gh_session_add_wait(gh_session_store *ss, const gh_session_reco
                                      gh_role role, bool password_change_required);
 gh_shared_result gh_session_remove_wait(gh_session_store *ss, const char *id,
                                         gh_session_record *removed);
+/* Find by token digest (refreshing its last use, as a request would); who and
+ * rec (either may be NULL) receive copies as the callback describes them. */
+gh_shared_result gh_session_find_wait(gh_session_store *ss, const uint8_t digest[GH_DIGEST_LEN],
+                                      int64_t now, gh_principal *who, gh_session_record *rec);
 
 #endif

@@ -8,6 +8,7 @@
 #ifndef GH_HTTP_H
 #define GH_HTTP_H
 
+#include "../core/config.h"
 #include "../core/gh.h"
 
 #define GH_RESPONSE_HEADERS_MAX 16
@@ -39,6 +40,8 @@ struct gh_request {
     bool         secure;          /* arrived over TLS */
     gh_header_fn header;
     void        *adapter;         /* for header(): the adapter's own request */
+    const gh_config *config;      /* the configuration in force, for classify(); NULL:
+                                   * the defaults (a fuzz target, an error page) */
 };
 
 typedef struct {

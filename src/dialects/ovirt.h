@@ -1,7 +1,8 @@
 /*
- * ovirt.h: the oVirt / Red Hat Virtualization engine dialect, implemented in
- * ovirt.c. So far it serves the certificate download every oVirt client
- * starts with; the SSO token endpoint and the API follow (issue 3).
+ * ovirt.h: the oVirt / Red Hat Virtualization engine dialect: the CA
+ * download, the SSO token endpoint and its logout, and the REST API at
+ * /ovirt-engine/api with Bearer tokens, Basic user@profile and persistent-auth
+ * sessions. ovirt.c is the entry; ovirt_internal.h lists the other files.
  */
 #ifndef GH_OVIRT_H
 #define GH_OVIRT_H

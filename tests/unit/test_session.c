@@ -158,18 +158,28 @@ static void test_local_full(void **state)
 
 /* A store that answers from another thread, some milliseconds later. */
 typedef struct {
-    gh_session_store   base;
-    gh_session_done_cb cb;
-    void              *arg;
-    gh_session_record  rec;
+    gh_session_store    base;
+    gh_session_done_cb  cb;
+    gh_session_found_cb found_cb;
+    void               *arg;
+    gh_session_record   rec;
 } late_store;
 
 static void *late_answer(void *p)
 {
     late_store *ls = p;
+    gh_principal who;
 
     usleep(20000);
-    ls->cb(ls->arg, GH_SHARED_OK, &ls->rec);
+    if (ls->found_cb != NULL) {
+        memset(&who, 0, sizeof(who));
+        strcpy(who.user, ls->rec.user);
+        who.dialect = ls->rec.dialect;
+        strcpy(who.session_id, ls->rec.id);
+        ls->found_cb(ls->arg, GH_SHARED_OK, &who, &ls->rec);
+    } else {
+        ls->cb(ls->arg, GH_SHARED_OK, &ls->rec);
+    }
     return NULL;
 }
 
@@ -201,10 +211,15 @@ static void late_remove(gh_session_store *ss, const char *id, gh_session_done_cb
 static void late_find(gh_session_store *ss, const uint8_t digest[GH_DIGEST_LEN], int64_t now,
                       gh_session_found_cb cb, void *arg)
 {
-    (void)ss;
-    (void)digest;
+    late_store *ls = (late_store *)ss;
+    pthread_t t;
+
     (void)now;
-    cb(arg, GH_SHARED_NOT_FOUND, NULL, NULL);
+    memcpy(ls->rec.digest, digest, GH_DIGEST_LEN);
+    ls->found_cb = cb;
+    ls->arg = arg;
+    assert_int_equal(pthread_create(&t, NULL, late_answer, ls), 0);
+    pthread_detach(t);
 }
 
 static void late_close(gh_session_store *ss)
@@ -226,6 +241,53 @@ static void test_wait_for_a_late_store(void **state)
     assert_string_equal(removed.id, "dd");
 }
 
+static void test_find_wait(void **state)
+{
+    fixture *f = *state;
+    gh_session_record rec = record("ee", 0x44, 1000), got;
+    uint8_t digest[GH_DIGEST_LEN], other[GH_DIGEST_LEN];
+    gh_principal who;
+
+    memset(digest, 0x44, sizeof(digest));
+    memset(other, 0x45, sizeof(other));
+    assert_int_equal(gh_session_add_wait(f->ss, &rec, GH_ROLE_OPERATOR, false), GH_SHARED_OK);
+    memset(&who, 0, sizeof(who));
+    memset(&got, 0, sizeof(got));
+    assert_int_equal(gh_session_find_wait(f->ss, digest, 1030, &who, &got), GH_SHARED_OK);
+    assert_string_equal(who.user, "alice");
+    assert_string_equal(who.session_id, "ee");
+    assert_int_equal(who.role, GH_ROLE_OPERATOR);
+    assert_string_equal(got.id, "ee");
+    assert_int_equal(got.last_used, 1030);     /* a find is a use */
+    /* Either output may be left out. */
+    assert_int_equal(gh_session_find_wait(f->ss, digest, 1031, NULL, NULL), GH_SHARED_OK);
+    assert_int_equal(gh_session_find_wait(f->ss, other, 1031, &who, &got), GH_SHARED_NOT_FOUND);
+    /* Idle past the 60 s timeout: expired, removed, and the record said which. */
+    memset(&got, 0, sizeof(got));
+    assert_int_equal(gh_session_find_wait(f->ss, digest, 1031 + 60, NULL, &got),
+                     GH_SHARED_EXPIRED);
+    assert_string_equal(got.id, "ee");
+    assert_int_equal(gh_session_find_wait(f->ss, digest, 1031 + 60, NULL, &got),
+                     GH_SHARED_NOT_FOUND);
+}
+
+static void test_find_wait_for_a_late_store(void **state)
+{
+    late_store ls = { .base = { &late_ops } };
+    uint8_t digest[GH_DIGEST_LEN];
+    gh_session_record got;
+    gh_principal who;
+
+    (void)state;
+    ls.rec = record("ff", 0, 1000);
+    memset(digest, 0x5a, sizeof(digest));
+    memset(&who, 0, sizeof(who));
+    assert_int_equal(gh_session_find_wait(&ls.base, digest, 1000, &who, &got), GH_SHARED_OK);
+    assert_string_equal(who.session_id, "ff");
+    assert_string_equal(got.id, "ff");
+    assert_memory_equal(got.digest, digest, GH_DIGEST_LEN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +295,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_local_remove, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_full, setup, teardown),
         cmocka_unit_test(test_wait_for_a_late_store),
+        cmocka_unit_test_setup_teardown(test_find_wait, setup, teardown),
+        cmocka_unit_test(test_find_wait_for_a_late_store),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
