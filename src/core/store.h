@@ -39,6 +39,10 @@ typedef struct {
     bool     enabled;
     bool     built_in;                      /* the account made by init */
     bool     password_change_required;
+    /* The PowerStore role id ("1".."5") the account was given through that
+     * dialect, so it reads back as written; 0 = derived from role. Other
+     * dialects use role only (docs/powerstore.md has the map). */
+    uint8_t  powerstore_role;
     int64_t  locked_until;                  /* epoch seconds; 0 when not locked */
     int64_t  generation;                    /* bumped by every update; an ETag */
     int64_t  created;

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #define GH_STORE_BUSY_MS  5000
-#define GH_STORE_SCHEMA   1       /* PRAGMA user_version this code writes and reads */
+#define GH_STORE_SCHEMA   2       /* PRAGMA user_version this code writes and reads */
 
 /* Version 1. sessions_account leads with account_id so the cascade from
  * accounts and the per-account walk use it; sessions_created serves the walk
@@ -52,6 +52,13 @@ static const char store_schema_v1[] =
     "CREATE TABLE changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL,"
     " subject_id INTEGER NOT NULL, subject TEXT NOT NULL);"
     "PRAGMA user_version = 1;";
+
+/* Version 2: the PowerStore role an account was given (store.h), 0 for every
+ * account made before. A new database is made at version 1 and migrated, so
+ * there is one way to reach each version. */
+static const char store_schema_v2[] =
+    "ALTER TABLE accounts ADD COLUMN powerstore_role INTEGER NOT NULL DEFAULT 0;"
+    "PRAGMA user_version = 2;";
 
 const char *gh_store_strerror(gh_store_err err)
 {
@@ -311,9 +318,15 @@ static gh_store_err store_migrate(gh_store *store)
     if (err != GH_STORE_OK)
         return err;
     err = store_pragma(store, "PRAGMA user_version", NULL, &version);
-    if (err == GH_STORE_OK && version == 0)
+    if (err == GH_STORE_OK && version == 0) {
         err = gh_store_rc(sqlite3_exec(store->db, store_schema_v1, NULL, NULL, NULL));
-    else if (err == GH_STORE_OK && version != GH_STORE_SCHEMA)
+        version = 1;
+    }
+    if (err == GH_STORE_OK && version == 1) {
+        err = gh_store_rc(sqlite3_exec(store->db, store_schema_v2, NULL, NULL, NULL));
+        version = 2;
+    }
+    if (err == GH_STORE_OK && version != GH_STORE_SCHEMA)
         err = GH_STORE_ERROR;   /* written by a newer gatehouse: do not guess its layout */
     if (err == GH_STORE_OK)
         err = store_secret_load(store);

@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include "ovirt.h"
+#include "powerstore.h"
 #include "redfish.h"
 
 const gh_dialect *const gh_dialects[] = {
     &gh_redfish_dialect,
     &gh_ovirt_dialect,
+    &gh_powerstore_dialect,
     NULL
 };
 

@@ -1,7 +1,8 @@
 /*
  * test_store.c: the SQLite store against its contract in store.h: file mode
  * and WAL, the secret, accounts, sessions and their expiry rule, settings,
- * the change log, several connections, a held lock, and a kill -9.
+ * the change log, several connections, a held lock, a kill -9, and the
+ * migration of a database of the first schema.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,6 +96,7 @@ static void assert_account_equal(const gh_account *x, const gh_account *y)
     assert_int_equal(x->enabled, y->enabled);
     assert_int_equal(x->built_in, y->built_in);
     assert_int_equal(x->password_change_required, y->password_change_required);
+    assert_int_equal(x->powerstore_role, y->powerstore_role);
     assert_int_equal(x->locked_until, y->locked_until);
     assert_int_equal(x->generation, y->generation);
     assert_int_equal(x->created, y->created);
@@ -219,10 +221,78 @@ static void test_open_mode_and_wal(void **state)
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
     sqlite3_finalize(st);
     sqlite3_close(raw);
     gh_store_close(s);
+}
+
+/* A database written by the first schema (user_version 1) opens, gains the
+ * PowerStore role column with 0 for the accounts it holds, keeps its
+ * sessions, and takes the new field from then on. */
+static void test_migrate_v1(void **state)
+{
+    fixture *f = *state;
+    char path[160];
+    gh_store *s = NULL;
+    sqlite3 *raw = NULL;
+    sqlite3_stmt *st = NULL;
+    gh_account a;
+    gh_session_record rec;
+
+    snprintf(path, sizeof path, "%s/other.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw,
+        "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL);"
+        "CREATE TABLE accounts(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+        " domain TEXT NOT NULL, role INTEGER NOT NULL, enabled INTEGER NOT NULL,"
+        " built_in INTEGER NOT NULL, password_change_required INTEGER NOT NULL,"
+        " locked_until INTEGER NOT NULL, generation INTEGER NOT NULL,"
+        " created INTEGER NOT NULL, password_hash TEXT NOT NULL);"
+        "CREATE TABLE sessions(id TEXT PRIMARY KEY NOT NULL, digest BLOB UNIQUE NOT NULL,"
+        " account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+        " user TEXT NOT NULL, dialect INTEGER NOT NULL, created INTEGER NOT NULL,"
+        " last_used INTEGER NOT NULL, idle_timeout INTEGER NOT NULL,"
+        " expires INTEGER NOT NULL, client_addr TEXT NOT NULL);"
+        "CREATE INDEX sessions_account ON sessions(account_id, created, id);"
+        "CREATE INDEX sessions_created ON sessions(created, id);"
+        "CREATE TABLE settings(key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL);"
+        "CREATE TABLE changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL,"
+        " subject_id INTEGER NOT NULL, subject TEXT NOT NULL);"
+        "INSERT INTO meta VALUES('secret', zeroblob(32));"
+        "INSERT INTO accounts VALUES(7, 'old', 'internal', 2, 1, 0, 0, 0, 3, 1000,"
+        " '$argon2id$v=19$m=65536,t=3,p=1$x$y');"
+        "INSERT INTO sessions VALUES('0123456789abcdef0123456789abcdef', zeroblob(32), 7,"
+        " 'old', 3, 1000, 1000, 3600, 0, '192.0.2.1');"
+        "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+
+    assert_int_equal(gh_store_open(path, &s), GH_STORE_OK);
+    assert_int_equal(gh_store_account_get(s, "old", &a), GH_STORE_OK);
+    assert_int_equal(a.id, 7);
+    assert_int_equal(a.role, GH_ROLE_OPERATOR);
+    assert_int_equal(a.generation, 3);
+    assert_int_equal(a.powerstore_role, 0);
+    assert_int_equal(gh_store_session_get(s, "0123456789abcdef0123456789abcdef", &rec),
+                     GH_STORE_OK);
+    assert_int_equal(rec.account_id, 7);
+    a.powerstore_role = 4;
+    assert_int_equal(gh_store_account_update(s, &a, 3), GH_STORE_OK);
+    gh_store_close(s);
+
+    /* reopened at version 2: nothing runs twice, the value stays */
+    assert_int_equal(gh_store_open(path, &s), GH_STORE_OK);
+    assert_int_equal(gh_store_account_get_by_id(s, 7, &a), GH_STORE_OK);
+    assert_int_equal(a.powerstore_role, 4);
+    assert_int_equal(a.generation, 4);
+    gh_store_close(s);
+
+    assert_int_equal(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
 }
 
 static void test_open_refuses(void **state)
@@ -291,6 +361,7 @@ static void test_account_crud(void **state)
     a.built_in = true;
     a.password_change_required = true;
     a.locked_until = 1234;
+    a.powerstore_role = 5;
     assert_int_equal(gh_store_account_add(f->store, &a), GH_STORE_OK);
     assert_true(a.id > 0);
     assert_int_equal(a.generation, 1);
@@ -314,6 +385,7 @@ static void test_account_crud(void **state)
     stale = a;
     a.role = GH_ROLE_READONLY;
     a.enabled = false;
+    a.powerstore_role = 3;
     snprintf(a.password_hash, sizeof a.password_hash, "$argon2id$new");
     assert_int_equal(gh_store_account_update(f->store, &a, 1), GH_STORE_OK);
     assert_int_equal(a.generation, 2);
@@ -840,6 +912,7 @@ int main(void)
         cmocka_unit_test(test_strerror),
         cmocka_unit_test_setup_teardown(test_open_mode_and_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_stable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_crud, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_delete_cascades, setup, teardown),

@@ -1,0 +1,563 @@
+/*
+ * powerstore.c: the PowerStore dialect (/api/rest) as the rest of gatehouse
+ * sees it: the gh_powerstore_dialect table, the router, the classifier that
+ * runs on the event loop, the refusal of an unauthenticated request, the body
+ * of an error nginx or the adapter decided, the bundled read-only resources,
+ * and serve(), which puts every request through the same gates in order:
+ *
+ *   no Login privilege -> 403;  a cookie session's POST, PUT, PATCH or
+ *   DELETE without its DELL-EMC-TOKEN -> 403;  password change pending -> 403
+ *   but for login_session, logout and the PATCH of the own local_user;
+ *   Accept without application/json -> 406;  method -> 405 + Allow;  a body
+ *   not application/json -> 415;  a bad query -> 400 (416 for limit <= 0);
+ *   an unknown member -> 404;  then the handler.
+ *
+ * Nothing under /api/rest is open. Credentials are Basic on the request
+ * itself, which PowerStore clients resend at will and which wins when both are
+ * present, or the auth_cookie of a session (a session token, looked up by the
+ * adapter like any other). A cookie is sent by a browser on its own, so a
+ * request it authenticates may change something only with the CSRF token that
+ * a GET of the same session showed; Basic needs no such proof.
+ */
+#include "powerstore_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GH_PS_M(m)  (1u << (m))
+#define GH_PS_READ  (GH_PS_M(GH_METHOD_GET) | GH_PS_M(GH_METHOD_HEAD))
+
+/* ---- routing ---- */
+
+static int gh_ps_hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decode raw into route->path; false for a bad escape, an encoded
+ * '/' or NUL (they would change which resource is meant), or overlength. */
+static bool gh_ps_decode(gh_str raw, gh_ps_route *r)
+{
+    size_t o = 0;
+
+    if (raw.data == NULL || raw.len == 0 || raw.data[0] != '/')
+        return false;
+    for (size_t i = 0; i < raw.len; i++) {
+        char c = raw.data[i];
+
+        if (c == '%') {
+            int hi = i + 2 < raw.len ? gh_ps_hex(raw.data[i + 1]) : -1;
+            int lo = i + 2 < raw.len ? gh_ps_hex(raw.data[i + 2]) : -1;
+
+            if (hi < 0 || lo < 0)
+                return false;
+            c = (char)(hi * 16 + lo);
+            if (c == '/' || c == '\0')
+                return false;
+            i += 2;
+        } else if (c == '\0') {
+            return false;
+        }
+        if (o >= GH_PS_PATH_MAX)
+            return false;
+        r->path[o++] = c;
+    }
+    if (o > 1 && r->path[o - 1] == '/')
+        o--;
+    r->path[o] = '\0';
+    r->path_len = o;
+    return true;
+}
+
+/* A local_user member: its id in decimal (no sign, no leading zero: one
+ * spelling per account) or name:NAME, as PowerStore names instances. */
+static bool gh_ps_user_seg(gh_str seg, gh_ps_route *r)
+{
+    int64_t v = 0;
+
+    if (seg.len > 5 && memcmp(seg.data, "name:", 5) == 0) {
+        if (seg.len - 5 > GH_USER_NAME_MAX)
+            return false;
+        memcpy(r->user_name, seg.data + 5, seg.len - 5);
+        r->user_name[seg.len - 5] = '\0';
+        return gh_account_name_valid(r->user_name);
+    }
+    if (seg.len == 0 || seg.len > 18 || seg.data[0] == '0')
+        return false;
+    for (size_t i = 0; i < seg.len; i++) {
+        if (seg.data[i] < '0' || seg.data[i] > '9')
+            return false;
+        v = v * 10 + (seg.data[i] - '0');
+    }
+    r->user_id = v;
+    return true;
+}
+
+void gh_ps_route_parse(gh_str raw, gh_ps_route *r)
+{
+    gh_str seg[5];
+    size_t n = 0, start = 1;
+
+    memset(r, 0, sizeof(*r));
+    r->kind = GH_PS_TREE;
+    if (!gh_ps_decode(raw, r)) {
+        r->path[0] = '\0';
+        r->path_len = 0;
+        return;
+    }
+    r->valid = true;
+    for (size_t i = 1; i <= r->path_len && r->path_len > 1; i++) {
+        if (i < r->path_len && r->path[i] != '/')
+            continue;
+        if (n == sizeof(seg) / sizeof(seg[0])) {
+            n++;            /* deeper than any route: only the tree may know it */
+            break;
+        }
+        seg[n++] = (gh_str){ r->path + start, i - start };
+        start = i + 1;
+    }
+    r->segments = n;
+    r->collection_len = r->path_len;
+    if (n < 3 || n > 4 || !gh_str_eq(seg[0], "api") || !gh_str_eq(seg[1], "rest"))
+        return;
+    if (n == 3) {
+        if (gh_str_eq(seg[2], "login_session"))
+            r->kind = GH_PS_LOGIN_SESSION;
+        else if (gh_str_eq(seg[2], "logout"))
+            r->kind = GH_PS_LOGOUT;
+        else if (gh_str_eq(seg[2], "role"))
+            r->kind = GH_PS_ROLES;
+        else if (gh_str_eq(seg[2], "local_user"))
+            r->kind = GH_PS_USERS;
+        return;
+    }
+    if (gh_str_eq(seg[2], "role")) {
+        r->kind = GH_PS_ROLE;
+        r->valid = seg[3].len == 1 && seg[3].data[0] >= '1' &&
+                   seg[3].data[0] < '1' + GH_PS_ROLE_COUNT;
+        r->role = r->valid ? (unsigned)(seg[3].data[0] - '0') : 0;
+    } else if (gh_str_eq(seg[2], "local_user")) {
+        r->kind = GH_PS_USER;
+        r->valid = gh_ps_user_seg(seg[3], r);
+    } else {
+        r->collection_len = (size_t)(seg[3].data - r->path) - 1;
+        r->member_off = (size_t)(seg[3].data - r->path);
+        r->member_len = seg[3].len;
+    }
+}
+
+/* ---- methods and work per route ---- */
+
+static unsigned gh_ps_allowed(gh_ps_route_kind kind)
+{
+    switch (kind) {
+    case GH_PS_LOGOUT: return GH_PS_M(GH_METHOD_POST);
+    case GH_PS_USERS:  return GH_PS_READ | GH_PS_M(GH_METHOD_POST);
+    case GH_PS_USER:   return GH_PS_READ | GH_PS_M(GH_METHOD_PATCH) | GH_PS_M(GH_METHOD_DELETE);
+    default:           return GH_PS_READ;
+    }
+}
+
+static void gh_ps_allow_text(unsigned allowed, char *out, size_t outlen)
+{
+    static const gh_method order[] = { GH_METHOD_GET, GH_METHOD_HEAD, GH_METHOD_POST,
+                                       GH_METHOD_PATCH, GH_METHOD_DELETE };
+    size_t o = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if ((allowed & GH_PS_M(order[i])) != 0 && o < outlen)
+            o += (size_t)snprintf(out + o, outlen - o, "%s%s", o > 0 ? ", " : "",
+                                  gh_method_name(order[i]));
+    }
+}
+
+/* Where serving runs: memory only, the store, or a password hash. */
+static gh_work gh_ps_work(const gh_ps_route *r, gh_method m)
+{
+    if (!r->valid || (gh_ps_allowed(r->kind) & GH_PS_M(m)) == 0)
+        return GH_WORK_INLINE;   /* 404 or 405, from memory */
+    switch (r->kind) {
+    case GH_PS_LOGIN_SESSION:
+    case GH_PS_LOGOUT:  return GH_WORK_STORE;
+    case GH_PS_USERS:   return m == GH_METHOD_POST ? GH_WORK_HASH : GH_WORK_STORE;
+    /* PATCH may carry a password (and a current_password to verify). */
+    case GH_PS_USER:    return m == GH_METHOD_PATCH ? GH_WORK_HASH : GH_WORK_STORE;
+    default:            return GH_WORK_INLINE;
+    }
+}
+
+static void gh_ps_classify(const gh_request *req, gh_plan *plan)
+{
+    gh_ps_route route;
+    gh_str      cookie;
+
+    memset(plan, 0, sizeof(*plan));
+    gh_ps_route_parse(req->path, &route);
+    plan->work = gh_ps_work(&route, req->method);
+    plan->read_body = plan->work != GH_WORK_INLINE &&
+                      (route.kind == GH_PS_USERS || route.kind == GH_PS_USER) &&
+                      (req->method == GH_METHOD_POST || req->method == GH_METHOD_PATCH);
+    gh_credential_authorization(gh_request_header(req, "Authorization"), false, &plan->cred);
+    if (plan->cred.kind == GH_CRED_BASIC || plan->cred.kind == GH_CRED_MALFORMED)
+        return;
+    /* No Basic (PowerStore has no Bearer): the session cookie, if any. */
+    gh_credential_wipe(&plan->cred);
+    cookie = gh_credential_cookie(gh_request_header(req, "Cookie"), GH_PS_COOKIE);
+    if (cookie.data != NULL && cookie.len > 0)
+        gh_credential_token(cookie, &plan->cred);
+}
+
+/* ---- refusals and errors from outside ---- */
+
+static void gh_ps_finish(gh_response *resp)
+{
+    gh_response_header_add(resp, "Cache-Control", "no-store");
+}
+
+static void gh_ps_refuse(const gh_request *req, gh_refusal why, gh_response *resp)
+{
+    switch (why) {
+    case GH_REFUSE_MALFORMED:
+        gh_ps_fail(resp, GH_PS_E_MALFORMED_AUTH,
+                   gh_request_header(req, "Authorization").data != NULL ? "Authorization"
+                                                                         : "Cookie");
+        break;
+    case GH_REFUSE_UNAVAILABLE:
+        gh_ps_fail(resp, GH_PS_E_UNAVAILABLE, NULL);
+        break;
+    case GH_REFUSE_PLAIN_HTTP:
+        gh_ps_fail(resp, GH_PS_E_PLAIN_HTTP, NULL);
+        break;
+    case GH_REFUSE_BAD_CREDENTIALS:
+    case GH_REFUSE_LOCKED:      /* said no more clearly than a wrong password */
+        gh_ps_fail(resp, GH_PS_E_BAD_CREDENTIALS, NULL);
+        break;
+    default:
+        gh_ps_fail(resp, GH_PS_E_AUTH_REQUIRED, NULL);
+        /* A cookie of a session that is gone: let the client forget it. */
+        if (gh_credential_cookie(gh_request_header(req, "Cookie"), GH_PS_COOKIE).data != NULL)
+            gh_ps_cookie_clear(resp);
+        break;
+    }
+    gh_ps_finish(resp);
+}
+
+/* An error nginx or the adapter decided; req may hold a raw, cut or
+ * undecodable path, which then names no route. */
+static void gh_ps_fail_hook(const gh_request *req, int status, gh_response *resp)
+{
+    gh_ps_route route;
+    char        allow[64] = "";
+    char        method[16] = "";
+
+    gh_ps_route_parse(req->path, &route);
+    if (status == 405)
+        gh_ps_allow_text(gh_ps_allowed(route.kind), allow, sizeof(allow));
+    if (req->method_name.data != NULL)
+        gh_str_copy(method, sizeof(method), req->method_name);
+    gh_ps_fail_status(resp, status, route.path, method, allow);
+    gh_ps_finish(resp);
+}
+
+/* ---- shared helpers ---- */
+
+bool gh_ps_need_store(const gh_ps_ctx *c)
+{
+    if (c->svc != NULL && c->svc->store != NULL)
+        return true;
+    gh_ps_fail(c->resp, GH_PS_E_UNAVAILABLE, NULL);
+    return false;
+}
+
+json_t *gh_ps_body(const gh_ps_ctx *c)
+{
+    json_error_t err;
+    json_t      *body = NULL;
+    gh_str       b = c->req->body;
+
+    if (b.len > GH_PS_BODY_MAX) {
+        gh_ps_fail(c->resp, GH_PS_E_TOO_LARGE, NULL);
+        return NULL;
+    }
+    if (b.data != NULL && b.len > 0)
+        body = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &err);
+    if (!json_is_object(body)) {
+        json_decref(body);
+        gh_ps_fail(c->resp, GH_PS_E_BAD_JSON, NULL);
+        return NULL;
+    }
+    return body;
+}
+
+static gh_str gh_ps_trim(gh_str v)
+{
+    while (v.len > 0 && (v.data[0] == ' ' || v.data[0] == '\t')) {
+        v.data++;
+        v.len--;
+    }
+    while (v.len > 0 && (v.data[v.len - 1] == ' ' || v.data[v.len - 1] == '\t'))
+        v.len--;
+    return v;
+}
+
+/* The media type of a header item, parameters cut off. */
+static gh_str gh_ps_media_type(gh_str item, gh_str *params)
+{
+    const char *semi = memchr(item.data, ';', item.len);
+    gh_str      type = item;
+
+    *params = (gh_str){ NULL, 0 };
+    if (semi != NULL) {
+        type.len = (size_t)(semi - item.data);
+        *params = (gh_str){ semi + 1, item.len - type.len - 1 };
+    }
+    return gh_ps_trim(type);
+}
+
+/* Does one of the header's media ranges take application/json (q=0 refuses)? */
+static bool gh_ps_accept_ok(gh_str accept)
+{
+    size_t i = 0;
+
+    if (accept.data == NULL)
+        return true;
+    while (i <= accept.len) {
+        size_t start = i;
+        gh_str params, type, item;
+
+        while (i < accept.len && accept.data[i] != ',')
+            i++;
+        item = (gh_str){ accept.data + start, i - start };
+        i++;
+        if (item.len == 0)
+            continue;
+        type = gh_ps_media_type(item, &params);
+        if (!gh_str_eq_nocase(type, "application/json") && !gh_str_eq_nocase(type, "application/*") &&
+            !gh_str_eq_nocase(type, "*/*"))
+            continue;
+        params = gh_ps_trim(params);
+        if (params.len >= 3 && (params.data[0] == 'q' || params.data[0] == 'Q') &&
+            params.data[1] == '=') {
+            bool zero = true;
+
+            for (size_t k = 2; k < params.len && params.data[k] != ';'; k++)
+                zero = zero && (params.data[k] == '0' || params.data[k] == '.');
+            if (zero)
+                continue;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* Does the request carry a body (read or not)? */
+static bool gh_ps_has_body(const gh_request *req)
+{
+    gh_str cl = gh_ps_trim(gh_request_header(req, "Content-Length"));
+
+    if (req->body.len > 0 || gh_request_header(req, "Transfer-Encoding").data != NULL)
+        return true;
+    for (size_t i = 0; cl.data != NULL && i < cl.len; i++) {
+        if (cl.data[i] != '0')
+            return true;
+    }
+    return false;
+}
+
+static bool gh_ps_content_type_ok(const gh_request *req)
+{
+    gh_str ct = gh_request_header(req, "Content-Type"), params;
+
+    return ct.data != NULL && gh_str_eq_nocase(gh_ps_media_type(ct, &params), "application/json");
+}
+
+/* ---- the bundled resources ---- */
+
+/* Parsed on every request: the bundled collections are a few kilobytes, and
+ * the tree stays the byte store every dialect shares. */
+static json_t *gh_ps_tree_json(const gh_tree *tree, const char *path, size_t len)
+{
+    const gh_tree_entry *e = tree != NULL ? gh_tree_find(tree, (gh_str){ path, len }, "json")
+                                          : NULL;
+
+    return e != NULL ? json_loadb(e->body, e->len, 0, NULL) : NULL;
+}
+
+/* The resource at the route: the tree's own entry, else the member of a
+ * collection (an array of objects) whose id is the last segment. */
+static json_t *gh_ps_tree_resource(const gh_tree *tree, const gh_ps_route *r)
+{
+    json_t *v = gh_ps_tree_json(tree, r->path, r->path_len);
+    json_t *coll, *item, *found = NULL;
+    size_t  i;
+
+    if (v != NULL || r->segments != 4 || r->member_len == 0)
+        return v;
+    coll = gh_ps_tree_json(tree, r->path, r->collection_len);
+    json_array_foreach(coll, i, item) {
+        json_t *id = json_object_get(item, "id");
+
+        if (json_is_string(id) && json_string_length(id) == r->member_len &&
+            memcmp(json_string_value(id), r->path + r->member_off, r->member_len) == 0) {
+            found = json_incref(item);
+            break;
+        }
+    }
+    json_decref(coll);
+    return found;
+}
+
+static void gh_ps_serve_tree(gh_ps_ctx *c)
+{
+    json_t *v = gh_ps_tree_resource(c->tree, c->route);
+
+    if (json_is_array(v))
+        gh_ps_reply_collection(c, v);
+    else if (json_is_object(v))
+        gh_ps_reply_instance(c, v);
+    else {
+        json_decref(v);
+        gh_ps_fail(c->resp, GH_PS_E_NOT_FOUND, c->route->path);
+    }
+}
+
+/* ---- serving ---- */
+
+static bool gh_ps_own(const gh_ps_route *r, const gh_principal *who)
+{
+    return r->user_id != 0 ? r->user_id == who->account_id : strcmp(r->user_name, who->user) == 0;
+}
+
+/* Password change pending: logging in and out, and the change itself. */
+static bool gh_ps_pcr_allows(const gh_ps_route *r, gh_method m, const gh_principal *who)
+{
+    switch (r->kind) {
+    case GH_PS_LOGIN_SESSION: return m == GH_METHOD_GET || m == GH_METHOD_HEAD;
+    case GH_PS_LOGOUT:        return m == GH_METHOD_POST;
+    case GH_PS_USER:          return m == GH_METHOD_PATCH && r->valid && gh_ps_own(r, who);
+    default:                  return false;
+    }
+}
+
+static bool gh_ps_unsafe(gh_method m)
+{
+    return m == GH_METHOD_POST || m == GH_METHOD_PUT || m == GH_METHOD_PATCH ||
+           m == GH_METHOD_DELETE;
+}
+
+static void gh_ps_dispatch(gh_ps_ctx *c)
+{
+    switch (c->route->kind) {
+    case GH_PS_LOGIN_SESSION: gh_ps_serve_login_session(c); break;
+    case GH_PS_LOGOUT:        gh_ps_serve_logout(c); break;
+    case GH_PS_ROLES:         gh_ps_serve_roles(c); break;
+    case GH_PS_ROLE:          gh_ps_serve_role(c); break;
+    case GH_PS_USERS:         gh_ps_serve_users(c); break;
+    case GH_PS_USER:          gh_ps_serve_user(c); break;
+    default:                  gh_ps_serve_tree(c); break;
+    }
+}
+
+/* The method is not allowed here: 405, or 404 for a bundled path that does
+ * not exist at all. */
+static void gh_ps_refuse_method(gh_ps_ctx *c)
+{
+    json_t *v = NULL;
+    char    allow[64];
+
+    if (c->route->kind == GH_PS_TREE &&
+        (!c->route->valid || (v = gh_ps_tree_resource(c->tree, c->route)) == NULL)) {
+        gh_ps_fail(c->resp, GH_PS_E_NOT_FOUND, c->route->path);
+        return;
+    }
+    json_decref(v);
+    gh_ps_allow_text(gh_ps_allowed(c->route->kind), allow, sizeof(allow));
+    gh_ps_fail(c->resp, GH_PS_E_METHOD, gh_method_name(c->req->method) != NULL
+                                            ? gh_method_name(c->req->method) : "?");
+    gh_response_header_add(c->resp, "Allow", "%s", allow);
+}
+
+/* Parse the query of a read; false with the 400 or 416 made. */
+static bool gh_ps_read_query(gh_ps_ctx *c, gh_ps_query *q)
+{
+    char param[GH_PS_NAME_MAX + 1];
+
+    switch (gh_ps_query_parse(c->req->query, q, param, sizeof(param))) {
+    case GH_PS_QUERY_OK:
+        c->query = q;
+        return true;
+    case GH_PS_QUERY_BAD_SELECT:
+        gh_ps_fail(c->resp, GH_PS_E_BAD_SELECT, NULL);
+        return false;
+    case GH_PS_QUERY_BAD_RANGE:
+        gh_ps_fail(c->resp, GH_PS_E_RANGE, NULL);
+        return false;
+    default:
+        gh_ps_fail(c->resp, GH_PS_E_BAD_QUERY, param);
+        return false;
+    }
+}
+
+static void gh_ps_serve(gh_service *svc, const gh_tree *tree, const gh_request *req,
+                        const gh_principal *who, gh_response *resp)
+{
+    gh_ps_route  route;
+    gh_ps_query *q = NULL;
+    gh_ps_ctx    c = { svc, tree, req, who, &route, NULL, resp };
+    bool         read = req->method == GH_METHOD_GET || req->method == GH_METHOD_HEAD;
+    char         token[GH_PS_CSRF_LEN + 1];
+    char         id[24];
+
+    gh_ps_route_parse(req->path, &route);
+    if (who == NULL) {
+        gh_ps_refuse(req, GH_REFUSE_NO_CREDENTIALS, resp);
+        return;
+    }
+    snprintf(id, sizeof(id), "%lld", (long long)who->account_id);
+    if (!gh_role_allows(who->role, GH_PRIV_LOGIN))
+        gh_ps_fail(resp, GH_PS_E_PRIVILEGE, NULL);
+    else if (who->session_id[0] != '\0' && gh_ps_unsafe(req->method) && !gh_ps_csrf_ok(&c))
+        gh_ps_fail(resp, GH_PS_E_CSRF, NULL);
+    else if (who->password_change_required && !gh_ps_pcr_allows(&route, req->method, who))
+        gh_ps_fail(resp, GH_PS_E_PASSWORD_CHANGE, id);
+    else if (!gh_ps_accept_ok(gh_request_header(req, "Accept")))
+        gh_ps_fail(resp, GH_PS_E_NOT_ACCEPTABLE, NULL);
+    else if ((gh_ps_allowed(route.kind) & GH_PS_M(req->method)) == 0)
+        gh_ps_refuse_method(&c);
+    else if (gh_ps_has_body(req) && !gh_ps_content_type_ok(req))
+        gh_ps_fail(resp, GH_PS_E_MEDIA_TYPE, NULL);
+    else if (read && (q = malloc(sizeof(*q))) == NULL)
+        gh_ps_fail(resp, GH_PS_E_INTERNAL, NULL);
+    else if (read && !gh_ps_read_query(&c, q))
+        ;   /* answered */
+    else if (!route.valid)
+        gh_ps_fail(resp, GH_PS_E_NOT_FOUND, route.path_len > 0 ? route.path : "/");
+    else
+        gh_ps_dispatch(&c);
+    /* Every read of a cookie session shows the token its writes need. */
+    if (read && who->session_id[0] != '\0') {
+        gh_ps_csrf_token(svc->secret, who->session_id, token);
+        gh_response_header_add(resp, GH_PS_CSRF_HEADER, "%s", token);
+        gh_wipe(token, sizeof(token));
+    }
+    gh_ps_finish(resp);
+    free(q);
+}
+
+const gh_dialect gh_powerstore_dialect = {
+    .name = "powerstore",
+    .id = GH_DIALECT_POWERSTORE,
+    .prefix = "/api/rest",
+    .classify = gh_ps_classify,
+    .refuse = gh_ps_refuse,
+    .fail = gh_ps_fail_hook,
+    .serve = gh_ps_serve,
+};

@@ -1,0 +1,16 @@
+/*
+ * powerstore.h: the Dell PowerStore REST API dialect (everything under
+ * /api/rest), implemented in powerstore*.c: Basic credentials on any request,
+ * or the auth_cookie session from GET /api/rest/login_session with its
+ * DELL-EMC-TOKEN CSRF header; logout; local_user and role; paging, select
+ * and filters over the bundled read-only resources. docs/powerstore.md says
+ * what a client sees.
+ */
+#ifndef GH_POWERSTORE_H
+#define GH_POWERSTORE_H
+
+#include "dialect.h"
+
+extern const gh_dialect gh_powerstore_dialect;
+
+#endif

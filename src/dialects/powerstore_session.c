@@ -1,0 +1,231 @@
+/*
+ * powerstore_session.c: PowerStore sessions: GET /api/rest/login_session,
+ * POST /api/rest/logout, and the DELL-EMC-TOKEN CSRF header.
+ *
+ * Login is a GET of login_session with Basic credentials (the adapter has
+ * verified them): a new session in the core, its token sent once as the
+ * auth_cookie cookie (Path=/; Secure; HttpOnly; SameSite=Strict, no Domain,
+ * so it goes back to the host that set it, an IP address as well as a name),
+ * and a JSON array holding the one login_session object. The same GET with
+ * the cookie instead describes the session the cookie belongs to.
+ *
+ * The CSRF token is not stored anywhere: it is hex HMAC-SHA256 of the
+ * session's public id under the server secret (domain-separated from every
+ * other use of the secret), so every worker and thread computes the same
+ * token from what the session lookup gives, and the token dies with its
+ * session. Only the secret can mint it, and it is compared in constant time.
+ *
+ * Logout ends the session the request came with: the cookie's, or, for a
+ * request with Basic credentials, the one its auth_cookie (if any) names when
+ * it is a PowerStore session of the same account. Either way the answer is
+ * 204 and a Set-Cookie that makes the client forget the cookie.
+ */
+#include "powerstore_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+/* Keeps this MAC apart from the credential-cache key under the same secret. */
+static const char gh_ps_csrf_domain[] = "gatehouse powerstore csrf v1";
+
+void gh_ps_csrf_token(const uint8_t secret[GH_DIGEST_LEN], const char *session_id,
+                      char out[GH_PS_CSRF_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t      msg[sizeof(gh_ps_csrf_domain) + GH_SESSION_ID_LEN];
+    uint8_t      mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    size_t       idlen = strnlen(session_id, GH_SESSION_ID_LEN);
+
+    /* The domain with its NUL, then the id: no two inputs run together. */
+    memcpy(msg, gh_ps_csrf_domain, sizeof(gh_ps_csrf_domain));
+    memcpy(msg + sizeof(gh_ps_csrf_domain), session_id, idlen);
+    if (HMAC(EVP_sha256(), secret, GH_DIGEST_LEN, msg, sizeof(gh_ps_csrf_domain) + idlen,
+             mac, &len) == NULL || len != GH_DIGEST_LEN) {
+        /* Never a token anyone could guess: fail every comparison instead. */
+        memset(out, 'x', GH_PS_CSRF_LEN);
+        out[GH_PS_CSRF_LEN] = '\0';
+        return;
+    }
+    for (size_t i = 0; i < GH_DIGEST_LEN; i++) {
+        out[2 * i] = hex[mac[i] >> 4];
+        out[2 * i + 1] = hex[mac[i] & 0x0f];
+    }
+    out[GH_PS_CSRF_LEN] = '\0';
+    gh_wipe(mac, sizeof(mac));
+}
+
+bool gh_ps_csrf_ok(const gh_ps_ctx *c)
+{
+    gh_str given = gh_request_header(c->req, GH_PS_CSRF_HEADER);
+    char   want[GH_PS_CSRF_LEN + 1];
+    bool   ok;
+
+    while (given.data != NULL && given.len > 0 && (given.data[0] == ' ' || given.data[0] == '\t')) {
+        given.data++;
+        given.len--;
+    }
+    while (given.len > 0 && (given.data[given.len - 1] == ' ' || given.data[given.len - 1] == '\t'))
+        given.len--;
+    if (given.data == NULL || given.len != GH_PS_CSRF_LEN || c->who->session_id[0] == '\0')
+        return false;
+    gh_ps_csrf_token(c->svc->secret, c->who->session_id, want);
+    /* The length is public (always 64); the bytes are compared in constant time. */
+    ok = gh_token_equal(want, given.data, GH_PS_CSRF_LEN);
+    gh_wipe(want, sizeof(want));
+    return ok;
+}
+
+void gh_ps_cookie_clear(gh_response *resp)
+{
+    gh_response_header_add(resp, "Set-Cookie",
+                           GH_PS_COOKIE "=; Path=/; Max-Age=0; "
+                           "Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; HttpOnly; "
+                           "SameSite=Strict");
+}
+
+/* ---- login_session ---- */
+
+static json_t *gh_ps_session_json(gh_service *svc, const gh_session_record *rec,
+                                  const gh_account *acct)
+{
+    char    role[4];
+    int64_t idle = rec->idle_timeout > 0 ? rec->idle_timeout
+                                         : gh_service_setting(svc, GH_SET_SESSION_TIMEOUT);
+
+    snprintf(role, sizeof(role), "%u", gh_ps_role_of(acct));
+    return json_pack("{s:s, s:s, s:[s], s:I, s:b, s:b}",
+                     "id", rec->id,
+                     "user", acct->name,
+                     "role_ids", role,
+                     "idle_timeout", (json_int_t)idle,
+                     "is_password_change_required", acct->password_change_required,
+                     "is_built_in_user", acct->built_in);
+}
+
+/* A new session for a Basic login; false with the reply made. */
+static bool gh_ps_session_new(gh_ps_ctx *c, gh_session_record *rec,
+                              char token[GH_TOKEN_TEXT_LEN + 1])
+{
+    switch (gh_service_session_create(c->svc, c->who, GH_DIALECT_POWERSTORE,
+                                      c->svc->config->powerstore.idle_timeout,
+                                      c->req->client_addr, token, rec)) {
+    case GH_SESSION_CREATED:
+        return true;
+    case GH_SESSION_LIMIT_TOTAL:
+    case GH_SESSION_LIMIT_ACCOUNT:
+        gh_ps_fail(c->resp, GH_PS_E_SESSION_LIMIT, NULL);
+        return false;
+    default:
+        gh_ps_fail(c->resp, GH_PS_E_UNAVAILABLE, NULL);
+        return false;
+    }
+}
+
+void gh_ps_serve_login_session(gh_ps_ctx *c)
+{
+    gh_account        acct;
+    gh_session_record rec;
+    gh_store_err      err;
+    char              token[GH_TOKEN_TEXT_LEN + 1] = "";
+    char              csrf[GH_PS_CSRF_LEN + 1];
+    bool              created = false;
+
+    memset(&acct, 0, sizeof(acct));
+    if (!gh_ps_need_store(c))
+        return;
+    err = gh_store_account_get_by_id(c->svc->store, c->who->account_id, &acct);
+    gh_wipe(acct.password_hash, sizeof(acct.password_hash));
+    if (err == GH_STORE_NOT_FOUND) {
+        /* Deleted between the credential check and now. */
+        gh_ps_fail(c->resp, GH_PS_E_AUTH_REQUIRED, NULL);
+        return;
+    }
+    if (err != GH_STORE_OK) {
+        gh_ps_fail(c->resp, GH_PS_E_UNAVAILABLE, NULL);
+        return;
+    }
+    if (c->who->session_id[0] == '\0') {
+        if (!gh_ps_session_new(c, &rec, token))
+            goto done;
+        created = true;
+    } else {
+        err = gh_store_session_get(c->svc->store, c->who->session_id, &rec);
+        if (err != GH_STORE_OK) {
+            gh_ps_fail(c->resp, err == GH_STORE_NOT_FOUND ? GH_PS_E_AUTH_REQUIRED
+                                                          : GH_PS_E_UNAVAILABLE, NULL);
+            goto done;
+        }
+    }
+    gh_ps_reply_collection(c, json_pack("[o]", gh_ps_session_json(c->svc, &rec, &acct)));
+    if (!created)
+        goto done;
+    if (c->resp->status != 200 && c->resp->status != 206) {
+        /* A session the client is not told of must not live on. */
+        (void)gh_service_session_end(c->svc, rec.id, GH_AUDIT_REVOKED, c->who->user,
+                                     c->req->client_addr);
+        goto done;
+    }
+    gh_ps_csrf_token(c->svc->secret, rec.id, csrf);
+    gh_response_header_add(c->resp, "Set-Cookie",
+                           GH_PS_COOKIE "=%s; Path=/; Secure; HttpOnly; SameSite=Strict", token);
+    gh_response_header_add(c->resp, GH_PS_CSRF_HEADER, "%s", csrf);
+    gh_wipe(csrf, sizeof(csrf));
+done:
+    gh_wipe(token, sizeof(token));
+}
+
+/* ---- logout ---- */
+
+/* The PowerStore session of the caller's account that the request's
+ * auth_cookie names; false when there is none. */
+static bool gh_ps_cookie_session(const gh_ps_ctx *c, char id[GH_SESSION_ID_LEN + 1])
+{
+    gh_str            cookie = gh_credential_cookie(gh_request_header(c->req, "Cookie"),
+                                                    GH_PS_COOKIE);
+    gh_credential     cred;
+    gh_principal      found;
+    gh_session_record rec;
+    uint8_t           digest[GH_DIGEST_LEN];
+    bool              ok = false;
+
+    gh_credential_token(cookie, &cred);
+    if (cred.kind != GH_CRED_TOKEN)
+        goto done;
+    gh_token_digest(cred.token.data, cred.token.len, digest);
+    memset(&found, 0, sizeof(found));
+    if (gh_session_find_wait(c->svc->sessions, digest, gh_now(), &found, &rec) == GH_SHARED_OK &&
+        found.dialect == GH_DIALECT_POWERSTORE && found.account_id == c->who->account_id) {
+        memcpy(id, found.session_id, GH_SESSION_ID_LEN + 1);
+        ok = true;
+    }
+done:
+    gh_wipe(digest, sizeof(digest));
+    gh_credential_wipe(&cred);
+    return ok;
+}
+
+void gh_ps_serve_logout(gh_ps_ctx *c)
+{
+    char         id[GH_SESSION_ID_LEN + 1] = "";
+    gh_store_err err = GH_STORE_OK;
+
+    if (!gh_ps_need_store(c))
+        return;
+    if (c->who->session_id[0] != '\0')
+        memcpy(id, c->who->session_id, sizeof(id));
+    else if (!gh_ps_cookie_session(c, id))
+        id[0] = '\0';
+    if (id[0] != '\0')
+        err = gh_service_session_end(c->svc, id, GH_AUDIT_LOGOUT, c->who->user,
+                                     c->req->client_addr);
+    if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND) {
+        gh_ps_fail(c->resp, GH_PS_E_UNAVAILABLE, NULL);
+        return;
+    }
+    c->resp->status = 204;
+    gh_ps_cookie_clear(c->resp);
+}
