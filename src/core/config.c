@@ -37,7 +37,9 @@ typedef enum {
     GH_CONFIG_ADDR,     /* char[]: HOST:PORT or [V6]:PORT */
     GH_CONFIG_URL,      /* char[]: http:// or https:// URL */
     GH_CONFIG_NAME,     /* char[]: a user name */
-    GH_CONFIG_PATH      /* char[]: any printable text */
+    GH_CONFIG_PATH,     /* char[]: any printable text */
+    GH_CONFIG_BOOL,     /* bool: true/false, yes/no, on/off */
+    GH_CONFIG_NAMES     /* char[]: names separated by commas and blanks */
 } gh_config_type;
 
 typedef struct {
@@ -88,6 +90,18 @@ static const gh_config_key gh_config_keys[] = {
     GH_CFG_NUM("lockout", lockout_duration, GH_CONFIG_I64, 1, 604800),
     GH_CFG_NUM("lockout", lockout_reset_after, GH_CONFIG_I64, 1, 604800),
     GH_CFG_STR("audit", audit_log, GH_CONFIG_PATH, true),
+    { "ovirt", "profiles", GH_CONFIG_NAMES, offsetof(gh_config, ovirt.profiles),
+      sizeof(((gh_config *)0)->ovirt.profiles), 0, 0, false },
+    { "ovirt", "token_idle_timeout", GH_CONFIG_I64, offsetof(gh_config, ovirt.token_idle_timeout),
+      0, 0, 31536000, false },
+    { "ovirt", "token_timeout", GH_CONFIG_I64, offsetof(gh_config, ovirt.token_timeout),
+      0, 1, 31536000, false },
+    { "ovirt", "single_token_per_user", GH_CONFIG_BOOL,
+      offsetof(gh_config, ovirt.single_token_per_user), 0, 0, 0, false },
+    { "ovirt", "csrf_protection", GH_CONFIG_BOOL, offsetof(gh_config, ovirt.csrf_protection),
+      0, 0, 0, false },
+    { "powerstore", "idle_timeout", GH_CONFIG_I64, offsetof(gh_config, powerstore.idle_timeout),
+      0, 1, 86400, false },
 };
 
 #define GH_CONFIG_NKEYS (sizeof(gh_config_keys) / sizeof(gh_config_keys[0]))
@@ -155,6 +169,12 @@ void gh_config_defaults(gh_config *cfg)
     cfg->lockout_threshold = 5;
     cfg->lockout_duration = 300;
     cfg->lockout_reset_after = 300;
+    snprintf(cfg->ovirt.profiles, sizeof(cfg->ovirt.profiles), "%s", "internal");
+    cfg->ovirt.token_idle_timeout = 1800;
+    cfg->ovirt.token_timeout = 360000;
+    cfg->ovirt.single_token_per_user = false;
+    cfg->ovirt.csrf_protection = false;
+    cfg->powerstore.idle_timeout = 3600;
 }
 
 /* A whole base-10 integer within [min, max]; false with a reason otherwise. */
@@ -245,6 +265,72 @@ static bool gh_config_name_ok(const char *s)
     return true;
 }
 
+static bool gh_config_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+           || c == '.' || c == '_' || c == '-';
+}
+
+static bool gh_config_list_sep(char c)
+{
+    return c == ',' || c == ' ' || c == '\t';
+}
+
+/* One or more names of GH_DOMAIN_MAX bytes at most, separated by commas and
+ * blanks; an empty piece between two commas is allowed and ignored. */
+static bool gh_config_names_ok(const char *s)
+{
+    size_t names = 0, len = 0;
+
+    for (;; s++) {
+        if (*s != '\0' && gh_config_name_char(*s)) {
+            if (++len > GH_DOMAIN_MAX)
+                return false;
+            continue;
+        }
+        if (*s != '\0' && !gh_config_list_sep(*s))
+            return false;
+        names += len > 0;
+        len = 0;
+        if (*s == '\0')
+            return names > 0;
+    }
+}
+
+bool gh_config_list_has(const char *list, const char *name, size_t len)
+{
+    const char *p = list;
+
+    if (list == NULL || name == NULL || len == 0)
+        return false;
+    while (*p != '\0') {
+        size_t n = 0;
+
+        while (*p != '\0' && gh_config_list_sep(*p))
+            p++;
+        while (p[n] != '\0' && !gh_config_list_sep(p[n]))
+            n++;
+        if (n == len && memcmp(p, name, len) == 0)
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+static bool gh_config_bool(const char *value, bool *out)
+{
+    static const char *const yes[] = { "true", "yes", "on" };
+    static const char *const no[] = { "false", "no", "off" };
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcmp(value, yes[i]) == 0 || strcmp(value, no[i]) == 0) {
+            *out = strcmp(value, yes[i]) == 0;
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool gh_config_string(const gh_config_key *k, const char *value, char *dst,
                              const char **why)
 {
@@ -274,6 +360,10 @@ static bool gh_config_string(const gh_config_key *k, const char *value, char *ds
     case GH_CONFIG_NAME:
         ok = gh_config_name_ok(value);
         *why = "not a user name";
+        break;
+    case GH_CONFIG_NAMES:
+        ok = gh_config_names_ok(value);
+        *why = "not a list of names (letters, digits, '.', '_' and '-', separated by commas)";
         break;
     default:
         ok = gh_config_safe_text(value, "");
@@ -309,6 +399,9 @@ static bool gh_config_set(const gh_config_key *k, const char *value, gh_config *
             return false;
         *(uint32_t *)(void *)field = (uint32_t)v;
         return true;
+    case GH_CONFIG_BOOL:
+        *why = "not true or false";
+        return gh_config_bool(value, (bool *)(void *)field);
     default:
         return gh_config_string(k, value, field, why);
     }

@@ -50,6 +50,20 @@ typedef struct {
 
     /* [audit] */
     char     audit_log[GH_PATH_MAX];  /* empty = DATA_DIR/audit.log */
+
+    /* [ovirt] */
+    struct {
+        char     profiles[256];       /* "internal": the profiles (domains) a user@profile may name */
+        int64_t  token_idle_timeout;  /* 1800 s unused before a token ends; 0 = none */
+        int64_t  token_timeout;       /* 360000 s (100 h) since last use, at most */
+        bool     single_token_per_user; /* false: a new token leaves earlier ones alone */
+        bool     csrf_protection;     /* false: Prefer: csrf-protection is ignored */
+    } ovirt;
+
+    /* [powerstore] */
+    struct {
+        int64_t  idle_timeout;        /* 3600 s unused before an auth_cookie session ends */
+    } powerstore;
 } gh_config;
 
 /* Fill cfg with the defaults. */
@@ -58,5 +72,9 @@ void gh_config_defaults(gh_config *cfg);
 /* Read an INI file over the defaults already in cfg. 0 on success; otherwise
  * -1 with a message naming the file, line and key in err. */
 int gh_config_load(gh_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Is name (len bytes, not NUL-terminated) one of the names of a list key such
+ * as [ovirt] profiles (names separated by commas and blanks)? Exact match. */
+bool gh_config_list_has(const char *list, const char *name, size_t len);
 
 #endif

@@ -91,6 +91,12 @@ static void test_defaults(void **state)
     assert_int_equal(c.lockout_duration, 300);
     assert_int_equal(c.lockout_reset_after, 300);
     assert_string_equal(c.audit_log, "");
+    assert_string_equal(c.ovirt.profiles, "internal");
+    assert_int_equal(c.ovirt.token_idle_timeout, 1800);
+    assert_int_equal(c.ovirt.token_timeout, 360000);
+    assert_false(c.ovirt.single_token_per_user);
+    assert_false(c.ovirt.csrf_protection);
+    assert_int_equal(c.powerstore.idle_timeout, 3600);
 }
 
 static void test_good_file(void **state)
@@ -123,6 +129,14 @@ static void test_good_file(void **state)
                "lockout_threshold = 0\n"
                "[audit]\n"
                "audit_log = /var/log/gatehouse/audit.log\n"
+               "[ovirt]\n"
+               "profiles = internal, example.com,lab-1\n"
+               "token_idle_timeout = 0\n"
+               "token_timeout = 60\n"
+               "single_token_per_user = yes\n"
+               "csrf_protection = on\n"
+               "[powerstore]\n"
+               "idle_timeout = 1\n"
                "[server]\n"
                "max_connections = 1000000\n");
     gh_config_defaults(&c);
@@ -144,6 +158,12 @@ static void test_good_file(void **state)
     assert_int_equal(c.min_password_length, 12);
     assert_int_equal(c.lockout_threshold, 0);
     assert_string_equal(c.audit_log, "/var/log/gatehouse/audit.log");
+    assert_string_equal(c.ovirt.profiles, "internal, example.com,lab-1");
+    assert_int_equal(c.ovirt.token_idle_timeout, 0);
+    assert_int_equal(c.ovirt.token_timeout, 60);
+    assert_true(c.ovirt.single_token_per_user);
+    assert_true(c.ovirt.csrf_protection);
+    assert_int_equal(c.powerstore.idle_timeout, 1);
     /* Untouched keys keep their defaults. */
     assert_int_equal(c.max_sessions, 10000);
     assert_string_equal(c.nginx, "/usr/sbin/nginx");
@@ -239,6 +259,29 @@ static void test_errors(void **state)
     expect_error(p, "[server]\nnginx = /a\tb\n",
                  "2: nginx: holds a control character, a quote, a backslash or one of ;{}");
 
+    expect_error(p, "[ovirt]\nsingle_token_per_user = 1\n",
+                 "2: single_token_per_user: not true or false");
+    expect_error(p, "[ovirt]\ncsrf_protection = True\n", "2: csrf_protection: not true or false");
+    expect_error(p, "[ovirt]\nprofiles = internal;ldap\n",
+                 "2: profiles: not a list of names (letters, digits, '.', '_' and '-', "
+                 "separated by commas)");
+    expect_error(p, "[ovirt]\nprofiles = , ,\n",
+                 "2: profiles: not a list of names (letters, digits, '.', '_' and '-', "
+                 "separated by commas)");
+    expect_error(p, "[ovirt]\nprofiles =\n", "2: profiles: may not be empty");
+    expect_error(p, "[ovirt]\ntoken_timeout = 0\n", "2: token_timeout: out of range");
+    expect_error(p, "[ovirt]\ntoken_idle_timeout = -1\n", "2: token_idle_timeout: out of range");
+    expect_error(p, "[powerstore]\nidle_timeout = 0\n", "2: idle_timeout: out of range");
+    expect_error(p, "[powerstore]\nidle_timeout = 86401\n", "2: idle_timeout: out of range");
+    expect_error(p, "[powerstore]\nidle_timeout = 1h\n", "2: idle_timeout: not an integer");
+    expect_error(p, "[powerstore]\nsession_timeout = 60\n",
+                 "2: session_timeout: unknown key in [powerstore]");
+    /* A profile name longer than a domain can be. */
+    snprintf(longline, sizeof(longline), "[ovirt]\nprofiles = a,%0*d\n", GH_DOMAIN_MAX + 1, 0);
+    expect_error(p, longline,
+                 "2: profiles: not a list of names (letters, digits, '.', '_' and '-', "
+                 "separated by commas)");
+
     /* A string one byte too long for its field (user[64]). */
     snprintf(longline, sizeof(longline), "[server]\nuser = %0*d\n", 64, 0);
     expect_error(p, longline, "2: user: too long");
@@ -314,6 +357,25 @@ static void test_missing_file_and_small_err(void **state)
     assert_int_equal(gh_config_load(&c, NULL, err, sizeof(err)), -1);
 }
 
+static void test_list_has(void **state)
+{
+    const char *list = "internal, example.com,,lab-1";
+
+    (void)state;
+    assert_true(gh_config_list_has(list, "internal", 8));
+    assert_true(gh_config_list_has(list, "example.com", 11));
+    assert_true(gh_config_list_has(list, "lab-1", 5));
+    /* Whole names only, compared exactly. */
+    assert_false(gh_config_list_has(list, "intern", 6));
+    assert_false(gh_config_list_has(list, "Internal", 8));
+    assert_false(gh_config_list_has(list, "lab-1x", 6));
+    assert_false(gh_config_list_has(list, "internalx", 8 + 1));
+    assert_false(gh_config_list_has(list, "", 0));
+    assert_false(gh_config_list_has(NULL, "internal", 8));
+    /* The length counts, not a NUL: a view into a longer string works. */
+    assert_true(gh_config_list_has(list, "lab-1@more", 5));
+}
+
 static void test_example_as_shipped(void **state)
 {
     gh_config c, d;
@@ -353,7 +415,7 @@ static void test_example_uncommented(void **state)
     fclose(in);
     assert_int_equal(fclose(out), 0);
     /* Every key of gh_config, each once (a second one would be an error). */
-    assert_int_equal(settings, 28);
+    assert_int_equal(settings, 34);
 
     gh_config_defaults(&c);
     gh_config_defaults(&d);
@@ -371,6 +433,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_line_limit_and_crlf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
         cmocka_unit_test(test_missing_file_and_small_err),
+        cmocka_unit_test(test_list_has),
         cmocka_unit_test(test_example_as_shipped),
         cmocka_unit_test_setup_teardown(test_example_uncommented, setup, teardown),
     };
