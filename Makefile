@@ -88,7 +88,7 @@ fuzz-smoke:
 	scripts/fuzz 5
 
 bench: deps all
-	bench/run
+	GATEHOUSE_BUILD=$(abspath $(BUILD)) bench/run
 
 clean:
 	rm -rf build

@@ -105,5 +105,6 @@ int gh_cli_init(int argc, char **argv);
 int gh_cli_user(int argc, char **argv);
 int gh_cli_session(int argc, char **argv);
 int gh_cli_serve(int argc, char **argv);
+int gh_cli_bench(int argc, char **argv);     /* hidden: bench-fill, for bench/ */
 
 #endif

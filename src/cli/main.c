@@ -37,6 +37,7 @@ int main(int argc, char **argv)
         { "serve", gh_cli_serve },
         { "user", gh_cli_user },
         { "session", gh_cli_session },
+        { "bench-fill", gh_cli_bench },     /* bench/ only; not in the usage */
     };
     size_t i;
 

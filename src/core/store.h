@@ -86,6 +86,16 @@ typedef struct {
 gh_store_err gh_store_open(const char *path, gh_store **out);
 void gh_store_close(gh_store *store);
 
+/* Several writes as one transaction (each write then commits with it, not
+ * alone). begin is BEGIN IMMEDIATE: it takes the write lock now, under the
+ * busy timeout, rather than fail later when a read would have to become a
+ * write. end commits when err is GH_STORE_OK, else rolls back, and returns
+ * the final result. Only single-statement writes may run inside one
+ * (gh_store_account_add, gh_store_session_insert); the others open their own
+ * transaction, which SQLite does not nest. */
+gh_store_err gh_store_begin(gh_store *store);
+gh_store_err gh_store_end(gh_store *store, gh_store_err err);
+
 /* The 32-byte server secret, made at first open and kept in the database. */
 gh_store_err gh_store_secret(gh_store *store, uint8_t out[GH_DIGEST_LEN]);
 

@@ -78,12 +78,6 @@ gh_store_err gh_store_page(sqlite3_stmt *stmt, bool bound, gh_store_row_fn row,
 /* An SQLite result code (extended codes are on) as a store error. */
 gh_store_err gh_store_rc(int rc);
 
-/* BEGIN IMMEDIATE: take the write lock now, under the busy timeout, rather
- * than fail later when a read would have to become a write. */
-gh_store_err gh_store_begin(gh_store *store);
-/* Commit when err is GH_STORE_OK, else roll back; returns the final result. */
-gh_store_err gh_store_end(gh_store *store, gh_store_err err);
-
 /* Append a change row; call inside the transaction of the write it reports. */
 gh_store_err gh_store_log_change(gh_store *store, gh_change_kind kind, int64_t subject_id,
                                  const char *subject);

@@ -1,0 +1,481 @@
+"""benchlib.py: what bench/run stands on: starting and stopping the servers it
+measures (gatehouse through `gatehouse serve`, plain nginx on a configuration
+of its own), talking HTTPS to them, and running wrk and h2load and reading
+their output. Debian's Python standard library only.
+
+Every process is started in a process group of its own (start_new_session)
+and stopped by its PID, then by that group's id if something survived:
+nothing this file did not start is ever signalled. Everything listens on
+127.0.0.1.
+"""
+
+import atexit
+import base64
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import time
+import warnings
+from pathlib import Path
+
+STOP_TIMEOUT = 15.0
+
+_running = []          # Popen objects still to stop at exit
+
+
+def log(msg):
+    print(f"bench: {msg}", flush=True)
+
+
+# ----------------------------------------------------------------- processes
+
+def spawn(cmd, out_path, owner=None, env=None):
+    """Start cmd in its own session, stdout+stderr appended to out_path;
+    owner=(uid, gid) runs it as that user when we are root."""
+    kw = {}
+    if owner is not None and os.geteuid() == 0:
+        kw = {"user": owner[0], "group": owner[1], "extra_groups": []}
+    out = open(out_path, "ab")
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                         start_new_session=True, env=env, **kw)
+    out.close()
+    _running.append(p)
+    return p
+
+
+def group_members(pgid):
+    """Live (non-zombie) PIDs whose process group is pgid."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        rest = stat[stat.rfind(")") + 2:].split()
+        if len(rest) >= 3 and int(rest[2]) == pgid and rest[0] != "Z":
+            pids.append(int(entry))
+    return pids
+
+
+def stop(p):
+    """SIGTERM the process we started, wait, then SIGKILL its group's rest."""
+    if p is None:
+        return
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+    deadline = time.monotonic() + 5
+    while group_members(p.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if group_members(p.pid):
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if p.poll() is None:
+        p.kill()
+        p.wait(10)
+    if p in _running:
+        _running.remove(p)
+
+
+def stop_all():
+    for p in list(_running):
+        stop(p)
+
+
+def _on_signal(signum, _frame):
+    stop_all()
+    raise SystemExit(128 + signum)
+
+
+atexit.register(stop_all)
+signal.signal(signal.SIGTERM, _on_signal)
+signal.signal(signal.SIGINT, _on_signal)
+
+
+def run(cmd, timeout=600, check=True, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} exited {p.returncode}\n"
+                           f"{p.stdout[-2000:]}\n{p.stderr[-2000:]}")
+    return p
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pss_kib(pgid):
+    """Proportional set size of every process of a group, summed (KiB):
+    shared memory counted once across the master and its workers."""
+    total = 0
+    for pid in group_members(pgid):
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def largest_shared_mapping(pid):
+    """Bytes of the largest shared anonymous mapping (an nginx zone) of pid."""
+    best = 0
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 6 and "/dev/zero" in line and "s" in parts[1]:
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            best = max(best, hi - lo)
+    return best
+
+
+# ---------------------------------------------------------------------- HTTP
+
+class Client:
+    """One HTTPS (or plain HTTP) origin on 127.0.0.1, verified against a CA."""
+
+    def __init__(self, port, ca=None, tls=True):
+        self.port, self.tls = port, tls
+        self.ctx = ssl.create_default_context(cafile=ca) if tls else None
+
+    def request(self, method, path, headers=None, body=None, timeout=10):
+        """(status, headers as a lower-cased dict of lists, body bytes)."""
+        if self.tls:
+            c = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx,
+                                            timeout=timeout)
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            data = r.read()
+            hdrs = {}
+            for k, v in r.getheaders():
+                hdrs.setdefault(k.lower(), []).append(v)
+            return r.status, hdrs, data
+        finally:
+            c.close()
+
+    def wait_for(self, path, headers=None, want=200, timeout=60, interval=0.01, since=None):
+        """Poll until path answers want; (seconds to the first answer of any
+        status or None, seconds to want or None), counted from since (a
+        time.monotonic(); default now)."""
+        t0 = time.monotonic() if since is None else since
+        first = None
+        while time.monotonic() - t0 < timeout:
+            try:
+                status, _, _ = self.request("GET", path, headers=headers, timeout=2)
+                if first is None:
+                    first = time.monotonic() - t0
+                if status == want:
+                    return first, time.monotonic() - t0
+            except (OSError, http.client.HTTPException):
+                pass
+            time.sleep(interval)
+        return first, None
+
+
+def basic(user, password):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+# ------------------------------------------------------------- load tools
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    return float(m.group(1)) * _UNITS[m.group(2)] if m else None
+
+
+def wrk(url, conns, seconds, headers=(), script=None, latency=False, threads=2, env=None):
+    """Run wrk; {'rps': good responses per second, 'p99': ms or None,
+    'bad': non-2xx/3xx count, 'errors': socket errors, 'total': requests}."""
+    cmd = ["wrk", "-t", str(min(threads, conns)), "-c", str(conns), "-d", f"{seconds}s",
+           "--timeout", "5s"]
+    for h in headers:
+        cmd += ["-H", h]
+    if script:
+        cmd += ["-s", script]
+    if latency:
+        cmd.append("--latency")
+    cmd.append(url)
+    return parse_wrk(run(cmd, timeout=seconds + 60, env=env).stdout)
+
+
+def parse_wrk(out):
+    """wrk's summary as wrk() returns it."""
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    dur = re.search(r"requests in ([\d.]+\w+),", out).group(1)
+    secs = _ms(dur) / 1000.0
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    bad = int(bad.group(1)) if bad else 0
+    errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = sum(int(x) for x in errs.groups()) if errs else 0
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    return {"rps": (total - bad) / secs if secs > 0 else 0.0,
+            "p99": _ms(p99.group(1)) if p99 else None,
+            "bad": bad, "errors": errors, "total": total, "raw": out}
+
+
+# nginx ends an HTTP/2 connection after http2_max_requests (1000) requests and
+# h2load does not reconnect: a timed run would stop at 1000 per client, so
+# each client makes fewer than that, about `seconds` worth at this rate.
+H2_EXPECTED_RATE = 20000
+H2_PER_CLIENT_MAX = 950
+
+
+def h2load(url, conns, seconds, headers=(), threads=2, streams=1):
+    """Run h2load over HTTP/2 for a number of requests (about `seconds`
+    long, bounded by a timeout); same keys as wrk()."""
+    per_client = max(50, min(H2_PER_CLIENT_MAX, H2_EXPECTED_RATE * seconds // conns))
+    cmd = ["h2load", "-t", str(min(threads, conns)), "-c", str(conns), "-m", str(streams),
+           "-n", str(per_client * conns), "-T", str(seconds * 4)]
+    for h in headers:
+        cmd += ["-H", h]
+    cmd.append(url)
+    p = run(cmd, timeout=seconds * 4 + 60, check=False)
+    out = p.stdout
+    fin = re.search(r"finished in ([\d.]+)(\w+), ([\d.]+) req/s", out)
+    codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out)
+    reqs = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+                     r"(\d+) failed, (\d+) errored, (\d+) timeout", out)
+    if fin is None or codes is None or reqs is None:
+        raise RuntimeError(f"h2load gave no summary (exit {p.returncode}):\n{out[-1500:]}"
+                           f"\n{p.stderr[-1500:]}")
+    secs = _ms(fin.group(1) + fin.group(2)) / 1000.0
+    good = int(codes.group(1)) + int(codes.group(2))
+    done = int(reqs.group(3))
+    return {"rps": good / secs if secs > 0 else 0.0, "p99": None,
+            "bad": done - good, "errors": int(reqs.group(5)) + int(reqs.group(6)),
+            "total": done, "raw": out}
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+# ------------------------------------------------------------ the servers
+
+def owner_of(path):
+    st = os.stat(path)
+    return st.st_uid, st.st_gid
+
+
+def ini(config):
+    lines = []
+    for section, keys in config.items():
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {v}" for k, v in keys.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+class Gatehouse:
+    """A data directory under base and `gatehouse serve` on it."""
+
+    def __init__(self, base, name, gatehouse_bin, config, admin_password):
+        self.dir = Path(base) / name
+        self.dir.mkdir(mode=0o755)
+        os.chmod(self.dir, 0o755)
+        self.bin = str(gatehouse_bin)
+        self.data = self.dir / "data"
+        self.conf = self.dir / "gatehouse.conf"
+        self.log = self.dir / "serve.log"
+        self.password = admin_password
+        self.port, self.http_port = free_port(), free_port()
+        self.proc = None
+        self.set_config(config)
+
+    def set_config(self, config):
+        self.conf.write_text(ini(config))
+        os.chmod(self.conf, 0o644)
+
+    @property
+    def ca(self):
+        return str(self.data / "pki" / "ca.pem")
+
+    def cli(self, *args, timeout=600):
+        return run([self.bin, *args, "--data-dir", str(self.data), "--config", str(self.conf)],
+                   timeout=timeout)
+
+    def init(self):
+        pw = self.dir / "admin.pw"
+        fd = os.open(pw, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.password + "\n")
+        self.cli("init", "--admin-password-file", str(pw), timeout=180)
+        os.unlink(pw)
+        return self
+
+    def start(self, wait=True):
+        """Run `gatehouse serve`; returns the monotonic time it was started."""
+        t0 = time.monotonic()
+        self.proc = spawn([self.bin, "serve", "--data-dir", str(self.data),
+                           "--config", str(self.conf),
+                           "--listen", f"127.0.0.1:{self.port}",
+                           "--http-listen", f"127.0.0.1:{self.http_port}"], self.log)
+        if wait:
+            _, ok = self.client().wait_for("/redfish/v1/", timeout=60)
+            if ok is None or self.proc.poll() is not None:
+                raise RuntimeError(f"gatehouse did not start:\n{tail(self.log)}")
+        return t0
+
+    def stop(self):
+        stop(self.proc)
+        self.proc = None
+
+    def client(self, tls=True):
+        return Client(self.port if tls else self.http_port, self.ca, tls)
+
+    def nginx_conf(self):
+        return (self.data / "run" / "nginx.conf").read_text()
+
+
+def tail(path, n=30):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return ""
+
+
+def directive(conf, name, default=None):
+    """The value of the first `name value;` in an nginx configuration."""
+    m = re.search(rf"^\s*{re.escape(name)}\s+([^;]*);", conf, re.M)
+    return m.group(1).strip() if m else default
+
+
+def which(*tools):
+    return [t for t in tools if shutil.which(t) is None]
+
+
+# ----------------------------------------------------- the plain nginx
+
+class Reference:
+    """Plain nginx without the module: gatehouse's TLS settings and limits,
+    the same bytes as static files, and nginx auth_basic with htpasswd files
+    holding the admin password as bcrypt and as sha512crypt, at
+    /bcrypt<auth_path> and /sha512<auth_path>."""
+
+    def __init__(self, base, gh, owner, resources, password, auth_path):
+        self.dir = Path(base) / "nginx"
+        self.dir.mkdir(mode=0o755)
+        for sub in ("www", "tmp"):
+            (self.dir / sub).mkdir(mode=0o755)
+        self.port, self.http_port = free_port(), free_port()
+        self.owner, self.gh, self.proc = owner, gh, None
+        self.log = self.dir / "nginx.log"
+        self.conf = self.dir / "nginx.conf"
+        self.htpasswd(password)
+        locations, seen = [], set()
+        for i, (name, d) in enumerate(sorted(resources.items())):
+            if d["path"] in seen:            # Basic and X-Auth-Token: the same resource
+                continue
+            seen.add(d["path"])
+            f = self.dir / "www" / f"{i}-{name}"
+            f.write_bytes(d["body"])
+            os.chmod(f, 0o644)
+            loc = f'default_type "{d["ctype"]}"; root "{f.parent}"; try_files /{f.name} =404;'
+            locations.append(f'location = {d["path"]} {{ {loc} }}')
+            if d["path"] == auth_path:
+                for algo in ("bcrypt", "sha512"):
+                    locations.append(
+                        f'location = /{algo}{d["path"]} {{ auth_basic "bench"; '
+                        f'auth_basic_user_file "{self.dir}/htpasswd.{algo}"; {loc} }}')
+        self.conf.write_text(self.render(gh.nginx_conf(), "\n        ".join(locations)))
+        os.chmod(self.conf, 0o644)
+        if os.geteuid() == 0:
+            for p in [self.dir, *self.dir.rglob("*")]:
+                os.chown(p, *owner)
+        self.https = Client(self.port, gh.ca, True)
+
+    def htpasswd(self, password):
+        """bcrypt at cost 5, `htpasswd -B`'s default, and sha512crypt at its
+        default 5000 rounds, through libxcrypt as nginx's crypt() is."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import crypt
+            hashes = {"bcrypt": crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH,
+                                                                    rounds=32)),
+                      "sha512": crypt.crypt(password, crypt.mksalt(crypt.METHOD_SHA512))}
+        for algo, h in hashes.items():
+            if not h or not h.startswith({"bcrypt": "$2", "sha512": "$6$"}[algo]):
+                raise RuntimeError(f"cannot make a {algo} hash")
+            p = self.dir / f"htpasswd.{algo}"
+            p.write_text(f"admin:{h}\n")
+            os.chmod(p, 0o644)
+
+    def render(self, ghconf, locations):
+        def d(name, default):
+            return directive(ghconf, name, default)
+
+        pki = self.gh.data / "pki"
+        tmp = self.dir / "tmp"
+        return f"""# Plain nginx for bench/run: gatehouse's settings without the module.
+worker_processes {d("worker_processes", "auto")};
+pid "{self.dir}/nginx.pid";
+error_log stderr warn;
+events {{ worker_connections {d("worker_connections", "1024")}; }}
+http {{
+    access_log off;
+    server_tokens off;
+    types {{ }}
+    client_body_temp_path "{tmp}/body";
+    proxy_temp_path "{tmp}/proxy";
+    fastcgi_temp_path "{tmp}/fastcgi";
+    uwsgi_temp_path "{tmp}/uwsgi";
+    scgi_temp_path "{tmp}/scgi";
+    client_header_buffer_size {d("client_header_buffer_size", "1k")};
+    large_client_header_buffers {d("large_client_header_buffers", "4 8k")};
+    keepalive_timeout {d("keepalive_timeout", "60s")};
+    # The ceiling at its best: no open() or stat() per request for the file.
+    open_file_cache max=64 inactive=1h;
+    open_file_cache_valid 1h;
+    limit_conn_zone $binary_remote_addr zone=ref_conn:1m;
+    limit_conn ref_conn {d("limit_conn", "gatehouse_conn 128").split()[-1]};
+    limit_conn_status 429;
+
+    server {{
+        listen 127.0.0.1:{self.port} ssl http2;
+        ssl_certificate "{pki}/server-chain.pem";
+        ssl_certificate_key "{pki}/server.key";
+        ssl_protocols {d("ssl_protocols", "TLSv1.2 TLSv1.3")};
+        ssl_ciphers {d("ssl_ciphers", "HIGH")};
+        ssl_prefer_server_ciphers {d("ssl_prefer_server_ciphers", "on")};
+        ssl_session_cache shared:ref_tls:1m;
+        add_header Strict-Transport-Security "max-age=31536000" always;
+        {locations}
+    }}
+    server {{
+        listen 127.0.0.1:{self.http_port};
+        {locations}
+    }}
+}}
+"""
+
+    def start(self):
+        self.proc = spawn(["/usr/sbin/nginx", "-e", "stderr", "-p", f"{self.dir}/",
+                           "-c", str(self.conf), "-g", "daemon off;"], self.log, self.owner)
+        _, ok = self.https.wait_for("/nonexistent", want=404, timeout=20)
+        if ok is None:
+            raise RuntimeError(f"plain nginx did not start:\n{tail(self.log)}")
+
+    def stop(self):
+        stop(self.proc)
