@@ -344,7 +344,7 @@ static size_t gh_tmpl_vars(const gh_cli_ctx *ctx, const gh_serve_plan *plan,
                             gh_tmpl_var *vars)
 {
     const gh_config *c = &ctx->cfg;
-    long             nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    long             nproc = sysconf(_SC_NPROCESSORS_ONLN), workers;
     long long        hdr_k = ((long long)c->max_header_bytes / 4 + 1023) / 1024;
     size_t           n = 0;
 
@@ -354,8 +354,14 @@ static size_t gh_tmpl_vars(const gh_cli_ctx *ctx, const gh_serve_plan *plan,
     else
         gh_tmpl_var_set(vars, &n, "WORKERS", NULL, 0, "auto");
     gh_tmpl_var_set(vars, &n, "RUN_DIR", NULL, 0, plan->run_dir);
+    /* nginx's thread pools are per worker: by default share the cores out,
+     * so a login storm never runs more hashes at once than there are cores. */
+    if (nproc < 1)
+        nproc = 1;
+    workers = c->workers > 0 ? c->workers : nproc;
     gh_tmpl_var_set(vars, &n, "HASH_THREADS", "%lld",
-                     c->hash_threads > 0 ? c->hash_threads : (nproc > 0 ? nproc : 1), NULL);
+                     c->hash_threads > 0 ? (long long)c->hash_threads
+                                         : (long long)((nproc + workers - 1) / workers), NULL);
     gh_tmpl_var_set(vars, &n, "MAX_CONNECTIONS", "%lld",
                      c->max_connections > 0 ? c->max_connections : 1024, NULL);
     gh_tmpl_var_set(vars, &n, "MAX_BODY_BYTES", "%lld", c->max_body_bytes, NULL);

@@ -39,7 +39,7 @@ typedef struct {
 
     /* [password] */
     gh_argon2_params argon2;          /* t=2, m=19456 KiB, p=1 */
-    int      hash_threads;            /* 0 = one per core */
+    int      hash_threads;            /* per worker; 0 = cores / workers, rounded up */
     int64_t  min_password_length;     /* 8 */
     int64_t  max_password_length;     /* 128 */
 

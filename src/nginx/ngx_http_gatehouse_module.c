@@ -292,11 +292,20 @@ ngx_http_gatehouse_init_zone(ngx_shm_zone_t *zone, void *data)
 static ngx_int_t
 ngx_http_gatehouse_load(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf)
 {
-    gh_service  svc = gmcf->inline_service;
-    int64_t     seq;
-    ngx_uint_t  i;
+    gh_service    svc = gmcf->inline_service;
+    gh_store_err  err;
+    int64_t       seq;
+    ngx_uint_t    i;
 
-    if (gh_store_open(gmcf->db_path, &svc.store) != GH_STORE_OK) {
+    /* Another worker may hold the database for a while (loading, expiring a
+     * large store at start): each try waits out the busy timeout (5 s), so
+     * a worker waits about a minute before giving up. */
+    for (i = 0; (err = gh_store_open(gmcf->db_path, &svc.store)) == GH_STORE_BUSY && i < 12;
+         i++)
+    {
+        ngx_msleep(100);
+    }
+    if (err != GH_STORE_OK) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "gatehouse: cannot open the store \"%s\"", gmcf->db_path);
         return NGX_ERROR;
