@@ -41,13 +41,21 @@ ngx_http_gatehouse_fill_request(ngx_http_request_t *r, gh_request *req)
 {
     ngx_http_gatehouse_main_conf_t *gmcf;
     ngx_str_t                      *addr = &r->connection->addr_text;
+    u_char                         *q;
 
     gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
     req->config = &gmcf->config;
     req->method_name = (gh_str) { (const char *) r->method_name.data, r->method_name.len };
     req->method = gh_method_from(req->method_name);
-    /* nginx's normalised path: percent-decoded, dot segments resolved. */
-    req->path = (gh_str) { (const char *) r->uri.data, r->uri.len };
+    /* The path as sent, up to the query: each dialect decodes it once, by
+     * its own rules. nginx's r->uri is decoded already, and decoding twice
+     * would let "%252F" become a '/' the dialect never saw encoded. */
+    q = r->unparsed_uri.len > 0
+        ? ngx_strlchr(r->unparsed_uri.data, r->unparsed_uri.data + r->unparsed_uri.len, '?')
+        : NULL;
+    req->path = (gh_str) { (const char *) r->unparsed_uri.data,
+                           q != NULL ? (size_t) (q - r->unparsed_uri.data)
+                                     : r->unparsed_uri.len };
     req->query = (gh_str) { (const char *) r->args.data, r->args.len };
     ngx_cpystrn((u_char *) req->client_addr, addr->data,
                 ngx_min(addr->len + 1, sizeof(req->client_addr)));

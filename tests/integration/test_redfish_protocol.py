@@ -378,3 +378,19 @@ def test_service_resources_405_with_allow(server, method, path, allowed):
     allow = {m.strip() for m in r.headers.get("Allow", "").split(",")}
     assert allowed <= allow and method not in allow, r.headers
     assert "error" in r.json()
+
+
+def test_path_is_decoded_once(server):
+    """The dialect sees the path as sent and decodes it once: an escaped
+    letter names the same resource, an escaped '/' or an escaped escape
+    names none (nginx's own decoding is not applied a second time)."""
+    with server.admin() as s:
+        same = s.get(server.url + "/redfish/v1/%53ystems/1", timeout=10)
+        slash = s.get(server.url + "/redfish/v1/Systems%2F1", timeout=10)
+        twice = s.get(server.url + "/redfish/v1/Systems/%2531", timeout=10)
+    assert same.status_code == 200, same.text[:300]
+    assert same.json()["@odata.id"] == "/redfish/v1/Systems/1"
+    for r in (slash, twice):
+        assert 400 <= r.status_code < 500, r.status_code
+        assert r.status_code != 401
+        assert "error" in r.json()
