@@ -169,3 +169,47 @@ bool gh_str_eq(gh_str a, const char *b)
         return false;
     return blen == 0 || memcmp(a.data, b, blen) == 0;
 }
+
+static int gh_path_hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool gh_path_decode(gh_str raw, char *out, size_t max, size_t *out_len)
+{
+    size_t o = 0;
+
+    if (raw.data == NULL || raw.len == 0 || raw.data[0] != '/')
+        return false;
+    for (size_t i = 0; i < raw.len; i++) {
+        char c = raw.data[i];
+
+        if (c == '%') {
+            int hi = i + 2 < raw.len ? gh_path_hex(raw.data[i + 1]) : -1;
+            int lo = i + 2 < raw.len ? gh_path_hex(raw.data[i + 2]) : -1;
+
+            if (hi < 0 || lo < 0)
+                return false;
+            c = (char)(hi * 16 + lo);
+            if (c == '/' || c == '\0')
+                return false;
+            i += 2;
+        } else if (c == '\0') {
+            return false;
+        }
+        if (o >= max)
+            return false;
+        out[o++] = c;
+    }
+    if (o > 1 && out[o - 1] == '/')
+        o--;
+    out[o] = '\0';
+    *out_len = o;
+    return true;
+}

@@ -78,6 +78,13 @@ void gh_response_copy_body(gh_response *resp, const void *body, size_t len,
 /* Free what the response owns and zero it. */
 void gh_response_free(gh_response *resp);
 
+/* Percent-decode a request path (as gh_request.path holds it) into out,
+ * NUL-terminated, dropping one trailing slash after the root. false for a
+ * path not starting with '/', a bad escape, an escaped '/' or NUL (they would
+ * change which resource is meant), or more than max bytes decoded; out is
+ * then undefined. out holds max + 1 bytes. */
+bool gh_path_decode(gh_str raw, char *out, size_t max, size_t *out_len);
+
 /* Case-insensitive compare of a view with a C string. */
 bool gh_str_eq_nocase(gh_str a, const char *b);
 /* Case-sensitive compare of a view with a C string. */

@@ -30,52 +30,6 @@
 
 /* ---- routing ---- */
 
-static int gh_ps_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decode raw into route->path; false for a bad escape, an encoded
- * '/' or NUL (they would change which resource is meant), or overlength. */
-static bool gh_ps_decode(gh_str raw, gh_ps_route *r)
-{
-    size_t o = 0;
-
-    if (raw.data == NULL || raw.len == 0 || raw.data[0] != '/')
-        return false;
-    for (size_t i = 0; i < raw.len; i++) {
-        char c = raw.data[i];
-
-        if (c == '%') {
-            int hi = i + 2 < raw.len ? gh_ps_hex(raw.data[i + 1]) : -1;
-            int lo = i + 2 < raw.len ? gh_ps_hex(raw.data[i + 2]) : -1;
-
-            if (hi < 0 || lo < 0)
-                return false;
-            c = (char)(hi * 16 + lo);
-            if (c == '/' || c == '\0')
-                return false;
-            i += 2;
-        } else if (c == '\0') {
-            return false;
-        }
-        if (o >= GH_PS_PATH_MAX)
-            return false;
-        r->path[o++] = c;
-    }
-    if (o > 1 && r->path[o - 1] == '/')
-        o--;
-    r->path[o] = '\0';
-    r->path_len = o;
-    return true;
-}
-
 /* A local_user member: its id in decimal (no sign, no leading zero: one
  * spelling per account) or name:NAME, as PowerStore names instances. */
 static bool gh_ps_user_seg(gh_str seg, gh_ps_route *r)
@@ -107,7 +61,7 @@ void gh_ps_route_parse(gh_str raw, gh_ps_route *r)
 
     memset(r, 0, sizeof(*r));
     r->kind = GH_PS_TREE;
-    if (!gh_ps_decode(raw, r)) {
+    if (!gh_path_decode(raw, r->path, GH_PS_PATH_MAX, &r->path_len)) {
         r->path[0] = '\0';
         r->path_len = 0;
         return;

@@ -44,41 +44,6 @@ static bool gh_redfish_seg_is(gh_str seg, const char *lit)
     return gh_str_eq_nocase(seg, lit);
 }
 
-/* Percent-decode raw into route->path; false for a bad escape, an encoded
- * '/' or NUL (they would change which resource is meant), or overlength. */
-static bool gh_redfish_decode(gh_str raw, gh_redfish_route *route)
-{
-    size_t o = 0;
-
-    if (raw.data == NULL || raw.len == 0 || raw.data[0] != '/')
-        return false;
-    for (size_t i = 0; i < raw.len; i++) {
-        char c = raw.data[i];
-
-        if (c == '%') {
-            int hi = i + 2 < raw.len ? gh_redfish_hex(raw.data[i + 1]) : -1;
-            int lo = i + 2 < raw.len ? gh_redfish_hex(raw.data[i + 2]) : -1;
-
-            if (hi < 0 || lo < 0)
-                return false;
-            c = (char)(hi * 16 + lo);
-            if (c == '/' || c == '\0')
-                return false;
-            i += 2;
-        } else if (c == '\0') {
-            return false;
-        }
-        if (o >= GH_REDFISH_PATH_MAX)
-            return false;
-        route->path[o++] = c;
-    }
-    if (o > 1 && route->path[o - 1] == '/')
-        o--;
-    route->path[o] = '\0';
-    route->path_len = o;
-    return true;
-}
-
 static bool gh_redfish_session_id(gh_str seg, char out[GH_SESSION_ID_LEN + 1])
 {
     if (seg.len != GH_SESSION_ID_LEN)
@@ -144,7 +109,7 @@ void gh_redfish_route_parse(gh_str raw, gh_redfish_route *r)
 
     memset(r, 0, sizeof(*r));
     r->kind = GH_RF_TREE;
-    if (!gh_redfish_decode(raw, r)) {
+    if (!gh_path_decode(raw, r->path, GH_REDFISH_PATH_MAX, &r->path_len)) {
         r->path[0] = '\0';
         r->path_len = 0;
         return;
