@@ -7,8 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-
 int64_t gh_now(void)
 {
     struct timespec ts;
@@ -20,7 +18,7 @@ int64_t gh_now(void)
 void gh_wipe(void *p, size_t n)
 {
     if (p != NULL && n > 0)
-        OPENSSL_cleanse(p, n);
+        explicit_bzero(p, n);
 }
 
 bool gh_str_copy(char *dst, size_t dstlen, gh_str src)

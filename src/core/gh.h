@@ -26,7 +26,8 @@ typedef struct {
 /* Wall-clock seconds since the epoch. */
 int64_t gh_now(void);
 
-/* Wipe a secret so the compiler cannot drop the store (OPENSSL_cleanse). */
+/* Wipe a secret so the compiler cannot drop the store (explicit_bzero: a
+ * memset the compiler must keep, at memset's speed). */
 void gh_wipe(void *p, size_t n);
 
 /* Copy a view into a NUL-terminated buffer; false if it does not fit or holds a NUL. */

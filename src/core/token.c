@@ -15,6 +15,8 @@
 #include "token.h"
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -100,17 +102,80 @@ int gh_token_session_id(char id[GH_SESSION_ID_LEN + 1])
     return 0;
 }
 
+/*
+ * A digest is taken on every token request and a MAC on every Basic request,
+ * so neither may cost more than the hashing itself: SHA-256 and HMAC are
+ * fetched from the provider once per process, and each thread keeps one
+ * digest context and one keyed MAC context that it initialises again for
+ * each use (a MAC context keeps its key: initialising it again without one
+ * starts from the keyed state). A thread's contexts are freed when it ends;
+ * the fetched algorithms live until exit.
+ */
+typedef struct {
+    EVP_MD_CTX  *md;
+    EVP_MAC_CTX *mac;
+    bool         mac_keyed;                 /* mac holds mac_key's keyed state */
+    uint8_t      mac_key[GH_DIGEST_LEN];
+} gh_token_thread;
+
+static CRYPTO_ONCE gh_token_once = CRYPTO_ONCE_STATIC_INIT;
+static EVP_MD *gh_token_sha256;
+static EVP_MAC *gh_token_hmac;
+static pthread_key_t gh_token_key;
+static bool gh_token_key_ok;
+
+static void gh_token_thread_free(void *arg)
+{
+    gh_token_thread *t = arg;
+
+    EVP_MD_CTX_free(t->md);
+    EVP_MAC_CTX_free(t->mac);   /* cleanses the keyed state */
+    gh_wipe(t, sizeof(*t));
+    free(t);
+}
+
+static void gh_token_init(void)
+{
+    gh_token_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    gh_token_hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    gh_token_key_ok = pthread_key_create(&gh_token_key, gh_token_thread_free) == 0;
+}
+
+/* This thread's contexts, made on first use; NULL when OpenSSL fails. */
+static gh_token_thread *gh_token_thread_get(void)
+{
+    gh_token_thread *t;
+
+    if (!CRYPTO_THREAD_run_once(&gh_token_once, gh_token_init) || gh_token_sha256 == NULL
+        || gh_token_hmac == NULL || !gh_token_key_ok)
+        return NULL;
+    t = pthread_getspecific(gh_token_key);
+    if (t != NULL)
+        return t;
+    t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    t->md = EVP_MD_CTX_new();
+    t->mac = EVP_MAC_CTX_new(gh_token_hmac);
+    if (t->md == NULL || t->mac == NULL || pthread_setspecific(gh_token_key, t) != 0) {
+        gh_token_thread_free(t);
+        return NULL;
+    }
+    return t;
+}
+
 void gh_token_digest(const char *text, size_t len, uint8_t digest[GH_DIGEST_LEN])
 {
+    gh_token_thread *t = gh_token_thread_get();
     unsigned int outlen = 0;
 
-    if (text == NULL && len > 0) {
+    if (t == NULL || (text == NULL && len > 0)) {
         gh_token_unmatchable(digest);
         return;
     }
-    if (text == NULL)
-        text = "";
-    if (EVP_Digest(text, len, digest, &outlen, EVP_sha256(), NULL) != 1
+    if (EVP_DigestInit_ex2(t->md, gh_token_sha256, NULL) != 1
+        || (len > 0 && EVP_DigestUpdate(t->md, text, len) != 1)
+        || EVP_DigestFinal_ex(t->md, digest, &outlen) != 1
         || outlen != GH_DIGEST_LEN)
         gh_token_unmatchable(digest);
 }
@@ -120,17 +185,47 @@ bool gh_token_equal(const void *a, const void *b, size_t len)
     return CRYPTO_memcmp(a, b, len) == 0;
 }
 
-/*
- * The HMAC implementation is fetched once per process: the credential key is
- * computed on every Basic request, and fetching by name each time would walk
- * the provider tables for nothing. The fetched object lives until exit.
- */
-static CRYPTO_ONCE gh_token_mac_once = CRYPTO_ONCE_STATIC_INIT;
-static EVP_MAC *gh_token_mac;
-
-static void gh_token_mac_fetch(void)
+/* The thread's MAC context, started afresh under key. */
+static bool gh_token_mac_start(gh_token_thread *t, const uint8_t key[GH_DIGEST_LEN])
 {
-    gh_token_mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[2];
+
+    if (t->mac_keyed && CRYPTO_memcmp(t->mac_key, key, GH_DIGEST_LEN) == 0)
+        return EVP_MAC_init(t->mac, NULL, 0, NULL) == 1;
+    /* The first use, or another key than last time: key the context. */
+    t->mac_keyed = false;
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (EVP_MAC_init(t->mac, key, GH_DIGEST_LEN, params) != 1)
+        return false;
+    memcpy(t->mac_key, key, GH_DIGEST_LEN);
+    t->mac_keyed = true;
+    return true;
+}
+
+void gh_token_mac(const uint8_t key[GH_DIGEST_LEN], const gh_bytes *parts, size_t nparts,
+                  uint8_t out[GH_DIGEST_LEN])
+{
+    gh_token_thread *t = gh_token_thread_get();
+    size_t outlen = 0;
+
+    for (size_t i = 0; i < nparts; i++) {
+        if (parts[i].data == NULL && parts[i].len > 0)
+            t = NULL;
+    }
+    if (t == NULL || !gh_token_mac_start(t, key))
+        goto fail;
+    for (size_t i = 0; i < nparts; i++) {
+        if (parts[i].len > 0 && EVP_MAC_update(t->mac, parts[i].data, parts[i].len) != 1)
+            goto fail;
+    }
+    if (EVP_MAC_final(t->mac, out, &outlen, GH_DIGEST_LEN) == 1 && outlen == GH_DIGEST_LEN)
+        return;
+fail:
+    if (t != NULL)
+        t->mac_keyed = false;   /* a context in an unknown state is keyed again */
+    gh_token_unmatchable(out);
 }
 
 void gh_token_credential_key(const uint8_t key[GH_DIGEST_LEN],
@@ -139,40 +234,12 @@ void gh_token_credential_key(const uint8_t key[GH_DIGEST_LEN],
                              uint8_t out[GH_DIGEST_LEN])
 {
     static const unsigned char sep = 0x00;
-    char digest_name[] = "SHA256";
-    OSSL_PARAM params[2];
-    EVP_MAC_CTX *ctx = NULL;
-    size_t outlen = 0;
-    bool ok = false;
+    const gh_bytes parts[] = { { user, user_len }, { &sep, 1 }, { password, password_len } };
 
-    if ((user == NULL && user_len > 0) || (password == NULL && password_len > 0))
-        goto done;
-    if (user == NULL)
-        user = "";
-    if (password == NULL)
-        password = "";
     /* The 0x00 separator is only unambiguous if the user holds no NUL. */
-    if (memchr(user, '\0', user_len) != NULL)
-        goto done;
-    if (!CRYPTO_THREAD_run_once(&gh_token_mac_once, gh_token_mac_fetch)
-        || gh_token_mac == NULL)
-        goto done;
-    ctx = EVP_MAC_CTX_new(gh_token_mac);
-    if (ctx == NULL)
-        goto done;
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0);
-    params[1] = OSSL_PARAM_construct_end();
-    if (EVP_MAC_init(ctx, key, GH_DIGEST_LEN, params) != 1
-        || EVP_MAC_update(ctx, (const unsigned char *)user, user_len) != 1
-        || EVP_MAC_update(ctx, &sep, 1) != 1
-        || EVP_MAC_update(ctx, (const unsigned char *)password, password_len) != 1
-        || EVP_MAC_final(ctx, out, &outlen, GH_DIGEST_LEN) != 1
-        || outlen != GH_DIGEST_LEN)
-        goto done;
-    ok = true;
-done:
-    /* EVP_MAC_CTX_free cleanses the keyed state before freeing it. */
-    EVP_MAC_CTX_free(ctx);
-    if (!ok)
+    if (user != NULL && memchr(user, '\0', user_len) != NULL) {
         gh_token_unmatchable(out);
+        return;
+    }
+    gh_token_mac(key, parts, sizeof(parts) / sizeof(parts[0]), out);
 }

@@ -25,6 +25,17 @@ void gh_token_digest(const char *text, size_t len, uint8_t digest[GH_DIGEST_LEN]
 /* Constant-time equality of two byte strings of the same length. */
 bool gh_token_equal(const void *a, const void *b, size_t len);
 
+/* One piece of a MAC's input. */
+typedef struct {
+    const void *data;
+    size_t      len;
+} gh_bytes;
+
+/* HMAC-SHA256(key, parts[0] || parts[1] || ...). On any failure out is a
+ * value unique to this call, so it matches nothing. */
+void gh_token_mac(const uint8_t key[GH_DIGEST_LEN], const gh_bytes *parts, size_t nparts,
+                  uint8_t out[GH_DIGEST_LEN]);
+
 /* HMAC-SHA256(key, user || 0x00 || password): the credential cache key. */
 void gh_token_credential_key(const uint8_t key[GH_DIGEST_LEN],
                              const char *user, size_t user_len,

@@ -25,9 +25,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 /* Keeps this MAC apart from the credential-cache key under the same secret. */
 static const char gh_ps_csrf_domain[] = "gatehouse powerstore csrf v1";
 
@@ -35,21 +32,13 @@ void gh_ps_csrf_token(const uint8_t secret[GH_DIGEST_LEN], const char *session_i
                       char out[GH_PS_CSRF_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
-    uint8_t      msg[sizeof(gh_ps_csrf_domain) + GH_SESSION_ID_LEN];
-    uint8_t      mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    size_t       idlen = strnlen(session_id, GH_SESSION_ID_LEN);
-
     /* The domain with its NUL, then the id: no two inputs run together. */
-    memcpy(msg, gh_ps_csrf_domain, sizeof(gh_ps_csrf_domain));
-    memcpy(msg + sizeof(gh_ps_csrf_domain), session_id, idlen);
-    if (HMAC(EVP_sha256(), secret, GH_DIGEST_LEN, msg, sizeof(gh_ps_csrf_domain) + idlen,
-             mac, &len) == NULL || len != GH_DIGEST_LEN) {
-        /* Never a token anyone could guess: fail every comparison instead. */
-        memset(out, 'x', GH_PS_CSRF_LEN);
-        out[GH_PS_CSRF_LEN] = '\0';
-        return;
-    }
+    const gh_bytes parts[] = { { gh_ps_csrf_domain, sizeof(gh_ps_csrf_domain) },
+                               { session_id, strnlen(session_id, GH_SESSION_ID_LEN) } };
+    uint8_t mac[GH_DIGEST_LEN];
+
+    /* A failed MAC is a value unique to the call: it fails every comparison. */
+    gh_token_mac(secret, parts, sizeof(parts) / sizeof(parts[0]), mac);
     for (size_t i = 0; i < GH_DIGEST_LEN; i++) {
         out[2 * i] = hex[mac[i] >> 4];
         out[2 * i + 1] = hex[mac[i] & 0x0f];
