@@ -153,10 +153,8 @@ typedef struct {
 static int count_live(const gh_session_record *rec, void *arg)
 {
     session_counter *c = arg;
-    int64_t idle = rec->idle_timeout > 0 ? rec->idle_timeout : c->default_idle;
 
-    if ((idle <= 0 || c->now - rec->last_used < idle) &&
-        (rec->expires == 0 || c->now < rec->expires))
+    if (!gh_store_session_ended(rec, c->now, c->default_idle))
         c->live++;
     return 0;
 }

@@ -4,14 +4,21 @@
  * timer applies the change log (what the command line and the other workers
  * changed), writes batched last-used times and expires idle sessions. The
  * block's change sequence makes applying the log idempotent across workers.
+ *
+ * Nothing on the way to the first answer waits for a write: the load reads
+ * the store in one pass and leaves sessions that ended while the server was
+ * down where they are, and every worker's upkeep sweeps them out a bounded
+ * batch at a time, as it does those the block expires.
  */
 #include "service.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Sessions written or expired per upkeep call: bounded work per tick. */
+/* Sessions written or expired per lock hold of the shared block. */
 #define UPKEEP_BATCH 1024
+/* Sessions handed to the shared block per lock hold while loading. */
+#define LOAD_BATCH   1024
 
 int64_t gh_service_setting(gh_service *svc, gh_setting setting)
 {
@@ -101,42 +108,72 @@ static const gh_account *account_by_id(const account_list *l, int64_t id)
 }
 
 typedef struct {
-    gh_service         *svc;
-    const account_list *accounts;
-    int64_t             now;
+    gh_service               *svc;
+    const account_list       *accounts;
+    int64_t                   now;
+    int64_t                   default_idle;
+    gh_shared_loaded_session *batch;
+    size_t                    n;
+    bool                      ended;        /* met a session that has ended */
 } load_ctx;
+
+/* Hand the batch to the block; non-zero once it is full. A full block keeps
+ * the sessions it has; the rest wait for room. */
+static int load_flush(load_ctx *c)
+{
+    gh_shared_result rc = GH_SHARED_OK;
+
+    if (c->n > 0)
+        rc = gh_shared_session_load(c->svc->shared, c->batch, c->n);
+    c->n = 0;
+    return rc == GH_SHARED_FULL;
+}
 
 static int load_session(const gh_session_record *rec, void *arg)
 {
     load_ctx *c = arg;
     const gh_account *acct = account_by_id(c->accounts, rec->account_id);
+    gh_shared_loaded_session *s;
 
+    if (gh_store_session_ended(rec, c->now, c->default_idle)) {
+        c->ended = true;
+        return 0;
+    }
     if (acct == NULL || !acct->enabled || gh_account_locked(acct, c->now))
         return 0;
-    /* A full block keeps the sessions it has; the rest wait for room. */
-    (void)gh_shared_session_add(c->svc->shared, rec, acct->role,
-                                acct->password_change_required);
-    return 0;
+    s = &c->batch[c->n++];
+    s->rec = *rec;
+    s->role = acct->role;
+    s->password_change_required = acct->password_change_required;
+    return c->n == LOAD_BATCH ? load_flush(c) : 0;
 }
 
 gh_store_err gh_service_load(gh_service *svc, int64_t *seq)
 {
     account_list accounts = { 0 };
-    load_ctx ctx = { svc, &accounts, gh_now() };
+    load_ctx ctx = { .svc = svc, .accounts = &accounts, .now = gh_now() };
     gh_store_err err;
 
+    ctx.batch = malloc(LOAD_BATCH * sizeof(*ctx.batch));
+    if (ctx.batch == NULL)
+        return GH_STORE_ERROR;
     /* Read the sequence first: a change made while loading is applied again
      * afterwards, which is harmless; one missed would not be. */
     err = gh_store_change_last(svc->store, seq);
     if (err == GH_STORE_OK)
         err = gh_service_sync_settings(svc);
-    if (err == GH_STORE_OK)
-        err = gh_store_session_expire(svc->store, ctx.now,
-                                      gh_service_setting(svc, GH_SET_SESSION_TIMEOUT), NULL);
+    ctx.default_idle = gh_service_setting(svc, GH_SET_SESSION_TIMEOUT);
     if (err == GH_STORE_OK)
         err = gh_store_account_foreach(svc->store, collect_account, &accounts);
+    /* One pass over the table, in batches to the block: ids are the store's
+     * primary key, so the block need not look each one up first. */
     if (err == GH_STORE_OK)
-        err = gh_store_session_foreach(svc->store, -1, load_session, &ctx);
+        err = gh_store_session_scan(svc->store, load_session, &ctx);
+    if (err == GH_STORE_OK)
+        (void)load_flush(&ctx);
+    if (ctx.ended)
+        gh_shared_store_expiry_due(svc->shared);
+    free(ctx.batch);
     free(accounts.v);
     return err;
 }
@@ -216,6 +253,25 @@ gh_store_err gh_service_apply_changes(gh_service *svc)
     return err;
 }
 
+/* One batch of the store's sweep, if one is due: the write lock is held for
+ * a batch, and this worker's next tick waits no longer than that. */
+static gh_store_err sweep_store(gh_service *svc, int64_t now)
+{
+    int64_t from = gh_shared_store_expiry_from(svc->shared), next = from;
+    gh_store_err err;
+    int count;
+
+    if (from < 0)
+        return GH_STORE_OK;
+    err = gh_store_session_expire(svc->store, now,
+                                  gh_service_setting(svc, GH_SET_SESSION_TIMEOUT), &next,
+                                  &count);
+    if (err == GH_STORE_OK)
+        gh_shared_store_expiry_done(svc->shared, from,
+                                    count == GH_STORE_EXPIRE_BATCH ? next : -1);
+    return err;
+}
+
 gh_store_err gh_service_upkeep(gh_service *svc, int64_t now)
 {
     gh_session_touch *touched = NULL;
@@ -229,9 +285,10 @@ gh_store_err gh_service_upkeep(gh_service *svc, int64_t now)
         err = GH_STORE_ERROR;
         goto done;
     }
-    /* Every touched session is written each tick, in batches: collecting
-     * one batch only would always take the lowest nodes and leave the rest
-     * looking idle in the store. Bounded by the pool, plus one pass. */
+    /* Every session touched before this tick is written now, a batch per
+     * lock hold. The touched list is oldest first, so those come before any
+     * touched again meanwhile, and the bound (the pool's count, plus one
+     * batch) ends the loop under a steady stream of requests. */
     rounds = gh_shared_session_count(svc->shared) / UPKEEP_BATCH + 1;
     do {
         n = gh_shared_session_collect_touched(svc->shared, touched, UPKEEP_BATCH);
@@ -245,8 +302,8 @@ gh_store_err gh_service_upkeep(gh_service *svc, int64_t now)
         gh_audit_write(svc->audit, GH_AUDIT_EXPIRED, expired[i].user, expired[i].client_addr,
                        NULL, expired[i].id, NULL);
     if (n > 0)
-        err = gh_store_session_expire(svc->store, now,
-                                      gh_service_setting(svc, GH_SET_SESSION_TIMEOUT), NULL);
+        gh_shared_store_expiry_due(svc->shared);
+    err = sweep_store(svc, now);
 done:
     free(touched);
     free(expired);

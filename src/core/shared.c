@@ -7,7 +7,9 @@
  *
  *   sessions   nodes chained twice: by token digest (every request's lookup)
  *              and by public id (logout, revocation). Nodes never move, so a
- *              node is unlinked from both chains without any rehashing.
+ *              node is unlinked from both chains without any rehashing. Those
+ *              used since their last-used time was last written to the store
+ *              also sit on the touched list, doubly linked, oldest first.
  *   creds      verified Basic credentials by HMAC key, chained once.
  *   lockout    failed-login counters by account id, chained once.
  *
@@ -15,9 +17,9 @@
  * refuses the login. The credential cache and the lockout counters take the
  * node under a clock hand when full (their entries expire anyway).
  *
- * Memory per live session is one node (about 240 bytes) plus two bucket
+ * Memory per live session is one node (256 bytes) plus two bucket
  * heads; no allocation happens after the block is formatted. Every function
- * takes the lock once and holds it for a chain walk only.
+ * takes the lock once and holds it for a chain walk or a bounded batch.
  */
 #include "shared_internal.h"
 
@@ -113,6 +115,8 @@ gh_shared *gh_shared_format(void *mem, const gh_shared_limits *l, gh_shared_lock
     off += align8((size_t)bucket_count(l->lockout_entries) * sizeof(uint32_t));
     h->size = off;
     pool_init(&h->sessions, l->max_sessions);
+    h->touched_head = h->touched_tail = NIL;
+    h->store_expiry_from = -1;
     pool_init(&h->creds, l->credcache_entries);
     pool_init(&h->locks, l->lockout_entries);
 
@@ -199,6 +203,32 @@ bool gh_shared_advance_seq(gh_shared *sh, int64_t from, int64_t to)
         sh->hdr->change_seq = to;
     shared_unlock(sh);
     return ok;
+}
+
+void gh_shared_store_expiry_due(gh_shared *sh)
+{
+    shared_lock(sh);
+    sh->hdr->store_expiry_from = 0;
+    shared_unlock(sh);
+}
+
+int64_t gh_shared_store_expiry_from(gh_shared *sh)
+{
+    int64_t from;
+
+    shared_lock(sh);
+    from = sh->hdr->store_expiry_from;
+    shared_unlock(sh);
+    return from;
+}
+
+void gh_shared_store_expiry_done(gh_shared *sh, int64_t from, int64_t next)
+{
+    shared_lock(sh);
+    /* Another batch, or a new due mark, moved the sweep meanwhile: it stands. */
+    if (sh->hdr->store_expiry_from == from)
+        sh->hdr->store_expiry_from = next;
+    shared_unlock(sh);
 }
 
 int64_t gh_shared_setting(gh_shared *sh, gh_setting setting)

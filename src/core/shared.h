@@ -71,6 +71,16 @@ int64_t gh_shared_change_seq(gh_shared *sh);  /* last change applied */
 /* Advance the applied change sequence; false if another worker got there first. */
 bool gh_shared_advance_seq(gh_shared *sh, int64_t from, int64_t to);
 
+/* The sweep of ended sessions out of the store, a batch per upkeep, shared by
+ * the workers: where the next batch starts (a gh_store_session_expire
+ * position), or -1 when no ended session is known to be left there. */
+int64_t gh_shared_store_expiry_from(gh_shared *sh);
+/* Ended sessions may be anywhere in the store: sweep it from its start. */
+void gh_shared_store_expiry_due(gh_shared *sh);
+/* A batch that started at from ended at next (-1: nothing left); ignored
+ * when the sweep moved meanwhile. */
+void gh_shared_store_expiry_done(gh_shared *sh, int64_t from, int64_t next);
+
 /* Settings. */
 int64_t gh_shared_setting(gh_shared *sh, gh_setting setting);
 void gh_shared_setting_set(gh_shared *sh, gh_setting setting, int64_t value);
@@ -82,9 +92,23 @@ typedef enum {
     GH_SHARED_FULL              /* the table holds max_sessions already */
 } gh_shared_result;
 
-/* Sessions. A session's idle timeout of 0 means the live SessionTimeout. */
+/* Sessions. A session's idle timeout of 0 means the live SessionTimeout.
+ * Adding an id the block holds already adds nothing. */
 gh_shared_result gh_shared_session_add(gh_shared *sh, const gh_session_record *rec,
                                        gh_role role, bool password_change_required);
+/* A session read from the store, with its account's role and flag. */
+typedef struct {
+    gh_session_record rec;
+    gh_role           role;
+    bool              password_change_required;
+} gh_shared_loaded_session;
+/* The load's add (between gh_shared_claim_load and gh_shared_loaded): n
+ * sessions under one lock hold. Their ids must be unique among all the load
+ * adds, as the store's primary key makes them; an id is then looked up only
+ * if gh_shared_session_add ran before the load ended. GH_SHARED_FULL when the
+ * pool filled up (the sessions before that were added). */
+gh_shared_result gh_shared_session_load(gh_shared *sh, const gh_shared_loaded_session *s,
+                                        size_t n);
 /* Find by token digest at time now; on success fill who, refresh last-used
  * and copy the record to rec (when not NULL). An expired entry is removed,
  * GH_SHARED_EXPIRED returned and the removed record copied to rec. */
@@ -106,7 +130,8 @@ size_t gh_shared_session_ids(gh_shared *sh, int64_t account_id,
                              char (*ids)[GH_SESSION_ID_LEN + 1], size_t max);
 uint32_t gh_shared_session_count(gh_shared *sh);
 /* Copy out up to max sessions used since their last collection (for the
- * batched last-used write) and mark them clean; returns how many. */
+ * batched last-used write), in the order of that first use, and mark them
+ * clean; returns how many. Costs what it copies, not the size of the pool. */
 size_t gh_shared_session_collect_touched(gh_shared *sh, gh_session_touch *out, size_t max);
 /* Remove up to max sessions past their end at now, copying them to out;
  * returns how many. Walks a slice of the table per call (a cursor kept in

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define SHARED_MAGIC   0x6768736861726564ULL   /* "ghshared" */
-#define SHARED_VERSION 1u
+#define SHARED_VERSION 2u
 #define NIL            UINT32_MAX
 
 enum { LOAD_NONE = 0, LOAD_RUNNING = 1, LOAD_DONE = 2 };
@@ -18,10 +18,12 @@ enum { LOAD_NONE = 0, LOAD_RUNNING = 1, LOAD_DONE = 2 };
 typedef struct {
     uint32_t next_digest;
     uint32_t next_id;
+    uint32_t touched_prev;          /* the touched list; valid while touched */
+    uint32_t touched_next;
     uint8_t  used;
     uint8_t  role;
     uint8_t  password_change_required;
-    uint8_t  touched;
+    uint8_t  touched;               /* on the touched list */
     gh_session_record rec;
 } session_node;
 
@@ -57,6 +59,9 @@ typedef struct {
     int64_t  change_seq;
     int64_t  settings[GH_SET_COUNT];
     pool_hdr sessions;
+    uint32_t touched_head, touched_tail;   /* oldest and newest touch */
+    uint32_t added_while_loading;          /* a session added before the load ended */
+    int64_t  store_expiry_from;            /* next store expiry batch; -1: none due */
     pool_hdr creds;
     pool_hdr locks;
     size_t   off_session_nodes, off_session_by_digest, off_session_by_id;

@@ -3,20 +3,21 @@
  * sits on two chains, by token digest (how a request finds it) and by public
  * id (how logout and revocation find it). Expiry is checked on every lookup,
  * and a timer sweeps a slice of the pool per tick for sessions nobody asks
- * about any more; last-used times are written to the store in batches from
- * the `touched` flag, never per request.
+ * about any more.
+ *
+ * Last-used times reach the store in batches, never per request: the first
+ * lookup that moves a session's last-used time puts its node at the tail of
+ * the touched list (two node indexes per node, so joining and leaving are
+ * O(1) and the block stays pointer-free), and the timer takes batches off the
+ * head. The timer's work is what was used since its last tick, not the size
+ * of the pool. A session touched again after it was taken joins the tail
+ * anew; one removed leaves the list with its node.
  */
 #include "shared_internal.h"
 
 static bool session_expired(const gh_shared *sh, const session_node *n, int64_t now)
 {
-    int64_t idle = n->rec.idle_timeout;
-
-    if (idle <= 0)
-        idle = sh->hdr->settings[GH_SET_SESSION_TIMEOUT];
-    if (idle > 0 && now - n->rec.last_used >= idle)
-        return true;
-    return n->rec.expires > 0 && now >= n->rec.expires;
+    return gh_store_session_ended(&n->rec, now, sh->hdr->settings[GH_SET_SESSION_TIMEOUT]);
 }
 
 static uint32_t *digest_bucket(gh_shared *sh, const uint8_t *digest)
@@ -47,7 +48,38 @@ static uint32_t find_by_id(gh_shared *sh, const char *id)
     return i;
 }
 
-/* Unlink node i from both chains and put it on the free list. */
+static void touched_push(gh_shared *sh, uint32_t i)
+{
+    session_node *n = &sh->sessions[i];
+    shared_hdr *h = sh->hdr;
+
+    n->touched = 1;
+    n->touched_prev = h->touched_tail;
+    n->touched_next = NIL;
+    if (h->touched_tail != NIL)
+        sh->sessions[h->touched_tail].touched_next = i;
+    else
+        h->touched_head = i;
+    h->touched_tail = i;
+}
+
+static void touched_unlink(gh_shared *sh, uint32_t i)
+{
+    session_node *n = &sh->sessions[i];
+    shared_hdr *h = sh->hdr;
+
+    if (n->touched_prev != NIL)
+        sh->sessions[n->touched_prev].touched_next = n->touched_next;
+    else
+        h->touched_head = n->touched_next;
+    if (n->touched_next != NIL)
+        sh->sessions[n->touched_next].touched_prev = n->touched_prev;
+    else
+        h->touched_tail = n->touched_prev;
+    n->touched = 0;
+}
+
+/* Unlink node i from its chains (and the touched list) and free it. */
 static void session_unlink(gh_shared *sh, uint32_t i)
 {
     session_node *n = &sh->sessions[i];
@@ -60,6 +92,8 @@ static void session_unlink(gh_shared *sh, uint32_t i)
     for (link = id_bucket(sh, n->rec.id); *link != i; link = &sh->sessions[*link].next_id)
         ;
     *link = n->next_id;
+    if (n->touched)
+        touched_unlink(sh, i);
 
     memset(n, 0, sizeof(*n));
     n->next_digest = sh->hdr->sessions.free_head;
@@ -79,22 +113,16 @@ static void fill_principal(const session_node *n, gh_principal *who)
     memcpy(who->session_id, n->rec.id, sizeof(who->session_id));
 }
 
-gh_shared_result gh_shared_session_add(gh_shared *sh, const gh_session_record *rec,
-                                       gh_role role, bool password_change_required)
+/* Put rec in a free node on both chains; false when the pool is full. The
+ * caller has made sure no node holds its id. */
+static bool session_insert(gh_shared *sh, const gh_session_record *rec, gh_role role,
+                           bool password_change_required)
 {
-    gh_shared_result rc = GH_SHARED_OK;
-    uint32_t i, *bucket;
+    uint32_t i = sh->hdr->sessions.free_head, *bucket;
     session_node *n;
 
-    shared_lock(sh);
-    /* Loading from the store at start may meet a session already added. */
-    if (find_by_id(sh, rec->id) != NIL)
-        goto done;
-    i = sh->hdr->sessions.free_head;
-    if (i == NIL) {
-        rc = GH_SHARED_FULL;
-        goto done;
-    }
+    if (i == NIL)
+        return false;
     n = &sh->sessions[i];
     sh->hdr->sessions.free_head = n->next_digest;
     n->used = 1;
@@ -109,7 +137,51 @@ gh_shared_result gh_shared_session_add(gh_shared *sh, const gh_session_record *r
     n->next_id = *bucket;
     *bucket = i;
     sh->hdr->sessions.count++;
-done:
+    return true;
+}
+
+gh_shared_result gh_shared_session_add(gh_shared *sh, const gh_session_record *rec,
+                                       gh_role role, bool password_change_required)
+{
+    gh_shared_result rc = GH_SHARED_OK;
+
+    shared_lock(sh);
+    /* The load, should it still run, may read this session from the store
+     * too: it must look for it then (gh_shared_session_load). */
+    if (sh->hdr->load_state != LOAD_DONE)
+        sh->hdr->added_while_loading = 1;
+    if (find_by_id(sh, rec->id) == NIL &&
+        !session_insert(sh, rec, role, password_change_required))
+        rc = GH_SHARED_FULL;
+    shared_unlock(sh);
+    return rc;
+}
+
+/* Sessions ahead of the one being added whose bucket heads are fetched. */
+#define LOAD_AHEAD 8
+
+gh_shared_result gh_shared_session_load(gh_shared *sh, const gh_shared_loaded_session *s,
+                                        size_t n)
+{
+    gh_shared_result rc = GH_SHARED_OK;
+    bool look;
+
+    shared_lock(sh);
+    /* Ids are unique in the store, so only a session added some other way
+     * can be met twice; without one, no id needs looking up. */
+    look = sh->hdr->added_while_loading != 0;
+    for (size_t k = 0; k < n && rc == GH_SHARED_OK; k++) {
+        /* A bucket head is a random read, a cache miss each: asking for
+         * those of a few sessions ahead overlaps the misses. */
+        if (k + LOAD_AHEAD < n) {
+            __builtin_prefetch(digest_bucket(sh, s[k + LOAD_AHEAD].rec.digest), 1);
+            __builtin_prefetch(id_bucket(sh, s[k + LOAD_AHEAD].rec.id), 1);
+        }
+        if (look && find_by_id(sh, s[k].rec.id) != NIL)
+            continue;
+        if (!session_insert(sh, &s[k].rec, s[k].role, s[k].password_change_required))
+            rc = GH_SHARED_FULL;
+    }
     shared_unlock(sh);
     return rc;
 }
@@ -138,7 +210,8 @@ gh_shared_result gh_shared_session_find(gh_shared *sh, const uint8_t digest[GH_D
     }
     if (now > n->rec.last_used) {
         n->rec.last_used = now;
-        n->touched = 1;
+        if (!n->touched)
+            touched_push(sh, i);
     }
     if (who != NULL)
         fill_principal(n, who);
@@ -242,17 +315,16 @@ uint32_t gh_shared_session_count(gh_shared *sh)
 size_t gh_shared_session_collect_touched(gh_shared *sh, gh_session_touch *out, size_t max)
 {
     size_t n = 0;
+    uint32_t i;
 
     shared_lock(sh);
-    for (uint32_t i = 0; i < sh->hdr->sessions.nodes && n < max; i++) {
+    while (n < max && (i = sh->hdr->touched_head) != NIL) {
         session_node *s = &sh->sessions[i];
 
-        if (s->used && s->touched) {
-            memcpy(out[n].id, s->rec.id, sizeof(out[n].id));
-            out[n].last_used = s->rec.last_used;
-            s->touched = 0;
-            n++;
-        }
+        memcpy(out[n].id, s->rec.id, sizeof(out[n].id));
+        out[n].last_used = s->rec.last_used;
+        touched_unlink(sh, i);
+        n++;
     }
     shared_unlock(sh);
     return n;

@@ -127,13 +127,21 @@ gh_store_err gh_store_session_delete(gh_store *store, const char *id);
  * none was stored). *count may be NULL. */
 gh_store_err gh_store_session_delete_account(gh_store *store, int64_t account_id,
                                              int *count);
-/* Deletes sessions idle past their timeout or past their absolute end, without
- * logging changes (every worker expires them itself). default_idle applies to
- * records whose idle_timeout is 0. A session ends once now >= expires (when
- * expires > 0) or now - last_used >= idle, idle being idle_timeout when it is
- * > 0, else default_idle; an idle <= 0 never ends a session. */
+/* Whether a session has ended at now: once now >= expires (when expires > 0)
+ * or now - last_used >= idle, idle being idle_timeout when it is > 0, else
+ * default_idle; an idle <= 0 never ends a session. */
+bool gh_store_session_ended(const gh_session_record *rec, int64_t now, int64_t default_idle);
+/* Rows one expiry transaction deletes at most. */
+#define GH_STORE_EXPIRE_BATCH 10000
+/* Deletes, in one transaction, up to GH_STORE_EXPIRE_BATCH sessions that have
+ * ended (default_idle applies to records whose idle_timeout is 0), without
+ * logging changes (every worker expires them itself). *from is a position in
+ * the table, 0 for its start: the batch takes the first ended sessions stored
+ * after it and moves it past them. *count receives how many went; fewer than
+ * a batch means none is left after where *from was. A sweep of any size thus
+ * holds the write lock one batch at a time. */
 gh_store_err gh_store_session_expire(gh_store *store, int64_t now, int64_t default_idle,
-                                     int *count);
+                                     int64_t *from, int *count);
 typedef struct {
     char    id[GH_SESSION_ID_LEN + 1];
     int64_t last_used;
@@ -146,6 +154,11 @@ typedef int (*gh_session_cb)(const gh_session_record *rec, void *arg);
 /* Calls cb for each session (account_id < 0: all) ordered by creation. */
 gh_store_err gh_store_session_foreach(gh_store *store, int64_t account_id,
                                       gh_session_cb cb, void *arg);
+/* Calls cb for every session, in the order they are stored, with one query
+ * stepped through the table: the fast way to read them all (loading the
+ * shared block at start). Unlike the walks above it holds one read snapshot
+ * throughout, so cb must not use the store; a non-zero return stops it. */
+gh_store_err gh_store_session_scan(gh_store *store, gh_session_cb cb, void *arg);
 
 /* Live settings (integers by key), changed through the API; a missing key
  * means "use the configuration file's value". set logs a GH_CHANGE_SETTING. */

@@ -45,6 +45,7 @@ typedef enum {
     GH_ST_SESSION_TOUCH,
     GH_ST_SESSION_PAGE_ALL,
     GH_ST_SESSION_PAGE_ACCOUNT,
+    GH_ST_SESSION_SCAN,
     GH_ST_COUNT
 } gh_store_stmt_id;
 

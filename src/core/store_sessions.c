@@ -10,7 +10,12 @@
  *   a session ends once now >= expires (when expires > 0), or once it has been
  *   idle for its timeout, now - last_used >= idle, where idle is the record's
  *   idle_timeout when it is > 0 and the caller's default otherwise; an idle
- *   of 0 or less never ends a session by idleness.
+ *   of 0 or less never ends a session by idleness (gh_store_session_ended
+ *   in C; the expiry statement says the same in SQL).
+ * Expiry deletes in batches, each its own transaction, walking the table in
+ * rowid order from where the caller's last batch stopped: a store where a
+ * million sessions ended while the server was down is swept without ever
+ * holding the write lock for longer than one batch.
  * Last-used times arrive in batches from the shared block and only ever move
  * forward, so a late batch cannot make a session look older than it is.
  */
@@ -135,28 +140,54 @@ gh_store_err gh_store_session_delete_account(gh_store *store, int64_t account_id
     return err;
 }
 
+bool gh_store_session_ended(const gh_session_record *rec, int64_t now, int64_t default_idle)
+{
+    int64_t idle = rec->idle_timeout > 0 ? rec->idle_timeout : default_idle;
+
+    if (idle > 0 && now - rec->last_used >= idle)
+        return true;
+    return rec->expires > 0 && now >= rec->expires;
+}
+
 gh_store_err gh_store_session_expire(gh_store *store, int64_t now, int64_t default_idle,
-                                     int *count)
+                                     int64_t *from, int *count)
 {
     sqlite3_stmt *st;
-    gh_store_err err;
+    int rc = SQLITE_ERROR, n = 0;
 
     if (count != NULL)
         *count = 0;
-    if (store == NULL)
+    if (store == NULL || from == NULL)
         return GH_STORE_ERROR;
-    /* the rule in the comment at the top, as the shared block applies it */
+    /* The rule of gh_store_session_ended. The statement commits on its own
+     * when it is done, so the write lock goes with it. Every ended row up to
+     * the last one deleted is gone then, so the next batch starts there. */
     st = gh_store_stmt(store, GH_ST_SESSION_EXPIRE,
-        "DELETE FROM sessions WHERE (expires > 0 AND ?1 >= expires)"
-        " OR (CASE WHEN idle_timeout > 0 THEN idle_timeout ELSE ?2 END > 0"
-        "     AND ?1 - last_used >= CASE WHEN idle_timeout > 0 THEN idle_timeout ELSE ?2 END)");
+        "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE rowid > ?3"
+        " AND ((expires > 0 AND ?1 >= expires)"
+        "  OR (CASE WHEN idle_timeout > 0 THEN idle_timeout ELSE ?2 END > 0"
+        "      AND ?1 - last_used >= CASE WHEN idle_timeout > 0 THEN idle_timeout ELSE ?2 END))"
+        " ORDER BY rowid LIMIT ?4) RETURNING rowid");
     if (st == NULL)
         return GH_STORE_ERROR;
-    err = gh_store_exec(st, sqlite3_bind_int64(st, 1, now) == SQLITE_OK &&
-                            sqlite3_bind_int64(st, 2, default_idle) == SQLITE_OK);
-    if (err == GH_STORE_OK && count != NULL)
-        *count = sqlite3_changes(store->db);
-    return err;
+    if (sqlite3_bind_int64(st, 1, now) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 2, default_idle) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 3, *from) == SQLITE_OK &&
+        sqlite3_bind_int(st, 4, GH_STORE_EXPIRE_BATCH) == SQLITE_OK) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t rowid = sqlite3_column_int64(st, 0);
+
+            if (rowid > *from)
+                *from = rowid;
+            n++;
+        }
+    }
+    gh_store_stmt_done(st);
+    if (rc != SQLITE_DONE)
+        return gh_store_rc(rc);
+    if (count != NULL)
+        *count = n;
+    return GH_STORE_OK;
 }
 
 gh_store_err gh_store_session_touch(gh_store *store, const gh_session_touch *touches,
@@ -225,5 +256,31 @@ gh_store_err gh_store_session_foreach(gh_store *store, int64_t account_id,
             memcpy(after_id, page[n - 1].id, sizeof after_id);
         }
     } while (err == GH_STORE_OK && !stop && n == GH_STORE_PAGE);
+    return err;
+}
+
+gh_store_err gh_store_session_scan(gh_store *store, gh_session_cb cb, void *arg)
+{
+    gh_session_record rec;
+    gh_store_err err = GH_STORE_OK;
+    sqlite3_stmt *st;
+    int rc;
+
+    if (store == NULL || cb == NULL)
+        return GH_STORE_ERROR;
+    /* rowid order is the table's own: one pass over its pages, no index */
+    st = gh_store_stmt(store, GH_ST_SESSION_SCAN,
+                       "SELECT " SESSION_COLUMNS " FROM sessions ORDER BY rowid");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!store_session_row(st, &rec))
+            err = GH_STORE_ERROR;
+        if (err != GH_STORE_OK || cb(&rec, arg) != 0)
+            break;
+    }
+    if (err == GH_STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        err = gh_store_rc(rc);
+    gh_store_stmt_done(st);
     return err;
 }

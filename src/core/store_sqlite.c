@@ -16,7 +16,8 @@
  * file through SQLite's locks and wait up to GH_STORE_BUSY_MS for each other
  * before a call answers GH_STORE_BUSY. Walks copy a page of rows out and reset
  * their statement before calling back, so callbacks may use the store and no
- * read snapshot is held open across them.
+ * read snapshot is held open across them; the one exception is the session
+ * scan that loads a starting server, a single pass for speed.
  */
 #include "store_internal.h"
 

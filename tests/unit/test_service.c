@@ -3,9 +3,10 @@
  * in a temporary directory, a shared block, cheap argon2 and an audit log:
  * password checks (cache, refusals, lockout, a lock racing an admin's change,
  * rehash, imported bcrypt), sessions created durably within limits and ended,
- * account update and delete, settings, loading after a restart, applying the
- * change log the command line writes, upkeep. Each teardown searches the
- * audit log for every password and token used: none may appear.
+ * account update and delete, settings, loading after a restart (a store
+ * larger than a batch of every kind, ended sessions swept out afterwards),
+ * applying the change log the command line writes, upkeep. Each teardown
+ * searches the audit log for every password and token used: none may appear.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -490,8 +491,90 @@ static void test_settings_load(void **state)
     FIND(t[A2], GH_SHARED_OK);
     FIND(t[B1], GH_SHARED_OK);
     FIND(t[C1], GH_SHARED_NOT_FOUND);
-    STORE_NONE(gh_store_session_get(f->cli, old.id, &old));
     assert_false(gh_shared_claim_load(f->svc.shared));
+    /* the ended session was left in the store for the upkeep to sweep out,
+     * silently: it ended while no server ran */
+    assert_int_equal(gh_shared_session_get(f->svc.shared, old.id, NULL), GH_SHARED_NOT_FOUND);
+    assert_int_equal(gh_shared_store_expiry_from(f->svc.shared), 0);
+    STORE_OK(gh_store_session_get(f->cli, old.id, &old));
+    STORE_OK(gh_service_upkeep(&f->svc, gh_now()));
+    STORE_NONE(gh_store_session_get(f->cli, old.id, &old));
+    assert_int_equal(gh_shared_store_expiry_from(f->svc.shared), -1);
+    assert_false(audit_has(f, "\"session\":\"%s\"", old.id));
+    assert_int_equal(BLOCK_COUNT(), 3);
+}
+
+/* A session as a store of a past run holds it: n makes id and digest. */
+static gh_session_record stored_rec(int64_t account_id, uint32_t n, int64_t last_used)
+{
+    gh_session_record r = { .account_id = account_id, .dialect = GH_DIALECT_REDFISH };
+
+    snprintf(r.id, sizeof(r.id), "%032x", n);
+    memset(r.digest, 0x5a, sizeof(r.digest));
+    memcpy(r.digest, &n, sizeof(n));
+    snprintf(r.user, sizeof(r.user), "user%lld", (long long)account_id);
+    r.created = r.last_used = last_used;
+    return r;
+}
+
+/* A restart over a large store: live sessions beyond one load batch, more
+ * ended ones than one expiry batch, sessions of a disabled account, and one
+ * session a worker took before the load was done. The block gets each live
+ * session once; the ended ones leave the store a batch per upkeep. */
+static void test_load_large(void **state)
+{
+    enum { LIVE = 3000, ENDED = 7 * LIVE, OFF = 10 };
+    fixture *f = *state;
+    int64_t alice = add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    int64_t dave = add_account(f, "dave", PW_ALICE, NULL, GH_ROLE_OPERATOR, false);
+    int64_t now = gh_now(), seq;
+    gh_session_record rec;
+    uint32_t n = 0;
+
+    STORE_OK(gh_store_begin(f->cli));
+    for (uint32_t i = 0; i < LIVE + ENDED; i++) {
+        /* ended and live interleaved, as time leaves them */
+        rec = stored_rec(alice, n++, i % 8 == 0 ? now - 10 : now - 7200);
+        STORE_OK(gh_store_session_insert(f->cli, &rec));
+    }
+    for (uint32_t i = 0; i < OFF; i++) {
+        rec = stored_rec(dave, n++, now);
+        STORE_OK(gh_store_session_insert(f->cli, &rec));
+    }
+    STORE_OK(gh_store_end(f->cli, GH_STORE_OK));
+    assert_true(ENDED > 2 * GH_STORE_EXPIRE_BATCH);
+
+    new_block(f, LIVE + 10);
+    assert_true(gh_shared_claim_load(f->svc.shared));
+    rec = stored_rec(alice, 0, now - 10);          /* live (i == 0) */
+    assert_int_equal(gh_shared_session_add(f->svc.shared, &rec, GH_ROLE_OPERATOR, false),
+                     GH_SHARED_OK);
+    STORE_OK(gh_service_load(&f->svc, &seq));
+    gh_shared_loaded(f->svc.shared, seq);
+    assert_int_equal(BLOCK_COUNT(), LIVE);
+    assert_int_equal(gh_shared_session_remove(f->svc.shared, rec.id, NULL), GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_get(f->svc.shared, rec.id, NULL), GH_SHARED_NOT_FOUND);
+    rec = stored_rec(alice, 8 * (LIVE - 1), 0);    /* the last live one */
+    assert_int_equal(gh_shared_session_get(f->svc.shared, rec.id, NULL), GH_SHARED_OK);
+    rec = stored_rec(dave, LIVE + ENDED, 0);
+    assert_int_equal(gh_shared_session_get(f->svc.shared, rec.id, NULL), GH_SHARED_NOT_FOUND);
+
+    /* the sweep: one batch per upkeep, the live and the disabled stay */
+    for (int left = ENDED; left > 0; left -= GH_STORE_EXPIRE_BATCH) {
+        assert_true(gh_shared_store_expiry_from(f->svc.shared) >= 0);
+        assert_int_equal(store_sessions(f, alice), LIVE + left);
+        STORE_OK(gh_service_upkeep(&f->svc, now));
+    }
+    assert_int_equal(store_sessions(f, alice), LIVE);
+    assert_int_equal(store_sessions(f, dave), OFF);
+    assert_int_equal(gh_shared_store_expiry_from(f->svc.shared), -1);
+
+    /* a block smaller than the store keeps what fits */
+    new_block(f, 100);
+    assert_true(gh_shared_claim_load(f->svc.shared));
+    STORE_OK(gh_service_load(&f->svc, &seq));
+    assert_int_equal(BLOCK_COUNT(), 100);
+    assert_int_equal(gh_shared_store_expiry_from(f->svc.shared), -1);
 }
 
 static void test_apply_changes(void **state)
@@ -595,7 +678,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TEST(test_verify), TEST(test_lockout),
         TEST(test_session_create_end),
-        TEST(test_account_update_delete), TEST(test_settings_load),
+        TEST(test_account_update_delete), TEST(test_settings_load), TEST(test_load_large),
         TEST(test_apply_changes), TEST(test_upkeep),
     };
 

@@ -3,12 +3,15 @@
  * error-checking pthread mutex as its lock: format and attach (a second
  * handle sees the same data), load state and the change sequence, settings;
  * sessions found by digest (principal, last-used refresh, touched collected
- * once), idle expiry by the live SessionTimeout and by a session's own
- * timeout, absolute expiry, removal by id and by account, account updates,
- * a full pool and reuse of freed nodes, the sliced expiry sweep, 10k random
- * and thousands of colliding digests; the credential cache (expiry, drop,
- * eviction) and the lockout counters (window, clear, eviction); and four
- * threads adding, finding and removing at once.
+ * once), the touched list (batches in the order of use, touches during a
+ * collection, removal and expiry of touched sessions, reused nodes), idle
+ * expiry by the live SessionTimeout and by a session's own timeout, absolute
+ * expiry, removal by id and by account, account updates, a full pool and
+ * reuse of freed nodes, the sliced expiry sweep, the load's add (no lookup
+ * unless a session came in another way, a full pool), the store's expiry
+ * position, 10k random and thousands of colliding digests; the credential
+ * cache (expiry, drop, eviction) and the lockout counters (window, clear,
+ * eviction); and four threads adding, finding and removing at once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -204,6 +207,155 @@ static void test_session_find(void **state)
     assert_int_equal(gh_shared_session_find(b->sh, bogus.digest, 1050, &who, NULL),
                      GH_SHARED_NOT_FOUND);
     assert_int_equal(gh_shared_session_get(b->sh, bogus.id, NULL), GH_SHARED_NOT_FOUND);
+    block_free(b);
+}
+
+/* Collect up to max touched sessions; they must be exactly want (indexes
+ * into r), in that order, each with last-used time used. */
+static void collect_expect(block *b, const gh_session_record *r, size_t max,
+                           const int *want, size_t n, int64_t used)
+{
+    gh_session_touch t[16];
+
+    assert_true(max <= 16);
+    assert_int_equal(gh_shared_session_collect_touched(b->sh, t, max), n);
+    for (size_t k = 0; k < n; k++) {
+        assert_string_equal(t[k].id, r[want[k]].id);
+        assert_int_equal(t[k].last_used, used);
+    }
+}
+
+static void test_touched_list(void **state)
+{
+    enum { N = 12 };
+    block *b = block_new(N + 1, 1, 1);
+    gh_session_record r[N + 1];
+    gh_session_record out[N];
+    gh_session_touch t[16];
+
+    (void)state;
+    gh_shared_setting_set(b->sh, GH_SET_SESSION_TIMEOUT, 100);
+    for (uint32_t i = 0; i < N; i++) {
+        r[i] = make_rec(i, i < 10 ? 1 : 2, 1000, NULL);
+        ADD(r[i], GH_ROLE_OPERATOR);
+    }
+    /* touched in a scrambled order, some twice: batches follow the first use */
+    for (int i = 0; i < 10; i++)
+        FIND(r[(i * 3) % 10], 1010, GH_SHARED_OK);
+    FIND(r[3], 1010, GH_SHARED_OK);
+    FIND(r[0], 1010, GH_SHARED_OK);
+    collect_expect(b, r, 4, (const int[]){ 0, 3, 6, 9 }, 4, 1010);
+    /* used again during the collection: one taken already joins the tail
+     * with its new time; one still waiting keeps its place */
+    FIND(r[0], 1020, GH_SHARED_OK);
+    FIND(r[2], 1020, GH_SHARED_OK);
+    collect_expect(b, r, 1, (const int[]){ 2 }, 1, 1020);
+    collect_expect(b, r, 4, (const int[]){ 5, 8, 1, 4 }, 4, 1010);
+    collect_expect(b, r, 1, (const int[]){ 7 }, 1, 1010);
+    collect_expect(b, r, 4, (const int[]){ 0 }, 1, 1020);
+    collect_expect(b, r, 4, NULL, 0, 0);
+
+    /* removal of touched sessions from the head, the middle and the tail,
+     * by id, by account and by expiry at lookup: none is collected */
+    for (int i = 0; i < N; i++)
+        FIND(r[i], 1030, GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_remove(b->sh, r[0].id, NULL), GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_remove(b->sh, r[5].id, NULL), GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_remove_account(b->sh, 2), 2);     /* 10, 11: the tail */
+    assert_int_equal(gh_shared_session_remove(b->sh, r[4].id, NULL), GH_SHARED_OK);
+    r[4].idle_timeout = 5;
+    r[4].last_used = 1028;
+    ADD(r[4], GH_ROLE_OPERATOR);                   /* untouched, then at the tail */
+    FIND(r[4], 1030, GH_SHARED_OK);
+    FIND(r[4], 1035, GH_SHARED_EXPIRED);
+    collect_expect(b, r, 16, (const int[]){ 1, 2, 3, 6, 7, 8, 9 }, 7, 1030);
+
+    /* a freed touched node, reused: the new session is not touched */
+    FIND(r[1], 1040, GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_remove(b->sh, r[1].id, NULL), GH_SHARED_OK);
+    r[N] = make_rec(N, 3, 1040, NULL);
+    ADD(r[N], GH_ROLE_OPERATOR);
+    assert_int_equal(gh_shared_session_collect_touched(b->sh, t, 16), 0);
+
+    /* expiry by the sweep takes touched ones off the list too; those left
+     * are collected as before */
+    FIND(r[2], 1050, GH_SHARED_OK);
+    FIND(r[3], 1100, GH_SHARED_OK);
+    FIND(r[6], 1050, GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_expire(b->sh, 1150, out, N), 6);  /* all but r[3] */
+    collect_expect(b, r, 16, (const int[]){ 3 }, 1, 1100);
+    assert_int_equal(gh_shared_session_count(b->sh), 1);
+    block_free(b);
+}
+
+/* The load's add: batches under one lock hold, no lookup needed unless a
+ * session was added the ordinary way before the load ended, a full pool. */
+static void test_session_load(void **state)
+{
+    enum { N = 40 };
+    block *b = block_new(N - 2, 1, 1);
+    gh_shared_loaded_session s[N];
+    gh_principal who;
+    uint64_t rng = 7;
+
+    (void)state;
+    assert_true(gh_shared_claim_load(b->sh));
+    for (uint32_t i = 0; i < N; i++) {
+        s[i].rec = make_rec(i, i % 3, 1000, &rng);
+        s[i].role = i % 2 ? GH_ROLE_READONLY : GH_ROLE_ADMINISTRATOR;
+        s[i].password_change_required = i % 5 == 0;
+    }
+    assert_int_equal(gh_shared_session_load(b->sh, s, 10), GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_count(b->sh), 10);
+    /* a worker gave up waiting and took a session (one the store holds too)
+     * before the load was done: the load now looks ids up and skips it */
+    ADD(s[12].rec, GH_ROLE_OPERATOR);
+    assert_int_equal(gh_shared_session_load(b->sh, s + 10, 10), GH_SHARED_OK);
+    assert_int_equal(gh_shared_session_count(b->sh), 20);
+    assert_int_equal(gh_shared_session_find(b->sh, s[12].rec.digest, 1001, &who, NULL),
+                     GH_SHARED_OK);
+    assert_int_equal(who.role, GH_ROLE_OPERATOR);
+    assert_int_equal(gh_shared_session_remove(b->sh, s[12].rec.id, NULL), GH_SHARED_OK);
+    FIND(s[12].rec, 1001, GH_SHARED_NOT_FOUND);
+    /* what was loaded is found with its role and flag, and untouched */
+    for (uint32_t i = 0; i < 20; i++) {
+        if (i == 12)
+            continue;
+        assert_int_equal(gh_shared_session_get(b->sh, s[i].rec.id, NULL), GH_SHARED_OK);
+    }
+    assert_int_equal(gh_shared_session_find(b->sh, s[5].rec.digest, 1000, &who, NULL),
+                     GH_SHARED_OK);
+    assert_int_equal(who.role, GH_ROLE_READONLY);
+    assert_true(who.password_change_required);
+    assert_int_equal(who.account_id, 5 % 3);
+    /* a full pool: what fits is added (19 after the 19 there), the rest refused */
+    assert_int_equal(gh_shared_session_load(b->sh, s + 20, 20), GH_SHARED_FULL);
+    assert_int_equal(gh_shared_session_count(b->sh), N - 2);
+    FIND(s[38].rec, 1000, GH_SHARED_OK);
+    FIND(s[39].rec, 1000, GH_SHARED_NOT_FOUND);
+    gh_shared_loaded(b->sh, 1);
+    block_free(b);
+}
+
+static void test_store_expiry_position(void **state)
+{
+    block *b = block_new(1, 1, 1);
+
+    (void)state;
+    assert_int_equal(gh_shared_store_expiry_from(b->sh), -1);
+    gh_shared_store_expiry_due(b->sh);
+    assert_int_equal(gh_shared_store_expiry_from(b->sh), 0);
+    gh_shared_store_expiry_done(b->sh, 0, 500);
+    assert_int_equal(gh_shared_store_expiry_from(b->sh), 500);
+    /* a batch from a position passed already, or a sweep made due again
+     * meanwhile: the later word stands */
+    gh_shared_store_expiry_done(b->sh, 0, -1);
+    assert_int_equal(gh_shared_store_expiry_from(b->sh), 500);
+    gh_shared_store_expiry_due(b->sh);
+    gh_shared_store_expiry_done(b->sh, 500, 900);
+    assert_int_equal(gh_shared_store_expiry_from(b->sh), 0);
+    gh_shared_store_expiry_done(b->sh, 0, -1);
+    assert_int_equal(gh_shared_store_expiry_from(b->sh), -1);
     block_free(b);
 }
 
@@ -568,6 +720,9 @@ static void test_concurrency(void **state)
         assert_int_equal(w[t].errors, 0);
     }
     assert_int_equal(gh_shared_session_count(b->sh), THREADS * PER_THREAD / 2);
+    /* the touched list came through intact: each survivor on it once */
+    assert_int_equal(gh_shared_session_collect_touched(b->sh, touched, THREADS * PER_THREAD),
+                     THREADS * PER_THREAD / 2);
     for (int t = 0; t < THREADS; t++)
         assert_int_equal(gh_shared_session_remove_account(b->sh, w[t].base), PER_THREAD / 2);
     assert_int_equal(gh_shared_session_count(b->sh), 0);
@@ -582,6 +737,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_attach),
         cmocka_unit_test(test_session_find),
+        cmocka_unit_test(test_touched_list),
+        cmocka_unit_test(test_session_load),
+        cmocka_unit_test(test_store_expiry_position),
         cmocka_unit_test(test_session_expiry),
         cmocka_unit_test(test_session_remove_and_update),
         cmocka_unit_test(test_session_full_and_reuse),

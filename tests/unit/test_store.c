@@ -1,8 +1,9 @@
 /*
  * test_store.c: the SQLite store against its contract in store.h: file mode
- * and WAL, the secret, accounts, sessions and their expiry rule, settings,
- * the change log, several connections, a held lock, a kill -9, and the
- * migration of a database of the first schema.
+ * and WAL, the secret, accounts, sessions, their expiry rule (in C and SQL
+ * alike) and batched expiry, the one-pass scan, settings, the change log,
+ * several connections, a held lock, a kill -9, and the migration of a
+ * database of the first schema.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -560,38 +561,110 @@ static void put_session(gh_store *s, const char *id, int64_t account, int64_t la
 
 static void test_session_expire(void **state)
 {
+    static const struct {
+        const char *id;
+        int64_t     age, idle, expires_in;  /* expires_in 0: no absolute end */
+        bool        ended;
+    } cases[] = {
+        { "idle-default", 100, 0, 0, true },        /* 100 >= 60 */
+        { "fresh-default", 30, 0, 0, false },
+        { "edge-default", 60, 0, 0, true },         /* exactly 60 */
+        { "own-long", 100, 200, 0, false },         /* own beats default */
+        { "own-short", 20, 10, 0, true },
+        { "negative", 100, -5, 0, true },           /* as 0: default */
+        { "ended", 0, 0, 1, true },                 /* absolute end: expires = now */
+        { "not-ended", 0, 0, 2, false },
+    };
     fixture *f = *state;
-    int64_t acct = add_account(f->store, "alice"), now = 100000, seq;
+    int64_t acct = add_account(f->store, "alice"), now = 100000, seq, from = 0;
     gh_session_record r;
     int count = -1;
 
-    put_session(f->store, "idle-default", acct, now - 100, 0, 0);     /* 100 >= 60 */
-    put_session(f->store, "fresh-default", acct, now - 30, 0, 0);
-    put_session(f->store, "edge-default", acct, now - 60, 0, 0);      /* exactly 60 */
-    put_session(f->store, "own-long", acct, now - 100, 200, 0);       /* own beats default */
-    put_session(f->store, "own-short", acct, now - 20, 10, 0);
-    put_session(f->store, "negative", acct, now - 100, -5, 0);       /* as 0: default */
-    put_session(f->store, "ended", acct, now, 0, now);                /* absolute end */
-    put_session(f->store, "not-ended", acct, now, 0, now + 1);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        put_session(f->store, cases[i].id, acct, now - cases[i].age, cases[i].idle,
+                    cases[i].expires_in ? now + cases[i].expires_in - 1 : 0);
+        /* the rule in C says what the statement does */
+        assert_int_equal(gh_store_session_get(f->store, cases[i].id, &r), GH_STORE_OK);
+        assert_int_equal(gh_store_session_ended(&r, now, 60), cases[i].ended);
+    }
     seq = last_seq(f->store);
-    assert_int_equal(gh_store_session_expire(f->store, now, 60, &count), GH_STORE_OK);
+    assert_int_equal(gh_store_session_expire(f->store, now, 60, &from, &count), GH_STORE_OK);
     assert_int_equal(count, 5);
-    assert_int_equal(gh_store_session_get(f->store, "idle-default", &r), GH_STORE_NOT_FOUND);
-    assert_int_equal(gh_store_session_get(f->store, "negative", &r), GH_STORE_NOT_FOUND);
-    assert_int_equal(gh_store_session_get(f->store, "edge-default", &r), GH_STORE_NOT_FOUND);
-    assert_int_equal(gh_store_session_get(f->store, "own-short", &r), GH_STORE_NOT_FOUND);
-    assert_int_equal(gh_store_session_get(f->store, "ended", &r), GH_STORE_NOT_FOUND);
-    assert_int_equal(gh_store_session_get(f->store, "fresh-default", &r), GH_STORE_OK);
-    assert_int_equal(gh_store_session_get(f->store, "own-long", &r), GH_STORE_OK);
-    assert_int_equal(gh_store_session_get(f->store, "not-ended", &r), GH_STORE_OK);
+    assert_true(from > 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(gh_store_session_get(f->store, cases[i].id, &r),
+                         cases[i].ended ? GH_STORE_NOT_FOUND : GH_STORE_OK);
     no_change(f->store, seq);
 
     /* no default: a 0 timeout never idles out, an absolute end still applies */
     put_session(f->store, "ancient", acct, 1, 0, 0);
-    assert_int_equal(gh_store_session_expire(f->store, now + 1, 0, &count), GH_STORE_OK);
+    from = 0;
+    assert_int_equal(gh_store_session_expire(f->store, now + 1, 0, &from, &count), GH_STORE_OK);
     assert_int_equal(count, 1);     /* not-ended */
     assert_int_equal(gh_store_session_get(f->store, "ancient", &r), GH_STORE_OK);
-    assert_int_equal(gh_store_session_expire(f->store, now + 1, 0, NULL), GH_STORE_OK);
+    assert_false(gh_store_session_ended(&r, now + 1, 0));
+    assert_int_equal(gh_store_session_expire(f->store, now + 1, 0, &from, NULL), GH_STORE_OK);
+    assert_int_equal(gh_store_session_expire(f->store, now + 1, 0, NULL, &count),
+                     GH_STORE_ERROR);
+}
+
+/* Rows of the sessions table, through a connection of its own. */
+static int stored_rows(const char *path)
+{
+    sqlite3 *raw = NULL;
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(raw, "SELECT count(*) FROM sessions", -1, &st, NULL),
+                     SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+    return n;
+}
+
+/* A sweep larger than a batch: each call deletes one batch and commits it
+ * (another connection sees it gone), the position moves past it, the live
+ * sessions among the ended ones stay, and the last batch comes back short. */
+static void test_session_expire_batches(void **state)
+{
+    enum { TOTAL = 24000, LIVE = TOTAL / 8, ENDED = TOTAL - LIVE };
+    fixture *f = *state;
+    int64_t acct = add_account(f->store, "alice"), now = 100000, from = 0, last;
+    char id[GH_SESSION_ID_LEN + 1];
+    gh_session_record r;
+    int count, left = ENDED;
+
+    assert_true(ENDED > 2 * GH_STORE_EXPIRE_BATCH && ENDED < 3 * GH_STORE_EXPIRE_BATCH);
+    assert_int_equal(gh_store_begin(f->store), GH_STORE_OK);
+    for (int i = 0; i < TOTAL; i++) {
+        snprintf(id, sizeof id, "s%06d", i);
+        put_session(f->store, id, acct, i % 8 == 0 ? now : now - 100, 0, 0);
+    }
+    assert_int_equal(gh_store_end(f->store, GH_STORE_OK), GH_STORE_OK);
+    for (int batch = 0; left > 0; batch++) {
+        last = from;
+        assert_int_equal(gh_store_session_expire(f->store, now, 60, &from, &count),
+                         GH_STORE_OK);
+        assert_int_equal(count, left < GH_STORE_EXPIRE_BATCH ? left : GH_STORE_EXPIRE_BATCH);
+        assert_true(from > last);
+        left -= count;
+        assert_int_equal(stored_rows(f->path), LIVE + left);
+        assert_true(batch < 3);
+    }
+    /* nothing after the position, nor from the start */
+    assert_int_equal(gh_store_session_expire(f->store, now, 60, &from, &count), GH_STORE_OK);
+    assert_int_equal(count, 0);
+    from = 0;
+    assert_int_equal(gh_store_session_expire(f->store, now, 60, &from, &count), GH_STORE_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(from, 0);
+    for (int i = 0; i < TOTAL; i += 8) {
+        snprintf(id, sizeof id, "s%06d", i);
+        assert_int_equal(gh_store_session_get(f->store, id, &r), GH_STORE_OK);
+    }
 }
 
 static void test_session_touch(void **state)
@@ -687,6 +760,43 @@ static void test_session_foreach(void **state)
     memset(w, 0, sizeof *w);
     assert_int_equal(gh_store_session_foreach(f->store, -1, walk_session, w), GH_STORE_OK);
     assert_int_equal(w->n, 0);
+    free(w);
+}
+
+/* The one-pass scan: every session, in the order stored (not by creation),
+ * a callback's non-zero return stops it, and an empty table calls nothing. */
+static void test_session_scan(void **state)
+{
+    fixture *f = *state;
+    int64_t alice = add_account(f->store, "alice"), bob = add_account(f->store, "bob");
+    session_walk *w = calloc(1, sizeof *w);
+    char id[GH_SESSION_ID_LEN + 1];
+
+    assert_non_null(w);
+    assert_int_equal(gh_store_session_scan(f->store, walk_session, w), GH_STORE_OK);
+    assert_int_equal(w->n, 0);
+    for (int i = 0; i < 40; i++) {
+        snprintf(id, sizeof id, "s%02d", (i * 7) % 40);
+        insert_session(f->store, id, i % 4 == 0 ? bob : alice, 2000 - i);
+    }
+    assert_int_equal(gh_store_session_scan(f->store, walk_session, w), GH_STORE_OK);
+    assert_int_equal(w->n, 40);
+    for (int i = 0; i < 40; i++) {
+        snprintf(id, sizeof id, "s%02d", (i * 7) % 40);
+        assert_string_equal(w->rows[i].id, id);
+        assert_int_equal(w->rows[i].created, 2000 - i);
+        assert_int_equal(w->rows[i].account_id, i % 4 == 0 ? bob : alice);
+    }
+    memset(w, 0, sizeof *w);
+    w->stop_after = 17;
+    assert_int_equal(gh_store_session_scan(f->store, walk_session, w), GH_STORE_OK);
+    assert_int_equal(w->n, 17);
+    /* the statement was reset: a write and a second scan go through */
+    assert_int_equal(gh_store_session_delete(f->store, "s00"), GH_STORE_OK);
+    memset(w, 0, sizeof *w);
+    assert_int_equal(gh_store_session_scan(f->store, walk_session, w), GH_STORE_OK);
+    assert_int_equal(w->n, 39);
+    assert_int_equal(gh_store_session_scan(f->store, NULL, w), GH_STORE_ERROR);
     free(w);
 }
 
@@ -920,8 +1030,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_session_crud, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_delete_account, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_expire, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_expire_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_touch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_foreach, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_close_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_kill9, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
