@@ -3,7 +3,8 @@
  * cheap classifier that runs on the event loop (is the route open, what
  * credential does the request carry, must the body be read, does serving it
  * wait on the store), the refusal and the error bodies in the dialect's own
- * format, and the handler that serves a request once its principal is known.
+ * format, the handler that serves a request once its principal is known, and
+ * optionally the documents it renders once from the bundled tree at start.
  * Adding a dialect is one file implementing this and one line in dialect.c.
  */
 #ifndef GH_DIALECT_H
@@ -60,6 +61,11 @@ typedef struct gh_dialect {
      * otherwise it runs in a thread-pool task with its own store connection. */
     void (*serve)(gh_service *svc, const gh_tree *tree, const gh_request *req,
                   const gh_principal *who, gh_response *resp);
+
+    /* Optional, run once by gh_tree_load before any request: add to tree
+     * (gh_tree_add) the documents that depend on nothing but its files, so
+     * that serving them is a lookup. 0, or -1 with a message in err. */
+    int (*render)(gh_tree *tree, char *err, size_t errlen);
 } gh_dialect;
 
 /* The dialect owning a path, or NULL. */

@@ -1,19 +1,24 @@
 /*
  * http.c: the small helpers around gatehouse's own request and response
  * (http.h): method names, header lookup through the adapter's callback, and
- * the response's owned memory. A response owns every header name and value
- * and its body (all malloc'd); gh_response_free releases them all, so a
- * dialect never frees anything by hand. When memory runs out a header is
- * dropped and a body left empty (NULL, length 0) rather than aborting, so
- * the caller still holds a consistent response. Comparisons are ASCII-only
- * so no locale can change them.
+ * the response's memory. Header values are printed straight into the
+ * response's own arena, one after another, so adding a header allocates
+ * nothing; one that does not fit is dropped whole, as one past the count
+ * is. A body is owned (malloc'd, freed by gh_response_free) or borrowed
+ * (bytes that outlive the response, never freed here), so a dialect never
+ * frees anything by hand. When memory runs out a body is left empty (NULL,
+ * length 0) rather than aborting, so the caller still holds a consistent
+ * response. Comparisons are ASCII-only so no locale can change them.
  */
 #include "http.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(GH_RESPONSE_HEADER_BYTES <= UINT16_MAX, "arena offsets are 16 bits");
 
 static const struct {
     gh_method   method;
@@ -61,36 +66,32 @@ gh_str gh_request_header(const gh_request *req, const char *name)
 void gh_response_header_add(gh_response *resp, const char *name, const char *fmt, ...)
 {
     va_list ap;
-    char   *n = NULL;
-    char   *v = NULL;
+    size_t  room;
+    char   *v;
     int     len;
 
-    if (resp == NULL || name == NULL || fmt == NULL || resp->nheaders >= GH_RESPONSE_HEADERS_MAX)
-        goto done;
-
+    if (resp == NULL || name == NULL || fmt == NULL || resp->nheaders >= GH_RESPONSE_HEADERS_MAX ||
+        resp->arena_used >= sizeof(resp->arena))
+        return;
+    v = resp->arena + resp->arena_used;
+    room = sizeof(resp->arena) - resp->arena_used;
     va_start(ap, fmt);
-    len = vsnprintf(NULL, 0, fmt, ap);
+    len = vsnprintf(v, room, fmt, ap);
     va_end(ap);
-    if (len < 0)
-        goto done;
-
-    n = strdup(name);
-    v = malloc((size_t)len + 1);
-    if (n == NULL || v == NULL)
-        goto done;
-
-    va_start(ap, fmt);
-    vsnprintf(v, (size_t)len + 1, fmt, ap);
-    va_end(ap);
-
-    resp->headers[resp->nheaders].name = n;
-    resp->headers[resp->nheaders].value = v;
+    if (len < 0 || (size_t)len >= room) {
+        gh_wipe(v, room);       /* the cut value lies past arena_used */
+        return;
+    }
+    resp->headers[resp->nheaders].name = name;
+    resp->headers[resp->nheaders].value_off = (uint16_t)resp->arena_used;
+    resp->headers[resp->nheaders].value_len = (uint16_t)len;
     resp->nheaders++;
-    n = NULL;
-    v = NULL;
-done:
-    free(n);
-    free(v);
+    resp->arena_used += (size_t)len + 1;
+}
+
+const char *gh_response_value(const gh_response *resp, size_t i)
+{
+    return resp->arena + resp->headers[i].value_off;
 }
 
 void gh_response_set_body(gh_response *resp, char *body, size_t len, const char *content_type)
@@ -99,8 +100,9 @@ void gh_response_set_body(gh_response *resp, char *body, size_t len, const char 
         free(body);
         return;
     }
-    free(resp->body);
+    free(resp->body_owned);
     resp->body = body;
+    resp->body_owned = body;
     resp->body_len = body != NULL ? len : 0;
     resp->content_type = content_type;
 }
@@ -125,16 +127,37 @@ void gh_response_copy_body(gh_response *resp, const void *body, size_t len,
     gh_response_set_body(resp, copy, len, content_type);
 }
 
+void gh_response_ref_body(gh_response *resp, const char *body, size_t len,
+                          const char *content_type)
+{
+    if (resp == NULL)
+        return;
+    free(resp->body_owned);
+    resp->body_owned = NULL;
+    resp->body = body;
+    resp->body_len = body != NULL ? len : 0;
+    resp->content_type = content_type;
+}
+
+char *gh_response_release_body(gh_response *resp)
+{
+    char *body;
+
+    if (resp == NULL)
+        return NULL;
+    body = resp->body_owned;
+    resp->body_owned = NULL;
+    return body;
+}
+
+/* The arena may hold a session's token (Set-Cookie, X-Auth-Token): wiped. */
 void gh_response_free(gh_response *resp)
 {
     if (resp == NULL)
         return;
-    for (size_t i = 0; i < resp->nheaders && i < GH_RESPONSE_HEADERS_MAX; i++) {
-        free(resp->headers[i].name);
-        free(resp->headers[i].value);
-    }
-    free(resp->body);
-    memset(resp, 0, sizeof(*resp));
+    free(resp->body_owned);
+    gh_wipe(resp->arena, resp->arena_used);
+    memset(resp, 0, offsetof(gh_response, arena));
 }
 
 static unsigned char gh_ascii_lower(unsigned char c)

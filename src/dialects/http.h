@@ -4,6 +4,10 @@
  * sends a gh_response back; unit tests and fuzz targets build them by hand.
  * A dialect's handlers may run in a thread-pool task: everything here is
  * plain memory, owned as each comment says.
+ *
+ * A response costs no allocation of its own: header names are static, the
+ * values sit in a fixed arena inside it, and a body that outlives it (the
+ * bytes of the bundled tree) is borrowed rather than copied.
  */
 #ifndef GH_HTTP_H
 #define GH_HTTP_H
@@ -11,7 +15,12 @@
 #include "../core/config.h"
 #include "../core/gh.h"
 
-#define GH_RESPONSE_HEADERS_MAX 16
+#define GH_RESPONSE_HEADERS_MAX  16
+/* Bytes of all header values of one response, a NUL after each. The largest
+ * set a dialect sends (oVirt's Link with a new session's Set-Cookie) is
+ * about 300. No larger: the response sits in the request's context in
+ * nginx's pool, where 2048 cost an extra pool block per request. */
+#define GH_RESPONSE_HEADER_BYTES 1024
 
 typedef enum {
     GH_METHOD_OTHER = 0,
@@ -44,9 +53,12 @@ struct gh_request {
                                    * the defaults (a fuzz target, an error page) */
 };
 
+/* A value is kept as its place in the arena, not a pointer, so a response
+ * stays a plain struct: copied or moved, its headers come along. */
 typedef struct {
-    char *name;                   /* malloc'd */
-    char *value;                  /* malloc'd */
+    const char *name;             /* static */
+    uint16_t    value_off;        /* the value, NUL-terminated, at arena + value_off */
+    uint16_t    value_len;
 } gh_response_header;
 
 typedef struct {
@@ -54,9 +66,13 @@ typedef struct {
     const char         *reason;   /* static; non-NULL: sent as written */
     gh_response_header  headers[GH_RESPONSE_HEADERS_MAX];
     size_t              nheaders;
-    char               *body;     /* malloc'd, owned by the response */
+    const char         *body;     /* body_len bytes, owned or borrowed */
     size_t              body_len;
+    char               *body_owned;   /* malloc'd, == body, when the response owns
+                                       * it; NULL when borrowed or none */
     const char         *content_type; /* static */
+    size_t              arena_used;
+    char                arena[GH_RESPONSE_HEADER_BYTES];   /* the header values */
 } gh_response;
 
 /* The method of a name ("GET", ...); GH_METHOD_OTHER when unknown. */
@@ -66,16 +82,26 @@ const char *gh_method_name(gh_method method);
 /* Header value by name through req->header; .data NULL when absent. */
 gh_str gh_request_header(const gh_request *req, const char *name);
 
-/* Add a header (printf-style value); silently dropped past the limit. */
+/* Add a header: name of static storage, a printf-style value. Dropped whole,
+ * never cut, past GH_RESPONSE_HEADERS_MAX headers or GH_RESPONSE_HEADER_BYTES. */
 void gh_response_header_add(gh_response *resp, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The value of header i (below nheaders), in resp's arena. */
+const char *gh_response_value(const gh_response *resp, size_t i);
 /* Take ownership of a malloc'd body. */
 void gh_response_set_body(gh_response *resp, char *body, size_t len,
                           const char *content_type);
 /* Copy a body. */
 void gh_response_copy_body(gh_response *resp, const void *body, size_t len,
                            const char *content_type);
-/* Free what the response owns and zero it. */
+/* Borrow a body that outlives the response and its sending (the bytes of a
+ * tree entry): neither copied nor ever freed through the response. */
+void gh_response_ref_body(gh_response *resp, const char *body, size_t len,
+                          const char *content_type);
+/* Hand the owned body over: the caller free()s it, and resp->body stays
+ * readable until then. NULL when the body is borrowed or there is none. */
+char *gh_response_release_body(gh_response *resp);
+/* Free what the response owns, wipe its header values and zero it. */
 void gh_response_free(gh_response *resp);
 
 /* Percent-decode a request path (as gh_request.path holds it) into out,

@@ -85,14 +85,14 @@ static gh_ovirt_count gh_ovirt_tree_count(const gh_tree *tree, const char *colle
     gh_ovirt_count       c = { 0, 0 };
     char                 path[64];
     const gh_tree_entry *e;
-    json_t              *doc, *list;
+    const json_t        *list;
 
     snprintf(path, sizeof(path), GH_OVIRT_API "/%s", collection);
     e = gh_tree_find(tree, (gh_str){ path, strlen(path) }, "json");
     if (e == NULL)
         return c;
-    doc = json_loadb(e->body, e->len, 0, NULL);
-    list = json_object_get(doc, member);
+    /* Parsed once at load, shared: only read. */
+    list = json_object_get(e->json, member);
     for (size_t i = 0; i < json_array_size(list); i++) {
         const char *status = json_string_value(json_object_get(json_array_get(list, i),
                                                                "status"));
@@ -101,7 +101,6 @@ static gh_ovirt_count gh_ovirt_tree_count(const gh_tree *tree, const char *colle
         if (status != NULL && strcmp(status, "up") == 0)
             c.active++;
     }
-    json_decref(doc);
     return c;
 }
 
@@ -187,8 +186,9 @@ static void gh_ovirt_api_tree(const gh_tree *tree, const gh_ovirt_route *route,
         return;
     }
     resp->status = 200;
-    gh_response_copy_body(resp, e->body, e->len,
-                          format == GH_OV_FORMAT_JSON ? GH_OVIRT_API_JSON : GH_OVIRT_API_XML);
+    /* The tree outlives the response: its bytes are lent, not copied. */
+    gh_response_ref_body(resp, e->body, e->len,
+                         format == GH_OV_FORMAT_JSON ? GH_OVIRT_API_JSON : GH_OVIRT_API_XML);
 }
 
 static void gh_ovirt_api_resource(gh_service *svc, const gh_tree *tree, const gh_request *req,

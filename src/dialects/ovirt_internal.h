@@ -196,6 +196,8 @@ void gh_ovirt_serve_api(gh_service *svc, const gh_tree *tree, const gh_request *
 
 /* ---- replies (ovirt_xml.c) ---- */
 
+/* A plain-text reply; reason and text of static storage (text is lent to
+ * resp, not copied). */
 void gh_ovirt_text(gh_response *resp, int status, const char *reason, const char *text);
 
 /* "invalid_request", ... Static storage. */

@@ -28,7 +28,7 @@ void gh_ovirt_text(gh_response *resp, int status, const char *reason, const char
 {
     resp->status = status;
     resp->reason = reason;
-    gh_response_copy_body(resp, text, strlen(text), GH_OVIRT_TEXT_TYPE);
+    gh_response_ref_body(resp, text, strlen(text), GH_OVIRT_TEXT_TYPE);
 }
 
 void gh_ovirt_unauthorized(gh_response *resp)

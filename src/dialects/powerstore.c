@@ -335,52 +335,48 @@ static bool gh_ps_content_type_ok(const gh_request *req)
 
 /* ---- the bundled resources ---- */
 
-/* Parsed on every request: the bundled collections are a few kilobytes, and
- * the tree stays the byte store every dialect shares. */
-static json_t *gh_ps_tree_json(const gh_tree *tree, const char *path, size_t len)
+/* The parsed form of the tree's entry at path (tree.h: parsed once at load,
+ * shared, never changed), or NULL. */
+static const json_t *gh_ps_tree_json(const gh_tree *tree, const char *path, size_t len)
 {
-    const gh_tree_entry *e = tree != NULL ? gh_tree_find(tree, (gh_str){ path, len }, "json")
-                                          : NULL;
+    const gh_tree_entry *e = gh_tree_find(tree, (gh_str){ path, len }, "json");
 
-    return e != NULL ? json_loadb(e->body, e->len, 0, NULL) : NULL;
+    return e != NULL ? e->json : NULL;
 }
 
-/* The resource at the route: the tree's own entry, else the member of a
- * collection (an array of objects) whose id is the last segment. */
-static json_t *gh_ps_tree_resource(const gh_tree *tree, const gh_ps_route *r)
+/* The resource at the route, borrowed from the tree: its own entry, else the
+ * member of a collection (an array of objects) whose id is the last segment. */
+static const json_t *gh_ps_tree_resource(const gh_tree *tree, const gh_ps_route *r)
 {
-    json_t *v = gh_ps_tree_json(tree, r->path, r->path_len);
-    json_t *coll, *item, *found = NULL;
-    size_t  i;
+    const json_t *v = gh_ps_tree_json(tree, r->path, r->path_len);
+    const json_t *coll, *item;
+    size_t        i;
 
     if (v != NULL || r->segments != 4 || r->member_len == 0)
         return v;
     coll = gh_ps_tree_json(tree, r->path, r->collection_len);
     json_array_foreach(coll, i, item) {
-        json_t *id = json_object_get(item, "id");
+        const json_t *id = json_object_get(item, "id");
 
         if (json_is_string(id) && json_string_length(id) == r->member_len &&
-            memcmp(json_string_value(id), r->path + r->member_off, r->member_len) == 0) {
-            found = json_incref(item);
-            break;
-        }
+            memcmp(json_string_value(id), r->path + r->member_off, r->member_len) == 0)
+            return item;
     }
-    json_decref(coll);
-    return found;
+    return NULL;
 }
 
+/* The replies build new values that take references of what they keep, so
+ * the tree's own values are only read. */
 static void gh_ps_serve_tree(gh_ps_ctx *c)
 {
-    json_t *v = gh_ps_tree_resource(c->tree, c->route);
+    const json_t *v = gh_ps_tree_resource(c->tree, c->route);
 
     if (json_is_array(v))
-        gh_ps_reply_collection(c, v);
+        gh_ps_reply_collection(c, json_incref((json_t *)v));
     else if (json_is_object(v))
-        gh_ps_reply_instance(c, v);
-    else {
-        json_decref(v);
+        gh_ps_reply_instance(c, json_incref((json_t *)v));
+    else
         gh_ps_fail(c->resp, GH_PS_E_NOT_FOUND, c->route->path);
-    }
 }
 
 /* ---- serving ---- */
@@ -424,15 +420,13 @@ static void gh_ps_dispatch(gh_ps_ctx *c)
  * not exist at all. */
 static void gh_ps_refuse_method(gh_ps_ctx *c)
 {
-    json_t *v = NULL;
-    char    allow[64];
+    char allow[64];
 
     if (c->route->kind == GH_PS_TREE &&
-        (!c->route->valid || (v = gh_ps_tree_resource(c->tree, c->route)) == NULL)) {
+        (!c->route->valid || gh_ps_tree_resource(c->tree, c->route) == NULL)) {
         gh_ps_fail(c->resp, GH_PS_E_NOT_FOUND, c->route->path);
         return;
     }
-    json_decref(v);
     gh_ps_allow_text(gh_ps_allowed(c->route->kind), allow, sizeof(allow));
     gh_ps_fail(c->resp, GH_PS_E_METHOD, gh_method_name(c->req->method) != NULL
                                             ? gh_method_name(c->req->method) : "?");

@@ -423,10 +423,13 @@ static bool gh_redfish_pcr_allows(const gh_redfish_ctx *c)
            c->who->session_id[0] != '\0' && strcmp(c->route->session_id, c->who->session_id) == 0;
 }
 
-static void gh_redfish_serve_tree(gh_redfish_ctx *c)
+/* A resource of the tree: a bundled file, or an open document rendered into
+ * the tree at load (redfish_root.c). Its bytes outlive the response: lent,
+ * not copied. */
+static void gh_redfish_serve_tree(gh_redfish_ctx *c, const char *format, const char *type)
 {
     const gh_tree_entry *e = gh_tree_find(c->tree, (gh_str){ c->route->path, c->route->path_len },
-                                          "json");
+                                          format);
 
     if (e == NULL) {
         gh_redfish_fail_not_found(c->resp, c->route->path);
@@ -439,16 +442,13 @@ static void gh_redfish_serve_tree(gh_redfish_ctx *c)
         return;
     }
     c->resp->status = 200;
-    gh_response_copy_body(c->resp, e->body, e->len, GH_REDFISH_JSON_TYPE);
+    gh_response_ref_body(c->resp, e->body, e->len, type);
 }
 
 static void gh_redfish_dispatch(gh_redfish_ctx *c)
 {
     switch (c->route->kind) {
-    case GH_RF_VERSIONS:         gh_redfish_serve_versions(c); break;
-    case GH_RF_ROOT:             gh_redfish_serve_root(c); break;
-    case GH_RF_ODATA:            gh_redfish_serve_odata(c); break;
-    case GH_RF_METADATA:         gh_redfish_serve_metadata(c); break;
+    case GH_RF_METADATA:         gh_redfish_serve_tree(c, "xml", GH_REDFISH_XML_TYPE); break;
     case GH_RF_SESSION_SERVICE:  gh_redfish_serve_session_service(c); break;
     case GH_RF_SESSIONS:
     case GH_RF_SESSIONS_MEMBERS: gh_redfish_serve_sessions(c); break;
@@ -458,7 +458,8 @@ static void gh_redfish_dispatch(gh_redfish_ctx *c)
     case GH_RF_ACCOUNT:          gh_redfish_serve_account(c); break;
     case GH_RF_ROLES:            gh_redfish_serve_roles(c); break;
     case GH_RF_ROLE:             gh_redfish_serve_role(c); break;
-    default:                     gh_redfish_serve_tree(c); break;
+    /* GH_RF_VERSIONS, GH_RF_ROOT, GH_RF_ODATA: rendered into the tree. */
+    default:                     gh_redfish_serve_tree(c, "json", GH_REDFISH_JSON_TYPE); break;
     }
 }
 
@@ -505,4 +506,5 @@ const gh_dialect gh_redfish_dialect = {
     .refuse = gh_redfish_refuse,
     .fail = gh_redfish_fail_hook,
     .serve = gh_redfish_serve,
+    .render = gh_redfish_render,
 };

@@ -244,7 +244,7 @@ void gh_redfish_reply(gh_response *resp, int status, json_t *body)
     char *text = NULL;
 
     if (body != NULL)
-        text = json_dumps(body, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+        text = json_dumps(body, GH_REDFISH_JSON_FLAGS);
     json_decref(body);
     if (text == NULL) {
         resp->status = 500;

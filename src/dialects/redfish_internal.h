@@ -16,6 +16,7 @@
 
 #define GH_REDFISH_JSON_TYPE  "application/json; charset=utf-8"
 #define GH_REDFISH_XML_TYPE   "application/xml; charset=utf-8"
+#define GH_REDFISH_JSON_FLAGS (JSON_INDENT(2) | JSON_ENSURE_ASCII)   /* how replies are written */
 #define GH_REDFISH_PATH_MAX   1024     /* bytes of a decoded path we route */
 #define GH_REDFISH_BODY_MAX   65536    /* bytes of a JSON body we parse */
 #define GH_REDFISH_RETRY_AFTER 30      /* seconds, on 503: the shortest SessionTimeout */
@@ -170,12 +171,13 @@ typedef struct {
 size_t gh_redfish_props_check(const json_t *body, const gh_redfish_prop *props, size_t n,
                               json_t *errors);
 
-/* ---- handlers ---- */
+/* ---- the open documents (redfish_root.c) ---- */
 
-void gh_redfish_serve_versions(gh_redfish_ctx *c);
-void gh_redfish_serve_root(gh_redfish_ctx *c);
-void gh_redfish_serve_odata(gh_redfish_ctx *c);
-void gh_redfish_serve_metadata(gh_redfish_ctx *c);
+/* The dialect's render hook: the version document, the service root, the
+ * OData service document and $metadata, added to the tree as it loads. */
+int gh_redfish_render(gh_tree *tree, char *err, size_t errlen);
+
+/* ---- handlers ---- */
 
 void gh_redfish_serve_session_service(gh_redfish_ctx *c);
 void gh_redfish_serve_sessions(gh_redfish_ctx *c);

@@ -2,9 +2,11 @@
  * redfish_root.c: the Redfish documents anyone may read without logging in:
  * the version document at /redfish, the service root, the OData service
  * document and the CSDL $metadata. They depend only on which collections the
- * bundled tree holds, so they are built from memory on the event loop. The
- * root links the tree's Systems, Chassis and Managers only when the tree has
- * them, so a client never follows a link to a 404.
+ * bundled tree holds, so they are rendered once, when the tree loads (the
+ * dialect's render hook), and become entries of the tree: serving one is a
+ * lookup, with an ETag like any other entry. The root links the tree's
+ * Systems, Chassis and Managers only when the tree has them, so a client
+ * never follows a link to a 404.
  */
 #include "redfish_internal.h"
 
@@ -54,11 +56,11 @@ static const struct {
     { "EthernetInterfaceCollection", NULL },
 };
 
-static bool gh_redfish_tree_has(const gh_redfish_ctx *c, const char *collection, char *path,
+static bool gh_redfish_tree_has(const gh_tree *tree, const char *collection, char *path,
                                 size_t pathlen)
 {
     snprintf(path, pathlen, "/redfish/v1/%s", collection);
-    return gh_tree_find(c->tree, (gh_str){ path, strlen(path) }, "json") != NULL;
+    return gh_tree_find(tree, (gh_str){ path, strlen(path) }, "json") != NULL;
 }
 
 static json_t *gh_redfish_link(const char *path)
@@ -66,13 +68,7 @@ static json_t *gh_redfish_link(const char *path)
     return json_pack("{s:s}", "@odata.id", path);
 }
 
-void gh_redfish_serve_versions(gh_redfish_ctx *c)
-{
-    gh_response_header_add(c->resp, "Cache-Control", "no-cache");
-    gh_redfish_reply(c->resp, 200, json_pack("{s:s}", "v1", "/redfish/v1/"));
-}
-
-void gh_redfish_serve_root(gh_redfish_ctx *c)
+static json_t *gh_redfish_root_doc(const gh_tree *tree)
 {
     json_t *root;
     char    path[64];
@@ -95,11 +91,10 @@ void gh_redfish_serve_root(gh_redfish_ctx *c)
                      "AccountService", "@odata.id", "/redfish/v1/AccountService",
                      "Links", "Sessions", "@odata.id", GH_REDFISH_SESSIONS);
     for (size_t i = 0; root != NULL && i < GH_REDFISH_NCOLLECTIONS; i++) {
-        if (gh_redfish_tree_has(c, gh_redfish_tree_collections[i], path, sizeof(path)))
+        if (gh_redfish_tree_has(tree, gh_redfish_tree_collections[i], path, sizeof(path)))
             json_object_set_new(root, gh_redfish_tree_collections[i], gh_redfish_link(path));
     }
-    gh_response_header_add(c->resp, "Cache-Control", "no-cache");
-    gh_redfish_reply(c->resp, 200, root);
+    return root;
 }
 
 static void gh_redfish_odata_add(json_t *value, const char *name, const char *url)
@@ -110,7 +105,7 @@ static void gh_redfish_odata_add(json_t *value, const char *name, const char *ur
         (void)json_array_append_new(value, e);
 }
 
-void gh_redfish_serve_odata(gh_redfish_ctx *c)
+static json_t *gh_redfish_odata_doc(const gh_tree *tree)
 {
     json_t *value = json_array();
     json_t *doc = NULL;
@@ -123,26 +118,25 @@ void gh_redfish_serve_odata(gh_redfish_ctx *c)
     gh_redfish_odata_add(value, "Sessions", GH_REDFISH_SESSIONS);
     gh_redfish_odata_add(value, "AccountService", "/redfish/v1/AccountService");
     for (size_t i = 0; i < GH_REDFISH_NCOLLECTIONS; i++) {
-        if (gh_redfish_tree_has(c, gh_redfish_tree_collections[i], path, sizeof(path)))
+        if (gh_redfish_tree_has(tree, gh_redfish_tree_collections[i], path, sizeof(path)))
             gh_redfish_odata_add(value, gh_redfish_tree_collections[i], path);
     }
     doc = json_pack("{s:s, s:O}", "@odata.context", "/redfish/v1/$metadata", "value", value);
 done:
     json_decref(value);
-    gh_response_header_add(c->resp, "Cache-Control", "no-cache");
-    gh_redfish_reply(c->resp, 200, doc);
+    return doc;
 }
 
 /* The CSDL document: a reference to DMTF's schema file for every namespace
- * served, our one OEM type, and the entity container. */
-void gh_redfish_serve_metadata(gh_redfish_ctx *c)
+ * served, our one OEM type, and the entity container. NULL when out of
+ * memory. */
+static char *gh_redfish_metadata_doc(size_t *len)
 {
-    char   *xml = NULL;
-    size_t  len = 0;
-    FILE   *f = open_memstream(&xml, &len);
+    char *xml = NULL;
+    FILE *f = open_memstream(&xml, len);
 
     if (f == NULL)
-        goto fail;
+        return NULL;
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
           "<edmx:Edmx xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\" Version=\"4.0\">\n",
           f);
@@ -167,13 +161,42 @@ void gh_redfish_serve_metadata(gh_redfish_ctx *c)
           "    </Schema>\n"
           "  </edmx:DataServices>\n"
           "</edmx:Edmx>\n", f);
-    if (fclose(f) != 0 || xml == NULL)
-        goto fail;
-    c->resp->status = 200;
-    gh_response_header_add(c->resp, "Cache-Control", "no-cache");
-    gh_response_set_body(c->resp, xml, len, GH_REDFISH_XML_TYPE);
-    return;
-fail:
-    free(xml);
-    gh_redfish_reply(c->resp, 500, NULL);
+    if (fclose(f) != 0) {
+        free(xml);
+        return NULL;
+    }
+    return xml;
+}
+
+/* Add doc (stolen) to the tree at path, written as every Redfish reply is. */
+static int gh_redfish_add_json(gh_tree *tree, const char *path, json_t *doc, char *err,
+                               size_t errlen)
+{
+    char *text = doc != NULL ? json_dumps(doc, GH_REDFISH_JSON_FLAGS) : NULL;
+
+    json_decref(doc);
+    if (text == NULL) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    return gh_tree_add(tree, path, "json", text, strlen(text), err, errlen);
+}
+
+int gh_redfish_render(gh_tree *tree, char *err, size_t errlen)
+{
+    char  *xml;
+    size_t len = 0;
+
+    if (gh_redfish_add_json(tree, "/redfish", json_pack("{s:s}", "v1", "/redfish/v1/"), err,
+                            errlen) != 0 ||
+        gh_redfish_add_json(tree, "/redfish/v1", gh_redfish_root_doc(tree), err, errlen) != 0 ||
+        gh_redfish_add_json(tree, "/redfish/v1/odata", gh_redfish_odata_doc(tree), err,
+                            errlen) != 0)
+        return -1;
+    xml = gh_redfish_metadata_doc(&len);
+    if (xml == NULL) {
+        snprintf(err, errlen, "/redfish/v1/$metadata: out of memory");
+        return -1;
+    }
+    return gh_tree_add(tree, "/redfish/v1/$metadata", "xml", xml, len, err, errlen);
 }

@@ -11,18 +11,22 @@
  * a directory name must be visible ASCII without '%', '?' or '#', since it is
  * matched against the raw request path.
  *
- * Serving is the hot path, so the entries sit in one array sorted by
- * (path ignoring ASCII case, format); gh_tree_find is a binary search that
- * folds case on the fly and allocates nothing. Two paths that differ only in
- * case would make a lookup ambiguous, so such a tree is refused at load.
- * Each entry's strong ETag is the first 16 hex digits of the SHA-256 of its
- * bytes, computed once at load.
+ * Serving is the hot path, so everything a request could want of an entry is
+ * worked out here, once: the entries sit in one array sorted by (path
+ * ignoring ASCII case, format), and gh_tree_find is a binary search that
+ * folds case on the fly and allocates nothing; two paths that differ only in
+ * case would make a lookup ambiguous, so such a tree is refused. Each entry's
+ * strong ETag is the first 16 hex digits of the SHA-256 of its bytes, and a
+ * JSON entry holds its parsed form, so no request ever parses the tree. Last,
+ * each dialect's render hook adds the documents made from the files
+ * (gh_tree_add inserts in order, so lookups work between two additions).
  */
 #include "tree.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,17 +35,18 @@
 
 #include <openssl/evp.h>
 
+#include "dialect.h"
+
 enum { GH_TREE_JSON = 0, GH_TREE_XML = 1 };
 
-#define GH_TREE_ETAG_LEN 18   /* '"' + 16 hex + '"' */
-
 typedef struct {
-    gh_tree_entry entry;      /* points into this item once loading is done */
+    gh_tree_entry entry;      /* views of the fields below (heap blocks: they stay
+                               * put when the array moves) */
     int           format;
     size_t        path_len;
     char         *path;       /* malloc'd */
     char         *body;       /* malloc'd, NUL after len bytes */
-    char          etag[GH_TREE_ETAG_LEN + 1];
+    json_t       *json;       /* the parsed body, or NULL */
 } gh_tree_item;
 
 struct gh_tree {
@@ -148,60 +153,106 @@ static char *gh_tree_read(int fd, size_t size)
     return body;
 }
 
+/* Room for one more entry of size bytes within the limits; false with a
+ * message in err. */
+static bool gh_tree_room(gh_tree *t, size_t size, const char *what, char *err, size_t errlen)
+{
+    gh_tree_item *items;
+    size_t        cap;
+
+    if (size > GH_TREE_FILE_MAX) {
+        snprintf(err, errlen, "%s: larger than %d bytes", what, GH_TREE_FILE_MAX);
+        return false;
+    }
+    if (t->total + size > GH_TREE_TOTAL_MAX || t->n >= GH_TREE_ENTRIES_MAX) {
+        snprintf(err, errlen, "%s: tree larger than %d bytes or %d files", what,
+                 GH_TREE_TOTAL_MAX, GH_TREE_ENTRIES_MAX);
+        return false;
+    }
+    if (t->n < t->cap)
+        return true;
+    cap = t->cap ? t->cap * 2 : 64;
+    items = realloc(t->items, cap * sizeof(*items));
+    if (items == NULL) {
+        snprintf(err, errlen, "%s: out of memory", what);
+        return false;
+    }
+    t->items = items;
+    t->cap = cap;
+    return true;
+}
+
+/* Fill it as the resource at path (malloc'd) with body (malloc'd, len bytes,
+ * NUL after), taking both over, freed by gh_tree_item_clear even on failure:
+ * its ETag, and the parsed form of JSON. Bytes that are no JSON object or
+ * array stay a resource of bytes (the tree serves what it was given); only
+ * running out of memory fails. */
+static int gh_tree_item_set(gh_tree_item *it, char *path, int format, char *body, size_t len,
+                            char *err, size_t errlen)
+{
+    json_error_t jerr;
+
+    memset(it, 0, sizeof(*it));
+    it->format = format;
+    it->path = path;
+    it->path_len = strlen(path);
+    it->body = body;
+    if (format == GH_TREE_JSON) {
+        it->json = json_loadb(body, len, 0, &jerr);
+        if (it->json == NULL && json_error_code(&jerr) == json_error_out_of_memory) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            return -1;
+        }
+    }
+    it->entry.path = path;
+    it->entry.body = body;
+    it->entry.len = len;
+    it->entry.json = it->json;
+    gh_tree_etag(body, len, it->entry.etag);
+    return 0;
+}
+
+static void gh_tree_item_clear(gh_tree_item *it)
+{
+    json_decref(it->json);
+    free(it->path);
+    free(it->body);
+}
+
 /* Add dir/name (an index.json or index.xml) as the resource w->rel. */
 static int gh_tree_add_file(gh_tree_walk *w, int dfd, const char *name, int format)
 {
     gh_tree      *t = w->tree;
     struct stat   st;
+    char          what[PATH_MAX + GH_TREE_PATH_MAX + 16];
     char         *body = NULL, *path = NULL;
     int           fd, rc = -1;
     size_t        size;
 
+    snprintf(what, sizeof(what), "%s%s/%s", w->root, w->rel, name);
     fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(w->err, w->errlen, "%s%s/%s: cannot read", w->root, w->rel, name);
+        snprintf(w->err, w->errlen, "%s: cannot read", what);
         goto done;
     }
     size = (size_t)st.st_size;
-    if (size > GH_TREE_FILE_MAX) {
-        snprintf(w->err, w->errlen, "%s%s/%s: larger than %d bytes", w->root, w->rel, name,
-                 GH_TREE_FILE_MAX);
+    if (!gh_tree_room(t, size, what, w->err, w->errlen))
         goto done;
-    }
-    if (t->total + size > GH_TREE_TOTAL_MAX || t->n >= GH_TREE_ENTRIES_MAX) {
-        snprintf(w->err, w->errlen, "%s: tree larger than %d bytes or %d files", w->root,
-                 GH_TREE_TOTAL_MAX, GH_TREE_ENTRIES_MAX);
-        goto done;
-    }
     body = gh_tree_read(fd, size);
     path = strdup(w->rel[0] != '\0' ? w->rel : "/");
     if (body == NULL || path == NULL) {
-        snprintf(w->err, w->errlen, "%s%s/%s: cannot read", w->root, w->rel, name);
+        snprintf(w->err, w->errlen, "%s: cannot read", what);
         goto done;
     }
-    if (t->n == t->cap) {
-        size_t        cap = t->cap ? t->cap * 2 : 64;
-        gh_tree_item *items = realloc(t->items, cap * sizeof(*items));
-
-        if (items == NULL) {
-            snprintf(w->err, w->errlen, "%s: out of memory", w->root);
-            goto done;
-        }
-        t->items = items;
-        t->cap = cap;
-    }
-    memset(&t->items[t->n], 0, sizeof(t->items[t->n]));
-    t->items[t->n].format = format;
-    t->items[t->n].path = path;
-    t->items[t->n].path_len = strlen(path);
-    t->items[t->n].body = body;
-    t->items[t->n].entry.len = size;
-    gh_tree_etag(body, size, t->items[t->n].etag);
-    t->n++;
-    t->total += size;
+    rc = gh_tree_item_set(&t->items[t->n], path, format, body, size, w->err, w->errlen);
     path = NULL;
     body = NULL;
-    rc = 0;
+    if (rc != 0) {
+        gh_tree_item_clear(&t->items[t->n]);
+        goto done;
+    }
+    t->n++;
+    t->total += size;
 done:
     free(body);
     free(path);
@@ -276,6 +327,16 @@ done:
     return rc;
 }
 
+/* Let each dialect add its documents to the sorted tree. */
+static int gh_tree_render(gh_tree *t, char *err, size_t errlen)
+{
+    for (size_t i = 0; gh_dialects[i] != NULL; i++) {
+        if (gh_dialects[i]->render != NULL && gh_dialects[i]->render(t, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int gh_tree_load(const char *root, gh_tree **out, char *err, size_t errlen)
 {
     char         scratch[1];
@@ -288,16 +349,18 @@ int gh_tree_load(const char *root, gh_tree **out, char *err, size_t errlen)
         errlen = sizeof(scratch);
     }
     err[0] = '\0';
-    if (out == NULL || root == NULL) {
-        snprintf(err, errlen, "no tree root");
+    if (out == NULL) {
+        snprintf(err, errlen, "no tree to load into");
         goto done;
     }
     *out = NULL;
     t = calloc(1, sizeof(*t));
     if (t == NULL) {
-        snprintf(err, errlen, "%s: out of memory", root);
+        snprintf(err, errlen, "%s: out of memory", root != NULL ? root : "tree");
         goto done;
     }
+    if (root == NULL)
+        goto render;            /* no files: the dialects' documents alone */
     fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", root, strerror(errno));
@@ -313,18 +376,16 @@ int gh_tree_load(const char *root, gh_tree **out, char *err, size_t errlen)
 
     if (t->n > 0)
         qsort(t->items, t->n, sizeof(t->items[0]), gh_tree_item_cmp);
-    for (size_t i = 0; i < t->n; i++) {
-        gh_tree_item *it = &t->items[i];
-
-        if (i > 0 && gh_tree_item_cmp(&t->items[i - 1], it) == 0) {
+    for (size_t i = 1; i < t->n; i++) {
+        if (gh_tree_item_cmp(&t->items[i - 1], &t->items[i]) == 0) {
             snprintf(err, errlen, "%s: %s and %s differ only in case", root,
-                     t->items[i - 1].path, it->path);
+                     t->items[i - 1].path, t->items[i].path);
             goto done;
         }
-        it->entry.path = it->path;
-        it->entry.body = it->body;
-        it->entry.etag = it->etag;
     }
+render:
+    if (gh_tree_render(t, err, errlen) != 0)
+        goto done;
     *out = t;
     t = NULL;
     rc = 0;
@@ -337,35 +398,86 @@ void gh_tree_free(gh_tree *tree)
 {
     if (tree == NULL)
         return;
-    for (size_t i = 0; i < tree->n; i++) {
-        free(tree->items[i].path);
-        free(tree->items[i].body);
-    }
+    for (size_t i = 0; i < tree->n; i++)
+        gh_tree_item_clear(&tree->items[i]);
     free(tree->items);
     free(tree);
 }
 
-const gh_tree_entry *gh_tree_find(const gh_tree *tree, gh_str path, const char *format)
+/* The first item not before (path, fmt); *found when it is that one. */
+static size_t gh_tree_search(const gh_tree *tree, const char *path, size_t len, int fmt,
+                             bool *found)
 {
-    int    fmt = gh_tree_format(format);
-    size_t lo = 0, hi;
+    size_t lo = 0, hi = tree->n;
 
-    if (tree == NULL || fmt < 0 || path.data == NULL || path.len == 0 || path.data[0] != '/')
-        return NULL;
-    if (path.len > 1 && path.data[path.len - 1] == '/')
-        path.len--;
-    hi = tree->n;
+    *found = false;
     while (lo < hi) {
         size_t              mid = lo + (hi - lo) / 2;
         const gh_tree_item *it = &tree->items[mid];
-        int c = gh_tree_cmp(path.data, path.len, fmt, it->path, it->path_len, it->format);
+        int c = gh_tree_cmp(path, len, fmt, it->path, it->path_len, it->format);
 
-        if (c == 0)
-            return &it->entry;
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
         if (c < 0)
             hi = mid;
         else
             lo = mid + 1;
     }
-    return NULL;
+    return lo;
+}
+
+const gh_tree_entry *gh_tree_find(const gh_tree *tree, gh_str path, const char *format)
+{
+    int    fmt = gh_tree_format(format);
+    bool   found;
+    size_t i;
+
+    if (tree == NULL || fmt < 0 || path.data == NULL || path.len == 0 || path.data[0] != '/')
+        return NULL;
+    if (path.len > 1 && path.data[path.len - 1] == '/')
+        path.len--;
+    i = gh_tree_search(tree, path.data, path.len, fmt, &found);
+    return found ? &tree->items[i].entry : NULL;
+}
+
+int gh_tree_add(gh_tree *tree, const char *path, const char *format, char *body, size_t len,
+                char *err, size_t errlen)
+{
+    int           fmt = gh_tree_format(format);
+    char         *copy = NULL;
+    gh_tree_item  it;
+    bool          found;
+    size_t        i, plen = path != NULL ? strlen(path) : 0;
+
+    if (tree == NULL || fmt < 0 || plen == 0 || plen > GH_TREE_PATH_MAX || path[0] != '/') {
+        snprintf(err, errlen, "%s: not a resource path and format", path != NULL ? path : "-");
+        goto fail;
+    }
+    if (!gh_tree_room(tree, len, path, err, errlen))
+        goto fail;
+    copy = strdup(path);
+    if (copy == NULL) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto fail;
+    }
+    if (gh_tree_item_set(&it, copy, fmt, body, len, err, errlen) != 0) {
+        gh_tree_item_clear(&it);
+        return -1;
+    }
+    i = gh_tree_search(tree, path, plen, fmt, &found);
+    if (found) {
+        tree->total -= tree->items[i].entry.len;
+        gh_tree_item_clear(&tree->items[i]);
+    } else {
+        memmove(&tree->items[i + 1], &tree->items[i], (tree->n - i) * sizeof(tree->items[0]));
+        tree->n++;
+    }
+    tree->items[i] = it;
+    tree->total += len;
+    return 0;
+fail:
+    free(body);
+    return -1;
 }

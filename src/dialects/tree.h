@@ -5,10 +5,14 @@
  * index.xml where a dialect serves XML), under one root directory:
  * ROOT/redfish/v1/Systems/1/index.json is the resource /redfish/v1/Systems/1.
  * Lookups ignore case and a trailing slash, as HPE iLO does, and give back
- * the canonical path.
+ * the canonical path. Loading also lets each dialect add the documents that
+ * depend on nothing but the files (its render hook, dialect.h), so serving
+ * them is a lookup too. Once loaded, a tree never changes: threads share it.
  */
 #ifndef GH_TREE_H
 #define GH_TREE_H
+
+#include <jansson.h>
 
 #include "../core/gh.h"
 
@@ -19,23 +23,40 @@
 #define GH_TREE_DEPTH_MAX   32                  /* directory levels below the root */
 #define GH_TREE_PATH_MAX    1024                /* bytes of a resource path */
 
+#define GH_TREE_ETAG_LEN    18                  /* '"' + 16 hex digits + '"' */
+
 typedef struct gh_tree gh_tree;
 
 typedef struct {
-    const char *path;      /* canonical resource path, "/redfish/v1/Systems/1" */
-    const char *body;      /* the file's bytes */
-    size_t      len;
-    const char *etag;      /* strong ETag of the bytes, quoted */
+    const char   *path;    /* canonical resource path, "/redfish/v1/Systems/1" */
+    const char   *body;    /* the file's bytes, a NUL after len */
+    size_t        len;
+    char          etag[GH_TREE_ETAG_LEN + 1];   /* strong ETag of the bytes, quoted */
+    /* The bytes parsed, when the format is "json" and they are a JSON object
+     * or array; else NULL. Shared by every request and thread, so never
+     * changed: read it, and build new values that json_incref what they keep
+     * of it (jansson's reference counts are atomic). */
+    const json_t *json;
 } gh_tree_entry;
 
 /* Read every index.json and index.xml under root; ROOT/index.json is "/".
- * Symbolic links and names starting with '.' are skipped. *out owned by the
- * caller, freed with gh_tree_free. 0 on success, -1 with a message in err. */
+ * Symbolic links and names starting with '.' are skipped. Then each dialect's
+ * render hook adds its documents (all the tree holds when root is NULL). *out owned by the caller, freed with
+ * gh_tree_free. 0 on success, -1 with a message in err. */
 int gh_tree_load(const char *root, gh_tree **out, char *err, size_t errlen);
 void gh_tree_free(gh_tree *tree);
 
 /* The resource at path in a format ("json" or "xml"), or NULL. The entry
- * lives as long as the tree. */
+ * lives as long as the tree (during a render hook: until the next
+ * gh_tree_add). */
 const gh_tree_entry *gh_tree_find(const gh_tree *tree, gh_str path, const char *format);
+
+/* For a dialect's render hook only, while the tree loads: add body (malloc'd,
+ * len bytes, a NUL after them; taken over, freed on failure too) as the
+ * resource at path in a format. It takes the place of a file of the same
+ * path and format, ignoring case: the dialect owns that path. Subject to the
+ * limits above. 0, or -1 with a message in err. */
+int gh_tree_add(gh_tree *tree, const char *path, const char *format, char *body, size_t len,
+                char *err, size_t errlen);
 
 #endif

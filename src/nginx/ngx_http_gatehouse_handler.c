@@ -66,14 +66,23 @@ ngx_http_gatehouse_fill_request(ngx_http_request_t *r, gh_request *req)
     req->adapter = r;
 }
 
+/* Frees a response's body handed to the request pool. */
+static void
+ngx_http_gatehouse_body_free(void *data)
+{
+    free(data);
+}
+
 ngx_int_t
 ngx_http_gatehouse_send(ngx_http_request_t *r, gh_response *resp)
 {
-    ngx_table_elt_t *h;
-    ngx_chain_t      out;
-    ngx_buf_t       *b;
-    ngx_int_t        rc;
-    size_t           i, n;
+    ngx_pool_cleanup_t *cln;
+    ngx_table_elt_t    *h;
+    ngx_chain_t         out;
+    ngx_buf_t          *b;
+    ngx_int_t           rc;
+    u_char             *values = NULL;
+    size_t              i, n;
 
     r->headers_out.status = resp->status;
     /* The dialect answers conditional requests itself, after authentication. */
@@ -90,6 +99,16 @@ ngx_http_gatehouse_send(ngx_http_request_t *r, gh_response *resp)
             - r->headers_out.status_line.data;
     }
 
+    /* Header names are static. The values are read until the request ends
+     * (a log may name them), after the response is freed: its arena moves to
+     * the pool in one piece. */
+    if (resp->nheaders > 0) {
+        values = ngx_pnalloc(r->pool, resp->arena_used);
+        if (values == NULL) {
+            return NGX_ERROR;
+        }
+        ngx_memcpy(values, resp->arena, resp->arena_used);
+    }
     for (i = 0; i < resp->nheaders; i++) {
         h = ngx_list_push(&r->headers_out.headers);
         if (h == NULL) {
@@ -97,14 +116,9 @@ ngx_http_gatehouse_send(ngx_http_request_t *r, gh_response *resp)
         }
         h->hash = 1;
         h->key.len = ngx_strlen(resp->headers[i].name);
-        h->key.data = ngx_pnalloc(r->pool, h->key.len);
-        h->value.len = ngx_strlen(resp->headers[i].value);
-        h->value.data = ngx_pnalloc(r->pool, h->value.len);
-        if (h->key.data == NULL || h->value.data == NULL) {
-            return NGX_ERROR;
-        }
-        ngx_memcpy(h->key.data, resp->headers[i].name, h->key.len);
-        ngx_memcpy(h->value.data, resp->headers[i].value, h->value.len);
+        h->key.data = (u_char *) resp->headers[i].name;
+        h->value.data = values + resp->headers[i].value_off;
+        h->value.len = resp->headers[i].value_len;
     }
 
     if (resp->content_type != NULL) {
@@ -122,11 +136,25 @@ ngx_http_gatehouse_send(ngx_http_request_t *r, gh_response *resp)
         return rc;
     }
 
-    b = ngx_create_temp_buf(r->pool, resp->body_len);
+    /* The body goes out from where it is, never copied: a borrowed one (the
+     * tree's bytes) outlives every request, and an owned one becomes the
+     * pool's, freed with the request, once nginx has sent it. The response
+     * itself may be freed as soon as this returns. */
+    if (resp->body_owned != NULL) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+        cln->handler = ngx_http_gatehouse_body_free;
+        cln->data = gh_response_release_body(resp);
+    }
+    b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
         return NGX_ERROR;
     }
-    b->last = ngx_cpymem(b->pos, resp->body, resp->body_len);
+    b->pos = (u_char *) resp->body;
+    b->last = b->pos + resp->body_len;
+    b->memory = 1;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
     out.buf = b;

@@ -136,16 +136,18 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
         }
     }
 
+    /* Read once here, in the master: every worker inherits it. Without a
+     * directory the tree holds what the dialects render (service roots). */
+    path = NULL;
     if (gmcf->tree_dir.len > 0) {
         path = ngx_http_gatehouse_cstr(cf, &gmcf->tree_dir, "");
         if (path == NULL) {
             return NGX_CONF_ERROR;
         }
-        /* Read once here, in the master: every worker inherits it. */
-        if (gh_tree_load(path, &gmcf->tree, err, sizeof(err)) != 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "gatehouse: tree: %s", err);
-            return NGX_CONF_ERROR;
-        }
+    }
+    if (gh_tree_load(path, &gmcf->tree, err, sizeof(err)) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "gatehouse: tree: %s", err);
+        return NGX_CONF_ERROR;
     }
 
     gmcf->limits.max_sessions = (uint32_t) gmcf->config.max_sessions;
@@ -297,9 +299,9 @@ ngx_http_gatehouse_load(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf
     int64_t       seq;
     ngx_uint_t    i;
 
-    /* Another worker may hold the database for a while (loading, expiring a
-     * large store at start): each try waits out the busy timeout (5 s), so
-     * a worker waits about a minute before giving up. */
+    /* Another process may hold the database for a while (the command line,
+     * a worker's batch of upkeep): each try waits out the busy timeout (5 s),
+     * so a worker waits about a minute before giving up. */
     for (i = 0; (err = gh_store_open(gmcf->db_path, &svc.store)) == GH_STORE_BUSY && i < 12;
          i++)
     {

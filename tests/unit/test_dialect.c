@@ -53,7 +53,7 @@ static const char *header(const gh_response *resp, const char *name)
 {
     for (size_t i = 0; i < resp->nheaders; i++) {
         if (strcasecmp(resp->headers[i].name, name) == 0)
-            return resp->headers[i].value;
+            return gh_response_value(resp, i);
     }
     return NULL;
 }

@@ -1,7 +1,7 @@
 /*
  * test_http.c: gatehouse's own request/response helpers (src/dialects/http.c):
  * method names, header lookup through the adapter callback, the response's
- * owned headers and body, and the string compares.
+ * header arena and its owned and borrowed bodies, and the string compares.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -79,32 +79,93 @@ static void test_request_header(void **state)
 static void test_header_add(void **state)
 {
     gh_response resp;
-    char        big[5000];
 
     (void)state;
     memset(&resp, 0, sizeof(resp));
     gh_response_header_add(&resp, "Location", "/redfish/v1/SessionService/Sessions/%s", "abc");
     gh_response_header_add(&resp, "Content-Length", "%d", 42);
-    assert_int_equal(resp.nheaders, 2);
+    gh_response_header_add(&resp, "X-Empty", "%s", "");
+    assert_int_equal(resp.nheaders, 3);
     assert_string_equal(resp.headers[0].name, "Location");
-    assert_string_equal(resp.headers[0].value, "/redfish/v1/SessionService/Sessions/abc");
-    assert_string_equal(resp.headers[1].value, "42");
-
-    /* Long values are not truncated. */
-    memset(big, 'x', sizeof(big) - 1);
-    big[sizeof(big) - 1] = '\0';
-    gh_response_header_add(&resp, "X-Big", "%s", big);
-    assert_int_equal(strlen(resp.headers[2].value), sizeof(big) - 1);
+    assert_string_equal(gh_response_value(&resp, 0), "/redfish/v1/SessionService/Sessions/abc");
+    assert_int_equal(resp.headers[0].value_len, strlen(gh_response_value(&resp, 0)));
+    assert_string_equal(gh_response_value(&resp, 1), "42");
+    assert_int_equal(resp.headers[1].value_len, 2);
+    assert_string_equal(gh_response_value(&resp, 2), "");
 
     /* Past the limit, headers are dropped, never written out of bounds. */
     for (int i = 0; i < GH_RESPONSE_HEADERS_MAX + 5; i++)
         gh_response_header_add(&resp, "X-N", "%d", i);
     assert_int_equal(resp.nheaders, GH_RESPONSE_HEADERS_MAX);
+    assert_string_equal(gh_response_value(&resp, GH_RESPONSE_HEADERS_MAX - 1), "12");
     gh_response_header_add(&resp, NULL, "x");
     gh_response_header_add(NULL, "X", "x");
     gh_response_free(&resp);
     assert_int_equal(resp.nheaders, 0);
+    assert_int_equal(resp.arena_used, 0);
     assert_null(resp.headers[0].name);
+}
+
+/* The values share one fixed arena: one that does not fit is dropped whole,
+ * never cut, and leaves no trace of itself; smaller ones still fit after it. */
+static void test_header_arena(void **state)
+{
+    gh_response resp;
+    char        big[GH_RESPONSE_HEADER_BYTES + 1];
+    size_t      fill = GH_RESPONSE_HEADER_BYTES - 100;
+
+    (void)state;
+    memset(&resp, 0, sizeof(resp));
+    memset(big, 's', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+
+    /* Larger than the whole arena: dropped, and the cut bytes are wiped. */
+    gh_response_header_add(&resp, "X-Big", "%s", big);
+    assert_int_equal(resp.nheaders, 0);
+    assert_int_equal(resp.arena_used, 0);
+    assert_null(memchr(resp.arena, 's', sizeof(resp.arena)));
+
+    /* A value that fills the arena but for its NUL fits exactly. */
+    big[GH_RESPONSE_HEADER_BYTES - 1] = '\0';
+    gh_response_header_add(&resp, "X-Full", "%s", big);
+    assert_int_equal(resp.nheaders, 1);
+    assert_int_equal(resp.arena_used, GH_RESPONSE_HEADER_BYTES);
+    assert_int_equal(strlen(gh_response_value(&resp, 0)), GH_RESPONSE_HEADER_BYTES - 1);
+    gh_response_header_add(&resp, "X-More", "%s", "");
+    assert_int_equal(resp.nheaders, 1);
+    gh_response_free(&resp);
+
+    /* Most of the arena taken: a value over the rest is dropped, a small one fits. */
+    big[fill] = '\0';
+    gh_response_header_add(&resp, "X-Fill", "%s", big);
+    gh_response_header_add(&resp, "X-Over", "%0200d", 7);
+    gh_response_header_add(&resp, "X-Small", "%s", "ok");
+    assert_int_equal(resp.nheaders, 2);
+    assert_string_equal(resp.headers[1].name, "X-Small");
+    assert_string_equal(gh_response_value(&resp, 1), "ok");
+    assert_int_equal(resp.arena_used, fill + 1 + 3);
+    for (size_t i = resp.arena_used; i < sizeof(resp.arena); i++)
+        assert_int_equal(resp.arena[i], '\0');
+
+    /* Freeing wipes the values (they may hold a session's token). */
+    gh_response_free(&resp);
+    assert_null(memchr(resp.arena, 's', sizeof(resp.arena)));
+    assert_null(memchr(resp.arena, 'o', sizeof(resp.arena)));
+}
+
+/* A response is a plain struct: a copy carries its headers along. */
+static void test_header_copy(void **state)
+{
+    gh_response resp, copy;
+
+    (void)state;
+    memset(&resp, 0, sizeof(resp));
+    gh_response_header_add(&resp, "ETag", "\"%s\"", "0123");
+    copy = resp;
+    memset(&resp, 'z', sizeof(resp));
+    assert_int_equal(copy.nheaders, 1);
+    assert_string_equal(gh_response_value(&copy, 0), "\"0123\"");
+    gh_response_free(&copy);
 }
 
 static void test_body(void **state)
@@ -118,6 +179,7 @@ static void test_body(void **state)
     assert_int_equal(resp.body_len, 7);
     assert_memory_equal(resp.body, "{\"a\":1}", 7);
     assert_int_equal(resp.body[7], '\0');
+    assert_ptr_equal(resp.body_owned, resp.body);
     assert_string_equal(resp.content_type, "application/json");
 
     /* Replacing the body frees the old one (ASan would report a leak). */
@@ -139,6 +201,7 @@ static void test_body(void **state)
     gh_response_header_add(&resp, "ETag", "\"%s\"", "0123");
     gh_response_free(&resp);
     assert_null(resp.body);
+    assert_null(resp.body_owned);
     assert_int_equal(resp.body_len, 0);
     assert_int_equal(resp.status, 0);
     assert_null(resp.reason);
@@ -147,6 +210,65 @@ static void test_body(void **state)
     gh_response_free(&resp);
     gh_response_free(NULL);
     gh_response_set_body(NULL, strdup("x"), 1, NULL);
+}
+
+/* A borrowed body is the lender's: never copied, never freed (ASan would
+ * report freeing a static string or memory of the stack). */
+static void test_borrowed_body(void **state)
+{
+    static const char tree_bytes[] = "{\"Id\":\"1\"}";
+    char              stack_bytes[] = "on the stack";
+    gh_response       resp;
+
+    (void)state;
+    memset(&resp, 0, sizeof(resp));
+    gh_response_ref_body(&resp, tree_bytes, sizeof(tree_bytes) - 1, "application/json");
+    assert_ptr_equal(resp.body, tree_bytes);
+    assert_int_equal(resp.body_len, sizeof(tree_bytes) - 1);
+    assert_null(resp.body_owned);
+    assert_string_equal(resp.content_type, "application/json");
+    /* Nothing to hand over. */
+    assert_null(gh_response_release_body(&resp));
+    assert_ptr_equal(resp.body, tree_bytes);
+    gh_response_free(&resp);
+    assert_null(resp.body);
+    assert_string_equal(tree_bytes, "{\"Id\":\"1\"}");
+
+    /* An owned body replaced by a borrowed one is freed; the borrowed one,
+     * replaced in turn, is not. */
+    gh_response_set_body(&resp, strdup("owned"), 5, "text/plain");
+    gh_response_ref_body(&resp, stack_bytes, strlen(stack_bytes), "text/plain");
+    assert_null(resp.body_owned);
+    gh_response_ref_body(&resp, NULL, 3, NULL);
+    assert_int_equal(resp.body_len, 0);
+    gh_response_copy_body(&resp, "x", 1, "text/plain");
+    gh_response_ref_body(&resp, stack_bytes, strlen(stack_bytes), "text/plain");
+    gh_response_free(&resp);
+    assert_string_equal(stack_bytes, "on the stack");
+    gh_response_ref_body(NULL, stack_bytes, 1, NULL);
+    assert_null(gh_response_release_body(NULL));
+}
+
+/* Handing an owned body over: the caller frees it; the response no longer does. */
+static void test_release_body(void **state)
+{
+    gh_response resp;
+    char       *owned = strdup("handed over");
+    char       *got;
+
+    (void)state;
+    assert_non_null(owned);
+    memset(&resp, 0, sizeof(resp));
+    gh_response_set_body(&resp, owned, strlen(owned), "text/plain");
+    got = gh_response_release_body(&resp);
+    assert_ptr_equal(got, owned);
+    assert_null(resp.body_owned);
+    assert_ptr_equal(resp.body, owned);      /* still readable until the caller frees it */
+    assert_int_equal(resp.body_len, strlen("handed over"));
+    assert_null(gh_response_release_body(&resp));
+    gh_response_free(&resp);                 /* frees nothing: a double free would abort */
+    assert_string_equal(got, "handed over");
+    free(got);
 }
 
 static void test_str_compare(void **state)
@@ -179,7 +301,11 @@ int main(void)
         cmocka_unit_test(test_method_name),
         cmocka_unit_test(test_request_header),
         cmocka_unit_test(test_header_add),
+        cmocka_unit_test(test_header_arena),
+        cmocka_unit_test(test_header_copy),
         cmocka_unit_test(test_body),
+        cmocka_unit_test(test_borrowed_body),
+        cmocka_unit_test(test_release_body),
         cmocka_unit_test(test_str_compare),
     };
 

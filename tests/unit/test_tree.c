@@ -1,9 +1,11 @@
 /*
  * test_tree.c: the bundled resource trees (src/dialects/tree.c). Builds a
  * tree in a temporary directory (links, hidden names, an oversized file, a
- * case clash) and loads the repository's own data/ (run from the repository
- * root), checking that each bundled Redfish resource is well formed and that
- * every link in it resolves inside the tree.
+ * case clash), checks the parsed form of JSON entries, the documents the
+ * dialects render into every tree and gh_tree_add, and loads the
+ * repository's own data/ (run from the repository root), checking that each
+ * bundled Redfish resource is well formed and that every link in it resolves
+ * inside the tree.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -101,6 +103,10 @@ static void test_load_and_find(void **state)
     assert_string_equal(e->path, "/redfish/v1/Systems/1");
     assert_int_equal(e->len, strlen(body));
     assert_memory_equal(e->body, body, e->len);
+    /* Parsed once, at load. */
+    assert_true(json_is_object(e->json));
+    assert_string_equal(json_string_value(json_object_get(e->json, "@odata.id")),
+                        "/redfish/v1/Systems/1");
 
     /* The ETag: quoted first 16 hex digits of the SHA-256 of the bytes. */
     EVP_Digest(body, strlen(body), md, NULL, EVP_sha256(), NULL);
@@ -126,6 +132,7 @@ static void test_load_and_find(void **state)
     assert_non_null(e);
     assert_string_equal(e->body, "<system/>");
     assert_string_equal(e->path, "/redfish/v1/Systems/1");
+    assert_null(e->json);
     assert_null(gh_tree_find(t, S("/redfish/v1/Systems"), "xml"));
     assert_non_null(gh_tree_find(t, S("/redfish/v1/Systems/"), "json"));
     assert_non_null(gh_tree_find(t, S("/redfish/v1/$metadata"), "xml"));
@@ -142,7 +149,7 @@ static void test_load_and_find(void **state)
     assert_null(gh_tree_find(t, S("/etc"), "json"));
     assert_null(gh_tree_find(t, S("/.hidden"), "json"));
     assert_null(gh_tree_find(t, S("/redfish/v1/Empty"), "json"));
-    assert_null(gh_tree_find(t, S("/redfish"), "json"));
+    assert_null(gh_tree_find(t, S("/redfish/v1/Systems/1/notes"), "json"));
     gh_tree_free(t);
     gh_tree_free(NULL);
 }
@@ -168,6 +175,9 @@ static void test_same_bytes_same_etag(void **state)
     assert_string_equal(a->etag, b->etag);
     assert_string_not_equal(a->etag, c->etag);
     assert_int_equal(strlen(a->etag), 18);
+    /* Bytes that are no JSON document stay a resource of bytes, unparsed. */
+    assert_null(a->json);
+    assert_string_equal(a->body, "same");
     /* An empty file is a resource of no bytes. */
     a = gh_tree_find(t, S("/e"), "json");
     assert_non_null(a);
@@ -187,7 +197,7 @@ static void test_errors(void **state)
     assert_int_equal(gh_tree_load("/nonexistent/gh-tree", &t, err, sizeof(err)), -1);
     assert_null(t);
     assert_non_null(strstr(err, "/nonexistent/gh-tree"));
-    assert_int_equal(gh_tree_load(NULL, &t, err, sizeof(err)), -1);
+    assert_int_equal(gh_tree_load(tmproot, NULL, err, sizeof(err)), -1);
 
     /* An empty tree loads and holds nothing. */
     assert_int_equal(gh_tree_load(tmproot, &t, NULL, 0), 0);
@@ -240,6 +250,124 @@ static void test_errors(void **state)
         assert_non_null(strstr(err, "deeper"));
         run("rm -rf %s/d");
     }
+}
+
+/* The dialects' render hooks: Redfish's open documents are entries of every
+ * tree, made from its files, with ETags like any entry, and they take the
+ * place of files at their paths. */
+static void test_rendered(void **state)
+{
+    gh_tree             *t = NULL;
+    const gh_tree_entry *e;
+    json_t              *doc;
+    char                 err[256];
+    unsigned char        md[32];
+    char                 want[19];
+
+    (void)state;
+    put("redfish/v1/Systems/index.json", "{\"collection\":true}");
+    put("redfish/v1/index.json", "{\"mine\":true}");
+    put("redfish/v1/$metadata/index.xml", "<edmx/>");
+    assert_int_equal(gh_tree_load(tmproot, &t, err, sizeof(err)), 0);
+
+    e = gh_tree_find(t, S("/redfish/v1/"), "json");
+    assert_non_null(e);
+    assert_string_equal(e->path, "/redfish/v1");
+    assert_true(json_is_object(e->json));
+    assert_null(json_object_get(e->json, "mine"));
+    assert_string_equal(json_string_value(json_object_get(e->json, "Id")), "RootService");
+    /* Links only what the tree holds. */
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e->json, "Systems"),
+                                                          "@odata.id")),
+                        "/redfish/v1/Systems");
+    assert_null(json_object_get(e->json, "Chassis"));
+    /* Its bytes are what is served; its ETag is theirs. */
+    doc = json_loadb(e->body, e->len, 0, NULL);
+    assert_true(json_equal(doc, (json_t *)e->json));
+    json_decref(doc);
+    assert_int_equal(e->body[e->len], '\0');
+    EVP_Digest(e->body, e->len, md, NULL, EVP_sha256(), NULL);
+    snprintf(want, sizeof(want), "\"%02x%02x%02x%02x%02x%02x%02x%02x\"", md[0], md[1], md[2],
+             md[3], md[4], md[5], md[6], md[7]);
+    assert_string_equal(e->etag, want);
+
+    e = gh_tree_find(t, S("/redfish"), "json");
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e->json, "v1")), "/redfish/v1/");
+    e = gh_tree_find(t, S("/redfish/v1/odata"), "json");
+    assert_non_null(e);
+    assert_true(json_is_array(json_object_get(e->json, "value")));
+    e = gh_tree_find(t, S("/Redfish/V1/$METADATA"), "xml");
+    assert_non_null(e);
+    assert_string_equal(e->path, "/redfish/v1/$metadata");
+    assert_non_null(strstr(e->body, "<edmx:Edmx"));
+    assert_null(e->json);
+    /* The files around them are still found. */
+    assert_non_null(gh_tree_find(t, S("/redfish/v1/Systems"), "json"));
+    gh_tree_free(t);
+
+    /* An empty tree holds the rendered documents only. */
+    run("rm -rf %s/redfish");
+    assert_int_equal(gh_tree_load(tmproot, &t, err, sizeof(err)), 0);
+    e = gh_tree_find(t, S("/redfish/v1"), "json");
+    assert_non_null(e);
+    assert_null(json_object_get(e->json, "Systems"));
+    assert_null(gh_tree_find(t, S("/"), "json"));
+    gh_tree_free(t);
+
+    /* No directory at all (gatehouse_tree not given): the same. */
+    assert_int_equal(gh_tree_load(NULL, &t, err, sizeof(err)), 0);
+    e = gh_tree_find(t, S("/redfish/v1"), "json");
+    assert_non_null(e);
+    assert_null(json_object_get(e->json, "Systems"));
+    gh_tree_free(t);
+}
+
+/* gh_tree_add keeps the order lookups rely on, replaces ignoring case, and
+ * holds to the limits (a body it refuses is freed: ASan would see a leak). */
+static void test_add(void **state)
+{
+    gh_tree             *t = NULL;
+    const gh_tree_entry *e;
+    char                 err[256];
+    char                 etag[GH_TREE_ETAG_LEN + 1];
+    char                *big;
+
+    (void)state;
+    put("b/index.json", "[1]");
+    put("d/index.json", "[2]");
+    assert_int_equal(gh_tree_load(tmproot, &t, err, sizeof(err)), 0);
+    assert_int_equal(gh_tree_add(t, "/a", "json", strdup("{\"a\":1}"), 7, err, sizeof(err)), 0);
+    assert_int_equal(gh_tree_add(t, "/c", "xml", strdup("<c/>"), 4, err, sizeof(err)), 0);
+    assert_int_equal(gh_tree_add(t, "/e", "json", strdup("not json"), 8, err, sizeof(err)), 0);
+    for (const char *const *p = (const char *const[]){ "/a", "/b", "/d", "/e", NULL }; *p; p++)
+        assert_non_null(gh_tree_find(t, S(*p), "json"));
+    e = gh_tree_find(t, S("/a"), "json");
+    assert_int_equal(json_integer_value(json_object_get(e->json, "a")), 1);
+    assert_null(gh_tree_find(t, S("/e"), "json")->json);
+    assert_string_equal(gh_tree_find(t, S("/c"), "xml")->body, "<c/>");
+    assert_null(gh_tree_find(t, S("/c"), "json"));
+
+    /* The same path, ignoring case: replaced, with its ETag. */
+    snprintf(etag, sizeof(etag), "%s", gh_tree_find(t, S("/b"), "json")->etag);
+    assert_int_equal(gh_tree_add(t, "/B", "json", strdup("[3]"), 3, err, sizeof(err)), 0);
+    e = gh_tree_find(t, S("/b"), "json");
+    assert_string_equal(e->path, "/B");
+    assert_string_equal(e->body, "[3]");
+    assert_string_not_equal(e->etag, etag);
+    assert_int_equal(json_integer_value(json_array_get(e->json, 0)), 3);
+    assert_non_null(gh_tree_find(t, S("/d"), "json"));
+
+    assert_int_equal(gh_tree_add(t, "/x", "yaml", strdup("x"), 1, err, sizeof(err)), -1);
+    assert_int_equal(gh_tree_add(t, "x", "json", strdup("x"), 1, err, sizeof(err)), -1);
+    assert_int_equal(gh_tree_add(t, NULL, "json", strdup("x"), 1, err, sizeof(err)), -1);
+    big = calloc(1, GH_TREE_FILE_MAX + 2);
+    assert_non_null(big);
+    assert_int_equal(gh_tree_add(t, "/big", "json", big, GH_TREE_FILE_MAX + 1, err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "larger than"));
+    assert_null(gh_tree_find(t, S("/big"), "json"));
+    gh_tree_free(t);
 }
 
 /* Every {"@odata.id": ...} reference inside v must be in the tree. */
@@ -322,11 +450,12 @@ static void test_bundled_data(void **state)
     check_resource(t, "/redfish/v1/Managers", "#ManagerCollection.");
     check_resource(t, "/redfish/v1/Managers/1", "#Manager.");
     check_resource(t, "/redfish/v1/Managers/1/NetworkProtocol", "#ManagerNetworkProtocol.");
-    /* The dynamic resources belong to redfish.c, not to the tree. */
-    assert_null(gh_tree_find(t, S("/redfish/v1"), "json"));
+    /* The open documents are rendered into the tree; the dynamic resources
+     * belong to redfish.c, not to the tree. */
+    assert_non_null(gh_tree_find(t, S("/redfish/v1"), "json"));
+    assert_non_null(gh_tree_find(t, S("/redfish/v1/$metadata"), "xml"));
     assert_null(gh_tree_find(t, S("/redfish/v1/SessionService"), "json"));
     assert_null(gh_tree_find(t, S("/redfish/v1/AccountService"), "json"));
-    assert_null(gh_tree_find(t, S("/redfish/v1/$metadata"), "xml"));
     /* As the iLO guide's curl examples spell it. */
     assert_non_null(gh_tree_find(t, S("/redfish/v1/systems/1/"), "json"));
     gh_tree_free(t);
@@ -338,6 +467,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_and_find, make_tmp, remove_tmp),
         cmocka_unit_test_setup_teardown(test_same_bytes_same_etag, make_tmp, remove_tmp),
         cmocka_unit_test_setup_teardown(test_errors, make_tmp, remove_tmp),
+        cmocka_unit_test_setup_teardown(test_rendered, make_tmp, remove_tmp),
+        cmocka_unit_test_setup_teardown(test_add, make_tmp, remove_tmp),
         cmocka_unit_test(test_bundled_data),
     };
 
