@@ -3,6 +3,7 @@
 #   make run        install what is missing, build, initialise ./var once, serve
 #   make test       install, build, every test (unit, integration, sanitizers, fuzz smoke)
 #   make bench      gatehouse against plain nginx, side by side (bench/)
+#   make bench-instructions  instructions per request under callgrind, against plain nginx
 #   make fuzz       each fuzz target for FUZZ_SECONDS (60)
 # SANITIZE=1 builds with AddressSanitizer + UndefinedBehaviorSanitizer into build/asan.
 
@@ -34,7 +35,7 @@ MOD_SRC   = $(sort $(wildcard src/nginx/*.c src/nginx/*.h)) src/nginx/config
 
 PYTEST    = /usr/bin/python3 -m pytest
 
-.PHONY: all run test unit integration asan fuzz fuzz-smoke bench deps clean
+.PHONY: all run test unit integration asan fuzz fuzz-smoke bench bench-instructions deps clean
 all: $(BUILD)/gatehouse $(BUILD)/ngx_http_gatehouse_module.so
 
 deps:
@@ -89,6 +90,9 @@ fuzz-smoke:
 
 bench: deps all
 	GATEHOUSE_BUILD=$(abspath $(BUILD)) bench/run
+
+bench-instructions: deps all
+	GATEHOUSE_BUILD=$(abspath $(BUILD)) bench/instructions --annotate
 
 clean:
 	rm -rf build

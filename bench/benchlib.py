@@ -250,7 +250,20 @@ def h2load(url, conns, seconds, headers=(), threads=2, streams=1):
     for h in headers:
         cmd += ["-H", h]
     cmd.append(url)
-    p = run(cmd, timeout=seconds * 4 + 60, check=False)
+    return _h2load_result(run(cmd, timeout=seconds * 4 + 60, check=False))
+
+
+def h2load_count(url, n, conns, headers=(), h1=False, timeout=600):
+    """Run h2load for exactly n requests over conns connections (HTTP/1.1
+    keep-alive with h1, else HTTP/2); same keys as wrk(), and '2xx'."""
+    cmd = ["h2load", "-n", str(n), "-c", str(conns)] + (["--h1"] if h1 else [])
+    for h in headers:
+        cmd += ["-H", h]
+    cmd.append(url)
+    return _h2load_result(run(cmd, timeout=timeout, check=False))
+
+
+def _h2load_result(p):
     out = p.stdout
     fin = re.search(r"finished in ([\d.]+)(\w+), ([\d.]+) req/s", out)
     codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out)
@@ -262,7 +275,7 @@ def h2load(url, conns, seconds, headers=(), threads=2, streams=1):
     secs = _ms(fin.group(1) + fin.group(2)) / 1000.0
     good = int(codes.group(1)) + int(codes.group(2))
     done = int(reqs.group(3))
-    return {"rps": good / secs if secs > 0 else 0.0, "p99": None,
+    return {"rps": good / secs if secs > 0 else 0.0, "p99": None, "2xx": int(codes.group(1)),
             "bad": done - good, "errors": int(reqs.group(5)) + int(reqs.group(6)),
             "total": done, "raw": out}
 
