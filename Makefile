@@ -62,7 +62,7 @@ $(BUILD)/ngx_http_gatehouse_module.so: $(MOD_SRC) $(BUILD)/libgatehouse.a script
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgatehouse.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libgatehouse.a $(LIBS) -lcmocka
+	$(CC) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(BUILD)/libgatehouse.a $(LIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 	scripts/run-unit $(UNIT_BIN)
@@ -97,4 +97,4 @@ bench-instructions: deps all
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_BIN:=.d)

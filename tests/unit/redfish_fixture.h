@@ -1,218 +1,23 @@
 /*
- * redfish_fixture.h: what the Redfish dialect's unit tests share: a real
- * store in a temporary directory, a real shared block in malloc'd memory,
- * cheap argon2 parameters, the bundled tree under data/ (tests run from the
- * repository root), three accounts (admin: the built-in Administrator, oper:
- * Operator, viewer: ReadOnly; all with password "password1"), and run(),
- * which drives one request the way the nginx module does: classify,
- * authenticate (a session lookup in the shared block or a password verify),
- * then refuse or serve. INLINE work is served without a store, as in nginx,
- * so a route classified INLINE by mistake shows up as a 503. Included by
- * each test file; the helpers are static inline so a file may leave some unused.
+ * redfish_fixture.h: what the Redfish dialect's unit tests share beyond
+ * dialect_fixture.h (the store, the shared block, the accounts and run()):
+ * setup(), done() with the headers every Redfish response carries, body
+ * accessors and a login through SessionService. Included by each test file;
+ * the helpers are static inline so a file may leave some unused.
  */
 #ifndef GH_TEST_REDFISH_FIXTURE_H
 #define GH_TEST_REDFISH_FIXTURE_H
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <unistd.h>
-#include <pthread.h>
-
-#include <cmocka.h>
-#include <jansson.h>
-
 #include "../../src/dialects/redfish.h"
-
-
-typedef struct {
-    char             dir[64];
-    gh_config        cfg;
-    gh_store        *store;
-    void            *mem;
-    gh_shared       *shared;
-    pthread_mutex_t  mu;
-    gh_service       svc;
-    gh_tree         *tree;
-    int64_t          admin_id, oper_id;
-} fixture;
-
-typedef struct {
-    gh_request  req;
-    const char *names[8];
-    const char *values[8];
-    size_t      n;
-} test_req;
-
-typedef struct {
-    gh_response resp;
-    json_t     *json;   /* the body, parsed when it is JSON */
-} result;
-
-static inline void lock_fn(void *arg) { pthread_mutex_lock(arg); }
-static inline void unlock_fn(void *arg) { pthread_mutex_unlock(arg); }
-
-static inline gh_str test_header(const gh_request *req, const char *name)
-{
-    const test_req *t = req->adapter;
-
-    for (size_t i = 0; i < t->n; i++) {
-        if (strcasecmp(t->names[i], name) == 0)
-            return (gh_str){ t->values[i], strlen(t->values[i]) };
-    }
-    return (gh_str){ NULL, 0 };
-}
-
-static inline void add_account(fixture *f, const char *name, gh_role role, bool built_in, bool pcr,
-                        int64_t *id)
-{
-    gh_account a;
-
-    memset(&a, 0, sizeof(a));
-    snprintf(a.name, sizeof(a.name), "%s", name);
-    snprintf(a.domain, sizeof(a.domain), "internal");
-    a.role = role;
-    a.enabled = true;
-    a.built_in = built_in;
-    a.password_change_required = pcr;
-    assert_int_equal(gh_password_hash(&f->cfg.argon2, "password1", 9, a.password_hash),
-                     GH_PASSWORD_OK);
-    assert_int_equal(gh_store_account_add(f->store, &a), GH_STORE_OK);
-    if (id != NULL)
-        *id = a.id;
-}
+#include "dialect_fixture.h"
 
 static inline int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
-    gh_shared_limits limits = { 64, 64, 64 };
-    char path[128], err[256];
+    fixture *f = fixture_new(&gh_redfish_dialect, "redfish");
 
-    assert_non_null(f);
-    snprintf(f->dir, sizeof(f->dir), "/tmp/gh-redfish-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(path, sizeof(path), "%s/gatehouse.db", f->dir);
-    assert_int_equal(gh_store_open(path, &f->store), GH_STORE_OK);
-    gh_config_defaults(&f->cfg);
-    f->cfg.argon2 = (gh_argon2_params){ 1, 64, 1 };
-    pthread_mutex_init(&f->mu, NULL);
-    f->mem = calloc(1, gh_shared_size(&limits));
-    assert_non_null(f->mem);
-    f->shared = gh_shared_format(f->mem, &limits,
-                                 (gh_shared_lock){ lock_fn, unlock_fn, &f->mu });
-    assert_non_null(f->shared);
-    memset(&f->svc, 0, sizeof(f->svc));
-    f->svc.store = f->store;
-    f->svc.shared = f->shared;
-    f->svc.sessions = gh_session_store_local(f->shared);
-    assert_non_null(f->svc.sessions);
-    f->svc.config = &f->cfg;
-    assert_int_equal(gh_store_secret(f->store, f->svc.secret), GH_STORE_OK);
-    assert_int_equal(gh_service_sync_settings(&f->svc), GH_STORE_OK);
-    assert_int_equal(gh_tree_load("data", &f->tree, err, sizeof(err)), 0);
-    add_account(f, "admin", GH_ROLE_ADMINISTRATOR, true, false, &f->admin_id);
-    add_account(f, "oper", GH_ROLE_OPERATOR, false, false, &f->oper_id);
-    add_account(f, "viewer", GH_ROLE_READONLY, false, false, NULL);
+    fixture_ready(f);
     *state = f;
     return 0;
-}
-
-static inline int teardown(void **state)
-{
-    fixture *f = *state;
-    char cmd[160];
-
-    gh_tree_free(f->tree);
-    gh_session_store_close(f->svc.sessions);
-    gh_shared_detach(f->shared);
-    free(f->mem);
-    gh_store_close(f->store);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(f);
-    return 0;
-}
-
-/* One request as the module would run it. Extra headers: name, value, ..., NULL. */
-static inline result run(fixture *f, const char *method, const char *path, const char *body, ...)
-{
-    test_req   t;
-    gh_plan    plan;
-    gh_principal who;
-    gh_service inline_svc = f->svc;
-    result     r;
-    const char *q = strchr(path, '?');
-    va_list    ap;
-
-    memset(&t, 0, sizeof(t));
-    memset(&r, 0, sizeof(r));
-    va_start(ap, body);
-    for (const char *n; (n = va_arg(ap, const char *)) != NULL && t.n < 8; t.n++) {
-        t.names[t.n] = n;
-        t.values[t.n] = va_arg(ap, const char *);
-    }
-    va_end(ap);
-    t.req.method_name = (gh_str){ method, strlen(method) };
-    t.req.method = gh_method_from(t.req.method_name);
-    t.req.path = (gh_str){ path, q != NULL ? (size_t)(q - path) : strlen(path) };
-    t.req.query = q != NULL ? (gh_str){ q + 1, strlen(q + 1) } : (gh_str){ "", 0 };
-    snprintf(t.req.client_addr, sizeof(t.req.client_addr), "192.0.2.7");
-    t.req.secure = true;
-    t.req.header = test_header;
-    t.req.adapter = &t;
-
-    gh_redfish_dialect.classify(&t.req, &plan);
-    if (plan.read_body && body != NULL)
-        t.req.body = (gh_str){ body, strlen(body) };
-    memset(&who, 0, sizeof(who));
-    if (!plan.open) {
-        gh_refusal why = 0;
-
-        if (plan.cred.kind == GH_CRED_TOKEN) {
-            uint8_t d[GH_DIGEST_LEN];
-
-            gh_token_digest(plan.cred.token.data, plan.cred.token.len, d);
-            if (gh_shared_session_find(f->shared, d, gh_now(), &who, NULL) != GH_SHARED_OK)
-                why = GH_REFUSE_NO_CREDENTIALS;
-        } else if (plan.cred.kind == GH_CRED_BASIC) {
-            gh_auth_result a = gh_service_verify_password(&f->svc, plan.cred.user,
-                                                          plan.cred.password,
-                                                          plan.cred.password_len,
-                                                          "192.0.2.7", "basic", &who);
-            if (a != GH_AUTH_OK)
-                why = a == GH_AUTH_UNAVAILABLE ? GH_REFUSE_UNAVAILABLE : GH_REFUSE_BAD_CREDENTIALS;
-        } else {
-            why = plan.cred.kind == GH_CRED_MALFORMED ? GH_REFUSE_MALFORMED
-                                                      : GH_REFUSE_NO_CREDENTIALS;
-        }
-        gh_credential_wipe(&plan.cred);
-        if (why != 0) {
-            gh_redfish_dialect.refuse(&t.req, why, &r.resp);
-            goto parsed;
-        }
-    }
-    if (plan.work == GH_WORK_INLINE)
-        inline_svc.store = NULL;
-    gh_redfish_dialect.serve(&inline_svc, f->tree, &t.req, plan.open ? NULL : &who, &r.resp);
-parsed:
-    if (r.resp.body != NULL && r.resp.content_type != NULL &&
-        strncmp(r.resp.content_type, "application/json", 16) == 0)
-        r.json = json_loadb(r.resp.body, r.resp.body_len, 0, NULL);
-    return r;
-}
-
-static inline const char *hdr(const result *r, const char *name)
-{
-    for (size_t i = 0; i < r->resp.nheaders; i++) {
-        if (strcasecmp(r->resp.headers[i].name, name) == 0)
-            return r->resp.headers[i].value;
-    }
-    return NULL;
 }
 
 static inline void done(result *r)

@@ -177,6 +177,9 @@ static void test_tree(void **state)
             NULL);
     assert_int_equal(r.resp.status, 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "vm")), 3);
+    /* The tree's bytes are lent to the response, not copied. */
+    assert_ptr_equal(r.resp.body, gh_tree_find(f->tree, GH_STR(GH_OVIRT_API "/vms"), "json")->body);
+    assert_null(r.resp.body_owned);
     done(&r);
     /* A member, by the v4 path too, with a trailing slash. */
     r = run(f, "GET", GH_OVIRT_API "/v4/vms/" VM1 "/", NULL, "Authorization", b, NULL);

@@ -408,7 +408,7 @@ static void test_logout_leaves_other_dialects(void **state)
     assert_int_equal(resp.status, 201);
     for (size_t i = 0; i < resp.nheaders; i++) {
         if (strcmp(resp.headers[i].name, "X-Auth-Token") == 0)
-            token = resp.headers[i].value;
+            token = gh_response_value(&resp, i);
     }
     assert_non_null(token);
     snprintf(body, sizeof(body), "token=%s", token);

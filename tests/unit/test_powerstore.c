@@ -289,7 +289,7 @@ static void test_bundled(void **state)
 
     /* A collection without select: ids only, in the tree's order. */
     r = run(f, "GET", "/api/rest/volume", NULL, "Authorization", BASIC_VIEWER, NULL);
-    assert_int_equal(f->last_work, GH_WORK_INLINE);
+    assert_int_equal(r.plan.work, GH_WORK_INLINE);
     assert_int_equal(r.resp.status, 200);
     assert_int_equal(json_array_size(r.json), 3);
     v = json_array_get(r.json, 0);
@@ -365,6 +365,62 @@ static void test_bundled(void **state)
     done(&r);
     r = run(f, "GET", "/api/rest", NULL, "Authorization", BASIC_VIEWER, NULL);
     expect_error(r, 404, "0xE1404001");
+}
+
+/* The tree's parsed values are shared by every request (tree.h): serving
+ * reads them and builds new values, so after selects, filters, pages, an
+ * instance and refusals they hold the same data and the same reference
+ * counts as before. */
+static void test_tree_values_shared(void **state)
+{
+    static const char *const paths[] = {
+        "/api/rest/volume",
+        "/api/rest/volume?select=name,size,performance_policy(name)&name=neq.x",
+        "/api/rest/volume?select=id,performance_policy&limit=1&offset=1",
+        "/api/rest/volume/5a7c9e1b-3d5f-4b7a-8c9e-0f1a2b3c4d72?select=name,performance_policy",
+        "/api/rest/volume/5a7c9e1b-3d5f-4b7a-8c9e-0f1a2b3c4d72?name=eq.x",
+        "/api/rest/appliance?select=nodes(name),software_installed",
+        "/api/rest/volume/nope",
+    };
+    fixture             *f = *state;
+    const gh_tree_entry *e = gh_tree_find(f->tree, GH_STR("/api/rest/volume"), "json");
+    const json_t        *item, *policy;
+    size_t               refs[3];
+    char                *before, *after;
+    result               r;
+
+    assert_non_null(e);
+    assert_true(json_is_array(e->json));
+    item = json_array_get(e->json, 1);
+    policy = json_object_get(item, "performance_policy");
+    assert_non_null(policy);
+    refs[0] = e->json->refcount;
+    refs[1] = item->refcount;
+    refs[2] = policy->refcount;
+    before = json_dumps(e->json, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_non_null(before);
+
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        r = run(f, "GET", paths[i], NULL, "Authorization", BASIC_VIEWER, "Range", "0-1", NULL);
+        done(&r);
+    }
+    r = run(f, "DELETE", "/api/rest/volume", NULL, "Authorization", BASIC_ADMIN, NULL);
+    expect_error(r, 405, "0xE1405001");
+    /* A page of the collection is a new array of new objects. */
+    r = run(f, "GET", "/api/rest/volume?select=performance_policy", NULL,
+            "Authorization", BASIC_VIEWER, NULL);
+    assert_int_equal(r.resp.status, 200);
+    assert_ptr_not_equal(r.json, e->json);
+    done(&r);
+
+    after = json_dumps(e->json, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_non_null(after);
+    assert_string_equal(after, before);
+    assert_int_equal(e->json->refcount, refs[0]);
+    assert_int_equal(item->refcount, refs[1]);
+    assert_int_equal(policy->refcount, refs[2]);
+    free(before);
+    free(after);
 }
 
 static void test_roles(void **state)
@@ -448,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_fail_hook),
         cmocka_unit_test_setup_teardown(test_protocol_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tree_values_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
         cmocka_unit_test(test_error_codes_distinct),
     };

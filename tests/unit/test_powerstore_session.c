@@ -22,7 +22,7 @@ static void test_login_basic(void **state)
     r = run(f, "GET", "/api/rest/login_session?select=id,user,role_ids,is_password_change_"
                       "required,is_built_in_user,idle_timeout", NULL,
             "Authorization", BASIC_ADMIN, "Accept", "application/json", NULL);
-    assert_int_equal(f->last_work, GH_WORK_STORE);
+    assert_int_equal(r.plan.work, GH_WORK_STORE);
     assert_int_equal(r.resp.status, 200);
     assert_true(json_is_array(r.json));
     assert_int_equal(json_array_size(r.json), 1);
@@ -165,7 +165,7 @@ static void test_logout(void **state)
 
     r = run(f, "POST", "/api/rest/logout", NULL, "Cookie", l.cookie, "DELL-EMC-TOKEN", l.csrf,
             NULL);
-    assert_int_equal(f->last_work, GH_WORK_STORE);
+    assert_int_equal(r.plan.work, GH_WORK_STORE);
     assert_int_equal(r.resp.status, 204);
     assert_int_equal(r.resp.body_len, 0);
     assert_non_null(strstr(hdr(&r, "Set-Cookie"), "auth_cookie=; Path=/; Max-Age=0"));
@@ -309,7 +309,7 @@ static void test_password_change_required(void **state)
              "{\"password\":\"newpassword1\",\"current_password\":\"password1\"}");
     r = run(f, "PATCH", "/api/rest/local_user/name:fresh", own_only, "Cookie", l.cookie,
             "DELL-EMC-TOKEN", l.csrf, "Content-Type", "application/json", NULL);
-    assert_int_equal(f->last_work, GH_WORK_HASH);
+    assert_int_equal(r.plan.work, GH_WORK_HASH);
     assert_int_equal(r.resp.status, 204);
     done(&r);
 

@@ -32,7 +32,7 @@ static int64_t create(fixture *f, const char *basic, const char *name, const cha
     snprintf(body, sizeof(body), "{\"name\":\"%s\",\"password\":\"password1\",\"role_id\":\"%s\"}",
              name, role);
     r = run(f, "POST", "/api/rest/local_user", body, "Authorization", basic, JSON, NULL);
-    assert_int_equal(f->last_work, GH_WORK_HASH);
+    assert_int_equal(r.plan.work, GH_WORK_HASH);
     if (r.resp.status != 201)
         fail_msg("create %s: %d %s", name, r.resp.status, r.resp.body);
     assert_int_equal(json_object_size(r.json), 1);
@@ -65,7 +65,7 @@ static void test_list_and_get(void **state)
 
     r = run(f, "GET", "/api/rest/local_user?select=id,name,is_built_in,is_locked,"
                       "is_default_password,role_id", NULL, "Authorization", BASIC_ADMIN, NULL);
-    assert_int_equal(f->last_work, GH_WORK_STORE);
+    assert_int_equal(r.plan.work, GH_WORK_STORE);
     assert_int_equal(r.resp.status, 200);
     assert_int_equal(json_array_size(r.json), 3);
     v = user_by_name(&r, "admin");
@@ -327,7 +327,7 @@ static void test_delete(void **state)
     r = run(f, "DELETE", path, NULL, "Cookie", l.cookie, "DELL-EMC-TOKEN", l.csrf, NULL);
     expect_error(r, 403, "0xE1403002");
     r = run(f, "DELETE", path, NULL, "Authorization", BASIC_ADMIN, NULL);
-    assert_int_equal(f->last_work, GH_WORK_STORE);
+    assert_int_equal(r.plan.work, GH_WORK_STORE);
     assert_int_equal(r.resp.status, 204);
     done(&r);
     /* Its session went with it. */

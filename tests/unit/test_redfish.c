@@ -124,6 +124,7 @@ static void test_parse_login(void **state)
 static void test_open_documents(void **state)
 {
     fixture *f = *state;
+    char     etag[64];
     result   r;
 
     r = run(f, "GET", "/redfish", NULL, NULL);
@@ -140,9 +141,22 @@ static void test_open_documents(void **state)
     assert_string_equal(str_at(&r, "Systems", "@odata.id"), "/redfish/v1/Systems");
     assert_string_equal(str_at(&r, "AccountService", "@odata.id"), "/redfish/v1/AccountService");
     done(&r);
+    /* Rendered into the tree at load: served like any entry, ETag and all. */
+    r = run(f, "GET", "/redfish/v1/", NULL, "If-None-Match", "W/\"0000000000000000\"", NULL);
+    assert_int_equal(r.resp.status, 200);
+    snprintf(etag, sizeof(etag), "%s", hdr(&r, "ETag"));
+    assert_string_equal(etag, gh_tree_find(f->tree, GH_STR("/redfish/v1"), "json")->etag);
+    assert_ptr_equal(r.resp.body, gh_tree_find(f->tree, GH_STR("/redfish/v1"), "json")->body);
+    assert_string_equal(hdr(&r, "Cache-Control"), "no-cache");
+    done(&r);
+    r = run(f, "GET", "/redfish/v1", NULL, "If-None-Match", etag, NULL);
+    assert_int_equal(r.resp.status, 304);
+    assert_int_equal(r.resp.body_len, 0);
+    done(&r);
     r = run(f, "GET", "/redfish/v1/odata/", NULL, NULL);
     assert_int_equal(r.resp.status, 200);
     assert_true(json_array_size(json_object_get(r.json, "value")) >= 4);
+    assert_non_null(hdr(&r, "ETag"));
     done(&r);
     r = run(f, "GET", "/redfish/v1/$metadata", NULL, NULL);
     assert_int_equal(r.resp.status, 200);
@@ -386,16 +400,24 @@ static void test_protocol_errors(void **state)
 
 static void test_tree(void **state)
 {
-    fixture *f = *state;
-    char     etag[64];
-    result   r;
+    fixture             *f = *state;
+    const gh_tree_entry *e;
+    char                 etag[64];
+    result               r;
 
     r = run(f, "GET", "/REDFISH/v1/systems/1/", NULL,
             "Authorization", "Basic YWRtaW46cGFzc3dvcmQx", NULL);
     assert_int_equal(r.resp.status, 200);
     assert_string_equal(str_at(&r, "@odata.id", NULL), "/redfish/v1/Systems/1");
     snprintf(etag, sizeof(etag), "%s", hdr(&r, "ETag"));
+    /* The tree's bytes are lent to the response, not copied. */
+    e = gh_tree_find(f->tree, GH_STR("/redfish/v1/Systems/1"), "json");
+    assert_ptr_equal(r.resp.body, e->body);
+    assert_int_equal(r.resp.body_len, e->len);
+    assert_null(r.resp.body_owned);
+    assert_string_equal(etag, e->etag);
     done(&r);
+    assert_int_equal(strlen(e->body), e->len);
     r = run(f, "GET", "/redfish/v1/Systems/1", NULL, "Authorization", "Basic YWRtaW46cGFzc3dvcmQx",
             "If-None-Match", etag, NULL);
     assert_int_equal(r.resp.status, 304);

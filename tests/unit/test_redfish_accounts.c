@@ -164,7 +164,7 @@ static void test_password_change_required(void **state)
     login    l;
     result   r;
 
-    add_account(f, "fresh", GH_ROLE_OPERATOR, false, true, &id);
+    id = add_account(f, "fresh", GH_ROLE_OPERATOR, false, true);
     snprintf(uri, sizeof(uri), "/redfish/v1/AccountService/Accounts/%lld", (long long)id);
     r = run(f, "POST", "/redfish/v1/SessionService/Sessions",
             "{\"UserName\":\"fresh\",\"Password\":\"password1\"}", NULL);
