@@ -108,59 +108,60 @@ int gh_token_session_id(char id[GH_SESSION_ID_LEN + 1])
  * fetched from the provider once per process, and each thread keeps one
  * digest context and one keyed MAC context that it initialises again for
  * each use (a MAC context keeps its key: initialising it again without one
- * starts from the keyed state). A thread's contexts are freed when it ends;
- * the fetched algorithms live until exit.
+ * starts from the keyed state).
+ *
+ * A thread's contexts live until the process exits, on a list that keeps
+ * them reachable. Not freed by a thread-exit destructor on purpose: nginx
+ * unloads the module while its pool threads are still exiting, and a
+ * destructor in unloaded code would crash the exit.
  */
-typedef struct {
-    EVP_MD_CTX  *md;
-    EVP_MAC_CTX *mac;
-    bool         mac_keyed;                 /* mac holds mac_key's keyed state */
-    uint8_t      mac_key[GH_DIGEST_LEN];
+typedef struct gh_token_thread {
+    EVP_MD_CTX             *md;
+    EVP_MAC_CTX            *mac;
+    bool                    mac_keyed;      /* mac holds mac_key's keyed state */
+    uint8_t                 mac_key[GH_DIGEST_LEN];
+    struct gh_token_thread *next;           /* every thread's, for reachability */
 } gh_token_thread;
 
 static CRYPTO_ONCE gh_token_once = CRYPTO_ONCE_STATIC_INIT;
 static EVP_MD *gh_token_sha256;
 static EVP_MAC *gh_token_hmac;
-static pthread_key_t gh_token_key;
-static bool gh_token_key_ok;
-
-static void gh_token_thread_free(void *arg)
-{
-    gh_token_thread *t = arg;
-
-    EVP_MD_CTX_free(t->md);
-    EVP_MAC_CTX_free(t->mac);   /* cleanses the keyed state */
-    gh_wipe(t, sizeof(*t));
-    free(t);
-}
+static pthread_mutex_t gh_token_threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static gh_token_thread *gh_token_threads;
+static _Thread_local gh_token_thread *gh_token_mine;
 
 static void gh_token_init(void)
 {
     gh_token_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     gh_token_hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
-    gh_token_key_ok = pthread_key_create(&gh_token_key, gh_token_thread_free) == 0;
 }
 
 /* This thread's contexts, made on first use; NULL when OpenSSL fails. */
 static gh_token_thread *gh_token_thread_get(void)
 {
-    gh_token_thread *t;
+    gh_token_thread *t = gh_token_mine;
 
-    if (!CRYPTO_THREAD_run_once(&gh_token_once, gh_token_init) || gh_token_sha256 == NULL
-        || gh_token_hmac == NULL || !gh_token_key_ok)
-        return NULL;
-    t = pthread_getspecific(gh_token_key);
     if (t != NULL)
         return t;
+    if (!CRYPTO_THREAD_run_once(&gh_token_once, gh_token_init) || gh_token_sha256 == NULL
+        || gh_token_hmac == NULL)
+        return NULL;
     t = calloc(1, sizeof(*t));
     if (t == NULL)
         return NULL;
     t->md = EVP_MD_CTX_new();
     t->mac = EVP_MAC_CTX_new(gh_token_hmac);
-    if (t->md == NULL || t->mac == NULL || pthread_setspecific(gh_token_key, t) != 0) {
-        gh_token_thread_free(t);
+    if (t->md == NULL || t->mac == NULL) {
+        EVP_MD_CTX_free(t->md);
+        EVP_MAC_CTX_free(t->mac);
+        free(t);
         return NULL;
     }
+    pthread_mutex_lock(&gh_token_threads_lock);
+    t->next = gh_token_threads;
+    gh_token_threads = t;
+    pthread_mutex_unlock(&gh_token_threads_lock);
+    gh_token_mine = t;
     return t;
 }
 
