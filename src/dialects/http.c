@@ -54,6 +54,20 @@ const char *gh_method_name(gh_method method)
     return "OTHER";
 }
 
+void gh_allow_text(unsigned methods, char *out, size_t outlen)
+{
+    static const gh_method order[] = { GH_METHOD_GET, GH_METHOD_HEAD, GH_METHOD_POST,
+                                       GH_METHOD_PATCH, GH_METHOD_DELETE };
+    size_t o = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if ((methods & GH_METHOD_BIT(order[i])) != 0 && o < outlen)
+            o += (size_t)snprintf(out + o, outlen - o, "%s%s", o > 0 ? ", " : "",
+                                  gh_method_name(order[i]));
+    }
+}
+
 gh_str gh_request_header(const gh_request *req, const char *name)
 {
     gh_str none = { NULL, 0 };

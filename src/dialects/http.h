@@ -79,6 +79,14 @@ typedef struct {
 gh_method gh_method_from(gh_str name);
 const char *gh_method_name(gh_method method);
 
+/* A set of methods: the bit of each, and GET with HEAD (a read). */
+#define GH_METHOD_BIT(m) (1u << (m))
+#define GH_METHOD_READ   (GH_METHOD_BIT(GH_METHOD_GET) | GH_METHOD_BIT(GH_METHOD_HEAD))
+
+/* The value of an Allow header for a set of methods ("GET, HEAD, POST"),
+ * in the order GET, HEAD, POST, PATCH, DELETE; cut short past outlen. */
+void gh_allow_text(unsigned methods, char *out, size_t outlen);
+
 /* Header value by name through req->header; .data NULL when absent. */
 gh_str gh_request_header(const gh_request *req, const char *name);
 

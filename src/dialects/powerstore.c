@@ -25,9 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GH_PS_M(m)  (1u << (m))
-#define GH_PS_READ  (GH_PS_M(GH_METHOD_GET) | GH_PS_M(GH_METHOD_HEAD))
-
 /* ---- routing ---- */
 
 /* A local_user member: its id in decimal (no sign, no leading zero: one
@@ -112,31 +109,17 @@ void gh_ps_route_parse(gh_str raw, gh_ps_route *r)
 static unsigned gh_ps_allowed(gh_ps_route_kind kind)
 {
     switch (kind) {
-    case GH_PS_LOGOUT: return GH_PS_M(GH_METHOD_POST);
-    case GH_PS_USERS:  return GH_PS_READ | GH_PS_M(GH_METHOD_POST);
-    case GH_PS_USER:   return GH_PS_READ | GH_PS_M(GH_METHOD_PATCH) | GH_PS_M(GH_METHOD_DELETE);
-    default:           return GH_PS_READ;
-    }
-}
-
-static void gh_ps_allow_text(unsigned allowed, char *out, size_t outlen)
-{
-    static const gh_method order[] = { GH_METHOD_GET, GH_METHOD_HEAD, GH_METHOD_POST,
-                                       GH_METHOD_PATCH, GH_METHOD_DELETE };
-    size_t o = 0;
-
-    out[0] = '\0';
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        if ((allowed & GH_PS_M(order[i])) != 0 && o < outlen)
-            o += (size_t)snprintf(out + o, outlen - o, "%s%s", o > 0 ? ", " : "",
-                                  gh_method_name(order[i]));
+    case GH_PS_LOGOUT: return GH_METHOD_BIT(GH_METHOD_POST);
+    case GH_PS_USERS:  return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_POST);
+    case GH_PS_USER:   return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_PATCH) | GH_METHOD_BIT(GH_METHOD_DELETE);
+    default:           return GH_METHOD_READ;
     }
 }
 
 /* Where serving runs: memory only, the store, or a password hash. */
 static gh_work gh_ps_work(const gh_ps_route *r, gh_method m)
 {
-    if (!r->valid || (gh_ps_allowed(r->kind) & GH_PS_M(m)) == 0)
+    if (!r->valid || (gh_ps_allowed(r->kind) & GH_METHOD_BIT(m)) == 0)
         return GH_WORK_INLINE;   /* 404 or 405, from memory */
     switch (r->kind) {
     case GH_PS_LOGIN_SESSION:
@@ -214,7 +197,7 @@ static void gh_ps_fail_hook(const gh_request *req, int status, gh_response *resp
 
     gh_ps_route_parse(req->path, &route);
     if (status == 405)
-        gh_ps_allow_text(gh_ps_allowed(route.kind), allow, sizeof(allow));
+        gh_allow_text(gh_ps_allowed(route.kind), allow, sizeof(allow));
     if (req->method_name.data != NULL)
         gh_str_copy(method, sizeof(method), req->method_name);
     gh_ps_fail_status(resp, status, route.path, method, allow);
@@ -427,7 +410,7 @@ static void gh_ps_refuse_method(gh_ps_ctx *c)
         gh_ps_fail(c->resp, GH_PS_E_NOT_FOUND, c->route->path);
         return;
     }
-    gh_ps_allow_text(gh_ps_allowed(c->route->kind), allow, sizeof(allow));
+    gh_allow_text(gh_ps_allowed(c->route->kind), allow, sizeof(allow));
     gh_ps_fail(c->resp, GH_PS_E_METHOD, gh_method_name(c->req->method) != NULL
                                             ? gh_method_name(c->req->method) : "?");
     gh_response_header_add(c->resp, "Allow", "%s", allow);
@@ -478,7 +461,7 @@ static void gh_ps_serve(gh_service *svc, const gh_tree *tree, const gh_request *
         gh_ps_fail(resp, GH_PS_E_PASSWORD_CHANGE, id);
     else if (!gh_ps_accept_ok(gh_request_header(req, "Accept")))
         gh_ps_fail(resp, GH_PS_E_NOT_ACCEPTABLE, NULL);
-    else if ((gh_ps_allowed(route.kind) & GH_PS_M(req->method)) == 0)
+    else if ((gh_ps_allowed(route.kind) & GH_METHOD_BIT(req->method)) == 0)
         gh_ps_refuse_method(&c);
     else if (gh_ps_has_body(req) && !gh_ps_content_type_ok(req))
         gh_ps_fail(resp, GH_PS_E_MEDIA_TYPE, NULL);

@@ -21,9 +21,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define GH_RF_M(m) (1u << (m))
-#define GH_RF_READ (GH_RF_M(GH_METHOD_GET) | GH_RF_M(GH_METHOD_HEAD))
-
 /* ---- routing ---- */
 
 static char gh_redfish_lower(char c)
@@ -163,28 +160,14 @@ static unsigned gh_redfish_allowed(gh_redfish_route_kind kind)
 {
     switch (kind) {
     case GH_RF_SESSION_SERVICE:
-    case GH_RF_ACCOUNT_SERVICE:  return GH_RF_READ | GH_RF_M(GH_METHOD_PATCH);
+    case GH_RF_ACCOUNT_SERVICE:  return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_PATCH);
     case GH_RF_SESSIONS:
-    case GH_RF_ACCOUNTS:         return GH_RF_READ | GH_RF_M(GH_METHOD_POST);
-    case GH_RF_SESSIONS_MEMBERS: return GH_RF_M(GH_METHOD_POST);
-    case GH_RF_SESSION:          return GH_RF_READ | GH_RF_M(GH_METHOD_DELETE);
-    case GH_RF_ACCOUNT:          return GH_RF_READ | GH_RF_M(GH_METHOD_PATCH) |
-                                        GH_RF_M(GH_METHOD_DELETE);
-    default:                     return GH_RF_READ;
-    }
-}
-
-static void gh_redfish_allow_text(unsigned allowed, char *out, size_t outlen)
-{
-    static const gh_method order[] = { GH_METHOD_GET, GH_METHOD_HEAD, GH_METHOD_POST,
-                                       GH_METHOD_PATCH, GH_METHOD_DELETE };
-    size_t o = 0;
-
-    out[0] = '\0';
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        if ((allowed & GH_RF_M(order[i])) != 0 && o < outlen)
-            o += (size_t)snprintf(out + o, outlen - o, "%s%s", o > 0 ? ", " : "",
-                                  gh_method_name(order[i]));
+    case GH_RF_ACCOUNTS:         return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_POST);
+    case GH_RF_SESSIONS_MEMBERS: return GH_METHOD_BIT(GH_METHOD_POST);
+    case GH_RF_SESSION:          return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_DELETE);
+    case GH_RF_ACCOUNT:          return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_PATCH) |
+                                        GH_METHOD_BIT(GH_METHOD_DELETE);
+    default:                     return GH_METHOD_READ;
     }
 }
 
@@ -206,7 +189,7 @@ static gh_work gh_redfish_work(const gh_redfish_route *r, gh_method m)
 {
     bool read = m == GH_METHOD_GET || m == GH_METHOD_HEAD;
 
-    if (!r->valid || (gh_redfish_allowed(r->kind) & GH_RF_M(m)) == 0)
+    if (!r->valid || (gh_redfish_allowed(r->kind) & GH_METHOD_BIT(m)) == 0)
         return GH_WORK_INLINE;   /* 404 or 405, from memory */
     switch (r->kind) {
     case GH_RF_SESSIONS:
@@ -370,7 +353,7 @@ static void gh_redfish_fail_hook(const gh_request *req, int status, gh_response 
 
     gh_redfish_route_parse(req->path, &route);
     if (status == 405)
-        gh_redfish_allow_text(gh_redfish_allowed(route.kind), allow, sizeof(allow));
+        gh_allow_text(gh_redfish_allowed(route.kind), allow, sizeof(allow));
     gh_redfish_fail_status(resp, status, route.path, allow);
     gh_redfish_finish(resp);
 }
@@ -479,8 +462,8 @@ static void gh_redfish_serve(gh_service *svc, const gh_tree *tree, const gh_requ
     c.who = who;
     if (!gh_redfish_odata_ok(req)) {
         gh_redfish_fail1(resp, 412, GH_RF_MSG_HEADER_INVALID, "OData-Version");
-    } else if ((allowed & GH_RF_M(req->method)) == 0) {
-        gh_redfish_allow_text(allowed, allow, sizeof(allow));
+    } else if ((allowed & GH_METHOD_BIT(req->method)) == 0) {
+        gh_allow_text(allowed, allow, sizeof(allow));
         gh_redfish_fail_method(resp, allow);
     } else if (who == NULL && !gh_redfish_is_open(route.kind, req->method)) {
         gh_redfish_refusal(req, GH_REFUSE_NO_CREDENTIALS, resp);
