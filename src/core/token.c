@@ -205,7 +205,7 @@ static bool gh_token_mac_start(gh_token_thread *t, const uint8_t key[GH_DIGEST_L
     return true;
 }
 
-void gh_token_mac(const uint8_t key[GH_DIGEST_LEN], const gh_bytes *parts, size_t nparts,
+bool gh_token_mac(const uint8_t key[GH_DIGEST_LEN], const gh_bytes *parts, size_t nparts,
                   uint8_t out[GH_DIGEST_LEN])
 {
     gh_token_thread *t = gh_token_thread_get();
@@ -222,11 +222,12 @@ void gh_token_mac(const uint8_t key[GH_DIGEST_LEN], const gh_bytes *parts, size_
             goto fail;
     }
     if (EVP_MAC_final(t->mac, out, &outlen, GH_DIGEST_LEN) == 1 && outlen == GH_DIGEST_LEN)
-        return;
+        return true;
 fail:
     if (t != NULL)
         t->mac_keyed = false;   /* a context in an unknown state is keyed again */
     gh_token_unmatchable(out);
+    return false;
 }
 
 void gh_token_credential_key(const uint8_t key[GH_DIGEST_LEN],

@@ -31,9 +31,9 @@ typedef struct {
     size_t      len;
 } gh_bytes;
 
-/* HMAC-SHA256(key, parts[0] || parts[1] || ...). On any failure out is a
- * value unique to this call, so it matches nothing. */
-void gh_token_mac(const uint8_t key[GH_DIGEST_LEN], const gh_bytes *parts, size_t nparts,
+/* HMAC-SHA256(key, parts[0] || parts[1] || ...): true. On any failure out is
+ * a value unique to this call, so it matches nothing: false. */
+bool gh_token_mac(const uint8_t key[GH_DIGEST_LEN], const gh_bytes *parts, size_t nparts,
                   uint8_t out[GH_DIGEST_LEN]);
 
 /* HMAC-SHA256(key, user || 0x00 || password): the credential cache key. */

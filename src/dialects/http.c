@@ -77,6 +77,32 @@ gh_str gh_request_header(const gh_request *req, const char *name)
     return req->header(req, name);
 }
 
+/* The value a format makes, into v (room bytes); its length, or -1 when it
+ * does not fit. A value that is a plain string, or a format that is only
+ * "%s", is copied: most values are, and vsnprintf costs more than the copy. */
+static int gh_response_format(char *v, size_t room, const char *fmt, va_list ap)
+{
+    const char *text;
+    size_t      len;
+    int         n;
+
+    if (strchr(fmt, '%') == NULL) {
+        text = fmt;
+    } else if (strcmp(fmt, "%s") == 0) {
+        text = va_arg(ap, const char *);
+        if (text == NULL)
+            return -1;
+    } else {
+        n = vsnprintf(v, room, fmt, ap);
+        return n < 0 || (size_t)n >= room ? -1 : n;
+    }
+    len = strlen(text);
+    if (len >= room)
+        return -1;
+    memcpy(v, text, len + 1);
+    return (int)len;
+}
+
 void gh_response_header_add(gh_response *resp, const char *name, const char *fmt, ...)
 {
     va_list ap;
@@ -90,10 +116,10 @@ void gh_response_header_add(gh_response *resp, const char *name, const char *fmt
     v = resp->arena + resp->arena_used;
     room = sizeof(resp->arena) - resp->arena_used;
     va_start(ap, fmt);
-    len = vsnprintf(v, room, fmt, ap);
+    len = gh_response_format(v, room, fmt, ap);
     va_end(ap);
-    if (len < 0 || (size_t)len >= room) {
-        gh_wipe(v, room);       /* the cut value lies past arena_used */
+    if (len < 0) {
+        gh_wipe(v, room);       /* a cut value may lie past arena_used */
         return;
     }
     resp->headers[resp->nheaders].name = name;

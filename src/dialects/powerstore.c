@@ -2,7 +2,8 @@
  * powerstore.c: the PowerStore dialect (/api/rest) as the rest of gatehouse
  * sees it: the gh_powerstore_dialect table, the router, the classifier that
  * runs on the event loop, the refusal of an unauthenticated request, the body
- * of an error nginx or the adapter decided, the bundled read-only resources,
+ * of an error nginx or the adapter decided, the bundled read-only resources
+ * (the answer to a plain read of each rendered once, when the tree loads),
  * and serve(), which puts every request through the same gates in order:
  *
  *   no Login privilege -> 403;  a cookie session's POST, PUT, PATCH or
@@ -362,6 +363,62 @@ static void gh_ps_serve_tree(gh_ps_ctx *c)
         gh_ps_fail(c->resp, GH_PS_E_NOT_FOUND, c->route->path);
 }
 
+/* A read that asks for nothing but the resource (no query, no Range) of a
+ * bundled file gets the same answer every time: rendered once, when the
+ * tree loads, and lent. False when there is none (a member of a collection,
+ * a tree too full to hold it): the answer is built as for any read. */
+static bool gh_ps_serve_rendered(gh_ps_ctx *c)
+{
+    const gh_tree_entry *e;
+
+    if (c->route->kind != GH_PS_TREE || c->req->query.len > 0 ||
+        gh_request_header(c->req, "Range").data != NULL)
+        return false;
+    e = gh_tree_find(c->tree, (gh_str){ c->route->path, c->route->path_len }, "reply");
+    if (e == NULL)
+        return false;
+    c->resp->status = 200;
+    gh_response_ref_body(c->resp, e->body, e->len, GH_PS_JSON_TYPE);
+    return true;
+}
+
+/* The render hook: the answer gh_ps_serve_tree gives a plain read of each
+ * bundled PowerStore file, as a "reply" entry at its path. Only a whole
+ * answer (200, no header of its own) is kept. An entry the tree has no room
+ * for is left out, not an error: that read is then built per request. */
+static int gh_ps_render(gh_tree *tree, char *err, size_t errlen)
+{
+    static const gh_request plain;       /* no header, no query */
+    const gh_tree_entry    *e;
+    gh_ps_route             route;
+    gh_response             resp;
+    char                   *body;
+    size_t                  len;
+
+    if (gh_ps_query_default() == NULL) {
+        snprintf(err, errlen, "PowerStore: out of memory");
+        return -1;
+    }
+    for (size_t i = 0; (e = gh_tree_at(tree, i)) != NULL; i++) {
+        gh_ps_ctx c = { NULL, tree, &plain, NULL, &route, gh_ps_query_default(), &resp };
+        gh_str    path = { e->path, strlen(e->path) };
+
+        if (e->json == NULL || gh_dialect_for_path(path) != &gh_powerstore_dialect)
+            continue;
+        gh_ps_route_parse(path, &route);
+        if (!route.valid || route.kind != GH_PS_TREE)
+            continue;
+        memset(&resp, 0, sizeof(resp));
+        gh_ps_serve_tree(&c);
+        len = resp.body_len;
+        body = resp.status == 200 && resp.nheaders == 0 ? gh_response_release_body(&resp) : NULL;
+        gh_response_free(&resp);
+        if (body != NULL && gh_tree_add(tree, e->path, "reply", body, len, err, errlen) != 0)
+            err[0] = '\0';
+    }
+    return 0;
+}
+
 /* ---- serving ---- */
 
 static bool gh_ps_own(const gh_ps_route *r, const gh_principal *who)
@@ -378,6 +435,14 @@ static bool gh_ps_pcr_allows(const gh_ps_route *r, gh_method m, const gh_princip
     case GH_PS_USER:          return m == GH_METHOD_PATCH && r->valid && gh_ps_own(r, who);
     default:                  return false;
     }
+}
+
+static void gh_ps_fail_password_change(gh_response *resp, const gh_principal *who)
+{
+    char id[24];
+
+    snprintf(id, sizeof(id), "%lld", (long long)who->account_id);
+    gh_ps_fail(resp, GH_PS_E_PASSWORD_CHANGE, id);
 }
 
 static bool gh_ps_unsafe(gh_method m)
@@ -416,11 +481,24 @@ static void gh_ps_refuse_method(gh_ps_ctx *c)
     gh_response_header_add(c->resp, "Allow", "%s", allow);
 }
 
-/* Parse the query of a read; false with the 400 or 416 made. */
-static bool gh_ps_read_query(gh_ps_ctx *c, gh_ps_query *q)
+/* The query of a read, in *owned (malloc'd) unless it is the default;
+ * false with the 400, 416 or 500 made. */
+static bool gh_ps_read_query(gh_ps_ctx *c, gh_ps_query **owned)
 {
-    char param[GH_PS_NAME_MAX + 1];
+    char         param[GH_PS_NAME_MAX + 1];
+    gh_ps_query *q;
 
+    if (c->req->query.len == 0) {
+        c->query = gh_ps_query_default();
+        if (c->query == NULL)
+            gh_ps_fail(c->resp, GH_PS_E_INTERNAL, NULL);
+        return c->query != NULL;
+    }
+    q = *owned = malloc(sizeof(*q));
+    if (q == NULL) {
+        gh_ps_fail(c->resp, GH_PS_E_INTERNAL, NULL);
+        return false;
+    }
     switch (gh_ps_query_parse(c->req->query, q, param, sizeof(param))) {
     case GH_PS_QUERY_OK:
         c->query = q;
@@ -445,29 +523,27 @@ static void gh_ps_serve(gh_service *svc, const gh_tree *tree, const gh_request *
     gh_ps_ctx    c = { svc, tree, req, who, &route, NULL, resp };
     bool         read = req->method == GH_METHOD_GET || req->method == GH_METHOD_HEAD;
     char         token[GH_PS_CSRF_LEN + 1];
-    char         id[24];
 
     gh_ps_route_parse(req->path, &route);
     if (who == NULL) {
         gh_ps_refuse(req, GH_REFUSE_NO_CREDENTIALS, resp);
         return;
     }
-    snprintf(id, sizeof(id), "%lld", (long long)who->account_id);
     if (!gh_role_allows(who->role, GH_PRIV_LOGIN))
         gh_ps_fail(resp, GH_PS_E_PRIVILEGE, NULL);
     else if (who->session_id[0] != '\0' && gh_ps_unsafe(req->method) && !gh_ps_csrf_ok(&c))
         gh_ps_fail(resp, GH_PS_E_CSRF, NULL);
     else if (who->password_change_required && !gh_ps_pcr_allows(&route, req->method, who))
-        gh_ps_fail(resp, GH_PS_E_PASSWORD_CHANGE, id);
+        gh_ps_fail_password_change(resp, who);
     else if (!gh_ps_accept_ok(gh_request_header(req, "Accept")))
         gh_ps_fail(resp, GH_PS_E_NOT_ACCEPTABLE, NULL);
     else if ((gh_ps_allowed(route.kind) & GH_METHOD_BIT(req->method)) == 0)
         gh_ps_refuse_method(&c);
     else if (gh_ps_has_body(req) && !gh_ps_content_type_ok(req))
         gh_ps_fail(resp, GH_PS_E_MEDIA_TYPE, NULL);
-    else if (read && (q = malloc(sizeof(*q))) == NULL)
-        gh_ps_fail(resp, GH_PS_E_INTERNAL, NULL);
-    else if (read && !gh_ps_read_query(&c, q))
+    else if (read && route.valid && gh_ps_serve_rendered(&c))
+        ;   /* answered from the tree */
+    else if (read && !gh_ps_read_query(&c, &q))
         ;   /* answered */
     else if (!route.valid)
         gh_ps_fail(resp, GH_PS_E_NOT_FOUND, route.path_len > 0 ? route.path : "/");
@@ -491,4 +567,5 @@ const gh_dialect gh_powerstore_dialect = {
     .refuse = gh_ps_refuse,
     .fail = gh_ps_fail_hook,
     .serve = gh_ps_serve,
+    .render = gh_ps_render,
 };

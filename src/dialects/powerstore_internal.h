@@ -130,6 +130,10 @@ typedef enum {
  * fault (decoded and cut to fit, never a value). */
 gh_ps_query_result gh_ps_query_parse(gh_str raw, gh_ps_query *q, char *param, size_t paramlen);
 
+/* The query of a read that sends none (select=id, no filter, the default
+ * page), parsed once and shared; NULL if that failed. */
+const gh_ps_query *gh_ps_query_default(void);
+
 /* Does obj pass every filter of q? Scalars compare by their text, ignoring
  * ASCII case, as PowerStore filters do; an absent attribute reads as null. */
 bool gh_ps_query_match(const gh_ps_query *q, const json_t *obj);

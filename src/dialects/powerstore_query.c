@@ -23,6 +23,7 @@
  */
 #include "powerstore_internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -357,6 +358,22 @@ gh_ps_query_result gh_ps_query_parse(gh_str raw, gh_ps_query *q, char *param, si
     if (!q->has_select && gh_ps_select_parse(GH_STR("id"), &q->select) != 0)
         return GH_PS_QUERY_BAD_SELECT;
     return GH_PS_QUERY_OK;
+}
+
+static gh_ps_query    gh_ps_default_query;
+static bool           gh_ps_default_ok;
+static pthread_once_t gh_ps_default_once = PTHREAD_ONCE_INIT;
+
+static void gh_ps_default_parse(void)
+{
+    gh_ps_default_ok = gh_ps_query_parse((gh_str){ "", 0 }, &gh_ps_default_query, NULL, 0) ==
+                       GH_PS_QUERY_OK;
+}
+
+const gh_ps_query *gh_ps_query_default(void)
+{
+    pthread_once(&gh_ps_default_once, gh_ps_default_parse);
+    return gh_ps_default_ok ? &gh_ps_default_query : NULL;
 }
 
 /* ---- matching ---- */

@@ -9,11 +9,13 @@
  * and a JSON array holding the one login_session object. The same GET with
  * the cookie instead describes the session the cookie belongs to.
  *
- * The CSRF token is not stored anywhere: it is hex HMAC-SHA256 of the
- * session's public id under the server secret (domain-separated from every
- * other use of the secret), so every worker and thread computes the same
- * token from what the session lookup gives, and the token dies with its
+ * The CSRF token is not stored with the session: it is hex HMAC-SHA256 of
+ * the session's public id under the server secret (domain-separated from
+ * every other use of the secret), so every worker and thread computes the
+ * same token from what the session lookup gives, and the token dies with its
  * session. Only the secret can mint it, and it is compared in constant time.
+ * Each thread remembers the tokens it computed last, so a read shows the
+ * token without an HMAC per request.
  *
  * Logout ends the session the request came with: the cookie's, or, for a
  * request with Basic credentials, the one its auth_cookie (if any) names when
@@ -28,23 +30,83 @@
 /* Keeps this MAC apart from the credential-cache key under the same secret. */
 static const char gh_ps_csrf_domain[] = "gatehouse powerstore csrf v1";
 
-void gh_ps_csrf_token(const uint8_t secret[GH_DIGEST_LEN], const char *session_id,
-                      char out[GH_PS_CSRF_LEN + 1])
+/* The token; false when the MAC failed and out is an unmatchable value. */
+static bool gh_ps_csrf_compute(const uint8_t secret[GH_DIGEST_LEN], const char *session_id,
+                               size_t id_len, char out[GH_PS_CSRF_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
     /* The domain with its NUL, then the id: no two inputs run together. */
     const gh_bytes parts[] = { { gh_ps_csrf_domain, sizeof(gh_ps_csrf_domain) },
-                               { session_id, strnlen(session_id, GH_SESSION_ID_LEN) } };
+                               { session_id, id_len } };
     uint8_t mac[GH_DIGEST_LEN];
-
     /* A failed MAC is a value unique to the call: it fails every comparison. */
-    gh_token_mac(secret, parts, sizeof(parts) / sizeof(parts[0]), mac);
+    bool    ok = gh_token_mac(secret, parts, sizeof(parts) / sizeof(parts[0]), mac);
+
     for (size_t i = 0; i < GH_DIGEST_LEN; i++) {
         out[2 * i] = hex[mac[i] >> 4];
         out[2 * i + 1] = hex[mac[i] & 0x0f];
     }
     out[GH_PS_CSRF_LEN] = '\0';
     gh_wipe(mac, sizeof(mac));
+    return ok;
+}
+
+/*
+ * Every read of a cookie session shows its token, so each thread keeps the
+ * tokens of the sessions it served last instead of computing an HMAC per
+ * request: a direct-mapped table indexed by the id's first hex digits (the
+ * id is random), valid under the secret it was filled with. A token is a
+ * function of (secret, id) and an id is never reused, so an entry can only
+ * ever be right or unused; one of an ended session is overwritten in time.
+ * The table is plain thread-local memory, freed by the C library with its
+ * thread: nothing runs in this module's code at thread exit (see token.c).
+ */
+#define GH_PS_CSRF_SLOTS 64     /* a power of two */
+
+typedef struct {
+    char id[GH_SESSION_ID_LEN + 1];
+    char token[GH_PS_CSRF_LEN + 1];
+} gh_ps_csrf_slot;
+
+static _Thread_local struct {
+    bool            keyed;
+    uint8_t         secret[GH_DIGEST_LEN];
+    gh_ps_csrf_slot slot[GH_PS_CSRF_SLOTS];
+} gh_ps_csrf_cache;
+
+static unsigned gh_ps_hex_value(char c)
+{
+    return c >= 'a' ? (unsigned)(c - 'a' + 10) : (unsigned)(c - '0');
+}
+
+void gh_ps_csrf_token(const uint8_t secret[GH_DIGEST_LEN], const char *session_id,
+                      char out[GH_PS_CSRF_LEN + 1])
+{
+    size_t           len = strnlen(session_id, GH_SESSION_ID_LEN);
+    gh_ps_csrf_slot *slot;
+
+    if (len != GH_SESSION_ID_LEN || strspn(session_id, "0123456789abcdef") != len) {
+        (void)gh_ps_csrf_compute(secret, session_id, len, out);   /* not an id we issue */
+        return;
+    }
+    if (!gh_ps_csrf_cache.keyed ||
+        !gh_token_equal(gh_ps_csrf_cache.secret, secret, GH_DIGEST_LEN)) {
+        gh_wipe(&gh_ps_csrf_cache, sizeof(gh_ps_csrf_cache));
+        memcpy(gh_ps_csrf_cache.secret, secret, GH_DIGEST_LEN);
+        gh_ps_csrf_cache.keyed = true;
+    }
+    slot = &gh_ps_csrf_cache.slot[((gh_ps_hex_value(session_id[0]) << 4) |
+                                   gh_ps_hex_value(session_id[1])) & (GH_PS_CSRF_SLOTS - 1)];
+    if (memcmp(slot->id, session_id, GH_SESSION_ID_LEN) != 0) {
+        /* A failed MAC is answered but not kept: the next request tries again. */
+        if (!gh_ps_csrf_compute(secret, session_id, len, out))
+            return;
+        memcpy(slot->token, out, GH_PS_CSRF_LEN + 1);
+        memcpy(slot->id, session_id, GH_SESSION_ID_LEN);
+        slot->id[GH_SESSION_ID_LEN] = '\0';
+        return;
+    }
+    memcpy(out, slot->token, GH_PS_CSRF_LEN + 1);
 }
 
 bool gh_ps_csrf_ok(const gh_ps_ctx *c)

@@ -13,8 +13,11 @@
  *
  * Serving is the hot path, so everything a request could want of an entry is
  * worked out here, once: the entries sit in one array sorted by (path
- * ignoring ASCII case, format), and gh_tree_find is a binary search that
- * folds case on the fly and allocates nothing; two paths that differ only in
+ * ignoring ASCII case, format), and once the load is complete an index
+ * hashes them (FNV-1a of the path folded to lower case, open addressing at
+ * most half full), so gh_tree_find is one hash and, as a rule, one compare,
+ * folding case on the fly and allocating nothing; while render hooks add
+ * entries, it is a binary search of the array. Two paths that differ only in
  * case would make a lookup ambiguous, so such a tree is refused. Each entry's
  * strong ETag is the first 16 hex digits of the SHA-256 of its bytes, and a
  * JSON entry holds its parsed form, so no request ever parses the tree. Last,
@@ -37,7 +40,7 @@
 
 #include "dialect.h"
 
-enum { GH_TREE_JSON = 0, GH_TREE_XML = 1 };
+enum { GH_TREE_JSON = 0, GH_TREE_XML = 1, GH_TREE_REPLY = 2 };
 
 typedef struct {
     gh_tree_entry entry;      /* views of the fields below (heap blocks: they stay
@@ -54,6 +57,9 @@ struct gh_tree {
     size_t        n;
     size_t        cap;
     size_t        total;      /* bytes of all bodies */
+    uint32_t     *index;      /* hash of (path ignoring case, format) -> item number + 1,
+                               * 0 empty, linear probing; NULL until the load ends */
+    size_t        index_mask; /* slots - 1, a power of two at least twice n */
 };
 
 typedef struct {
@@ -86,6 +92,42 @@ static int gh_tree_cmp(const char *a, size_t alen, int afmt, const char *b, size
     return afmt == bfmt ? 0 : (afmt < bfmt ? -1 : 1);
 }
 
+/* FNV-1a of the path folded to lower case, then of the format. */
+static uint32_t gh_tree_hash(const char *path, size_t len, int fmt)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= gh_tree_lower((unsigned char)path[i]);
+        h *= 16777619u;
+    }
+    h ^= (uint32_t)fmt;
+    return h * 16777619u;
+}
+
+/* Hash every entry, once the tree is complete; -1 when out of memory. */
+static int gh_tree_index_build(gh_tree *t)
+{
+    size_t slots = 16, j;
+
+    while (slots < 2 * t->n)
+        slots *= 2;
+    free(t->index);
+    t->index = calloc(slots, sizeof(*t->index));
+    if (t->index == NULL)
+        return -1;
+    t->index_mask = slots - 1;
+    for (size_t i = 0; i < t->n; i++) {
+        const gh_tree_item *it = &t->items[i];
+
+        for (j = gh_tree_hash(it->path, it->path_len, it->format) & t->index_mask;
+             t->index[j] != 0; j = (j + 1) & t->index_mask)
+            ;
+        t->index[j] = (uint32_t)(i + 1);
+    }
+    return 0;
+}
+
 static int gh_tree_item_cmp(const void *pa, const void *pb)
 {
     const gh_tree_item *a = pa, *b = pb;
@@ -101,6 +143,8 @@ static int gh_tree_format(const char *format)
         return GH_TREE_JSON;
     if (strcmp(format, "xml") == 0)
         return GH_TREE_XML;
+    if (strcmp(format, "reply") == 0)
+        return GH_TREE_REPLY;
     return -1;
 }
 
@@ -386,6 +430,10 @@ int gh_tree_load(const char *root, gh_tree **out, char *err, size_t errlen)
 render:
     if (gh_tree_render(t, err, errlen) != 0)
         goto done;
+    if (gh_tree_index_build(t) != 0) {
+        snprintf(err, errlen, "%s: out of memory", root != NULL ? root : "tree");
+        goto done;
+    }
     *out = t;
     t = NULL;
     rc = 0;
@@ -401,6 +449,7 @@ void gh_tree_free(gh_tree *tree)
     for (size_t i = 0; i < tree->n; i++)
         gh_tree_item_clear(&tree->items[i]);
     free(tree->items);
+    free(tree->index);
     free(tree);
 }
 
@@ -438,8 +487,26 @@ const gh_tree_entry *gh_tree_find(const gh_tree *tree, gh_str path, const char *
         return NULL;
     if (path.len > 1 && path.data[path.len - 1] == '/')
         path.len--;
+    if (tree->index != NULL) {
+        for (i = gh_tree_hash(path.data, path.len, fmt) & tree->index_mask;
+             tree->index[i] != 0; i = (i + 1) & tree->index_mask) {
+            const gh_tree_item *it = &tree->items[tree->index[i] - 1];
+
+            /* As a rule the path comes spelled as the tree spells it. */
+            if (it->format == fmt && it->path_len == path.len &&
+                (memcmp(it->path, path.data, path.len) == 0 ||
+                 gh_tree_cmp(path.data, path.len, fmt, it->path, it->path_len, fmt) == 0))
+                return &it->entry;
+        }
+        return NULL;
+    }
     i = gh_tree_search(tree, path.data, path.len, fmt, &found);
     return found ? &tree->items[i].entry : NULL;
+}
+
+const gh_tree_entry *gh_tree_at(const gh_tree *tree, size_t i)
+{
+    return tree != NULL && i < tree->n ? &tree->items[i].entry : NULL;
 }
 
 int gh_tree_add(gh_tree *tree, const char *path, const char *format, char *body, size_t len,
@@ -466,6 +533,9 @@ int gh_tree_add(gh_tree *tree, const char *path, const char *format, char *body,
         gh_tree_item_clear(&it);
         return -1;
     }
+    /* Numbers move: lookups search the array until the index is built anew. */
+    free(tree->index);
+    tree->index = NULL;
     i = gh_tree_search(tree, path, plen, fmt, &found);
     if (found) {
         tree->total -= tree->items[i].entry.len;

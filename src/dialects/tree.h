@@ -46,10 +46,16 @@ typedef struct {
 int gh_tree_load(const char *root, gh_tree **out, char *err, size_t errlen);
 void gh_tree_free(gh_tree *tree);
 
-/* The resource at path in a format ("json" or "xml"), or NULL. The entry
- * lives as long as the tree (during a render hook: until the next
- * gh_tree_add). */
+/* The resource at path in a format, or NULL: "json" or "xml" for a file,
+ * "reply" for a dialect's rendered answer to a plain read of the resource at
+ * path, where that answer is not the file itself. The entry lives as long as
+ * the tree (during a render hook: until the next gh_tree_add). */
 const gh_tree_entry *gh_tree_find(const gh_tree *tree, gh_str path, const char *format);
+
+/* For a dialect's render hook: the i-th entry in the tree's order (path
+ * ignoring case, then json, xml, reply), or NULL past the last. An entry
+ * added at the same path as entry i comes after it. */
+const gh_tree_entry *gh_tree_at(const gh_tree *tree, size_t i);
 
 /* For a dialect's render hook only, while the tree loads: add body (malloc'd,
  * len bytes, a NUL after them; taken over, freed on failure too) as the

@@ -367,6 +367,47 @@ static void test_bundled(void **state)
     expect_error(r, 404, "0xE1404001");
 }
 
+/* A plain read of a bundled file is answered with the bytes rendered at
+ * load, lent from the tree: the same bytes the query select=id builds. */
+static void test_rendered_reads(void **state)
+{
+    static const char *const paths[] = {
+        "/api/rest/volume", "/api/rest/appliance", "/api/rest/host",
+        "/api/rest/software_installed", "/API/REST/Volume/",
+    };
+    fixture *f = *state;
+    char     built[256];
+    result   r, b;
+
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        const gh_tree_entry *e = gh_tree_find(f->tree, (gh_str){ paths[i], strlen(paths[i]) },
+                                                      "reply");
+
+        assert_non_null(e);
+        r = run(f, "GET", paths[i], NULL, "Authorization", BASIC_VIEWER, NULL);
+        assert_int_equal(r.resp.status, 200);
+        assert_ptr_equal(r.resp.body, e->body);
+        assert_null(r.resp.body_owned);
+        assert_string_equal(r.resp.content_type, "application/json");
+        assert_string_equal(hdr(&r, "Cache-Control"), "no-store");
+        snprintf(built, sizeof(built), "%s?select=id", paths[i]);
+        b = run(f, "GET", built, NULL, "Authorization", BASIC_VIEWER, NULL);
+        assert_int_equal(b.resp.status, 200);
+        assert_non_null(b.resp.body_owned);
+        assert_int_equal(b.resp.body_len, r.resp.body_len);
+        assert_memory_equal(b.resp.body, r.resp.body, r.resp.body_len);
+        done(&b);
+        done(&r);
+    }
+    /* The gates before it still hold. */
+    r = run(f, "GET", "/api/rest/volume", NULL, "Authorization", BASIC_VIEWER,
+            "Accept", "text/html", NULL);
+    expect_error(r, 406, "0xE1406001");
+    r = run(f, "POST", "/api/rest/volume", "{}", "Authorization", BASIC_ADMIN,
+            "Content-Type", "application/json", NULL);
+    expect_error(r, 405, "0xE1405001");
+}
+
 /* The tree's parsed values are shared by every request (tree.h): serving
  * reads them and builds new values, so after selects, filters, pages, an
  * instance and refusals they hold the same data and the same reference
@@ -504,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_fail_hook),
         cmocka_unit_test_setup_teardown(test_protocol_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rendered_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tree_values_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
         cmocka_unit_test(test_error_codes_distinct),

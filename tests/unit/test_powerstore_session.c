@@ -91,6 +91,7 @@ static void test_csrf_token_derivation(void **state)
     unsigned int  len = 0;
     char          hex[65];
     size_t        n = sizeof("gatehouse powerstore csrf v1");
+    result        r;
 
     memcpy(msg, "gatehouse powerstore csrf v1", n);
     memcpy(msg + n, l.id, GH_SESSION_ID_LEN);
@@ -101,6 +102,22 @@ static void test_csrf_token_derivation(void **state)
     /* Two sessions of one account, two tokens. */
     assert_string_not_equal(l.csrf, m.csrf);
     assert_string_not_equal(l.id, m.id);
+
+    /* A thread remembers a token only under the secret it was made with. */
+    f->svc.secret[0] ^= 0x01;
+    assert_non_null(HMAC(EVP_sha256(), f->svc.secret, 32, msg, n + GH_SESSION_ID_LEN, mac, &len));
+    for (size_t i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+    r = run(f, "GET", "/api/rest/appliance", NULL, "Cookie", l.cookie, NULL);
+    assert_string_equal(hdr(&r, "DELL-EMC-TOKEN"), hex);
+    assert_string_not_equal(hex, l.csrf);
+    done(&r);
+    f->svc.secret[0] ^= 0x01;
+    for (int i = 0; i < 2; i++) {
+        r = run(f, "GET", "/api/rest/appliance", NULL, "Cookie", l.cookie, NULL);
+        assert_string_equal(hdr(&r, "DELL-EMC-TOKEN"), l.csrf);
+        done(&r);
+    }
 }
 
 static void test_csrf(void **state)

@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -323,6 +325,54 @@ static void test_rendered(void **state)
     gh_tree_free(t);
 }
 
+/* PowerStore's render hook keeps the answer to a plain read of each of its
+ * files (ids only, one page) as a "reply" entry; gh_tree_at walks the tree in
+ * its order. */
+static void test_powerstore_replies(void **state)
+{
+    gh_tree             *t = NULL;
+    const gh_tree_entry *e, *prev = NULL;
+    char                 err[256], big[4096];
+    size_t               o, n = 0;
+
+    (void)state;
+    put("api/rest/small/index.json", "[{\"id\":\"a\",\"x\":1},{\"id\":\"b\"},7]");
+    put("api/rest/one/index.json", "{\"id\":\"o\",\"y\":2}");
+    put("api/rest/text/index.json", "not json");
+    o = (size_t)snprintf(big, sizeof(big), "[");
+    for (int i = 0; i < 150; i++)
+        o += (size_t)snprintf(big + o, sizeof(big) - o, "%s{\"id\":\"%d\"}", i ? "," : "", i);
+    snprintf(big + o, sizeof(big) - o, "]");
+    put("api/rest/big/index.json", big);
+    put("redfish/v1/Systems/index.json", "{\"id\":\"s\"}");
+    assert_int_equal(gh_tree_load(tmproot, &t, err, sizeof(err)), 0);
+
+    e = gh_tree_find(t, S("/api/rest/small"), "reply");
+    assert_non_null(e);
+    assert_string_equal(e->body, "[{\"id\":\"a\"},{\"id\":\"b\"}]");
+    assert_int_equal(e->len, strlen(e->body));
+    assert_null(e->json);
+    e = gh_tree_find(t, S("/API/rest/one/"), "reply");
+    assert_non_null(e);
+    assert_string_equal(e->path, "/api/rest/one");
+    assert_string_equal(e->body, "{\"id\":\"o\"}");
+    /* More than a page is a 206 with its own header: built per request. */
+    assert_null(gh_tree_find(t, S("/api/rest/big"), "reply"));
+    assert_null(gh_tree_find(t, S("/api/rest/text"), "reply"));
+    assert_null(gh_tree_find(t, S("/redfish/v1/Systems"), "reply"));
+    /* Members are looked up by id per request. */
+    assert_null(gh_tree_find(t, S("/api/rest/small/a"), "reply"));
+
+    for (size_t i = 0; (e = gh_tree_at(t, i)) != NULL; i++, n++) {
+        if (prev != NULL)
+            assert_true(strcasecmp(prev->path, e->path) <= 0);
+        prev = e;
+    }
+    assert_null(gh_tree_at(t, n));
+    assert_true(n > 7);
+    gh_tree_free(t);
+}
+
 /* gh_tree_add keeps the order lookups rely on, replaces ignoring case, and
  * holds to the limits (a body it refuses is freed: ASan would see a leak). */
 static void test_add(void **state)
@@ -431,8 +481,9 @@ static void check_resource(const gh_tree *t, const char *path, const char *type)
 
 static void test_bundled_data(void **state)
 {
-    gh_tree *t = NULL;
-    char     err[256];
+    gh_tree             *t = NULL;
+    const gh_tree_entry *e;
+    char                 err[256];
 
     (void)state;
     if (gh_tree_load("data", &t, err, sizeof(err)) != 0)
@@ -458,6 +509,22 @@ static void test_bundled_data(void **state)
     assert_null(gh_tree_find(t, S("/redfish/v1/AccountService"), "json"));
     /* As the iLO guide's curl examples spell it. */
     assert_non_null(gh_tree_find(t, S("/redfish/v1/systems/1/"), "json"));
+
+    /* The index finds every entry by its path, in any case. */
+    for (size_t i = 0; (e = gh_tree_at(t, i)) != NULL; i++) {
+        static const char *const formats[] = { "json", "xml", "reply" };
+        char                     upper[GH_TREE_PATH_MAX + 1];
+        size_t                   hits = 0;
+
+        for (size_t k = 0; e->path[k] != '\0'; k++)
+            upper[k] = (char)toupper((unsigned char)e->path[k]);
+        upper[strlen(e->path)] = '\0';
+        for (size_t k = 0; k < 3; k++) {
+            hits += gh_tree_find(t, S(e->path), formats[k]) == e;
+            hits += gh_tree_find(t, S(upper), formats[k]) == e;
+        }
+        assert_int_equal(hits, 2);
+    }
     gh_tree_free(t);
 }
 
@@ -468,6 +535,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_same_bytes_same_etag, make_tmp, remove_tmp),
         cmocka_unit_test_setup_teardown(test_errors, make_tmp, remove_tmp),
         cmocka_unit_test_setup_teardown(test_rendered, make_tmp, remove_tmp),
+        cmocka_unit_test_setup_teardown(test_powerstore_replies, make_tmp, remove_tmp),
         cmocka_unit_test_setup_teardown(test_add, make_tmp, remove_tmp),
         cmocka_unit_test(test_bundled_data),
     };
