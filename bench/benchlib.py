@@ -466,7 +466,7 @@ http {{
     limit_conn_status 429;
 
     server {{
-        listen 127.0.0.1:{self.port} ssl http2;
+        listen 127.0.0.1:{self.port} ssl http2 reuseport;
         ssl_certificate "{pki}/server-chain.pem";
         ssl_certificate_key "{pki}/server.key";
         ssl_protocols {d("ssl_protocols", "TLSv1.2 TLSv1.3")};
@@ -477,7 +477,7 @@ http {{
         {locations}
     }}
     server {{
-        listen 127.0.0.1:{self.http_port};
+        listen 127.0.0.1:{self.http_port} reuseport;
         {locations}
     }}
 }}

@@ -144,37 +144,22 @@ done:
     return rc;
 }
 
-typedef struct {
-    int64_t now;
-    int64_t default_idle;
-    int64_t live;
-} session_counter;
-
-static int count_live(const gh_session_record *rec, void *arg)
-{
-    session_counter *c = arg;
-
-    if (!gh_store_session_ended(rec, c->now, c->default_idle))
-        c->live++;
-    return 0;
-}
-
 gh_session_result gh_service_session_create(gh_service *svc, const gh_principal *who,
                                             gh_dialect_id dialect, int64_t idle_timeout,
                                             const char *client_addr,
                                             char token[GH_TOKEN_TEXT_LEN + 1],
                                             gh_session_record *rec)
 {
-    session_counter counter = { gh_now(), 0, 0 };
+    int64_t          now = gh_now(), live = 0;
     gh_shared_result added;
 
-    counter.default_idle = gh_service_setting(svc, GH_SET_SESSION_TIMEOUT);
     if (gh_shared_session_count(svc->shared) >= (uint32_t)svc->config->max_sessions)
         return GH_SESSION_LIMIT_TOTAL;
-    if (gh_store_session_foreach(svc->store, who->account_id, count_live, &counter) !=
-        GH_STORE_OK)
+    if (gh_store_session_count_live(svc->store, who->account_id, now,
+                                    gh_service_setting(svc, GH_SET_SESSION_TIMEOUT),
+                                    &live) != GH_STORE_OK)
         return GH_SESSION_FAILED;
-    if (counter.live >= svc->config->max_sessions_per_account)
+    if (live >= svc->config->max_sessions_per_account)
         return GH_SESSION_LIMIT_ACCOUNT;
 
     memset(rec, 0, sizeof(*rec));
@@ -184,10 +169,10 @@ gh_session_result gh_service_session_create(gh_service *svc, const gh_principal 
     rec->account_id = who->account_id;
     memcpy(rec->user, who->user, sizeof(rec->user));
     rec->dialect = (uint8_t)dialect;
-    rec->created = rec->last_used = counter.now;
+    rec->created = rec->last_used = now;
     rec->idle_timeout = idle_timeout;
     rec->expires = svc->config->session_lifetime > 0
-                       ? counter.now + svc->config->session_lifetime : 0;
+                       ? now + svc->config->session_lifetime : 0;
     if (client_addr != NULL)
         gh_str_copy(rec->client_addr, sizeof(rec->client_addr),
                     (gh_str){ client_addr, strlen(client_addr) });

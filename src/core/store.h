@@ -142,6 +142,10 @@ bool gh_store_session_ended(const gh_session_record *rec, int64_t now, int64_t d
  * holds the write lock one batch at a time. */
 gh_store_err gh_store_session_expire(gh_store *store, int64_t now, int64_t default_idle,
                                      int64_t *from, int *count);
+/* How many sessions of an account have not ended at now (the rule of
+ * gh_store_session_ended). */
+gh_store_err gh_store_session_count_live(gh_store *store, int64_t account_id, int64_t now,
+                                         int64_t default_idle, int64_t *count);
 typedef struct {
     char    id[GH_SESSION_ID_LEN + 1];
     int64_t last_used;

@@ -26,6 +26,12 @@
 #define SESSION_COLUMNS "id, digest, account_id, user, dialect, created, last_used, " \
     "idle_timeout, expires, client_addr"
 
+/* The rule of gh_store_session_ended in SQL, with now as ?1 and the default
+ * idle timeout as ?2. */
+#define SESSION_ENDED "((expires > 0 AND ?1 >= expires)" \
+    " OR (CASE WHEN idle_timeout > 0 THEN idle_timeout ELSE ?2 END > 0" \
+    "     AND ?1 - last_used >= CASE WHEN idle_timeout > 0 THEN idle_timeout ELSE ?2 END))"
+
 static bool store_session_row(sqlite3_stmt *st, void *out)
 {
     gh_session_record *r = out;
@@ -164,10 +170,7 @@ gh_store_err gh_store_session_expire(gh_store *store, int64_t now, int64_t defau
      * the last one deleted is gone then, so the next batch starts there. */
     st = gh_store_stmt(store, GH_ST_SESSION_EXPIRE,
         "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE rowid > ?3"
-        " AND ((expires > 0 AND ?1 >= expires)"
-        "  OR (CASE WHEN idle_timeout > 0 THEN idle_timeout ELSE ?2 END > 0"
-        "      AND ?1 - last_used >= CASE WHEN idle_timeout > 0 THEN idle_timeout ELSE ?2 END))"
-        " ORDER BY rowid LIMIT ?4) RETURNING rowid");
+        " AND " SESSION_ENDED " ORDER BY rowid LIMIT ?4) RETURNING rowid");
     if (st == NULL)
         return GH_STORE_ERROR;
     if (sqlite3_bind_int64(st, 1, now) == SQLITE_OK &&
@@ -188,6 +191,31 @@ gh_store_err gh_store_session_expire(gh_store *store, int64_t now, int64_t defau
     if (count != NULL)
         *count = n;
     return GH_STORE_OK;
+}
+
+gh_store_err gh_store_session_count_live(gh_store *store, int64_t account_id, int64_t now,
+                                         int64_t default_idle, int64_t *count)
+{
+    sqlite3_stmt *st;
+    int rc = SQLITE_ERROR;
+
+    if (store == NULL || count == NULL)
+        return GH_STORE_ERROR;
+    *count = 0;
+    /* Counted inside SQLite, along the account's index: no row is copied out. */
+    st = gh_store_stmt(store, GH_ST_SESSION_COUNT_LIVE,
+        "SELECT count(*) FROM sessions WHERE account_id = ?3 AND NOT " SESSION_ENDED);
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    if (sqlite3_bind_int64(st, 1, now) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 2, default_idle) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 3, account_id) == SQLITE_OK &&
+        (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *count = sqlite3_column_int64(st, 0);
+        rc = SQLITE_DONE;
+    }
+    gh_store_stmt_done(st);
+    return rc == SQLITE_DONE ? GH_STORE_OK : gh_store_rc(rc);
 }
 
 gh_store_err gh_store_session_touch(gh_store *store, const gh_session_touch *touches,

@@ -524,7 +524,8 @@ def test_serve_check_writes_a_config_nginx_accepts(ready):
     assert stat.S_IMODE(os.stat(conf).st_mode) == 0o600
     assert os.stat(conf).st_uid == os.stat(cli.data).st_uid
     text = conf.read_text()
-    for line in (f"listen 127.0.0.1:{port} ssl http2;", f"listen 127.0.0.1:{http_port};",
+    for line in (f"listen 127.0.0.1:{port} ssl http2 reuseport;",
+                 f"listen 127.0.0.1:{http_port} reuseport;",
                  "ssl_protocols TLSv1.2 TLSv1.3;", "thread_pool gatehouse_hash",
                  "thread_pool gatehouse_io threads=2;", f'gatehouse_config "{cli.config}";',
                  f'gatehouse_data_dir "{cli.data}";', "server-chain.pem",
@@ -536,7 +537,12 @@ def test_serve_check_writes_a_config_nginx_accepts(ready):
     # without the plain-HTTP listener there is no second server
     cli.ok("serve", "--check", "--listen", f"127.0.0.1:{port}", "--http-listen", "none",
            env=nginx_env.env)
-    assert "listen 127.0.0.1:" not in conf.read_text().split("ssl http2;", 1)[1]
+    assert "listen 127.0.0.1:" not in conf.read_text().split("ssl http2 reuseport;", 1)[1]
+    # guarding an upstream is not built: refused, never the bundled tree in its place
+    cli.config.write_text(CHEAP + "[server]\nupstream = https://10.0.0.5/api\n")
+    p = cli.run("serve", "--check", "--listen", f"127.0.0.1:{port}", env=nginx_env.env)
+    assert p.returncode != 0 and "upstream is not built yet" in p.stderr, p.stderr
+    cli.config.write_text(CHEAP)
     nginx_env.check()
 
 

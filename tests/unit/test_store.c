@@ -576,7 +576,7 @@ static void test_session_expire(void **state)
         { "not-ended", 0, 0, 2, false },
     };
     fixture *f = *state;
-    int64_t acct = add_account(f->store, "alice"), now = 100000, seq, from = 0;
+    int64_t acct = add_account(f->store, "alice"), now = 100000, seq, from = 0, live;
     gh_session_record r;
     int count = -1;
 
@@ -587,6 +587,17 @@ static void test_session_expire(void **state)
         assert_int_equal(gh_store_session_get(f->store, cases[i].id, &r), GH_STORE_OK);
         assert_int_equal(gh_store_session_ended(&r, now, 60), cases[i].ended);
     }
+    /* Counting the live ones applies the same rule, to the account's own. */
+    put_session(f->store, "bob-fresh", add_account(f->store, "bob"), now, 0, 0);
+    live = -1;
+    assert_int_equal(gh_store_session_count_live(f->store, acct, now, 60, &live), GH_STORE_OK);
+    assert_int_equal(live, 3);
+    assert_int_equal(gh_store_session_count_live(f->store, acct, now, 0, &live), GH_STORE_OK);
+    assert_int_equal(live, 6);      /* no default: only own timeouts and absolute ends */
+    assert_int_equal(gh_store_session_count_live(f->store, acct + 100, now, 60, &live),
+                     GH_STORE_OK);
+    assert_int_equal(live, 0);
+    assert_int_equal(gh_store_session_count_live(f->store, acct, now, 60, NULL), GH_STORE_ERROR);
     seq = last_seq(f->store);
     assert_int_equal(gh_store_session_expire(f->store, now, 60, &from, &count), GH_STORE_OK);
     assert_int_equal(count, 5);
