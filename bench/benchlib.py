@@ -3,10 +3,16 @@ measures (gatehouse through `gatehouse serve`, plain nginx on a configuration
 of its own), talking HTTPS to them, and running wrk and h2load and reading
 their output. Debian's Python standard library only.
 
-Every process is started in a process group of its own (start_new_session)
-and stopped by its PID, then by that group's id if something survived:
-nothing this file did not start is ever signalled. Everything listens on
-127.0.0.1.
+Every process is started in a process group of its own and stopped by its
+PID, then by that group's id if something survived: nothing this file did
+not start is ever signalled. Everything listens on 127.0.0.1.
+
+The servers stay in the session of the load generators. With the kernel's
+autogroup scheduling (sched_autogroup_enabled), each session is a scheduling
+group that gets an equal share of the CPU before any thread's priority
+counts: a server in a session of its own would be held to half of this
+machine whenever wrk wants the other half, an artefact of running the
+clients on the server's cores that no real client causes.
 """
 
 import atexit
@@ -36,14 +42,15 @@ def log(msg):
 # ----------------------------------------------------------------- processes
 
 def spawn(cmd, out_path, owner=None, env=None):
-    """Start cmd in its own session, stdout+stderr appended to out_path;
-    owner=(uid, gid) runs it as that user when we are root."""
+    """Start cmd in a process group of its own (in this session: see above),
+    stdout+stderr appended to out_path; owner=(uid, gid) runs it as that user
+    when we are root."""
     kw = {}
     if owner is not None and os.geteuid() == 0:
         kw = {"user": owner[0], "group": owner[1], "extra_groups": []}
     out = open(out_path, "ab")
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                         start_new_session=True, env=env, **kw)
+                         process_group=0, env=env, **kw)
     out.close()
     _running.append(p)
     return p
