@@ -197,7 +197,6 @@ gh_store_err gh_store_session_count_live(gh_store *store, int64_t account_id, in
                                          int64_t default_idle, int64_t *count)
 {
     sqlite3_stmt *st;
-    int rc = SQLITE_ERROR;
 
     if (store == NULL || count == NULL)
         return GH_STORE_ERROR;
@@ -207,15 +206,10 @@ gh_store_err gh_store_session_count_live(gh_store *store, int64_t account_id, in
         "SELECT count(*) FROM sessions WHERE account_id = ?3 AND NOT " SESSION_ENDED);
     if (st == NULL)
         return GH_STORE_ERROR;
-    if (sqlite3_bind_int64(st, 1, now) == SQLITE_OK &&
-        sqlite3_bind_int64(st, 2, default_idle) == SQLITE_OK &&
-        sqlite3_bind_int64(st, 3, account_id) == SQLITE_OK &&
-        (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        *count = sqlite3_column_int64(st, 0);
-        rc = SQLITE_DONE;
-    }
-    gh_store_stmt_done(st);
-    return rc == SQLITE_DONE ? GH_STORE_OK : gh_store_rc(rc);
+    return gh_store_fetch(st, sqlite3_bind_int64(st, 1, now) == SQLITE_OK &&
+                              sqlite3_bind_int64(st, 2, default_idle) == SQLITE_OK &&
+                              sqlite3_bind_int64(st, 3, account_id) == SQLITE_OK,
+                          gh_store_int64_row, count);
 }
 
 gh_store_err gh_store_session_touch(gh_store *store, const gh_session_touch *touches,
