@@ -134,17 +134,24 @@ const char *gh_response_value(const gh_response *resp, size_t i)
     return resp->arena + resp->headers[i].value_off;
 }
 
+/* The body is body; owned is body when the response takes it, else NULL. */
+static void gh_response_body_put(gh_response *resp, const char *body, char *owned, size_t len,
+                                 const char *content_type)
+{
+    free(resp->body_owned);
+    resp->body = body;
+    resp->body_owned = owned;
+    resp->body_len = body != NULL ? len : 0;
+    resp->content_type = content_type;
+}
+
 void gh_response_set_body(gh_response *resp, char *body, size_t len, const char *content_type)
 {
     if (resp == NULL) {
         free(body);
         return;
     }
-    free(resp->body_owned);
-    resp->body = body;
-    resp->body_owned = body;
-    resp->body_len = body != NULL ? len : 0;
-    resp->content_type = content_type;
+    gh_response_body_put(resp, body, body, len, content_type);
 }
 
 /* The copy carries a NUL after len bytes so a body may be logged or parsed
@@ -170,13 +177,8 @@ void gh_response_copy_body(gh_response *resp, const void *body, size_t len,
 void gh_response_ref_body(gh_response *resp, const char *body, size_t len,
                           const char *content_type)
 {
-    if (resp == NULL)
-        return;
-    free(resp->body_owned);
-    resp->body_owned = NULL;
-    resp->body = body;
-    resp->body_len = body != NULL ? len : 0;
-    resp->content_type = content_type;
+    if (resp != NULL)
+        gh_response_body_put(resp, body, NULL, len, content_type);
 }
 
 char *gh_response_release_body(gh_response *resp)
