@@ -1,6 +1,6 @@
 /*
- * gh.c: the few helpers every module shares: the clock, wiping secrets, and
- * copying a string view into a fixed buffer.
+ * gh.c: the few helpers every module shares: the clock, wiping secrets,
+ * reading a hex digit, and copying a string view into a fixed buffer.
  */
 #include "gh.h"
 
@@ -19,6 +19,17 @@ void gh_wipe(void *p, size_t n)
 {
     if (p != NULL && n > 0)
         explicit_bzero(p, n);
+}
+
+int gh_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 bool gh_str_copy(char *dst, size_t dstlen, gh_str src)

@@ -30,6 +30,9 @@ int64_t gh_now(void);
  * memset the compiler must keep, at memset's speed). */
 void gh_wipe(void *p, size_t n);
 
+/* The value of a hexadecimal digit of either case, or -1 for any other byte. */
+int gh_hex_digit(int c);
+
 /* Copy a view into a NUL-terminated buffer; false if it does not fit or holds a NUL. */
 bool gh_str_copy(char *dst, size_t dstlen, gh_str src);
 

@@ -30,7 +30,7 @@
 
 static const char gh_token_hexdigits[] = "0123456789abcdef";
 
-static void gh_token_hex(const uint8_t *bytes, size_t n, char *text)
+void gh_token_hex(const uint8_t *bytes, size_t n, char *text)
 {
     for (size_t i = 0; i < n; i++) {
         text[2 * i] = gh_token_hexdigits[bytes[i] >> 4];

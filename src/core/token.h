@@ -25,6 +25,9 @@ void gh_token_digest(const char *text, size_t len, uint8_t digest[GH_DIGEST_LEN]
 /* Constant-time equality of two byte strings of the same length. */
 bool gh_token_equal(const void *a, const void *b, size_t len);
 
+/* bytes as 2 * n lowercase hex digits and a NUL, into text. */
+void gh_token_hex(const uint8_t *bytes, size_t n, char *text);
+
 /* One piece of a MAC's input. */
 typedef struct {
     const void *data;

@@ -11,17 +11,6 @@
 
 #include <string.h>
 
-static int gh_hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The decoded length of a raw piece, or -1 when it is malformed. */
 static long gh_form_measure(gh_str raw)
 {
@@ -31,8 +20,8 @@ static long gh_form_measure(gh_str raw)
         unsigned char c = (unsigned char)raw.data[i];
 
         if (c == '%') {
-            if (raw.len - i < 3 || gh_hex_value((unsigned char)raw.data[i + 1]) < 0 ||
-                gh_hex_value((unsigned char)raw.data[i + 2]) < 0)
+            if (raw.len - i < 3 || gh_hex_digit((unsigned char)raw.data[i + 1]) < 0 ||
+                gh_hex_digit((unsigned char)raw.data[i + 2]) < 0)
                 return -1;
             i += 3;
         } else if (c < 0x20 || c == 0x7f) {
@@ -62,8 +51,8 @@ long gh_form_decode(gh_str raw, char *out, size_t outlen)
         char c = raw.data[i];
 
         if (c == '%') {
-            out[n++] = (char)(gh_hex_value((unsigned char)raw.data[i + 1]) * 16 +
-                              gh_hex_value((unsigned char)raw.data[i + 2]));
+            out[n++] = (char)(gh_hex_digit((unsigned char)raw.data[i + 1]) * 16 +
+                              gh_hex_digit((unsigned char)raw.data[i + 2]));
             i += 3;
         } else {
             out[n++] = c == '+' ? ' ' : c;

@@ -235,17 +235,6 @@ bool gh_str_eq(gh_str a, const char *b)
     return blen == 0 || memcmp(a.data, b, blen) == 0;
 }
 
-static int gh_path_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool gh_path_decode(gh_str raw, char *out, size_t max, size_t *out_len)
 {
     size_t o = 0;
@@ -256,8 +245,8 @@ bool gh_path_decode(gh_str raw, char *out, size_t max, size_t *out_len)
         char c = raw.data[i];
 
         if (c == '%') {
-            int hi = i + 2 < raw.len ? gh_path_hex(raw.data[i + 1]) : -1;
-            int lo = i + 2 < raw.len ? gh_path_hex(raw.data[i + 2]) : -1;
+            int hi = i + 2 < raw.len ? gh_hex_digit((unsigned char)raw.data[i + 1]) : -1;
+            int lo = i + 2 < raw.len ? gh_hex_digit((unsigned char)raw.data[i + 2]) : -1;
 
             if (hi < 0 || lo < 0)
                 return false;

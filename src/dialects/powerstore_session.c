@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <string.h>
 
+_Static_assert(GH_PS_CSRF_LEN == 2 * GH_DIGEST_LEN, "the token is the MAC in hex");
+
 /* Keeps this MAC apart from the credential-cache key under the same secret. */
 static const char gh_ps_csrf_domain[] = "gatehouse powerstore csrf v1";
 
@@ -34,7 +36,6 @@ static const char gh_ps_csrf_domain[] = "gatehouse powerstore csrf v1";
 static bool gh_ps_csrf_compute(const uint8_t secret[GH_DIGEST_LEN], const char *session_id,
                                size_t id_len, char out[GH_PS_CSRF_LEN + 1])
 {
-    static const char hex[] = "0123456789abcdef";
     /* The domain with its NUL, then the id: no two inputs run together. */
     const gh_bytes parts[] = { { gh_ps_csrf_domain, sizeof(gh_ps_csrf_domain) },
                                { session_id, id_len } };
@@ -42,11 +43,7 @@ static bool gh_ps_csrf_compute(const uint8_t secret[GH_DIGEST_LEN], const char *
     /* A failed MAC is a value unique to the call: it fails every comparison. */
     bool    ok = gh_token_mac(secret, parts, sizeof(parts) / sizeof(parts[0]), mac);
 
-    for (size_t i = 0; i < GH_DIGEST_LEN; i++) {
-        out[2 * i] = hex[mac[i] >> 4];
-        out[2 * i + 1] = hex[mac[i] & 0x0f];
-    }
-    out[GH_PS_CSRF_LEN] = '\0';
+    gh_token_hex(mac, GH_DIGEST_LEN, out);
     gh_wipe(mac, sizeof(mac));
     return ok;
 }
@@ -74,11 +71,6 @@ static _Thread_local struct {
     gh_ps_csrf_slot slot[GH_PS_CSRF_SLOTS];
 } gh_ps_csrf_cache;
 
-static unsigned gh_ps_hex_value(char c)
-{
-    return c >= 'a' ? (unsigned)(c - 'a' + 10) : (unsigned)(c - '0');
-}
-
 void gh_ps_csrf_token(const uint8_t secret[GH_DIGEST_LEN], const char *session_id,
                       char out[GH_PS_CSRF_LEN + 1])
 {
@@ -95,8 +87,8 @@ void gh_ps_csrf_token(const uint8_t secret[GH_DIGEST_LEN], const char *session_i
         memcpy(gh_ps_csrf_cache.secret, secret, GH_DIGEST_LEN);
         gh_ps_csrf_cache.keyed = true;
     }
-    slot = &gh_ps_csrf_cache.slot[((gh_ps_hex_value(session_id[0]) << 4) |
-                                   gh_ps_hex_value(session_id[1])) & (GH_PS_CSRF_SLOTS - 1)];
+    slot = &gh_ps_csrf_cache.slot[((unsigned)gh_hex_digit(session_id[0]) << 4 |
+                                   (unsigned)gh_hex_digit(session_id[1])) & (GH_PS_CSRF_SLOTS - 1)];
     if (memcmp(slot->id, session_id, GH_SESSION_ID_LEN) != 0) {
         /* A failed MAC is answered but not kept: the next request tries again. */
         if (!gh_ps_csrf_compute(secret, session_id, len, out))

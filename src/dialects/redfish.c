@@ -28,14 +28,6 @@ static char gh_redfish_lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
 }
 
-static int gh_redfish_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = gh_redfish_lower(c);
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
-
 static bool gh_redfish_seg_is(gh_str seg, const char *lit)
 {
     return gh_str_eq_nocase(seg, lit);
@@ -46,7 +38,7 @@ static bool gh_redfish_session_id(gh_str seg, char out[GH_SESSION_ID_LEN + 1])
     if (seg.len != GH_SESSION_ID_LEN)
         return false;
     for (size_t i = 0; i < seg.len; i++) {
-        if (gh_redfish_hex(seg.data[i]) < 0)
+        if (gh_hex_digit((unsigned char)seg.data[i]) < 0)
             return false;
         out[i] = gh_redfish_lower(seg.data[i]);
     }

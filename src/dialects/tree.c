@@ -39,6 +39,7 @@
 #include <openssl/evp.h>
 
 #include "dialect.h"
+#include "../core/token.h"
 
 enum { GH_TREE_JSON = 0, GH_TREE_XML = 1, GH_TREE_REPLY = 2 };
 
@@ -159,17 +160,13 @@ static bool gh_tree_name_ok(const char *name)
 
 static void gh_tree_etag(const char *body, size_t len, char etag[GH_TREE_ETAG_LEN + 1])
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char     md[EVP_MAX_MD_SIZE];
-    unsigned int      mdlen = 0;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int  mdlen = 0;
 
     if (EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 8)
         memset(md, 0, 8);
     etag[0] = '"';
-    for (size_t i = 0; i < 8; i++) {
-        etag[1 + 2 * i] = hex[md[i] >> 4];
-        etag[2 + 2 * i] = hex[md[i] & 0x0f];
-    }
+    gh_token_hex(md, 8, etag + 1);
     etag[17] = '"';
     etag[18] = '\0';
 }
