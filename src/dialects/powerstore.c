@@ -389,18 +389,19 @@ static bool gh_ps_serve_rendered(gh_ps_ctx *c)
 static int gh_ps_render(gh_tree *tree, char *err, size_t errlen)
 {
     static const gh_request plain;       /* no header, no query */
+    const gh_ps_query      *query = gh_ps_query_default();
     const gh_tree_entry    *e;
     gh_ps_route             route;
     gh_response             resp;
     char                   *body;
     size_t                  len;
 
-    if (gh_ps_query_default() == NULL) {
+    if (query == NULL) {
         snprintf(err, errlen, "PowerStore: out of memory");
         return -1;
     }
     for (size_t i = 0; (e = gh_tree_at(tree, i)) != NULL; i++) {
-        gh_ps_ctx c = { NULL, tree, &plain, NULL, &route, gh_ps_query_default(), &resp };
+        gh_ps_ctx c = { NULL, tree, &plain, NULL, &route, query, &resp };
         gh_str    path = { e->path, strlen(e->path) };
 
         if (e->json == NULL || gh_dialect_for_path(path) != &gh_powerstore_dialect)
