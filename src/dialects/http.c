@@ -19,6 +19,8 @@
 #include <string.h>
 
 _Static_assert(GH_RESPONSE_HEADER_BYTES <= UINT16_MAX, "arena offsets are 16 bits");
+_Static_assert(offsetof(gh_response, arena) + GH_RESPONSE_HEADER_BYTES == sizeof(gh_response),
+               "gh_response_init zeroes all but the arena, which must come last");
 
 static const struct {
     gh_method   method;
@@ -192,6 +194,11 @@ char *gh_response_release_body(gh_response *resp)
     return body;
 }
 
+void gh_response_init(gh_response *resp)
+{
+    memset(resp, 0, offsetof(gh_response, arena));
+}
+
 /* The arena may hold a session's token (Set-Cookie, X-Auth-Token): wiped. */
 void gh_response_free(gh_response *resp)
 {
@@ -199,7 +206,7 @@ void gh_response_free(gh_response *resp)
         return;
     free(resp->body_owned);
     gh_wipe(resp->arena, resp->arena_used);
-    memset(resp, 0, offsetof(gh_response, arena));
+    gh_response_init(resp);
 }
 
 static unsigned char gh_ascii_lower(unsigned char c)

@@ -57,10 +57,12 @@ typedef enum {
     GH_JOB_SYNC              /* the worker's periodic change-log and upkeep */
 } ngx_http_gatehouse_job_e;
 
+/* A request's context. It is not zeroed whole: the fields up to plan are,
+ * classify fills plan, and resp exists only while a thread-pool task serves
+ * (one served on the event loop answers from the stack). */
 typedef struct {
     const gh_dialect  *dialect;
     gh_request         req;
-    gh_plan            plan;
     gh_principal       who;
     unsigned           state:3;
     unsigned           has_who:1;
@@ -69,7 +71,8 @@ typedef struct {
     gh_shared_result   found;         /* the session store's answer */
     ngx_http_gatehouse_job_e job;
     gh_auth_result     auth;
-    gh_response        resp;
+    gh_response       *resp;          /* GH_JOB_SERVE: the task's answer */
+    gh_plan            plan;          /* set by the dialect's classify */
 } ngx_http_gatehouse_ctx_t;
 
 extern ngx_module_t ngx_http_gatehouse_module;

@@ -59,7 +59,7 @@ ngx_http_gatehouse_fail(ngx_http_request_t *r, const gh_dialect *dialect,
     ngx_http_clear_accept_ranges(r);
     ngx_http_clear_last_modified(r);
 
-    ngx_memzero(&resp, sizeof(resp));
+    gh_response_init(&resp);
     dialect->fail(req, (int) status, &resp);
     /* nginx sends err_status when it is set (an error page): keep both the same. */
     if (r->err_status != 0) {

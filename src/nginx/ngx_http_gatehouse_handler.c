@@ -171,7 +171,7 @@ ngx_http_gatehouse_refuse(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     ngx_int_t   rc;
 
     gh_credential_wipe(&ctx->plan.cred);
-    ngx_memzero(&resp, sizeof(resp));
+    gh_response_init(&resp);
     ctx->dialect->refuse(&ctx->req, why, &resp);
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         r->keepalive = 0;
@@ -325,10 +325,11 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
         }
     }
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_gatehouse_ctx_t));
+    ctx = ngx_palloc(r->pool, sizeof(ngx_http_gatehouse_ctx_t));
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+    ngx_memzero(ctx, offsetof(ngx_http_gatehouse_ctx_t, plan));
     ngx_http_set_ctx(r, ctx, ngx_http_gatehouse_module);
     ngx_http_gatehouse_fill_request(r, &ctx->req);
 
@@ -364,14 +365,16 @@ static void
 ngx_http_gatehouse_dispatch(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx)
 {
     ngx_http_gatehouse_main_conf_t *gmcf;
+    gh_response                     resp;
     ngx_int_t                       rc;
 
     gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
     if (ctx->plan.work == GH_WORK_INLINE) {
+        gh_response_init(&resp);
         ctx->dialect->serve(&gmcf->inline_service, gmcf->tree, &ctx->req,
-                            ctx->has_who ? &ctx->who : NULL, &ctx->resp);
-        rc = ngx_http_gatehouse_send(r, &ctx->resp);
-        gh_response_free(&ctx->resp);
+                            ctx->has_who ? &ctx->who : NULL, &resp);
+        rc = ngx_http_gatehouse_send(r, &resp);
+        gh_response_free(&resp);
         ngx_http_finalize_request(r, rc);
         return;
     }

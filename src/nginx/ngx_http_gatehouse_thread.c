@@ -69,10 +69,10 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
         break;
     case GH_JOB_SERVE:
         if (svc == NULL) {
-            ctx->dialect->refuse(&ctx->req, GH_REFUSE_UNAVAILABLE, &ctx->resp);
+            ctx->dialect->refuse(&ctx->req, GH_REFUSE_UNAVAILABLE, ctx->resp);
         } else {
             ctx->dialect->serve(svc, t->gmcf->tree, &ctx->req,
-                                ctx->has_who ? &ctx->who : NULL, &ctx->resp);
+                                ctx->has_who ? &ctx->who : NULL, ctx->resp);
         }
         break;
     default:
@@ -94,8 +94,8 @@ ngx_http_gatehouse_task_done(ngx_event_t *ev)
     r->aio = 0;
 
     if (ctx->job == GH_JOB_SERVE) {
-        rc = ngx_http_gatehouse_send(r, &ctx->resp);
-        gh_response_free(&ctx->resp);
+        rc = ngx_http_gatehouse_send(r, ctx->resp);
+        gh_response_free(ctx->resp);
         ngx_http_finalize_request(r, rc);
         ngx_http_run_posted_requests(c);
         return;
@@ -124,6 +124,13 @@ ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_gatehouse_task_t));
     if (task == NULL) {
         return NGX_ERROR;
+    }
+    if (job == GH_JOB_SERVE) {
+        ctx->resp = ngx_palloc(r->pool, sizeof(gh_response));
+        if (ctx->resp == NULL) {
+            return NGX_ERROR;
+        }
+        gh_response_init(ctx->resp);
     }
     t = task->ctx;
     t->r = r;
