@@ -11,6 +11,10 @@
  * A stored hash names its own cost, so a planted or mistyped one could ask for
  * gigabytes or hours. Before any hashing the cost is read and held to the
  * bounds below; a hash outside them is GH_PASSWORD_BAD_HASH, never run.
+ *
+ * The hashing itself (argon2id, crypt_rn) runs through gh_lowprio_run, at a
+ * lower priority than the event loops when the module asks for it; what
+ * takes a lock others wait on (the salt from RAND_bytes) stays on the caller.
  */
 #include "password.h"
 
@@ -22,6 +26,7 @@
 #include <argon2.h>
 #include <openssl/crypto.h>
 
+#include "lowprio.h"
 #include "token.h"
 
 #define GH_PASSWORD_BCRYPT_COST_MIN    4
@@ -226,10 +231,24 @@ static bool gh_password_crypt_sane(const char *hash, gh_password_kind kind)
  * BAD_HASH unless the output is exactly as long as the hash: a hash of the
  * wrong length can never match, and saying so helps whoever imported it.
  */
+typedef struct {
+    const char        *phrase, *setting;
+    struct crypt_data *data;
+    const char        *out;
+} gh_password_crypt_job;
+
+static void gh_password_crypt_run(void *arg)
+{
+    gh_password_crypt_job *job = arg;
+
+    job->out = crypt_rn(job->phrase, job->setting, job->data, (int)sizeof(*job->data));
+}
+
 static gh_password_result gh_password_crypt(const char *hash, const char *password,
                                             size_t len, char *out)
 {
     char phrase[GH_PASSWORD_MAX + 1];
+    gh_password_crypt_job job;
     struct crypt_data *data;
     gh_password_result res = GH_PASSWORD_ERROR;
     const char *r;
@@ -239,7 +258,9 @@ static gh_password_result gh_password_crypt(const char *hash, const char *passwo
     data = calloc(1, sizeof(*data));
     if (data == NULL)
         goto done;
-    r = crypt_rn(phrase, hash, data, (int)sizeof(*data));
+    job = (gh_password_crypt_job){ phrase, hash, data, NULL };
+    gh_lowprio_run(gh_password_crypt_run, &job);
+    r = job.out;
     if (r == NULL) {
         res = errno == ENOMEM ? GH_PASSWORD_ERROR : GH_PASSWORD_BAD_HASH;
         goto done;
@@ -277,17 +298,30 @@ static gh_password_result gh_password_verify_crypt(const char *hash, gh_password
     return res;
 }
 
+typedef struct {
+    const char *hash, *password;
+    size_t      len;
+    int         rc;
+} gh_password_argon2_verify_job;
+
+static void gh_password_argon2_verify_run(void *arg)
+{
+    gh_password_argon2_verify_job *job = arg;
+
+    /* libargon2 compares the outputs in constant time and wipes its memory. */
+    job->rc = argon2id_verify(job->hash, job->password, job->len);
+}
+
 static gh_password_result gh_password_verify_argon2(const char *hash,
                                                     const char *password, size_t len)
 {
+    gh_password_argon2_verify_job job = { hash, password, len, ARGON2_OK };
     gh_password_phc phc;
-    int rc;
 
     if (!gh_password_phc_parse(hash, &phc))
         return GH_PASSWORD_BAD_HASH;
-    /* libargon2 compares the outputs in constant time and wipes its memory. */
-    rc = argon2id_verify(hash, password, len);
-    switch (rc) {
+    gh_lowprio_run(gh_password_argon2_verify_run, &job);
+    switch (job.rc) {
     case ARGON2_OK:
         return GH_PASSWORD_OK;
     case ARGON2_VERIFY_MISMATCH:
@@ -318,13 +352,32 @@ gh_password_result gh_password_verify(const char *hash, const char *password, si
     return gh_password_verify_crypt(hash, kind, password, len);
 }
 
+typedef struct {
+    const gh_argon2_params *params;
+    const char             *password;
+    size_t                  len;
+    const uint8_t          *salt;
+    char                   *out;
+    int                     rc;
+} gh_password_argon2_hash_job;
+
+static void gh_password_argon2_hash_run(void *arg)
+{
+    gh_password_argon2_hash_job *job = arg;
+
+    job->rc = argon2id_hash_encoded(job->params->t_cost, job->params->m_cost_kib,
+                                    job->params->parallelism, job->password, job->len,
+                                    job->salt, GH_ARGON2_SALT_LEN, GH_ARGON2_HASH_LEN,
+                                    job->out, GH_PASSWORD_HASH_MAX);
+}
+
 gh_password_result gh_password_hash(const gh_argon2_params *params,
                                     const char *password, size_t len,
                                     char out[GH_PASSWORD_HASH_MAX])
 {
     uint8_t salt[GH_ARGON2_SALT_LEN];
+    gh_password_argon2_hash_job job;
     gh_password_result res = GH_PASSWORD_ERROR;
-    int rc;
 
     out[0] = '\0';
     if (!gh_password_params_ok(params) || len > GH_PASSWORD_MAX
@@ -334,10 +387,9 @@ gh_password_result gh_password_hash(const gh_argon2_params *params,
         password = "";
     if (gh_token_random(salt, sizeof(salt)) != 0)
         goto done;
-    rc = argon2id_hash_encoded(params->t_cost, params->m_cost_kib, params->parallelism,
-                               password, len, salt, sizeof(salt), GH_ARGON2_HASH_LEN,
-                               out, GH_PASSWORD_HASH_MAX);
-    if (rc != ARGON2_OK) {
+    job = (gh_password_argon2_hash_job){ params, password, len, salt, out, ARGON2_OK };
+    gh_lowprio_run(gh_password_argon2_hash_run, &job);
+    if (job.rc != ARGON2_OK) {
         gh_wipe(out, GH_PASSWORD_HASH_MAX);
         out[0] = '\0';
         goto done;

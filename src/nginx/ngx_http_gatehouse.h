@@ -11,6 +11,7 @@
 #include <ngx_http.h>
 #include <ngx_thread_pool.h>
 
+#include "core/lowprio.h"
 #include "core/service.h"
 #include "dialects/dialect.h"
 

@@ -350,6 +350,8 @@ ngx_http_gatehouse_init_process(ngx_cycle_t *cycle)
     if (gmcf == NULL || gmcf->shared == NULL) {
         return NGX_OK;
     }
+    /* Hashes wait for the event loop, not the other way round (lowprio.c). */
+    gh_lowprio_set_nice(gmcf->config.hash_nice);
 
     if (gmcf->config.audit_log[0] != '\0') {
         ngx_cpystrn((u_char *) audit_path, (u_char *) gmcf->config.audit_log,

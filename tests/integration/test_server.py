@@ -592,6 +592,39 @@ def test_login_storm_does_not_stall_authenticated_requests(make_server, record_p
     assert worst < storm / 4, f"an authenticated GET took {worst:.3f}s during a {storm:.2f}s storm"
 
 
+def thread_nices(pid):
+    """{tid: nice} of every thread of process pid, from /proc."""
+    nices = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:      # a thread that ended meanwhile
+            continue
+        nices[int(tid)] = int(fields[16])   # field 19 of stat(5), the 17th after comm
+    return nices
+
+
+@pytest.mark.parametrize("hash_nice", [10, 0])
+def test_hashing_runs_below_the_event_loop(make_server, hash_nice):
+    """[password] hash_nice: the hash runs on a thread at that much lower a
+    priority than the worker's event loop, which keeps its own; 0: no such
+    thread."""
+    gh = make_server({"password": {"hash_nice": hash_nice}})
+    own = os.getpriority(os.PRIO_PROCESS, 0)     # the workers inherit ours
+    for _ in range(2 * len(gh.worker_pids())):   # reach every worker, most likely
+        gh.login()
+    lowered = []
+    for pid in gh.worker_pids():
+        nices = thread_nices(pid)
+        assert nices[pid] == own, f"worker {pid}'s event loop runs at nice {nices[pid]}"
+        lowered += [n for n in nices.values() if n != own]
+    if hash_nice:
+        assert lowered and set(lowered) == {min(own + hash_nice, 19)}, lowered
+    else:
+        assert not lowered, lowered
+
+
 # ------------------------------------------------------------- audit log
 
 def test_audit_log_and_stderr_hold_no_secret(make_server):

@@ -85,6 +85,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.argon2.m_cost_kib, 19456);
     assert_int_equal(c.argon2.parallelism, 1);
     assert_int_equal(c.hash_threads, 0);
+    assert_int_equal(c.hash_nice, 10);
     assert_int_equal(c.min_password_length, 8);
     assert_int_equal(c.max_password_length, 128);
     assert_int_equal(c.lockout_threshold, 5);
@@ -219,6 +220,8 @@ static void test_errors(void **state)
                  "2: max_sessions: out of range");
     expect_error(p, "[server]\nworkers = 2147483648\n", "2: workers: out of range");
     expect_error(p, "[password]\nargon2_t_cost = 0\n", "2: argon2_t_cost: out of range");
+    expect_error(p, "[password]\nhash_nice = 20\n", "2: hash_nice: out of range");
+    expect_error(p, "[password]\nhash_nice = -1\n", "2: hash_nice: out of range");
     expect_error(p, "[password]\nargon2_m_cost_kib = 4294967296\n",
                  "2: argon2_m_cost_kib: out of range");
     expect_error(p, "[password]\nargon2_parallelism = 4\nargon2_m_cost_kib = 16\n",
@@ -415,7 +418,7 @@ static void test_example_uncommented(void **state)
     fclose(in);
     assert_int_equal(fclose(out), 0);
     /* Every key of gh_config, each once (a second one would be an error). */
-    assert_int_equal(settings, 34);
+    assert_int_equal(settings, 35);
 
     gh_config_defaults(&c);
     gh_config_defaults(&d);

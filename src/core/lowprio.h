@@ -1,0 +1,20 @@
+/*
+ * lowprio.h: running a slow, CPU-bound computation (a password hash) at a
+ * lower scheduling priority than the thread that asks for it, so that a storm
+ * of logins does not take the CPU from nginx's event loops. See lowprio.c.
+ */
+#ifndef GH_LOWPRIO_H
+#define GH_LOWPRIO_H
+
+/* How much lower than its caller's a computation's priority is from now on,
+ * in every thread of the process: a nice value, 0..19, added to the caller's
+ * (up to 19). 0, the default, runs computations on the caller's thread. */
+void gh_lowprio_set_nice(int nice);
+
+/* Run fn(arg) at the configured priority and return when it has returned.
+ * fn must not take a lock another thread may wait for: it runs on a thread
+ * the scheduler may hold back. Falls back to the caller's own thread when
+ * the nice value is 0 or a thread cannot be had. */
+void gh_lowprio_run(void (*fn)(void *arg), void *arg);
+
+#endif

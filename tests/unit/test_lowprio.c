@@ -1,0 +1,150 @@
+/*
+ * test_lowprio.c: a computation runs on its caller's thread until a nice
+ * value is set; then on a thread of the caller's own, at the caller's nice
+ * value plus the one set, while the caller keeps its own priority; every
+ * calling thread has its lane, and a lane ends with its caller. Password
+ * hashing goes through it and still verifies.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "../../src/core/lowprio.h"
+#include "../../src/core/password.h"
+
+typedef struct {
+    pid_t tid;
+    int   nice;
+    int   calls;
+} where_ran;
+
+static int own_nice(void)
+{
+    errno = 0;
+    return getpriority(PRIO_PROCESS, (id_t)gettid());
+}
+
+static void record(void *arg)
+{
+    where_ran *w = arg;
+
+    w->tid = gettid();
+    w->nice = own_nice();
+    w->calls++;
+}
+
+/* Threads of this process, from /proc/self/task. */
+static int thread_count(void)
+{
+    DIR           *d = opendir("/proc/self/task");
+    struct dirent *e;
+    int            n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static int expected(int base, int nice)
+{
+    return base + nice > 19 ? 19 : base + nice;
+}
+
+static void test_inline_until_set(void **state)
+{
+    where_ran w = { 0 };
+
+    (void)state;
+    gh_lowprio_set_nice(0);
+    gh_lowprio_run(record, &w);
+    assert_int_equal(w.calls, 1);
+    assert_int_equal(w.tid, gettid());
+}
+
+static void test_lane_is_lower(void **state)
+{
+    where_ran w = { 0 };
+    int       base = own_nice();
+
+    (void)state;
+    gh_lowprio_set_nice(7);
+    for (int i = 0; i < 3; i++)
+        gh_lowprio_run(record, &w);
+    assert_int_equal(w.calls, 3);
+    assert_int_not_equal(w.tid, gettid());
+    assert_int_equal(w.nice, expected(base, 7));
+    assert_int_equal(own_nice(), base);     /* the caller is not held back */
+
+    /* A new value takes a new lane. */
+    gh_lowprio_set_nice(3);
+    gh_lowprio_run(record, &w);
+    assert_int_equal(w.nice, expected(base, 3));
+    gh_lowprio_set_nice(0);
+}
+
+static void *caller(void *arg)
+{
+    gh_lowprio_run(record, arg);
+    return NULL;
+}
+
+static void test_lane_per_caller_ends_with_it(void **state)
+{
+    where_ran w[2] = { { 0 }, { 0 } };
+    pthread_t t[2];
+    int       before = thread_count();
+
+    (void)state;
+    gh_lowprio_set_nice(5);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, caller, &w[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    gh_lowprio_set_nice(0);
+    assert_int_equal(w[0].calls, 1);
+    assert_int_equal(w[1].calls, 1);
+    assert_int_not_equal(w[0].tid, w[1].tid);
+    /* Both callers and both lanes are gone. */
+    assert_int_equal(thread_count(), before);
+}
+
+static void test_password_through_lane(void **state)
+{
+    gh_argon2_params p = { 1, 64, 1 };
+    char             hash[GH_PASSWORD_HASH_MAX];
+
+    (void)state;
+    gh_lowprio_set_nice(10);
+    assert_int_equal(gh_password_hash(&p, "secret-pw", 9, hash), GH_PASSWORD_OK);
+    assert_int_equal(gh_password_verify(hash, "secret-pw", 9), GH_PASSWORD_OK);
+    assert_int_equal(gh_password_verify(hash, "secret-px", 9), GH_PASSWORD_MISMATCH);
+    /* crypt(3) hashes too: sha512crypt of "secret". */
+    assert_int_equal(gh_password_verify("$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0"
+                                        "aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1",
+                                        "secret", 6), GH_PASSWORD_OK);
+    gh_lowprio_set_nice(0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_inline_until_set),
+        cmocka_unit_test(test_lane_is_lower),
+        cmocka_unit_test(test_lane_per_caller_ends_with_it),
+        cmocka_unit_test(test_password_through_lane),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
