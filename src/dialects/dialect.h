@@ -5,13 +5,17 @@
  * wait on the store), the refusal and the error bodies in the dialect's own
  * format, the handler that serves a request once its principal is known, and
  * optionally the documents it renders once from the bundled tree at start.
- * Adding a dialect is one file implementing this and one line in dialect.c.
+ * Adding a dialect is one file implementing this, its route type (a header
+ * of its own, one line in gh_plan below) and one line in dialect.c.
  */
 #ifndef GH_DIALECT_H
 #define GH_DIALECT_H
 
 #include "credential.h"
 #include "http.h"
+#include "ovirt_route.h"
+#include "powerstore_route.h"
+#include "redfish_route.h"
 #include "../core/service.h"
 
 typedef enum {
@@ -34,6 +38,13 @@ typedef struct {
     bool          read_body;   /* serve wants req->body */
     gh_work       work;
     gh_credential cred;        /* what the request carries (ignored when open) */
+    /* The dialect's own reading of the path, made by classify for serve: a
+     * path is decoded and routed once per request. */
+    union {
+        gh_redfish_route redfish;
+        gh_ovirt_route   ovirt;
+        gh_ps_route      powerstore;
+    } route;
 } gh_plan;
 
 #include "tree.h"
@@ -56,11 +67,12 @@ typedef struct gh_dialect {
      * this status; one outside 400..599 is answered as 500. */
     void (*fail)(const gh_request *req, int status, gh_response *resp);
 
-    /* Serve req for who (NULL on an open route). With GH_WORK_INLINE this runs
-     * on the event loop and svc->store is NULL (shared state and config only);
-     * otherwise it runs in a thread-pool task with its own store connection. */
+    /* Serve req, which classify made plan of, for who (NULL on an open route).
+     * With GH_WORK_INLINE this runs on the event loop and svc->store is NULL
+     * (shared state and config only); otherwise it runs in a thread-pool task
+     * with its own store connection. */
     void (*serve)(gh_service *svc, const gh_tree *tree, const gh_request *req,
-                  const gh_principal *who, gh_response *resp);
+                  const gh_plan *plan, const gh_principal *who, gh_response *resp);
 
     /* Optional, run once by gh_tree_load before any request: add to tree
      * (gh_tree_add) the documents that depend on nothing but its files, so

@@ -107,12 +107,12 @@ static const char *gh_ovirt_allow(gh_ovirt_route_kind kind)
 
 static void gh_ovirt_classify(const gh_request *req, gh_plan *plan)
 {
-    gh_ovirt_route route;
-    gh_ovirt_auth  auth;
+    const gh_ovirt_route *route = &plan->route.ovirt;
+    gh_ovirt_auth         auth;
 
-    memset(plan, 0, sizeof(*plan));
-    gh_ovirt_route_parse(req->path, &route);
-    switch (route.kind) {
+    memset(plan, 0, offsetof(gh_plan, route));
+    gh_ovirt_route_parse(req->path, &plan->route.ovirt);
+    switch (route->kind) {
     case GH_OV_PKI:
         plan->open = true;
         plan->work = gh_ovirt_read_method(req->method) ? GH_WORK_STORE : GH_WORK_INLINE;
@@ -122,13 +122,13 @@ static void gh_ovirt_classify(const gh_request *req, gh_plan *plan)
         plan->open = true;
         if (gh_ovirt_sso_method(req->method)) {
             plan->read_body = req->method == GH_METHOD_POST;
-            plan->work = route.kind == GH_OV_TOKEN ? GH_WORK_HASH : GH_WORK_STORE;
+            plan->work = route->kind == GH_OV_TOKEN ? GH_WORK_HASH : GH_WORK_STORE;
         }
         break;
     case GH_OV_API:
         gh_ovirt_api_credential(req, &auth, &plan->cred);
         /* The root's summary counts accounts; sessions open and end in the store. */
-        plan->work = auth.creates || auth.ends || (route.root && req->method == GH_METHOD_GET)
+        plan->work = auth.creates || auth.ends || (route->root && req->method == GH_METHOD_GET)
                      ? GH_WORK_STORE : GH_WORK_INLINE;
         break;
     default:
@@ -263,12 +263,11 @@ static void gh_ovirt_pki_resource(const gh_service *svc, const gh_request *req, 
 /* ---- serving ---- */
 
 static void gh_ovirt_serve(gh_service *svc, const gh_tree *tree, const gh_request *req,
-                           const gh_principal *who, gh_response *resp)
+                           const gh_plan *plan, const gh_principal *who, gh_response *resp)
 {
-    gh_ovirt_route route;
+    const gh_ovirt_route *route = &plan->route.ovirt;
 
-    gh_ovirt_route_parse(req->path, &route);
-    switch (route.kind) {
+    switch (route->kind) {
     case GH_OV_PKI:
         gh_ovirt_pki_resource(svc, req, resp);
         break;
@@ -277,14 +276,14 @@ static void gh_ovirt_serve(gh_service *svc, const gh_tree *tree, const gh_reques
         if (!gh_ovirt_sso_method(req->method)) {
             gh_response_header_add(resp, "Allow", "GET, POST");
             gh_ovirt_text(resp, 405, NULL, "Method not allowed\n");
-        } else if (route.kind == GH_OV_TOKEN) {
+        } else if (route->kind == GH_OV_TOKEN) {
             gh_ovirt_serve_token(svc, req, resp);
         } else {
             gh_ovirt_serve_logout(svc, req, resp);
         }
         break;
     case GH_OV_API:
-        gh_ovirt_serve_api(svc, tree, req, who, &route, resp);
+        gh_ovirt_serve_api(svc, tree, req, who, route, resp);
         break;
     default:
         if (who == NULL)

@@ -45,26 +45,6 @@
 #define GH_OVIRT_SSO_ADMIN_PROFILE "internalsso"
 #define GH_OVIRT_ADMIN_ACCOUNT     "admin"
 
-/* ---- routes (ovirt.c) ---- */
-
-typedef enum {
-    GH_OV_OTHER = 0,     /* anything else under /ovirt-engine: 404 once authenticated */
-    GH_OV_PKI,
-    GH_OV_TOKEN,
-    GH_OV_LOGOUT,
-    GH_OV_API
-} gh_ovirt_route_kind;
-
-typedef struct {
-    gh_ovirt_route_kind kind;
-    int     path_version;   /* API: N of a /vN segment; 0: none; -1: unreadable */
-    bool    root;           /* API: the <api> document itself */
-    gh_str  rest;           /* API: below the prefix and the version, no trailing
-                             * slash ("" for the root); a view into the path */
-} gh_ovirt_route;
-
-void gh_ovirt_route_parse(gh_str path, gh_ovirt_route *route);
-
 /* ---- headers (ovirt_headers.c) ---- */
 
 #define GH_OVIRT_PREFER_PERSISTENT 0x1u   /* persistent-auth */

@@ -57,7 +57,7 @@ void gh_ps_route_parse(gh_str raw, gh_ps_route *r)
     gh_str seg[5];
     size_t n = 0, start = 1;
 
-    memset(r, 0, sizeof(*r));
+    memset(r, 0, offsetof(gh_ps_route, path));
     r->kind = GH_PS_TREE;
     if (!gh_path_decode(raw, r->path, GH_PS_PATH_MAX, &r->path_len)) {
         r->path[0] = '\0';
@@ -134,14 +134,14 @@ static gh_work gh_ps_work(const gh_ps_route *r, gh_method m)
 
 static void gh_ps_classify(const gh_request *req, gh_plan *plan)
 {
-    gh_ps_route route;
-    gh_str      cookie;
+    const gh_ps_route *route = &plan->route.powerstore;
+    gh_str             cookie;
 
-    memset(plan, 0, sizeof(*plan));
-    gh_ps_route_parse(req->path, &route);
-    plan->work = gh_ps_work(&route, req->method);
+    memset(plan, 0, offsetof(gh_plan, route));
+    gh_ps_route_parse(req->path, &plan->route.powerstore);
+    plan->work = gh_ps_work(route, req->method);
     plan->read_body = plan->work != GH_WORK_INLINE &&
-                      (route.kind == GH_PS_USERS || route.kind == GH_PS_USER) &&
+                      (route->kind == GH_PS_USERS || route->kind == GH_PS_USER) &&
                       (req->method == GH_METHOD_POST || req->method == GH_METHOD_PATCH);
     gh_credential_authorization(gh_request_header(req, "Authorization"), false, &plan->cred);
     if (plan->cred.kind == GH_CRED_BASIC || plan->cred.kind == GH_CRED_MALFORMED)
@@ -517,15 +517,14 @@ static bool gh_ps_read_query(gh_ps_ctx *c, gh_ps_query **owned)
 }
 
 static void gh_ps_serve(gh_service *svc, const gh_tree *tree, const gh_request *req,
-                        const gh_principal *who, gh_response *resp)
+                        const gh_plan *plan, const gh_principal *who, gh_response *resp)
 {
-    gh_ps_route  route;
-    gh_ps_query *q = NULL;
-    gh_ps_ctx    c = { svc, tree, req, who, &route, NULL, resp };
-    bool         read = req->method == GH_METHOD_GET || req->method == GH_METHOD_HEAD;
-    char         token[GH_PS_CSRF_LEN + 1];
+    const gh_ps_route *route = &plan->route.powerstore;
+    gh_ps_query       *q = NULL;
+    gh_ps_ctx          c = { svc, tree, req, who, route, NULL, resp };
+    bool               read = req->method == GH_METHOD_GET || req->method == GH_METHOD_HEAD;
+    char               token[GH_PS_CSRF_LEN + 1];
 
-    gh_ps_route_parse(req->path, &route);
     if (who == NULL) {
         gh_ps_refuse(req, GH_REFUSE_NO_CREDENTIALS, resp);
         return;
@@ -534,20 +533,20 @@ static void gh_ps_serve(gh_service *svc, const gh_tree *tree, const gh_request *
         gh_ps_fail(resp, GH_PS_E_PRIVILEGE, NULL);
     else if (who->session_id[0] != '\0' && gh_ps_unsafe(req->method) && !gh_ps_csrf_ok(&c))
         gh_ps_fail(resp, GH_PS_E_CSRF, NULL);
-    else if (who->password_change_required && !gh_ps_pcr_allows(&route, req->method, who))
+    else if (who->password_change_required && !gh_ps_pcr_allows(route, req->method, who))
         gh_ps_fail_password_change(resp, who);
     else if (!gh_ps_accept_ok(gh_request_header(req, "Accept")))
         gh_ps_fail(resp, GH_PS_E_NOT_ACCEPTABLE, NULL);
-    else if ((gh_ps_allowed(route.kind) & GH_METHOD_BIT(req->method)) == 0)
+    else if ((gh_ps_allowed(route->kind) & GH_METHOD_BIT(req->method)) == 0)
         gh_ps_refuse_method(&c);
     else if (gh_ps_has_body(req) && !gh_ps_content_type_ok(req))
         gh_ps_fail(resp, GH_PS_E_MEDIA_TYPE, NULL);
-    else if (read && route.valid && gh_ps_serve_rendered(&c))
+    else if (read && route->valid && gh_ps_serve_rendered(&c))
         ;   /* answered from the tree */
     else if (read && !gh_ps_read_query(&c, &q))
         ;   /* answered */
-    else if (!route.valid)
-        gh_ps_fail(resp, GH_PS_E_NOT_FOUND, route.path_len > 0 ? route.path : "/");
+    else if (!route->valid)
+        gh_ps_fail(resp, GH_PS_E_NOT_FOUND, route->path_len > 0 ? route->path : "/");
     else
         gh_ps_dispatch(&c);
     /* Every read of a cookie session shows the token its writes need. */

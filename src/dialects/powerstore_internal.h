@@ -18,42 +18,12 @@
 #include "powerstore.h"
 
 #define GH_PS_JSON_TYPE     "application/json"
-#define GH_PS_PATH_MAX      1024     /* bytes of a decoded path we route */
 #define GH_PS_BODY_MAX      65536    /* bytes of a JSON body we parse */
 #define GH_PS_RETRY_AFTER   30       /* seconds, on 503 */
 #define GH_PS_COOKIE        "auth_cookie"
 #define GH_PS_CSRF_HEADER   "DELL-EMC-TOKEN"
 #define GH_PS_CSRF_LEN      64       /* hex characters of the CSRF token */
 #define GH_PS_ROLE_COUNT    5
-
-/* ---- routes (powerstore.c) ---- */
-
-typedef enum {
-    GH_PS_TREE = 0,          /* a bundled resource, an instance of one, or 404 */
-    GH_PS_LOGIN_SESSION,     /* /api/rest/login_session */
-    GH_PS_LOGOUT,            /* /api/rest/logout */
-    GH_PS_ROLES,             /* /api/rest/role */
-    GH_PS_ROLE,              /* /api/rest/role/{1..5} */
-    GH_PS_USERS,             /* /api/rest/local_user */
-    GH_PS_USER               /* /api/rest/local_user/{id | name:NAME} */
-} gh_ps_route_kind;
-
-typedef struct {
-    gh_ps_route_kind kind;
-    bool     valid;                        /* decoded, and a member id well formed */
-    char     path[GH_PS_PATH_MAX + 1];     /* decoded, one trailing slash dropped */
-    size_t   path_len;
-    size_t   segments;                     /* below the root: /api/rest/volume is 3 */
-    size_t   collection_len;               /* GH_PS_TREE: bytes of /api/rest/TYPE in path */
-    size_t   member_off, member_len;       /* GH_PS_TREE with 4 segments: the id in path */
-    unsigned role;                         /* GH_PS_ROLE: 1..5 */
-    int64_t  user_id;                      /* GH_PS_USER by id; 0 when by name */
-    char     user_name[GH_USER_NAME_MAX + 1]; /* GH_PS_USER by name:NAME */
-} gh_ps_route;
-
-/* Route a request path (percent-decoded here, one trailing slash ignored).
- * Segment names are matched exactly, as PowerStore matches them. */
-void gh_ps_route_parse(gh_str raw, gh_ps_route *route);
 
 /* ---- query parameters, Range and paging (powerstore_query.c) ---- */
 

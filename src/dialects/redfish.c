@@ -96,7 +96,7 @@ void gh_redfish_route_parse(gh_str raw, gh_redfish_route *r)
     gh_str seg[6];
     size_t n = 0, start = 1;
 
-    memset(r, 0, sizeof(*r));
+    memset(r, 0, offsetof(gh_redfish_route, path));
     r->kind = GH_RF_TREE;
     if (!gh_path_decode(raw, r->path, GH_REDFISH_PATH_MAX, &r->path_len)) {
         r->path[0] = '\0';
@@ -198,15 +198,15 @@ static gh_work gh_redfish_work(const gh_redfish_route *r, gh_method m)
 
 static void gh_redfish_classify(const gh_request *req, gh_plan *plan)
 {
-    gh_redfish_route route;
-    gh_credential    token;
+    const gh_redfish_route *route = &plan->route.redfish;
+    gh_credential           token;
 
-    memset(plan, 0, sizeof(*plan));
-    gh_redfish_route_parse(req->path, &route);
-    plan->work = gh_redfish_work(&route, req->method);
+    memset(plan, 0, offsetof(gh_plan, route));
+    gh_redfish_route_parse(req->path, &plan->route.redfish);
+    plan->work = gh_redfish_work(route, req->method);
     plan->read_body = plan->work != GH_WORK_INLINE &&
                       (req->method == GH_METHOD_POST || req->method == GH_METHOD_PATCH);
-    if (gh_redfish_is_open(route.kind, req->method)) {
+    if (gh_redfish_is_open(route->kind, req->method)) {
         plan->open = true;
         return;
     }
@@ -439,17 +439,15 @@ static void gh_redfish_dispatch(gh_redfish_ctx *c)
 }
 
 static void gh_redfish_serve(gh_service *svc, const gh_tree *tree, const gh_request *req,
-                             const gh_principal *who, gh_response *resp)
+                             const gh_plan *plan, const gh_principal *who, gh_response *resp)
 {
-    gh_redfish_route route;
-    gh_redfish_ctx   c = { svc, tree, req, NULL, &route, resp };
-    unsigned         allowed;
-    char             allow[64];
+    const gh_redfish_route *route = &plan->route.redfish;
+    gh_redfish_ctx          c = { svc, tree, req, NULL, route, resp };
+    unsigned                allowed = gh_redfish_allowed(route->kind);
+    char                    allow[64];
 
-    gh_redfish_route_parse(req->path, &route);
-    allowed = gh_redfish_allowed(route.kind);
     /* An open route serves everyone alike, whatever credential came along. */
-    if (gh_redfish_is_open(route.kind, req->method))
+    if (gh_redfish_is_open(route->kind, req->method))
         who = NULL;
     c.who = who;
     if (!gh_redfish_odata_ok(req)) {
@@ -457,7 +455,7 @@ static void gh_redfish_serve(gh_service *svc, const gh_tree *tree, const gh_requ
     } else if ((allowed & GH_METHOD_BIT(req->method)) == 0) {
         gh_allow_text(allowed, allow, sizeof(allow));
         gh_redfish_fail_method(resp, allow);
-    } else if (who == NULL && !gh_redfish_is_open(route.kind, req->method)) {
+    } else if (who == NULL && !gh_redfish_is_open(route->kind, req->method)) {
         gh_redfish_refusal(req, GH_REFUSE_NO_CREDENTIALS, resp);
     } else if (who != NULL && !gh_role_allows(who->role, GH_PRIV_LOGIN)) {
         gh_redfish_fail_privilege(resp);
@@ -465,8 +463,8 @@ static void gh_redfish_serve(gh_service *svc, const gh_tree *tree, const gh_requ
         gh_redfish_fail_password_change(resp, who->account_id);
     } else if (!gh_redfish_query_ok(req->query)) {
         gh_redfish_fail0(resp, 501, GH_RF_MSG_QUERY_NOT_SUPPORTED);
-    } else if (!route.valid) {
-        gh_redfish_fail_not_found(resp, route.path_len > 0 ? route.path : "");
+    } else if (!route->valid) {
+        gh_redfish_fail_not_found(resp, route->path_len > 0 ? route->path : "");
     } else {
         gh_redfish_dispatch(&c);
     }

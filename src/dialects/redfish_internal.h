@@ -17,45 +17,12 @@
 #define GH_REDFISH_JSON_TYPE  "application/json; charset=utf-8"
 #define GH_REDFISH_XML_TYPE   "application/xml; charset=utf-8"
 #define GH_REDFISH_JSON_FLAGS (JSON_INDENT(2) | JSON_ENSURE_ASCII)   /* how replies are written */
-#define GH_REDFISH_PATH_MAX   1024     /* bytes of a decoded path we route */
 #define GH_REDFISH_BODY_MAX   65536    /* bytes of a JSON body we parse */
 #define GH_REDFISH_RETRY_AFTER 30      /* seconds, on 503: the shortest SessionTimeout */
 
 #define GH_REDFISH_SESSIONS   "/redfish/v1/SessionService/Sessions"
 #define GH_REDFISH_ACCOUNTS   "/redfish/v1/AccountService/Accounts"
 #define GH_REDFISH_ROLES      "/redfish/v1/AccountService/Roles"
-
-/* ---- routes (redfish.c) ---- */
-
-typedef enum {
-    GH_RF_TREE = 0,          /* anything else: the bundled tree, or 404 */
-    GH_RF_VERSIONS,          /* /redfish */
-    GH_RF_ROOT,              /* /redfish/v1 */
-    GH_RF_ODATA,             /* /redfish/v1/odata */
-    GH_RF_METADATA,          /* /redfish/v1/$metadata */
-    GH_RF_SESSION_SERVICE,
-    GH_RF_SESSIONS,
-    GH_RF_SESSIONS_MEMBERS,  /* .../Sessions/Members: the login alias (POST only) */
-    GH_RF_SESSION,
-    GH_RF_ACCOUNT_SERVICE,
-    GH_RF_ACCOUNTS,
-    GH_RF_ACCOUNT,
-    GH_RF_ROLES,
-    GH_RF_ROLE
-} gh_redfish_route_kind;
-
-typedef struct {
-    gh_redfish_route_kind kind;
-    bool    valid;                           /* the path decoded and the member id is well formed */
-    char    path[GH_REDFISH_PATH_MAX + 1];   /* decoded, no trailing slash */
-    size_t  path_len;
-    char    session_id[GH_SESSION_ID_LEN + 1];  /* GH_RF_SESSION, lower case */
-    int64_t account_id;                      /* GH_RF_ACCOUNT */
-    gh_role role;                            /* GH_RF_ROLE */
-} gh_redfish_route;
-
-/* Route a raw request path (percent-decoded, case and trailing slash ignored). */
-void gh_redfish_route_parse(gh_str raw, gh_redfish_route *route);
 
 /* Everything a handler needs about the request being served. */
 typedef struct {

@@ -371,7 +371,7 @@ ngx_http_gatehouse_dispatch(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx
     gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
     if (ctx->plan.work == GH_WORK_INLINE) {
         gh_response_init(&resp);
-        ctx->dialect->serve(&gmcf->inline_service, gmcf->tree, &ctx->req,
+        ctx->dialect->serve(&gmcf->inline_service, gmcf->tree, &ctx->req, &ctx->plan,
                             ctx->has_who ? &ctx->who : NULL, &resp);
         rc = ngx_http_gatehouse_send(r, &resp);
         gh_response_free(&resp);

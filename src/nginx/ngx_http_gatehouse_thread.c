@@ -71,7 +71,7 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
         if (svc == NULL) {
             ctx->dialect->refuse(&ctx->req, GH_REFUSE_UNAVAILABLE, ctx->resp);
         } else {
-            ctx->dialect->serve(svc, t->gmcf->tree, &ctx->req,
+            ctx->dialect->serve(svc, t->gmcf->tree, &ctx->req, &ctx->plan,
                                 ctx->has_who ? &ctx->who : NULL, ctx->resp);
         }
         break;

@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (plan.read_body)
             req.body = in;
         memset(&resp, 0, sizeof(resp));
-        gh_ovirt_dialect.serve(&svc, NULL, &req, NULL, &resp);
+        gh_ovirt_dialect.serve(&svc, NULL, &req, &plan, NULL, &resp);
         if (resp.status != 400 && resp.status != 403 && resp.status != 503)
             abort();
         doc = json_loadb(resp.body, resp.body_len, 0, NULL);

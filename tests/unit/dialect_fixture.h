@@ -235,7 +235,8 @@ static inline result run(fixture *f, const char *method, const char *path, const
     } else {
         if (r.plan.work == GH_WORK_INLINE)
             inline_svc.store = NULL;
-        f->dialect->serve(&inline_svc, f->tree, &t.req, r.plan.open ? NULL : &who, &r.resp);
+        f->dialect->serve(&inline_svc, f->tree, &t.req, &r.plan, r.plan.open ? NULL : &who,
+                          &r.resp);
     }
     if (r.resp.body != NULL && r.resp.content_type != NULL &&
         strncmp(r.resp.content_type, "application/json", 16) == 0)

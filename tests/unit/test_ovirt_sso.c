@@ -404,7 +404,7 @@ static void test_logout_leaves_other_dialects(void **state)
     gh_redfish_dialect.classify(&t.req, &plan);
     t.req.body = (gh_str){ login, strlen(login) };
     memset(&resp, 0, sizeof(resp));
-    gh_redfish_dialect.serve(&f->svc, f->tree, &t.req, NULL, &resp);
+    gh_redfish_dialect.serve(&f->svc, f->tree, &t.req, &plan, NULL, &resp);
     assert_int_equal(resp.status, 201);
     for (size_t i = 0; i < resp.nheaders; i++) {
         if (strcmp(resp.headers[i].name, "X-Auth-Token") == 0)

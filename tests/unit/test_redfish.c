@@ -90,7 +90,7 @@ static void test_login_plain_http(void **state)
     t.req.adapter = &t;
     gh_redfish_dialect.classify(&t.req, &plan);
     assert_true(plan.open);
-    gh_redfish_dialect.serve(&f->svc, f->tree, &t.req, NULL, &resp);
+    gh_redfish_dialect.serve(&f->svc, f->tree, &t.req, &plan, NULL, &resp);
     assert_int_equal(resp.status, 403);
     assert_int_equal(gh_shared_session_count(f->shared), 0);
     gh_response_free(&resp);
