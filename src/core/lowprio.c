@@ -17,8 +17,11 @@
  * caller waits on a condition variable. The computation holds no lock that
  * anyone else waits for, so holding it back delays nothing but itself.
  *
- * A lane ends with its caller (a thread-specific key's destructor); a
- * process's last lanes end with the process.
+ * Lanes end all together, by gh_lowprio_shutdown once nothing computes any
+ * more (an nginx worker's exit), not one by one with their callers: nginx
+ * unloads the module while its exiting pool threads may still run their
+ * thread-exit code, so code of ours run there could run from unmapped memory.
+ * A lane waiting for work runs nothing at all.
  */
 #include "lowprio.h"
 
@@ -31,23 +34,30 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-typedef struct {
-    pthread_t       thread;
-    pthread_mutex_t lock;
-    pthread_cond_t  posted;      /* the lane waits here for work or quit */
-    pthread_cond_t  finished;    /* the caller waits here for its fn to return */
-    void          (*fn)(void *arg);
-    void           *arg;
-    bool            busy;        /* fn posted and not yet returned */
-    bool            quit;
-    int             nice;        /* as configured: added to the caller's */
-    int             target;      /* the lane's own nice value */
-} gh_lowprio_lane;
+typedef struct gh_lowprio_lane gh_lowprio_lane;
 
-static atomic_int     gh_lowprio_nice;
-static pthread_key_t  gh_lowprio_key;
-static pthread_once_t gh_lowprio_key_once = PTHREAD_ONCE_INIT;
-static bool           gh_lowprio_key_ok;
+struct gh_lowprio_lane {
+    pthread_t        thread;
+    pthread_mutex_t  lock;
+    pthread_cond_t   posted;     /* the lane waits here for work or quit */
+    pthread_cond_t   finished;   /* the caller waits here for its fn to return */
+    void           (*fn)(void *arg);
+    void            *arg;
+    bool             busy;       /* fn posted and not yet returned */
+    bool             quit;
+    int              nice;       /* as configured: added to the caller's */
+    int              target;     /* the lane's own nice value */
+    gh_lowprio_lane *next;       /* in gh_lowprio_lanes */
+};
+
+static atomic_int       gh_lowprio_nice;
+/* Every lane, for gh_lowprio_shutdown; a shutdown starts a new generation, and
+ * a thread's own lane counts only if it was made in the current one. */
+static pthread_mutex_t  gh_lowprio_lanes_lock = PTHREAD_MUTEX_INITIALIZER;
+static gh_lowprio_lane *gh_lowprio_lanes;
+static unsigned         gh_lowprio_generation;
+static _Thread_local gh_lowprio_lane *gh_lowprio_own;
+static _Thread_local unsigned         gh_lowprio_own_generation;
 
 void gh_lowprio_set_nice(int nice)
 {
@@ -86,11 +96,9 @@ static void gh_lowprio_lane_free(gh_lowprio_lane *lane)
     free(lane);
 }
 
-/* The caller's thread ends: so does its lane. */
-static void gh_lowprio_lane_end(void *data)
+/* Stop an idle lane, wait for its thread to end, free it. */
+static void gh_lowprio_lane_end(gh_lowprio_lane *lane)
 {
-    gh_lowprio_lane *lane = data;
-
     pthread_mutex_lock(&lane->lock);
     lane->quit = true;
     pthread_cond_signal(&lane->posted);
@@ -99,29 +107,27 @@ static void gh_lowprio_lane_end(void *data)
     gh_lowprio_lane_free(lane);
 }
 
-static void gh_lowprio_key_make(void)
+/* Take lane out of the list (the caller's own, being replaced) and end it. */
+static void gh_lowprio_lane_retire(gh_lowprio_lane *lane)
 {
-    gh_lowprio_key_ok = pthread_key_create(&gh_lowprio_key, gh_lowprio_lane_end) == 0;
+    pthread_mutex_lock(&gh_lowprio_lanes_lock);
+    for (gh_lowprio_lane **p = &gh_lowprio_lanes; *p != NULL; p = &(*p)->next) {
+        if (*p == lane) {
+            *p = lane->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&gh_lowprio_lanes_lock);
+    gh_lowprio_lane_end(lane);
 }
 
-/* The calling thread's lane at nice, made on first use; NULL when none can be. */
-static gh_lowprio_lane *gh_lowprio_lane_get(int nice)
+/* A new lane at nice above the caller's, listed; NULL when none can be made. */
+static gh_lowprio_lane *gh_lowprio_lane_new(int nice)
 {
-    gh_lowprio_lane *lane;
+    gh_lowprio_lane *lane = calloc(1, sizeof(*lane));
     sigset_t         all, old;
-    int              rc, own;
+    int              own;
 
-    pthread_once(&gh_lowprio_key_once, gh_lowprio_key_make);
-    if (!gh_lowprio_key_ok)
-        return NULL;
-    lane = pthread_getspecific(gh_lowprio_key);
-    if (lane != NULL && lane->nice == nice)
-        return lane;
-    if (lane != NULL) {             /* the nice value changed: a new lane */
-        pthread_setspecific(gh_lowprio_key, NULL);
-        gh_lowprio_lane_end(lane);
-    }
-    lane = calloc(1, sizeof(*lane));
     if (lane == NULL)
         return NULL;
     errno = 0;
@@ -136,17 +142,35 @@ static gh_lowprio_lane *gh_lowprio_lane_get(int nice)
     /* Signals are the caller's business (nginx's event loop takes them). */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    rc = pthread_create(&lane->thread, NULL, gh_lowprio_lane_main, lane);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
+    if (pthread_create(&lane->thread, NULL, gh_lowprio_lane_main, lane) != 0) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         gh_lowprio_lane_free(lane);
         return NULL;
     }
-    if (pthread_setspecific(gh_lowprio_key, lane) != 0) {
-        gh_lowprio_lane_end(lane);
-        return NULL;
-    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_mutex_lock(&gh_lowprio_lanes_lock);
+    lane->next = gh_lowprio_lanes;
+    gh_lowprio_lanes = lane;
+    gh_lowprio_own_generation = gh_lowprio_generation;
+    pthread_mutex_unlock(&gh_lowprio_lanes_lock);
     return lane;
+}
+
+/* The calling thread's lane at nice, made on first use; NULL when none can be. */
+static gh_lowprio_lane *gh_lowprio_lane_get(int nice)
+{
+    gh_lowprio_lane *lane = gh_lowprio_own;
+    bool             current;
+
+    pthread_mutex_lock(&gh_lowprio_lanes_lock);
+    current = lane != NULL && gh_lowprio_own_generation == gh_lowprio_generation;
+    pthread_mutex_unlock(&gh_lowprio_lanes_lock);
+    if (current && lane->nice == nice)
+        return lane;
+    if (current)                    /* the nice value changed: a new lane */
+        gh_lowprio_lane_retire(lane);
+    gh_lowprio_own = gh_lowprio_lane_new(nice);
+    return gh_lowprio_own;
 }
 
 void gh_lowprio_run(void (*fn)(void *arg), void *arg)
@@ -166,4 +190,19 @@ void gh_lowprio_run(void (*fn)(void *arg), void *arg)
     while (lane->busy)
         pthread_cond_wait(&lane->finished, &lane->lock);
     pthread_mutex_unlock(&lane->lock);
+}
+
+void gh_lowprio_shutdown(void)
+{
+    gh_lowprio_lane *lane, *next;
+
+    pthread_mutex_lock(&gh_lowprio_lanes_lock);
+    lane = gh_lowprio_lanes;
+    gh_lowprio_lanes = NULL;
+    gh_lowprio_generation++;
+    pthread_mutex_unlock(&gh_lowprio_lanes_lock);
+    for (; lane != NULL; lane = next) {
+        next = lane->next;
+        gh_lowprio_lane_end(lane);
+    }
 }

@@ -17,4 +17,9 @@ void gh_lowprio_set_nice(int nice);
  * the nice value is 0 or a thread cannot be had. */
 void gh_lowprio_run(void (*fn)(void *arg), void *arg);
 
+/* End every lane and wait for their threads. Call once no thread computes
+ * any more (an nginx worker's exit, the end of a test); a later
+ * gh_lowprio_run makes its caller a new lane. */
+void gh_lowprio_shutdown(void);
+
 #endif

@@ -17,6 +17,7 @@ static char *ngx_http_gatehouse(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_gatehouse_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_gatehouse_init_zone(ngx_shm_zone_t *zone, void *data);
 static ngx_int_t ngx_http_gatehouse_init_process(ngx_cycle_t *cycle);
+static void ngx_http_gatehouse_exit_process(ngx_cycle_t *cycle);
 
 static ngx_command_t ngx_http_gatehouse_commands[] = {
 
@@ -79,7 +80,7 @@ ngx_module_t ngx_http_gatehouse_module = {
     ngx_http_gatehouse_init_process,        /* init process */
     NULL,                                   /* init thread */
     NULL,                                   /* exit thread */
-    NULL,                                   /* exit process */
+    ngx_http_gatehouse_exit_process,        /* exit process */
     NULL,                                   /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -370,4 +371,12 @@ ngx_http_gatehouse_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
     return ngx_http_gatehouse_start_sync(cycle, gmcf);
+}
+
+/* The thread pools have ended (their module exits first): so must the hash
+ * lanes, before nginx unloads this module's code under them. */
+static void
+ngx_http_gatehouse_exit_process(ngx_cycle_t *cycle)
+{
+    gh_lowprio_shutdown();
 }

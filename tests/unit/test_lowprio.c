@@ -2,8 +2,9 @@
  * test_lowprio.c: a computation runs on its caller's thread until a nice
  * value is set; then on a thread of the caller's own, at the caller's nice
  * value plus the one set, while the caller keeps its own priority; every
- * calling thread has its lane, and a lane ends with its caller. Password
- * hashing goes through it and still verifies.
+ * calling thread has its lane, and the lanes end together at shutdown, after
+ * which a caller gets a new one. Password hashing goes through it and still
+ * verifies.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -100,24 +101,36 @@ static void *caller(void *arg)
     return NULL;
 }
 
-static void test_lane_per_caller_ends_with_it(void **state)
+static void test_lane_per_caller_until_shutdown(void **state)
 {
     where_ran w[2] = { { 0 }, { 0 } };
+    where_ran again = { 0 };
     pthread_t t[2];
-    int       before = thread_count();
+    int       before;
 
     (void)state;
+    gh_lowprio_shutdown();              /* the lanes of the tests before */
+    before = thread_count();
     gh_lowprio_set_nice(5);
     for (int i = 0; i < 2; i++)
         assert_int_equal(pthread_create(&t[i], NULL, caller, &w[i]), 0);
     for (int i = 0; i < 2; i++)
         assert_int_equal(pthread_join(t[i], NULL), 0);
-    gh_lowprio_set_nice(0);
     assert_int_equal(w[0].calls, 1);
     assert_int_equal(w[1].calls, 1);
     assert_int_not_equal(w[0].tid, w[1].tid);
-    /* Both callers and both lanes are gone. */
+    /* The callers are gone, their lanes wait: no code of theirs runs. */
+    assert_int_equal(thread_count(), before + 2);
+    gh_lowprio_shutdown();
     assert_int_equal(thread_count(), before);
+
+    /* A caller after a shutdown gets a new lane. */
+    gh_lowprio_run(record, &again);
+    assert_int_not_equal(again.tid, gettid());
+    assert_int_equal(thread_count(), before + 1);
+    gh_lowprio_shutdown();
+    assert_int_equal(thread_count(), before);
+    gh_lowprio_set_nice(0);
 }
 
 static void test_password_through_lane(void **state)
@@ -135,6 +148,7 @@ static void test_password_through_lane(void **state)
                                         "aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1",
                                         "secret", 6), GH_PASSWORD_OK);
     gh_lowprio_set_nice(0);
+    gh_lowprio_shutdown();
 }
 
 int main(void)
@@ -142,7 +156,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inline_until_set),
         cmocka_unit_test(test_lane_is_lower),
-        cmocka_unit_test(test_lane_per_caller_ends_with_it),
+        cmocka_unit_test(test_lane_per_caller_until_shutdown),
         cmocka_unit_test(test_password_through_lane),
     };
 
