@@ -226,11 +226,6 @@ static bool gh_password_crypt_sane(const char *hash, gh_password_kind kind)
     }
 }
 
-/*
- * crypt_rn(password, hash) into out (CRYPT_OUTPUT_SIZE bytes). The result is
- * BAD_HASH unless the output is exactly as long as the hash: a hash of the
- * wrong length can never match, and saying so helps whoever imported it.
- */
 typedef struct {
     const char        *phrase, *setting;
     struct crypt_data *data;
@@ -244,6 +239,11 @@ static void gh_password_crypt_run(void *arg)
     job->out = crypt_rn(job->phrase, job->setting, job->data, (int)sizeof(*job->data));
 }
 
+/*
+ * crypt_rn(password, hash) into out (CRYPT_OUTPUT_SIZE bytes). The result is
+ * BAD_HASH unless the output is exactly as long as the hash: a hash of the
+ * wrong length can never match, and saying so helps whoever imported it.
+ */
 static gh_password_result gh_password_crypt(const char *hash, const char *password,
                                             size_t len, char *out)
 {
