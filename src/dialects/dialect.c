@@ -1,17 +1,24 @@
 /*
- * dialect.c: the list of dialects and the choice of one by path. A dialect
- * owns its prefix and everything below it on a segment boundary, matched
- * ignoring ASCII case as HPE iLO matches paths: "/redfish", "/redfish/" and
- * "/Redfish/v1" are Redfish's, "/redfishx" is nobody's. Adding a dialect is
- * one line in gh_dialects[] and its header's include.
+ * dialect.c: the list of dialects, the choice of one by path, and the empty
+ * plan every classify starts from. A dialect owns its prefix and everything
+ * below it on a segment boundary, matched ignoring ASCII case as HPE iLO
+ * matches paths: "/redfish", "/redfish/" and "/Redfish/v1" are Redfish's,
+ * "/redfishx" is nobody's. Adding a dialect is one line in gh_dialects[] and
+ * its header's include.
  */
 #include "dialect.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "ovirt.h"
 #include "powerstore.h"
 #include "redfish.h"
+
+void gh_plan_init(gh_plan *plan)
+{
+    memset(plan, 0, offsetof(gh_plan, route));
+}
 
 const gh_dialect *const gh_dialects[] = {
     &gh_redfish_dialect,

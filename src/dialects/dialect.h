@@ -47,6 +47,10 @@ typedef struct {
     } route;
 } gh_plan;
 
+/* Make plan empty for classify to fill: no flags, no credential, INLINE work;
+ * the route is left to the dialect's route parser, which writes it whole. */
+void gh_plan_init(gh_plan *plan);
+
 #include "tree.h"
 
 typedef struct gh_dialect {

@@ -110,7 +110,7 @@ static void gh_ovirt_classify(const gh_request *req, gh_plan *plan)
     const gh_ovirt_route *route = &plan->route.ovirt;
     gh_ovirt_auth         auth;
 
-    memset(plan, 0, offsetof(gh_plan, route));
+    gh_plan_init(plan);
     gh_ovirt_route_parse(req->path, &plan->route.ovirt);
     switch (route->kind) {
     case GH_OV_PKI:

@@ -137,7 +137,7 @@ static void gh_ps_classify(const gh_request *req, gh_plan *plan)
     const gh_ps_route *route = &plan->route.powerstore;
     gh_str             cookie;
 
-    memset(plan, 0, offsetof(gh_plan, route));
+    gh_plan_init(plan);
     gh_ps_route_parse(req->path, &plan->route.powerstore);
     plan->work = gh_ps_work(route, req->method);
     plan->read_body = plan->work != GH_WORK_INLINE &&
@@ -409,7 +409,7 @@ static int gh_ps_render(gh_tree *tree, char *err, size_t errlen)
         gh_ps_route_parse(path, &route);
         if (!route.valid || route.kind != GH_PS_TREE)
             continue;
-        memset(&resp, 0, sizeof(resp));
+        gh_response_init(&resp);
         gh_ps_serve_tree(&c);
         len = resp.body_len;
         body = resp.status == 200 && resp.nheaders == 0 ? gh_response_release_body(&resp) : NULL;

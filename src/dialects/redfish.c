@@ -201,7 +201,7 @@ static void gh_redfish_classify(const gh_request *req, gh_plan *plan)
     const gh_redfish_route *route = &plan->route.redfish;
     gh_credential           token;
 
-    memset(plan, 0, offsetof(gh_plan, route));
+    gh_plan_init(plan);
     gh_redfish_route_parse(req->path, &plan->route.redfish);
     plan->work = gh_redfish_work(route, req->method);
     plan->read_body = plan->work != GH_WORK_INLINE &&
