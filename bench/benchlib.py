@@ -120,10 +120,17 @@ def run(cmd, timeout=600, check=True, **kw):
     return p
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n):
+    """n different ports the kernel just handed out on 127.0.0.1 (all held
+    at once, so no two are the same)."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def pss_kib(pgid):
@@ -331,7 +338,7 @@ class Gatehouse:
         self.conf = self.dir / "gatehouse.conf"
         self.log = self.dir / "serve.log"
         self.password = admin_password
-        self.port, self.http_port = free_port(), free_port()
+        self.port, self.http_port = free_ports(2)
         self.proc = None
         self.set_config(config)
 
@@ -410,7 +417,7 @@ class Reference:
         self.dir.mkdir(mode=0o755)
         for sub in ("www", "tmp"):
             (self.dir / sub).mkdir(mode=0o755)
-        self.port, self.http_port = free_port(), free_port()
+        self.port, self.http_port = free_ports(2)
         self.owner, self.gh, self.proc = owner, gh, None
         self.log = self.dir / "nginx.log"
         self.conf = self.dir / "nginx.conf"

@@ -50,11 +50,21 @@ ACCOUNTS = "/redfish/v1/AccountService/Accounts"
 ROLES = "/redfish/v1/AccountService/Roles"
 
 
+def free_ports(n):
+    """n different ports the kernel just handed out on 127.0.0.1 (and took
+    back). All n are held at once, so no two are the same."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def free_port():
-    """A port the kernel just handed out on 127.0.0.1 (and took back)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def make_base_dir():
@@ -150,6 +160,10 @@ def pgroup_members(pgid):
     return pids
 
 
+class PortTaken(RuntimeError):
+    """serve could not bind a port another process took after free_ports."""
+
+
 class CliError(AssertionError):
     pass
 
@@ -172,8 +186,8 @@ class Gatehouse:
         self.san_dir = self.dir / "sanitizer"
         self.san_dir.mkdir()
         os.chmod(self.san_dir, 0o1777)
-        self.port = free_port()
-        self.http_port = free_port()
+        self.port, self.http_port = free_ports(2)
+        self.started_once = False
         self.config = merge_config(
             {"password": dict(CHEAP_ARGON2)} if cheap_hashing else {},
             # Tests log in far more often than a person: keep the defaults out of their way
@@ -269,8 +283,21 @@ class Gatehouse:
     # ------------------------------------------------------------ processes
 
     def start(self, timeout=START_TIMEOUT):
+        """Start serving and wait for the first 200. A port handed out by
+        free_ports can be taken by another process before nginx binds it:
+        on the first start only, that is retried on new ports."""
+        for attempt in range(3):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                if self.started_once or attempt == 2:
+                    raise
+                self.port, self.http_port = free_ports(2)
+
+    def _start(self, timeout):
         assert self.proc is None, "already started"
         self.write_config()
+        stderr_start = len(self.stderr_text())
         self._stderr = open(self.stderr_path, "ab")
         self._stdout = open(self.stdout_path, "ab")
         cmd = [str(GATEHOUSE), "serve", "--data-dir", str(self.data),
@@ -287,11 +314,14 @@ class Gatehouse:
             if self.proc.poll() is not None:
                 rc = self.proc.returncode
                 self._reap()
-                raise RuntimeError(f"gatehouse serve exited {rc} while starting\n"
-                                   f"{self.stderr_tail()}")
+                own = self.stderr_text()[stderr_start:]
+                error = PortTaken if "Address already in use" in own else RuntimeError
+                raise error(f"gatehouse serve exited {rc} while starting\n"
+                            f"{self.stderr_tail()}")
             try:
                 r = requests.get(self.url + "/redfish/v1/", verify=self.ca, timeout=2)
                 if r.status_code == 200:
+                    self.started_once = True
                     return self
                 last = f"status {r.status_code}"
             except (requests.ConnectionError, requests.Timeout, OSError) as e:

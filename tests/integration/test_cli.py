@@ -516,7 +516,7 @@ class NginxEnv:
 def test_serve_check_writes_a_config_nginx_accepts(ready):
     cli = ready
     nginx_env = NginxEnv(cli.base)
-    port, http_port = H.free_port(), H.free_port()
+    port, http_port = H.free_ports(2)
     p = cli.ok("serve", "--check", "--listen", f"127.0.0.1:{port}",
                "--http-listen", f"127.0.0.1:{http_port}", env=nginx_env.env)
     assert "test is successful" in p.stderr
