@@ -13,7 +13,12 @@
  *   creds      verified Basic credentials by HMAC key, chained once.
  *   lockout    failed-login counters by account id, chained once.
  *
- * Free nodes sit on a free list. The session pool never evicts: a full pool
+ * Freed nodes sit on a free list; a pool hands those out first, then nodes
+ * it never used, in order. The format writes the header and the buckets
+ * only: a pool's nodes are first touched when first used, so a large
+ * max_sessions costs memory as sessions arrive, and the formatting master
+ * does not fault in the whole block before the workers start. The session
+ * pool never evicts: a full pool
  * refuses the login. The credential cache and the lockout counters take the
  * node under a clock hand when full (their entries expire anyway).
  *
@@ -87,7 +92,8 @@ static void pool_init(pool_hdr *p, uint32_t nodes)
 {
     p->nodes = nodes;
     p->buckets = bucket_count(nodes);
-    p->free_head = nodes > 0 ? 0 : NIL;
+    p->free_head = NIL;
+    p->fresh = 0;
     p->count = 0;
     p->hand = 0;
 }
@@ -128,18 +134,6 @@ gh_shared *gh_shared_format(void *mem, const gh_shared_limits *l, gh_shared_lock
     memset(sh->session_by_id, 0xff, (size_t)h->sessions.buckets * sizeof(uint32_t));
     memset(sh->cred_buckets, 0xff, (size_t)h->creds.buckets * sizeof(uint32_t));
     memset(sh->lock_buckets, 0xff, (size_t)h->locks.buckets * sizeof(uint32_t));
-    for (uint32_t i = 0; i < l->max_sessions; i++) {
-        memset(&sh->sessions[i], 0, sizeof(session_node));
-        sh->sessions[i].next_digest = i + 1 < l->max_sessions ? i + 1 : NIL;
-    }
-    for (uint32_t i = 0; i < l->credcache_entries; i++) {
-        memset(&sh->creds[i], 0, sizeof(cred_node));
-        sh->creds[i].next = i + 1 < l->credcache_entries ? i + 1 : NIL;
-    }
-    for (uint32_t i = 0; i < l->lockout_entries; i++) {
-        memset(&sh->locks[i], 0, sizeof(lock_node));
-        sh->locks[i].next = i + 1 < l->lockout_entries ? i + 1 : NIL;
-    }
     for (int i = 0; i < GH_SET_COUNT; i++)
         h->settings[i] = -1;
 

@@ -129,6 +129,12 @@ void gh_shared_session_update_account(gh_shared *sh, int64_t account_id, gh_role
 size_t gh_shared_session_ids(gh_shared *sh, int64_t account_id,
                              char (*ids)[GH_SESSION_ID_LEN + 1], size_t max);
 uint32_t gh_shared_session_count(gh_shared *sh);
+/* Fault in the memory of the first n session nodes, the ones a load of n
+ * sessions fills, without changing a byte of it: a worker that waits for
+ * another's load does this meanwhile, so the loader finds its pages there
+ * (the format leaves them untouched). Best effort: where the kernel cannot
+ * (before Linux 5.14), the loader faults them in itself. */
+void gh_shared_session_prefault(gh_shared *sh, uint32_t n);
 /* Copy out up to max sessions used since their last collection (for the
  * batched last-used write), in the order of that first use, and mark them
  * clean; returns how many. Costs what it copies, not the size of the pool. */

@@ -37,7 +37,8 @@ static uint32_t cred_find(gh_shared *sh, const uint8_t *key)
     return i;
 }
 
-/* Take a free node, or reuse the one under the clock hand. */
+/* Take a freed node, or one never used, or reuse the one under the clock
+ * hand once every node is in use. */
 static uint32_t cred_take(gh_shared *sh)
 {
     pool_hdr *p = &sh->hdr->creds;
@@ -45,6 +46,8 @@ static uint32_t cred_take(gh_shared *sh)
 
     if (p->nodes == 0)
         return NIL;
+    if (p->free_head == NIL && p->fresh < p->nodes)
+        return p->fresh++;
     if (p->free_head == NIL) {
         cred_unlink(sh, p->hand);
         p->hand = p->hand + 1 < p->nodes ? p->hand + 1 : 0;
@@ -105,7 +108,7 @@ done:
 void gh_shared_cred_drop_account(gh_shared *sh, int64_t account_id)
 {
     shared_lock(sh);
-    for (uint32_t i = 0; i < sh->hdr->creds.nodes; i++) {
+    for (uint32_t i = 0; i < sh->hdr->creds.fresh; i++) {
         if (sh->creds[i].used && sh->creds[i].who.account_id == account_id)
             cred_unlink(sh, i);
     }
@@ -152,13 +155,17 @@ uint32_t gh_shared_lockout_fail(gh_shared *sh, int64_t account_id, int64_t now,
     if (i == NIL) {
         if (p->nodes == 0)
             goto done;
-        if (p->free_head == NIL) {
-            lock_unlink(sh, p->hand);
-            p->hand = p->hand + 1 < p->nodes ? p->hand + 1 : 0;
+        if (p->free_head == NIL && p->fresh < p->nodes) {
+            i = p->fresh++;
+        } else {
+            if (p->free_head == NIL) {
+                lock_unlink(sh, p->hand);
+                p->hand = p->hand + 1 < p->nodes ? p->hand + 1 : 0;
+            }
+            i = p->free_head;
+            p->free_head = sh->locks[i].next;
         }
-        i = p->free_head;
         n = &sh->locks[i];
-        p->free_head = n->next;
         n->used = 1;
         n->account_id = account_id;
         n->window_start = now;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define SHARED_MAGIC   0x6768736861726564ULL   /* "ghshared" */
-#define SHARED_VERSION 2u
+#define SHARED_VERSION 3u
 #define NIL            UINT32_MAX
 
 enum { LOAD_NONE = 0, LOAD_RUNNING = 1, LOAD_DONE = 2 };
@@ -43,13 +43,17 @@ typedef struct {
     uint32_t failures;
 } lock_node;
 
-/* A pool of nodes with one free list; chains live in bucket arrays. */
+/* A pool of nodes with one free list; chains live in bucket arrays. Nodes
+ * are handed out freed ones first, then in order from fresh: those from
+ * fresh on were never used, and nothing reads or writes them, so a pool
+ * costs memory only as far as it has been used (the format touches none). */
 typedef struct {
     uint32_t nodes;
     uint32_t buckets;
     uint32_t free_head;
+    uint32_t fresh;         /* the first node never handed out */
     uint32_t count;
-    uint32_t hand;          /* clock hand for eviction / expiry walks */
+    uint32_t hand;          /* clock hand for eviction / expiry walks, below fresh */
 } pool_hdr;
 
 typedef struct {

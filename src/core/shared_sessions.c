@@ -15,6 +15,9 @@
  */
 #include "shared_internal.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 static bool session_expired(const gh_shared *sh, const session_node *n, int64_t now)
 {
     return gh_store_session_ended(&n->rec, now, sh->hdr->settings[GH_SET_SESSION_TIMEOUT]);
@@ -118,13 +121,17 @@ static void fill_principal(const session_node *n, gh_principal *who)
 static bool session_insert(gh_shared *sh, const gh_session_record *rec, gh_role role,
                            bool password_change_required)
 {
-    uint32_t i = sh->hdr->sessions.free_head, *bucket;
+    pool_hdr *p = &sh->hdr->sessions;
+    uint32_t i = p->free_head, *bucket;
     session_node *n;
 
-    if (i == NIL)
+    if (i != NIL)
+        p->free_head = sh->sessions[i].next_digest;
+    else if (p->fresh < p->nodes)
+        i = p->fresh++;
+    else
         return false;
     n = &sh->sessions[i];
-    sh->hdr->sessions.free_head = n->next_digest;
     n->used = 1;
     n->role = (uint8_t)role;
     n->password_change_required = password_change_required;
@@ -263,7 +270,7 @@ int gh_shared_session_remove_account(gh_shared *sh, int64_t account_id)
     int removed = 0;
 
     shared_lock(sh);
-    for (uint32_t i = 0; i < sh->hdr->sessions.nodes; i++) {
+    for (uint32_t i = 0; i < sh->hdr->sessions.fresh; i++) {
         if (sh->sessions[i].used && sh->sessions[i].rec.account_id == account_id) {
             session_unlink(sh, i);
             removed++;
@@ -277,7 +284,7 @@ void gh_shared_session_update_account(gh_shared *sh, int64_t account_id, gh_role
                                       bool password_change_required)
 {
     shared_lock(sh);
-    for (uint32_t i = 0; i < sh->hdr->sessions.nodes; i++) {
+    for (uint32_t i = 0; i < sh->hdr->sessions.fresh; i++) {
         session_node *n = &sh->sessions[i];
 
         if (n->used && n->rec.account_id == account_id) {
@@ -294,7 +301,7 @@ size_t gh_shared_session_ids(gh_shared *sh, int64_t account_id,
     size_t n = 0;
 
     shared_lock(sh);
-    for (uint32_t i = 0; i < sh->hdr->sessions.nodes && n < max; i++) {
+    for (uint32_t i = 0; i < sh->hdr->sessions.fresh && n < max; i++) {
         if (sh->sessions[i].used && sh->sessions[i].rec.account_id == account_id)
             memcpy(ids[n++], sh->sessions[i].rec.id, GH_SESSION_ID_LEN + 1);
     }
@@ -310,6 +317,21 @@ uint32_t gh_shared_session_count(gh_shared *sh)
     count = sh->hdr->sessions.count;
     shared_unlock(sh);
     return count;
+}
+
+void gh_shared_session_prefault(gh_shared *sh, uint32_t n)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;
+
+    /* No lock: the call reads and writes nothing of the block. The range is
+     * widened to whole pages; populating a page already there is a no-op. */
+    if (n > sh->hdr->sessions.nodes)
+        n = sh->hdr->sessions.nodes;
+    if (n == 0)
+        return;
+    start = (uintptr_t)&sh->sessions[0] & ~(page - 1);
+    end = ((uintptr_t)&sh->sessions[n] + page - 1) & ~(page - 1);
+    (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 }
 
 size_t gh_shared_session_collect_touched(gh_shared *sh, gh_session_touch *out, size_t max)
@@ -340,10 +362,10 @@ size_t gh_shared_session_expire(gh_shared *sh, int64_t now, gh_session_record *o
     size_t n = 0;
 
     shared_lock(sh);
-    for (uint32_t k = 0; k < EXPIRE_SLICE && k < p->nodes && n < max; k++) {
-        uint32_t i = p->hand;
+    for (uint32_t k = 0; k < EXPIRE_SLICE && k < p->fresh && n < max; k++) {
+        uint32_t i = p->hand < p->fresh ? p->hand : 0;
 
-        p->hand = p->hand + 1 < p->nodes ? p->hand + 1 : 0;
+        p->hand = i + 1 < p->fresh ? i + 1 : 0;
         if (sh->sessions[i].used && session_expired(sh, &sh->sessions[i], now)) {
             out[n++] = sh->sessions[i].rec;
             session_unlink(sh, i);

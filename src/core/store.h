@@ -146,6 +146,8 @@ gh_store_err gh_store_session_expire(gh_store *store, int64_t now, int64_t defau
  * gh_store_session_ended). */
 gh_store_err gh_store_session_count_live(gh_store *store, int64_t account_id, int64_t now,
                                          int64_t default_idle, int64_t *count);
+/* How many sessions the store holds, ended or not. */
+gh_store_err gh_store_session_count_all(gh_store *store, int64_t *count);
 typedef struct {
     char    id[GH_SESSION_ID_LEN + 1];
     int64_t last_used;

@@ -212,6 +212,19 @@ gh_store_err gh_store_session_count_live(gh_store *store, int64_t account_id, in
                           gh_store_int64_row, count);
 }
 
+gh_store_err gh_store_session_count_all(gh_store *store, int64_t *count)
+{
+    sqlite3_stmt *st;
+
+    if (store == NULL || count == NULL)
+        return GH_STORE_ERROR;
+    *count = 0;
+    st = gh_store_stmt(store, GH_ST_SESSION_COUNT_ALL, "SELECT count(*) FROM sessions");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    return gh_store_fetch(st, true, gh_store_int64_row, count);
+}
+
 gh_store_err gh_store_session_touch(gh_store *store, const gh_session_touch *touches,
                                     size_t n)
 {

@@ -298,13 +298,15 @@ ngx_http_gatehouse_init_zone(ngx_shm_zone_t *zone, void *data)
 }
 
 /* Fill the block from the store if no worker has yet; otherwise wait for the
- * one that does, so no request is answered from a half-loaded block. */
+ * one that does, so no request is answered from a half-loaded block. While
+ * it waits for a load still running, a worker faults in the block's memory
+ * the load will fill: on another core, ahead of the loader. */
 static ngx_int_t
 ngx_http_gatehouse_load(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf)
 {
     gh_service    svc = gmcf->inline_service;
     gh_store_err  err;
-    int64_t       seq;
+    int64_t       seq, stored;
     ngx_uint_t    i;
 
     /* Another process may hold the database for a while (the command line,
@@ -332,6 +334,11 @@ ngx_http_gatehouse_load(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf
             seq = 0;
         }
         gh_shared_loaded(gmcf->shared, seq);
+    } else if (gh_shared_change_seq(gmcf->shared) < 0
+               && gh_store_session_count_all(svc.store, &stored) == GH_STORE_OK)
+    {
+        gh_shared_session_prefault(gmcf->shared,
+                                   (uint32_t) ngx_min(stored, (int64_t) UINT32_MAX));
     }
     gh_store_close(svc.store);
 

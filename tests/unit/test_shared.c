@@ -11,7 +11,10 @@
  * unless a session came in another way, a full pool), the store's expiry
  * position, 10k random and thousands of colliding digests; the credential
  * cache (expiry, drop, eviction) and the lockout counters (window, clear,
- * eviction); and four threads adding, finding and removing at once.
+ * eviction); memory: the format touches no node, sessions touch only the
+ * nodes they take, and a prefault makes the nodes a load will fill resident
+ * without changing them; and four threads adding, finding and removing at
+ * once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +26,8 @@
 
 #include <cmocka.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../../src/core/shared.h"
 
@@ -161,6 +166,72 @@ static void test_format_attach(void **state)
     assert_int_equal(got.last_used, 1001);
     gh_shared_detach(other);
     block_free(b);
+}
+
+/* Pages of [mem, mem + size) in memory now. */
+static size_t resident_pages(void *mem, size_t size)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = (size + page - 1) / page, n = 0;
+    unsigned char *vec = malloc(pages);
+
+    assert_non_null(vec);
+    assert_int_equal(mincore(mem, size, vec), 0);
+    for (size_t i = 0; i < pages; i++)
+        n += vec[i] & 1;
+    free(vec);
+    return n;
+}
+
+/* Shared anonymous memory, as nginx's zones are: a page becomes resident
+ * when first touched, so mincore shows what the block has touched. */
+static void test_memory_touched(void **state)
+{
+    enum { NODES = 4096, USED = 100, LOADING = 2048 };
+    gh_shared_limits l = { NODES, 8, 8 }, none = { 0, 8, 8 };
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), size = gh_shared_size(&l);
+    /* one session node, from the sizes (each node also has two bucket heads) */
+    size_t node = (size - gh_shared_size(&none)) / NODES - 2 * sizeof(uint32_t);
+    size_t node_pages = NODES * node / page, after_format;
+    void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    gh_session_record r[USED], expired[USED];
+    gh_shared *sh;
+    uint64_t rng = 99;
+
+    (void)state;
+    assert_true(mem != MAP_FAILED);
+    assert_int_equal(resident_pages(mem, size), 0);
+    sh = gh_shared_format(mem, &l, (gh_shared_lock){ 0 });
+    assert_non_null(sh);
+    /* the header and the buckets, no node: a tenth of the pool at most */
+    after_format = resident_pages(mem, size);
+    assert_true(after_format > 0 && after_format < node_pages / 10);
+    for (uint32_t i = 0; i < USED; i++) {
+        r[i] = make_rec(i, 1, 1000, &rng);
+        assert_int_equal(gh_shared_session_add(sh, &r[i], GH_ROLE_OPERATOR, false),
+                         GH_SHARED_OK);
+    }
+    /* sessions take nodes in order: only the pages those nodes lie on */
+    assert_true(resident_pages(mem, size) <= after_format + USED * node / page + 2);
+    /* account-wide walks and the expiry sweep read only nodes handed out */
+    gh_shared_session_update_account(sh, 7, GH_ROLE_READONLY, false);
+    assert_int_equal(gh_shared_session_expire(sh, 1001, expired, USED), 0);
+    assert_true(resident_pages(mem, size) <= after_format + USED * node / page + 2);
+
+    /* a waiting worker's prefault: the nodes a load will fill become
+     * resident, and nothing in the block changes */
+    gh_shared_session_prefault(sh, LOADING);
+    assert_true(resident_pages(mem, size) >= LOADING * node / page);
+    assert_int_equal(gh_shared_session_count(sh), USED);
+    for (uint32_t i = 0; i < USED; i++)
+        assert_int_equal(gh_shared_session_find(sh, r[i].digest, 1001, NULL, NULL),
+                         GH_SHARED_OK);
+    /* beyond the pool it stops at the pool's end */
+    gh_shared_session_prefault(sh, UINT32_MAX);
+    assert_true(resident_pages(mem, size) >= node_pages);
+    gh_shared_session_prefault(sh, 0);
+    assert_int_equal(gh_shared_session_remove_account(sh, 1), USED);
+    gh_shared_detach(sh);
+    assert_int_equal(munmap(mem, size), 0);
 }
 
 static void test_session_find(void **state)
@@ -736,6 +807,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_attach),
+        cmocka_unit_test(test_memory_touched),
         cmocka_unit_test(test_session_find),
         cmocka_unit_test(test_touched_list),
         cmocka_unit_test(test_session_load),
