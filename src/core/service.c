@@ -151,11 +151,16 @@ gh_session_result gh_service_session_create(gh_service *svc, const gh_principal 
                                             gh_session_record *rec)
 {
     int64_t          now = gh_now(), live = 0;
+    uint32_t         total = gh_shared_session_count(svc->shared);
     gh_shared_result added;
 
-    if (gh_shared_session_count(svc->shared) >= (uint32_t)svc->config->max_sessions)
+    if (total >= (uint32_t)svc->config->max_sessions)
         return GH_SESSION_LIMIT_TOTAL;
-    if (gh_store_session_count_live(svc->store, who->account_id, now,
+    /* An account holds no more sessions than the block does, so the store's
+     * count (a walk over the account's rows, as long as it has sessions) is
+     * asked for only once the block holds as many as the per-account limit. */
+    if (total >= svc->config->max_sessions_per_account &&
+        gh_store_session_count_live(svc->store, who->account_id, now,
                                     gh_service_setting(svc, GH_SET_SESSION_TIMEOUT),
                                     &live) != GH_STORE_OK)
         return GH_SESSION_FAILED;

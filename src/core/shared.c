@@ -15,12 +15,12 @@
  *
  * Freed nodes sit on a free list; a pool hands those out first, then nodes
  * it never used, in order. The format writes the header and the buckets
- * only: a pool's nodes are first touched when first used, so a large
- * max_sessions costs memory as sessions arrive, and the formatting master
- * does not fault in the whole block before the workers start. The session
- * pool never evicts: a full pool
- * refuses the login. The credential cache and the lockout counters take the
- * node under a clock hand when full (their entries expire anyway).
+ * only: a node is first touched when first used, so a large max_sessions
+ * costs memory as sessions arrive, and the master does not fault in the
+ * whole block before it starts the workers. The session pool never evicts:
+ * a full pool refuses the login. The credential cache and the lockout
+ * counters take the node under a clock hand when full (their entries expire
+ * anyway).
  *
  * Memory per live session is one node (256 bytes) plus two bucket
  * heads; no allocation happens after the block is formatted. Every function

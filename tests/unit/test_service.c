@@ -671,13 +671,36 @@ static void test_upkeep(void **state)
     assert_int_equal(BLOCK_COUNT(), 1500);
 }
 
+/* The per-account limit needs the store's count (a walk over the account's
+ * rows) only once the block holds as many sessions as the limit: before
+ * that, rows the block never saw are not counted; from then on they are. */
+static void test_account_limit_counted_when_reachable(void **state)
+{
+    fixture *f = *state;
+    int64_t alice = add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    gh_session_record rec;
+    char token[GH_TOKEN_TEXT_LEN + 1];
+
+    f->cfg.max_sessions_per_account = 3;
+    for (uint32_t i = 0; i < 3; i++) {
+        rec = stored_rec(alice, 900 + i, gh_now());
+        STORE_OK(gh_store_session_insert(f->cli, &rec));
+    }
+    for (int i = 0; i < 3; i++)
+        login(f, "alice", PW_ALICE, NULL);
+    assert_int_equal(BLOCK_COUNT(), 3);
+    assert_int_equal(store_sessions(f, alice), 6);
+    VERIFY("alice", PW_ALICE, GH_AUTH_OK);
+    assert_int_equal(create(f, token, &rec), GH_SESSION_LIMIT_ACCOUNT);
+}
+
 #define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TEST(test_verify), TEST(test_lockout),
-        TEST(test_session_create_end),
+        TEST(test_session_create_end), TEST(test_account_limit_counted_when_reachable),
         TEST(test_account_update_delete), TEST(test_settings_load), TEST(test_load_large),
         TEST(test_apply_changes), TEST(test_upkeep),
     };
