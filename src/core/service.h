@@ -76,9 +76,12 @@ gh_store_err gh_service_setting_set(gh_service *svc, gh_setting setting, int64_t
  * into the shared block. */
 gh_store_err gh_service_sync_settings(gh_service *svc);
 
-/* Fill an empty shared block from the store: settings and every unexpired
- * session. *seq receives the change sequence the block now reflects. */
-gh_store_err gh_service_load(gh_service *svc, int64_t *seq);
+/* Take part in filling the shared block from the store: settings, then
+ * every unexpired session of each part this caller claims, until no part is
+ * left (gh_shared_load_claim). Every worker calls it at start; once it
+ * returns, the other parts may still be loading (gh_shared_change_seq < 0
+ * until they are done). A load already done claims nothing. */
+gh_store_err gh_service_load(gh_service *svc);
 
 /* Apply the change log since the block's sequence: the command line's and
  * other workers' account, session and setting changes. Idempotent. */

@@ -1,12 +1,14 @@
 /*
  * service_sync.c: keeping the shared block and the store in step. At start
- * the first worker fills the block from the store; afterwards every worker's
- * timer applies the change log (what the command line and the other workers
- * changed), writes batched last-used times and expires idle sessions. The
- * block's change sequence makes applying the log idempotent across workers.
+ * the workers fill the block from the store together, each claiming a part
+ * of the sessions table at a time (gh_shared_load_claim); afterwards every
+ * worker's timer applies the change log (what the command line and the other
+ * workers changed), writes batched last-used times and expires idle
+ * sessions. The block's change sequence makes applying the log idempotent
+ * across workers.
  *
  * Nothing on the way to the first answer waits for a write: the load reads
- * the store in one pass and leaves sessions that ended while the server was
+ * the store once over and leaves sessions that ended while the server was
  * down where they are, and every worker's upkeep sweeps them out a bounded
  * batch at a time, as it does those the block expires.
  */
@@ -148,29 +150,40 @@ static int load_session(const gh_session_record *rec, void *arg)
     return c->n == LOAD_BATCH ? load_flush(c) : 0;
 }
 
-gh_store_err gh_service_load(gh_service *svc, int64_t *seq)
+gh_store_err gh_service_load(gh_service *svc)
 {
     account_list accounts = { 0 };
     load_ctx ctx = { .svc = svc, .accounts = &accounts, .now = gh_now() };
+    int64_t seq = 0, last = 0, after, upto;
     gh_store_err err;
 
+    /* The split point is no data of a part: reading it first is safe. */
+    err = gh_store_session_rowid_last(svc->store, &last);
+    if (!gh_shared_load_claim(svc->shared, last, &after, &upto))
+        return err;
     ctx.batch = malloc(LOAD_BATCH * sizeof(*ctx.batch));
     if (ctx.batch == NULL)
-        return GH_STORE_ERROR;
-    /* Read the sequence first: a change made while loading is applied again
-     * afterwards, which is harmless; one missed would not be. */
-    err = gh_store_change_last(svc->store, seq);
+        err = GH_STORE_ERROR;
+    /* Read the sequence before any session: a change made while loading is
+     * applied again afterwards, which is harmless; one missed would not be. */
+    if (err == GH_STORE_OK)
+        err = gh_store_change_last(svc->store, &seq);
     if (err == GH_STORE_OK)
         err = gh_service_sync_settings(svc);
     ctx.default_idle = gh_service_setting(svc, GH_SET_SESSION_TIMEOUT);
     if (err == GH_STORE_OK)
         err = gh_store_account_foreach(svc->store, collect_account, &accounts);
-    /* One pass over the table, in batches to the block: ids are the store's
-     * primary key, so the block need not look each one up first. */
-    if (err == GH_STORE_OK)
-        err = gh_store_session_scan(svc->store, load_session, &ctx);
-    if (err == GH_STORE_OK)
-        (void)load_flush(&ctx);
+    /* Parts until none is left, each one pass over its range of the table in
+     * batches to the block. After a failure the parts are still claimed and
+     * done, unloaded, so the block is not left waiting for them. */
+    do {
+        if (err == GH_STORE_OK)
+            err = gh_store_session_scan(svc->store, after, upto, load_session, &ctx);
+        if (err == GH_STORE_OK)
+            (void)load_flush(&ctx);
+        ctx.n = 0;
+        gh_shared_load_done(svc->shared, err == GH_STORE_OK ? seq : 0);
+    } while (gh_shared_load_claim(svc->shared, last, &after, &upto));
     if (ctx.ended)
         gh_shared_store_expiry_due(svc->shared);
     free(ctx.batch);

@@ -157,23 +157,41 @@ void gh_shared_detach(gh_shared *sh)
     free(sh);
 }
 
-bool gh_shared_claim_load(gh_shared *sh)
+bool gh_shared_load_claim(gh_shared *sh, int64_t rowid_last, int64_t *after, int64_t *upto)
 {
-    bool mine;
+    shared_hdr *h = sh->hdr;
+    int64_t step;
+    uint32_t part;
 
     shared_lock(sh);
-    mine = sh->hdr->load_state == LOAD_NONE;
-    if (mine)
-        sh->hdr->load_state = LOAD_RUNNING;
+    if (h->load_parts_claimed == GH_SHARED_LOAD_PARTS) {
+        shared_unlock(sh);
+        return false;
+    }
+    if (h->load_parts_claimed == 0) {
+        h->load_state = LOAD_RUNNING;
+        h->load_rowid_last = rowid_last > 0 ? rowid_last : 0;
+        h->load_seq = INT64_MAX;
+    }
+    part = h->load_parts_claimed++;
+    step = h->load_rowid_last / GH_SHARED_LOAD_PARTS + 1;
+    *after = part == 0 ? INT64_MIN : (int64_t)part * step;
+    *upto = part + 1 == GH_SHARED_LOAD_PARTS ? INT64_MAX : (int64_t)(part + 1) * step;
     shared_unlock(sh);
-    return mine;
+    return true;
 }
 
-void gh_shared_loaded(gh_shared *sh, int64_t change_seq)
+void gh_shared_load_done(gh_shared *sh, int64_t change_seq)
 {
+    shared_hdr *h = sh->hdr;
+
     shared_lock(sh);
-    sh->hdr->load_state = LOAD_DONE;
-    sh->hdr->change_seq = change_seq;
+    if (change_seq < h->load_seq)
+        h->load_seq = change_seq;
+    if (++h->load_parts_done == GH_SHARED_LOAD_PARTS) {
+        h->load_state = LOAD_DONE;
+        h->change_seq = h->load_seq;
+    }
     shared_unlock(sh);
 }
 

@@ -63,11 +63,19 @@ gh_shared *gh_shared_format(void *mem, const gh_shared_limits *limits, gh_shared
 gh_shared *gh_shared_attach(void *mem, gh_shared_lock lock);
 void gh_shared_detach(gh_shared *sh);
 
-/* The block's load state: a block is loaded from the store once, by the
- * first worker that finds it unloaded. */
-bool gh_shared_claim_load(gh_shared *sh);     /* true: you load it now */
-void gh_shared_loaded(gh_shared *sh, int64_t change_seq);
-int64_t gh_shared_change_seq(gh_shared *sh);  /* last change applied */
+/* The block is loaded from the store once, in GH_SHARED_LOAD_PARTS parts of
+ * the sessions table by rowid, which the workers claim one at a time, so all
+ * of them load at once. A claim gives the rowids after *after up to *upto;
+ * the first claim splits the table at rowid_last, the highest rowid its
+ * claimer sees, and the last part reaches past it to whatever came after.
+ * false: no part is left. A claimed part is then done, with the store's
+ * change sequence read before anything of the part was (0 when it could not
+ * be loaded); the block is loaded when every part is done, at the lowest of
+ * those sequences, so a change is applied again rather than missed. */
+#define GH_SHARED_LOAD_PARTS 8
+bool gh_shared_load_claim(gh_shared *sh, int64_t rowid_last, int64_t *after, int64_t *upto);
+void gh_shared_load_done(gh_shared *sh, int64_t change_seq);
+int64_t gh_shared_change_seq(gh_shared *sh);  /* last change applied; -1 until loaded */
 /* Advance the applied change sequence; false if another worker got there first. */
 bool gh_shared_advance_seq(gh_shared *sh, int64_t from, int64_t to);
 
@@ -102,11 +110,11 @@ typedef struct {
     gh_role           role;
     bool              password_change_required;
 } gh_shared_loaded_session;
-/* The load's add (between gh_shared_claim_load and gh_shared_loaded): n
- * sessions under one lock hold. Their ids must be unique among all the load
- * adds, as the store's primary key makes them; an id is then looked up only
- * if gh_shared_session_add ran before the load ended. GH_SHARED_FULL when the
- * pool filled up (the sessions before that were added). */
+/* The load's add (a claimed part, before it is done): n sessions under one
+ * lock hold. An id the block holds already is skipped: parts are read in
+ * separate snapshots (a VACUUM between two may renumber rowids), and a
+ * worker may have added a session before the load ended. GH_SHARED_FULL when
+ * the pool filled up (the sessions before that were added). */
 gh_shared_result gh_shared_session_load(gh_shared *sh, const gh_shared_loaded_session *s,
                                         size_t n);
 /* Find by token digest at time now; on success fill who, refresh last-used
@@ -129,12 +137,6 @@ void gh_shared_session_update_account(gh_shared *sh, int64_t account_id, gh_role
 size_t gh_shared_session_ids(gh_shared *sh, int64_t account_id,
                              char (*ids)[GH_SESSION_ID_LEN + 1], size_t max);
 uint32_t gh_shared_session_count(gh_shared *sh);
-/* Fault in the memory of the first n session nodes, the ones a load of n
- * sessions fills, without changing a byte of it: a worker that waits for
- * another's load does this meanwhile, so the loader finds its pages there
- * (the format leaves them untouched). Best effort: where the kernel cannot
- * (before Linux 5.14), the loader faults them in itself. */
-void gh_shared_session_prefault(gh_shared *sh, uint32_t n);
 /* Copy out up to max sessions used since their last collection (for the
  * batched last-used write), in the order of that first use, and mark them
  * clean; returns how many. Costs what it copies, not the size of the pool. */

@@ -153,10 +153,6 @@ gh_shared_result gh_shared_session_add(gh_shared *sh, const gh_session_record *r
     gh_shared_result rc = GH_SHARED_OK;
 
     shared_lock(sh);
-    /* The load, should it still run, may read this session from the store
-     * too: it must look for it then (gh_shared_session_load). */
-    if (sh->hdr->load_state != LOAD_DONE)
-        sh->hdr->added_while_loading = 1;
     if (find_by_id(sh, rec->id) == NIL &&
         !session_insert(sh, rec, role, password_change_required))
         rc = GH_SHARED_FULL;
@@ -167,16 +163,35 @@ gh_shared_result gh_shared_session_add(gh_shared *sh, const gh_session_record *r
 /* Sessions ahead of the one being added whose bucket heads are fetched. */
 #define LOAD_AHEAD 8
 
+/* Fault in the never-used nodes the next n adds will take, and the n after
+ * them (another worker's batch may come first), without the lock and
+ * without changing a byte: the format leaves nodes untouched, and faulting
+ * them in under the lock would make the workers loading at once wait for
+ * each other's page faults. Where the kernel cannot (before Linux 5.14), the
+ * adds fault the pages in themselves. */
+static void prefault_fresh(gh_shared *sh, size_t n)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;
+    uint32_t from, to, nodes = sh->hdr->sessions.nodes;
+
+    shared_lock(sh);
+    from = sh->hdr->sessions.fresh;
+    shared_unlock(sh);
+    to = nodes - from > 2 * n ? from + (uint32_t)(2 * n) : nodes;
+    if (from >= to)
+        return;
+    start = (uintptr_t)&sh->sessions[from] & ~(page - 1);
+    end = ((uintptr_t)&sh->sessions[to] + page - 1) & ~(page - 1);
+    (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+}
+
 gh_shared_result gh_shared_session_load(gh_shared *sh, const gh_shared_loaded_session *s,
                                         size_t n)
 {
     gh_shared_result rc = GH_SHARED_OK;
-    bool look;
 
+    prefault_fresh(sh, n);
     shared_lock(sh);
-    /* Ids are unique in the store, so only a session added some other way
-     * can be met twice; without one, no id needs looking up. */
-    look = sh->hdr->added_while_loading != 0;
     for (size_t k = 0; k < n && rc == GH_SHARED_OK; k++) {
         /* A bucket head is a random read, a cache miss each: asking for
          * those of a few sessions ahead overlaps the misses. */
@@ -184,7 +199,7 @@ gh_shared_result gh_shared_session_load(gh_shared *sh, const gh_shared_loaded_se
             __builtin_prefetch(digest_bucket(sh, s[k + LOAD_AHEAD].rec.digest), 1);
             __builtin_prefetch(id_bucket(sh, s[k + LOAD_AHEAD].rec.id), 1);
         }
-        if (look && find_by_id(sh, s[k].rec.id) != NIL)
+        if (find_by_id(sh, s[k].rec.id) != NIL)
             continue;
         if (!session_insert(sh, &s[k].rec, s[k].role, s[k].password_change_required))
             rc = GH_SHARED_FULL;
@@ -317,21 +332,6 @@ uint32_t gh_shared_session_count(gh_shared *sh)
     count = sh->hdr->sessions.count;
     shared_unlock(sh);
     return count;
-}
-
-void gh_shared_session_prefault(gh_shared *sh, uint32_t n)
-{
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;
-
-    /* No lock: the call reads and writes nothing of the block. The range is
-     * widened to whole pages; populating a page already there is a no-op. */
-    if (n > sh->hdr->sessions.nodes)
-        n = sh->hdr->sessions.nodes;
-    if (n == 0)
-        return;
-    start = (uintptr_t)&sh->sessions[0] & ~(page - 1);
-    end = ((uintptr_t)&sh->sessions[n] + page - 1) & ~(page - 1);
-    (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 }
 
 size_t gh_shared_session_collect_touched(gh_shared *sh, gh_session_touch *out, size_t max)

@@ -146,8 +146,6 @@ gh_store_err gh_store_session_expire(gh_store *store, int64_t now, int64_t defau
  * gh_store_session_ended). */
 gh_store_err gh_store_session_count_live(gh_store *store, int64_t account_id, int64_t now,
                                          int64_t default_idle, int64_t *count);
-/* How many sessions the store holds, ended or not. */
-gh_store_err gh_store_session_count_all(gh_store *store, int64_t *count);
 typedef struct {
     char    id[GH_SESSION_ID_LEN + 1];
     int64_t last_used;
@@ -160,11 +158,16 @@ typedef int (*gh_session_cb)(const gh_session_record *rec, void *arg);
 /* Calls cb for each session (account_id < 0: all) ordered by creation. */
 gh_store_err gh_store_session_foreach(gh_store *store, int64_t account_id,
                                       gh_session_cb cb, void *arg);
-/* Calls cb for every session, in the order they are stored, with one query
- * stepped through the table: the fast way to read them all (loading the
- * shared block at start). Unlike the walks above it holds one read snapshot
- * throughout, so cb must not use the store; a non-zero return stops it. */
-gh_store_err gh_store_session_scan(gh_store *store, gh_session_cb cb, void *arg);
+/* Calls cb for every session whose rowid is after `after` and at most upto,
+ * in the order they are stored, with one query stepped through that range
+ * of the table: the fast way to read them (loading the shared block at
+ * start, a part at a time). Unlike the walks above it holds one read
+ * snapshot throughout, so cb must not use the store; a non-zero return
+ * stops it. */
+gh_store_err gh_store_session_scan(gh_store *store, int64_t after, int64_t upto,
+                                   gh_session_cb cb, void *arg);
+/* The highest rowid of the sessions table (0 when empty): where to split it. */
+gh_store_err gh_store_session_rowid_last(gh_store *store, int64_t *rowid);
 
 /* Live settings (integers by key), changed through the API; a missing key
  * means "use the configuration file's value". set logs a GH_CHANGE_SETTING. */

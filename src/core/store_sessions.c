@@ -212,19 +212,6 @@ gh_store_err gh_store_session_count_live(gh_store *store, int64_t account_id, in
                           gh_store_int64_row, count);
 }
 
-gh_store_err gh_store_session_count_all(gh_store *store, int64_t *count)
-{
-    sqlite3_stmt *st;
-
-    if (store == NULL || count == NULL)
-        return GH_STORE_ERROR;
-    *count = 0;
-    st = gh_store_stmt(store, GH_ST_SESSION_COUNT_ALL, "SELECT count(*) FROM sessions");
-    if (st == NULL)
-        return GH_STORE_ERROR;
-    return gh_store_fetch(st, true, gh_store_int64_row, count);
-}
-
 gh_store_err gh_store_session_touch(gh_store *store, const gh_session_touch *touches,
                                     size_t n)
 {
@@ -294,7 +281,8 @@ gh_store_err gh_store_session_foreach(gh_store *store, int64_t account_id,
     return err;
 }
 
-gh_store_err gh_store_session_scan(gh_store *store, gh_session_cb cb, void *arg)
+gh_store_err gh_store_session_scan(gh_store *store, int64_t after, int64_t upto,
+                                   gh_session_cb cb, void *arg)
 {
     gh_session_record rec;
     gh_store_err err = GH_STORE_OK;
@@ -305,9 +293,16 @@ gh_store_err gh_store_session_scan(gh_store *store, gh_session_cb cb, void *arg)
         return GH_STORE_ERROR;
     /* rowid order is the table's own: one pass over its pages, no index */
     st = gh_store_stmt(store, GH_ST_SESSION_SCAN,
-                       "SELECT " SESSION_COLUMNS " FROM sessions ORDER BY rowid");
+                       "SELECT " SESSION_COLUMNS " FROM sessions"
+                       " WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid");
     if (st == NULL)
         return GH_STORE_ERROR;
+    if (sqlite3_bind_int64(st, 1, after) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 2, upto) != SQLITE_OK)
+    {
+        gh_store_stmt_done(st);
+        return GH_STORE_ERROR;
+    }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (!store_session_row(st, &rec))
             err = GH_STORE_ERROR;
@@ -318,4 +313,19 @@ gh_store_err gh_store_session_scan(gh_store *store, gh_session_cb cb, void *arg)
         err = gh_store_rc(rc);
     gh_store_stmt_done(st);
     return err;
+}
+
+gh_store_err gh_store_session_rowid_last(gh_store *store, int64_t *rowid)
+{
+    sqlite3_stmt *st;
+
+    if (store == NULL || rowid == NULL)
+        return GH_STORE_ERROR;
+    *rowid = 0;
+    /* the table's b-tree is keyed by rowid: its last entry, no scan */
+    st = gh_store_stmt(store, GH_ST_SESSION_ROWID_LAST,
+                       "SELECT coalesce(max(rowid), 0) FROM sessions");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    return gh_store_fetch(st, true, gh_store_int64_row, rowid);
 }

@@ -297,16 +297,15 @@ ngx_http_gatehouse_init_zone(ngx_shm_zone_t *zone, void *data)
     return NGX_OK;
 }
 
-/* Fill the block from the store if no worker has yet; otherwise wait for the
- * one that does, so no request is answered from a half-loaded block. While
- * it waits for a load still running, a worker faults in the block's memory
- * the load will fill: on another core, ahead of the loader. */
+/* Fill the block from the store together with the other workers, a part at
+ * a time, unless it is loaded already (a reload, a respawned worker); then
+ * wait for the parts others still load, so no request is answered from a
+ * half-loaded block. */
 static ngx_int_t
 ngx_http_gatehouse_load(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf)
 {
     gh_service    svc = gmcf->inline_service;
     gh_store_err  err;
-    int64_t       seq, stored;
     ngx_uint_t    i;
 
     /* Another process may hold the database for a while (the command line,
@@ -327,18 +326,9 @@ ngx_http_gatehouse_load(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf
         return NGX_ERROR;
     }
 
-    if (gh_shared_claim_load(gmcf->shared)) {
-        if (gh_service_load(&svc, &seq) != GH_STORE_OK) {
-            ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
-                          "gatehouse: loading sessions from the store failed");
-            seq = 0;
-        }
-        gh_shared_loaded(gmcf->shared, seq);
-    } else if (gh_shared_change_seq(gmcf->shared) < 0
-               && gh_store_session_count_all(svc.store, &stored) == GH_STORE_OK)
-    {
-        gh_shared_session_prefault(gmcf->shared,
-                                   (uint32_t) ngx_min(stored, (int64_t) UINT32_MAX));
+    if (gh_service_load(&svc) != GH_STORE_OK) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "gatehouse: loading sessions from the store failed");
     }
     gh_store_close(svc.store);
 

@@ -2,10 +2,12 @@
  * test_service.c: the core's operations (service.h) over a real SQLite store
  * in a temporary directory, a shared block, cheap argon2 and an audit log:
  * password checks (cache, refusals, lockout, a lock racing an admin's change,
- * rehash, imported bcrypt), sessions created durably within limits and ended,
+ * rehash, imported bcrypt), sessions created durably within limits (the
+ * per-account count asked of the store only once it can bind) and ended,
  * account update and delete, settings, loading after a restart (a store
- * larger than a batch of every kind, ended sessions swept out afterwards),
- * applying the change log the command line writes, upkeep. Each teardown
+ * larger than a batch of every kind, ended sessions swept out afterwards;
+ * three threads loading one block's parts at once), applying the change log
+ * the command line writes, upkeep. Each teardown
  * searches the audit log for every password and token used: none may appear.
  */
 #include <setjmp.h>
@@ -445,9 +447,9 @@ static void restart(fixture *f, int64_t *seq)
     gh_store_close(f->svc.store);
     STORE_OK(gh_store_open(f->db, &f->svc.store));
     new_block(f, 256);
-    assert_true(gh_shared_claim_load(f->svc.shared));
-    STORE_OK(gh_service_load(&f->svc, seq));
-    gh_shared_loaded(f->svc.shared, *seq);
+    STORE_OK(gh_service_load(&f->svc));
+    *seq = gh_shared_change_seq(f->svc.shared);
+    assert_true(*seq >= 0);
 }
 
 /* Settings, then a restart that keeps every live session. */
@@ -491,7 +493,9 @@ static void test_settings_load(void **state)
     FIND(t[A2], GH_SHARED_OK);
     FIND(t[B1], GH_SHARED_OK);
     FIND(t[C1], GH_SHARED_NOT_FOUND);
-    assert_false(gh_shared_claim_load(f->svc.shared));
+    /* loaded: a second worker's load claims nothing */
+    assert_false(gh_shared_load_claim(f->svc.shared, 0, &(int64_t){ 0 }, &(int64_t){ 0 }));
+    STORE_OK(gh_service_load(&f->svc));
     /* the ended session was left in the store for the upkeep to sweep out,
      * silently: it ended while no server ran */
     assert_int_equal(gh_shared_session_get(f->svc.shared, old.id, NULL), GH_SHARED_NOT_FOUND);
@@ -527,7 +531,7 @@ static void test_load_large(void **state)
     fixture *f = *state;
     int64_t alice = add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
     int64_t dave = add_account(f, "dave", PW_ALICE, NULL, GH_ROLE_OPERATOR, false);
-    int64_t now = gh_now(), seq;
+    int64_t now = gh_now();
     gh_session_record rec;
     uint32_t n = 0;
 
@@ -545,12 +549,11 @@ static void test_load_large(void **state)
     assert_true(ENDED > 2 * GH_STORE_EXPIRE_BATCH);
 
     new_block(f, LIVE + 10);
-    assert_true(gh_shared_claim_load(f->svc.shared));
     rec = stored_rec(alice, 0, now - 10);          /* live (i == 0) */
     assert_int_equal(gh_shared_session_add(f->svc.shared, &rec, GH_ROLE_OPERATOR, false),
                      GH_SHARED_OK);
-    STORE_OK(gh_service_load(&f->svc, &seq));
-    gh_shared_loaded(f->svc.shared, seq);
+    STORE_OK(gh_service_load(&f->svc));
+    assert_true(gh_shared_change_seq(f->svc.shared) >= 0);
     assert_int_equal(BLOCK_COUNT(), LIVE);
     assert_int_equal(gh_shared_session_remove(f->svc.shared, rec.id, NULL), GH_SHARED_OK);
     assert_int_equal(gh_shared_session_get(f->svc.shared, rec.id, NULL), GH_SHARED_NOT_FOUND);
@@ -571,8 +574,7 @@ static void test_load_large(void **state)
 
     /* a block smaller than the store keeps what fits */
     new_block(f, 100);
-    assert_true(gh_shared_claim_load(f->svc.shared));
-    STORE_OK(gh_service_load(&f->svc, &seq));
+    STORE_OK(gh_service_load(&f->svc));
     assert_int_equal(BLOCK_COUNT(), 100);
     assert_int_equal(gh_shared_store_expiry_from(f->svc.shared), -1);
 }
@@ -671,6 +673,75 @@ static void test_upkeep(void **state)
     assert_int_equal(BLOCK_COUNT(), 1500);
 }
 
+static void mutex_lock(void *arg)
+{
+    if (pthread_mutex_lock(arg) != 0)
+        abort();
+}
+
+static void mutex_unlock(void *arg)
+{
+    if (pthread_mutex_unlock(arg) != 0)
+        abort();
+}
+
+static void *load_thread(void *arg)
+{
+    return (void *)(intptr_t)gh_service_load(arg);
+}
+
+/* Workers load together: three threads, each with its own store connection
+ * and handle on one block, claim the parts between them; the block ends up
+ * with every live session once and is loaded only when all are done. */
+static void test_load_by_workers(void **state)
+{
+    enum { LIVE = 5000, WORKERS = 3 };
+    fixture *f = *state;
+    int64_t alice = add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    int64_t now = gh_now();
+    gh_shared_limits l = { LIVE + 100, 8, 8 };
+    pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+    gh_shared_lock lk = { mutex_lock, mutex_unlock, &mutex };
+    gh_service svc[WORKERS];
+    pthread_t tid[WORKERS];
+    gh_session_record rec;
+    gh_shared *sh;
+    void *mem, *rc;
+
+    STORE_OK(gh_store_begin(f->cli));
+    for (uint32_t i = 0; i < 2 * LIVE; i++) {
+        rec = stored_rec(alice, i, i % 2 == 0 ? now : now - 7200);   /* odd: ended */
+        STORE_OK(gh_store_session_insert(f->cli, &rec));
+    }
+    STORE_OK(gh_store_end(f->cli, GH_STORE_OK));
+    assert_non_null(mem = malloc(gh_shared_size(&l)));
+    assert_non_null(sh = gh_shared_format(mem, &l, lk));
+    for (int w = 0; w < WORKERS; w++) {
+        svc[w] = f->svc;
+        STORE_OK(gh_store_open(f->db, &svc[w].store));
+        assert_non_null(svc[w].shared = gh_shared_attach(mem, lk));
+    }
+    for (int w = 0; w < WORKERS; w++)
+        assert_int_equal(pthread_create(&tid[w], NULL, load_thread, &svc[w]), 0);
+    for (int w = 0; w < WORKERS; w++) {
+        assert_int_equal(pthread_join(tid[w], &rc), 0);
+        assert_int_equal((intptr_t)rc, GH_STORE_OK);
+    }
+    assert_true(gh_shared_change_seq(sh) >= 0);
+    assert_int_equal(gh_shared_session_count(sh), LIVE);
+    for (uint32_t i = 0; i < 2 * LIVE; i++) {
+        rec = stored_rec(alice, i, 0);
+        assert_int_equal(gh_shared_session_get(sh, rec.id, NULL),
+                         i % 2 == 0 ? GH_SHARED_OK : GH_SHARED_NOT_FOUND);
+    }
+    for (int w = 0; w < WORKERS; w++) {
+        gh_shared_detach(svc[w].shared);
+        gh_store_close(svc[w].store);
+    }
+    gh_shared_detach(sh);
+    free(mem);
+}
+
 /* The per-account limit needs the store's count (a walk over the account's
  * rows) only once the block holds as many sessions as the limit: before
  * that, rows the block never saw are not counted; from then on they are. */
@@ -702,6 +773,7 @@ int main(void)
         TEST(test_verify), TEST(test_lockout),
         TEST(test_session_create_end), TEST(test_account_limit_counted_when_reachable),
         TEST(test_account_update_delete), TEST(test_settings_load), TEST(test_load_large),
+        TEST(test_load_by_workers),
         TEST(test_apply_changes), TEST(test_upkeep),
     };
 

@@ -1,9 +1,9 @@
 /*
  * test_store.c: the SQLite store against its contract in store.h: file mode
  * and WAL, the secret, accounts, sessions, their expiry rule (in C and SQL
- * alike) and batched expiry, the one-pass scan, settings, the change log,
- * several connections, a held lock, a kill -9, and the migration of a
- * database of the first schema.
+ * alike) and batched expiry, the one-pass scan by rowid range, settings, the
+ * change log, several connections, a held lock, a kill -9, and the migration
+ * of a database of the first schema.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -775,22 +775,29 @@ static void test_session_foreach(void **state)
 }
 
 /* The one-pass scan: every session, in the order stored (not by creation),
- * a callback's non-zero return stops it, and an empty table calls nothing. */
+ * a callback's non-zero return stops it, and an empty table calls nothing;
+ * a rowid range holds just its rows, and ranges split at the last rowid
+ * cover the table once. */
 static void test_session_scan(void **state)
 {
     fixture *f = *state;
     int64_t alice = add_account(f->store, "alice"), bob = add_account(f->store, "bob");
     session_walk *w = calloc(1, sizeof *w);
     char id[GH_SESSION_ID_LEN + 1];
+    int64_t last;
 
     assert_non_null(w);
-    assert_int_equal(gh_store_session_scan(f->store, walk_session, w), GH_STORE_OK);
+    assert_int_equal(gh_store_session_rowid_last(f->store, &last), GH_STORE_OK);
+    assert_int_equal(last, 0);
+    assert_int_equal(gh_store_session_scan(f->store, INT64_MIN, INT64_MAX, walk_session, w),
+                     GH_STORE_OK);
     assert_int_equal(w->n, 0);
     for (int i = 0; i < 40; i++) {
         snprintf(id, sizeof id, "s%02d", (i * 7) % 40);
         insert_session(f->store, id, i % 4 == 0 ? bob : alice, 2000 - i);
     }
-    assert_int_equal(gh_store_session_scan(f->store, walk_session, w), GH_STORE_OK);
+    assert_int_equal(gh_store_session_scan(f->store, INT64_MIN, INT64_MAX, walk_session, w),
+                     GH_STORE_OK);
     assert_int_equal(w->n, 40);
     for (int i = 0; i < 40; i++) {
         snprintf(id, sizeof id, "s%02d", (i * 7) % 40);
@@ -798,16 +805,36 @@ static void test_session_scan(void **state)
         assert_int_equal(w->rows[i].created, 2000 - i);
         assert_int_equal(w->rows[i].account_id, i % 4 == 0 ? bob : alice);
     }
+    /* rowids 11..20: the 11th to the 20th row stored */
+    assert_int_equal(gh_store_session_rowid_last(f->store, &last), GH_STORE_OK);
+    assert_int_equal(last, 40);
+    memset(w, 0, sizeof *w);
+    assert_int_equal(gh_store_session_scan(f->store, 10, 20, walk_session, w), GH_STORE_OK);
+    assert_int_equal(w->n, 10);
+    assert_int_equal(w->rows[0].created, 2000 - 10);
+    assert_int_equal(w->rows[9].created, 2000 - 19);
+    /* three ranges split at 13 and 26, the last open-ended: 40 rows once */
+    memset(w, 0, sizeof *w);
+    assert_int_equal(gh_store_session_scan(f->store, INT64_MIN, 13, walk_session, w),
+                     GH_STORE_OK);
+    assert_int_equal(gh_store_session_scan(f->store, 13, 26, walk_session, w), GH_STORE_OK);
+    assert_int_equal(gh_store_session_scan(f->store, 26, INT64_MAX, walk_session, w),
+                     GH_STORE_OK);
+    assert_int_equal(w->n, 40);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(w->rows[i].created, 2000 - i);
     memset(w, 0, sizeof *w);
     w->stop_after = 17;
-    assert_int_equal(gh_store_session_scan(f->store, walk_session, w), GH_STORE_OK);
+    assert_int_equal(gh_store_session_scan(f->store, INT64_MIN, INT64_MAX, walk_session, w),
+                     GH_STORE_OK);
     assert_int_equal(w->n, 17);
     /* the statement was reset: a write and a second scan go through */
     assert_int_equal(gh_store_session_delete(f->store, "s00"), GH_STORE_OK);
     memset(w, 0, sizeof *w);
-    assert_int_equal(gh_store_session_scan(f->store, walk_session, w), GH_STORE_OK);
+    assert_int_equal(gh_store_session_scan(f->store, INT64_MIN, INT64_MAX, walk_session, w),
+                     GH_STORE_OK);
     assert_int_equal(w->n, 39);
-    assert_int_equal(gh_store_session_scan(f->store, NULL, w), GH_STORE_ERROR);
+    assert_int_equal(gh_store_session_scan(f->store, INT64_MIN, INT64_MAX, NULL, w), GH_STORE_ERROR);
     free(w);
 }
 
