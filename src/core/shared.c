@@ -169,9 +169,8 @@ bool gh_shared_load_claim(gh_shared *sh, int64_t rowid_last, int64_t *after, int
         return false;
     }
     if (h->load_parts_claimed == 0) {
-        h->load_state = LOAD_RUNNING;
         h->load_rowid_last = rowid_last > 0 ? rowid_last : 0;
-        h->load_seq = INT64_MAX;
+        h->change_seq = INT64_MAX;
     }
     part = h->load_parts_claimed++;
     step = h->load_rowid_last / GH_SHARED_LOAD_PARTS + 1;
@@ -186,12 +185,9 @@ void gh_shared_load_done(gh_shared *sh, int64_t change_seq)
     shared_hdr *h = sh->hdr;
 
     shared_lock(sh);
-    if (change_seq < h->load_seq)
-        h->load_seq = change_seq;
-    if (++h->load_parts_done == GH_SHARED_LOAD_PARTS) {
-        h->load_state = LOAD_DONE;
-        h->change_seq = h->load_seq;
-    }
+    if (change_seq < h->change_seq)
+        h->change_seq = change_seq;
+    h->load_parts_done++;
     shared_unlock(sh);
 }
 
@@ -200,7 +196,7 @@ int64_t gh_shared_change_seq(gh_shared *sh)
     int64_t seq;
 
     shared_lock(sh);
-    seq = sh->hdr->load_state == LOAD_DONE ? sh->hdr->change_seq : -1;
+    seq = sh->hdr->load_parts_done == GH_SHARED_LOAD_PARTS ? sh->hdr->change_seq : -1;
     shared_unlock(sh);
     return seq;
 }

@@ -10,10 +10,9 @@
 #include <string.h>
 
 #define SHARED_MAGIC   0x6768736861726564ULL   /* "ghshared" */
-#define SHARED_VERSION 4u
+#define SHARED_VERSION 5u
 #define NIL            UINT32_MAX
 
-enum { LOAD_NONE = 0, LOAD_RUNNING = 1, LOAD_DONE = 2 };
 
 typedef struct {
     uint32_t next_digest;
@@ -59,15 +58,13 @@ typedef struct {
 typedef struct {
     uint64_t magic;
     uint32_t version;
-    uint32_t load_state;
-    int64_t  change_seq;
+    int64_t  change_seq;                   /* while loading: the lowest of the done parts */
     int64_t  settings[GH_SET_COUNT];
     pool_hdr sessions;
     uint32_t touched_head, touched_tail;   /* oldest and newest touch */
     uint32_t load_parts_claimed;           /* the load's parts handed to a worker */
-    uint32_t load_parts_done;
+    uint32_t load_parts_done;              /* all of them: the block is loaded */
     int64_t  load_rowid_last;              /* the first claimer's last rowid: the split */
-    int64_t  load_seq;                     /* the lowest change sequence of a done part */
     int64_t  store_expiry_from;            /* next store expiry batch; -1: none due */
     pool_hdr creds;
     pool_hdr locks;
