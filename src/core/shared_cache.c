@@ -143,6 +143,26 @@ static uint32_t lock_find(gh_shared *sh, int64_t account_id)
     return i;
 }
 
+/* Take a freed node, or one never used, or reuse the one under the clock
+ * hand once every node is in use (cred_take's rule). */
+static uint32_t lock_take(gh_shared *sh)
+{
+    pool_hdr *p = &sh->hdr->locks;
+    uint32_t i;
+
+    if (p->nodes == 0)
+        return NIL;
+    if (p->free_head == NIL && p->fresh < p->nodes)
+        return p->fresh++;
+    if (p->free_head == NIL) {
+        lock_unlink(sh, p->hand);
+        p->hand = p->hand + 1 < p->nodes ? p->hand + 1 : 0;
+    }
+    i = p->free_head;
+    p->free_head = sh->locks[i].next;
+    return i;
+}
+
 uint32_t gh_shared_lockout_fail(gh_shared *sh, int64_t account_id, int64_t now,
                                 int64_t reset_after)
 {
@@ -153,18 +173,9 @@ uint32_t gh_shared_lockout_fail(gh_shared *sh, int64_t account_id, int64_t now,
     shared_lock(sh);
     i = lock_find(sh, account_id);
     if (i == NIL) {
-        if (p->nodes == 0)
+        i = lock_take(sh);
+        if (i == NIL)
             goto done;
-        if (p->free_head == NIL && p->fresh < p->nodes) {
-            i = p->fresh++;
-        } else {
-            if (p->free_head == NIL) {
-                lock_unlink(sh, p->hand);
-                p->hand = p->hand + 1 < p->nodes ? p->hand + 1 : 0;
-            }
-            i = p->free_head;
-            p->free_head = sh->locks[i].next;
-        }
         n = &sh->locks[i];
         n->used = 1;
         n->account_id = account_id;
