@@ -33,6 +33,7 @@
 #include "../../src/core/password.h"
 #include "../../src/core/token.h"
 #include "../../src/dialects/dialect.h"
+#include "mutex_lock.h"
 
 #define PW "password1"
 #define TEST_HEADERS_MAX 10
@@ -64,9 +65,6 @@ typedef struct {
     gh_plan     plan;   /* as classified, its credential wiped */
     json_t     *json;   /* the body, parsed when it is JSON */
 } result;
-
-static inline void lock_fn(void *arg) { pthread_mutex_lock(arg); }
-static inline void unlock_fn(void *arg) { pthread_mutex_unlock(arg); }
 
 static inline gh_str test_header(const gh_request *req, const char *name)
 {
@@ -117,8 +115,7 @@ static inline fixture *fixture_new(const gh_dialect *dialect, const char *name)
     pthread_mutex_init(&f->mu, NULL);
     f->mem = calloc(1, gh_shared_size(&limits));
     assert_non_null(f->mem);
-    f->shared = gh_shared_format(f->mem, &limits,
-                                 (gh_shared_lock){ lock_fn, unlock_fn, &f->mu });
+    f->shared = gh_shared_format(f->mem, &limits, test_mutex_shared_lock(&f->mu));
     assert_non_null(f->shared);
     f->svc.store = f->store;
     f->svc.shared = f->shared;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../../src/core/service.h"
+#include "mutex_lock.h"
 
 #define PW_ALICE "alice-Secret-1"
 #define PW_BOB   "bob-Secret-2"
@@ -673,18 +674,6 @@ static void test_upkeep(void **state)
     assert_int_equal(BLOCK_COUNT(), 1500);
 }
 
-static void mutex_lock(void *arg)
-{
-    if (pthread_mutex_lock(arg) != 0)
-        abort();
-}
-
-static void mutex_unlock(void *arg)
-{
-    if (pthread_mutex_unlock(arg) != 0)
-        abort();
-}
-
 static void *load_thread(void *arg)
 {
     return (void *)(intptr_t)gh_service_load(arg);
@@ -701,7 +690,7 @@ static void test_load_by_workers(void **state)
     int64_t now = gh_now();
     gh_shared_limits l = { LIVE + 100, 8, 8 };
     pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
-    gh_shared_lock lk = { mutex_lock, mutex_unlock, &mutex };
+    gh_shared_lock lk = test_mutex_shared_lock(&mutex);
     gh_service svc[WORKERS];
     pthread_t tid[WORKERS];
     gh_session_record rec;

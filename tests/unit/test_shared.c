@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../../src/core/shared.h"
+#include "mutex_lock.h"
 
 /* In a test body with block *b: add a session (must succeed), find one. */
 #define ADD(rec, role) \
@@ -42,20 +43,6 @@ typedef struct {
     gh_shared      *sh;
 } block;
 
-/* Error-checking mutex: a nested lock or a stray unlock aborts the test
- * (abort, not a cmocka assert, since worker threads take it too). */
-static void mutex_lock(void *arg)
-{
-    if (pthread_mutex_lock(arg) != 0)
-        abort();
-}
-
-static void mutex_unlock(void *arg)
-{
-    if (pthread_mutex_unlock(arg) != 0)
-        abort();
-}
-
 static block *block_new(uint32_t sessions, uint32_t creds, uint32_t locks)
 {
     gh_shared_limits l = { sessions, creds, locks };
@@ -63,6 +50,7 @@ static block *block_new(uint32_t sessions, uint32_t creds, uint32_t locks)
     block *b = calloc(1, sizeof(*b));
 
     assert_non_null(b);
+    /* error-checking: a nested lock or a stray unlock aborts the test */
     pthread_mutexattr_init(&attr);
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
     pthread_mutex_init(&b->mutex, &attr);
@@ -71,7 +59,7 @@ static block *block_new(uint32_t sessions, uint32_t creds, uint32_t locks)
     assert_non_null(b->mem);
     /* garbage first: format must not depend on zeroed memory */
     memset(b->mem, 0xa5, gh_shared_size(&l));
-    b->sh = gh_shared_format(b->mem, &l, (gh_shared_lock){ mutex_lock, mutex_unlock, &b->mutex });
+    b->sh = gh_shared_format(b->mem, &l, test_mutex_shared_lock(&b->mutex));
     assert_non_null(b->sh);
     return b;
 }
@@ -166,7 +154,7 @@ static void test_format_attach(void **state)
     assert_int_equal(gh_shared_session_add(b->sh, &r, GH_ROLE_OPERATOR, true), GH_SHARED_OK);
 
     /* a second handle on the same memory sees everything */
-    other = gh_shared_attach(b->mem, (gh_shared_lock){ mutex_lock, mutex_unlock, &b->mutex });
+    other = gh_shared_attach(b->mem, test_mutex_shared_lock(&b->mutex));
     assert_non_null(other);
     assert_int_equal(gh_shared_setting(other, GH_SET_SESSION_TIMEOUT), 600);
     assert_int_equal(gh_shared_change_seq(other), 7);
