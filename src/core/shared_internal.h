@@ -13,7 +13,6 @@
 #define SHARED_VERSION 5u
 #define NIL            UINT32_MAX
 
-
 typedef struct {
     uint32_t next_digest;
     uint32_t next_id;
