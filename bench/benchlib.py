@@ -31,6 +31,7 @@ import warnings
 from pathlib import Path
 
 STOP_TIMEOUT = 15.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 _running = []          # Popen objects still to stop at exit
 
@@ -70,6 +71,25 @@ def group_members(pgid):
         if len(rest) >= 3 and int(rest[2]) == pgid and rest[0] != "Z":
             pids.append(int(entry))
     return pids
+
+
+def cpu_ticks(pids):
+    """User + system CPU time, in clock ticks, of every thread of pids (those
+    that have ended count no more)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+            except OSError:
+                continue
+            rest = stat[stat.rfind(")") + 2:].split()
+            ticks += int(rest[11]) + int(rest[12])
+    return ticks
 
 
 def stop(p):
@@ -375,6 +395,23 @@ class Gatehouse:
             if ok is None or self.proc.poll() is not None:
                 raise RuntimeError(f"gatehouse did not start:\n{tail(self.log)}")
         return t0
+
+    def settle(self, window=0.2, quiet=0.05, timeout=30.0):
+        """Wait until gatehouse's processes are idle (under `quiet` of one core
+        over `window` seconds) and return the seconds waited. A login storm's
+        client may be gone while the logins it left queued are still hashed (a
+        thread-pool task runs to its end): half a second of both cores after
+        16 connections, which must not fall into the next measurement."""
+        t0 = time.monotonic()
+        pids = group_members(self.proc.pid)
+        before = cpu_ticks(pids)
+        while time.monotonic() - t0 < timeout:
+            time.sleep(window)
+            now = cpu_ticks(pids)
+            if (now - before) / CLOCK_TICKS <= quiet * window:
+                break
+            before = now
+        return time.monotonic() - t0
 
     def stop(self):
         stop(self.proc)
