@@ -110,6 +110,22 @@ def sanitizer_lines(text, context=12):
     return [(i + 1, "\n".join(lines[max(0, i - 2):i + context])) for i in hits]
 
 
+def _read_report(path, timeout=5.0):
+    """A report file's text once the sanitizer has finished writing it: a
+    process still writing one (its first line written, the stack not yet)
+    would leave the failure without the stack. Waits until the size has held
+    for 0.2 s, at most timeout seconds."""
+    deadline = time.monotonic() + timeout
+    size = -1
+    while time.monotonic() < deadline:
+        now = os.path.getsize(path)
+        if now == size:
+            break
+        size = now
+        time.sleep(0.2)
+    return Path(path).read_text(errors="replace")
+
+
 def sanitizer_reports(*dirs):
     """Every ASan/UBSan report file in dirs, as (path, text)."""
     found = []
@@ -117,7 +133,7 @@ def sanitizer_reports(*dirs):
         for pattern in ("asan.*", "ubsan.*"):
             for path in sorted(glob.glob(os.path.join(str(d), pattern))):
                 try:
-                    text = Path(path).read_text(errors="replace")
+                    text = _read_report(path)
                 except OSError as e:
                     text = f"<unreadable: {e}>"
                 found.append((path, text))
