@@ -12,6 +12,11 @@
  *
  * Listening beyond loopback needs an address given on purpose (--listen or
  * the configuration file); the defaults stay on loopback.
+ *
+ * One server per data directory and per address (cli_guard.c): the lock on
+ * DIR/run/serve.lock is taken before anything in DIR/run is written, and the
+ * addresses are probed before nginx is run, so a second `serve` changes
+ * nothing of the first's (its nginx.conf, its pid file) and says why it stops.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +31,7 @@
 
 #include "../pki/pki.h"
 #include "cli_common.h"
+#include "cli_guard.h"
 #include "cli_template.h"
 
 #ifndef GH_MODULE_PATH
@@ -56,6 +62,10 @@ static const char gh_serve_usage[] =
     "                           ADDR is an IPv4 address, [IPv6], localhost or *;\n"
     "                           one beyond loopback must be given on purpose\n"
     "  --check                  write the configuration, let nginx test it, and exit\n"
+    "\n"
+    "One server per data directory: serve (and --check, which rewrites\n"
+    "DIR/run/nginx.conf) refuses a DIR another server holds, and serve refuses an\n"
+    "address something else already listens on.\n"
     GH_CLI_COMMON_HELP;
 
 enum { GH_OPT_LISTEN = GH_OPT_FIRST_PRIVATE, GH_OPT_HTTP_LISTEN, GH_OPT_CHECK };
@@ -392,7 +402,7 @@ static int gh_serve_mkdir(const char *path)
     return 0;
 }
 
-/* DIR/run, its temp directories, and run/nginx.conf (0600, replaced whole). */
+/* DIR/run's temp directories, and run/nginx.conf (0600, replaced whole). */
 static int gh_serve_write(const gh_cli_ctx *ctx, const gh_serve_plan *plan)
 {
     static const char *const tmp[] = { "tmp", "tmp/body", "tmp/proxy", "tmp/fastcgi",
@@ -402,8 +412,6 @@ static int gh_serve_write(const gh_cli_ctx *ctx, const gh_serve_plan *plan)
     size_t       tmpl_len = 0, text_len = 0, i, n;
     int          fd = -1, rc = -1;
 
-    if (gh_serve_mkdir(plan->run_dir) < 0)
-        return -1;
     for (i = 0; i < sizeof(tmp) / sizeof(tmp[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", plan->run_dir, tmp[i]);
         if (gh_serve_mkdir(path) < 0)
@@ -456,7 +464,15 @@ int gh_cli_serve(int argc, char **argv)
         return GH_EXIT_FAIL;
     low_port = plan.port < 1024 || (plan.http_port > 0 && plan.http_port < 1024);
     if (gh_cli_become_owner(&ctx, true, low_port && !a.check) < 0
-        || gh_serve_preflight(&ctx, &plan) < 0 || gh_serve_write(&ctx, &plan) < 0)
+        || gh_serve_preflight(&ctx, &plan) < 0 || gh_serve_mkdir(plan.run_dir) < 0
+        || gh_guard_lock(ctx.data_dir, plan.run_dir, plan.listen) < 0)
+        return GH_EXIT_FAIL;
+    if (!a.check
+        && (gh_guard_probe("listen", plan.listen) < 0
+            || (plan.http_listen[0] != '\0'
+                && gh_guard_probe("http-listen", plan.http_listen) < 0)))
+        return GH_EXIT_FAIL;
+    if (gh_serve_write(&ctx, &plan) < 0)
         return GH_EXIT_FAIL;
 
     snprintf(prefix, sizeof(prefix), "%s/", plan.run_dir);
