@@ -13,6 +13,10 @@
  * Listening beyond loopback needs an address given on purpose (--listen or
  * the configuration file); the defaults stay on loopback.
  *
+ * Before nginx starts, a server certificate of gatehouse's own within 30 days
+ * of its end is renewed from the same CA; one the operator brought is never
+ * replaced, only warned about.
+ *
  * One server per data directory and per address (cli_guard.c): the lock on
  * DIR/run/serve.lock is taken before anything in DIR/run is written, and the
  * addresses are probed before nginx is run, so a second `serve` changes
@@ -27,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../pki/pki.h"
@@ -55,6 +60,13 @@ static const char gh_serve_usage[] =
     "the gatehouse module in the foreground, logging to stderr, until SIGTERM or\n"
     "SIGINT. Run as root, it first becomes the owner of DIR: nginx never runs as root.\n"
     "\n"
+    "One server per data directory: serve (and --check, which rewrites\n"
+    "DIR/run/nginx.conf) refuses a DIR another server holds, and serve refuses an\n"
+    "address something else already listens on.\n"
+    "A server certificate gatehouse made itself is renewed (same CA) when serve\n"
+    "starts within 30 days of its end; one brought with init --cert is never\n"
+    "replaced, only warned about.\n"
+    "\n"
     "options:\n"
     "  --listen ADDR:PORT       HTTPS (default: [server] listen, 127.0.0.1:8443)\n"
     "  --http-listen ADDR:PORT  plain HTTP: the CA download and redirects to HTTPS\n"
@@ -62,10 +74,6 @@ static const char gh_serve_usage[] =
     "                           ADDR is an IPv4 address, [IPv6], localhost or *;\n"
     "                           one beyond loopback must be given on purpose\n"
     "  --check                  write the configuration, let nginx test it, and exit\n"
-    "\n"
-    "One server per data directory: serve (and --check, which rewrites\n"
-    "DIR/run/nginx.conf) refuses a DIR another server holds, and serve refuses an\n"
-    "address something else already listens on.\n"
     GH_CLI_COMMON_HELP;
 
 enum { GH_OPT_LISTEN = GH_OPT_FIRST_PRIVATE, GH_OPT_HTTP_LISTEN, GH_OPT_CHECK };
@@ -338,6 +346,36 @@ static int gh_serve_preflight(gh_cli_ctx *ctx, const gh_serve_plan *plan)
     return 0;
 }
 
+/* Renew the server certificate when it is gatehouse's own and near its end;
+ * warn when one the operator brought is. Runs as the directory's owner. */
+static int gh_serve_renew(const gh_cli_ctx *ctx)
+{
+    char           pki[GH_PATH_MAX], err[512] = "", when[32] = "?";
+    gh_pki_renewal what = GH_PKI_KEPT;
+    time_t         end = (time_t)-1, now = time(NULL);
+    struct tm      tm;
+
+    if (gh_cli_path(ctx, pki, sizeof(pki), "pki") < 0)
+        return -1;
+    if (gh_pki_renew(pki, GH_PKI_RENEW_DAYS * GH_PKI_DAY, &what, &end, err, sizeof(err))
+        != GH_PKI_OK) {
+        gh_cli_err("cannot renew the server certificate in %s: %s", pki, err);
+        return -1;
+    }
+    if (end != (time_t)-1 && gmtime_r(&end, &tm) != NULL)
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+    if (what == GH_PKI_RENEWED)
+        gh_cli_err("note: the server certificate was within %d days of its end; a new "
+                   "one from the same CA (%s/%s) is valid until %s", GH_PKI_RENEW_DAYS,
+                   pki, GH_PKI_CA_CERT, when);
+    else if (what == GH_PKI_SUPPLIED && end - now <= GH_PKI_RENEW_DAYS * GH_PKI_DAY)
+        gh_cli_err("warning: the server certificate you brought %s on %s; gatehouse "
+                   "never replaces it: put a new chain in %s/%s and its key in %s/%s",
+                   end < now ? "ended" : "ends", when, pki, GH_PKI_SERVER_CHAIN, pki,
+                   GH_PKI_SERVER_KEY);
+    return 0;
+}
+
 static void gh_tmpl_var_set(gh_tmpl_var *vars, size_t *n, const char *name,
                              const char *fmt, long long v, const char *s)
 {
@@ -472,7 +510,7 @@ int gh_cli_serve(int argc, char **argv)
             || (plan.http_listen[0] != '\0'
                 && gh_guard_probe("http-listen", plan.http_listen) < 0)))
         return GH_EXIT_FAIL;
-    if (gh_serve_write(&ctx, &plan) < 0)
+    if ((!a.check && gh_serve_renew(&ctx) < 0) || gh_serve_write(&ctx, &plan) < 0)
         return GH_EXIT_FAIL;
 
     snprintf(prefix, sizeof(prefix), "%s/", plan.run_dir);
