@@ -53,7 +53,7 @@
 #define GH_SERVE_VAR_MAX     24
 
 static const char gh_serve_usage[] =
-    "usage: gatehouse serve --data-dir DIR [--config FILE] [--listen ADDR:PORT]\n"
+    "usage: gatehouse serve [--data-dir DIR] [--config FILE] [--listen ADDR:PORT]\n"
     "                       [--http-listen ADDR:PORT|none] [--check]\n"
     "\n"
     "Write the nginx configuration for DIR (DIR/run/nginx.conf) and run nginx with\n"
@@ -121,10 +121,9 @@ static int gh_serve_parse(int argc, char **argv, gh_serve_args *a)
         gh_cli_err("serve: unexpected argument '%s'", argv[optind]);
         return -1;
     }
-    if (a->data_dir == NULL) {
-        gh_cli_err("serve: missing --data-dir DIR");
+    a->data_dir = gh_cli_data_dir(a->data_dir, "serve");
+    if (a->data_dir == NULL)
         return -1;
-    }
     return 0;
 }
 
