@@ -479,6 +479,22 @@ done:
     return rc;
 }
 
+/* Before anything in DIR/run changes: the data directory's lock (kept, and
+ * handed to nginx), then for a real start the addresses and the certificate. */
+static int gh_serve_claim(const gh_cli_ctx *ctx, const gh_serve_plan *plan, bool check)
+{
+    if (gh_serve_mkdir(plan->run_dir) < 0
+        || gh_guard_lock(ctx->data_dir, plan->run_dir, plan->listen) < 0)
+        return -1;
+    if (check)
+        return 0;
+    if (gh_guard_probe("listen", plan->listen) < 0
+        || (plan->http_listen[0] != '\0'
+            && gh_guard_probe("http-listen", plan->http_listen) < 0))
+        return -1;
+    return gh_serve_renew(ctx);
+}
+
 int gh_cli_serve(int argc, char **argv)
 {
     gh_serve_args a;
@@ -501,15 +517,8 @@ int gh_cli_serve(int argc, char **argv)
         return GH_EXIT_FAIL;
     low_port = plan.port < 1024 || (plan.http_port > 0 && plan.http_port < 1024);
     if (gh_cli_become_owner(&ctx, true, low_port && !a.check) < 0
-        || gh_serve_preflight(&ctx, &plan) < 0 || gh_serve_mkdir(plan.run_dir) < 0
-        || gh_guard_lock(ctx.data_dir, plan.run_dir, plan.listen) < 0)
-        return GH_EXIT_FAIL;
-    if (!a.check
-        && (gh_guard_probe("listen", plan.listen) < 0
-            || (plan.http_listen[0] != '\0'
-                && gh_guard_probe("http-listen", plan.http_listen) < 0)))
-        return GH_EXIT_FAIL;
-    if ((!a.check && gh_serve_renew(&ctx) < 0) || gh_serve_write(&ctx, &plan) < 0)
+        || gh_serve_preflight(&ctx, &plan) < 0 || gh_serve_claim(&ctx, &plan, a.check) < 0
+        || gh_serve_write(&ctx, &plan) < 0)
         return GH_EXIT_FAIL;
 
     snprintf(prefix, sizeof(prefix), "%s/", plan.run_dir);
