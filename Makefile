@@ -1,6 +1,7 @@
 # gatehouse: the top-level build.
 #   make            the command-line tool and the nginx module, in build/
 #   make run        install what is missing, build, initialise ./var once, serve
+#                   (LISTEN=ADDR:PORT HTTP_LISTEN=ADDR:PORT|none for other ports)
 #   make test       install, build, every test (unit, integration, sanitizers, fuzz smoke)
 #   make bench      gatehouse against plain nginx, side by side (bench/)
 #   make bench-instructions  instructions per request under callgrind, against plain nginx
@@ -74,8 +75,10 @@ integration: all
 asan:
 	$(MAKE) SANITIZE=1 all unit integration
 
+# make run LISTEN=127.0.0.1:9443 HTTP_LISTEN=127.0.0.1:9080 (or none) serves elsewhere.
 run: deps all
-	scripts/run-default $(BUILD)
+	scripts/run-default $(BUILD) $(if $(LISTEN),--listen '$(LISTEN)') \
+	    $(if $(HTTP_LISTEN),--http-listen '$(HTTP_LISTEN)')
 
 test: deps
 	$(MAKE) all unit integration

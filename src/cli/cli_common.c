@@ -1,7 +1,9 @@
 /*
  * cli_common.c: the data directory, its configuration and its owner.
  *
- * Every command resolves --data-dir to an absolute path and loads the
+ * Every command finds its data directory (--data-dir, else
+ * $GATEHOUSE_DATA_DIR, else ./var when that holds a database: where `make
+ * run` made one), resolves it to an absolute path and loads the
  * configuration (--config, else DIR/gatehouse.conf, else the defaults). Run
  * as root on an existing directory, a command first becomes the directory's
  * owner, for good (setgroups, setgid, setuid, then checks that root cannot be
@@ -60,6 +62,24 @@ bool gh_cli_common_option(int opt, const char **data_dir, const char **config)
         return true;
     }
     return false;
+}
+
+const char *gh_cli_data_dir(const char *given, const char *command)
+{
+    const char *env = getenv(GH_DATA_DIR_ENV);
+    struct stat st;
+
+    if (given != NULL)
+        return given;
+    if (env != NULL && env[0] != '\0')
+        return env;
+    if (stat(GH_DATA_DIR_HERE "/" GH_DB_FILE, &st) == 0 && S_ISREG(st.st_mode))
+        return GH_DATA_DIR_HERE;
+    gh_cli_err("%s: missing --data-dir DIR: name the data directory with --data-dir DIR "
+               "or the environment variable %s, or run the command where `make run` made "
+               "./%s (`gatehouse init --data-dir DIR` makes a new one)", command,
+               GH_DATA_DIR_ENV, GH_DATA_DIR_HERE);
+    return NULL;
 }
 
 int gh_cli_path(const gh_cli_ctx *ctx, char *out, size_t outlen, const char *name)

@@ -27,6 +27,9 @@
 #define GH_CONF_FILE  "gatehouse.conf"
 #define GH_AUDIT_FILE "audit.log"
 
+#define GH_DATA_DIR_ENV  "GATEHOUSE_DATA_DIR"
+#define GH_DATA_DIR_HERE "var"      /* what `make run` makes in the current directory */
+
 /* Long-option values shared by every subcommand's getopt_long table. */
 enum {
     GH_OPT_DATA_DIR = 0x100,
@@ -41,7 +44,8 @@ enum {
     { "help",     no_argument,       NULL, GH_OPT_HELP }
 
 #define GH_CLI_COMMON_HELP \
-    "  --data-dir DIR   the data directory (database, certificates, run files)\n" \
+    "  --data-dir DIR   the data directory (database, certificates, run files);\n" \
+    "                   default: $GATEHOUSE_DATA_DIR, else ./var when it holds one\n" \
     "  --config FILE    configuration file (default: DIR/gatehouse.conf if present)\n" \
     "  --help           this text\n"
 
@@ -60,6 +64,12 @@ void gh_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Collect --data-dir / --config while a subcommand walks its options;
  * returns true when opt was one of them. */
 bool gh_cli_common_option(int opt, const char **data_dir, const char **config);
+
+/* The data directory a command uses: given (--data-dir) when not NULL, else
+ * $GATEHOUSE_DATA_DIR when set and not empty, else ./var when it holds a
+ * database (what `make run` made). NULL when none, after saying (prefixed by
+ * command) how to name one. */
+const char *gh_cli_data_dir(const char *given, const char *command);
 
 /* Resolve data_dir to an absolute path (it may not exist yet unless
  * must_exist) and load the configuration: config if given, else

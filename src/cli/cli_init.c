@@ -32,7 +32,7 @@
 #define GH_INIT_PASSWORD_CHARS 24
 
 static const char gh_init_usage[] =
-    "usage: gatehouse init --data-dir DIR [--admin-password-file FILE]\n"
+    "usage: gatehouse init [--data-dir DIR] [--admin-password-file FILE]\n"
     "                      [--cert FILE --key FILE] [--config FILE]\n"
     "\n"
     "Create DIR (mode 0700) with the database, a CA (DIR/pki/ca.pem) and a server\n"
@@ -277,10 +277,9 @@ static int gh_init_parse(int argc, char **argv, gh_init_args *a)
         gh_cli_err("init: unexpected argument '%s'", argv[optind]);
         return -1;
     }
-    if (a->data_dir == NULL) {
-        gh_cli_err("init: missing --data-dir DIR");
+    a->data_dir = gh_cli_data_dir(a->data_dir, "init");
+    if (a->data_dir == NULL)
         return -1;
-    }
     if ((a->cert_file == NULL) != (a->key_file == NULL)) {
         gh_cli_err("init: --cert and --key go together");
         return -1;

@@ -12,6 +12,15 @@
  *
  * Listening beyond loopback needs an address given on purpose (--listen or
  * the configuration file); the defaults stay on loopback.
+ *
+ * Before nginx starts, a server certificate of gatehouse's own within 30 days
+ * of its end is renewed from the same CA; one the operator brought is never
+ * replaced, only warned about.
+ *
+ * One server per data directory and per address (cli_guard.c): the lock on
+ * DIR/run/serve.lock is taken before anything in DIR/run is written, and the
+ * addresses are probed before nginx is run, so a second `serve` changes
+ * nothing of the first's (its nginx.conf, its pid file) and says why it stops.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,10 +31,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../pki/pki.h"
 #include "cli_common.h"
+#include "cli_guard.h"
 #include "cli_template.h"
 
 #ifndef GH_MODULE_PATH
@@ -42,12 +53,19 @@
 #define GH_SERVE_VAR_MAX     24
 
 static const char gh_serve_usage[] =
-    "usage: gatehouse serve --data-dir DIR [--config FILE] [--listen ADDR:PORT]\n"
+    "usage: gatehouse serve [--data-dir DIR] [--config FILE] [--listen ADDR:PORT]\n"
     "                       [--http-listen ADDR:PORT|none] [--check]\n"
     "\n"
     "Write the nginx configuration for DIR (DIR/run/nginx.conf) and run nginx with\n"
     "the gatehouse module in the foreground, logging to stderr, until SIGTERM or\n"
     "SIGINT. Run as root, it first becomes the owner of DIR: nginx never runs as root.\n"
+    "\n"
+    "One server per data directory: serve (and --check, which rewrites\n"
+    "DIR/run/nginx.conf) refuses a DIR another server holds, and serve refuses an\n"
+    "address something else already listens on.\n"
+    "A server certificate gatehouse made itself is renewed (same CA) when serve\n"
+    "starts within 30 days of its end; one brought with init --cert is never\n"
+    "replaced, only warned about.\n"
     "\n"
     "options:\n"
     "  --listen ADDR:PORT       HTTPS (default: [server] listen, 127.0.0.1:8443)\n"
@@ -103,10 +121,9 @@ static int gh_serve_parse(int argc, char **argv, gh_serve_args *a)
         gh_cli_err("serve: unexpected argument '%s'", argv[optind]);
         return -1;
     }
-    if (a->data_dir == NULL) {
-        gh_cli_err("serve: missing --data-dir DIR");
+    a->data_dir = gh_cli_data_dir(a->data_dir, "serve");
+    if (a->data_dir == NULL)
         return -1;
-    }
     return 0;
 }
 
@@ -328,6 +345,36 @@ static int gh_serve_preflight(gh_cli_ctx *ctx, const gh_serve_plan *plan)
     return 0;
 }
 
+/* Renew the server certificate when it is gatehouse's own and near its end;
+ * warn when one the operator brought is. Runs as the directory's owner. */
+static int gh_serve_renew(const gh_cli_ctx *ctx)
+{
+    char           pki[GH_PATH_MAX], err[512] = "", when[32] = "?";
+    gh_pki_renewal what = GH_PKI_KEPT;
+    time_t         end = (time_t)-1, now = time(NULL);
+    struct tm      tm;
+
+    if (gh_cli_path(ctx, pki, sizeof(pki), "pki") < 0)
+        return -1;
+    if (gh_pki_renew(pki, GH_PKI_RENEW_DAYS * GH_PKI_DAY, &what, &end, err, sizeof(err))
+        != GH_PKI_OK) {
+        gh_cli_err("cannot renew the server certificate in %s: %s", pki, err);
+        return -1;
+    }
+    if (end != (time_t)-1 && gmtime_r(&end, &tm) != NULL)
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+    if (what == GH_PKI_RENEWED)
+        gh_cli_err("note: the server certificate was within %d days of its end; a new "
+                   "one from the same CA (%s/%s) is valid until %s", GH_PKI_RENEW_DAYS,
+                   pki, GH_PKI_CA_CERT, when);
+    else if (what == GH_PKI_SUPPLIED && end - now <= GH_PKI_RENEW_DAYS * GH_PKI_DAY)
+        gh_cli_err("warning: the server certificate you brought %s on %s; gatehouse "
+                   "never replaces it: put a new chain in %s/%s and its key in %s/%s",
+                   end < now ? "ended" : "ends", when, pki, GH_PKI_SERVER_CHAIN, pki,
+                   GH_PKI_SERVER_KEY);
+    return 0;
+}
+
 static void gh_tmpl_var_set(gh_tmpl_var *vars, size_t *n, const char *name,
                              const char *fmt, long long v, const char *s)
 {
@@ -392,7 +439,7 @@ static int gh_serve_mkdir(const char *path)
     return 0;
 }
 
-/* DIR/run, its temp directories, and run/nginx.conf (0600, replaced whole). */
+/* DIR/run's temp directories, and run/nginx.conf (0600, replaced whole). */
 static int gh_serve_write(const gh_cli_ctx *ctx, const gh_serve_plan *plan)
 {
     static const char *const tmp[] = { "tmp", "tmp/body", "tmp/proxy", "tmp/fastcgi",
@@ -402,8 +449,6 @@ static int gh_serve_write(const gh_cli_ctx *ctx, const gh_serve_plan *plan)
     size_t       tmpl_len = 0, text_len = 0, i, n;
     int          fd = -1, rc = -1;
 
-    if (gh_serve_mkdir(plan->run_dir) < 0)
-        return -1;
     for (i = 0; i < sizeof(tmp) / sizeof(tmp[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", plan->run_dir, tmp[i]);
         if (gh_serve_mkdir(path) < 0)
@@ -434,6 +479,22 @@ done:
     return rc;
 }
 
+/* Before anything in DIR/run changes: the data directory's lock (kept, and
+ * handed to nginx), then for a real start the addresses and the certificate. */
+static int gh_serve_claim(const gh_cli_ctx *ctx, const gh_serve_plan *plan, bool check)
+{
+    if (gh_serve_mkdir(plan->run_dir) < 0
+        || gh_guard_lock(ctx->data_dir, plan->run_dir, plan->listen) < 0)
+        return -1;
+    if (check)
+        return 0;
+    if (gh_guard_probe("listen", plan->listen) < 0
+        || (plan->http_listen[0] != '\0'
+            && gh_guard_probe("http-listen", plan->http_listen) < 0))
+        return -1;
+    return gh_serve_renew(ctx);
+}
+
 int gh_cli_serve(int argc, char **argv)
 {
     gh_serve_args a;
@@ -456,7 +517,8 @@ int gh_cli_serve(int argc, char **argv)
         return GH_EXIT_FAIL;
     low_port = plan.port < 1024 || (plan.http_port > 0 && plan.http_port < 1024);
     if (gh_cli_become_owner(&ctx, true, low_port && !a.check) < 0
-        || gh_serve_preflight(&ctx, &plan) < 0 || gh_serve_write(&ctx, &plan) < 0)
+        || gh_serve_preflight(&ctx, &plan) < 0 || gh_serve_claim(&ctx, &plan, a.check) < 0
+        || gh_serve_write(&ctx, &plan) < 0)
         return GH_EXIT_FAIL;
 
     snprintf(prefix, sizeof(prefix), "%s/", plan.run_dir);

@@ -41,7 +41,8 @@ static int gh_session_parse(int argc, char **argv, gh_session_args *a)
         { "user", required_argument, NULL, GH_OPT_USER },
         { NULL, 0, NULL, 0 }
     };
-    int opt;
+    char command[48];
+    int  opt;
 
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -80,10 +81,10 @@ static int gh_session_parse(int argc, char **argv, gh_session_args *a)
         gh_cli_err("session revoke: give a session ID or --user NAME (one of them)");
         return -1;
     }
-    if (a->data_dir == NULL) {
-        gh_cli_err("session %s: missing --data-dir DIR", a->action);
+    snprintf(command, sizeof(command), "session %s", a->action);
+    a->data_dir = gh_cli_data_dir(a->data_dir, command);
+    if (a->data_dir == NULL)
         return -1;
-    }
     return 0;
 }
 

@@ -22,7 +22,7 @@ static const char gh_user_usage[] =
     "       gatehouse user del NAME\n"
     "       gatehouse user list\n"
     "       gatehouse user unlock NAME\n"
-    "       (each also takes --data-dir DIR [--config FILE])\n"
+    "       (each also takes [--data-dir DIR] [--config FILE])\n"
     "\n"
     "Manage local accounts (domain `internal`). Changes reach a running server at\n"
     "once: a deleted account's sessions and cached credentials stop working.\n"
@@ -59,7 +59,8 @@ static int gh_user_parse(int argc, char **argv, gh_user_args *a)
         { "password-hash", required_argument, NULL, GH_OPT_PASSWORD_HASH },
         { NULL, 0, NULL, 0 }
     };
-    int opt;
+    char command[48];
+    int  opt;
 
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -105,10 +106,10 @@ static int gh_user_parse(int argc, char **argv, gh_user_args *a)
                    a->action);
         return -1;
     }
-    if (a->data_dir == NULL) {
-        gh_cli_err("user %s: missing --data-dir DIR", a->action);
+    snprintf(command, sizeof(command), "user %s", a->action);
+    a->data_dir = gh_cli_data_dir(a->data_dir, command);
+    if (a->data_dir == NULL)
         return -1;
-    }
     if (a->role != NULL && strcmp(a->action, "add") != 0) {
         gh_cli_err("user %s: --role belongs to `user add`", a->action);
         return -1;

@@ -10,13 +10,19 @@
  * digitalSignature, an authorityKeyIdentifier pointing at the CA, 825 days.
  * Serials are 16 random bytes with the top bit clear (positive); every
  * signature is SHA-256. notBefore is set a few minutes back so a client whose
- * clock runs slightly behind still accepts a certificate made a moment ago.
+ * clock runs slightly behind still accepts a certificate made a moment ago,
+ * and notAfter is counted from notBefore: the whole validity, both ends
+ * included as RFC 5280 counts them, is the stated number of days and not a
+ * second more (Apple clients refuse a server certificate over 825 days).
+ * pki_renew.c issues a new server certificate from the same CA when the old
+ * one nears its end.
  *
  * Every file goes through gh_pki_write_file: temporary name, exact mode,
  * fsync, rename, then fsync of the directory. Private keys pass through
  * memory BIOs that are cleansed before they are freed.
  */
 #include "pki.h"
+#include "pki_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
@@ -40,7 +47,7 @@
 #define GH_PKI_CN_MAX       64          /* ub-common-name */
 #define GH_PKI_CHAIN_MAX    16          /* certificates we accept in a chain */
 
-static void gh_pki_fail(char *err, size_t errlen, const char *fmt, ...)
+void gh_pki_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     size_t  used;
@@ -60,7 +67,7 @@ static void gh_pki_fail(char *err, size_t errlen, const char *fmt, ...)
     ERR_clear_error();
 }
 
-static int gh_pki_path(char *out, size_t outlen, const char *dir, const char *name)
+int gh_pki_path(char *out, size_t outlen, const char *dir, const char *name)
 {
     int n = snprintf(out, outlen, "%s/%s", dir, name);
 
@@ -129,7 +136,7 @@ static int gh_pki_write_bio(const char *dir, const char *name, BIO *bio, mode_t 
     return rc;
 }
 
-static int gh_pki_write_key(const char *dir, const char *name, EVP_PKEY *key)
+int gh_pki_write_key(const char *dir, const char *name, EVP_PKEY *key)
 {
     BIO *bio = BIO_new(BIO_s_mem());
     int  rc = -1;
@@ -140,8 +147,7 @@ static int gh_pki_write_key(const char *dir, const char *name, EVP_PKEY *key)
     return rc;
 }
 
-/* Write one or more certificates, in order, into one PEM file (0644). */
-static int gh_pki_write_certs(const char *dir, const char *name, X509 *const *certs,
+int gh_pki_write_certs(const char *dir, const char *name, X509 *const *certs,
                               size_t n)
 {
     BIO   *bio = BIO_new(BIO_s_mem());
@@ -193,19 +199,23 @@ static int gh_pki_add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 }
 
 /* A certificate with serial, validity, subject cn and key filled in; issuer
- * is the subject itself when issuer_name is NULL. Owned by the caller. */
+ * is the subject itself when issuer_name is NULL. Valid for seconds in all,
+ * from a few minutes ago: notAfter is the last second of the validity, since
+ * both ends count. Owned by the caller. */
 static X509 *gh_pki_new_cert(const char *cn, EVP_PKEY *key, const X509_NAME *issuer_name,
-                             long days)
+                             long seconds)
 {
     X509      *x = X509_new();
     X509_NAME *name = X509_NAME_new();
+    time_t     now = time(NULL);
 
-    if (x == NULL || name == NULL)
+    if (x == NULL || name == NULL || seconds <= 0)
         goto fail;
     if (X509_set_version(x, X509_VERSION_3) != 1 || gh_pki_random_serial(x) < 0)
         goto fail;
-    if (X509_gmtime_adj(X509_getm_notBefore(x), -GH_PKI_SKEW_SECONDS) == NULL
-        || X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL) == NULL)
+    if (X509_time_adj_ex(X509_getm_notBefore(x), 0, -GH_PKI_SKEW_SECONDS, &now) == NULL
+        || X509_time_adj_ex(X509_getm_notAfter(x), 0,
+                            seconds - 1 - GH_PKI_SKEW_SECONDS, &now) == NULL)
         goto fail;
     if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                                    (const unsigned char *)cn, -1, -1, 0) != 1)
@@ -229,7 +239,7 @@ static X509 *gh_pki_make_ca(const char *host, EVP_PKEY *key)
     int   room = GH_PKI_CN_MAX - (int)strlen("gatehouse CA ()");
 
     snprintf(cn, sizeof(cn), "gatehouse CA (%.*s)", room, host);
-    x = gh_pki_new_cert(cn, key, NULL, GH_PKI_CA_DAYS);
+    x = gh_pki_new_cert(cn, key, NULL, GH_PKI_CA_DAYS * GH_PKI_DAY);
     if (x == NULL)
         return NULL;
     if (gh_pki_add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") < 0
@@ -242,7 +252,8 @@ static X509 *gh_pki_make_ca(const char *host, EVP_PKEY *key)
     return x;
 }
 
-static X509 *gh_pki_make_server(const char *host, EVP_PKEY *key, X509 *ca, EVP_PKEY *ca_key)
+X509 *gh_pki_make_server(const char *host, EVP_PKEY *key, X509 *ca, EVP_PKEY *ca_key,
+                         long seconds)
 {
     char  san[128 + GH_PKI_CN_MAX];
     X509 *x;
@@ -251,9 +262,15 @@ static X509 *gh_pki_make_server(const char *host, EVP_PKEY *key, X509 *ca, EVP_P
         snprintf(san, sizeof(san), "DNS:localhost,IP:127.0.0.1,IP:::1");
     else
         snprintf(san, sizeof(san), "DNS:localhost,IP:127.0.0.1,IP:::1,DNS:%s", host);
-    x = gh_pki_new_cert(host, key, X509_get_subject_name(ca), GH_PKI_SERVER_DAYS);
+    x = gh_pki_new_cert(host, key, X509_get_subject_name(ca), seconds);
     if (x == NULL)
         return NULL;
+    /* Never past the CA's own end: a client would refuse the chain before. */
+    if (ASN1_TIME_compare(X509_get0_notAfter(x), X509_get0_notAfter(ca)) > 0
+        && X509_set1_notAfter(x, X509_get0_notAfter(ca)) != 1) {
+        X509_free(x);
+        return NULL;
+    }
     if (gh_pki_add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") < 0
         || gh_pki_add_ext(x, ca, NID_key_usage, "critical,digitalSignature") < 0
         || gh_pki_add_ext(x, ca, NID_ext_key_usage, "serverAuth") < 0
@@ -284,7 +301,18 @@ static bool gh_pki_host_ok(const char *host)
     return true;
 }
 
-static int gh_pki_mkdir(const char *dir)
+void gh_pki_pick_host(const char *hostname, char *host, size_t len)
+{
+    if (hostname != NULL)
+        snprintf(host, len, "%s", hostname);
+    else if (gethostname(host, len) < 0)
+        snprintf(host, len, "localhost");
+    host[len - 1] = '\0';
+    if (!gh_pki_host_ok(host))
+        snprintf(host, len, "localhost");
+}
+
+int gh_pki_mkdir(const char *dir)
 {
     struct stat st;
 
@@ -315,21 +343,13 @@ bool gh_pki_present(const char *pki_dir)
 gh_pki_err gh_pki_generate(const char *pki_dir, const char *hostname,
                            char *err, size_t errlen)
 {
-    char       host[HOST_NAME_MAX + 1] = "localhost";
+    char       host[HOST_NAME_MAX + 1];
     EVP_PKEY  *ca_key = NULL, *srv_key = NULL;
     X509      *ca = NULL, *srv = NULL;
     X509      *chain[2];
     gh_pki_err rc = GH_PKI_CRYPTO;
 
-    if (hostname != NULL) {
-        snprintf(host, sizeof(host), "%s", hostname);
-    } else if (gethostname(host, sizeof(host)) < 0) {
-        snprintf(host, sizeof(host), "localhost");
-    }
-    host[sizeof(host) - 1] = '\0';
-    if (!gh_pki_host_ok(host))
-        snprintf(host, sizeof(host), "localhost");
-
+    gh_pki_pick_host(hostname, host, sizeof(host));
     if (gh_pki_mkdir(pki_dir) < 0) {
         gh_pki_fail(err, errlen, "cannot create %s: %s", pki_dir, strerror(errno));
         return GH_PKI_IO;
@@ -345,7 +365,7 @@ gh_pki_err gh_pki_generate(const char *pki_dir, const char *hostname,
         gh_pki_fail(err, errlen, "cannot make the CA certificate");
         goto done;
     }
-    srv = gh_pki_make_server(host, srv_key, ca, ca_key);
+    srv = gh_pki_make_server(host, srv_key, ca, ca_key, GH_PKI_SERVER_DAYS * GH_PKI_DAY);
     if (srv == NULL) {
         gh_pki_fail(err, errlen, "cannot make the server certificate");
         goto done;

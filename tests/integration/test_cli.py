@@ -150,6 +150,12 @@ def snapshot(top):
     return out
 
 
+def env_without_data_dir(**extra):
+    env = {k: v for k, v in os.environ.items() if k != "GATEHOUSE_DATA_DIR"}
+    env.update(extra)
+    return env
+
+
 @pytest.mark.parametrize("args", [["--help"], ["init", "--help"], ["serve", "--help"],
                                   ["user", "--help"], ["session", "--help"]])
 def test_help(args):
@@ -157,6 +163,7 @@ def test_help(args):
     assert p.returncode == 0 and p.stderr == "", p.stderr
     assert p.stdout.startswith("usage: gatehouse")
     assert "--data-dir" in p.stdout
+    assert "GATEHOUSE_DATA_DIR" in p.stdout and "./var" in p.stdout
     p = subprocess.run([str(GATEHOUSE), "--version"], capture_output=True, text=True)
     assert p.returncode == 0 and re.match(r"gatehouse \d+\.\d+", p.stdout)
 
@@ -171,10 +178,17 @@ def test_help(args):
     (["session"], "missing action"),
     (["session", "revoke"], "session ID or --user"),
     (["serve"], "missing --data-dir"),
+    (["user", "list"], "^gatehouse: user list: missing --data-dir DIR: name the data directory "
+                       "with --data-dir DIR or the environment variable GATEHOUSE_DATA_DIR, or "
+                       "run the command where `make run` made ./var "
+                       r"\(`gatehouse init --data-dir DIR` makes a new one\)$"),
+    (["session", "list"], "session list: missing --data-dir DIR"),
     (["user", "list", "--bogus"], "unrecognized option|usage"),
 ])
-def test_usage_errors(args, match):
-    p = subprocess.run([str(GATEHOUSE), *args], capture_output=True, text=True)
+def test_usage_errors(args, match, tmp_path):
+    # where no data directory can be found by default: no ./var, no variable
+    p = subprocess.run([str(GATEHOUSE), *args], capture_output=True, text=True,
+                       cwd=tmp_path, env=env_without_data_dir())
     assert p.returncode == 2, (args, p.returncode, p.stderr)
     assert re.search(match, p.stderr), p.stderr
     assert p.stdout == ""
@@ -459,6 +473,63 @@ def test_sessions_on_an_empty_store(ready):
     cli.refused("session", "list", "--user", "admin", code=2)
 
 
+def test_data_dir_from_the_environment(ready):
+    cli = ready
+    elsewhere = cli.base / "elsewhere"
+    elsewhere.mkdir()
+    p = subprocess.run([str(GATEHOUSE), "user", "list", "--config", str(cli.config)],
+                       capture_output=True, text=True, cwd=elsewhere,
+                       env=env_without_data_dir(GATEHOUSE_DATA_DIR=str(cli.data)))
+    assert p.returncode == 0, p.stderr
+    assert re.search(r"^admin\s+Administrator", p.stdout, re.M), p.stdout
+    # --data-dir wins over the variable
+    p = subprocess.run([str(GATEHOUSE), "user", "list", "--data-dir", str(elsewhere)],
+                       capture_output=True, text=True, cwd=elsewhere,
+                       env=env_without_data_dir(GATEHOUSE_DATA_DIR=str(cli.data)))
+    assert p.returncode == 1 and "not initialised" in p.stderr, p.stderr
+    # a variable naming nothing says what to do
+    p = subprocess.run([str(GATEHOUSE), "session", "list"], capture_output=True, text=True,
+                       cwd=elsewhere,
+                       env=env_without_data_dir(GATEHOUSE_DATA_DIR=str(cli.base / "none")))
+    assert p.returncode == 1, p.stderr
+    assert f"{cli.base / 'none'} does not exist: run `gatehouse init --data-dir" in p.stderr
+
+
+def test_data_dir_var_in_the_current_directory(cli):
+    here = cli.base / "here"
+    here.mkdir()
+    os.chmod(here, 0o755)
+    env = env_without_data_dir()
+    # ./var that is not a data directory is not taken
+    (here / "var").mkdir()
+    p = subprocess.run([str(GATEHOUSE), "user", "list"], capture_output=True, text=True,
+                       cwd=here, env=env)
+    assert p.returncode == 2 and "missing --data-dir DIR" in p.stderr, p.stderr
+    (here / "var").rmdir()
+    p = subprocess.run([str(GATEHOUSE), "init", "--data-dir", "var", "--config",
+                        str(cli.config)], capture_output=True, text=True, cwd=here, env=env)
+    assert p.returncode == 0, p.stderr
+    p = subprocess.run([str(GATEHOUSE), "user", "list"], capture_output=True, text=True,
+                       cwd=here, env=env)
+    assert p.returncode == 0, p.stderr
+    assert re.search(r"^admin\s+Administrator", p.stdout, re.M), p.stdout
+    pwfile = cli.secret_file("Another-pass-123", "pw-here")
+    if IS_ROOT:
+        shutil.chown(pwfile, "www-data")
+    p = subprocess.run([str(GATEHOUSE), "user", "add", "ops", "--role", "Operator",
+                        "--password-file", pwfile, "--config", str(cli.config)],
+                       capture_output=True, text=True, cwd=here, env=env)
+    assert p.returncode == 0, p.stderr
+    # the variable wins over ./var
+    cli.init()
+    p = subprocess.run([str(GATEHOUSE), "user", "list"], capture_output=True, text=True,
+                       cwd=here, env=env_without_data_dir(GATEHOUSE_DATA_DIR=str(cli.data)))
+    assert p.returncode == 0 and "ops" not in p.stdout, p.stdout
+    p = subprocess.run([str(GATEHOUSE), "user", "list"], capture_output=True, text=True,
+                       cwd=here, env=env)
+    assert "ops" in p.stdout
+
+
 def test_commands_need_an_initialised_directory(cli):
     cli.refused("user", "list", match="does not exist")
     cli.refused("session", "list", match="does not exist")
@@ -596,3 +667,72 @@ def test_serve_runs_nginx_and_stops_on_sigterm(ready):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
         log.close()
+
+
+RUN_DEFAULT = REPO / "scripts" / "run-default"
+
+
+@pytest.mark.parametrize("args,match", [
+    ([], "usage: scripts/run-default BUILD_DIR"),
+    (["BUILD", "--bogus"], "unknown argument '--bogus'"),
+    (["BUILD", "--listen"], "usage: scripts/run-default"),
+    (["BUILD", "--listen", ""], "usage: scripts/run-default"),
+    (["BUILD", "--http-listen"], "usage: scripts/run-default"),
+])
+def test_run_default_arguments(args, match, tmp_path):
+    args = [str(BUILD) if a == "BUILD" else a for a in args]
+    p = subprocess.run([str(RUN_DEFAULT), *args], capture_output=True, text=True,
+                       cwd=tmp_path, timeout=30)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert match in p.stderr, p.stderr
+    assert not (tmp_path / "var").exists()
+
+
+@needs_module
+def test_run_default_serves_on_the_ports_given(cli):
+    """What `make run LISTEN=... HTTP_LISTEN=...` runs, in a directory of its
+    own: ./var made once, the banner naming the true addresses and the data
+    directory, the server answering there, and commands run in that directory
+    finding ./var without --data-dir."""
+    here = cli.base / "here"
+    here.mkdir()
+    os.chmod(here, 0o755)
+    nginx_env = NginxEnv(cli.base)
+    port, http_port = H.free_ports(2)
+    out = open(cli.base / "run.out", "wb")
+    proc = subprocess.Popen([str(RUN_DEFAULT), str(BUILD), "--listen", f"127.0.0.1:{port}",
+                             "--http-listen", f"127.0.0.1:{http_port}"],
+                            cwd=here, stdout=out, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True,
+                            env={**nginx_env.env, "GATEHOUSE_DATA_DIR": ""})
+    try:
+        assert wait_until(lambda: proc.poll() is not None or listening(port), 60), \
+            (cli.base / "run.out").read_text()
+        assert proc.poll() is None, (cli.base / "run.out").read_text()
+        text = (cli.base / "run.out").read_text()
+        assert f"gatehouse is starting on https://127.0.0.1:{port} (and " \
+               f"http://127.0.0.1:{http_port} for the CA)." in text, text
+        assert f"https://127.0.0.1:{port}/redfish/v1/Systems" in text
+        assert "8443" not in text and "8080" not in text, text
+        assert "data dir:  var: gatehouse commands run in this directory use it" in text
+        assert f"export GATEHOUSE_DATA_DIR={here}/var" in text
+        password = (here / "var" / "initial-admin-password").read_text().strip()
+        r = H.requests.get(f"https://127.0.0.1:{port}/redfish/v1/Systems",
+                           auth=("admin", password), verify=str(here / "var/pki/ca.pem"),
+                           timeout=10)
+        assert r.status_code == 200, r.text
+        r = H.requests.get(f"http://127.0.0.1:{http_port}/redfish/v1/", timeout=10,
+                           allow_redirects=False)
+        assert r.headers["Location"] == f"https://127.0.0.1:{port}/redfish/v1/"
+        p = subprocess.run([str(GATEHOUSE), "session", "list"], capture_output=True,
+                           text=True, cwd=here, env=env_without_data_dir())
+        assert p.returncode == 0, p.stderr
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+        nginx_env.check()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        wait_until(lambda: not H.pgroup_members(proc.pid), 10)
+        out.close()

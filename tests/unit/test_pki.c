@@ -4,6 +4,10 @@
  * checks what a TLS client and nginx will check: the chain verifies, the SANs
  * are there, the key matches, the modes are right. Then feeds gh_pki_import
  * the good chain, a chain out of order, a key that does not match and garbage.
+ * Validity: the whole span from notBefore to notAfter (both ends count) is
+ * 825 days for the server, never more. Renewal: a certificate of ours issued
+ * with a short validity through gh_pki_issue_server is renewed near its end,
+ * one brought by the operator never.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -384,6 +389,206 @@ static void test_generate_is_fresh(void **state)
                      GH_PKI_IO);
 }
 
+/* Seconds from notBefore through notAfter, both ends included (RFC 5280). */
+static long long validity_seconds(const X509 *x)
+{
+    int days = 0, secs = 0;
+
+    assert_int_equal(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(x),
+                                    X509_get0_notAfter(x)), 1);
+    return (long long)days * 86400 + secs + 1;
+}
+
+static time_t end_of(const X509 *x)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    assert_int_equal(ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm), 1);
+    return timegm(&tm);
+}
+
+static void test_validity_within_the_limit(void **state)
+{
+    fixture *fx = *state;
+    X509    *ca = load_cert(fx->pki, "ca.pem");
+    X509    *srv = load_cert(fx->pki, "server.pem");
+
+    /* 825 days in all for the server, backdating included; ten years for the CA */
+    assert_true(validity_seconds(srv) <= 825LL * 86400);
+    assert_true(validity_seconds(srv) > 825LL * 86400 - 60);
+    assert_true(validity_seconds(ca) <= 3652LL * 86400);
+    assert_true(validity_seconds(ca) > 3652LL * 86400 - 60);
+    /* and valid now, though made a moment ago */
+    assert_int_equal(X509_cmp_time(X509_get0_notBefore(srv), NULL), -1);
+    X509_free(srv);
+    X509_free(ca);
+}
+
+/* A new pki directory of gatehouse's own under fx->dir. */
+static void fresh_pki(fixture *fx, const char *name, char *out, size_t len)
+{
+    char err[256] = "";
+
+    path_of(out, len, fx->dir, name);
+    assert_int_equal(gh_pki_generate(out, "node1.example.org", err, sizeof(err)), GH_PKI_OK);
+}
+
+static void test_issue_with_a_chosen_validity(void **state)
+{
+    fixture *fx = *state;
+    char     pki[512], err[256] = "";
+    X509    *ca, *srv;
+    EVP_PKEY *key;
+    STACK_OF(X509) *sk;
+
+    fresh_pki(fx, "short", pki, sizeof(pki));
+    assert_int_equal(gh_pki_issue_server(pki, "node1.example.org", 10 * 86400L, err,
+                                         sizeof(err)), GH_PKI_OK);
+    ca = load_cert(pki, "ca.pem");
+    srv = load_cert(pki, "server.pem");
+    key = load_key(pki, "server.key");
+    assert_int_equal(validity_seconds(srv), 10LL * 86400);
+    assert_int_equal(verify(srv, ca, "node1.example.org"), 1);
+    assert_int_equal(X509_check_private_key(srv, key), 1);
+    sk = load_chain(pki, "server-chain.pem");
+    assert_int_equal(sk_X509_num(sk), 2);
+    assert_int_equal(X509_cmp(sk_X509_value(sk, 0), srv), 0);
+    assert_int_equal(X509_cmp(sk_X509_value(sk, 1), ca), 0);
+    sk_X509_pop_free(sk, X509_free);
+    EVP_PKEY_free(key);
+    X509_free(srv);
+    /* never past the CA's own end */
+    assert_int_equal(gh_pki_issue_server(pki, NULL, 20 * 365 * 86400L, err, sizeof(err)),
+                     GH_PKI_OK);
+    srv = load_cert(pki, "server.pem");
+    assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(srv), X509_get0_notAfter(ca)), 0);
+    X509_free(srv);
+    X509_free(ca);
+}
+
+static void test_renew_ours_near_its_end(void **state)
+{
+    fixture       *fx = *state;
+    char           pki[512], err[256] = "";
+    X509          *ca, *old, *srv;
+    gh_pki_renewal what;
+    time_t         end = 0, now = time(NULL);
+    char           cn[128];
+
+    fresh_pki(fx, "renew", pki, sizeof(pki));
+    ca = load_cert(pki, "ca.pem");
+    /* far from its end: kept */
+    assert_int_equal(gh_pki_renew(pki, 30 * 86400L, &what, &end, err, sizeof(err)),
+                     GH_PKI_OK);
+    assert_int_equal(what, GH_PKI_KEPT);
+    old = load_cert(pki, "server.pem");
+    assert_int_equal(end, end_of(old));
+    X509_free(old);
+    /* 29 days left: renewed, by the same CA, for the same host, for 825 days */
+    assert_int_equal(gh_pki_issue_server(pki, "node1.example.org", 29 * 86400L, err,
+                                         sizeof(err)), GH_PKI_OK);
+    old = load_cert(pki, "server.pem");
+    assert_int_equal(gh_pki_renew(pki, 30 * 86400L, &what, &end, err, sizeof(err)),
+                     GH_PKI_OK);
+    assert_int_equal(what, GH_PKI_RENEWED);
+    srv = load_cert(pki, "server.pem");
+    assert_int_not_equal(X509_cmp(old, srv), 0);
+    assert_true(validity_seconds(srv) <= 825LL * 86400);
+    assert_true(end > now + 824L * 86400 && end == end_of(srv));
+    assert_int_equal(verify(srv, ca, "node1.example.org"), 1);
+    X509_NAME_get_text_by_NID(X509_get_subject_name(srv), NID_commonName, cn, sizeof(cn));
+    assert_string_equal(cn, "node1.example.org");
+    X509_free(old);
+    {
+        X509     *ca_now = load_cert(pki, "ca.pem");
+        EVP_PKEY *key = load_key(pki, "server.key");
+
+        assert_int_equal(X509_cmp(ca, ca_now), 0);        /* clients keep trusting it */
+        assert_int_equal(X509_check_private_key(srv, key), 1);
+        EVP_PKEY_free(key);
+        X509_free(ca_now);
+    }
+    X509_free(srv);
+    /* and then kept again */
+    assert_int_equal(gh_pki_renew(pki, 30 * 86400L, &what, &end, err, sizeof(err)),
+                     GH_PKI_OK);
+    assert_int_equal(what, GH_PKI_KEPT);
+    X509_free(ca);
+}
+
+static void test_renew_repairs_a_renewal_cut_short(void **state)
+{
+    fixture       *fx = *state;
+    char           pki[512], from[512], to[512], err[256] = "";
+    gh_pki_renewal what;
+    time_t         end = 0;
+    size_t         len;
+    char          *key;
+    FILE          *f;
+
+    fresh_pki(fx, "torn", pki, sizeof(pki));
+    /* the new key written, the chain not yet: the key no longer fits */
+    path_of(from, sizeof(from), pki, "ca.key");
+    path_of(to, sizeof(to), pki, "server.key");
+    key = slurp(from, &len);
+    f = fopen(to, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(key, 1, len, f), len);
+    fclose(f);
+    free(key);
+    assert_int_equal(gh_pki_renew(pki, 30 * 86400L, &what, &end, err, sizeof(err)),
+                     GH_PKI_OK);
+    assert_int_equal(what, GH_PKI_RENEWED);
+    {
+        X509     *srv = load_cert(pki, "server-chain.pem");
+        EVP_PKEY *k = load_key(pki, "server.key");
+
+        assert_int_equal(X509_check_private_key(srv, k), 1);
+        EVP_PKEY_free(k);
+        X509_free(srv);
+    }
+}
+
+static void test_renew_never_touches_a_supplied_certificate(void **state)
+{
+    fixture       *fx = *state;
+    char           src[512], dest[512], chainp[512], keyp[512], err[256] = "";
+    char          *chain, *key, *after;
+    size_t         chain_len, key_len, after_len;
+    gh_pki_renewal what;
+    time_t         end = 0;
+    X509          *srv;
+
+    /* a certificate a week from its end, brought with --cert/--key */
+    fresh_pki(fx, "byo-src", src, sizeof(src));
+    assert_int_equal(gh_pki_issue_server(src, "node1.example.org", 7 * 86400L, err,
+                                         sizeof(err)), GH_PKI_OK);
+    path_of(chainp, sizeof(chainp), src, "server-chain.pem");
+    path_of(keyp, sizeof(keyp), src, "server.key");
+    chain = slurp(chainp, &chain_len);
+    key = slurp(keyp, &key_len);
+    path_of(dest, sizeof(dest), fx->dir, "byo-near-end");
+    assert_int_equal(gh_pki_import(dest, chain, chain_len, key, key_len, err, sizeof(err)),
+                     GH_PKI_OK);
+    assert_int_equal(gh_pki_renew(dest, 30 * 86400L, &what, &end, err, sizeof(err)),
+                     GH_PKI_OK);
+    assert_int_equal(what, GH_PKI_SUPPLIED);
+    srv = load_cert(dest, "server.pem");
+    assert_int_equal(end, end_of(srv));
+    X509_free(srv);
+    path_of(chainp, sizeof(chainp), dest, "server-chain.pem");
+    after = slurp(chainp, &after_len);
+    assert_int_equal(after_len, chain_len);
+    assert_memory_equal(after, chain, chain_len);
+    free(after);
+    /* nor will it issue one there: no CA key of ours */
+    assert_int_equal(gh_pki_issue_server(dest, NULL, 86400L, err, sizeof(err)),
+                     GH_PKI_BAD_INPUT);
+    free(chain);
+    free(key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +600,11 @@ int main(void)
         cmocka_unit_test(test_import_own_chain),
         cmocka_unit_test(test_import_refusals),
         cmocka_unit_test(test_generate_is_fresh),
+        cmocka_unit_test(test_validity_within_the_limit),
+        cmocka_unit_test(test_issue_with_a_chosen_validity),
+        cmocka_unit_test(test_renew_ours_near_its_end),
+        cmocka_unit_test(test_renew_repairs_a_renewal_cut_short),
+        cmocka_unit_test(test_renew_never_touches_a_supplied_certificate),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
