@@ -392,7 +392,6 @@ static size_t gh_tmpl_vars(const gh_cli_ctx *ctx, const gh_serve_plan *plan,
 {
     const gh_config *c = &ctx->cfg;
     long             nproc = sysconf(_SC_NPROCESSORS_ONLN), workers;
-    long long        hdr_k = ((long long)c->max_header_bytes / 4 + 1023) / 1024;
     size_t           n = 0;
 
     gh_tmpl_var_set(vars, &n, "MODULE", NULL, 0, plan->module);
@@ -412,7 +411,7 @@ static size_t gh_tmpl_vars(const gh_cli_ctx *ctx, const gh_serve_plan *plan,
     gh_tmpl_var_set(vars, &n, "MAX_CONNECTIONS", "%lld",
                      c->max_connections > 0 ? c->max_connections : 1024, NULL);
     gh_tmpl_var_set(vars, &n, "MAX_BODY_BYTES", "%lld", c->max_body_bytes, NULL);
-    gh_tmpl_var_set(vars, &n, "HEADER_BUFFER", "%lldk", hdr_k > 0 ? hdr_k : 1, NULL);
+    gh_tmpl_var_set(vars, &n, "MAX_HEADER_BYTES", "%lld", c->max_header_bytes, NULL);
     gh_tmpl_var_set(vars, &n, "IDLE_SECONDS", "%lld", c->idle_connection_seconds, NULL);
     gh_tmpl_var_set(vars, &n, "DATA_DIR", NULL, 0, ctx->data_dir);
     gh_tmpl_var_set(vars, &n, "TREE", NULL, 0, plan->tree);

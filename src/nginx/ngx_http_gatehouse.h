@@ -87,10 +87,23 @@ void ngx_http_gatehouse_fill_request(ngx_http_request_t *r, gh_request *req);
 /* error.c */
 /* Send the dialect's body for an error status and return what sending returned,
  * for ngx_http_finalize_request; without a dialect, return status itself
- * (nginx's own page). */
+ * (nginx's own page), 431 as nginx's 494 (it has no page for 431). */
 ngx_int_t ngx_http_gatehouse_fail(ngx_http_request_t *r, const gh_dialect *dialect,
     const gh_request *req, ngx_int_t status);
 char *ngx_http_gatehouse_error_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* header.c */
+/* A header block over max_header_bytes: 431 Request Header Fields Too Large
+ * (RFC 6585), which nginx 1.22 has no constant for. */
+#define NGX_HTTP_GATEHOUSE_HEADER_TOO_LARGE  431
+/* The large_client_header_buffers count that holds a request line and a
+ * block of max_header_bytes, each buffer max_header_bytes, however nginx
+ * spreads them over its buffers (docs/nginx.md). */
+#define NGX_HTTP_GATEHOUSE_HEADER_BUFFERS    6
+/* The size of r's header block as max_header_bytes counts it (header.c). */
+size_t ngx_http_gatehouse_header_bytes(ngx_http_request_t *r);
+ngx_int_t ngx_http_gatehouse_header_check_conf(ngx_conf_t *cf,
+    ngx_http_gatehouse_main_conf_t *gmcf);
 
 /* thread.c */
 ngx_int_t ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,

@@ -3,12 +3,14 @@
  * not the dialect that decided them. nginx refuses oversized or malformed
  * requests (400, 413, 414, 494 header too large, 497 plain HTTP on the TLS
  * port), limit_conn refuses with 429, and the adapter itself gives up on a
- * body or a thread pool (413, 500, 503); a Redfish client must still get a
- * Redfish error body and an oVirt client the engine's plain text.
+ * body or a thread pool (413, 500, 503) or refuses a header block over
+ * max_header_bytes (431); a Redfish client must still get a Redfish error
+ * body and an oVirt client the engine's plain text.
  *
  * `gatehouse_error;` makes a location answer nginx's error_page redirects:
  *
- *     error_page 400 404 405 413 414 429 494 497 500 502 503 504 /.gatehouse/error;
+ *     error_page 400 404 405 413 414 429 497 500 502 503 504 /.gatehouse/error;
+ *     error_page 494 =431 /.gatehouse/error;
  *     location = /.gatehouse/error { internal; gatehouse_error; }
  *
  * The location is reached by URI, not by name: nginx refuses to send a
@@ -18,7 +20,8 @@
  */
 #include "ngx_http_gatehouse.h"
 
-/* Statuses nginx closes the connection after, as its own error pages do. */
+/* Statuses nginx closes the connection after, as its own error pages do
+ * (431 is its 494, a header too large, sent as 400 and closed). */
 static ngx_uint_t
 ngx_http_gatehouse_fail_closes(ngx_int_t status)
 {
@@ -26,6 +29,7 @@ ngx_http_gatehouse_fail_closes(ngx_int_t status)
     case NGX_HTTP_BAD_REQUEST:
     case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
     case NGX_HTTP_REQUEST_URI_TOO_LARGE:
+    case NGX_HTTP_GATEHOUSE_HEADER_TOO_LARGE:
     case NGX_HTTP_INTERNAL_SERVER_ERROR:
         return 1;
     default:
@@ -41,7 +45,9 @@ ngx_http_gatehouse_fail(ngx_http_request_t *r, const gh_dialect *dialect,
     ngx_int_t    rc;
 
     if (dialect == NULL || dialect->fail == NULL) {
-        return status;              /* nginx's own page */
+        /* nginx's own page; it has none for 431, but one for its 494. */
+        return status == NGX_HTTP_GATEHOUSE_HEADER_TOO_LARGE
+               ? NGX_HTTP_REQUEST_HEADER_TOO_LARGE : status;
     }
     /* What nginx does before its own error page: no 100 Continue for a body
      * that will not be read, and no keepalive after a broken request. */
@@ -61,9 +67,14 @@ ngx_http_gatehouse_fail(ngx_http_request_t *r, const gh_dialect *dialect,
 
     gh_response_init(&resp);
     dialect->fail(req, (int) status, &resp);
-    /* nginx sends err_status when it is set (an error page): keep both the same. */
+    /* nginx 1.22 knows no reason phrase for 431 and would send none. */
+    if (resp.status == NGX_HTTP_GATEHOUSE_HEADER_TOO_LARGE && resp.reason == NULL) {
+        resp.reason = "Request Header Fields Too Large";
+    }
+    /* nginx sends err_status when it is set (an error page), and then drops
+     * our status line: keep both the same, or clear it for a reason phrase. */
     if (r->err_status != 0) {
-        r->err_status = resp.status;
+        r->err_status = resp.reason != NULL ? 0 : resp.status;
     }
     rc = ngx_http_gatehouse_send(r, &resp);
     gh_response_free(&resp);

@@ -334,6 +334,14 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
     ngx_http_gatehouse_fill_request(r, &ctx->req);
 
     ctx->dialect = gh_dialect_for_path(ctx->req.path);
+    /* max_header_bytes, before anything reads a header (header.c). */
+    if (r == r->main && ngx_http_gatehouse_header_bytes(r)
+                        > (size_t) gmcf->config.max_header_bytes)
+    {
+        ngx_http_finalize_request(r, ngx_http_gatehouse_fail(r, ctx->dialect, &ctx->req,
+                                          NGX_HTTP_GATEHOUSE_HEADER_TOO_LARGE));
+        return NGX_DONE;
+    }
     if (ctx->dialect == NULL) {
         ctx->state = GH_STATE_AUTHENTICATED;
         return NGX_OK;          /* the content handler answers 404 */

@@ -240,7 +240,8 @@ ngx_http_gatehouse_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
     *h = ngx_http_gatehouse_access_handler;
-    return NGX_OK;
+    return ngx_http_gatehouse_header_check_conf(cf,
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_gatehouse_module));
 }
 
 static void

@@ -601,8 +601,11 @@ def test_serve_check_writes_a_config_nginx_accepts(ready):
                  "thread_pool gatehouse_io threads=2;", f'gatehouse_config "{cli.config}";',
                  f'gatehouse_data_dir "{cli.data}";', "server-chain.pem",
                  f"return 301 https://$host:{port}$request_uri;", "limit_conn_status 429;",
-                 "location = /.gatehouse/error {", "gatehouse_error;"):
+                 "location = /.gatehouse/error {", "gatehouse_error;",
+                 "large_client_header_buffers 6 16384;", "error_page 494 =431 /.gatehouse/error;"):
         assert line in text, line
+    # nginx's buffers take every header block under max_header_bytes: no warning
+    assert "large_client_header_buffers" not in p.stderr, p.stderr
     assert not re.search(r"^\s*user\s", text, re.M)
     assert "@" not in re.sub(r"#.*", "", text)      # every placeholder was replaced
     # without the plain-HTTP listener there is no second server
