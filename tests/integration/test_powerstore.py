@@ -382,6 +382,32 @@ def test_range_limit_offset_and_select(server):
         assert r.json()[0]["nodes"] == [{"id": "N1"}, {"id": "N2"}]
 
 
+def test_select_star(server):
+    """select=* is every attribute; with other names a list still cuts its
+    attribute down; a list after '*' is PowerStore's malformed select."""
+    with server.session(auth=("reader", server.users["reader"])) as s:
+        def get(path, select):
+            r = s.get(server.url + path, params={"select": select}, timeout=10)
+            assert r.status_code == 200, r.text
+            return r.json()
+        everything = get("/api/rest/volume/" + VOLUME_IDS[0], "*")
+        assert everything["id"] == VOLUME_IDS[0] and everything["name"] == "vmfs-datastore-01"
+        assert everything["performance_policy"] == {"id": "default_medium", "name": "Medium"}
+        assert len(everything) > 20
+        assert get("/api/rest/volume", "*") == [get("/api/rest/volume/" + v, "*")
+                                                 for v in VOLUME_IDS]
+        mixed = get("/api/rest/volume/" + VOLUME_IDS[0], "*,performance_policy(name),host(id)")
+        assert list(mixed) == list(everything)
+        assert mixed["performance_policy"] == {"name": "Medium"}
+        assert mixed["host"] == [{"id": "6c1a7f0e-3b2d-4c55-8f1e-2a9d4b7c0e11"}]
+        assert get("/api/rest/volume/" + VOLUME_IDS[0], "name,host(*)") == {
+            "name": "vmfs-datastore-01",
+            "host": [{"id": "6c1a7f0e-3b2d-4c55-8f1e-2a9d4b7c0e11", "name": "esx-prod-01"}]}
+        for bad in ("*(id)", "id*", "**"):
+            ps_error(s.get(server.url + "/api/rest/volume", params={"select": bad}, timeout=10),
+                     400, "0xE1400003")
+
+
 def test_accept_and_content_type(server):
     with server.session(auth=("admin", server.admin_password)) as s:
         ps_error(s.get(server.url + "/api/rest/volume", headers={"Accept": "text/html"},
