@@ -13,6 +13,7 @@
  * to a bodiless 500 rather than a half-written document.
  */
 #include "ovirt_internal.h"
+#include "json_text.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -45,15 +46,8 @@ static void gh_ovirt_oom(gh_response *resp)
 
 void gh_ovirt_json(gh_response *resp, int status, json_t *body, const char *type)
 {
-    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
-
-    json_decref(body);
-    if (text == NULL) {
+    if (gh_json_reply(resp, status, body, type) != 0)
         gh_ovirt_oom(resp);
-        return;
-    }
-    resp->status = status;
-    gh_response_set_body(resp, text, strlen(text), type);
 }
 
 const char *gh_ovirt_error_code(gh_ovirt_error e)

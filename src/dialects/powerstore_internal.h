@@ -4,8 +4,8 @@
  * powerstore.c owns routing, classification, the refusal, the errors nginx
  * decides and the gates every request passes; powerstore_reply.c the error
  * codes and the JSON replies; powerstore_query.c the query parameters
- * (select, filters, limit and offset), the Range header and the paging of a
- * collection; powerstore_session.c login_session, logout and the CSRF token;
+ * (filters, limit and offset), the Range header and the paging of a
+ * collection; powerstore_select.c the select parameter; powerstore_session.c login_session, logout and the CSRF token;
  * powerstore_users.c the roles and local_user.
  */
 #ifndef GH_POWERSTORE_INTERNAL_H
@@ -51,16 +51,24 @@ typedef struct {
     gh_ps_select_node node[GH_PS_SELECT_MAX];
 } gh_ps_select;
 
-/* Parse a decoded select value: names of letters, digits and '_', separated
- * by commas, each optionally followed by a parenthesised list of the same
- * kind (the attributes of an embedded or related object); blanks around
- * names and punctuation are ignored. 0, or -1 when malformed or over a
- * limit above (an empty name, an unbalanced parenthesis, a trailing comma). */
+/* A character of an attribute name: a letter, a digit or '_'. */
+bool gh_ps_name_char(char c);
+/* A blank a query may hold around names and punctuation: space or tab. */
+bool gh_ps_blank(char c);
+
+/* Parse a decoded select value (powerstore_select.c): names of letters,
+ * digits and '_', or '*' (every attribute), separated by commas, each name
+ * optionally followed by a parenthesised list of the same kind (the
+ * attributes of an embedded or related object); blanks around names and
+ * punctuation are ignored. 0, or -1 when malformed or over a limit above (an
+ * empty name, an unbalanced parenthesis, a trailing comma, a list after '*'). */
 int gh_ps_select_parse(gh_str text, gh_ps_select *sel);
 
 /* A new object holding only the selected attributes of obj that it has (an
  * unknown name is left out); a name with a list applies that list to its
- * object, or to each object of its array. NULL when out of memory. */
+ * object, or to each object of its array. A list with '*' keeps every
+ * attribute of obj, in obj's order, and a name of it with a list of its own
+ * is cut down by that list. NULL when out of memory. */
 json_t *gh_ps_select_apply(const gh_ps_select *sel, const json_t *obj);
 
 typedef enum {

@@ -2,10 +2,8 @@
  * powerstore_query.c: what a PowerStore query asks for and the paging of a
  * collection. The query string is form-encoded (form.h) and holds:
  *
- *   select=a,b(c,d)   the attributes to return; PowerStore returns only id
- *                     without it. A list in parentheses picks the attributes
- *                     of an embedded or related object (or of each object of
- *                     an array). Unknown names are left out of the answer.
+ *   select=a,b(c,d)   the attributes to return (powerstore_select.c);
+ *                     PowerStore returns only id without it.
  *   limit=N offset=M  a page of N items (1..2000, default 100) from item M;
  *                     a limit of 0 or less is 416, as PowerStore answers.
  *   ATTR=eq.V | neq.V | in.(V1,V2)
@@ -18,8 +16,7 @@
  * wins over limit and offset; it is always answered 206 with Content-Range.
  *
  * Every parser here reads a bounded input (GH_PS_QUERY_MAX bytes of query,
- * GH_FORM_VALUE_MAX of a select, 12 digits of a number), allocates nothing,
- * and recurses no deeper than GH_PS_SELECT_DEPTH; each has a fuzz target.
+ * 12 digits of a number) and allocates nothing; each has a fuzz target.
  */
 #include "powerstore_internal.h"
 
@@ -29,149 +26,15 @@
 
 #define GH_PS_DIGITS_MAX 12
 
-static bool gh_ps_name_char(char c)
+bool gh_ps_name_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c == '_';
 }
 
-static bool gh_ps_blank(char c)
+bool gh_ps_blank(char c)
 {
     return c == ' ' || c == '\t';
-}
-
-/* ---- select ---- */
-
-typedef struct {
-    gh_ps_select *sel;
-    size_t        pos, len;
-} gh_ps_select_parser;
-
-static void gh_ps_select_blanks(gh_ps_select_parser *p)
-{
-    while (p->pos < p->len && gh_ps_blank(p->sel->text[p->pos]))
-        p->pos++;
-}
-
-/* One comma-separated list at depth; the index of its first node, or -1. */
-static int gh_ps_select_list(gh_ps_select_parser *p, unsigned depth)
-{
-    gh_ps_select *sel = p->sel;
-    int first = -1, prev = -1;
-
-    for (;;) {
-        size_t start;
-        int    idx;
-
-        gh_ps_select_blanks(p);
-        start = p->pos;
-        while (p->pos < p->len && gh_ps_name_char(sel->text[p->pos]))
-            p->pos++;
-        if (p->pos == start || p->pos - start > GH_PS_NAME_MAX || sel->n >= GH_PS_SELECT_MAX)
-            return -1;
-        idx = (int)sel->n++;
-        sel->node[idx] = (gh_ps_select_node){ (uint16_t)start, (uint16_t)(p->pos - start), -1, -1 };
-        if (prev >= 0)
-            sel->node[prev].next = (int16_t)idx;
-        else
-            first = idx;
-        prev = idx;
-        gh_ps_select_blanks(p);
-        if (p->pos < p->len && sel->text[p->pos] == '(') {
-            int child;
-
-            if (depth + 1 >= GH_PS_SELECT_DEPTH)
-                return -1;
-            p->pos++;
-            child = gh_ps_select_list(p, depth + 1);
-            if (child < 0)
-                return -1;
-            gh_ps_select_blanks(p);
-            if (p->pos >= p->len || sel->text[p->pos] != ')')
-                return -1;
-            p->pos++;
-            sel->node[idx].child = (int16_t)child;
-            gh_ps_select_blanks(p);
-        }
-        if (p->pos < p->len && sel->text[p->pos] == ',') {
-            p->pos++;
-            continue;
-        }
-        return first;
-    }
-}
-
-int gh_ps_select_parse(gh_str text, gh_ps_select *sel)
-{
-    gh_ps_select_parser p = { sel, 0, text.len };
-
-    sel->n = 0;
-    if (text.data == NULL || text.len > GH_FORM_VALUE_MAX) {
-        sel->text[0] = '\0';
-        return -1;
-    }
-    /* The query parser decodes straight into sel->text: the copy may overlap. */
-    memmove(sel->text, text.data, text.len);
-    sel->text[text.len] = '\0';
-    if (gh_ps_select_list(&p, 0) != 0 || p.pos != p.len) {
-        sel->n = 0;
-        return -1;
-    }
-    return 0;
-}
-
-static json_t *gh_ps_select_object(const gh_ps_select *sel, int first, const json_t *obj);
-
-/* The selected form of a value under a name with a list: an object is cut
- * down, so is each object of an array; anything else stays as it is. */
-static json_t *gh_ps_select_value(const gh_ps_select *sel, int first, const json_t *v)
-{
-    json_t *out;
-    size_t  i;
-    json_t *item;
-
-    if (json_is_object(v))
-        return gh_ps_select_object(sel, first, v);
-    if (!json_is_array(v))
-        return json_incref((json_t *)v);
-    out = json_array();
-    json_array_foreach(v, i, item) {
-        json_t *sub = json_is_object(item) ? gh_ps_select_object(sel, first, item)
-                                           : json_incref(item);
-
-        if (out == NULL || sub == NULL || json_array_append_new(out, sub) != 0) {
-            json_decref(out);
-            return NULL;
-        }
-    }
-    return out;
-}
-
-static json_t *gh_ps_select_object(const gh_ps_select *sel, int first, const json_t *obj)
-{
-    json_t *out = json_object();
-
-    for (int i = first; out != NULL && i >= 0; i = sel->node[i].next) {
-        const gh_ps_select_node *n = &sel->node[i];
-        json_t *v = json_object_getn(obj, sel->text + n->off, n->len);
-        json_t *nv;
-
-        if (v == NULL || json_object_getn(out, sel->text + n->off, n->len) != NULL)
-            continue;
-        nv = n->child >= 0 ? gh_ps_select_value(sel, n->child, v) : json_incref(v);
-        if (nv == NULL || json_object_setn_new(out, sel->text + n->off, n->len, nv) != 0) {
-            json_decref(out);
-            return NULL;
-        }
-    }
-    return out;
-}
-
-json_t *gh_ps_select_apply(const gh_ps_select *sel, const json_t *obj)
-{
-    if (sel == NULL || !json_is_object(obj))
-        return NULL;
-    return sel->n == 0 ? json_object() : gh_ps_select_object(sel, 0, obj);
 }
 
 /* ---- numbers, filters, the query ---- */

@@ -1,6 +1,6 @@
 /*
- * powerstore_reply.c: how the PowerStore dialect answers: JSON bodies as
- * PowerStore writes them (compact, application/json), and the error body
+ * powerstore_reply.c: how the PowerStore dialect answers: JSON bodies
+ * (application/json, written as json_text.h writes every body), and the error body
  * {"messages":[{"code","severity","message_l10n","arguments"}]} with one
  * stable code per cause.
  *
@@ -11,6 +11,7 @@
  * number 000. Arguments never hold a password or a token.
  */
 #include "powerstore_internal.h"
+#include "json_text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -91,18 +92,10 @@ int gh_ps_error_status(gh_ps_error e)
 
 void gh_ps_reply(gh_response *resp, int status, json_t *body)
 {
-    char *text = NULL;
-
-    if (body != NULL)
-        text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-    json_decref(body);
-    if (text == NULL) {
+    if (gh_json_reply(resp, status, body, GH_PS_JSON_TYPE) != 0) {
         resp->status = 500;
         gh_response_set_body(resp, NULL, 0, NULL);
-        return;
     }
-    resp->status = status;
-    gh_response_set_body(resp, text, strlen(text), GH_PS_JSON_TYPE);
 }
 
 /* The body of one message; NULL when out of memory. */

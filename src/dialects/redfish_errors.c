@@ -8,6 +8,7 @@
  * conformance tools compare them.
  */
 #include "redfish_internal.h"
+#include "json_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,18 +242,10 @@ void gh_redfish_msg_append(json_t *list, json_t *msg)
 
 void gh_redfish_reply(gh_response *resp, int status, json_t *body)
 {
-    char *text = NULL;
-
-    if (body != NULL)
-        text = json_dumps(body, GH_REDFISH_JSON_FLAGS);
-    json_decref(body);
-    if (text == NULL) {
+    if (gh_json_reply(resp, status, body, GH_REDFISH_JSON_TYPE) != 0) {
         resp->status = 500;
         gh_response_set_body(resp, NULL, 0, NULL);
-        return;
     }
-    resp->status = status;
-    gh_response_set_body(resp, text, strlen(text), GH_REDFISH_JSON_TYPE);
 }
 
 /* DSP0266: one message gives the error its code and text; several give

@@ -16,7 +16,6 @@
 
 #define GH_REDFISH_JSON_TYPE  "application/json; charset=utf-8"
 #define GH_REDFISH_XML_TYPE   "application/xml; charset=utf-8"
-#define GH_REDFISH_JSON_FLAGS (JSON_INDENT(2) | JSON_ENSURE_ASCII)   /* how replies are written */
 #define GH_REDFISH_BODY_MAX   65536    /* bytes of a JSON body we parse */
 #define GH_REDFISH_RETRY_AFTER 30      /* seconds, on 503: the shortest SessionTimeout */
 

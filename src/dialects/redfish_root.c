@@ -9,6 +9,7 @@
  * never follows a link to a 404.
  */
 #include "redfish_internal.h"
+#include "json_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,14 +173,15 @@ static char *gh_redfish_metadata_doc(size_t *len)
 static int gh_redfish_add_json(gh_tree *tree, const char *path, json_t *doc, char *err,
                                size_t errlen)
 {
-    char *text = doc != NULL ? json_dumps(doc, GH_REDFISH_JSON_FLAGS) : NULL;
+    size_t len;
+    char  *text = gh_json_text(doc, &len);
 
     json_decref(doc);
     if (text == NULL) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    return gh_tree_add(tree, path, "json", text, strlen(text), err, errlen);
+    return gh_tree_add(tree, path, "json", text, len, err, errlen);
 }
 
 int gh_redfish_render(gh_tree *tree, char *err, size_t errlen)

@@ -1,6 +1,7 @@
 /*
  * fuzz_select.c: libFuzzer target for the PowerStore query parsers: the
- * select grammar on its own (gh_ps_select_parse over the raw input) and the
+ * select grammar on its own (gh_ps_select_parse over the raw input; names,
+ * '*' and nested lists, seeds in corpus/select) and the
  * whole form-encoded query (gh_ps_query_parse: select, limit, offset and the
  * filters), then applied to a fixed collection the way a GET answers it
  * (gh_ps_query_match, gh_ps_select_apply). A selected object may hold only

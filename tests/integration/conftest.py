@@ -41,6 +41,7 @@ def _new_sanitizer_reports(gh):
 
 def _finish(gh):
     """Stop gh and fail on sanitizer reports or leaked secrets."""
+    gh.close_sessions()
     gh.stop()
     problems = []
     for path, text in _new_sanitizer_reports(gh):

@@ -198,6 +198,7 @@ class Gatehouse:
         self.config_path = self.dir / "gatehouse.conf"
         self.stderr_path = self.dir / "serve.stderr"
         self.stdout_path = self.dir / "serve.stdout"
+        self.client_sessions = []
         # Reports of processes started before the data directory exists.
         self.san_dir = self.dir / "sanitizer"
         self.san_dir.mkdir()
@@ -425,8 +426,12 @@ class Gatehouse:
         return "---- serve stderr (last %d lines) ----\n%s" % (n, "\n".join(lines[-n:]))
 
     def session(self, auth=None, token=None):
-        """A requests.Session that verifies the server against DATA/pki/ca.pem."""
+        """A requests.Session that verifies the server against DATA/pki/ca.pem.
+        One a test keeps (a login it hands on) is closed by close_sessions()
+        when the server is finished with, so no socket is left to the garbage
+        collector (an unclosed socket is a ResourceWarning, an error here)."""
         s = requests.Session()
+        self.client_sessions.append(s)
         s.verify = self.ca
         s.trust_env = False
         if auth is not None:
@@ -519,6 +524,11 @@ class Gatehouse:
         found += [(f"stderr of gatehouse {what} (#{i})", e)
                   for i, (what, e) in enumerate(self.cli_sanitizer_hits)]
         return found
+
+    def close_sessions(self):
+        """Close every requests.Session that session() made."""
+        while self.client_sessions:
+            self.client_sessions.pop().close()
 
     def cleanup(self):
         if not KEEP_TMP:

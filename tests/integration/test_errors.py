@@ -234,3 +234,45 @@ def test_plain_http_listener_speaks_the_dialect_too(server):
                             b"X-Big: " + b"a" * 20000 + b"\r\n\r\n",
                     tls=False, port=server.http_port)
     raw_redfish_error(resp, 431, "GeneralError", https=False)
+
+
+# ------------------------------------------------------- how JSON is written
+
+def written_as_bundled(r):
+    """r's body is JSON written as the bundled files under data/ are:
+    indented by two spaces, ASCII, a newline last, Content-Length all of it."""
+    body = r.content
+    assert r.headers["Content-Length"] == str(len(body)), r.headers
+    assert body.endswith(b"}\n") or body.endswith(b"]\n"), body[-40:]
+    again = json.dumps(json.loads(body), indent=2, ensure_ascii=True) + "\n"
+    assert body.decode("ascii") == again, body[:400]
+
+
+def test_json_bodies_are_written_as_the_bundled_files(server):
+    """A body gatehouse makes (an error, a session, a rendered collection)
+    and a bundled file it serves as it is, in every dialect, side by side."""
+    admin = ("admin", server.admin_password)
+    with server.session() as s:
+        bundled = [s.get(server.url + "/redfish/v1/Systems/1", auth=admin, timeout=10),
+                   s.get(server.url + "/ovirt-engine/api/clusters", auth=("admin@internal",
+                         server.admin_password), headers={"Accept": "application/json"},
+                         timeout=10)]
+        generated = [
+            s.get(server.url + "/redfish/v1/Systems", timeout=10),             # Redfish 401
+            s.get(server.url + "/redfish/v1", timeout=10),                     # rendered root
+            s.get(server.url + "/api/rest/volume", timeout=10),                # PowerStore 401
+            s.get(server.url + "/api/rest/nothing", auth=admin, timeout=10),   # PowerStore 404
+            s.get(server.url + "/api/rest/volume", auth=admin, timeout=10),    # a collection
+            s.get(server.url + "/api/rest/volume", params={"select": "id,name,size"},
+                  auth=admin, timeout=10),
+            s.post(server.url + "/ovirt-engine/sso/oauth/token",               # oVirt SSO error
+                   data={"grant_type": "password", "scope": "ovirt-app-api"},
+                   headers={"Accept": "application/json"}, timeout=10),
+        ]
+    _, _, _, created = server.login()                                          # a Redfish session
+    generated.append(created)
+    for r in bundled + generated:
+        assert r.headers["Content-Type"].startswith("application/json"), (r.url, r.headers)
+        written_as_bundled(r)
+    assert [r.status_code for r in bundled] == [200, 200]
+    assert [r.status_code for r in generated] == [401, 200, 401, 404, 200, 200, 400, 201]

@@ -6,6 +6,7 @@ bundled resources, the protocol checks, and errors nginx decides, in
 PowerStore's error format. The sequences of Dell's clients are in
 test_powerstore_clients.py."""
 
+import json
 import re
 import subprocess
 import time
@@ -381,6 +382,95 @@ def test_range_limit_offset_and_select(server):
         assert r.json()[0]["nodes"] == [{"id": "N1"}, {"id": "N2"}]
 
 
+def test_select_star(server):
+    """select=* is every attribute; with other names a list still cuts its
+    attribute down; a list after '*' is PowerStore's malformed select."""
+    with server.session(auth=("reader", server.users["reader"])) as s:
+        def get(path, select):
+            r = s.get(server.url + path, params={"select": select}, timeout=10)
+            assert r.status_code == 200, r.text
+            return r.json()
+        everything = get("/api/rest/volume/" + VOLUME_IDS[0], "*")
+        assert everything["id"] == VOLUME_IDS[0] and everything["name"] == "vmfs-datastore-01"
+        assert everything["performance_policy"] == {"id": "default_medium", "name": "Medium"}
+        assert len(everything) > 20
+        assert get("/api/rest/volume", "*") == [get("/api/rest/volume/" + v, "*")
+                                                 for v in VOLUME_IDS]
+        mixed = get("/api/rest/volume/" + VOLUME_IDS[0], "*,performance_policy(name),host(id)")
+        assert list(mixed) == list(everything)
+        assert mixed["performance_policy"] == {"name": "Medium"}
+        assert mixed["host"] == [{"id": "6c1a7f0e-3b2d-4c55-8f1e-2a9d4b7c0e11"}]
+        assert get("/api/rest/volume/" + VOLUME_IDS[0], "name,host(*)") == {
+            "name": "vmfs-datastore-01",
+            "host": [{"id": "6c1a7f0e-3b2d-4c55-8f1e-2a9d4b7c0e11", "name": "esx-prod-01"}]}
+        for bad in ("*(id)", "id*", "**"):
+            ps_error(s.get(server.url + "/api/rest/volume", params={"select": bad}, timeout=10),
+                     400, "0xE1400003")
+
+
+RESOURCES = ("cluster", "appliance", "network", "volume", "host", "alert")
+
+
+def test_bundled_resources_clients_read_first(server):
+    """The resources PowerStore's clients read first are there, with the
+    attributes gopowerstore and PyPowerStore select, and they agree with each
+    other: one cluster of one appliance, its networks, volumes of that
+    appliance mapped to hosts, and alerts about those resources."""
+    with server.session(auth=("reader", server.users["reader"])) as s:
+        def get(path, **params):
+            r = s.get(server.url + path, params=params, timeout=10)
+            assert r.status_code == 200, (path, r.status_code, r.text[:300])
+            return r.json()
+        plain = {t: get("/api/rest/" + t) for t in RESOURCES}
+        every = {t: get("/api/rest/" + t, select="*") for t in RESOURCES}
+        ids = {t: {o["id"] for o in every[t]} for t in RESOURCES}
+        for t in RESOURCES:
+            assert every[t] and all(o["id"] for o in every[t]), t
+            assert plain[t] == [{"id": o["id"]} for o in every[t]]
+            for o in every[t]:
+                assert get(f"/api/rest/{t}/{o['id']}", select="*") == o
+        # gopowerstore's GetCluster: the first cluster, with these attributes.
+        cluster, = get("/api/rest/cluster", select="id,name,management_address,state,"
+                                                    "system_time,nvm_subsystem_nqn")
+        assert cluster["id"] == "0" and cluster["state"] == "Configured"
+        assert set(cluster) == {"id", "name", "management_address", "state", "system_time",
+                                "nvm_subsystem_nqn"}
+        c = every["cluster"][0]
+        assert c["appliance_count"] == len(every["appliance"]) == 1
+        assert c["master_appliance_id"] in ids["appliance"]
+        appliance = every["appliance"][0]
+        assert appliance["cluster"]["id"] == c["id"]
+        assert {v["id"] for v in appliance["volumes"]} == ids["volume"]
+        assert all(v["appliance_id"] == appliance["id"] for v in every["volume"])
+        # The cluster's addresses are on its networks.
+        nets = {n["type"]: n for n in every["network"]}
+        assert set(nets) == {"Management", "Storage"}
+        for net, addr in ((nets["Management"], c["management_address"]),
+                          (nets["Storage"], c["storage_discovery_address"])):
+            assert addr.rsplit(".", 1)[0] == net["gateway"].rsplit(".", 1)[0], (net, addr)
+        # Mappings: each host's volumes name that host, and the other way round.
+        for h in every["host"]:
+            for m in h["mapped_hosts"]:
+                assert m["host_id"] == h["id"] and m["volume_id"] in ids["volume"]
+                vol = get("/api/rest/volume/" + m["volume_id"], select="host(id)")
+                assert {"id": h["id"]} in vol["host"]
+        # Each alert is about a resource that exists, under its name.
+        for a in every["alert"]:
+            named = get(f"/api/rest/{a['resource_type']}/{a['resource_id']}", select="id,name")
+            assert named["name"] == a["resource_name"], a
+            assert a["state"] in ("ACTIVE", "CLEARED")
+            assert (a["cleared_timestamp"] is None) == (a["state"] == "ACTIVE")
+        # The query language over the new collections, as over the others.
+        assert get("/api/rest/alert", select="severity", state="eq.active") == [
+            {"severity": "Minor"}, {"severity": "Info"}]
+        assert get("/api/rest/network/NW2", select="purposes") == {"purposes": ["ISCSI"]}
+        r = s.get(server.url + "/api/rest/alert", params={"limit": "1", "offset": "1"},
+                  timeout=10)
+        assert r.status_code == 206 and r.headers["Content-Range"] == "1-1/3"
+        ps_error(s.get(server.url + "/api/rest/cluster/1", timeout=10), 404, "0xE1404001")
+        ps_error(s.delete(server.url + "/api/rest/alert", timeout=10), 405, "0xE1405001")
+
+
 def test_accept_and_content_type(server):
     with server.session(auth=("admin", server.admin_password)) as s:
         ps_error(s.get(server.url + "/api/rest/volume", headers={"Accept": "text/html"},
@@ -411,7 +501,7 @@ def test_errors_nginx_decides(server):
                        input=b"{" + b" " * 200000 + b"}", capture_output=True, timeout=30)
     head, _, body = p.stdout.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/2 413"), head[:200]
-    assert b'"code":"0xE1413001"' in body
+    assert json.loads(body)["messages"][0]["code"] == "0xE1413001"
 
 
 def test_plain_http_never_takes_powerstore_credentials(server):

@@ -1,6 +1,7 @@
 /*
  * test_powerstore_query.c: the PowerStore query parsers and paging
- * (src/dialects/powerstore_query.c) on their own: the select grammar and its
+ * (src/dialects/powerstore_query.c, powerstore_select.c) on their own: the
+ * select grammar ('*' included) and its
  * application to objects and arrays, the whole query (select, limit, offset,
  * filters, what is refused), filter matching, the Range header, and which
  * page of a collection a request gets. Requests that use them end to end are
@@ -14,11 +15,13 @@ static void test_select_parse(void **state)
         "id", "id,name", " id , name ", "id,name, description",
         "id,protection_policy(name,id),host(name,id)",
         "file_system(id,name,filesystem_type,nas_server(id,name))",
-        "a(b(c(d(e(f)))))", "A_1,b2",
+        "a(b(c(d(e(f)))))", "A_1,b2", "*", " * ", "*,id", "id,*", "*,appliance(name)",
+        "appliance(*)", "*,host(*,x(y))", "*,*",
     };
     static const char *const bad[] = {
         "", ",", "id,", ",id", "id,,name", "id(", "id()", "id(name", "id)name", "(id)",
         "id name", "id;name", "a(b(c(d(e(f(g))))))", "na-me", "id\x01", "id(name))",
+        "**", "*id", "id*", "*(id)", "a(*(b))", "*.", "* ,", "%2A",
     };
     gh_ps_select *sel = malloc(sizeof(*sel));
     char          big[300];
@@ -80,6 +83,56 @@ static void test_select_apply(void **state)
     free(sel);
 }
 
+/* Apply select to obj (JSON text); the compact text of the answer, in out. */
+static void select_text(const char *select, const char *obj, char *out, size_t outlen)
+{
+    gh_ps_select *sel = malloc(sizeof(*sel));
+    json_t       *src = json_loads(obj, 0, NULL), *got;
+    char         *text;
+
+    assert_non_null(sel);
+    assert_non_null(src);
+    if (gh_ps_select_parse((gh_str){ select, strlen(select) }, sel) != 0)
+        fail_msg("refused \"%s\"", select);
+    got = gh_ps_select_apply(sel, src);
+    text = json_dumps(got, JSON_COMPACT);
+    snprintf(out, outlen, "%s", text);
+    free(text);
+    json_decref(got);
+    json_decref(src);
+    free(sel);
+}
+
+static void test_select_star(void **state)
+{
+    static const char obj[] = "{\"id\":\"1\",\"name\":\"v\",\"appliance\":{\"id\":\"A1\","
+                              "\"name\":\"a\"},\"host\":[{\"id\":\"h\",\"name\":\"H\"}],"
+                              "\"size\":5}";
+    char out[512];
+
+    (void)state;
+    /* Every attribute, in the resource's order. */
+    select_text("*", obj, out, sizeof(out));
+    assert_string_equal(out, "{\"id\":\"1\",\"name\":\"v\",\"appliance\":{\"id\":\"A1\","
+                             "\"name\":\"a\"},\"host\":[{\"id\":\"h\",\"name\":\"H\"}],"
+                             "\"size\":5}");
+    /* With other names: the names without a list add nothing, a list cuts
+     * its attribute down, wherever '*' stands in the list. */
+    select_text("id,*,name,missing", obj, out, sizeof(out));
+    assert_string_equal(out, "{\"id\":\"1\",\"name\":\"v\",\"appliance\":{\"id\":\"A1\","
+                             "\"name\":\"a\"},\"host\":[{\"id\":\"h\",\"name\":\"H\"}],"
+                             "\"size\":5}");
+    select_text("appliance(name),*,host(id)", obj, out, sizeof(out));
+    assert_string_equal(out, "{\"id\":\"1\",\"name\":\"v\",\"appliance\":{\"name\":\"a\"},"
+                             "\"host\":[{\"id\":\"h\"}],\"size\":5}");
+    /* In a nested list: every attribute of the related object. */
+    select_text("name,appliance(*),host(*)", obj, out, sizeof(out));
+    assert_string_equal(out, "{\"name\":\"v\",\"appliance\":{\"id\":\"A1\",\"name\":\"a\"},"
+                             "\"host\":[{\"id\":\"h\",\"name\":\"H\"}]}");
+    select_text("*,*", "{}", out, sizeof(out));
+    assert_string_equal(out, "{}");
+}
+
 static void test_query_parse(void **state)
 {
     static const struct {
@@ -93,6 +146,9 @@ static void test_query_parse(void **state)
         { "name=eq.vol1&state=neq.Ready&type=in.(Primary,Clone)", GH_PS_QUERY_OK, "" },
         { "select=id&select=name", GH_PS_QUERY_BAD_SELECT, "select" },
         { "select=id,", GH_PS_QUERY_BAD_SELECT, "select" },
+        { "select=*", GH_PS_QUERY_OK, "" },
+        { "select=%2A,appliance(name)", GH_PS_QUERY_OK, "" },
+        { "select=*(id)", GH_PS_QUERY_BAD_SELECT, "select" },
         { "select=", GH_PS_QUERY_BAD_SELECT, "select" },
         { "limit=0", GH_PS_QUERY_BAD_RANGE, "limit" },
         { "limit=-3", GH_PS_QUERY_BAD_RANGE, "limit" },
@@ -250,6 +306,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_select_parse),
         cmocka_unit_test(test_select_apply),
+        cmocka_unit_test(test_select_star),
         cmocka_unit_test(test_query_parse),
         cmocka_unit_test(test_query_match),
         cmocka_unit_test(test_range_parse),

@@ -349,13 +349,13 @@ static void test_powerstore_replies(void **state)
 
     e = gh_tree_find(t, S("/api/rest/small"), "reply");
     assert_non_null(e);
-    assert_string_equal(e->body, "[{\"id\":\"a\"},{\"id\":\"b\"}]");
+    assert_string_equal(e->body, "[\n  {\n    \"id\": \"a\"\n  },\n  {\n    \"id\": \"b\"\n  }\n]\n");
     assert_int_equal(e->len, strlen(e->body));
     assert_null(e->json);
     e = gh_tree_find(t, S("/API/rest/one/"), "reply");
     assert_non_null(e);
     assert_string_equal(e->path, "/api/rest/one");
-    assert_string_equal(e->body, "{\"id\":\"o\"}");
+    assert_string_equal(e->body, "{\n  \"id\": \"o\"\n}\n");
     /* More than a page is a 206 with its own header: built per request. */
     assert_null(gh_tree_find(t, S("/api/rest/big"), "reply"));
     assert_null(gh_tree_find(t, S("/api/rest/text"), "reply"));
