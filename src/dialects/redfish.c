@@ -8,7 +8,8 @@
  *   OData-Version other than 4.0 -> 412;  method not allowed -> 405 + Allow;
  *   no principal on a closed route -> 401;  no Login privilege -> 403;
  *   password change required -> 403 but for the own account and own logout;
- *   an unsupported $-query -> 501;  an unknown member -> 404;  then the handler.
+ *   an unsupported $-query -> 501;  an unknown member -> 404;  then the handler,
+ *   and Allow added to a successful GET or HEAD.
  *
  * Paths match ignoring ASCII case and one trailing slash, percent-decoded, as
  * on HPE iLO; responses name the canonical @odata.id. Every response carries
@@ -18,7 +19,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 /* ---- routing ---- */
@@ -148,7 +148,7 @@ void gh_redfish_route_parse(gh_str raw, gh_redfish_route *r)
 
 /* ---- the table of methods and work per route ---- */
 
-static unsigned gh_redfish_allowed(gh_redfish_route_kind kind)
+unsigned gh_redfish_allowed(gh_redfish_route_kind kind)
 {
     switch (kind) {
     case GH_RF_SESSION_SERVICE:
@@ -289,15 +289,6 @@ void gh_redfish_time(int64_t t, char out[32])
         snprintf(out, 32, "1970-01-01T00:00:00+00:00");
 }
 
-static bool gh_redfish_has_header(const gh_response *resp, const char *name)
-{
-    for (size_t i = 0; i < resp->nheaders; i++) {
-        if (strcasecmp(resp->headers[i].name, name) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* Every response: OData-Version, and no-store unless the handler chose. */
 static void gh_redfish_finish(gh_response *resp)
 {
@@ -412,6 +403,7 @@ static void gh_redfish_serve_tree(gh_redfish_ctx *c, const char *format, const c
     }
     gh_response_header_add(c->resp, "ETag", "%s", e->etag);
     gh_response_header_add(c->resp, "Cache-Control", "no-cache");
+    gh_redfish_describedby_add(c->resp, e->json);
     if (gh_redfish_etag_listed(gh_request_header(c->req, "If-None-Match"), e->etag)) {
         c->resp->status = 304;
         return;
@@ -467,6 +459,9 @@ static void gh_redfish_serve(gh_service *svc, const gh_tree *tree, const gh_requ
         gh_redfish_fail_not_found(resp, route->path_len > 0 ? route->path : "");
     } else {
         gh_redfish_dispatch(&c);
+        if ((req->method == GH_METHOD_GET || req->method == GH_METHOD_HEAD) &&
+            ((resp->status >= 200 && resp->status < 300) || resp->status == 304))
+            gh_redfish_allow_add(resp, allowed);
     }
     gh_redfish_finish(resp);
 }

@@ -53,6 +53,9 @@ static const gh_redfish_msg_def gh_redfish_msgs[GH_RF_MSG_COUNT] = {
         "The request body submitted was malformed JSON and could not be parsed by the "
         "receiving service.", "Critical",
         "Ensure that the request body is valid JSON and resubmit the request.", 0 },
+    [GH_RF_MSG_NO_OPERATION] = { "NoOperation",
+        "The request body submitted contain no data to act upon and no changes to the resource "
+        "took place.", "Warning", "Add properties in the JSON object and resubmit the request.", 0 },
     [GH_RF_MSG_NO_VALID_SESSION] = { "NoValidSession",
         "There is no valid session established with the implementation.", "Critical",
         "Establish a session before attempting any operations.", 0 },
@@ -239,20 +242,24 @@ void gh_redfish_msg_append(json_t *list, json_t *msg)
         (void)json_array_append_new(list, msg);
 }
 
+/* A resource (a body with @odata.type) is sent with the Link to its schema. */
 void gh_redfish_reply(gh_response *resp, int status, json_t *body)
 {
     char *text = NULL;
 
     if (body != NULL)
         text = json_dumps(body, GH_REDFISH_JSON_FLAGS);
-    json_decref(body);
     if (text == NULL) {
+        json_decref(body);
         resp->status = 500;
         gh_response_set_body(resp, NULL, 0, NULL);
         return;
     }
     resp->status = status;
     gh_response_set_body(resp, text, strlen(text), GH_REDFISH_JSON_TYPE);
+    if (status >= 200 && status < 300)
+        gh_redfish_describedby_add(resp, body);
+    json_decref(body);
 }
 
 /* DSP0266: one message gives the error its code and text; several give
@@ -335,6 +342,12 @@ void gh_redfish_fail_method(gh_response *resp, const char *allow)
 {
     gh_redfish_fail0(resp, 405, GH_RF_MSG_OPERATION_NOT_ALLOWED);
     gh_response_header_add(resp, "Allow", "%s", allow);
+}
+
+void gh_redfish_fail_no_change(gh_response *resp, const json_t *body)
+{
+    gh_redfish_fail0(resp, 400, json_object_size(body) == 0 ? GH_RF_MSG_EMPTY_JSON
+                                                            : GH_RF_MSG_NO_OPERATION);
 }
 
 /* The Base registry has no message for a malformed request line, an

@@ -5,7 +5,8 @@
  * redfish_errors.c the Base registry messages and the JSON replies;
  * redfish_root.c the open documents; redfish_sessions.c the SessionService;
  * redfish_accounts.c the ManagerAccount resources; redfish_account_service.c
- * the AccountService settings and the Roles.
+ * the AccountService settings and the Roles; redfish_headers.c the Allow and
+ * Link headers that describe a resource.
  */
 #ifndef GH_REDFISH_INTERNAL_H
 #define GH_REDFISH_INTERNAL_H
@@ -34,6 +35,9 @@ typedef struct {
     gh_response            *resp;
 } gh_redfish_ctx;
 
+/* The methods a route supports (GH_METHOD_BIT set). */
+unsigned gh_redfish_allowed(gh_redfish_route_kind kind);
+
 bool gh_redfish_may(const gh_redfish_ctx *c, unsigned privs);
 /* A handler that needs the store checks this first: 503 when it is absent
  * (a route classified INLINE by mistake must fail closed, not crash). */
@@ -55,6 +59,7 @@ typedef enum {
     GH_RF_MSG_INSUFFICIENT_PRIVILEGE,
     GH_RF_MSG_INTERNAL_ERROR,
     GH_RF_MSG_MALFORMED_JSON,
+    GH_RF_MSG_NO_OPERATION,
     GH_RF_MSG_NO_VALID_SESSION,
     GH_RF_MSG_OPERATION_FAILED,
     GH_RF_MSG_OPERATION_NOT_ALLOWED,
@@ -109,6 +114,9 @@ void gh_redfish_fail_privilege(gh_response *resp);
 void gh_redfish_fail_not_found(gh_response *resp, const char *path);
 void gh_redfish_fail_password_change(gh_response *resp, int64_t account_id);
 void gh_redfish_fail_method(gh_response *resp, const char *allow);
+/* A PATCH body that sets nothing: {} is EmptyJSON, OData annotations alone
+ * are NoOperation (DSP0266, as the Protocol Validator checks); both 400. */
+void gh_redfish_fail_no_change(gh_response *resp, const json_t *body);
 /* The error for a status decided outside the dialect (nginx's limits, the
  * adapter): path names the resource of a 404, allow the methods of a 405. */
 void gh_redfish_fail_status(gh_response *resp, int status, const char *path, const char *allow);
@@ -137,6 +145,17 @@ typedef struct {
  * message to errors. Returns how many it appended. */
 size_t gh_redfish_props_check(const json_t *body, const gh_redfish_prop *props, size_t n,
                               json_t *errors);
+
+/* ---- headers that describe a resource (redfish_headers.c) ---- */
+
+bool gh_redfish_has_header(const gh_response *resp, const char *name);
+/* Allow: methods, unless a handler set Allow already. */
+void gh_redfish_allow_add(gh_response *resp, unsigned methods);
+/* The schema file an @odata.type names, without ".json": "ServiceRoot.v1_5_0"
+ * or, unversioned, "SessionCollection". false for anything else. */
+bool gh_redfish_schema_name(const char *type, char *out, size_t outlen);
+/* Link: <schema of doc's @odata.type>; rel=describedby, when it has one. */
+void gh_redfish_describedby_add(gh_response *resp, const json_t *doc);
 
 /* ---- the open documents (redfish_root.c) ---- */
 

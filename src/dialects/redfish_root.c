@@ -128,7 +128,9 @@ done:
 }
 
 /* The CSDL document: a reference to DMTF's schema file for every namespace
- * served, our one OEM type, and the entity container. NULL when out of
+ * served, the entity container, and our one OEM type. The Service schema
+ * with the container comes first: clients (DMTF's Protocol Validator among
+ * them) look for the container in the first Schema. NULL when out of
  * memory. */
 static char *gh_redfish_metadata_doc(size_t *len)
 {
@@ -150,14 +152,14 @@ static char *gh_redfish_metadata_doc(size_t *len)
         fputs("  </edmx:Reference>\n", f);
     }
     fputs("  <edmx:DataServices>\n"
+          "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"Service\">\n"
+          "      <EntityContainer Name=\"Service\" Extends=\"ServiceRoot.v1_5_0.ServiceContainer\"/>\n"
+          "    </Schema>\n"
           "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"GatehouseSession\"/>\n"
           "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"GatehouseSession.v1_0_0\">\n"
           "      <ComplexType Name=\"Session\" BaseType=\"Resource.OemObject\">\n"
           "        <Property Name=\"MySession\" Type=\"Edm.Boolean\" Nullable=\"false\"/>\n"
           "      </ComplexType>\n"
-          "    </Schema>\n"
-          "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"Service\">\n"
-          "      <EntityContainer Name=\"Service\" Extends=\"ServiceRoot.v1_5_0.ServiceContainer\"/>\n"
           "    </Schema>\n"
           "  </edmx:DataServices>\n"
           "</edmx:Edmx>\n", f);
