@@ -119,9 +119,20 @@ static const gh_redfish_msg_def gh_redfish_msgs[GH_RF_MSG_COUNT] = {
         "The value '%1' for the property %2 is of a different type than the property can "
         "accept.", "Warning", "Correct the value for the property in the request body and "
         "resubmit the request if the operation failed.", 2 },
+    [GH_RF_MSG_QUERY_COMBINATION_INVALID] = { "QueryCombinationInvalid",
+        "Two or more query parameters in the request cannot be used together.", "Warning",
+        "Remove one or more of the query parameters and resubmit the request if the operation "
+        "failed.", 0 },
     [GH_RF_MSG_QUERY_NOT_SUPPORTED] = { "QueryNotSupported",
         "Querying is not supported by the implementation.", "Warning",
         "Remove the query parameters and resubmit the request if the operation failed.", 0 },
+    [GH_RF_MSG_QUERY_NOT_SUPPORTED_ON_RESOURCE] = { "QueryNotSupportedOnResource",
+        "Querying is not supported on the requested resource.", "Warning",
+        "Remove the query parameters and resubmit the request if the operation failed.", 0 },
+    [GH_RF_MSG_QUERY_PARAMETER_VALUE_FORMAT_ERROR] = { "QueryParameterValueFormatError",
+        "The value '%1' for the parameter %2 is of a different format than the parameter can "
+        "accept.", "Warning", "Correct the value for the query parameter in the request and "
+        "resubmit the request if the operation failed.", 2 },
     [GH_RF_MSG_RESOURCE_ALREADY_EXISTS] = { "ResourceAlreadyExists",
         "The requested resource of type %1 with the property %2 with the value '%3' already "
         "exists.", "Critical", "Do not repeat the create operation as the resource has already "

@@ -30,6 +30,19 @@ bool gh_redfish_has_header(const gh_response *resp, const char *name)
     return false;
 }
 
+/* The arena keeps the dropped values' bytes until the response is freed,
+ * which wipes them: a response holds few headers, none dropped twice. */
+void gh_redfish_header_drop(gh_response *resp, const char *name)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < resp->nheaders; i++) {
+        if (strcasecmp(resp->headers[i].name, name) != 0)
+            resp->headers[o++] = resp->headers[i];
+    }
+    resp->nheaders = o;
+}
+
 void gh_redfish_allow_add(gh_response *resp, unsigned methods)
 {
     char allow[64];

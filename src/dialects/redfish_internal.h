@@ -6,7 +6,8 @@
  * redfish_root.c the open documents; redfish_sessions.c the SessionService;
  * redfish_accounts.c the ManagerAccount resources; redfish_account_service.c
  * the AccountService settings and the Roles; redfish_headers.c the Allow and
- * Link headers that describe a resource.
+ * Link headers that describe a resource; redfish_query.c the only and excerpt
+ * query parameters.
  */
 #ifndef GH_REDFISH_INTERNAL_H
 #define GH_REDFISH_INTERNAL_H
@@ -76,7 +77,10 @@ typedef enum {
     GH_RF_MSG_PROPERTY_VALUE_NOT_IN_LIST,
     GH_RF_MSG_PROPERTY_VALUE_OUT_OF_RANGE,
     GH_RF_MSG_PROPERTY_VALUE_TYPE_ERROR,
+    GH_RF_MSG_QUERY_COMBINATION_INVALID,
     GH_RF_MSG_QUERY_NOT_SUPPORTED,
+    GH_RF_MSG_QUERY_NOT_SUPPORTED_ON_RESOURCE,
+    GH_RF_MSG_QUERY_PARAMETER_VALUE_FORMAT_ERROR,
     GH_RF_MSG_RESOURCE_ALREADY_EXISTS,
     GH_RF_MSG_RESOURCE_AT_URI_UNAUTHORIZED,
     GH_RF_MSG_RESOURCE_CANNOT_BE_DELETED,
@@ -149,6 +153,8 @@ size_t gh_redfish_props_check(const json_t *body, const gh_redfish_prop *props, 
 /* ---- headers that describe a resource (redfish_headers.c) ---- */
 
 bool gh_redfish_has_header(const gh_response *resp, const char *name);
+/* Remove every header of this name. */
+void gh_redfish_header_drop(gh_response *resp, const char *name);
 /* Allow: methods, unless a handler set Allow already. */
 void gh_redfish_allow_add(gh_response *resp, unsigned methods);
 /* The schema file an @odata.type names, without ".json": "ServiceRoot.v1_5_0"
@@ -156,6 +162,39 @@ void gh_redfish_allow_add(gh_response *resp, unsigned methods);
 bool gh_redfish_schema_name(const char *type, char *out, size_t outlen);
 /* Link: <schema of doc's @odata.type>; rel=describedby, when it has one. */
 void gh_redfish_describedby_add(gh_response *resp, const json_t *doc);
+
+/* ---- query parameters (redfish_query.c) ---- */
+
+typedef enum {
+    GH_RF_QUERY_OK = 0,
+    GH_RF_QUERY_UNSUPPORTED,    /* a $-option: 501 QueryNotSupported */
+    GH_RF_QUERY_BAD_VALUE,      /* only=x, excerpt=x: 400 */
+    GH_RF_QUERY_COMBINATION     /* only with another query option: 400 */
+} gh_redfish_query_result;
+
+typedef struct {
+    bool   only;
+    bool   excerpt;
+    size_t others;              /* $-options */
+    gh_str bad_name;            /* GH_RF_QUERY_BAD_VALUE: the parameter and its value, */
+    gh_str bad_value;           /* views into the query */
+} gh_redfish_query;
+
+gh_redfish_query_result gh_redfish_query_parse(gh_str query, gh_redfish_query *out);
+/* The reply for a result other than GH_RF_QUERY_OK. */
+void gh_redfish_query_fail(gh_response *resp, gh_redfish_query_result rc,
+                           const gh_redfish_query *q);
+
+typedef enum {
+    GH_RF_ONLY_KEEP = 0,        /* a collection of zero or several members */
+    GH_RF_ONLY_MEMBER,          /* of one: path names it */
+    GH_RF_ONLY_NOT_COLLECTION
+} gh_redfish_only;
+
+/* What only makes of a GET's reply. */
+gh_redfish_only gh_redfish_only_member(const gh_response *resp, char *path, size_t pathlen);
+/* Cut a GET's reply down to its excerpt properties, if its schema has any. */
+void gh_redfish_excerpt(gh_response *resp);
 
 /* ---- the open documents (redfish_root.c) ---- */
 

@@ -54,6 +54,8 @@ static const struct {
     { "MemoryCollection", NULL },
     { "EthernetInterface", "v1_10_0" },
     { "EthernetInterfaceCollection", NULL },
+    { "Sensor", "v1_9_0" },
+    { "SensorCollection", NULL },
 };
 
 static bool gh_redfish_tree_has(const gh_tree *tree, const char *collection, char *path,
@@ -85,8 +87,8 @@ static json_t *gh_redfish_root_doc(const gh_tree *tree)
                      "Product", "gatehouse",
                      "ProtocolFeaturesSupported",
                      "ExpandQuery", "ExpandAll", 0, "Levels", 0, "Links", 0, "NoLinks", 0,
-                     "FilterQuery", 0, "SelectQuery", 0, "OnlyMemberQuery", 0,
-                     "ExcerptQuery", 0,
+                     "FilterQuery", 0, "SelectQuery", 0, "OnlyMemberQuery", 1,
+                     "ExcerptQuery", 1,
                      "SessionService", "@odata.id", "/redfish/v1/SessionService",
                      "AccountService", "@odata.id", "/redfish/v1/AccountService",
                      "Links", "Sessions", "@odata.id", GH_REDFISH_SESSIONS);

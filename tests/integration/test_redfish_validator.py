@@ -1,8 +1,8 @@
 """What the DMTF Redfish Protocol Validator asserts beyond the basics in
 test_redfish_protocol.py, over real HTTPS: Allow on GET/HEAD and on 405,
 Link rel=describedby naming the schema of @odata.type, a PATCH of OData
-annotations alone, and the EntityContainer in the first Schema of
-$metadata."""
+annotations alone, the EntityContainer in the first Schema of $metadata,
+and the only and excerpt query parameters."""
 
 import re
 import xml.etree.ElementTree as ET
@@ -190,6 +190,111 @@ def test_metadata_service_schema_with_entity_container_comes_first(server):
     assert first.get("Namespace") == "Service", ET.tostring(first)[:300]
     ec = first.find("edm:EntityContainer", ns)
     assert ec is not None and ec.get("Extends", "").startswith("ServiceRoot.v1_5_0."), ec
+
+
+# ------------------------------------------------------ only and excerpt
+
+def test_root_advertises_only_and_excerpt(server):
+    f = server.get("/redfish/v1/").json()["ProtocolFeaturesSupported"]
+    assert f["OnlyMemberQuery"] is True and f["ExcerptQuery"] is True, f
+    assert f["SelectQuery"] is False and f["FilterQuery"] is False, f
+
+
+@pytest.mark.parametrize("collection,member", [
+    ("/redfish/v1/Systems", "/redfish/v1/Systems/1"),
+    ("/redfish/v1/Chassis/1/Sensors", "/redfish/v1/Chassis/1/Sensors/CPU1Temp"),
+    (ROLES, None),
+])
+def test_only_on_a_collection(server, collection, member):
+    """A collection of one member answers with that member; one of several,
+    with itself."""
+    with server.admin() as s:
+        whole = s.get(server.url + collection, timeout=10)
+        r = s.get(server.url + collection + "?only", timeout=10)
+        alone = s.get(server.url + member, timeout=10) if member else None
+    assert r.status_code == 200, r.text[:300]
+    if member is None:
+        assert len(whole.json()["Members"]) > 1
+        assert r.json() == whole.json()
+    else:
+        assert r.json() == alone.json()
+        assert r.json()["@odata.id"] == member
+        assert r.headers.get("ETag") == alone.headers.get("ETag")
+
+
+def test_only_on_own_sessions(server):
+    """A ReadOnly user sees only its own session: ?only is that session,
+    readable as its own, never anyone else's."""
+    name = "only-probe"
+    server.add_user(name, role="ReadOnly")
+    token, location, _, _ = server.login(name)
+    try:
+        with server.session(token=token) as s:
+            r = s.get(server.url + SESSIONS + "?only", timeout=10)
+    finally:
+        server.logout(token, location)
+        server.cli("user", "del", name)
+    assert r.status_code == 200, r.text
+    assert r.json()["@odata.id"] == location
+    assert r.json()["UserName"] == name
+
+
+def test_only_on_a_single_resource_is_400(server):
+    with server.admin() as s:
+        r = s.get(server.url + "/redfish/v1/Systems/1?only", timeout=10)
+    assert_redfish_error(r, 400, "QueryNotSupportedOnResource")
+
+
+@pytest.mark.parametrize("query", ["only=foo", "excerpt=foo", "only=1&x=2"])
+def test_value_on_a_parameter_without_values_is_400(server, query):
+    with server.admin() as s:
+        r = s.get(server.url + SESSIONS + "?" + query, timeout=10)
+    assert_redfish_error(r, 400, "QueryParameterValueFormatError")
+    root = server.get("/redfish/v1/?" + query)
+    assert_redfish_error(root, 400, "QueryParameterValueFormatError")
+
+
+def test_only_with_another_query_parameter_is_400(server):
+    with server.admin() as s:
+        r = s.get(server.url + "/redfish/v1/Systems?only&excerpt", timeout=10)
+    assert_redfish_error(r, 400, "QueryCombinationInvalid")
+
+
+@pytest.mark.parametrize("query", ["$rpvunknown", "$expand=*", "%24top=1", "only&$top=1"])
+def test_dollar_parameters_stay_501(server, query):
+    r = server.get("/redfish/v1/?" + query)
+    assert_redfish_error(r, 501, "QueryNotSupported")
+
+
+def test_unknown_plain_parameters_are_ignored(server):
+    r = server.get("/redfish/v1/?rpvunknown=1&onlyx&excerpts")
+    assert r.status_code == 200
+    assert r.json() == server.get("/redfish/v1/").json()
+
+
+def test_excerpt_of_a_sensor(server):
+    """Sensor annotates Reading, PhysicalContext, ... as Redfish.Excerpt: the
+    excerpt holds those and the OData identity, nothing else."""
+    path = "/redfish/v1/Chassis/1/Sensors/CPU1Temp"
+    with server.admin() as s:
+        whole = s.get(server.url + path, timeout=10).json()
+        r = s.get(server.url + path + "?excerpt", timeout=10)
+    assert r.status_code == 200, r.text
+    ex = r.json()
+    assert set(ex) < set(whole)
+    assert {"@odata.id", "@odata.type", "Reading", "PhysicalContext"} <= set(ex), ex
+    assert "Name" not in ex and "ReadingRangeMax" not in ex and "Status" not in ex, ex
+    assert all(ex[k] == whole[k] for k in ex)
+    assert r.headers.get("ETag") != s.get(server.url + path, timeout=10).headers.get("ETag")
+
+
+@pytest.mark.parametrize("path", ["/redfish/v1/", "/redfish/v1/Systems/1", ACCOUNTS])
+def test_excerpt_without_excerpt_properties_is_the_whole_resource(server, path):
+    with server.admin() as s:
+        whole = s.get(server.url + path, timeout=10)
+        r = s.get(server.url + path + "?excerpt", timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json() == whole.json()
 
 
 @pytest.mark.parametrize("path", OPEN)

@@ -2,7 +2,9 @@
  * test_redfish_protocol.c: what DMTF's Redfish Protocol Validator asserts of
  * the Redfish dialect beyond test_redfish.c, driven through run(): Allow on
  * GET/HEAD and 405, Link rel=describedby from @odata.type, PATCH of OData
- * annotations alone, and the Service schema first in $metadata.
+ * annotations alone, the Service schema first in $metadata, the only and
+ * excerpt query parameters. The parsers on their own are in
+ * test_redfish_query.c.
  */
 #include "redfish_fixture.h"
 
@@ -127,6 +129,77 @@ static void test_metadata_service_first(void **state)
     done(&r);
 }
 
+static void test_only(void **state)
+{
+    fixture *f = *state;
+    login    mine = do_login(f, "viewer", PW);
+    result   r;
+
+    r = run(f, "GET", "/redfish/v1/Systems?only", NULL, ADMIN, NULL);
+    assert_int_equal(r.resp.status, 200);
+    assert_string_equal(str_at(&r, "@odata.id", NULL), "/redfish/v1/Systems/1");
+    assert_string_equal(hdr(&r, "Allow"), "GET, HEAD");
+    assert_non_null(strstr(hdr(&r, "Link"), "ComputerSystem.v1_20_0.json"));
+    done(&r);
+    /* Several members: the collection itself. */
+    r = run(f, "GET", "/redfish/v1/AccountService/Roles?only=", NULL, ADMIN, NULL);
+    assert_int_equal(r.resp.status, 200);
+    assert_string_equal(str_at(&r, "@odata.id", NULL), "/redfish/v1/AccountService/Roles");
+    done(&r);
+    /* A reader's sessions are its own: the one member, through its handler. */
+    r = run(f, "GET", "/redfish/v1/SessionService/Sessions?only", NULL, "X-Auth-Token", mine.token,
+            NULL);
+    assert_int_equal(r.resp.status, 200);
+    assert_string_equal(str_at(&r, "@odata.id", NULL), mine.location);
+    assert_string_equal(hdr(&r, "Allow"), "GET, HEAD, DELETE");
+    done(&r);
+    r = run(f, "GET", "/redfish/v1/Systems/1?only", NULL, ADMIN, NULL);
+    assert_int_equal(r.resp.status, 400);
+    assert_string_equal(msg_id(&r), "Base.1.15.0.QueryNotSupportedOnResource");
+    done(&r);
+    r = run(f, "GET", "/redfish/v1/Systems?only&excerpt", NULL, ADMIN, NULL);
+    assert_string_equal(msg_id(&r), "Base.1.15.0.QueryCombinationInvalid");
+    done(&r);
+    r = run(f, "GET", "/redfish/v1/?only=%FF%00", NULL, NULL);
+    assert_int_equal(r.resp.status, 400);
+    assert_string_equal(msg_id(&r), "Base.1.15.0.QueryParameterValueFormatError");
+    done(&r);
+    /* A write ignores them. */
+    r = run(f, "DELETE", "/redfish/v1/SessionService/Sessions/00?only", NULL, ADMIN, NULL);
+    assert_int_equal(r.resp.status, 404);
+    done(&r);
+}
+
+static void test_excerpt(void **state)
+{
+    fixture *f = *state;
+    result   whole, r;
+
+    whole = run(f, "GET", "/redfish/v1/Chassis/1/Sensors/CPU1Temp", NULL, ADMIN, NULL);
+    r = run(f, "GET", "/redfish/v1/Chassis/1/Sensors/CPU1Temp?excerpt", NULL, ADMIN, NULL);
+    assert_int_equal(r.resp.status, 200);
+    assert_true(json_equal(json_object_get(r.json, "Reading"),
+                           json_object_get(whole.json, "Reading")));
+    assert_string_equal(str_at(&r, "PhysicalContext", NULL), "CPU");
+    assert_string_equal(str_at(&r, "@odata.id", NULL), "/redfish/v1/Chassis/1/Sensors/CPU1Temp");
+    assert_null(json_object_get(r.json, "Name"));
+    assert_null(json_object_get(r.json, "Thresholds"));
+    assert_int_equal(json_object_size(r.json), 4);
+    assert_null(hdr(&r, "ETag"));
+    assert_non_null(hdr(&whole, "ETag"));
+    assert_non_null(strstr(hdr(&r, "Link"), "Sensor.v1_9_0.json"));
+    done(&r);
+    done(&whole);
+    /* No excerpt properties in its schema: the whole resource, as it is. */
+    whole = run(f, "GET", "/redfish/v1/Systems/1", NULL, ADMIN, NULL);
+    r = run(f, "GET", "/redfish/v1/Systems/1?excerpt", NULL, ADMIN, NULL);
+    assert_int_equal(r.resp.status, 200);
+    assert_ptr_equal(r.resp.body, whole.resp.body);
+    assert_string_equal(hdr(&r, "ETag"), hdr(&whole, "ETag"));
+    done(&r);
+    done(&whole);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +207,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_link_describedby, setup, teardown),
         cmocka_unit_test_setup_teardown(test_patch_annotations_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metadata_service_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_excerpt, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
