@@ -128,6 +128,8 @@ void gh_redfish_route_parse(gh_str raw, gh_redfish_route *r)
             r->kind = GH_RF_ODATA;
         else if (gh_redfish_seg_is(seg[2], "$metadata"))
             r->kind = GH_RF_METADATA;
+        else if (gh_redfish_seg_is(seg[2], "openapi.yaml"))
+            r->kind = GH_RF_OPENAPI;
         else if (gh_redfish_seg_is(seg[2], "SessionService"))
             r->kind = GH_RF_SESSION_SERVICE;
         else if (gh_redfish_seg_is(seg[2], "AccountService"))
@@ -164,13 +166,14 @@ unsigned gh_redfish_allowed(gh_redfish_route_kind kind)
     }
 }
 
-static bool gh_redfish_is_open(gh_redfish_route_kind kind, gh_method m)
+bool gh_redfish_is_open(gh_redfish_route_kind kind, gh_method m)
 {
     switch (kind) {
     case GH_RF_VERSIONS:
     case GH_RF_ROOT:
     case GH_RF_ODATA:
-    case GH_RF_METADATA:         return m == GH_METHOD_GET || m == GH_METHOD_HEAD;
+    case GH_RF_METADATA:
+    case GH_RF_OPENAPI:          return m == GH_METHOD_GET || m == GH_METHOD_HEAD;
     case GH_RF_SESSIONS:
     case GH_RF_SESSIONS_MEMBERS: return m == GH_METHOD_POST;
     default:                     return false;
@@ -394,6 +397,7 @@ static void gh_redfish_dispatch(gh_redfish_ctx *c)
 {
     switch (c->route->kind) {
     case GH_RF_METADATA:         gh_redfish_serve_tree(c, "xml", GH_REDFISH_XML_TYPE); break;
+    case GH_RF_OPENAPI:          gh_redfish_serve_tree(c, "reply", GH_REDFISH_YAML_TYPE); break;
     case GH_RF_SESSION_SERVICE:  gh_redfish_serve_session_service(c); break;
     case GH_RF_SESSIONS:
     case GH_RF_SESSIONS_MEMBERS: gh_redfish_serve_sessions(c); break;

@@ -7,7 +7,7 @@
  * redfish_accounts.c the ManagerAccount resources; redfish_account_service.c
  * the AccountService settings and the Roles; redfish_headers.c the Allow and
  * Link headers that describe a resource; redfish_query.c the only and excerpt
- * query parameters.
+ * query parameters; redfish_openapi.c the OpenAPI document.
  */
 #ifndef GH_REDFISH_INTERNAL_H
 #define GH_REDFISH_INTERNAL_H
@@ -18,9 +18,11 @@
 
 #define GH_REDFISH_JSON_TYPE  "application/json; charset=utf-8"
 #define GH_REDFISH_XML_TYPE   "application/xml; charset=utf-8"
+#define GH_REDFISH_YAML_TYPE  "application/yaml; charset=utf-8"
 #define GH_REDFISH_JSON_FLAGS (JSON_INDENT(2) | JSON_ENSURE_ASCII)   /* how replies are written */
 #define GH_REDFISH_BODY_MAX   65536    /* bytes of a JSON body we parse */
 #define GH_REDFISH_RETRY_AFTER 30      /* seconds, on 503: the shortest SessionTimeout */
+#define GH_REDFISH_VERSION    "1.15.0"  /* the DSP0266 version the service root claims */
 
 #define GH_REDFISH_SESSIONS   "/redfish/v1/SessionService/Sessions"
 #define GH_REDFISH_ACCOUNTS   "/redfish/v1/AccountService/Accounts"
@@ -36,8 +38,10 @@ typedef struct {
     gh_response            *resp;
 } gh_redfish_ctx;
 
-/* The methods a route supports (GH_METHOD_BIT set). */
+/* The methods a route supports (GH_METHOD_BIT set), and whether one of them
+ * needs no login. */
 unsigned gh_redfish_allowed(gh_redfish_route_kind kind);
+bool gh_redfish_is_open(gh_redfish_route_kind kind, gh_method m);
 
 bool gh_redfish_may(const gh_redfish_ctx *c, unsigned privs);
 /* A handler that needs the store checks this first: 503 when it is absent
@@ -196,11 +200,14 @@ gh_redfish_only gh_redfish_only_member(const gh_response *resp, char *path, size
 /* Cut a GET's reply down to its excerpt properties, if its schema has any. */
 void gh_redfish_excerpt(gh_response *resp);
 
-/* ---- the open documents (redfish_root.c) ---- */
+/* ---- the open documents (redfish_root.c, redfish_openapi.c) ---- */
 
 /* The dialect's render hook: the version document, the service root, the
  * OData service document and $metadata, added to the tree as it loads. */
 int gh_redfish_render(gh_tree *tree, char *err, size_t errlen);
+/* Add /redfish/v1/openapi.yaml, describing the tree as loaded so far and the
+ * service's own routes, as a "reply" entry. 0, or -1 with err. */
+int gh_redfish_openapi_render(gh_tree *tree, char *err, size_t errlen);
 
 /* ---- handlers ---- */
 

@@ -6,7 +6,8 @@
  * dialect's render hook), and become entries of the tree: serving one is a
  * lookup, with an ETag like any other entry. The root links the tree's
  * Systems, Chassis and Managers only when the tree has them, so a client
- * never follows a link to a 404.
+ * never follows a link to a 404. The hook ends with the OpenAPI document
+ * (redfish_openapi.c), which describes all of these too.
  */
 #include "redfish_internal.h"
 
@@ -82,7 +83,7 @@ static json_t *gh_redfish_root_doc(const gh_tree *tree)
                      "@odata.type", "#ServiceRoot.v1_5_0.ServiceRoot",
                      "Id", "RootService",
                      "Name", "Root Service",
-                     "RedfishVersion", "1.15.0",
+                     "RedfishVersion", GH_REDFISH_VERSION,
                      "UUID", GH_REDFISH_UUID,
                      "Product", "gatehouse",
                      "ProtocolFeaturesSupported",
@@ -202,5 +203,8 @@ int gh_redfish_render(gh_tree *tree, char *err, size_t errlen)
         snprintf(err, errlen, "/redfish/v1/$metadata: out of memory");
         return -1;
     }
-    return gh_tree_add(tree, "/redfish/v1/$metadata", "xml", xml, len, err, errlen);
+    if (gh_tree_add(tree, "/redfish/v1/$metadata", "xml", xml, len, err, errlen) != 0)
+        return -1;
+    /* Last: it describes every document above as well. */
+    return gh_redfish_openapi_render(tree, err, errlen);
 }

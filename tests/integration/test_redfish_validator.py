@@ -1,18 +1,21 @@
 """What the DMTF Redfish Protocol Validator asserts beyond the basics in
 test_redfish_protocol.py, over real HTTPS: Allow on GET/HEAD and on 405,
 Link rel=describedby naming the schema of @odata.type, a PATCH of OData
-annotations alone, the EntityContainer in the first Schema of $metadata,
-and the only and excerpt query parameters."""
+annotations alone, the EntityContainer in the first Schema of $metadata, the
+only and excerpt query parameters, and /redfish/v1/openapi.yaml describing
+exactly the paths and methods the service answers."""
 
 import re
 import xml.etree.ElementTree as ET
 from collections import deque
 
 import pytest
+import yaml
 
 from gatehouse_harness import ACCOUNTS, ROLES, SESSIONS, assert_redfish_error
 
-OPEN = ["/redfish/v1/", "/redfish/v1/odata", "/redfish/v1/$metadata"]
+OPEN = ["/redfish/v1/", "/redfish/v1/odata", "/redfish/v1/$metadata", "/redfish/v1/openapi.yaml"]
+METHODS = {"get", "head", "post", "patch", "delete", "put"}
 
 
 def allow_of(r):
@@ -295,6 +298,82 @@ def test_excerpt_without_excerpt_properties_is_the_whole_resource(server, path):
         r = s.get(server.url + path + "?excerpt", timeout=10)
     assert r.status_code == 200, r.text
     assert r.json() == whole.json()
+
+
+# ---------------------------------------------------------------- openapi
+
+def openapi(server):
+    r = server.get("/redfish/v1/openapi.yaml", headers={"Accept": "application/yaml"})
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["Content-Type"].split(";")[0] == "application/yaml"
+    return yaml.safe_load(r.text)
+
+
+def test_openapi_document(server):
+    doc = openapi(server)
+    assert doc["openapi"].startswith("3.")
+    assert doc["info"]["title"] and doc["info"]["version"]
+    for p in ["/redfish/v1", "/redfish/v1/$metadata", "/redfish/v1/openapi.yaml", SESSIONS,
+              SESSIONS + "/{SessionId}", ACCOUNTS + "/{ManagerAccountId}", ROLES + "/{RoleId}"]:
+        assert p in doc["paths"], p
+    root = doc["paths"]["/redfish/v1"]["get"]["responses"]["200"]
+    assert root["content"]["application/json"]["schema"]["$ref"] == (
+        "http://redfish.dmtf.org/schemas/v1/ServiceRoot.v1_5_0.yaml"
+        "#/components/schemas/ServiceRoot_v1_5_0_ServiceRoot")
+
+
+def test_openapi_covers_every_resource_a_crawler_reaches(server):
+    """Cannot drift from the tree: every resource reachable from the root is
+    a path of the document (a concrete one or a template), with the schema of
+    its @odata.type."""
+    paths = openapi(server)["paths"]
+    templates = [(re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(p)) + "$"), p)
+                 for p in paths]
+    token, location, _, _ = server.login()
+    try:
+        with server.session(token=token) as s:
+            docs = crawl(server, s)
+    finally:
+        server.logout(token, location)
+    for path, doc in docs.items():
+        path = path.rstrip("/") or "/"
+        hits = [p for rx, p in templates if rx.match(path)]
+        assert hits, f"{path} is not in openapi.yaml"
+        p = path if path in paths else hits[0]
+        ref = paths[p]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        t = doc["@odata.type"].lstrip("#").split(".")
+        name = "_".join(t[:2] if len(t) == 3 else t[:1]) + "_" + t[-1]
+        assert ref.endswith("/" + schema_of(doc["@odata.type"]).replace(".json", ".yaml")
+                            + "#/components/schemas/" + name), (path, ref)
+
+
+def test_openapi_methods_are_what_the_service_allows(server):
+    """Each path's operations are exactly the methods its Allow names (a
+    template is tried with a real member where there is one)."""
+    paths = openapi(server)["paths"]
+    server.add_user("openapi-probe", role="ReadOnly")
+    token, location, _, _ = server.login()
+    with server.session(token=token) as s:
+        account = next(m["@odata.id"] for m in s.get(server.url + ACCOUNTS, timeout=10)
+                       .json()["Members"]
+                       if s.get(server.url + m["@odata.id"], timeout=10).json()["UserName"]
+                       == "openapi-probe")
+    # Not the built-in account: that one cannot be deleted, so its Allow is shorter.
+    sample = {"{SessionId}": location.rsplit("/", 1)[1],
+              "{ManagerAccountId}": account.rsplit("/", 1)[1], "{RoleId}": "Administrator"}
+    try:
+        with server.session(token=token) as s:
+            for p, item in paths.items():
+                ops = {m.upper() for m in item if m in METHODS}
+                url = p
+                for k, v in sample.items():
+                    url = url.replace(k, v)
+                probe = "GET" if "GET" in ops else "PUT"
+                r = s.request(probe, server.url + url, timeout=10)
+                assert allow_of(r) == ops, f"{p}: openapi {ops}, Allow {r.headers.get('Allow')}"
+    finally:
+        server.logout(token, location)
+        server.cli("user", "del", "openapi-probe")
 
 
 @pytest.mark.parametrize("path", OPEN)

@@ -3,8 +3,8 @@
  * the Redfish dialect beyond test_redfish.c, driven through run(): Allow on
  * GET/HEAD and 405, Link rel=describedby from @odata.type, PATCH of OData
  * annotations alone, the Service schema first in $metadata, the only and
- * excerpt query parameters. The parsers on their own are in
- * test_redfish_query.c.
+ * excerpt query parameters, and the OpenAPI document. The parsers on their
+ * own are in test_redfish_query.c.
  */
 #include "redfish_fixture.h"
 
@@ -200,6 +200,29 @@ static void test_excerpt(void **state)
     done(&whole);
 }
 
+static void test_openapi(void **state)
+{
+    fixture             *f = *state;
+    const gh_tree_entry *e = gh_tree_find(f->tree, GH_STR("/redfish/v1/openapi.yaml"), "reply");
+    result               r;
+
+    assert_non_null(e);
+    assert_non_null(strstr(e->body, "openapi: '3.0.1'\n"));
+    assert_non_null(strstr(e->body, "\n  '/redfish/v1/Chassis/1/Sensors/CPU1Temp':\n    get:\n"));
+    assert_non_null(strstr(e->body, "\n  '/redfish/v1/SessionService/Sessions/{SessionId}':\n"));
+    assert_non_null(strstr(e->body, "Sensor.v1_9_0.yaml#/components/schemas/Sensor_v1_9_0_Sensor"));
+    /* Open, like $metadata. */
+    r = run(f, "GET", "/redfish/v1/OpenAPI.yaml", NULL, NULL);
+    assert_int_equal(r.resp.status, 200);
+    assert_string_equal(r.resp.content_type, "application/yaml; charset=utf-8");
+    assert_ptr_equal(r.resp.body, e->body);
+    assert_string_equal(hdr(&r, "Allow"), "GET, HEAD");
+    done(&r);
+    r = run(f, "POST", "/redfish/v1/openapi.yaml", "{}", ADMIN, NULL);
+    assert_int_equal(r.resp.status, 405);
+    done(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +232,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_metadata_service_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_excerpt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_openapi, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
