@@ -65,6 +65,17 @@ static size_t gh_redfish_type_part(const char *s)
     return n <= GH_REDFISH_TYPE_PART_MAX ? n : 0;
 }
 
+/* Copy n bytes of s and a NUL to out, if they fit. */
+static bool gh_redfish_put(char *out, size_t outlen, const char *s, size_t n)
+{
+    if (n >= outlen)
+        return false;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* Written without printf: it runs for every resource sent. */
 bool gh_redfish_schema_name(const char *type, char *out, size_t outlen)
 {
     size_t ns, ver, term;
@@ -79,22 +90,27 @@ bool gh_redfish_schema_name(const char *type, char *out, size_t outlen)
     if (ver == 0)
         return false;
     if (type[ns + 1 + ver] == '\0')   /* "#SessionCollection.SessionCollection" */
-        return (size_t)snprintf(out, outlen, "%.*s", (int)ns, type) < outlen;
+        return gh_redfish_put(out, outlen, type, ns);
     term = gh_redfish_type_part(type + ns + ver + 2);
     if (type[ns + 1 + ver] != '.' || term == 0 || type[ns + ver + 2 + term] != '\0' ||
         type[ns + 1] != 'v')
         return false;
-    return (size_t)snprintf(out, outlen, "%.*s", (int)(ns + 1 + ver), type) < outlen;
+    return gh_redfish_put(out, outlen, type, ns + 1 + ver);
 }
 
 void gh_redfish_describedby_add(gh_response *resp, const json_t *doc)
 {
-    char schema[2 * GH_REDFISH_TYPE_PART_MAX + 2];
+    static const char head[] = "<" GH_REDFISH_SCHEMA_BASE;
+    static const char tail[] = ".json>; rel=describedby";
+    char   link[sizeof(head) + 2 * GH_REDFISH_TYPE_PART_MAX + sizeof(tail) + 2];
+    size_t n;
 
-    if (gh_redfish_has_header(resp, "Link") ||
-        !gh_redfish_schema_name(json_string_value(json_object_get(doc, "@odata.type")), schema,
-                                sizeof(schema)))
+    /* A response gets one body, so one Link: no need to look for another. */
+    if (!gh_redfish_schema_name(json_string_value(json_object_get(doc, "@odata.type")),
+                                link + sizeof(head) - 1, 2 * GH_REDFISH_TYPE_PART_MAX + 2))
         return;
-    gh_response_header_add(resp, "Link", "<" GH_REDFISH_SCHEMA_BASE "%s.json>; rel=describedby",
-                           schema);
+    memcpy(link, head, sizeof(head) - 1);
+    n = strlen(link);
+    memcpy(link + n, tail, sizeof(tail));
+    gh_response_header_add(resp, "Link", "%s", link);
 }
