@@ -62,11 +62,24 @@ void gh_allow_text(unsigned methods, char *out, size_t outlen)
                                        GH_METHOD_PATCH, GH_METHOD_DELETE };
     size_t o = 0;
 
+    /* Without printf: Redfish sends Allow with every resource. */
+    if (outlen == 0)
+        return;
     out[0] = '\0';
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        if ((methods & GH_METHOD_BIT(order[i])) != 0 && o < outlen)
-            o += (size_t)snprintf(out + o, outlen - o, "%s%s", o > 0 ? ", " : "",
-                                  gh_method_name(order[i]));
+        const char *name = gh_method_name(order[i]);
+        size_t      len = strlen(name);
+
+        if ((methods & GH_METHOD_BIT(order[i])) == 0)
+            continue;
+        if (o + (o > 0 ? 2 : 0) + len >= outlen)
+            break;
+        if (o > 0) {
+            memcpy(out + o, ", ", 2);
+            o += 2;
+        }
+        memcpy(out + o, name, len + 1);
+        o += len;
     }
 }
 

@@ -8,7 +8,9 @@
  *   OData-Version other than 4.0 -> 412;  method not allowed -> 405 + Allow;
  *   no principal on a closed route -> 401;  no Login privilege -> 403;
  *   password change required -> 403 but for the own account and own logout;
- *   an unsupported $-query -> 501;  an unknown member -> 404;  then the handler.
+ *   an unsupported $-query -> 501, a bad only/excerpt -> 400 (redfish_query.c);
+ *   an unknown member -> 404;  then the handler; then, on a GET or HEAD, only
+ *   and excerpt applied to its reply, and Allow added to a successful one.
  *
  * Paths match ignoring ASCII case and one trailing slash, percent-decoded, as
  * on HPE iLO; responses name the canonical @odata.id. Every response carries
@@ -18,7 +20,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 /* ---- routing ---- */
@@ -127,6 +128,8 @@ void gh_redfish_route_parse(gh_str raw, gh_redfish_route *r)
             r->kind = GH_RF_ODATA;
         else if (gh_redfish_seg_is(seg[2], "$metadata"))
             r->kind = GH_RF_METADATA;
+        else if (gh_redfish_seg_is(seg[2], "openapi.yaml"))
+            r->kind = GH_RF_OPENAPI;
         else if (gh_redfish_seg_is(seg[2], "SessionService"))
             r->kind = GH_RF_SESSION_SERVICE;
         else if (gh_redfish_seg_is(seg[2], "AccountService"))
@@ -148,7 +151,7 @@ void gh_redfish_route_parse(gh_str raw, gh_redfish_route *r)
 
 /* ---- the table of methods and work per route ---- */
 
-static unsigned gh_redfish_allowed(gh_redfish_route_kind kind)
+unsigned gh_redfish_allowed(gh_redfish_route_kind kind)
 {
     switch (kind) {
     case GH_RF_SESSION_SERVICE:
@@ -163,13 +166,14 @@ static unsigned gh_redfish_allowed(gh_redfish_route_kind kind)
     }
 }
 
-static bool gh_redfish_is_open(gh_redfish_route_kind kind, gh_method m)
+bool gh_redfish_is_open(gh_redfish_route_kind kind, gh_method m)
 {
     switch (kind) {
     case GH_RF_VERSIONS:
     case GH_RF_ROOT:
     case GH_RF_ODATA:
-    case GH_RF_METADATA:         return m == GH_METHOD_GET || m == GH_METHOD_HEAD;
+    case GH_RF_METADATA:
+    case GH_RF_OPENAPI:          return m == GH_METHOD_GET || m == GH_METHOD_HEAD;
     case GH_RF_SESSIONS:
     case GH_RF_SESSIONS_MEMBERS: return m == GH_METHOD_POST;
     default:                     return false;
@@ -289,15 +293,6 @@ void gh_redfish_time(int64_t t, char out[32])
         snprintf(out, 32, "1970-01-01T00:00:00+00:00");
 }
 
-static bool gh_redfish_has_header(const gh_response *resp, const char *name)
-{
-    for (size_t i = 0; i < resp->nheaders; i++) {
-        if (strcasecmp(resp->headers[i].name, name) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* Every response: OData-Version, and no-store unless the handler chose. */
 static void gh_redfish_finish(gh_response *resp)
 {
@@ -365,29 +360,6 @@ static bool gh_redfish_odata_ok(const gh_request *req)
     return v.data == NULL || gh_str_eq(v, "4.0");
 }
 
-/* DSP0266: $-prefixed (and only/excerpt) query options we do not implement
- * are answered 501; other parameters are ignored. */
-static bool gh_redfish_query_ok(gh_str q)
-{
-    size_t i = 0;
-
-    while (i < q.len) {
-        gh_str name = { q.data + i, 0 };
-
-        while (i < q.len && q.data[i] != '&' && q.data[i] != '=')
-            i++;
-        name.len = (size_t)(q.data + i - name.data);
-        while (i < q.len && q.data[i] != '&')
-            i++;
-        i++;
-        if ((name.len > 0 && name.data[0] == '$') ||
-            (name.len >= 3 && name.data[0] == '%' && name.data[1] == '2' && name.data[2] == '4') ||
-            gh_str_eq(name, "only") || gh_str_eq(name, "excerpt"))
-            return false;
-    }
-    return true;
-}
-
 /* Password change pending: the own account (checked further by its handler)
  * and logging out the very session in use are all that is left. */
 static bool gh_redfish_pcr_allows(const gh_redfish_ctx *c)
@@ -412,6 +384,7 @@ static void gh_redfish_serve_tree(gh_redfish_ctx *c, const char *format, const c
     }
     gh_response_header_add(c->resp, "ETag", "%s", e->etag);
     gh_response_header_add(c->resp, "Cache-Control", "no-cache");
+    gh_redfish_describedby_add(c->resp, e->json);
     if (gh_redfish_etag_listed(gh_request_header(c->req, "If-None-Match"), e->etag)) {
         c->resp->status = 304;
         return;
@@ -424,6 +397,7 @@ static void gh_redfish_dispatch(gh_redfish_ctx *c)
 {
     switch (c->route->kind) {
     case GH_RF_METADATA:         gh_redfish_serve_tree(c, "xml", GH_REDFISH_XML_TYPE); break;
+    case GH_RF_OPENAPI:          gh_redfish_serve_tree(c, "reply", GH_REDFISH_YAML_TYPE); break;
     case GH_RF_SESSION_SERVICE:  gh_redfish_serve_session_service(c); break;
     case GH_RF_SESSIONS:
     case GH_RF_SESSIONS_MEMBERS: gh_redfish_serve_sessions(c); break;
@@ -438,12 +412,52 @@ static void gh_redfish_dispatch(gh_redfish_ctx *c)
     }
 }
 
+/* A GET's reply as the query asks, and Allow on a successful one. only
+ * serves the member of a one-member collection in the collection's place,
+ * through its own handler and the checks it makes. */
+static void gh_redfish_after(gh_redfish_ctx *c, const gh_redfish_query *q)
+{
+    gh_redfish_route member;
+    char             path[GH_REDFISH_PATH_MAX + 1];
+
+    if (c->resp->status != 200)
+        goto done;
+    if (q->only) {
+        switch (gh_redfish_only_member(c->resp, path, sizeof(path))) {
+        case GH_RF_ONLY_MEMBER:
+            gh_redfish_route_parse((gh_str){ path, strlen(path) }, &member);
+            gh_response_free(c->resp);
+            gh_response_init(c->resp);
+            c->route = &member;
+            if (member.valid && (gh_redfish_allowed(member.kind) & GH_METHOD_BIT(c->req->method)))
+                gh_redfish_dispatch(c);
+            else
+                gh_redfish_fail_not_found(c->resp, member.path);
+            break;
+        case GH_RF_ONLY_NOT_COLLECTION:
+            gh_response_free(c->resp);
+            gh_response_init(c->resp);
+            gh_redfish_fail0(c->resp, 400, GH_RF_MSG_QUERY_NOT_SUPPORTED_ON_RESOURCE);
+            break;
+        default:
+            break;
+        }
+    }
+    if (q->excerpt && c->resp->status == 200)
+        gh_redfish_excerpt(c->resp);
+done:
+    if ((c->resp->status >= 200 && c->resp->status < 300) || c->resp->status == 304)
+        gh_redfish_allow_add(c->resp, gh_redfish_allowed(c->route->kind));
+}
+
 static void gh_redfish_serve(gh_service *svc, const gh_tree *tree, const gh_request *req,
                              const gh_plan *plan, const gh_principal *who, gh_response *resp)
 {
     const gh_redfish_route *route = &plan->route.redfish;
     gh_redfish_ctx          c = { svc, tree, req, NULL, route, resp };
     unsigned                allowed = gh_redfish_allowed(route->kind);
+    gh_redfish_query        q;
+    gh_redfish_query_result qrc = gh_redfish_query_parse(req->query, &q);
     char                    allow[64];
 
     /* An open route serves everyone alike, whatever credential came along. */
@@ -461,12 +475,14 @@ static void gh_redfish_serve(gh_service *svc, const gh_tree *tree, const gh_requ
         gh_redfish_fail_privilege(resp);
     } else if (who != NULL && who->password_change_required && !gh_redfish_pcr_allows(&c)) {
         gh_redfish_fail_password_change(resp, who->account_id);
-    } else if (!gh_redfish_query_ok(req->query)) {
-        gh_redfish_fail0(resp, 501, GH_RF_MSG_QUERY_NOT_SUPPORTED);
+    } else if (qrc != GH_RF_QUERY_OK) {
+        gh_redfish_query_fail(resp, qrc, &q);
     } else if (!route->valid) {
         gh_redfish_fail_not_found(resp, route->path_len > 0 ? route->path : "");
     } else {
         gh_redfish_dispatch(&c);
+        if (req->method == GH_METHOD_GET || req->method == GH_METHOD_HEAD)
+            gh_redfish_after(&c, &q);
     }
     gh_redfish_finish(resp);
 }

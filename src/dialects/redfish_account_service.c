@@ -136,7 +136,7 @@ static void gh_redfish_account_service_patch(gh_redfish_ctx *c)
         present += json_object_get(body, gh_redfish_account_settings[i].name) != NULL;
     }
     if (present == 0 && json_array_size(errors) == 0) {
-        gh_redfish_fail0(c->resp, 400, GH_RF_MSG_EMPTY_JSON);
+        gh_redfish_fail_no_change(c->resp, body);
         goto done;
     }
     gh_redfish_settings_check(body, v, errors);

@@ -379,7 +379,7 @@ static void gh_redfish_account_patch(gh_redfish_ctx *c, bool own)
             goto done;
         }
     } else if (json_object_get(body, "Password") == NULL) {
-        gh_redfish_fail0(c->resp, 400, GH_RF_MSG_EMPTY_JSON);
+        gh_redfish_fail_no_change(c->resp, body);
         goto done;
     }
     if (!gh_redfish_account_load(c, &acct) || !gh_redfish_account_body_ok(c, body, false))
@@ -461,7 +461,10 @@ void gh_redfish_serve_account(gh_redfish_ctx *c)
     if (gh_redfish_etag_listed(gh_request_header(c->req, "If-None-Match"), etag)) {
         c->resp->status = 304;
         gh_response_header_add(c->resp, "ETag", "%s", etag);
-        return;
+    } else {
+        gh_redfish_account_reply(c, 200, &acct);
     }
-    gh_redfish_account_reply(c, 200, &acct);
+    /* The built-in account cannot be deleted (below): its Allow says so. */
+    if (acct.built_in)
+        gh_response_header_add(c->resp, "Allow", "GET, HEAD, PATCH");
 }

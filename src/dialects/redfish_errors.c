@@ -54,6 +54,9 @@ static const gh_redfish_msg_def gh_redfish_msgs[GH_RF_MSG_COUNT] = {
         "The request body submitted was malformed JSON and could not be parsed by the "
         "receiving service.", "Critical",
         "Ensure that the request body is valid JSON and resubmit the request.", 0 },
+    [GH_RF_MSG_NO_OPERATION] = { "NoOperation",
+        "The request body submitted contain no data to act upon and no changes to the resource "
+        "took place.", "Warning", "Add properties in the JSON object and resubmit the request.", 0 },
     [GH_RF_MSG_NO_VALID_SESSION] = { "NoValidSession",
         "There is no valid session established with the implementation.", "Critical",
         "Establish a session before attempting any operations.", 0 },
@@ -117,9 +120,20 @@ static const gh_redfish_msg_def gh_redfish_msgs[GH_RF_MSG_COUNT] = {
         "The value '%1' for the property %2 is of a different type than the property can "
         "accept.", "Warning", "Correct the value for the property in the request body and "
         "resubmit the request if the operation failed.", 2 },
+    [GH_RF_MSG_QUERY_COMBINATION_INVALID] = { "QueryCombinationInvalid",
+        "Two or more query parameters in the request cannot be used together.", "Warning",
+        "Remove one or more of the query parameters and resubmit the request if the operation "
+        "failed.", 0 },
     [GH_RF_MSG_QUERY_NOT_SUPPORTED] = { "QueryNotSupported",
         "Querying is not supported by the implementation.", "Warning",
         "Remove the query parameters and resubmit the request if the operation failed.", 0 },
+    [GH_RF_MSG_QUERY_NOT_SUPPORTED_ON_RESOURCE] = { "QueryNotSupportedOnResource",
+        "Querying is not supported on the requested resource.", "Warning",
+        "Remove the query parameters and resubmit the request if the operation failed.", 0 },
+    [GH_RF_MSG_QUERY_PARAMETER_VALUE_FORMAT_ERROR] = { "QueryParameterValueFormatError",
+        "The value '%1' for the parameter %2 is of a different format than the parameter can "
+        "accept.", "Warning", "Correct the value for the query parameter in the request and "
+        "resubmit the request if the operation failed.", 2 },
     [GH_RF_MSG_RESOURCE_ALREADY_EXISTS] = { "ResourceAlreadyExists",
         "The requested resource of type %1 with the property %2 with the value '%3' already "
         "exists.", "Critical", "Do not repeat the create operation as the resource has already "
@@ -240,12 +254,17 @@ void gh_redfish_msg_append(json_t *list, json_t *msg)
         (void)json_array_append_new(list, msg);
 }
 
+/* A resource (a body with @odata.type) is sent with the Link to its schema. */
 void gh_redfish_reply(gh_response *resp, int status, json_t *body)
 {
+    json_incref(body);                  /* kept for the Link after the text */
     if (gh_json_reply(resp, status, body, GH_REDFISH_JSON_TYPE) != 0) {
         resp->status = 500;
         gh_response_set_body(resp, NULL, 0, NULL);
+    } else if (status >= 200 && status < 300) {
+        gh_redfish_describedby_add(resp, body);
     }
+    json_decref(body);
 }
 
 /* DSP0266: one message gives the error its code and text; several give
@@ -328,6 +347,12 @@ void gh_redfish_fail_method(gh_response *resp, const char *allow)
 {
     gh_redfish_fail0(resp, 405, GH_RF_MSG_OPERATION_NOT_ALLOWED);
     gh_response_header_add(resp, "Allow", "%s", allow);
+}
+
+void gh_redfish_fail_no_change(gh_response *resp, const json_t *body)
+{
+    gh_redfish_fail0(resp, 400, json_object_size(body) == 0 ? GH_RF_MSG_EMPTY_JSON
+                                                            : GH_RF_MSG_NO_OPERATION);
 }
 
 /* The Base registry has no message for a malformed request line, an

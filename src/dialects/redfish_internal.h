@@ -5,7 +5,9 @@
  * redfish_errors.c the Base registry messages and the JSON replies;
  * redfish_root.c the open documents; redfish_sessions.c the SessionService;
  * redfish_accounts.c the ManagerAccount resources; redfish_account_service.c
- * the AccountService settings and the Roles.
+ * the AccountService settings and the Roles; redfish_headers.c the Allow and
+ * Link headers that describe a resource; redfish_query.c the only and excerpt
+ * query parameters; redfish_openapi.c the OpenAPI document.
  */
 #ifndef GH_REDFISH_INTERNAL_H
 #define GH_REDFISH_INTERNAL_H
@@ -16,8 +18,10 @@
 
 #define GH_REDFISH_JSON_TYPE  "application/json; charset=utf-8"
 #define GH_REDFISH_XML_TYPE   "application/xml; charset=utf-8"
+#define GH_REDFISH_YAML_TYPE  "application/yaml; charset=utf-8"
 #define GH_REDFISH_BODY_MAX   65536    /* bytes of a JSON body we parse */
 #define GH_REDFISH_RETRY_AFTER 30      /* seconds, on 503: the shortest SessionTimeout */
+#define GH_REDFISH_VERSION    "1.15.0"  /* the DSP0266 version the service root claims */
 
 #define GH_REDFISH_SESSIONS   "/redfish/v1/SessionService/Sessions"
 #define GH_REDFISH_ACCOUNTS   "/redfish/v1/AccountService/Accounts"
@@ -32,6 +36,11 @@ typedef struct {
     const gh_redfish_route *route;
     gh_response            *resp;
 } gh_redfish_ctx;
+
+/* The methods a route supports (GH_METHOD_BIT set), and whether one of them
+ * needs no login. */
+unsigned gh_redfish_allowed(gh_redfish_route_kind kind);
+bool gh_redfish_is_open(gh_redfish_route_kind kind, gh_method m);
 
 bool gh_redfish_may(const gh_redfish_ctx *c, unsigned privs);
 /* A handler that needs the store checks this first: 503 when it is absent
@@ -54,6 +63,7 @@ typedef enum {
     GH_RF_MSG_INSUFFICIENT_PRIVILEGE,
     GH_RF_MSG_INTERNAL_ERROR,
     GH_RF_MSG_MALFORMED_JSON,
+    GH_RF_MSG_NO_OPERATION,
     GH_RF_MSG_NO_VALID_SESSION,
     GH_RF_MSG_OPERATION_FAILED,
     GH_RF_MSG_OPERATION_NOT_ALLOWED,
@@ -70,7 +80,10 @@ typedef enum {
     GH_RF_MSG_PROPERTY_VALUE_NOT_IN_LIST,
     GH_RF_MSG_PROPERTY_VALUE_OUT_OF_RANGE,
     GH_RF_MSG_PROPERTY_VALUE_TYPE_ERROR,
+    GH_RF_MSG_QUERY_COMBINATION_INVALID,
     GH_RF_MSG_QUERY_NOT_SUPPORTED,
+    GH_RF_MSG_QUERY_NOT_SUPPORTED_ON_RESOURCE,
+    GH_RF_MSG_QUERY_PARAMETER_VALUE_FORMAT_ERROR,
     GH_RF_MSG_RESOURCE_ALREADY_EXISTS,
     GH_RF_MSG_RESOURCE_AT_URI_UNAUTHORIZED,
     GH_RF_MSG_RESOURCE_CANNOT_BE_DELETED,
@@ -108,6 +121,9 @@ void gh_redfish_fail_privilege(gh_response *resp);
 void gh_redfish_fail_not_found(gh_response *resp, const char *path);
 void gh_redfish_fail_password_change(gh_response *resp, int64_t account_id);
 void gh_redfish_fail_method(gh_response *resp, const char *allow);
+/* A PATCH body that sets nothing: {} is EmptyJSON, OData annotations alone
+ * are NoOperation (DSP0266, as the Protocol Validator checks); both 400. */
+void gh_redfish_fail_no_change(gh_response *resp, const json_t *body);
 /* The error for a status decided outside the dialect (nginx's limits, the
  * adapter): path names the resource of a 404, allow the methods of a 405. */
 void gh_redfish_fail_status(gh_response *resp, int status, const char *path, const char *allow);
@@ -137,11 +153,60 @@ typedef struct {
 size_t gh_redfish_props_check(const json_t *body, const gh_redfish_prop *props, size_t n,
                               json_t *errors);
 
-/* ---- the open documents (redfish_root.c) ---- */
+/* ---- headers that describe a resource (redfish_headers.c) ---- */
+
+bool gh_redfish_has_header(const gh_response *resp, const char *name);
+/* Remove every header of this name. */
+void gh_redfish_header_drop(gh_response *resp, const char *name);
+/* Allow: methods, unless a handler set Allow already. */
+void gh_redfish_allow_add(gh_response *resp, unsigned methods);
+/* The schema file an @odata.type names, without ".json": "ServiceRoot.v1_5_0"
+ * or, unversioned, "SessionCollection". false for anything else. */
+bool gh_redfish_schema_name(const char *type, char *out, size_t outlen);
+/* Link: <schema of doc's @odata.type>; rel=describedby, when it has one. */
+void gh_redfish_describedby_add(gh_response *resp, const json_t *doc);
+
+/* ---- query parameters (redfish_query.c) ---- */
+
+typedef enum {
+    GH_RF_QUERY_OK = 0,
+    GH_RF_QUERY_UNSUPPORTED,    /* a $-option: 501 QueryNotSupported */
+    GH_RF_QUERY_BAD_VALUE,      /* only=x, excerpt=x: 400 */
+    GH_RF_QUERY_COMBINATION     /* only with another query option: 400 */
+} gh_redfish_query_result;
+
+typedef struct {
+    bool   only;
+    bool   excerpt;
+    size_t others;              /* $-options */
+    gh_str bad_name;            /* GH_RF_QUERY_BAD_VALUE: the parameter and its value, */
+    gh_str bad_value;           /* views into the query */
+} gh_redfish_query;
+
+gh_redfish_query_result gh_redfish_query_parse(gh_str query, gh_redfish_query *out);
+/* The reply for a result other than GH_RF_QUERY_OK. */
+void gh_redfish_query_fail(gh_response *resp, gh_redfish_query_result rc,
+                           const gh_redfish_query *q);
+
+typedef enum {
+    GH_RF_ONLY_KEEP = 0,        /* a collection of zero or several members */
+    GH_RF_ONLY_MEMBER,          /* of one: path names it */
+    GH_RF_ONLY_NOT_COLLECTION
+} gh_redfish_only;
+
+/* What only makes of a GET's reply. */
+gh_redfish_only gh_redfish_only_member(const gh_response *resp, char *path, size_t pathlen);
+/* Cut a GET's reply down to its excerpt properties, if its schema has any. */
+void gh_redfish_excerpt(gh_response *resp);
+
+/* ---- the open documents (redfish_root.c, redfish_openapi.c) ---- */
 
 /* The dialect's render hook: the version document, the service root, the
  * OData service document and $metadata, added to the tree as it loads. */
 int gh_redfish_render(gh_tree *tree, char *err, size_t errlen);
+/* Add /redfish/v1/openapi.yaml, describing the tree as loaded so far and the
+ * service's own routes, as a "reply" entry. 0, or -1 with err. */
+int gh_redfish_openapi_render(gh_tree *tree, char *err, size_t errlen);
 
 /* ---- handlers ---- */
 

@@ -6,7 +6,8 @@
  * dialect's render hook), and become entries of the tree: serving one is a
  * lookup, with an ETag like any other entry. The root links the tree's
  * Systems, Chassis and Managers only when the tree has them, so a client
- * never follows a link to a 404.
+ * never follows a link to a 404. The hook ends with the OpenAPI document
+ * (redfish_openapi.c), which describes all of these too.
  */
 #include "redfish_internal.h"
 #include "json_text.h"
@@ -55,6 +56,8 @@ static const struct {
     { "MemoryCollection", NULL },
     { "EthernetInterface", "v1_10_0" },
     { "EthernetInterfaceCollection", NULL },
+    { "Sensor", "v1_9_0" },
+    { "SensorCollection", NULL },
 };
 
 static bool gh_redfish_tree_has(const gh_tree *tree, const char *collection, char *path,
@@ -81,13 +84,13 @@ static json_t *gh_redfish_root_doc(const gh_tree *tree)
                      "@odata.type", "#ServiceRoot.v1_5_0.ServiceRoot",
                      "Id", "RootService",
                      "Name", "Root Service",
-                     "RedfishVersion", "1.15.0",
+                     "RedfishVersion", GH_REDFISH_VERSION,
                      "UUID", GH_REDFISH_UUID,
                      "Product", "gatehouse",
                      "ProtocolFeaturesSupported",
                      "ExpandQuery", "ExpandAll", 0, "Levels", 0, "Links", 0, "NoLinks", 0,
-                     "FilterQuery", 0, "SelectQuery", 0, "OnlyMemberQuery", 0,
-                     "ExcerptQuery", 0,
+                     "FilterQuery", 0, "SelectQuery", 0, "OnlyMemberQuery", 1,
+                     "ExcerptQuery", 1,
                      "SessionService", "@odata.id", "/redfish/v1/SessionService",
                      "AccountService", "@odata.id", "/redfish/v1/AccountService",
                      "Links", "Sessions", "@odata.id", GH_REDFISH_SESSIONS);
@@ -129,7 +132,9 @@ done:
 }
 
 /* The CSDL document: a reference to DMTF's schema file for every namespace
- * served, our one OEM type, and the entity container. NULL when out of
+ * served, the entity container, and our one OEM type. The Service schema
+ * with the container comes first: clients (DMTF's Protocol Validator among
+ * them) look for the container in the first Schema. NULL when out of
  * memory. */
 static char *gh_redfish_metadata_doc(size_t *len)
 {
@@ -151,14 +156,14 @@ static char *gh_redfish_metadata_doc(size_t *len)
         fputs("  </edmx:Reference>\n", f);
     }
     fputs("  <edmx:DataServices>\n"
+          "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"Service\">\n"
+          "      <EntityContainer Name=\"Service\" Extends=\"ServiceRoot.v1_5_0.ServiceContainer\"/>\n"
+          "    </Schema>\n"
           "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"GatehouseSession\"/>\n"
           "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"GatehouseSession.v1_0_0\">\n"
           "      <ComplexType Name=\"Session\" BaseType=\"Resource.OemObject\">\n"
           "        <Property Name=\"MySession\" Type=\"Edm.Boolean\" Nullable=\"false\"/>\n"
           "      </ComplexType>\n"
-          "    </Schema>\n"
-          "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"Service\">\n"
-          "      <EntityContainer Name=\"Service\" Extends=\"ServiceRoot.v1_5_0.ServiceContainer\"/>\n"
           "    </Schema>\n"
           "  </edmx:DataServices>\n"
           "</edmx:Edmx>\n", f);
@@ -200,5 +205,8 @@ int gh_redfish_render(gh_tree *tree, char *err, size_t errlen)
         snprintf(err, errlen, "/redfish/v1/$metadata: out of memory");
         return -1;
     }
-    return gh_tree_add(tree, "/redfish/v1/$metadata", "xml", xml, len, err, errlen);
+    if (gh_tree_add(tree, "/redfish/v1/$metadata", "xml", xml, len, err, errlen) != 0)
+        return -1;
+    /* Last: it describes every document above as well. */
+    return gh_redfish_openapi_render(tree, err, errlen);
 }

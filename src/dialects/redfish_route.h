@@ -17,6 +17,7 @@ typedef enum {
     GH_RF_ROOT,              /* /redfish/v1 */
     GH_RF_ODATA,             /* /redfish/v1/odata */
     GH_RF_METADATA,          /* /redfish/v1/$metadata */
+    GH_RF_OPENAPI,           /* /redfish/v1/openapi.yaml */
     GH_RF_SESSION_SERVICE,
     GH_RF_SESSIONS,
     GH_RF_SESSIONS_MEMBERS,  /* .../Sessions/Members: the login alias (POST only) */

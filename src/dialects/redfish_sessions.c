@@ -198,7 +198,7 @@ static void gh_redfish_session_service_patch(gh_redfish_ctx *c)
                                sizeof(gh_redfish_session_service_props[0]), errors);
     v = json_object_get(body, "SessionTimeout");
     if (v == NULL && json_array_size(errors) == 0) {
-        gh_redfish_fail0(c->resp, 400, GH_RF_MSG_EMPTY_JSON);
+        gh_redfish_fail_no_change(c->resp, body);
         goto done;
     }
     if (json_is_integer(v) && (json_integer_value(v) < GH_RF_SESSION_TIMEOUT_MIN ||

@@ -294,6 +294,30 @@ static void test_str_compare(void **state)
     assert_false(gh_str_eq_nocase((gh_str){ "ab\0", 3 }, "ab"));
 }
 
+static void test_allow_text(void **state)
+{
+    char out[32];
+    char small[12];
+
+    (void)state;
+    gh_allow_text(GH_METHOD_READ, out, sizeof(out));
+    assert_string_equal(out, "GET, HEAD");
+    gh_allow_text(GH_METHOD_BIT(GH_METHOD_DELETE) | GH_METHOD_BIT(GH_METHOD_POST) |
+                  GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_PATCH), out, sizeof(out));
+    assert_string_equal(out, "GET, HEAD, POST, PATCH, DELETE");
+    gh_allow_text(GH_METHOD_BIT(GH_METHOD_POST), out, sizeof(out));
+    assert_string_equal(out, "POST");
+    gh_allow_text(0, out, sizeof(out));
+    assert_string_equal(out, "");
+    /* Cut short: whole names only, always terminated. */
+    gh_allow_text(GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_POST), small, sizeof(small));
+    assert_string_equal(small, "GET, HEAD");
+    gh_allow_text(GH_METHOD_READ, small, 4);
+    assert_string_equal(small, "GET");
+    gh_allow_text(GH_METHOD_READ, small, 3);
+    assert_string_equal(small, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_borrowed_body),
         cmocka_unit_test(test_release_body),
         cmocka_unit_test(test_str_compare),
+        cmocka_unit_test(test_allow_text),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

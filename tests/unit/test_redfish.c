@@ -20,6 +20,7 @@ static void test_classify(void **state)
         { "HEAD", "/Redfish/V1", true, false, GH_WORK_INLINE },
         { "GET", "/redfish/v1/odata", true, false, GH_WORK_INLINE },
         { "GET", "/redfish/v1/%24metadata", true, false, GH_WORK_INLINE },
+        { "HEAD", "/redfish/v1/openapi.yaml", true, false, GH_WORK_INLINE },
         { "POST", "/redfish/v1/SessionService/Sessions", true, true, GH_WORK_HASH },
         { "POST", "/redfish/v1/sessionservice/sessions/members/", true, true, GH_WORK_HASH },
         { "GET", "/redfish/v1/SessionService/Sessions", false, false, GH_WORK_STORE },
