@@ -33,7 +33,7 @@ static const char gh_user_usage[] =
     "  passwd   set a new password (from FILE or standard input)\n"
     "  del      delete an account and its sessions (not the built-in admin)\n"
     "  list     name, role, enabled, locked and built-in of every account\n"
-    "  unlock   end a lockout after failed logins\n"
+    "  unlock   end every lockout after failed logins (from every address) at once\n"
     "\n"
     "options:\n"
     "  --role ROLE            Administrator | Operator | ReadOnly\n"
@@ -312,6 +312,34 @@ static int gh_user_list(gh_cli_ctx *ctx)
     return 0;
 }
 
+/* Clear every failure counter of the account (from every source, in the
+ * store every worker reads them from), then its account-wide lock. */
+static int gh_user_unlock(gh_cli_ctx *ctx, gh_account *acct)
+{
+    uint8_t      secret[GH_DIGEST_LEN], owner[GH_DIGEST_LEN];
+    gh_store_err err = gh_store_secret(ctx->store, secret);
+
+    if (err == GH_STORE_OK) {
+        gh_lockout_owner(secret, acct->name, owner);
+        err = gh_store_failure_clear_owner(ctx->store, owner);
+    }
+    gh_wipe(secret, sizeof(secret));
+    if (err != GH_STORE_OK) {
+        gh_cli_err("cannot unlock user '%s': %s", acct->name, gh_store_strerror(err));
+        return -1;
+    }
+    if (acct->locked_until != 0) {
+        acct->locked_until = 0;
+        if (gh_user_update(ctx, acct, "unlocked") < 0)
+            return -1;
+    } else {
+        gh_audit_write(ctx->audit, GH_AUDIT_ACCOUNT_CHANGED, acct->name, NULL, "cli", NULL,
+                       "unlocked");
+    }
+    printf("unlocked %s\n", acct->name);
+    return 0;
+}
+
 static int gh_user_change(gh_cli_ctx *ctx, const gh_user_args *a, const char *password,
                           size_t len, char *hash)
 {
@@ -334,16 +362,8 @@ static int gh_user_change(gh_cli_ctx *ctx, const gh_user_args *a, const char *pa
         if (gh_user_update(ctx, &acct, "password changed") < 0)
             goto done;
         printf("changed the password of %s\n", a->name);
-    } else {
-        if (acct.locked_until == 0) {
-            printf("%s is not locked\n", a->name);
-            rc = 0;
-            goto done;
-        }
-        acct.locked_until = 0;
-        if (gh_user_update(ctx, &acct, "unlocked") < 0)
-            goto done;
-        printf("unlocked %s\n", a->name);
+    } else if (gh_user_unlock(ctx, &acct) < 0) {
+        goto done;
     }
     rc = 0;
 done:

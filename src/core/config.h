@@ -45,7 +45,8 @@ typedef struct {
     int64_t  max_password_length;     /* 128 */
 
     /* [lockout] */
-    int64_t  lockout_threshold;       /* 5 failures; 0 = never lock */
+    int64_t  lockout_threshold;       /* 5 failures from one source lock the account there; 0 = never */
+    int64_t  lockout_account_threshold; /* 50 failures from all sources lock it everywhere; 0 = never */
     int64_t  lockout_duration;        /* 300 s */
     int64_t  lockout_reset_after;     /* 300 s */
 

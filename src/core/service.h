@@ -33,13 +33,19 @@ typedef enum {
     GH_AUTH_UNAVAILABLE         /* the store failed: refuse (503) */
 } gh_auth_result;
 
-/* Verify user/password (method names the way in, for the audit log). On
- * GH_AUTH_OK fill who and cache the credential; failures count toward
- * lockout. The password is not kept. */
+/* Verify user/password from client_addr (method names the way in, for the
+ * audit log). On GH_AUTH_OK fill who and cache the credential; failures count
+ * toward the lockout of (user, source) and of user over every source
+ * (lockout.h), unknown names alike. A lock refuses logins, right password or
+ * wrong, and ends no session. The password is not kept. */
 gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
                                           const char *password, size_t password_len,
                                           const char *client_addr, const char *method,
                                           gh_principal *who);
+
+/* Forget every failed-login counter and lock of an account name, from every
+ * source (an unlock, a deleted account). */
+gh_store_err gh_service_failures_clear(gh_service *svc, const char *name);
 
 typedef enum {
     GH_SESSION_CREATED = 0,
@@ -63,7 +69,8 @@ gh_store_err gh_service_session_end(gh_service *svc, const char *id, gh_audit_ev
                                     const char *actor, const char *client_addr);
 
 /* Write an account and make every worker obey: cached credentials dropped;
- * sessions ended if it is disabled or locked, updated otherwise. */
+ * sessions ended if it is disabled or locked, updated otherwise. An account
+ * written unlocked (locked_until 0) has its failure counters cleared. */
 gh_store_err gh_service_account_update(gh_service *svc, gh_account *acct,
                                        int64_t expected_generation);
 gh_store_err gh_service_account_delete(gh_service *svc, int64_t id);

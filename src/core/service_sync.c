@@ -225,10 +225,6 @@ static void apply_account(gh_service *svc, int64_t id)
                                          acct.password_change_required);
         drop_revoked(svc, id);
     }
-    /* Failure counters outlive other changes: a lock clears its own counter
-     * when it is set, so only a deleted account loses one here. */
-    if (err == GH_STORE_NOT_FOUND)
-        gh_shared_lockout_clear(svc->shared, id);
     gh_wipe(acct.password_hash, sizeof(acct.password_hash));
 }
 
@@ -317,6 +313,8 @@ gh_store_err gh_service_upkeep(gh_service *svc, int64_t now)
     if (n > 0)
         gh_shared_store_expiry_due(svc->shared);
     err = sweep_store(svc, now);
+    if (err == GH_STORE_OK)
+        err = gh_store_failure_prune(svc->store, now, NULL);
 done:
     free(touched);
     free(expired);

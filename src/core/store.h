@@ -13,6 +13,7 @@
 #define GH_STORE_H
 
 #include "gh.h"
+#include "lockout.h"
 #include "password.h"
 #include "role.h"
 #include "token.h"
@@ -173,6 +174,20 @@ gh_store_err gh_store_session_rowid_last(gh_store *store, int64_t *rowid);
  * means "use the configuration file's value". set logs a GH_CHANGE_SETTING. */
 gh_store_err gh_store_setting_get(gh_store *store, const char *key, int64_t *out);
 gh_store_err gh_store_setting_set(gh_store *store, const char *key, int64_t value);
+
+/* Failed-login counters (lockout.h), by key. get: GH_STORE_NOT_FOUND when
+ * none is kept. put writes the whole row (a new one or over the old one); it
+ * logs no change: every worker reads counters from here. Inside a
+ * transaction, a get and a put of the same key cannot race another writer. */
+gh_store_err gh_store_failure_get(gh_store *store, const uint8_t key[GH_DIGEST_LEN],
+                                  gh_failure *out);
+gh_store_err gh_store_failure_put(gh_store *store, const gh_failure *f);
+gh_store_err gh_store_failure_delete(gh_store *store, const uint8_t key[GH_DIGEST_LEN]);
+/* Delete every counter of an owner (an account's, from every source). */
+gh_store_err gh_store_failure_clear_owner(gh_store *store, const uint8_t owner[GH_DIGEST_LEN]);
+/* Delete up to GH_STORE_EXPIRE_BATCH counters that expired by now; *count
+ * (may be NULL) receives how many. */
+gh_store_err gh_store_failure_prune(gh_store *store, int64_t now, int *count);
 
 /* The change log. */
 gh_store_err gh_store_change_last(gh_store *store, int64_t *seq);
