@@ -14,6 +14,11 @@ bool gh_account_locked(const gh_account *acct, int64_t now)
     return acct->locked_until != 0 && now < acct->locked_until;
 }
 
+bool gh_account_admin_locked(const gh_account *acct)
+{
+    return acct->locked_until == GH_LOCKED_BY_ADMIN;
+}
+
 gh_session_result gh_service_session_create(gh_service *svc, const gh_principal *who,
                                             gh_dialect_id dialect, int64_t idle_timeout,
                                             const char *client_addr,
@@ -103,7 +108,7 @@ gh_store_err gh_service_account_update(gh_service *svc, gh_account *acct,
     if (err != GH_STORE_OK)
         return err;
     gh_shared_cred_drop_account(svc->shared, acct->id);
-    if (!acct->enabled || gh_account_locked(acct, gh_now())) {
+    if (!acct->enabled || gh_account_admin_locked(acct)) {
         (void)gh_store_session_delete_account(svc->store, acct->id, NULL);
         gh_shared_session_remove_account(svc->shared, acct->id);
     } else {

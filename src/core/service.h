@@ -69,7 +69,8 @@ gh_store_err gh_service_session_end(gh_service *svc, const char *id, gh_audit_ev
                                     const char *actor, const char *client_addr);
 
 /* Write an account and make every worker obey: cached credentials dropped;
- * sessions ended if it is disabled or locked, updated otherwise. An account
+ * sessions ended if it is disabled or locked by an administrator, updated
+ * otherwise (a lock of failed logins stops new logins only). An account
  * written unlocked (locked_until 0) has its failure counters cleared. */
 gh_store_err gh_service_account_update(gh_service *svc, gh_account *acct,
                                        int64_t expected_generation);
@@ -98,7 +99,10 @@ gh_store_err gh_service_apply_changes(gh_service *svc);
  * end (store and block, audited). */
 gh_store_err gh_service_upkeep(gh_service *svc, int64_t now);
 
-/* True when the account is locked at time now. */
+/* True when the account is locked at time now (by failed logins from every
+ * source, or by an administrator). */
 bool gh_account_locked(const gh_account *acct, int64_t now);
+/* True when an administrator locked it: its sessions end too. */
+bool gh_account_admin_locked(const gh_account *acct);
 
 #endif

@@ -141,7 +141,7 @@ static int load_session(const gh_session_record *rec, void *arg)
         c->ended = true;
         return 0;
     }
-    if (acct == NULL || !acct->enabled || gh_account_locked(acct, c->now))
+    if (acct == NULL || !acct->enabled || gh_account_admin_locked(acct))
         return 0;
     s = &c->batch[c->n++];
     s->rec = *rec;
@@ -218,7 +218,7 @@ static void apply_account(gh_service *svc, int64_t id)
     if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND)
         return;
     gh_shared_cred_drop_account(svc->shared, id);
-    if (err == GH_STORE_NOT_FOUND || !acct.enabled || gh_account_locked(&acct, gh_now())) {
+    if (err == GH_STORE_NOT_FOUND || !acct.enabled || gh_account_admin_locked(&acct)) {
         gh_shared_session_remove_account(svc->shared, id);
     } else {
         gh_shared_session_update_account(svc->shared, id, acct.role,

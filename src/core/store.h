@@ -44,11 +44,17 @@ typedef struct {
      * dialect, so it reads back as written; 0 = derived from role. Other
      * dialects use role only (docs/powerstore.md has the map). */
     uint8_t  powerstore_role;
-    int64_t  locked_until;                  /* epoch seconds; 0 when not locked */
+    int64_t  locked_until;                  /* epoch seconds; 0 when not locked;
+                                               GH_LOCKED_BY_ADMIN: until unlocked */
     int64_t  generation;                    /* bumped by every update; an ETag */
     int64_t  created;
     char     password_hash[GH_PASSWORD_HASH_MAX];
 } gh_account;
+
+/* locked_until of an account an administrator locked (`gatehouse user lock`):
+ * no login until an unlock, and its sessions end. Any other lock is one of
+ * failed logins: it stops new logins only. */
+#define GH_LOCKED_BY_ADMIN INT64_MAX
 
 typedef enum {
     GH_DIALECT_REDFISH = 1,

@@ -360,6 +360,8 @@ def test_user_refusals(ready):
         (("user", "del", "nobody-here"), 1, "no user", None),
         (("user", "passwd", "nobody-here", "--password-file", pw), 1, "no user", None),
         (("user", "unlock", "nobody-here"), 1, "no user", None),
+        (("user", "lock", "nobody-here"), 1, "no user", None),
+        (("user", "lock"), 2, "missing NAME", None),
         (("user", "list", "extra"), 2, "takes no NAME", None),
     ]:
         cli.refused(*args, code=code, match=match, input=stdin)

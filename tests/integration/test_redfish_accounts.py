@@ -440,6 +440,40 @@ def test_lockout_account_wide(make_server):
     assert login_status(gh, "spread", pw, source="127.0.0.2") == 201
 
 
+def test_lockout_keeps_sessions_admin_lock_ends_them(make_server):
+    """A lockout after failed logins stops new logins only: a session made
+    before it goes on. `user lock` ends the sessions and refuses logins
+    until `user unlock`."""
+    gh = make_server({"lockout": {"lockout_threshold": 2, "lockout_account_threshold": 2,
+                                  "lockout_duration": 600, "lockout_reset_after": 600}})
+    pw = gh.add_user("keeper", "Operator")
+    time.sleep(ACCOUNT_CHANGE_SETTLE)
+    token, _, _, _ = gh.login("keeper", pw)
+
+    def token_status():
+        with gh.session(token=token) as s:
+            return s.get(gh.url + "/redfish/v1/Systems", timeout=10).status_code
+
+    for i in range(2):
+        assert login_status(gh, "keeper", f"Wrong-keeper-{i}-x") == 401
+    assert login_status(gh, "keeper", pw, source="127.0.0.2") == 401   # locked everywhere
+    time.sleep(ACCOUNT_CHANGE_SETTLE)     # every worker has applied the lock
+    assert token_status() == 200
+    gh.cli("user", "unlock", "keeper")
+    assert wait_until(lambda: login_status(gh, "keeper", pw) == 201, 1.0, 0.02) is not None
+
+    p = gh.cli("user", "lock", "keeper")
+    assert "locked keeper" in p.stdout
+    assert wait_until(lambda: token_status() == 401, 1.0, 0.02) is not None, \
+        "user lock did not end the session within 1 s"
+    assert login_status(gh, "keeper", pw, source="127.0.0.3") == 401
+    path = account_path(gh, "keeper")
+    with gh.admin() as s:
+        assert s.get(gh.url + path, timeout=10).json()["Locked"] is True
+    gh.cli("user", "unlock", "keeper")
+    assert wait_until(lambda: login_status(gh, "keeper", pw) == 201, 1.0, 0.02) is not None
+
+
 def test_lockout_counts_failures_right_after_an_account_change(make_server):
     """Failures that follow a change of the account (here a new password)
     within moments still count: every one of these accounts locks."""

@@ -322,6 +322,9 @@ static void test_lockout(void **state)
     assert_true(audit_has(f, "\"detail\":\"too many failed logins from all sources\""));
     VERIFY_FROM("198.51.100.1", "alice", PW_ALICE, GH_AUTH_LOCKED);
     assert_false(cred_cached(f, "alice", PW_ALICE, &f->who));
+    /* the lock ended no session */
+    FIND(t[A1], GH_SHARED_OK);
+    assert_int_equal(store_sessions(f, a.id), 2);
     /* an unlock clears every counter and lock of the account at once */
     a.locked_until = 0;
     STORE_OK(gh_service_account_update(&f->svc, &a, a.generation));
@@ -469,7 +472,7 @@ static void test_account_update_delete(void **state)
     assert_true(f->who.password_change_required);
     assert_false(cred_cached(f, "alice", PW_ALICE, &f->who));
     assert_int_equal(gh_service_account_update(&f->svc, &a, 1), GH_STORE_CONFLICT);
-    /* disabling or locking ends the sessions, in the store and the block */
+    /* disabling ends the sessions, in the store and the block */
     a.enabled = false;
     STORE_OK(gh_service_account_update(&f->svc, &a, a.generation));
     FIND(t[A1], GH_SHARED_NOT_FOUND);
@@ -477,8 +480,15 @@ static void test_account_update_delete(void **state)
     assert_int_equal(store_sessions(f, a.id), 0);
     FIND(t[B1], GH_SHARED_OK);
     assert_true(audit_has(f, "\"event\":\"account_changed\",\"user\":\"alice\""));
+    /* a lockout of failed logins stops new logins only; an administrator's
+     * lock ends the sessions too */
     a = get_account(f, "bob");
     a.locked_until = gh_now() + 100;
+    STORE_OK(gh_service_account_update(&f->svc, &a, -1));
+    FIND(t[B1], GH_SHARED_OK);
+    assert_int_equal(store_sessions(f, a.id), 1);
+    VERIFY("bob", PW_BOB, GH_AUTH_LOCKED);
+    a.locked_until = GH_LOCKED_BY_ADMIN;
     STORE_OK(gh_service_account_update(&f->svc, &a, -1));
     FIND(t[B1], GH_SHARED_NOT_FOUND);
     assert_int_equal(store_sessions(f, a.id), 0);
