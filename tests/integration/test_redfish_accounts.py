@@ -474,6 +474,20 @@ def test_lockout_keeps_sessions_admin_lock_ends_them(make_server):
     assert wait_until(lambda: login_status(gh, "keeper", pw) == 201, 1.0, 0.02) is not None
 
 
+def test_lockout_counts_survive_a_restart(make_server):
+    """Three failures, a restart, two more: locked (threshold 5)."""
+    gh = make_server({"lockout": {"lockout_threshold": 5, "lockout_duration": 600,
+                                  "lockout_reset_after": 600}})
+    pw = gh.add_user("durable", "Operator")
+    for i in range(3):
+        assert login_status(gh, "durable", f"Wrong-durable-{i}-x") == 401
+    gh.restart()
+    for i in range(3, 5):
+        assert login_status(gh, "durable", f"Wrong-durable-{i}-x") == 401
+    assert login_status(gh, "durable", pw) == 401
+    assert login_status(gh, "durable", pw, source="127.0.0.2") == 201
+
+
 def test_lockout_counts_failures_right_after_an_account_change(make_server):
     """Failures that follow a change of the account (here a new password)
     within moments still count: every one of these accounts locks."""

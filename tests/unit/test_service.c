@@ -516,6 +516,20 @@ static void restart(fixture *f, int64_t *seq)
     assert_true(*seq >= 0);
 }
 
+/* Failure counters are the store's: a restart keeps them. */
+static void test_lockout_restart(void **state)
+{
+    fixture *f = *state;
+    int64_t seq;
+
+    add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    for (int i = 0; i < 2; i++)
+        VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    restart(f, &seq);
+    VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    VERIFY("alice", PW_ALICE, GH_AUTH_LOCKED);
+}
+
 /* Settings, then a restart that keeps every live session. */
 static void test_settings_load(void **state)
 {
@@ -823,7 +837,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TEST(test_verify), TEST(test_lockout), TEST(test_lockout_unknown),
-        TEST(test_lockout_race),
+        TEST(test_lockout_race), TEST(test_lockout_restart),
         TEST(test_session_create_end), TEST(test_account_limit_counted_when_reachable),
         TEST(test_account_update_delete), TEST(test_settings_load), TEST(test_load_large),
         TEST(test_load_by_workers),
