@@ -8,6 +8,12 @@
  * server see the same counts. An account-wide lock of a real account is also
  * written to the account (Redfish shows it as Locked). A lock refuses new
  * logins only; it ends no session.
+ *
+ * Nothing in the answer tells which names exist: the hash runs for every
+ * attempt (the account's, or a dummy for an unknown name), unknown names
+ * are counted and locked like real ones, and every refusal writes its
+ * counters, so locked, unknown and wrong cost the same. Only the audit log
+ * says which it was.
  */
 #include "service.h"
 
@@ -38,14 +44,15 @@ gh_store_err gh_service_failures_clear(gh_service *svc, const char *name)
 
 /* An unknown user costs the same hash as a known one, so timing does not
  * tell which names exist. The dummy hash is made once per thread. */
-static void verify_dummy(gh_service *svc, const char *password, size_t len)
+static gh_password_result verify_dummy(gh_service *svc, const char *password, size_t len)
 {
     static _Thread_local char dummy[GH_PASSWORD_HASH_MAX];
 
     if (dummy[0] == '\0' &&
         gh_password_hash(&svc->config->argon2, "gatehouse", 9, dummy) != GH_PASSWORD_OK)
-        return;
-    (void)gh_password_verify(dummy, password, len);
+        return GH_PASSWORD_ERROR;
+    return gh_password_verify(dummy, password, len) == GH_PASSWORD_ERROR
+           ? GH_PASSWORD_ERROR : GH_PASSWORD_MISMATCH;
 }
 
 static gh_store_err counter_read(gh_service *svc, gh_failure *f)
@@ -101,10 +108,13 @@ static void lock_account(gh_service *svc, gh_account *acct, int64_t until)
 }
 
 /* Count a failure in both counters, read again inside the transaction so
- * that failures counted meanwhile by other threads are not lost. */
+ * that failures counted meanwhile by other threads are not lost. A refusal
+ * of a locked login counts nothing (a guesser held at one source must not
+ * go on toward the account-wide lock), but writes its counters all the
+ * same, so that it costs what any other refusal does. */
 static void note_failure(gh_service *svc, gh_account *acct, const char *user,
                          login_counters *lc, const char *client_addr, const char *method,
-                         int64_t now)
+                         int64_t now, bool locked, const char *why)
 {
     int64_t threshold = gh_service_setting(svc, GH_SET_LOCKOUT_THRESHOLD);
     int64_t reset_after = gh_service_setting(svc, GH_SET_LOCKOUT_RESET_AFTER);
@@ -112,8 +122,7 @@ static void note_failure(gh_service *svc, gh_account *acct, const char *user,
     bool    pair_locked = false, wide_locked = false;
     gh_store_err err;
 
-    gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, user, client_addr, method, NULL,
-                   acct != NULL ? "bad password" : "unknown user");
+    gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, user, client_addr, method, NULL, why);
     if (threshold <= 0)
         return;
     err = gh_store_begin(svc->store);
@@ -122,8 +131,10 @@ static void note_failure(gh_service *svc, gh_account *acct, const char *user,
     if (err == GH_STORE_OK)
         err = counter_read(svc, &lc->wide);
     if (err == GH_STORE_OK) {
-        pair_locked = gh_lockout_count(&lc->pair, now, reset_after, threshold, duration);
-        wide_locked = gh_lockout_count(&lc->wide, now, reset_after,
+        pair_locked = !locked &&
+                      gh_lockout_count(&lc->pair, now, reset_after, threshold, duration);
+        wide_locked = !locked &&
+                      gh_lockout_count(&lc->wide, now, reset_after,
                                        svc->config->lockout_account_threshold, duration);
         err = gh_store_failure_put(svc->store, &lc->pair);
     }
@@ -177,6 +188,8 @@ gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
     login_counters lc;
     gh_account acct;
     gh_store_err err;
+    gh_password_result pv;
+    bool known, locked;
 
     memset(&acct, 0, sizeof(acct));
     err = gh_store_account_get(svc->store, user, &acct);
@@ -188,26 +201,21 @@ gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
         rc = GH_AUTH_UNAVAILABLE;
         goto done;
     }
-    if (err == GH_STORE_NOT_FOUND) {
-        verify_dummy(svc, password, password_len);
-        note_failure(svc, NULL, user, &lc, client_addr, method, now);
-        goto done;
-    }
-    if (gh_account_locked(&acct, now) || gh_lockout_locked(&lc.pair, now) ||
-        gh_lockout_locked(&lc.wide, now)) {
-        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, acct.name, client_addr, method,
-                       NULL, "locked");
-        rc = GH_AUTH_LOCKED;
-        goto done;
-    }
-    switch (gh_password_verify(acct.password_hash, password, password_len)) {
-    case GH_PASSWORD_OK:
-        break;
-    case GH_PASSWORD_ERROR:
+    known = err == GH_STORE_OK;
+    locked = (known && gh_account_locked(&acct, now)) || gh_lockout_locked(&lc.pair, now) ||
+             gh_lockout_locked(&lc.wide, now);
+    /* The hash runs whatever the answer will be, and every refusal writes
+     * its counters: locked, unknown and wrong take the same time. */
+    pv = known ? gh_password_verify(acct.password_hash, password, password_len)
+               : verify_dummy(svc, password, password_len);
+    if (pv == GH_PASSWORD_ERROR) {
         rc = GH_AUTH_UNAVAILABLE;
         goto done;
-    default:
-        note_failure(svc, &acct, user, &lc, client_addr, method, now);
+    }
+    if (locked || pv != GH_PASSWORD_OK) {
+        note_failure(svc, known ? &acct : NULL, user, &lc, client_addr, method, now, locked,
+                     !known ? "unknown user" : locked ? "locked" : "bad password");
+        rc = known && locked ? GH_AUTH_LOCKED : GH_AUTH_BAD_CREDENTIALS;
         goto done;
     }
     if (!acct.enabled) {

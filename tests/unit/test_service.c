@@ -347,6 +347,10 @@ static void test_lockout_unknown(void **state)
     for (int i = 0; i < 3; i++)
         VERIFY("nobody", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
     assert_true(audit_has(f, "\"event\":\"lockout\",\"user\":\"nobody\""));
+    /* refused while locked: counted no more */
+    VERIFY("nobody", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    assert_true(audit_has(f, "\"user\":\"nobody\",\"client\":\"192.0.2.7\","
+                          "\"method\":\"basic\",\"detail\":\"unknown user\""));
     /* two counters, and no name or address in clear in either */
     assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(instr(key, 'nobody') +"
