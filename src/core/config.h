@@ -50,6 +50,12 @@ typedef struct {
     int64_t  lockout_duration;        /* 300 s */
     int64_t  lockout_reset_after;     /* 300 s */
 
+    /* [throttle] */
+    int64_t  throttle_failures;       /* 10 failures from one source within the window, then delays; 0 = off */
+    int64_t  throttle_window;         /* 300 s */
+    int64_t  throttle_delay;          /* 1 s, doubling at each further failure */
+    int64_t  throttle_max_delay;      /* 60 s */
+
     /* [audit] */
     char     audit_log[GH_PATH_MAX];  /* empty = DATA_DIR/audit.log */
 

@@ -93,9 +93,9 @@ int64_t gh_throttle_delay_ms(const gh_throttle_policy *p, uint32_t n)
 {
     int64_t delay = p->delay * 1000, cap = p->max_delay * 1000;
 
-    if (p->free <= 0 || n <= (uint64_t)p->free)
+    if (p->free <= 0 || n < (uint64_t)p->free)
         return 0;
-    for (uint32_t over = n - (uint32_t)p->free; over > 1 && delay < cap; over--)
+    for (uint32_t over = n - (uint32_t)p->free; over > 0 && delay < cap; over--)
         delay *= 2;
     return delay < cap ? delay : cap;
 }

@@ -51,9 +51,10 @@ bool gh_lockout_locked(const gh_failure *f, int64_t now);
 bool gh_lockout_count(gh_failure *f, int64_t now, int64_t reset_after, int64_t threshold,
                       int64_t duration);
 
-/* Throttling of a source: after `free` failures within `window` seconds,
- * each further failure blocks the source for a delay that doubles from
- * `delay` up to `max_delay` seconds. free 0 turns throttling off. */
+/* Throttling of a source: once it has `free` failures within `window`
+ * seconds, each failure blocks its next password check for a delay that
+ * doubles from `delay` up to `max_delay` seconds (the free-th failure
+ * blocks for `delay`). free 0 turns throttling off. */
 typedef struct {
     int64_t free;
     int64_t window;
@@ -61,7 +62,8 @@ typedef struct {
     int64_t max_delay;
 } gh_throttle_policy;
 
-/* Milliseconds the n-th failure within the window blocks its source for. */
+/* Milliseconds the n-th failure (from 1) within the window blocks its
+ * source for; 0 for those before the free-th. */
 int64_t gh_throttle_delay_ms(const gh_throttle_policy *p, uint32_t n);
 
 #endif

@@ -30,18 +30,28 @@ typedef enum {
     GH_AUTH_BAD_CREDENTIALS,    /* unknown user or wrong password: never say which */
     GH_AUTH_LOCKED,             /* locked out (right or wrong password alike) */
     GH_AUTH_DISABLED,
-    GH_AUTH_UNAVAILABLE         /* the store failed: refuse (503) */
+    GH_AUTH_UNAVAILABLE,        /* the store failed: refuse (503) */
+    GH_AUTH_THROTTLED           /* the source failed too often: wait (429), nothing checked */
 } gh_auth_result;
 
 /* Verify user/password from client_addr (method names the way in, for the
  * audit log). On GH_AUTH_OK fill who and cache the credential; failures count
  * toward the lockout of (user, source) and of user over every source
- * (lockout.h), unknown names alike. A lock refuses logins, right password or
- * wrong, and ends no session. The password is not kept. */
+ * (lockout.h), unknown names alike, and toward the throttle of the source.
+ * A lock refuses logins, right password or wrong, and ends no session. A
+ * throttled source gets GH_AUTH_THROTTLED before anything is checked. The
+ * password is not kept. */
 gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
                                           const char *password, size_t password_len,
                                           const char *client_addr, const char *method,
                                           gh_principal *who);
+
+/* Seconds the source of client_addr must still wait before its next
+ * password check (rounded up; 0: none), by the [throttle] policy. Memory
+ * only: the event loop may ask. failures (may be NULL) receives the
+ * source's failures within the window. */
+int64_t gh_service_throttle_wait(const gh_service *svc, const char *client_addr,
+                                 uint32_t *failures);
 
 /* Forget every failed-login counter and lock of an account name, from every
  * source (an unlock, a deleted account). */

@@ -9,6 +9,10 @@
  * written to the account (Redfish shows it as Locked). A lock refuses new
  * logins only; it ends no session.
  *
+ * Every refusal also counts toward the throttle of its source (in the shared
+ * block, checked here and, before a hash is queued, on the event loop):
+ * password spraying across many accounts slows the sprayer down.
+ *
  * Nothing in the answer tells which names exist: the hash runs for every
  * attempt (the account's, or a dummy for an unknown name), unknown names
  * are counted and locked like real ones, and every refusal writes its
@@ -32,6 +36,24 @@ static void fill_principal(const gh_account *acct, gh_principal *who)
     memcpy(who->user, acct->name, sizeof(who->user));
     who->role = acct->role;
     who->password_change_required = acct->password_change_required;
+}
+
+static gh_throttle_policy throttle_policy(const gh_config *c)
+{
+    return (gh_throttle_policy){ c->throttle_failures, c->throttle_window, c->throttle_delay,
+                                 c->throttle_max_delay };
+}
+
+int64_t gh_service_throttle_wait(const gh_service *svc, const char *client_addr,
+                                 uint32_t *failures)
+{
+    gh_throttle_policy p = throttle_policy(svc->config);
+    char source[GH_SOURCE_MAX];
+    int64_t ms;
+
+    gh_lockout_source(client_addr, source);
+    ms = gh_shared_throttle_wait(svc->shared, source, gh_now_ms(), &p, failures);
+    return (ms + 999) / 1000;
 }
 
 gh_store_err gh_service_failures_clear(gh_service *svc, const char *name)
@@ -156,6 +178,14 @@ static void note_failure(gh_service *svc, gh_account *acct, const char *user,
         lock_account(svc, acct, lc->wide.locked_until);
 }
 
+/* Every refused login slows its source down, whichever account it tried. */
+static void throttle_failure(gh_service *svc, const char *source)
+{
+    gh_throttle_policy p = throttle_policy(svc->config);
+
+    (void)gh_shared_throttle_fail(svc->shared, source, gh_now_ms(), &p);
+}
+
 /* After a good password: forget this source's failures, end an expired
  * lock, and rehash when the configured parameters changed. */
 static void note_success(gh_service *svc, gh_account *acct, const login_counters *lc,
@@ -192,6 +222,10 @@ gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
     bool known, locked;
 
     memset(&acct, 0, sizeof(acct));
+    if (gh_service_throttle_wait(svc, client_addr, NULL) > 0) {
+        rc = GH_AUTH_THROTTLED;
+        goto done;
+    }
     err = gh_store_account_get(svc->store, user, &acct);
     if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND) {
         rc = GH_AUTH_UNAVAILABLE;
@@ -212,6 +246,8 @@ gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
         rc = GH_AUTH_UNAVAILABLE;
         goto done;
     }
+    if (locked || pv != GH_PASSWORD_OK || !acct.enabled)
+        throttle_failure(svc, lc.source);
     if (locked || pv != GH_PASSWORD_OK) {
         note_failure(svc, known ? &acct : NULL, user, &lc, client_addr, method, now, locked,
                      !known ? "unknown user" : locked ? "locked" : "bad password");

@@ -160,7 +160,7 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
 
     gmcf->limits.max_sessions = (uint32_t) gmcf->config.max_sessions;
     gmcf->limits.credcache_entries = (uint32_t) gmcf->config.credcache_entries;
-    gmcf->limits.lockout_entries = (uint32_t) ngx_max(gmcf->config.credcache_entries, 1024);
+    gmcf->limits.throttle_entries = (uint32_t) ngx_max(gmcf->config.credcache_entries, 1024);
 
     /* The slab pool needs its own header and page table besides our block. */
     size = gh_shared_size(&gmcf->limits);

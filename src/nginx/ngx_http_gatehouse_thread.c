@@ -80,6 +80,23 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
     }
 }
 
+/* The hash pool for a password check, unless its source is throttled: then
+ * the check is refused before any hash (GH_AUTH_THROTTLED, in the dialect's
+ * words), and that answer needs no hash lane. Everything else goes to the
+ * I/O pool. */
+static ngx_thread_pool_t *
+ngx_http_gatehouse_pool(ngx_http_gatehouse_main_conf_t *gmcf, ngx_http_gatehouse_ctx_t *ctx,
+    ngx_http_gatehouse_job_e job)
+{
+    if (job != GH_JOB_VERIFY && ctx->plan.work != GH_WORK_HASH) {
+        return gmcf->io_pool;
+    }
+    if (gh_service_throttle_wait(&gmcf->inline_service, ctx->req.client_addr, NULL) > 0) {
+        return gmcf->io_pool;
+    }
+    return gmcf->hash_pool;
+}
+
 static void
 ngx_http_gatehouse_task_done(ngx_event_t *ev)
 {
@@ -141,8 +158,7 @@ ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     task->event.handler = ngx_http_gatehouse_task_done;
 
     ctx->job = job;
-    pool = (job == GH_JOB_VERIFY || ctx->plan.work == GH_WORK_HASH)
-           ? gmcf->hash_pool : gmcf->io_pool;
+    pool = ngx_http_gatehouse_pool(gmcf, ctx, job);
     if (ngx_thread_task_post(pool, task) != NGX_OK) {
         return NGX_ERROR;
     }

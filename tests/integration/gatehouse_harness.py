@@ -222,6 +222,7 @@ class Gatehouse:
             # Tests log in far more often than a person: keep the defaults out of their way
             # unless a test is about them.
             {"sessions": {"max_sessions_per_account": 10000}},
+            {"throttle": {"throttle_failures": 0}},
             config)
         self.proc = None
         self.admin_password = new_password("Admin")

@@ -109,3 +109,37 @@ def test_locked_unknown_and_wrong_take_the_same_time(make_server):
                                            source=f"127.0.0.{10 + i}"))
     medians = {k: statistics.median(v) for k, v in samples.items()}
     assert max(medians.values()) < 2.0 * min(medians.values()), medians
+
+
+def test_spraying_from_one_source_is_throttled(make_server):
+    """30 wrong logins on 30 accounts from one address, then a good login
+    from it: 429 with Retry-After, in every dialect's own format. A good
+    login from another address goes through."""
+    gh = make_server({"throttle": {"throttle_failures": 10, "throttle_delay": 30,
+                                   "throttle_max_delay": 60},
+                      "lockout": {"lockout_threshold": 0}})
+    for i in range(30):
+        gh.cli("user", "add", f"spray{i}", "--role", "ReadOnly",
+               "--password-file", gh.secret_file(f"Spray-password-{i}"))
+    codes = [gh.request("POST", SESSIONS, json={"UserName": f"spray{i}",
+                                                "Password": "Winter2026!"}).status_code
+             for i in range(30)]
+    gh.secrets.add("Winter2026!")
+    assert codes == [401] * 10 + [429] * 20, codes
+
+    admin_pw = gh.admin_password
+    ways = dict(attempts(gh, "admin", admin_pw))
+    for way, r in ways.items():
+        assert r.status_code == 429, (way, r.status_code, r.text)
+        assert 1 <= int(r.headers["Retry-After"]) <= 30, (way, r.headers)
+    body = ways["redfish-session"].json()
+    assert body["error"]["@Message.ExtendedInfo"][0]["MessageId"].endswith(
+        ".ServiceTemporarilyUnavailable"), body
+    assert ways["redfish-basic"].json()["error"]["code"].startswith("Base."), ways
+    assert ways["ovirt-sso"].json()["error_code"] == "access_denied"
+    assert ways["powerstore"].json()["messages"][0]["code"] == "0xE1429001"
+    assert "Too many failed logins" in ways["ovirt-api"].text
+
+    # Another source is not slowed down, in any dialect.
+    for way, r in attempts(gh, "admin", admin_pw, source="127.0.0.2"):
+        assert r.status_code in (200, 201), (way, r.status_code, r.text)

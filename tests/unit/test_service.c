@@ -79,6 +79,7 @@ static int setup(void **state)
     f->cfg.argon2 = (gh_argon2_params){ .t_cost = 1, .m_cost_kib = 64, .parallelism = 1 };
     f->cfg.lockout_threshold = 3;
     f->cfg.lockout_duration = f->cfg.lockout_reset_after = 300;
+    f->cfg.throttle_failures = 0;       /* test_throttle's subject */
     STORE_OK(gh_store_open(f->db, &f->svc.store));
     STORE_OK(gh_store_open(f->db, &f->cli));
     STORE_OK(gh_store_secret(f->svc.store, f->svc.secret));
@@ -520,6 +521,32 @@ static void restart(fixture *f, int64_t *seq)
     assert_true(*seq >= 0);
 }
 
+/* Failed logins on any accounts throttle their source: after two, the next
+ * check is refused before anything is read, even with the right password;
+ * another source is not slowed. */
+static void test_throttle(void **state)
+{
+    fixture *f = *state;
+    uint32_t failures;
+    char *text;
+
+    f->cfg.throttle_failures = 2;
+    f->cfg.throttle_delay = 30;
+    f->cfg.throttle_max_delay = 60;
+    add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    assert_int_equal(gh_service_throttle_wait(&f->svc, "192.0.2.7", &failures), 0);
+    assert_int_equal(failures, 1);
+    VERIFY("nobody", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    assert_in_range(gh_service_throttle_wait(&f->svc, "::ffff:192.0.2.7", NULL), 29, 30);
+    VERIFY("alice", PW_ALICE, GH_AUTH_THROTTLED);
+    VERIFY("carol", PW_WRONG, GH_AUTH_THROTTLED);
+    VERIFY_FROM("198.51.100.1", "alice", PW_ALICE, GH_AUTH_OK);
+    text = audit_text(f);
+    assert_null(strstr(text, "\"user\":\"carol\""));     /* nothing was checked */
+    free(text);
+}
+
 /* Failure counters are the store's: a restart keeps them. */
 static void test_lockout_restart(void **state)
 {
@@ -841,7 +868,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TEST(test_verify), TEST(test_lockout), TEST(test_lockout_unknown),
-        TEST(test_lockout_race), TEST(test_lockout_restart),
+        TEST(test_lockout_race), TEST(test_lockout_restart), TEST(test_throttle),
         TEST(test_session_create_end), TEST(test_account_limit_counted_when_reachable),
         TEST(test_account_update_delete), TEST(test_settings_load), TEST(test_load_large),
         TEST(test_load_by_workers),
