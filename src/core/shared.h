@@ -160,7 +160,8 @@ void gh_shared_cred_drop_account(gh_shared *sh, int64_t account_id);
  * gh_now_ms. wait: how long the source is still blocked at now (0: free),
  * and in *failures (may be NULL) its failures within the policy's window.
  * fail: count a failure at now; past the policy's free ones it blocks the
- * source for gh_throttle_delay_ms; returns the new wait. A full table
+ * source for gh_throttle_delay_ms; returns the new wait. Failures are
+ * counted even when the policy throttles nothing (free 0). A full table
  * reuses the oldest entry. */
 int64_t gh_shared_throttle_wait(gh_shared *sh, const char *source, int64_t now,
                                 const gh_throttle_policy *p, uint32_t *failures);

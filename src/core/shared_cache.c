@@ -207,8 +207,6 @@ int64_t gh_shared_throttle_wait(gh_shared *sh, const char *source, int64_t now,
 
     if (failures != NULL)
         *failures = 0;
-    if (p->free <= 0)
-        return 0;
     shared_lock(sh);
     n = throttle_node_at(sh, source, now, p, false);
     if (n != NULL) {
@@ -226,8 +224,7 @@ int64_t gh_shared_throttle_fail(gh_shared *sh, const char *source, int64_t now,
     throttle_node *n;
     int64_t delay, wait = 0;
 
-    if (p->free <= 0)
-        return 0;
+    /* Counted even with throttling off: the hash queue tells suspects by it. */
     shared_lock(sh);
     n = throttle_node_at(sh, source, now, p, true);
     if (n != NULL) {

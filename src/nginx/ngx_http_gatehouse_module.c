@@ -88,6 +88,7 @@ ngx_module_t ngx_http_gatehouse_module = {
 static ngx_str_t ngx_http_gatehouse_zone_name = ngx_string("gatehouse");
 static ngx_str_t ngx_http_gatehouse_hash_pool = ngx_string("gatehouse_hash");
 static ngx_str_t ngx_http_gatehouse_io_pool = ngx_string("gatehouse_io");
+static ngx_str_t ngx_http_gatehouse_suspect_pool = ngx_string("gatehouse_suspect");
 
 static void *
 ngx_http_gatehouse_create_main_conf(ngx_conf_t *cf)
@@ -350,6 +351,8 @@ ngx_http_gatehouse_init_process(ngx_cycle_t *cycle)
     }
     /* Hashes wait for the event loop, not the other way round (lowprio.c). */
     gh_lowprio_set_nice(gmcf->config.hash_nice);
+    /* Optional: without it, suspects' checks share gatehouse_hash. */
+    gmcf->suspect_pool = ngx_thread_pool_get(cycle, &ngx_http_gatehouse_suspect_pool);
 
     if (gmcf->config.audit_log[0] != '\0') {
         ngx_cpystrn((u_char *) audit_path, (u_char *) gmcf->config.audit_log,
