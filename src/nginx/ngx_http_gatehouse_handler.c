@@ -59,6 +59,7 @@ ngx_http_gatehouse_fill_request(ngx_http_request_t *r, gh_request *req)
     req->query = (gh_str) { (const char *) r->args.data, r->args.len };
     ngx_cpystrn((u_char *) req->client_addr, addr->data,
                 ngx_min(addr->len + 1, sizeof(req->client_addr)));
+    req->retry_after = 0;
 #if (NGX_HTTP_SSL)
     req->secure = r->connection->ssl != NULL;
 #endif
