@@ -1,5 +1,5 @@
 /*
- * cli_user.c: `gatehouse user add|passwd|del|list|unlock`.
+ * cli_user.c: `gatehouse user add|passwd|del|list|lock|unlock`.
  *
  * Every change goes through gh_store_account_* so that it lands in the change
  * log in the same transaction; the running server reads that log and drops
@@ -21,6 +21,7 @@ static const char gh_user_usage[] =
     "       gatehouse user passwd NAME [--password-file FILE]\n"
     "       gatehouse user del NAME\n"
     "       gatehouse user list\n"
+    "       gatehouse user lock NAME\n"
     "       gatehouse user unlock NAME\n"
     "       (each also takes [--data-dir DIR] [--config FILE])\n"
     "\n"
@@ -33,7 +34,10 @@ static const char gh_user_usage[] =
     "  passwd   set a new password (from FILE or standard input)\n"
     "  del      delete an account and its sessions (not the built-in admin)\n"
     "  list     name, role, enabled, locked and built-in of every account\n"
-    "  unlock   end a lockout after failed logins\n"
+    "  lock     refuse the account's logins until `unlock`, and end its sessions\n"
+    "  unlock   end an administrator's lock and every lockout after failed\n"
+    "           logins (from every address) at once; a lockout after failed\n"
+    "           logins stops new logins only, and live sessions go on\n"
     "\n"
     "options:\n"
     "  --role ROLE            Administrator | Operator | ReadOnly\n"
@@ -83,7 +87,7 @@ static int gh_user_parse(int argc, char **argv, gh_user_args *a)
     if (optind < argc)
         a->name = argv[optind++];
     if (a->action == NULL) {
-        gh_cli_err("user: missing action (add, passwd, del, list or unlock)");
+        gh_cli_err("user: missing action (add, passwd, del, list, lock or unlock)");
         return -1;
     }
     if (optind < argc) {
@@ -96,13 +100,14 @@ static int gh_user_parse(int argc, char **argv, gh_user_args *a)
             return -1;
         }
     } else if (strcmp(a->action, "add") == 0 || strcmp(a->action, "passwd") == 0
-               || strcmp(a->action, "del") == 0 || strcmp(a->action, "unlock") == 0) {
+               || strcmp(a->action, "del") == 0 || strcmp(a->action, "lock") == 0
+               || strcmp(a->action, "unlock") == 0) {
         if (a->name == NULL) {
             gh_cli_err("user %s: missing NAME", a->action);
             return -1;
         }
     } else {
-        gh_cli_err("user: unknown action '%s' (add, passwd, del, list or unlock)",
+        gh_cli_err("user: unknown action '%s' (add, passwd, del, list, lock or unlock)",
                    a->action);
         return -1;
     }
@@ -313,6 +318,54 @@ static int gh_user_list(gh_cli_ctx *ctx)
     return 0;
 }
 
+/* An administrator's lock: no login until an unlock, and the account's
+ * sessions end (the running server drops them on the logged changes). */
+static int gh_user_lock(gh_cli_ctx *ctx, gh_account *acct)
+{
+    gh_store_err err;
+    int          ended = 0;
+
+    acct->locked_until = GH_LOCKED_BY_ADMIN;
+    if (gh_user_update(ctx, acct, "locked") < 0)
+        return -1;
+    err = gh_store_session_delete_account(ctx->store, acct->id, &ended);
+    if (err != GH_STORE_OK) {
+        gh_cli_err("locked user '%s', but cannot end its sessions: %s", acct->name,
+                   gh_store_strerror(err));
+        return -1;
+    }
+    printf("locked %s (%d session%s ended)\n", acct->name, ended, ended == 1 ? "" : "s");
+    return 0;
+}
+
+/* Clear every failure counter of the account (from every source, in the
+ * store every worker reads them from), then its account-wide lock. */
+static int gh_user_unlock(gh_cli_ctx *ctx, gh_account *acct)
+{
+    uint8_t      secret[GH_DIGEST_LEN], owner[GH_DIGEST_LEN];
+    gh_store_err err = gh_store_secret(ctx->store, secret);
+
+    if (err == GH_STORE_OK) {
+        gh_lockout_owner(secret, acct->name, owner);
+        err = gh_store_failure_clear_owner(ctx->store, owner);
+    }
+    gh_wipe(secret, sizeof(secret));
+    if (err != GH_STORE_OK) {
+        gh_cli_err("cannot unlock user '%s': %s", acct->name, gh_store_strerror(err));
+        return -1;
+    }
+    if (acct->locked_until != 0) {
+        acct->locked_until = 0;
+        if (gh_user_update(ctx, acct, "unlocked") < 0)
+            return -1;
+    } else {
+        gh_audit_write(ctx->audit, GH_AUDIT_ACCOUNT_CHANGED, acct->name, NULL, "cli", NULL,
+                       "unlocked");
+    }
+    printf("unlocked %s\n", acct->name);
+    return 0;
+}
+
 static int gh_user_change(gh_cli_ctx *ctx, const gh_user_args *a, const char *password,
                           size_t len, char *hash)
 {
@@ -335,16 +388,11 @@ static int gh_user_change(gh_cli_ctx *ctx, const gh_user_args *a, const char *pa
         if (gh_user_update(ctx, &acct, "password changed") < 0)
             goto done;
         printf("changed the password of %s\n", a->name);
-    } else {
-        if (acct.locked_until == 0) {
-            printf("%s is not locked\n", a->name);
-            rc = 0;
+    } else if (strcmp(a->action, "lock") == 0) {
+        if (gh_user_lock(ctx, &acct) < 0)
             goto done;
-        }
-        acct.locked_until = 0;
-        if (gh_user_update(ctx, &acct, "unlocked") < 0)
-            goto done;
-        printf("unlocked %s\n", a->name);
+    } else if (gh_user_unlock(ctx, &acct) < 0) {
+        goto done;
     }
     rc = 0;
 done:

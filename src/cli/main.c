@@ -17,7 +17,7 @@ static const char gh_cli_usage[] =
     "commands:\n"
     "  init      create a data directory: database, certificates, the admin account\n"
     "  serve     write the nginx configuration for a data directory and run nginx\n"
-    "  user      add, change, delete, list and unlock accounts\n"
+    "  user      add, change, delete, list, lock and unlock accounts\n"
     "  session   list and revoke sessions\n"
     "\n"
     "Every command takes --data-dir DIR (default: $GATEHOUSE_DATA_DIR, else ./var\n"

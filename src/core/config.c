@@ -90,6 +90,11 @@ static const gh_config_key gh_config_keys[] = {
     GH_CFG_NUM("lockout", lockout_threshold, GH_CONFIG_I64, 0, 1000),
     GH_CFG_NUM("lockout", lockout_duration, GH_CONFIG_I64, 1, 604800),
     GH_CFG_NUM("lockout", lockout_reset_after, GH_CONFIG_I64, 1, 604800),
+    GH_CFG_NUM("lockout", lockout_account_threshold, GH_CONFIG_I64, 0, 1000000),
+    GH_CFG_NUM("throttle", throttle_failures, GH_CONFIG_I64, 0, 1000000),
+    GH_CFG_NUM("throttle", throttle_window, GH_CONFIG_I64, 1, 86400),
+    GH_CFG_NUM("throttle", throttle_delay, GH_CONFIG_I64, 1, 3600),
+    GH_CFG_NUM("throttle", throttle_max_delay, GH_CONFIG_I64, 1, 86400),
     GH_CFG_STR("audit", audit_log, GH_CONFIG_PATH, true),
     { "ovirt", "profiles", GH_CONFIG_NAMES, offsetof(gh_config, ovirt.profiles),
       sizeof(((gh_config *)0)->ovirt.profiles), 0, 0, false },
@@ -171,6 +176,11 @@ void gh_config_defaults(gh_config *cfg)
     cfg->lockout_threshold = 5;
     cfg->lockout_duration = 300;
     cfg->lockout_reset_after = 300;
+    cfg->lockout_account_threshold = 50;
+    cfg->throttle_failures = 10;
+    cfg->throttle_window = 300;
+    cfg->throttle_delay = 1;
+    cfg->throttle_max_delay = 60;
     snprintf(cfg->ovirt.profiles, sizeof(cfg->ovirt.profiles), "%s", "internal");
     cfg->ovirt.token_idle_timeout = 1800;
     cfg->ovirt.token_timeout = 360000;

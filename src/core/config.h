@@ -45,9 +45,16 @@ typedef struct {
     int64_t  max_password_length;     /* 128 */
 
     /* [lockout] */
-    int64_t  lockout_threshold;       /* 5 failures; 0 = never lock */
+    int64_t  lockout_threshold;       /* 5 failures from one source lock the account there; 0 = never */
+    int64_t  lockout_account_threshold; /* 50 failures from all sources lock it everywhere; 0 = never */
     int64_t  lockout_duration;        /* 300 s */
     int64_t  lockout_reset_after;     /* 300 s */
+
+    /* [throttle] */
+    int64_t  throttle_failures;       /* 10 failures from one source within the window, then delays; 0 = off */
+    int64_t  throttle_window;         /* 300 s */
+    int64_t  throttle_delay;          /* 1 s, doubling at each further failure */
+    int64_t  throttle_max_delay;      /* 60 s */
 
     /* [audit] */
     char     audit_log[GH_PATH_MAX];  /* empty = DATA_DIR/audit.log */

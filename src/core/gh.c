@@ -15,6 +15,14 @@ int64_t gh_now(void)
     return (int64_t)ts.tv_sec;
 }
 
+int64_t gh_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void gh_wipe(void *p, size_t n)
 {
     if (p != NULL && n > 0)

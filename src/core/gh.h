@@ -25,6 +25,9 @@ typedef struct {
 
 /* Wall-clock seconds since the epoch. */
 int64_t gh_now(void);
+/* Milliseconds of the monotonic clock (the same in every process of the
+ * machine): for short delays that must not jump with the wall clock. */
+int64_t gh_now_ms(void);
 
 /* Wipe a secret so the compiler cannot drop the store (explicit_bzero: a
  * memset the compiler must keep, at memset's speed). */

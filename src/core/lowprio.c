@@ -56,6 +56,7 @@ static atomic_int       gh_lowprio_nice;
 static pthread_mutex_t  gh_lowprio_lanes_lock = PTHREAD_MUTEX_INITIALIZER;
 static gh_lowprio_lane *gh_lowprio_lanes;
 static unsigned         gh_lowprio_generation;
+static _Thread_local int              gh_lowprio_own_nice = -1;   /* -1: the process's */
 static _Thread_local gh_lowprio_lane *gh_lowprio_own;
 static _Thread_local unsigned         gh_lowprio_own_generation;
 
@@ -63,6 +64,11 @@ void gh_lowprio_set_nice(int nice)
 {
     atomic_store_explicit(&gh_lowprio_nice, nice < 0 ? 0 : nice > 19 ? 19 : nice,
                           memory_order_relaxed);
+}
+
+void gh_lowprio_set_thread_nice(int nice)
+{
+    gh_lowprio_own_nice = nice < 0 ? -1 : nice > 19 ? 19 : nice;
 }
 
 static void *gh_lowprio_lane_main(void *data)
@@ -175,7 +181,9 @@ static gh_lowprio_lane *gh_lowprio_lane_get(int nice)
 
 void gh_lowprio_run(void (*fn)(void *arg), void *arg)
 {
-    int              nice = atomic_load_explicit(&gh_lowprio_nice, memory_order_relaxed);
+    int              nice = gh_lowprio_own_nice >= 0
+                            ? gh_lowprio_own_nice
+                            : atomic_load_explicit(&gh_lowprio_nice, memory_order_relaxed);
     gh_lowprio_lane *lane = nice > 0 ? gh_lowprio_lane_get(nice) : NULL;
 
     if (lane == NULL) {

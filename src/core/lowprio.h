@@ -11,6 +11,12 @@
  * (up to 19). 0, the default, runs computations on the caller's thread. */
 void gh_lowprio_set_nice(int nice);
 
+/* From now on, computations of the calling thread only run at nice (0..19)
+ * instead of the process-wide value; -1 goes back to it. A pool thread that
+ * hashes for suspect sources sets 19, so those hashes yield the CPU to the
+ * others'. */
+void gh_lowprio_set_thread_nice(int nice);
+
 /* Run fn(arg) at the configured priority and return when it has returned.
  * fn must not take a lock another thread may wait for: it runs on a thread
  * the scheduler may hold back. Falls back to the caller's own thread when

@@ -2,7 +2,7 @@
  * service.c: the core's whole operations on accounts and sessions, as the
  * dialects ask for them (see service.h). Each writes the store first, so what
  * a client was told survives a crash, then the shared block, so every worker
- * obeys at once, then the audit log.
+ * obeys at once, then the audit log. Password checks are in service_login.c.
  */
 #include "service.h"
 
@@ -14,134 +14,9 @@ bool gh_account_locked(const gh_account *acct, int64_t now)
     return acct->locked_until != 0 && now < acct->locked_until;
 }
 
-static void fill_principal(const gh_account *acct, gh_principal *who)
+bool gh_account_admin_locked(const gh_account *acct)
 {
-    memset(who, 0, sizeof(*who));
-    who->account_id = acct->id;
-    memcpy(who->user, acct->name, sizeof(who->user));
-    who->role = acct->role;
-    who->password_change_required = acct->password_change_required;
-}
-
-/* An unknown user costs the same hash as a known one, so timing does not
- * tell which names exist. The dummy hash is made once per thread. */
-static void verify_dummy(gh_service *svc, const char *password, size_t len)
-{
-    static _Thread_local char dummy[GH_PASSWORD_HASH_MAX];
-
-    if (dummy[0] == '\0' &&
-        gh_password_hash(&svc->config->argon2, "gatehouse", 9, dummy) != GH_PASSWORD_OK)
-        return;
-    (void)gh_password_verify(dummy, password, len);
-}
-
-/* Count a failure; lock the account when it reaches the threshold. */
-static void note_failure(gh_service *svc, gh_account *acct, const char *client_addr,
-                         const char *method, int64_t now)
-{
-    int64_t threshold = gh_service_setting(svc, GH_SET_LOCKOUT_THRESHOLD);
-    int64_t reset_after = gh_service_setting(svc, GH_SET_LOCKOUT_RESET_AFTER);
-    int64_t until;
-    uint32_t failures;
-    gh_store_err err = GH_STORE_ERROR;
-
-    gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, acct->name, client_addr, method,
-                   NULL, "bad password");
-    if (threshold <= 0)
-        return;
-    failures = gh_shared_lockout_fail(svc->shared, acct->id, now, reset_after);
-    if (failures < (uint32_t)threshold)
-        return;
-    until = now + gh_service_setting(svc, GH_SET_LOCKOUT_DURATION);
-    /* Lock the account as it is now, not as read before the hash: a change
-     * made meanwhile (a new password, a disable) must not be written over. */
-    for (int tries = 0; tries < 3; tries++) {
-        acct->locked_until = until;
-        err = gh_service_account_update(svc, acct, acct->generation);
-        if (err != GH_STORE_CONFLICT ||
-            gh_store_account_get_by_id(svc->store, acct->id, acct) != GH_STORE_OK)
-            break;
-    }
-    if (err == GH_STORE_OK)
-        gh_audit_write(svc->audit, GH_AUDIT_LOCKOUT, acct->name, client_addr, method,
-                       NULL, "too many failed logins");
-    gh_shared_lockout_clear(svc->shared, acct->id);
-}
-
-/* After a good password: forget failures, end an expired lock, and rehash
- * when the configured parameters changed. */
-static void note_success(gh_service *svc, gh_account *acct, const char *password,
-                         size_t len)
-{
-    bool dirty = false;
-
-    gh_shared_lockout_clear(svc->shared, acct->id);
-    if (acct->locked_until != 0) {
-        acct->locked_until = 0;
-        dirty = true;
-    }
-    if (gh_password_needs_rehash(acct->password_hash, &svc->config->argon2) &&
-        gh_password_hash(&svc->config->argon2, password, len, acct->password_hash) ==
-            GH_PASSWORD_OK)
-        dirty = true;
-    if (dirty)
-        (void)gh_store_account_update(svc->store, acct, acct->generation);
-}
-
-gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
-                                          const char *password, size_t password_len,
-                                          const char *client_addr, const char *method,
-                                          gh_principal *who)
-{
-    gh_auth_result rc = GH_AUTH_BAD_CREDENTIALS;
-    int64_t now = gh_now();
-    uint8_t key[GH_DIGEST_LEN];
-    gh_account acct;
-    gh_store_err err;
-
-    err = gh_store_account_get(svc->store, user, &acct);
-    if (err == GH_STORE_NOT_FOUND) {
-        verify_dummy(svc, password, password_len);
-        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, user, client_addr, method, NULL,
-                       "unknown user");
-        goto done;
-    }
-    if (err != GH_STORE_OK) {
-        rc = GH_AUTH_UNAVAILABLE;
-        goto done;
-    }
-    if (gh_account_locked(&acct, now)) {
-        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, acct.name, client_addr, method,
-                       NULL, "locked");
-        rc = GH_AUTH_LOCKED;
-        goto done;
-    }
-    switch (gh_password_verify(acct.password_hash, password, password_len)) {
-    case GH_PASSWORD_OK:
-        break;
-    case GH_PASSWORD_ERROR:
-        rc = GH_AUTH_UNAVAILABLE;
-        goto done;
-    default:
-        note_failure(svc, &acct, client_addr, method, now);
-        goto done;
-    }
-    if (!acct.enabled) {
-        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, acct.name, client_addr, method,
-                       NULL, "disabled");
-        rc = GH_AUTH_DISABLED;
-        goto done;
-    }
-    note_success(svc, &acct, password, password_len);
-    fill_principal(&acct, who);
-    gh_token_credential_key(svc->secret, user, strlen(user), password, password_len, key);
-    gh_shared_cred_put(svc->shared, key, who, now + svc->config->credcache_seconds);
-    gh_audit_write(svc->audit, GH_AUDIT_LOGIN, acct.name, client_addr, method, NULL, NULL);
-    rc = GH_AUTH_OK;
-done:
-    gh_wipe(key, sizeof(key));
-    gh_wipe(acct.password_hash, sizeof(acct.password_hash));
-    return rc;
+    return acct->locked_until == GH_LOCKED_BY_ADMIN;
 }
 
 gh_session_result gh_service_session_create(gh_service *svc, const gh_principal *who,
@@ -233,7 +108,7 @@ gh_store_err gh_service_account_update(gh_service *svc, gh_account *acct,
     if (err != GH_STORE_OK)
         return err;
     gh_shared_cred_drop_account(svc->shared, acct->id);
-    if (!acct->enabled || gh_account_locked(acct, gh_now())) {
+    if (!acct->enabled || gh_account_admin_locked(acct)) {
         (void)gh_store_session_delete_account(svc->store, acct->id, NULL);
         gh_shared_session_remove_account(svc->shared, acct->id);
     } else {
@@ -241,7 +116,7 @@ gh_store_err gh_service_account_update(gh_service *svc, gh_account *acct,
                                          acct->password_change_required);
     }
     if (acct->locked_until == 0)
-        gh_shared_lockout_clear(svc->shared, acct->id);
+        (void)gh_service_failures_clear(svc, acct->name);
     gh_audit_write(svc->audit, GH_AUDIT_ACCOUNT_CHANGED, acct->name, NULL, NULL, NULL,
                    "updated");
     return GH_STORE_OK;
@@ -258,7 +133,7 @@ gh_store_err gh_service_account_delete(gh_service *svc, int64_t id)
         return err;
     gh_shared_session_remove_account(svc->shared, id);
     gh_shared_cred_drop_account(svc->shared, id);
-    gh_shared_lockout_clear(svc->shared, id);
+    (void)gh_service_failures_clear(svc, acct.name);
     gh_audit_write(svc->audit, GH_AUDIT_ACCOUNT_CHANGED, acct.name, NULL, NULL, NULL,
                    "deleted");
     gh_wipe(acct.password_hash, sizeof(acct.password_hash));

@@ -30,16 +30,32 @@ typedef enum {
     GH_AUTH_BAD_CREDENTIALS,    /* unknown user or wrong password: never say which */
     GH_AUTH_LOCKED,             /* locked out (right or wrong password alike) */
     GH_AUTH_DISABLED,
-    GH_AUTH_UNAVAILABLE         /* the store failed: refuse (503) */
+    GH_AUTH_UNAVAILABLE,        /* the store failed: refuse (503) */
+    GH_AUTH_THROTTLED           /* the source failed too often: wait (429), nothing checked */
 } gh_auth_result;
 
-/* Verify user/password (method names the way in, for the audit log). On
- * GH_AUTH_OK fill who and cache the credential; failures count toward
- * lockout. The password is not kept. */
+/* Verify user/password from client_addr (method names the way in, for the
+ * audit log). On GH_AUTH_OK fill who and cache the credential; failures count
+ * toward the lockout of (user, source) and of user over every source
+ * (lockout.h), unknown names alike, and toward the throttle of the source.
+ * A lock refuses logins, right password or wrong, and ends no session. A
+ * throttled source gets GH_AUTH_THROTTLED before anything is checked. The
+ * password is not kept. */
 gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
                                           const char *password, size_t password_len,
                                           const char *client_addr, const char *method,
                                           gh_principal *who);
+
+/* Seconds the source of client_addr must still wait before its next
+ * password check (rounded up; 0: none), by the [throttle] policy. Memory
+ * only: the event loop may ask. failures (may be NULL) receives the
+ * source's failures within the window. */
+int64_t gh_service_throttle_wait(const gh_service *svc, const char *client_addr,
+                                 uint32_t *failures);
+
+/* Forget every failed-login counter and lock of an account name, from every
+ * source (an unlock, a deleted account). */
+gh_store_err gh_service_failures_clear(gh_service *svc, const char *name);
 
 typedef enum {
     GH_SESSION_CREATED = 0,
@@ -63,7 +79,9 @@ gh_store_err gh_service_session_end(gh_service *svc, const char *id, gh_audit_ev
                                     const char *actor, const char *client_addr);
 
 /* Write an account and make every worker obey: cached credentials dropped;
- * sessions ended if it is disabled or locked, updated otherwise. */
+ * sessions ended if it is disabled or locked by an administrator, updated
+ * otherwise (a lock of failed logins stops new logins only). An account
+ * written unlocked (locked_until 0) has its failure counters cleared. */
 gh_store_err gh_service_account_update(gh_service *svc, gh_account *acct,
                                        int64_t expected_generation);
 gh_store_err gh_service_account_delete(gh_service *svc, int64_t id);
@@ -91,7 +109,10 @@ gh_store_err gh_service_apply_changes(gh_service *svc);
  * end (store and block, audited). */
 gh_store_err gh_service_upkeep(gh_service *svc, int64_t now);
 
-/* True when the account is locked at time now. */
+/* True when the account is locked at time now (by failed logins from every
+ * source, or by an administrator). */
 bool gh_account_locked(const gh_account *acct, int64_t now);
+/* True when an administrator locked it: its sessions end too. */
+bool gh_account_admin_locked(const gh_account *acct);
 
 #endif

@@ -141,7 +141,7 @@ static int load_session(const gh_session_record *rec, void *arg)
         c->ended = true;
         return 0;
     }
-    if (acct == NULL || !acct->enabled || gh_account_locked(acct, c->now))
+    if (acct == NULL || !acct->enabled || gh_account_admin_locked(acct))
         return 0;
     s = &c->batch[c->n++];
     s->rec = *rec;
@@ -218,17 +218,13 @@ static void apply_account(gh_service *svc, int64_t id)
     if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND)
         return;
     gh_shared_cred_drop_account(svc->shared, id);
-    if (err == GH_STORE_NOT_FOUND || !acct.enabled || gh_account_locked(&acct, gh_now())) {
+    if (err == GH_STORE_NOT_FOUND || !acct.enabled || gh_account_admin_locked(&acct)) {
         gh_shared_session_remove_account(svc->shared, id);
     } else {
         gh_shared_session_update_account(svc->shared, id, acct.role,
                                          acct.password_change_required);
         drop_revoked(svc, id);
     }
-    /* Failure counters outlive other changes: a lock clears its own counter
-     * when it is set, so only a deleted account loses one here. */
-    if (err == GH_STORE_NOT_FOUND)
-        gh_shared_lockout_clear(svc->shared, id);
     gh_wipe(acct.password_hash, sizeof(acct.password_hash));
 }
 
@@ -317,6 +313,8 @@ gh_store_err gh_service_upkeep(gh_service *svc, int64_t now)
     if (n > 0)
         gh_shared_store_expiry_due(svc->shared);
     err = sweep_store(svc, now);
+    if (err == GH_STORE_OK)
+        err = gh_store_failure_prune(svc->store, now, NULL);
 done:
     free(touched);
     free(expired);

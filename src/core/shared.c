@@ -11,14 +11,15 @@
  *              used since their last-used time was last written to the store
  *              also sit on the touched list, doubly linked, oldest first.
  *   creds      verified Basic credentials by HMAC key, chained once.
- *   lockout    failed-login counters by account id, chained once.
+ *   throttles  failed logins per source (lockout.h), chained once by the
+ *              source's text.
  *
  * Freed nodes sit on a free list; a pool hands those out first, then nodes
  * it never used, in order. The format writes the header and the buckets
  * only: a node is first touched when first used, so a large max_sessions
  * costs memory as sessions arrive, and the master does not fault in the
  * whole block before it starts the workers. The session pool never evicts:
- * a full pool refuses the login. The credential cache and the lockout
+ * a full pool refuses the login. The credential cache and the throttle
  * counters take the node under a clock hand when full (their entries expire
  * anyway).
  *
@@ -64,8 +65,8 @@ size_t gh_shared_size(const gh_shared_limits *l)
     n += 2 * align8((size_t)bucket_count(l->max_sessions) * sizeof(uint32_t));
     n += align8((size_t)l->credcache_entries * sizeof(cred_node));
     n += align8((size_t)bucket_count(l->credcache_entries) * sizeof(uint32_t));
-    n += align8((size_t)l->lockout_entries * sizeof(lock_node));
-    n += align8((size_t)bucket_count(l->lockout_entries) * sizeof(uint32_t));
+    n += align8((size_t)l->throttle_entries * sizeof(throttle_node));
+    n += align8((size_t)bucket_count(l->throttle_entries) * sizeof(uint32_t));
     return n;
 }
 
@@ -82,8 +83,8 @@ static gh_shared *shared_map(void *mem, gh_shared_lock lk)
     sh->session_by_id = (uint32_t *)(base + sh->hdr->off_session_by_id);
     sh->creds = (cred_node *)(base + sh->hdr->off_cred_nodes);
     sh->cred_buckets = (uint32_t *)(base + sh->hdr->off_cred_buckets);
-    sh->locks = (lock_node *)(base + sh->hdr->off_lock_nodes);
-    sh->lock_buckets = (uint32_t *)(base + sh->hdr->off_lock_buckets);
+    sh->throttles = (throttle_node *)(base + sh->hdr->off_throttle_nodes);
+    sh->throttle_buckets = (uint32_t *)(base + sh->hdr->off_throttle_buckets);
     sh->lock = lk;
     return sh;
 }
@@ -115,16 +116,16 @@ gh_shared *gh_shared_format(void *mem, const gh_shared_limits *l, gh_shared_lock
     off += align8((size_t)l->credcache_entries * sizeof(cred_node));
     h->off_cred_buckets = off;
     off += align8((size_t)bucket_count(l->credcache_entries) * sizeof(uint32_t));
-    h->off_lock_nodes = off;
-    off += align8((size_t)l->lockout_entries * sizeof(lock_node));
-    h->off_lock_buckets = off;
-    off += align8((size_t)bucket_count(l->lockout_entries) * sizeof(uint32_t));
+    h->off_throttle_nodes = off;
+    off += align8((size_t)l->throttle_entries * sizeof(throttle_node));
+    h->off_throttle_buckets = off;
+    off += align8((size_t)bucket_count(l->throttle_entries) * sizeof(uint32_t));
     h->size = off;
     pool_init(&h->sessions, l->max_sessions);
     h->touched_head = h->touched_tail = NIL;
     h->store_expiry_from = -1;
     pool_init(&h->creds, l->credcache_entries);
-    pool_init(&h->locks, l->lockout_entries);
+    pool_init(&h->throttles, l->throttle_entries);
 
     sh = shared_map(mem, lk);
     if (sh == NULL)
@@ -133,7 +134,7 @@ gh_shared *gh_shared_format(void *mem, const gh_shared_limits *l, gh_shared_lock
     memset(sh->session_by_digest, 0xff, (size_t)h->sessions.buckets * sizeof(uint32_t));
     memset(sh->session_by_id, 0xff, (size_t)h->sessions.buckets * sizeof(uint32_t));
     memset(sh->cred_buckets, 0xff, (size_t)h->creds.buckets * sizeof(uint32_t));
-    memset(sh->lock_buckets, 0xff, (size_t)h->locks.buckets * sizeof(uint32_t));
+    memset(sh->throttle_buckets, 0xff, (size_t)h->throttles.buckets * sizeof(uint32_t));
     for (int i = 0; i < GH_SET_COUNT; i++)
         h->settings[i] = -1;
 

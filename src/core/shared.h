@@ -1,7 +1,7 @@
 /*
  * shared.h: the state every nginx worker sees, in one block of shared memory
- * the caller provides: the live sessions, the credential cache, the lockout
- * counters and the live settings. The layout holds no pointers, so the block
+ * the caller provides: the live sessions, the credential cache, the
+ * failed-login throttle of each source and the live settings. The layout holds no pointers, so the block
  * means the same in every process that maps it.
  *
  * The caller holds no lock: each call takes the block's lock through the
@@ -12,6 +12,7 @@
 #define GH_SHARED_H
 
 #include "gh.h"
+#include "lockout.h"
 #include "role.h"
 #include "store.h"
 
@@ -30,7 +31,7 @@ typedef struct {
 typedef struct {
     uint32_t max_sessions;
     uint32_t credcache_entries;
-    uint32_t lockout_entries;
+    uint32_t throttle_entries;    /* sources throttled at once */
 } gh_shared_limits;
 
 typedef struct {
@@ -155,10 +156,16 @@ bool gh_shared_cred_get(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN], int64_t
 /* Drop every cached credential of an account. */
 void gh_shared_cred_drop_account(gh_shared *sh, int64_t account_id);
 
-/* Lockout counters. Record a failure at now; returns the failure count within
- * the window (reset_after seconds since the first failure). */
-uint32_t gh_shared_lockout_fail(gh_shared *sh, int64_t account_id, int64_t now,
-                                int64_t reset_after);
-void gh_shared_lockout_clear(gh_shared *sh, int64_t account_id);
+/* Failed logins per source (gh_lockout_source), in milliseconds of
+ * gh_now_ms. wait: how long the source is still blocked at now (0: free),
+ * and in *failures (may be NULL) its failures within the policy's window.
+ * fail: count a failure at now; past the policy's free ones it blocks the
+ * source for gh_throttle_delay_ms; returns the new wait. Failures are
+ * counted even when the policy throttles nothing (free 0). A full table
+ * reuses the oldest entry. */
+int64_t gh_shared_throttle_wait(gh_shared *sh, const char *source, int64_t now,
+                                const gh_throttle_policy *p, uint32_t *failures);
+int64_t gh_shared_throttle_fail(gh_shared *sh, const char *source, int64_t now,
+                                const gh_throttle_policy *p);
 
 #endif

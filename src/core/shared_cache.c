@@ -1,11 +1,14 @@
 /*
- * shared_cache.c: the credential cache and the lockout counters in the
- * shared block. Both are small pools chained by key; when a pool is full the
- * node under the clock hand is reused, oldest-first in practice because
- * nodes are taken in order. A cached credential stores only who it proved,
+ * shared_cache.c: the credential cache and the per-source throttle of
+ * failed logins in the shared block. Both are small pools chained by key;
+ * when a pool is full the node under the clock hand is reused, oldest-first
+ * in practice because nodes are taken in order. A source's window runs from
+ * its first failure; once it and any block are over, the count starts again. A cached credential stores only who it proved,
  * keyed by HMAC(secret, user, password): the password itself is never kept.
  */
 #include "shared_internal.h"
+
+#include <stdio.h>
 
 #include "token.h"
 
@@ -115,39 +118,39 @@ void gh_shared_cred_drop_account(gh_shared *sh, int64_t account_id)
     shared_unlock(sh);
 }
 
-static uint32_t *lock_bucket(gh_shared *sh, int64_t account_id)
+static uint32_t *throttle_bucket(gh_shared *sh, const char *source)
 {
-    return &sh->lock_buckets[shared_hash_account(account_id) % sh->hdr->locks.buckets];
+    return &sh->throttle_buckets[shared_hash_id(source) % sh->hdr->throttles.buckets];
 }
 
-static void lock_unlink(gh_shared *sh, uint32_t i)
+static void throttle_unlink(gh_shared *sh, uint32_t i)
 {
-    lock_node *n = &sh->locks[i];
+    throttle_node *n = &sh->throttles[i];
     uint32_t *link;
 
-    for (link = lock_bucket(sh, n->account_id); *link != i; link = &sh->locks[*link].next)
+    for (link = throttle_bucket(sh, n->source); *link != i; link = &sh->throttles[*link].next)
         ;
     *link = n->next;
     memset(n, 0, sizeof(*n));
-    n->next = sh->hdr->locks.free_head;
-    sh->hdr->locks.free_head = i;
-    sh->hdr->locks.count--;
+    n->next = sh->hdr->throttles.free_head;
+    sh->hdr->throttles.free_head = i;
+    sh->hdr->throttles.count--;
 }
 
-static uint32_t lock_find(gh_shared *sh, int64_t account_id)
+static uint32_t throttle_find(gh_shared *sh, const char *source)
 {
-    uint32_t i = *lock_bucket(sh, account_id);
+    uint32_t i = *throttle_bucket(sh, source);
 
-    while (i != NIL && sh->locks[i].account_id != account_id)
-        i = sh->locks[i].next;
+    while (i != NIL && strcmp(sh->throttles[i].source, source) != 0)
+        i = sh->throttles[i].next;
     return i;
 }
 
 /* Take a freed node, or one never used, or reuse the one under the clock
  * hand once every node is in use (cred_take's rule). */
-static uint32_t lock_take(gh_shared *sh)
+static uint32_t throttle_take(gh_shared *sh)
 {
-    pool_hdr *p = &sh->hdr->locks;
+    pool_hdr *p = &sh->hdr->throttles;
     uint32_t i;
 
     if (p->nodes == 0)
@@ -155,55 +158,83 @@ static uint32_t lock_take(gh_shared *sh)
     if (p->free_head == NIL && p->fresh < p->nodes)
         return p->fresh++;
     if (p->free_head == NIL) {
-        lock_unlink(sh, p->hand);
+        throttle_unlink(sh, p->hand);
         p->hand = p->hand + 1 < p->nodes ? p->hand + 1 : 0;
     }
     i = p->free_head;
-    p->free_head = sh->locks[i].next;
+    p->free_head = sh->throttles[i].next;
     return i;
 }
 
-uint32_t gh_shared_lockout_fail(gh_shared *sh, int64_t account_id, int64_t now,
-                                int64_t reset_after)
+/* The source's node with a window still running at now (an old one starts
+ * again), made when absent and make is set; NIL otherwise. Under the lock. */
+static throttle_node *throttle_node_at(gh_shared *sh, const char *source, int64_t now,
+                                       const gh_throttle_policy *p, bool make)
 {
-    pool_hdr *p = &sh->hdr->locks;
-    uint32_t i, failures = 0, *bucket;
-    lock_node *n;
+    uint32_t i = throttle_find(sh, source), *bucket;
+    throttle_node *n;
 
-    shared_lock(sh);
-    i = lock_find(sh, account_id);
-    if (i == NIL) {
-        i = lock_take(sh);
+    if (i == NIL && make) {
+        i = throttle_take(sh);
         if (i == NIL)
-            goto done;
-        n = &sh->locks[i];
+            return NULL;
+        n = &sh->throttles[i];
+        memset(n, 0, sizeof(*n));
         n->used = 1;
-        n->account_id = account_id;
+        snprintf(n->source, sizeof(n->source), "%s", source);
         n->window_start = now;
-        n->failures = 0;
-        bucket = lock_bucket(sh, account_id);
+        bucket = throttle_bucket(sh, source);
         n->next = *bucket;
         *bucket = i;
-        p->count++;
+        sh->hdr->throttles.count++;
     }
-    n = &sh->locks[i];
-    if (reset_after > 0 && now - n->window_start >= reset_after) {
+    if (i == NIL)
+        return NULL;
+    n = &sh->throttles[i];
+    if (now - n->window_start >= p->window * 1000 && now >= n->blocked_until) {
         n->window_start = now;
         n->failures = 0;
+        n->blocked_until = 0;
     }
-    failures = ++n->failures;
-done:
-    shared_unlock(sh);
-    return failures;
+    return n;
 }
 
-void gh_shared_lockout_clear(gh_shared *sh, int64_t account_id)
+int64_t gh_shared_throttle_wait(gh_shared *sh, const char *source, int64_t now,
+                                const gh_throttle_policy *p, uint32_t *failures)
 {
-    uint32_t i;
+    throttle_node *n;
+    int64_t wait = 0;
 
+    if (failures != NULL)
+        *failures = 0;
     shared_lock(sh);
-    i = lock_find(sh, account_id);
-    if (i != NIL)
-        lock_unlink(sh, i);
+    n = throttle_node_at(sh, source, now, p, false);
+    if (n != NULL) {
+        wait = n->blocked_until > now ? n->blocked_until - now : 0;
+        if (failures != NULL)
+            *failures = n->failures;
+    }
     shared_unlock(sh);
+    return wait;
+}
+
+int64_t gh_shared_throttle_fail(gh_shared *sh, const char *source, int64_t now,
+                                const gh_throttle_policy *p)
+{
+    throttle_node *n;
+    int64_t delay, wait = 0;
+
+    /* Counted even with throttling off: the hash queue tells suspects by it. */
+    shared_lock(sh);
+    n = throttle_node_at(sh, source, now, p, true);
+    if (n != NULL) {
+        if (n->failures < UINT32_MAX)
+            n->failures++;
+        delay = gh_throttle_delay_ms(p, n->failures);
+        if (delay > 0 && now + delay > n->blocked_until)
+            n->blocked_until = now + delay;
+        wait = n->blocked_until > now ? n->blocked_until - now : 0;
+    }
+    shared_unlock(sh);
+    return wait;
 }

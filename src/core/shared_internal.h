@@ -5,12 +5,13 @@
 #ifndef GH_SHARED_INTERNAL_H
 #define GH_SHARED_INTERNAL_H
 
+#include "lockout.h"
 #include "shared.h"
 
 #include <string.h>
 
 #define SHARED_MAGIC   0x6768736861726564ULL   /* "ghshared" */
-#define SHARED_VERSION 5u
+#define SHARED_VERSION 6u
 #define NIL            UINT32_MAX
 
 typedef struct {
@@ -36,10 +37,11 @@ typedef struct {
 typedef struct {
     uint32_t next;
     uint8_t  used;
-    int64_t  account_id;
-    int64_t  window_start;
-    uint32_t failures;
-} lock_node;
+    uint32_t failures;              /* within the window */
+    int64_t  window_start;          /* milliseconds, gh_now_ms */
+    int64_t  blocked_until;         /* milliseconds; 0 = not blocked */
+    char     source[GH_SOURCE_MAX];
+} throttle_node;
 
 /* A pool of nodes with one free list; chains live in bucket arrays. Nodes
  * are handed out freed ones first, then in order from fresh: those from
@@ -66,10 +68,10 @@ typedef struct {
     int64_t  load_rowid_last;              /* the first claimer's last rowid: the split */
     int64_t  store_expiry_from;            /* next store expiry batch; -1: none due */
     pool_hdr creds;
-    pool_hdr locks;
+    pool_hdr throttles;
     size_t   off_session_nodes, off_session_by_digest, off_session_by_id;
     size_t   off_cred_nodes, off_cred_buckets;
-    size_t   off_lock_nodes, off_lock_buckets;
+    size_t   off_throttle_nodes, off_throttle_buckets;
     size_t   size;
 } shared_hdr;
 
@@ -80,8 +82,8 @@ struct gh_shared {
     uint32_t      *session_by_id;
     cred_node     *creds;
     uint32_t      *cred_buckets;
-    lock_node     *locks;
-    uint32_t      *lock_buckets;
+    throttle_node *throttles;
+    uint32_t      *throttle_buckets;
     gh_shared_lock lock;
 };
 
@@ -117,9 +119,5 @@ static inline uint64_t shared_hash_id(const char *s)
     return h;
 }
 
-static inline uint64_t shared_hash_account(int64_t id)
-{
-    return (uint64_t)id * 0x9e3779b97f4a7c15ULL;
-}
 
 #endif

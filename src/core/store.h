@@ -13,6 +13,7 @@
 #define GH_STORE_H
 
 #include "gh.h"
+#include "lockout.h"
 #include "password.h"
 #include "role.h"
 #include "token.h"
@@ -43,11 +44,17 @@ typedef struct {
      * dialect, so it reads back as written; 0 = derived from role. Other
      * dialects use role only (docs/powerstore.md has the map). */
     uint8_t  powerstore_role;
-    int64_t  locked_until;                  /* epoch seconds; 0 when not locked */
+    int64_t  locked_until;                  /* epoch seconds; 0 when not locked;
+                                               GH_LOCKED_BY_ADMIN: until unlocked */
     int64_t  generation;                    /* bumped by every update; an ETag */
     int64_t  created;
     char     password_hash[GH_PASSWORD_HASH_MAX];
 } gh_account;
+
+/* locked_until of an account an administrator locked (`gatehouse user lock`):
+ * no login until an unlock, and its sessions end. Any other lock is one of
+ * failed logins: it stops new logins only. */
+#define GH_LOCKED_BY_ADMIN INT64_MAX
 
 typedef enum {
     GH_DIALECT_REDFISH = 1,
@@ -173,6 +180,20 @@ gh_store_err gh_store_session_rowid_last(gh_store *store, int64_t *rowid);
  * means "use the configuration file's value". set logs a GH_CHANGE_SETTING. */
 gh_store_err gh_store_setting_get(gh_store *store, const char *key, int64_t *out);
 gh_store_err gh_store_setting_set(gh_store *store, const char *key, int64_t value);
+
+/* Failed-login counters (lockout.h), by key. get: GH_STORE_NOT_FOUND when
+ * none is kept. put writes the whole row (a new one or over the old one); it
+ * logs no change: every worker reads counters from here. Inside a
+ * transaction, a get and a put of the same key cannot race another writer. */
+gh_store_err gh_store_failure_get(gh_store *store, const uint8_t key[GH_DIGEST_LEN],
+                                  gh_failure *out);
+gh_store_err gh_store_failure_put(gh_store *store, const gh_failure *f);
+gh_store_err gh_store_failure_delete(gh_store *store, const uint8_t key[GH_DIGEST_LEN]);
+/* Delete every counter of an owner (an account's, from every source). */
+gh_store_err gh_store_failure_clear_owner(gh_store *store, const uint8_t owner[GH_DIGEST_LEN]);
+/* Delete up to GH_STORE_EXPIRE_BATCH counters that expired by now; *count
+ * (may be NULL) receives how many. */
+gh_store_err gh_store_failure_prune(gh_store *store, int64_t now, int *count);
 
 /* The change log. */
 gh_store_err gh_store_change_last(gh_store *store, int64_t *seq);

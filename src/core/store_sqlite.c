@@ -2,8 +2,8 @@
  * store_sqlite.c: the durable store over SQLite: opening and migrating the
  * database, the server secret, live settings and the change log, and the
  * statement cache and helpers the other store files build on. Accounts live
- * in store_accounts.c and sessions in store_sessions.c; all three share
- * store_internal.h.
+ * in store_accounts.c, sessions in store_sessions.c and failed-login counters
+ * in store_failures.c; all of them share store_internal.h.
  *
  * Durability: the database runs in WAL mode with synchronous=FULL, so every
  * commit is fsync'd to the WAL before it returns, and a session or account
@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #define GH_STORE_BUSY_MS  5000
-#define GH_STORE_SCHEMA   2       /* PRAGMA user_version this code writes and reads */
+#define GH_STORE_SCHEMA   3       /* PRAGMA user_version this code writes and reads */
 
 /* Version 1. sessions_account leads with account_id so the cascade from
  * accounts and the per-account walk use it; sessions_created serves the walk
@@ -60,6 +60,17 @@ static const char store_schema_v1[] =
 static const char store_schema_v2[] =
     "ALTER TABLE accounts ADD COLUMN powerstore_role INTEGER NOT NULL DEFAULT 0;"
     "PRAGMA user_version = 2;";
+
+/* Version 3: failed-login counters (store_failures.c), kept across restarts.
+ * key and owner are HMACs (lockout.h): no account name or address in clear.
+ * expires orders the prune of counters that mean nothing any more. */
+static const char store_schema_v3[] =
+    "CREATE TABLE login_failures(key BLOB PRIMARY KEY NOT NULL, owner BLOB NOT NULL,"
+    " window_start INTEGER NOT NULL, failures INTEGER NOT NULL,"
+    " locked_until INTEGER NOT NULL, expires INTEGER NOT NULL);"
+    "CREATE INDEX login_failures_owner ON login_failures(owner);"
+    "CREATE INDEX login_failures_expires ON login_failures(expires);"
+    "PRAGMA user_version = 3;";
 
 const char *gh_store_strerror(gh_store_err err)
 {
@@ -326,6 +337,10 @@ static gh_store_err store_migrate(gh_store *store)
     if (err == GH_STORE_OK && version == 1) {
         err = gh_store_rc(sqlite3_exec(store->db, store_schema_v2, NULL, NULL, NULL));
         version = 2;
+    }
+    if (err == GH_STORE_OK && version == 2) {
+        err = gh_store_rc(sqlite3_exec(store->db, store_schema_v3, NULL, NULL, NULL));
+        version = 3;
     }
     if (err == GH_STORE_OK && version != GH_STORE_SCHEMA)
         err = GH_STORE_ERROR;   /* written by a newer gatehouse: do not guess its layout */

@@ -24,7 +24,8 @@ typedef enum {
     GH_REFUSE_LOCKED,               /* 401: account locked (said no more clearly than bad credentials) */
     GH_REFUSE_MALFORMED,            /* 400: an unreadable credential header */
     GH_REFUSE_UNAVAILABLE,          /* 503: the store failed; fail closed */
-    GH_REFUSE_PLAIN_HTTP            /* 403: credentials over plain HTTP */
+    GH_REFUSE_PLAIN_HTTP,           /* 403: credentials over plain HTTP */
+    GH_REFUSE_THROTTLED             /* 429: the source failed too often; Retry-After req->retry_after */
 } gh_refusal;
 
 typedef enum {

@@ -46,6 +46,7 @@ struct gh_request {
     gh_str       query;           /* after '?', raw; len 0 when none */
     gh_str       body;            /* whole body when the route asked for it */
     char         client_addr[GH_ADDR_MAX + 1];
+    int64_t      retry_after;     /* seconds, for a GH_REFUSE_THROTTLED refusal */
     bool         secure;          /* arrived over TLS */
     gh_header_fn header;
     void        *adapter;         /* for header(): the adapter's own request */

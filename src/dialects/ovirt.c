@@ -154,6 +154,11 @@ static void gh_ovirt_refuse(const gh_request *req, gh_refusal why, gh_response *
     case GH_REFUSE_PLAIN_HTTP:
         gh_ovirt_text(resp, 403, NULL, "Credentials are accepted over HTTPS only\n");
         break;
+    case GH_REFUSE_THROTTLED:
+        gh_ovirt_text(resp, 429, NULL, "Too many failed logins from this address\n");
+        gh_response_header_add(resp, "Retry-After", "%lld",
+                               (long long)(req->retry_after > 0 ? req->retry_after : 1));
+        break;
     default:
         gh_ovirt_unauthorized(resp);
         /* A cookie of a session that is gone: make the client's cookie jar

@@ -317,6 +317,9 @@ static void gh_redfish_refusal(const gh_request *req, gh_refusal why, gh_respons
     case GH_REFUSE_PLAIN_HTTP:
         gh_redfish_fail_plain_http(resp);
         break;
+    case GH_REFUSE_THROTTLED:
+        gh_redfish_fail_throttled(resp, req->retry_after);
+        break;
     default:   /* none, bad, locked: one answer, so a prober learns nothing */
         gh_redfish_fail0(resp, 401, GH_RF_MSG_NO_VALID_SESSION);
         gh_response_header_add(resp, "WWW-Authenticate", "Basic realm=\"Redfish\"");

@@ -314,6 +314,15 @@ void gh_redfish_fail_unavailable(gh_response *resp)
     gh_response_header_add(resp, "Retry-After", "%d", GH_REDFISH_RETRY_AFTER);
 }
 
+void gh_redfish_fail_throttled(gh_response *resp, int64_t seconds)
+{
+    char secs[24];
+
+    snprintf(secs, sizeof(secs), "%lld", (long long)(seconds > 0 ? seconds : 1));
+    gh_redfish_fail1(resp, 429, GH_RF_MSG_SERVICE_TEMPORARILY_UNAVAILABLE, secs);
+    gh_response_header_add(resp, "Retry-After", "%s", secs);
+}
+
 void gh_redfish_fail_plain_http(gh_response *resp)
 {
     json_t *msg = gh_redfish_msg0(GH_RF_MSG_GENERAL_ERROR);

@@ -116,6 +116,8 @@ void gh_redfish_fail(gh_response *resp, int status, json_t *msgs);
 
 /* Error replies used from several places. */
 void gh_redfish_fail_unavailable(gh_response *resp);
+/* 429 to a source throttled after failed logins: retry in seconds. */
+void gh_redfish_fail_throttled(gh_response *resp, int64_t seconds);
 void gh_redfish_fail_plain_http(gh_response *resp);
 void gh_redfish_fail_privilege(gh_response *resp);
 void gh_redfish_fail_not_found(gh_response *resp, const char *path);

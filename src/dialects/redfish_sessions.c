@@ -316,6 +316,10 @@ static void gh_redfish_login(gh_redfish_ctx *c)
     case GH_AUTH_UNAVAILABLE:
         gh_redfish_fail_unavailable(c->resp);
         goto done;
+    case GH_AUTH_THROTTLED:
+        gh_redfish_fail_throttled(c->resp, gh_service_throttle_wait(c->svc, c->req->client_addr,
+                                                                    NULL));
+        goto done;
     default:   /* bad, locked or disabled: one answer for all */
         gh_redfish_login_refused(c);
         goto done;

@@ -25,6 +25,7 @@ typedef struct {
     ngx_shm_zone_t    *zone;
     ngx_thread_pool_t *hash_pool;
     ngx_thread_pool_t *io_pool;
+    ngx_thread_pool_t *suspect_pool; /* optional: NULL when nginx.conf has none */
     gh_tree           *tree;
     char              *db_path;      /* NUL-terminated, from the cycle's pool */
     char              *data_dir_c;

@@ -59,6 +59,7 @@ ngx_http_gatehouse_fill_request(ngx_http_request_t *r, gh_request *req)
     req->query = (gh_str) { (const char *) r->args.data, r->args.len };
     ngx_cpystrn((u_char *) req->client_addr, addr->data,
                 ngx_min(addr->len + 1, sizeof(req->client_addr)));
+    req->retry_after = 0;
 #if (NGX_HTTP_SSL)
     req->secure = r->connection->ssl != NULL;
 #endif
@@ -190,6 +191,8 @@ ngx_http_gatehouse_refusal(gh_auth_result auth)
         return GH_REFUSE_LOCKED;
     case GH_AUTH_UNAVAILABLE:
         return GH_REFUSE_UNAVAILABLE;
+    case GH_AUTH_THROTTLED:
+        return GH_REFUSE_THROTTLED;
     default:
         return GH_REFUSE_BAD_CREDENTIALS;
     }
@@ -275,6 +278,13 @@ ngx_http_gatehouse_check_basic(ngx_http_request_t *r, ngx_http_gatehouse_main_co
         ctx->state = GH_STATE_AUTHENTICATED;
         return NGX_OK;
     }
+    /* A source that failed too often waits: refused here, from the shared
+     * block, before a hash is queued for it. */
+    ctx->req.retry_after = gh_service_throttle_wait(&gmcf->inline_service,
+                                                    ctx->req.client_addr, NULL);
+    if (ctx->req.retry_after > 0) {
+        return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_THROTTLED);
+    }
     if (ngx_http_gatehouse_post(r, ctx, GH_JOB_VERIFY) != NGX_OK) {
         return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_UNAVAILABLE);
     }
@@ -315,6 +325,10 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
         case GH_STATE_VERIFIED:
         default:
             /* Back from the hash pool with the verdict on Basic credentials. */
+            if (ctx->auth == GH_AUTH_THROTTLED) {
+                ctx->req.retry_after = gh_service_throttle_wait(&gmcf->inline_service,
+                                                                ctx->req.client_addr, NULL);
+            }
             if (ctx->auth != GH_AUTH_OK) {
                 return ngx_http_gatehouse_refuse(r, ctx,
                                                  ngx_http_gatehouse_refusal(ctx->auth));

@@ -88,6 +88,7 @@ ngx_module_t ngx_http_gatehouse_module = {
 static ngx_str_t ngx_http_gatehouse_zone_name = ngx_string("gatehouse");
 static ngx_str_t ngx_http_gatehouse_hash_pool = ngx_string("gatehouse_hash");
 static ngx_str_t ngx_http_gatehouse_io_pool = ngx_string("gatehouse_io");
+static ngx_str_t ngx_http_gatehouse_suspect_pool = ngx_string("gatehouse_suspect");
 
 static void *
 ngx_http_gatehouse_create_main_conf(ngx_conf_t *cf)
@@ -160,7 +161,7 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
 
     gmcf->limits.max_sessions = (uint32_t) gmcf->config.max_sessions;
     gmcf->limits.credcache_entries = (uint32_t) gmcf->config.credcache_entries;
-    gmcf->limits.lockout_entries = (uint32_t) ngx_max(gmcf->config.credcache_entries, 1024);
+    gmcf->limits.throttle_entries = (uint32_t) ngx_max(gmcf->config.credcache_entries, 1024);
 
     /* The slab pool needs its own header and page table besides our block. */
     size = gh_shared_size(&gmcf->limits);
@@ -351,6 +352,8 @@ ngx_http_gatehouse_init_process(ngx_cycle_t *cycle)
     }
     /* Hashes wait for the event loop, not the other way round (lowprio.c). */
     gh_lowprio_set_nice(gmcf->config.hash_nice);
+    /* Optional: without it, suspects' checks share gatehouse_hash. */
+    gmcf->suspect_pool = ngx_thread_pool_get(cycle, &ngx_http_gatehouse_suspect_pool);
 
     if (gmcf->config.audit_log[0] != '\0') {
         ngx_cpystrn((u_char *) audit_path, (u_char *) gmcf->config.audit_log,

@@ -2,6 +2,11 @@
  * ngx_http_gatehouse_thread.c: work that may wait, done off the event loop.
  * Password checks go to the `gatehouse_hash` pool and store work to
  * `gatehouse_io`, so a login storm queues behind itself, not behind reads.
+ * Checks from a suspect source (one with failed logins in its throttle
+ * window) go to `gatehouse_suspect` instead, when nginx.conf has it: a
+ * queue of their own behind one thread whose hashes run at the lowest
+ * priority (nice 19), so a wrong-password storm from many addresses waits
+ * behind itself while others' logins go through gatehouse_hash at once.
  * Each pool thread keeps its own store connection (a thread-local service).
  * The request is blocked while its task runs and resumes in the event loop
  * when the task's completion event fires, as nginx's own aio threads do.
@@ -21,7 +26,10 @@ typedef struct {
     ngx_http_request_t             *r;
     ngx_http_gatehouse_ctx_t       *ctx;
     ngx_http_gatehouse_main_conf_t *gmcf;
+    ngx_uint_t                      suspect;    /* posted to the suspect pool */
 } ngx_http_gatehouse_task_t;
+
+#define GH_SUSPECT_NICE 19
 
 static _Thread_local gh_service *ngx_http_gatehouse_thread_service;
 
@@ -57,6 +65,11 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
     gh_service                *svc;
 
     svc = ngx_http_gatehouse_service(t->gmcf);
+    /* The suspect pool's threads run only suspects' checks; the same value
+     * every time, so their hash lanes are made once. */
+    if (t->suspect) {
+        gh_lowprio_set_thread_nice(t->gmcf->config.hash_nice > 0 ? GH_SUSPECT_NICE : 0);
+    }
 
     switch (ctx->job) {
     case GH_JOB_VERIFY:
@@ -78,6 +91,31 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
     default:
         break;
     }
+}
+
+/* The hash pool for a password check, unless its source is throttled: then
+ * the check is refused before any hash (GH_AUTH_THROTTLED, in the dialect's
+ * words), and that answer needs no hash lane. A source with failures in its
+ * window is a suspect: its checks queue in the suspect pool when there is
+ * one. Everything else goes to the I/O pool. */
+static ngx_thread_pool_t *
+ngx_http_gatehouse_pool(ngx_http_gatehouse_main_conf_t *gmcf, ngx_http_gatehouse_ctx_t *ctx,
+    ngx_http_gatehouse_job_e job, ngx_uint_t *suspect)
+{
+    uint32_t failures;
+
+    *suspect = 0;
+    if (job != GH_JOB_VERIFY && ctx->plan.work != GH_WORK_HASH) {
+        return gmcf->io_pool;
+    }
+    if (gh_service_throttle_wait(&gmcf->inline_service, ctx->req.client_addr, &failures) > 0) {
+        return gmcf->io_pool;
+    }
+    if (failures > 0 && gmcf->suspect_pool != NULL) {
+        *suspect = 1;
+        return gmcf->suspect_pool;
+    }
+    return gmcf->hash_pool;
 }
 
 static void
@@ -141,8 +179,7 @@ ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     task->event.handler = ngx_http_gatehouse_task_done;
 
     ctx->job = job;
-    pool = (job == GH_JOB_VERIFY || ctx->plan.work == GH_WORK_HASH)
-           ? gmcf->hash_pool : gmcf->io_pool;
+    pool = ngx_http_gatehouse_pool(gmcf, ctx, job, &t->suspect);
     if (ngx_thread_task_post(pool, task) != NGX_OK) {
         return NGX_ERROR;
     }

@@ -176,6 +176,19 @@ def pgroup_members(pgid):
     return pids
 
 
+class SourceAdapter(requests.adapters.HTTPAdapter):
+    """Connects from a given local address (127.0.0.x: a different client
+    source to the server's per-address lockout and throttling)."""
+
+    def __init__(self, source, **kw):
+        self.source = source
+        super().__init__(**kw)
+
+    def init_poolmanager(self, *args, **kw):
+        kw["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kw)
+
+
 class PortTaken(RuntimeError):
     """serve could not bind a port another process took after free_ports."""
 
@@ -210,6 +223,7 @@ class Gatehouse:
             # Tests log in far more often than a person: keep the defaults out of their way
             # unless a test is about them.
             {"sessions": {"max_sessions_per_account": 10000}},
+            {"throttle": {"throttle_failures": 0}},
             config)
         self.proc = None
         self.admin_password = new_password("Admin")
@@ -425,15 +439,20 @@ class Gatehouse:
         lines = self.stderr_text().splitlines()
         return "---- serve stderr (last %d lines) ----\n%s" % (n, "\n".join(lines[-n:]))
 
-    def session(self, auth=None, token=None):
-        """A requests.Session that verifies the server against DATA/pki/ca.pem.
-        One a test keeps (a login it hands on) is closed by close_sessions()
-        when the server is finished with, so no socket is left to the garbage
-        collector (an unclosed socket is a ResourceWarning, an error here)."""
+    def session(self, auth=None, token=None, source=None):
+        """A requests.Session that verifies the server against DATA/pki/ca.pem,
+        its connections from the local address source (e.g. "127.0.0.2") when
+        given. One a test keeps (a login it hands on) is closed by
+        close_sessions() when the server is finished with, so no socket is left
+        to the garbage collector (an unclosed socket is a ResourceWarning, an
+        error here)."""
         s = requests.Session()
         self.client_sessions.append(s)
         s.verify = self.ca
         s.trust_env = False
+        if source is not None:
+            s.mount("https://", SourceAdapter(source))
+            s.mount("http://", SourceAdapter(source))
         if auth is not None:
             s.auth = auth
             self.secrets.add(auth[1])
@@ -446,9 +465,9 @@ class Gatehouse:
         with self.session() as s:
             return s.get(self.url + path, **kw)
 
-    def request(self, method, path, **kw):
+    def request(self, method, path, source=None, **kw):
         kw.setdefault("timeout", 10)
-        with self.session() as s:
+        with self.session(source=source) as s:
             return s.request(method, self.url + path, **kw)
 
     def login(self, user="admin", password=None, expect=201):

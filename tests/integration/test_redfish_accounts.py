@@ -26,9 +26,10 @@ def basic_status(gh, user, password, path="/redfish/v1/Systems"):
         return s.get(gh.url + path, timeout=10).status_code
 
 
-def login_status(gh, user, password):
+def login_status(gh, user, password, source=None):
     gh.secrets.add(password)
-    r = gh.request("POST", SESSIONS, json={"UserName": user, "Password": password})
+    r = gh.request("POST", SESSIONS, json={"UserName": user, "Password": password},
+                   source=source)
     if "X-Auth-Token" in r.headers:
         gh.secrets.add(r.headers["X-Auth-Token"])
     return r.status_code
@@ -374,15 +375,18 @@ def test_lockout_settings_really_lock(make_server):
         assert basic_status(gh, "victim", "Wrong-victim-2") == 401
     assert login_status(gh, "victim", victim_pw) == 201
 
-    # Three failures in a row (sessions and Basic both count) lock it.
+    # Three failures in a row (sessions and Basic both count) lock it for
+    # their source: the owner at another address still logs in, and the
+    # account itself is not Locked (that is the account-wide lock's).
     assert login_status(gh, "victim", "Wrong-victim-3") == 401
     assert basic_status(gh, "victim", "Wrong-victim-4") == 401
     assert login_status(gh, "victim", "Wrong-victim-5") == 401
     assert login_status(gh, "victim", victim_pw) == 401, "4th attempt, right password"
     assert basic_status(gh, "victim", victim_pw) == 401
+    assert login_status(gh, "victim", victim_pw, source="127.0.0.2") == 201
     path = account_path(gh, "victim")
     with gh.admin() as s:
-        assert s.get(gh.url + path, timeout=10).json()["Locked"] is True
+        assert s.get(gh.url + path, timeout=10).json()["Locked"] is False
 
     # The command line unlocks it, and the running server obeys at once.
     gh.cli("user", "unlock", "victim")
@@ -392,7 +396,8 @@ def test_lockout_settings_really_lock(make_server):
     with gh.admin() as s:
         assert s.get(gh.url + path, timeout=10).json()["Locked"] is False
 
-    # Lock again, then unlock through Redfish (PATCH Locked: false).
+    # Lock again at this source, then unlock through Redfish (PATCH Locked:
+    # false), which clears the counters of every source too.
     for i in range(3):
         assert login_status(gh, "victim", f"Wrong-victim-{10 + i}") == 401
     assert login_status(gh, "victim", victim_pw) == 401
@@ -411,6 +416,76 @@ def test_lockout_settings_really_lock(make_server):
     for i in range(6):
         assert login_status(gh, "victim", f"Wrong-victim-{20 + i}") == 401
     assert login_status(gh, "victim", victim_pw) == 201
+
+
+def test_lockout_account_wide(make_server):
+    """Failures spread over many sources lock the account everywhere at the
+    account-wide threshold; Redfish shows it as Locked and PATCH Locked:
+    false ends it at once. The source threshold stays out of reach."""
+    gh = make_server({"lockout": {"lockout_threshold": 3, "lockout_account_threshold": 4,
+                                  "lockout_duration": 600, "lockout_reset_after": 600}})
+    pw = gh.add_user("spread", "Operator")
+    time.sleep(ACCOUNT_CHANGE_SETTLE)
+    for i in range(3):
+        assert login_status(gh, "spread", f"Wrong-spread-{i}-x", source=f"127.0.0.{2 + i}") == 401
+    assert login_status(gh, "spread", pw, source="127.0.0.9") == 201
+    assert login_status(gh, "spread", "Wrong-spread-3-x", source="127.0.0.5") == 401
+    for source in ("127.0.0.2", "127.0.0.9", "127.0.0.10"):
+        assert login_status(gh, "spread", pw, source=source) == 401, source
+    path = account_path(gh, "spread")
+    with gh.admin() as s:
+        assert s.get(gh.url + path, timeout=10).json()["Locked"] is True
+        r = s.patch(gh.url + path, json={"Locked": False}, timeout=10)
+        assert r.status_code == 200, r.text
+    assert login_status(gh, "spread", pw, source="127.0.0.2") == 201
+
+
+def test_lockout_keeps_sessions_admin_lock_ends_them(make_server):
+    """A lockout after failed logins stops new logins only: a session made
+    before it goes on. `user lock` ends the sessions and refuses logins
+    until `user unlock`."""
+    gh = make_server({"lockout": {"lockout_threshold": 2, "lockout_account_threshold": 2,
+                                  "lockout_duration": 600, "lockout_reset_after": 600}})
+    pw = gh.add_user("keeper", "Operator")
+    time.sleep(ACCOUNT_CHANGE_SETTLE)
+    token, _, _, _ = gh.login("keeper", pw)
+
+    def token_status():
+        with gh.session(token=token) as s:
+            return s.get(gh.url + "/redfish/v1/Systems", timeout=10).status_code
+
+    for i in range(2):
+        assert login_status(gh, "keeper", f"Wrong-keeper-{i}-x") == 401
+    assert login_status(gh, "keeper", pw, source="127.0.0.2") == 401   # locked everywhere
+    time.sleep(ACCOUNT_CHANGE_SETTLE)     # every worker has applied the lock
+    assert token_status() == 200
+    gh.cli("user", "unlock", "keeper")
+    assert wait_until(lambda: login_status(gh, "keeper", pw) == 201, 1.0, 0.02) is not None
+
+    p = gh.cli("user", "lock", "keeper")
+    assert "locked keeper" in p.stdout
+    assert wait_until(lambda: token_status() == 401, 1.0, 0.02) is not None, \
+        "user lock did not end the session within 1 s"
+    assert login_status(gh, "keeper", pw, source="127.0.0.3") == 401
+    path = account_path(gh, "keeper")
+    with gh.admin() as s:
+        assert s.get(gh.url + path, timeout=10).json()["Locked"] is True
+    gh.cli("user", "unlock", "keeper")
+    assert wait_until(lambda: login_status(gh, "keeper", pw) == 201, 1.0, 0.02) is not None
+
+
+def test_lockout_counts_survive_a_restart(make_server):
+    """Three failures, a restart, two more: locked (threshold 5)."""
+    gh = make_server({"lockout": {"lockout_threshold": 5, "lockout_duration": 600,
+                                  "lockout_reset_after": 600}})
+    pw = gh.add_user("durable", "Operator")
+    for i in range(3):
+        assert login_status(gh, "durable", f"Wrong-durable-{i}-x") == 401
+    gh.restart()
+    for i in range(3, 5):
+        assert login_status(gh, "durable", f"Wrong-durable-{i}-x") == 401
+    assert login_status(gh, "durable", pw) == 401
+    assert login_status(gh, "durable", pw, source="127.0.0.2") == 201
 
 
 def test_lockout_counts_failures_right_after_an_account_change(make_server):

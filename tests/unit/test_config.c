@@ -91,6 +91,11 @@ static void test_defaults(void **state)
     assert_int_equal(c.lockout_threshold, 5);
     assert_int_equal(c.lockout_duration, 300);
     assert_int_equal(c.lockout_reset_after, 300);
+    assert_int_equal(c.lockout_account_threshold, 50);
+    assert_int_equal(c.throttle_failures, 10);
+    assert_int_equal(c.throttle_window, 300);
+    assert_int_equal(c.throttle_delay, 1);
+    assert_int_equal(c.throttle_max_delay, 60);
     assert_string_equal(c.audit_log, "");
     assert_string_equal(c.ovirt.profiles, "internal");
     assert_int_equal(c.ovirt.token_idle_timeout, 1800);
@@ -418,7 +423,7 @@ static void test_example_uncommented(void **state)
     fclose(in);
     assert_int_equal(fclose(out), 0);
     /* Every key of gh_config, each once (a second one would be an error). */
-    assert_int_equal(settings, 35);
+    assert_int_equal(settings, 40);
 
     gh_config_defaults(&c);
     gh_config_defaults(&d);

@@ -114,6 +114,33 @@ static void test_lane_is_lower(void **state)
     gh_lowprio_set_nice(0);
 }
 
+/* A thread's own value (a suspect pool's thread) overrides the process's
+ * for that thread only, until it sets -1. */
+static void *suspect_caller(void *arg)
+{
+    gh_lowprio_set_thread_nice(19);
+    gh_lowprio_run(record, arg);
+    gh_lowprio_set_thread_nice(-1);
+    return NULL;
+}
+
+static void test_thread_nice(void **state)
+{
+    where_ran w = { 0 }, s = { 0 };
+    int       base = own_nice();
+    pthread_t th;
+
+    (void)state;
+    gh_lowprio_set_nice(5);
+    assert_int_equal(pthread_create(&th, NULL, suspect_caller, &s), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    gh_lowprio_run(record, &w);
+    assert_int_equal(s.nice, 19);
+    assert_int_equal(w.nice, expected(base, 5));
+    gh_lowprio_set_nice(0);
+    gh_lowprio_shutdown();
+}
+
 static void *caller(void *arg)
 {
     gh_lowprio_run(record, arg);
@@ -175,6 +202,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inline_until_set),
         cmocka_unit_test(test_lane_is_lower),
+        cmocka_unit_test(test_thread_nice),
         cmocka_unit_test(test_lane_per_caller_until_shutdown),
         cmocka_unit_test(test_password_through_lane),
     };

@@ -79,6 +79,7 @@ static int setup(void **state)
     f->cfg.argon2 = (gh_argon2_params){ .t_cost = 1, .m_cost_kib = 64, .parallelism = 1 };
     f->cfg.lockout_threshold = 3;
     f->cfg.lockout_duration = f->cfg.lockout_reset_after = 300;
+    f->cfg.throttle_failures = 0;       /* test_throttle's subject */
     STORE_OK(gh_store_open(f->db, &f->svc.store));
     STORE_OK(gh_store_open(f->db, &f->cli));
     STORE_OK(gh_store_secret(f->svc.store, f->svc.secret));
@@ -157,11 +158,19 @@ static int64_t add_account(fixture *f, const char *name, const char *pw, const c
     return a.id;
 }
 
+static gh_auth_result verify_from(fixture *f, const char *user, const char *pw,
+                                  const char *addr)
+{
+    return gh_service_verify_password(&f->svc, user, pw, strlen(pw), addr, "basic", &f->who);
+}
+
 static gh_auth_result verify(fixture *f, const char *user, const char *pw)
 {
-    return gh_service_verify_password(&f->svc, user, pw, strlen(pw), "192.0.2.7", "basic",
-                                      &f->who);
+    return verify_from(f, user, pw, "192.0.2.7");
 }
+
+#define VERIFY_FROM(addr, user, pw, want) \
+    assert_int_equal(verify_from(f, (user), (pw), (addr)), (want))
 
 static bool cred_cached(fixture *f, const char *user, const char *pw, gh_principal *who)
 {
@@ -282,49 +291,101 @@ static void test_verify(void **state)
     assert_true(strncmp(get_account(f, "bob").password_hash, "$argon2id$", 10) == 0);
 }
 
+/* Per (account, source): three failures lock alice at that source only (an
+ * IPv4-mapped address is the same IPv4 source; an IPv6 source is its /64).
+ * Seven over every source lock her everywhere, written to the account. */
+static void test_lockout(void **state)
+{
+    fixture *f = *state;
+    gh_account a;
+    int t[4];
+
+    f->cfg.lockout_account_threshold = 7;
+    users(f, t);
+    for (int i = 0; i < 2; i++)
+        VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    assert_false(audit_has(f, "\"event\":\"lockout\""));
+    VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    assert_true(audit_has(f, "\"event\":\"lockout\",\"user\":\"alice\",\"client\":\"192.0.2.7\""));
+    assert_int_equal(get_account(f, "alice").locked_until, 0);
+    /* the right password does not help at that source; elsewhere it does */
+    VERIFY("alice", PW_ALICE, GH_AUTH_LOCKED);
+    VERIFY_FROM("::ffff:192.0.2.7", "alice", PW_ALICE, GH_AUTH_LOCKED);
+    VERIFY_FROM("198.51.100.1", "alice", PW_ALICE, GH_AUTH_OK);
+    for (int i = 0; i < 3; i++)
+        VERIFY_FROM("2001:db8:1:2::1", "alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    VERIFY_FROM("2001:db8:1:2:ffff::9", "alice", PW_ALICE, GH_AUTH_LOCKED);
+    VERIFY_FROM("2001:db8:1:3::1", "alice", PW_ALICE, GH_AUTH_OK);
+    /* six failures so far; the seventh, from anywhere, locks every source */
+    VERIFY_FROM("203.0.113.5", "alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    a = get_account(f, "alice");
+    assert_true(a.locked_until >= gh_now() + 299 && a.locked_until <= gh_now() + 300);
+    assert_true(audit_has(f, "\"detail\":\"too many failed logins from all sources\""));
+    VERIFY_FROM("198.51.100.1", "alice", PW_ALICE, GH_AUTH_LOCKED);
+    assert_false(cred_cached(f, "alice", PW_ALICE, &f->who));
+    /* the lock ended no session */
+    FIND(t[A1], GH_SHARED_OK);
+    assert_int_equal(store_sessions(f, a.id), 2);
+    /* an unlock clears every counter and lock of the account at once */
+    a.locked_until = 0;
+    STORE_OK(gh_service_account_update(&f->svc, &a, a.generation));
+    VERIFY("alice", PW_ALICE, GH_AUTH_OK);
+    VERIFY_FROM("2001:db8:1:2::1", "alice", PW_ALICE, GH_AUTH_OK);
+    /* a success resets the counter of its source */
+    for (int i = 0; i < 9; i++)
+        VERIFY("bob", i % 3 == 2 ? PW_BOB : PW_WRONG,
+               i % 3 == 2 ? GH_AUTH_OK : GH_AUTH_BAD_CREDENTIALS);
+    VERIFY("bob", PW_BOB, GH_AUTH_OK);
+}
+
+/* Names that do not exist are counted and locked like real ones. */
+static void test_lockout_unknown(void **state)
+{
+    fixture *f = *state;
+    sqlite3_stmt *st;
+    sqlite3 *db;
+
+    for (int i = 0; i < 3; i++)
+        VERIFY("nobody", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    assert_true(audit_has(f, "\"event\":\"lockout\",\"user\":\"nobody\""));
+    /* refused while locked: counted no more */
+    VERIFY("nobody", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    assert_true(audit_has(f, "\"user\":\"nobody\",\"client\":\"192.0.2.7\","
+                          "\"method\":\"basic\",\"detail\":\"unknown user\""));
+    /* two counters, and no name or address in clear in either */
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(instr(key, 'nobody') +"
+                                        " instr(owner, 'nobody') + instr(key, '192.0.2'))"
+                                        " FROM login_failures", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(st, 0), 2);
+    assert_int_equal(sqlite3_column_int64(st, 1), 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 static void *wrong_login(void *arg)
 {
     return (void *)(intptr_t)verify(arg, "carol", PW_WRONG);
 }
 
-static void test_lockout(void **state)
+/* The failure that locks carol everywhere meets an administrator's change
+ * made while its hash ran: the lock is added and the change kept. */
+static void test_lockout_race(void **state)
 {
     fixture *f = *state;
-    char hash[GH_PASSWORD_HASH_MAX], sql[512];
+    char hash[GH_PASSWORD_HASH_MAX], sql[512], addr[32];
     gh_account a;
     sqlite3 *raw;
     pthread_t th;
     void *rc;
-    int t[4];
 
-    users(f, t);
-    for (int i = 0; i < 2; i++)
-        VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
-    assert_int_equal(get_account(f, "alice").locked_until, 0);
-    assert_false(audit_has(f, "\"event\":\"lockout\""));
-    VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
-    a = get_account(f, "alice");
-    assert_true(a.locked_until >= gh_now() + 299 && a.locked_until <= gh_now() + 300);
-    assert_true(audit_has(f, "\"event\":\"lockout\",\"user\":\"alice\""));
-    /* the right password does not help now; the session and the cache are gone */
-    VERIFY("alice", PW_ALICE, GH_AUTH_LOCKED);
-    FIND(t[A1], GH_SHARED_NOT_FOUND);
-    assert_int_equal(store_sessions(f, a.id), 0);
-    assert_false(cred_cached(f, "alice", PW_ALICE, &f->who));
-    /* a lock that has run out ends at the next good login */
-    a.locked_until = gh_now() - 1;
-    STORE_OK(gh_store_account_update(f->cli, &a, a.generation));
-    VERIFY("alice", PW_ALICE, GH_AUTH_OK);
-    assert_int_equal(get_account(f, "alice").locked_until, 0);
-    /* a success resets the counter */
-    for (int i = 0; i < 9; i++)
-        VERIFY("bob", i % 3 == 2 ? PW_BOB : PW_WRONG,
-               i % 3 == 2 ? GH_AUTH_OK : GH_AUTH_BAD_CREDENTIALS);
-    assert_int_equal(get_account(f, "bob").locked_until, 0);
-    /* the failure that locks carol meets an administrator's change made while
-     * its hash ran: the lock is added and the change kept */
-    for (int i = 0; i < 2; i++)
-        VERIFY("carol", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    f->cfg.lockout_account_threshold = 3;
+    add_account(f, "carol", PW_CAROL, NULL, GH_ROLE_OPERATOR, true);
+    for (int i = 0; i < 2; i++) {
+        snprintf(addr, sizeof(addr), "198.51.100.%d", i + 1);
+        VERIFY_FROM(addr, "carol", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    }
     assert_int_equal(gh_password_hash(&f->cfg.argon2, PW_BOB, strlen(PW_BOB), hash),
                      GH_PASSWORD_OK);
     snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE; UPDATE accounts SET password_hash = '%s',"
@@ -341,7 +402,7 @@ static void test_lockout(void **state)
     a = get_account(f, "carol");
     assert_string_equal(a.password_hash, hash);
     assert_true(a.locked_until > gh_now());
-    VERIFY("carol", PW_BOB, GH_AUTH_LOCKED);
+    VERIFY_FROM("203.0.113.9", "carol", PW_BOB, GH_AUTH_LOCKED);
 }
 
 static void test_session_create_end(void **state)
@@ -416,7 +477,7 @@ static void test_account_update_delete(void **state)
     assert_true(f->who.password_change_required);
     assert_false(cred_cached(f, "alice", PW_ALICE, &f->who));
     assert_int_equal(gh_service_account_update(&f->svc, &a, 1), GH_STORE_CONFLICT);
-    /* disabling or locking ends the sessions, in the store and the block */
+    /* disabling ends the sessions, in the store and the block */
     a.enabled = false;
     STORE_OK(gh_service_account_update(&f->svc, &a, a.generation));
     FIND(t[A1], GH_SHARED_NOT_FOUND);
@@ -424,8 +485,15 @@ static void test_account_update_delete(void **state)
     assert_int_equal(store_sessions(f, a.id), 0);
     FIND(t[B1], GH_SHARED_OK);
     assert_true(audit_has(f, "\"event\":\"account_changed\",\"user\":\"alice\""));
+    /* a lockout of failed logins stops new logins only; an administrator's
+     * lock ends the sessions too */
     a = get_account(f, "bob");
     a.locked_until = gh_now() + 100;
+    STORE_OK(gh_service_account_update(&f->svc, &a, -1));
+    FIND(t[B1], GH_SHARED_OK);
+    assert_int_equal(store_sessions(f, a.id), 1);
+    VERIFY("bob", PW_BOB, GH_AUTH_LOCKED);
+    a.locked_until = GH_LOCKED_BY_ADMIN;
     STORE_OK(gh_service_account_update(&f->svc, &a, -1));
     FIND(t[B1], GH_SHARED_NOT_FOUND);
     assert_int_equal(store_sessions(f, a.id), 0);
@@ -451,6 +519,46 @@ static void restart(fixture *f, int64_t *seq)
     STORE_OK(gh_service_load(&f->svc));
     *seq = gh_shared_change_seq(f->svc.shared);
     assert_true(*seq >= 0);
+}
+
+/* Failed logins on any accounts throttle their source: after two, the next
+ * check is refused before anything is read, even with the right password;
+ * another source is not slowed. */
+static void test_throttle(void **state)
+{
+    fixture *f = *state;
+    uint32_t failures;
+    char *text;
+
+    f->cfg.throttle_failures = 2;
+    f->cfg.throttle_delay = 30;
+    f->cfg.throttle_max_delay = 60;
+    add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    assert_int_equal(gh_service_throttle_wait(&f->svc, "192.0.2.7", &failures), 0);
+    assert_int_equal(failures, 1);
+    VERIFY("nobody", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    assert_in_range(gh_service_throttle_wait(&f->svc, "::ffff:192.0.2.7", NULL), 29, 30);
+    VERIFY("alice", PW_ALICE, GH_AUTH_THROTTLED);
+    VERIFY("carol", PW_WRONG, GH_AUTH_THROTTLED);
+    VERIFY_FROM("198.51.100.1", "alice", PW_ALICE, GH_AUTH_OK);
+    text = audit_text(f);
+    assert_null(strstr(text, "\"user\":\"carol\""));     /* nothing was checked */
+    free(text);
+}
+
+/* Failure counters are the store's: a restart keeps them. */
+static void test_lockout_restart(void **state)
+{
+    fixture *f = *state;
+    int64_t seq;
+
+    add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    for (int i = 0; i < 2; i++)
+        VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    restart(f, &seq);
+    VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    VERIFY("alice", PW_ALICE, GH_AUTH_LOCKED);
 }
 
 /* Settings, then a restart that keeps every live session. */
@@ -759,7 +867,8 @@ static void test_account_limit_counted_when_reachable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TEST(test_verify), TEST(test_lockout),
+        TEST(test_verify), TEST(test_lockout), TEST(test_lockout_unknown),
+        TEST(test_lockout_race), TEST(test_lockout_restart), TEST(test_throttle),
         TEST(test_session_create_end), TEST(test_account_limit_counted_when_reachable),
         TEST(test_account_update_delete), TEST(test_settings_load), TEST(test_load_large),
         TEST(test_load_by_workers),

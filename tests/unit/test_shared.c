@@ -10,7 +10,7 @@
  * reuse of freed nodes, the sliced expiry sweep, the load's add (no lookup
  * unless a session came in another way, a full pool), the store's expiry
  * position, 10k random and thousands of colliding digests; the credential
- * cache (expiry, drop, eviction) and the lockout counters (window, clear,
+ * cache (expiry, drop, eviction) and the per-source throttle (window, delay,
  * eviction); memory: the format touches no node, and sessions and walks
  * touch only the nodes handed out; and four threads adding, finding and
  * removing at once.
@@ -702,29 +702,46 @@ static void test_cred_cache(void **state)
     block_free(b);
 }
 
-static void test_lockout(void **state)
+/* Failed logins per source, in milliseconds: three free, then a delay that
+ * doubles from 1 s up to 4 s; the window (10 s) starts again once over. */
+static void test_throttle(void **state)
 {
     block *b = block_new(1, 1, 2);
+    gh_throttle_policy p = { 3, 10, 1, 4 };
+    uint32_t n;
 
     (void)state;
-    assert_int_equal(gh_shared_lockout_fail(b->sh, 7, 1000, 100), 1);
-    assert_int_equal(gh_shared_lockout_fail(b->sh, 7, 1050, 100), 2);
-    assert_int_equal(gh_shared_lockout_fail(b->sh, 8, 1050, 100), 1);
-    assert_int_equal(gh_shared_lockout_fail(b->sh, 7, 1099, 100), 3);
-    /* the window ran out: counting starts again */
-    assert_int_equal(gh_shared_lockout_fail(b->sh, 7, 1100, 100), 1);
-    assert_int_equal(gh_shared_lockout_fail(b->sh, 7, 1101, 100), 2);
-    gh_shared_lockout_clear(b->sh, 7);
-    assert_int_equal(gh_shared_lockout_fail(b->sh, 7, 1102, 100), 1);
-    assert_int_equal(gh_shared_lockout_fail(b->sh, 8, 1102, 100), 2);
-    /* reset_after 0: no window */
-    assert_int_equal(gh_shared_lockout_fail(b->sh, 8, 1000000, 0), 3);
-    gh_shared_lockout_clear(b->sh, 12345);   /* unknown: harmless */
-    /* full (2 counters): a third account takes the oldest node */
-    assert_int_equal(gh_shared_lockout_fail(b->sh, 9, 1103, 100), 1);
-    assert_int_equal(gh_shared_lockout_fail(b->sh, 9, 1104, 100), 2);
-    for (int64_t a = 100; a < 10100; a++)
-        assert_int_equal(gh_shared_lockout_fail(b->sh, a, 1105, 100), 1);
+    assert_int_equal(gh_shared_throttle_wait(b->sh, "192.0.2.7", 1000, &p, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 1000, &p), 0);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 1100, &p), 0);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, "198.51.100.1", 1100, &p), 0);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 1200, &p), 1000);
+    assert_int_equal(gh_shared_throttle_wait(b->sh, "192.0.2.7", 1700, &p, &n), 500);
+    assert_int_equal(n, 3);
+    assert_int_equal(gh_shared_throttle_wait(b->sh, "198.51.100.1", 1700, &p, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 2200, &p), 2000);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 4200, &p), 4000);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 8200, &p), 4000);   /* cap */
+    /* the window and the block are over: counting starts again */
+    assert_int_equal(gh_shared_throttle_wait(b->sh, "192.0.2.7", 12300, &p, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 12300, &p), 0);
+    /* full (2 sources): a third takes the oldest node */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(gh_shared_throttle_fail(b->sh, "203.0.113.9", 12400, &p),
+                         i < 2 ? 0 : 1000);
+    for (int a = 0; a < 1000; a++) {
+        char src[GH_SOURCE_MAX];
+
+        snprintf(src, sizeof(src), "10.0.%d.%d", a / 256, a % 256);
+        assert_int_equal(gh_shared_throttle_fail(b->sh, src, 12500, &p), 0);
+    }
+    /* free 0: off */
+    p.free = 0;
+    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 12600, &p), 0);
+    assert_int_equal(gh_shared_throttle_wait(b->sh, "192.0.2.7", 12600, &p, NULL), 0);
     block_free(b);
 }
 
@@ -810,7 +827,7 @@ int main(void)
         cmocka_unit_test(test_session_expire_sweep),
         cmocka_unit_test(test_chains),
         cmocka_unit_test(test_cred_cache),
-        cmocka_unit_test(test_lockout),
+        cmocka_unit_test(test_throttle),
         cmocka_unit_test(test_concurrency),
     };
 

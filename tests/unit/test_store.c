@@ -2,8 +2,8 @@
  * test_store.c: the SQLite store against its contract in store.h: file mode
  * and WAL, the secret, accounts, sessions, their expiry rule (in C and SQL
  * alike) and batched expiry, the one-pass scan by rowid range, settings, the
- * change log, several connections, a held lock, a kill -9, and the migration
- * of a database of the first schema.
+ * change log, failed-login counters, several connections, a held lock, a
+ * kill -9, and the migration of a database of the first schema.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -222,7 +222,7 @@ static void test_open_mode_and_wal(void **state)
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    assert_int_equal(sqlite3_column_int(st, 0), 3);
     sqlite3_finalize(st);
     sqlite3_close(raw);
     gh_store_close(s);
@@ -281,7 +281,7 @@ static void test_migrate_v1(void **state)
     assert_int_equal(gh_store_account_update(s, &a, 3), GH_STORE_OK);
     gh_store_close(s);
 
-    /* reopened at version 2: nothing runs twice, the value stays */
+    /* reopened at version 3: nothing runs twice, the value stays */
     assert_int_equal(gh_store_open(path, &s), GH_STORE_OK);
     assert_int_equal(gh_store_account_get_by_id(s, 7, &a), GH_STORE_OK);
     assert_int_equal(a.powerstore_role, 4);
@@ -291,9 +291,55 @@ static void test_migrate_v1(void **state)
     assert_int_equal(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    assert_int_equal(sqlite3_column_int(st, 0), 3);
     sqlite3_finalize(st);
     sqlite3_close(raw);
+}
+
+static gh_failure make_failure(uint8_t key, uint8_t owner, int64_t expires)
+{
+    gh_failure f = { .window_start = 100, .failures = 2, .locked_until = 0,
+                     .expires = expires };
+
+    memset(f.key, key, sizeof f.key);
+    memset(f.owner, owner, sizeof f.owner);
+    return f;
+}
+
+/* Failed-login counters: put over put, get, delete, clear by owner (another
+ * connection sees each at once), and the prune of expired ones. */
+static void test_failures(void **state)
+{
+    fixture *f = *state;
+    gh_failure a = make_failure(1, 9, 500), b = make_failure(2, 9, 700),
+               c = make_failure(3, 8, 900), got;
+    gh_store *other;
+    int n;
+
+    assert_int_equal(gh_store_open(f->path, &other), GH_STORE_OK);
+    assert_int_equal(gh_store_failure_get(f->store, a.key, &got), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_failure_put(f->store, &a), GH_STORE_OK);
+    a.failures = 3;
+    a.locked_until = 400;
+    assert_int_equal(gh_store_failure_put(f->store, &a), GH_STORE_OK);
+    assert_int_equal(gh_store_failure_get(other, a.key, &got), GH_STORE_OK);
+    assert_memory_equal(&got, &a, sizeof got);
+    assert_int_equal(gh_store_failure_put(f->store, &b), GH_STORE_OK);
+    assert_int_equal(gh_store_failure_put(f->store, &c), GH_STORE_OK);
+    assert_int_equal(gh_store_failure_clear_owner(other, a.owner), GH_STORE_OK);
+    assert_int_equal(gh_store_failure_get(f->store, a.key, &got), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_failure_get(f->store, b.key, &got), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_failure_get(f->store, c.key, &got), GH_STORE_OK);
+    assert_int_equal(gh_store_failure_delete(f->store, c.key), GH_STORE_OK);
+    assert_int_equal(gh_store_failure_get(f->store, c.key, &got), GH_STORE_NOT_FOUND);
+    /* prune: only those expired by now */
+    assert_int_equal(gh_store_failure_put(f->store, &a), GH_STORE_OK);
+    assert_int_equal(gh_store_failure_put(f->store, &b), GH_STORE_OK);
+    assert_int_equal(gh_store_failure_prune(f->store, 600, &n), GH_STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(gh_store_failure_get(f->store, a.key, &got), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_failure_get(f->store, b.key, &got), GH_STORE_OK);
+    gh_store_close(other);
 }
 
 static void test_open_refuses(void **state)
@@ -1078,6 +1124,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,273 @@
+/*
+ * service_login.c: checking a password (see service.h), with the lockout of
+ * lockout.h. Two counters answer for each login: the one of (account,
+ * source), against the lockout threshold, and the account's over every
+ * source, against the much higher account-wide threshold. Both are read
+ * before the hash and counted after a failure in one write transaction, in
+ * the store, by the thread that did the hash: every worker and a restarted
+ * server see the same counts. An account-wide lock of a real account is also
+ * written to the account (Redfish shows it as Locked). A lock refuses new
+ * logins only; it ends no session.
+ *
+ * Every refusal also counts toward the throttle of its source (in the shared
+ * block, checked here and, before a hash is queued, on the event loop):
+ * password spraying across many accounts slows the sprayer down.
+ *
+ * Nothing in the answer tells which names exist: the hash runs for every
+ * attempt (the account's, or a dummy for an unknown name), unknown names
+ * are counted and locked like real ones, and every refusal writes its
+ * counters, so locked, unknown and wrong cost the same. Only the audit log
+ * says which it was.
+ */
+#include "service.h"
+
+#include <string.h>
+
+typedef struct {
+    char       source[GH_SOURCE_MAX];
+    gh_failure pair;     /* (account, source) */
+    gh_failure wide;     /* the account over every source */
+} login_counters;
+
+static void fill_principal(const gh_account *acct, gh_principal *who)
+{
+    memset(who, 0, sizeof(*who));
+    who->account_id = acct->id;
+    memcpy(who->user, acct->name, sizeof(who->user));
+    who->role = acct->role;
+    who->password_change_required = acct->password_change_required;
+}
+
+static gh_throttle_policy throttle_policy(const gh_config *c)
+{
+    return (gh_throttle_policy){ c->throttle_failures, c->throttle_window, c->throttle_delay,
+                                 c->throttle_max_delay };
+}
+
+int64_t gh_service_throttle_wait(const gh_service *svc, const char *client_addr,
+                                 uint32_t *failures)
+{
+    gh_throttle_policy p = throttle_policy(svc->config);
+    char source[GH_SOURCE_MAX];
+    int64_t ms;
+
+    gh_lockout_source(client_addr, source);
+    ms = gh_shared_throttle_wait(svc->shared, source, gh_now_ms(), &p, failures);
+    return (ms + 999) / 1000;
+}
+
+gh_store_err gh_service_failures_clear(gh_service *svc, const char *name)
+{
+    uint8_t owner[GH_DIGEST_LEN];
+
+    gh_lockout_owner(svc->secret, name, owner);
+    return gh_store_failure_clear_owner(svc->store, owner);
+}
+
+/* An unknown user costs the same hash as a known one, so timing does not
+ * tell which names exist. The dummy hash is made once per thread. */
+static gh_password_result verify_dummy(gh_service *svc, const char *password, size_t len)
+{
+    static _Thread_local char dummy[GH_PASSWORD_HASH_MAX];
+
+    if (dummy[0] == '\0' &&
+        gh_password_hash(&svc->config->argon2, "gatehouse", 9, dummy) != GH_PASSWORD_OK)
+        return GH_PASSWORD_ERROR;
+    return gh_password_verify(dummy, password, len) == GH_PASSWORD_ERROR
+           ? GH_PASSWORD_ERROR : GH_PASSWORD_MISMATCH;
+}
+
+static gh_store_err counter_read(gh_service *svc, gh_failure *f)
+{
+    uint8_t key[GH_DIGEST_LEN], owner[GH_DIGEST_LEN];
+    gh_store_err err;
+
+    memcpy(key, f->key, sizeof(key));
+    memcpy(owner, f->owner, sizeof(owner));
+    err = gh_store_failure_get(svc->store, key, f);
+    if (err == GH_STORE_NOT_FOUND) {
+        memset(f, 0, sizeof(*f));
+        memcpy(f->key, key, sizeof(key));
+        memcpy(f->owner, owner, sizeof(owner));
+        err = GH_STORE_OK;
+    }
+    return err;
+}
+
+/* Key both counters of (user, client_addr) and read them from the store. */
+static gh_store_err counters_read(gh_service *svc, const char *user, const char *client_addr,
+                                  login_counters *lc)
+{
+    gh_store_err err;
+
+    memset(lc, 0, sizeof(*lc));
+    gh_lockout_source(client_addr, lc->source);
+    gh_lockout_owner(svc->secret, user, lc->pair.owner);
+    memcpy(lc->wide.owner, lc->pair.owner, GH_DIGEST_LEN);
+    gh_lockout_key_source(svc->secret, lc->pair.owner, lc->source, lc->pair.key);
+    gh_lockout_key_account(svc->secret, lc->pair.owner, lc->wide.key);
+    err = counter_read(svc, &lc->pair);
+    if (err == GH_STORE_OK)
+        err = counter_read(svc, &lc->wide);
+    return err;
+}
+
+/* Lock the account as it is now, not as read before the hash: a change made
+ * meanwhile (a new password, a disable) must not be written over. */
+static void lock_account(gh_service *svc, gh_account *acct, int64_t until)
+{
+    gh_store_err err = GH_STORE_ERROR;
+
+    for (int tries = 0; tries < 3; tries++) {
+        if (acct->locked_until >= until)
+            return;
+        acct->locked_until = until;
+        err = gh_service_account_update(svc, acct, acct->generation);
+        if (err != GH_STORE_CONFLICT ||
+            gh_store_account_get_by_id(svc->store, acct->id, acct) != GH_STORE_OK)
+            break;
+    }
+}
+
+/* Count a failure in both counters, read again inside the transaction so
+ * that failures counted meanwhile by other threads are not lost. A refusal
+ * of a locked login counts nothing (a guesser held at one source must not
+ * go on toward the account-wide lock), but writes its counters all the
+ * same, so that it costs what any other refusal does. */
+static void note_failure(gh_service *svc, gh_account *acct, const char *user,
+                         login_counters *lc, const char *client_addr, const char *method,
+                         int64_t now, bool locked, const char *why)
+{
+    int64_t threshold = gh_service_setting(svc, GH_SET_LOCKOUT_THRESHOLD);
+    int64_t reset_after = gh_service_setting(svc, GH_SET_LOCKOUT_RESET_AFTER);
+    int64_t duration = gh_service_setting(svc, GH_SET_LOCKOUT_DURATION);
+    bool    pair_locked = false, wide_locked = false;
+    gh_store_err err;
+
+    gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, user, client_addr, method, NULL, why);
+    if (threshold <= 0)
+        return;
+    err = gh_store_begin(svc->store);
+    if (err == GH_STORE_OK)
+        err = counter_read(svc, &lc->pair);
+    if (err == GH_STORE_OK)
+        err = counter_read(svc, &lc->wide);
+    if (err == GH_STORE_OK) {
+        pair_locked = !locked &&
+                      gh_lockout_count(&lc->pair, now, reset_after, threshold, duration);
+        wide_locked = !locked &&
+                      gh_lockout_count(&lc->wide, now, reset_after,
+                                       svc->config->lockout_account_threshold, duration);
+        err = gh_store_failure_put(svc->store, &lc->pair);
+    }
+    if (err == GH_STORE_OK)
+        err = gh_store_failure_put(svc->store, &lc->wide);
+    if (gh_store_end(svc->store, err) != GH_STORE_OK)
+        return;
+    /* A cached credential is checked before any counter: drop it, so the
+     * locked source is refused even the right password. */
+    if ((pair_locked || wide_locked) && acct != NULL)
+        gh_shared_cred_drop_account(svc->shared, acct->id);
+    if (pair_locked)
+        gh_audit_write(svc->audit, GH_AUDIT_LOCKOUT, user, client_addr, method, NULL,
+                       "too many failed logins from this source");
+    if (wide_locked)
+        gh_audit_write(svc->audit, GH_AUDIT_LOCKOUT, user, client_addr, method, NULL,
+                       "too many failed logins from all sources");
+    if (wide_locked && acct != NULL)
+        lock_account(svc, acct, lc->wide.locked_until);
+}
+
+/* Every refused login slows its source down, whichever account it tried. */
+static void throttle_failure(gh_service *svc, const char *source)
+{
+    gh_throttle_policy p = throttle_policy(svc->config);
+
+    (void)gh_shared_throttle_fail(svc->shared, source, gh_now_ms(), &p);
+}
+
+/* After a good password: forget this source's failures, end an expired
+ * lock, and rehash when the configured parameters changed. */
+static void note_success(gh_service *svc, gh_account *acct, const login_counters *lc,
+                         const char *password, size_t len)
+{
+    bool dirty = false;
+
+    if (lc->pair.failures != 0 || lc->pair.locked_until != 0)
+        (void)gh_store_failure_delete(svc->store, lc->pair.key);
+    if (acct->locked_until != 0) {
+        acct->locked_until = 0;
+        dirty = true;
+    }
+    if (gh_password_needs_rehash(acct->password_hash, &svc->config->argon2) &&
+        gh_password_hash(&svc->config->argon2, password, len, acct->password_hash) ==
+            GH_PASSWORD_OK)
+        dirty = true;
+    if (dirty)
+        (void)gh_store_account_update(svc->store, acct, acct->generation);
+}
+
+gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
+                                          const char *password, size_t password_len,
+                                          const char *client_addr, const char *method,
+                                          gh_principal *who)
+{
+    gh_auth_result rc = GH_AUTH_BAD_CREDENTIALS;
+    int64_t now = gh_now();
+    uint8_t key[GH_DIGEST_LEN];
+    login_counters lc;
+    gh_account acct;
+    gh_store_err err;
+    gh_password_result pv;
+    bool known, locked;
+
+    memset(&acct, 0, sizeof(acct));
+    if (gh_service_throttle_wait(svc, client_addr, NULL) > 0) {
+        rc = GH_AUTH_THROTTLED;
+        goto done;
+    }
+    err = gh_store_account_get(svc->store, user, &acct);
+    if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND) {
+        rc = GH_AUTH_UNAVAILABLE;
+        goto done;
+    }
+    if (counters_read(svc, user, client_addr, &lc) != GH_STORE_OK) {
+        rc = GH_AUTH_UNAVAILABLE;
+        goto done;
+    }
+    known = err == GH_STORE_OK;
+    locked = (known && gh_account_locked(&acct, now)) || gh_lockout_locked(&lc.pair, now) ||
+             gh_lockout_locked(&lc.wide, now);
+    /* The hash runs whatever the answer will be, and every refusal writes
+     * its counters: locked, unknown and wrong take the same time. */
+    pv = known ? gh_password_verify(acct.password_hash, password, password_len)
+               : verify_dummy(svc, password, password_len);
+    if (pv == GH_PASSWORD_ERROR) {
+        rc = GH_AUTH_UNAVAILABLE;
+        goto done;
+    }
+    if (locked || pv != GH_PASSWORD_OK || !acct.enabled)
+        throttle_failure(svc, lc.source);
+    if (locked || pv != GH_PASSWORD_OK) {
+        note_failure(svc, known ? &acct : NULL, user, &lc, client_addr, method, now, locked,
+                     !known ? "unknown user" : locked ? "locked" : "bad password");
+        rc = known && locked ? GH_AUTH_LOCKED : GH_AUTH_BAD_CREDENTIALS;
+        goto done;
+    }
+    if (!acct.enabled) {
+        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, acct.name, client_addr, method,
+                       NULL, "disabled");
+        rc = GH_AUTH_DISABLED;
+        goto done;
+    }
+    note_success(svc, &acct, &lc, password, password_len);
+    fill_principal(&acct, who);
+    gh_token_credential_key(svc->secret, user, strlen(user), password, password_len, key);
+    gh_shared_cred_put(svc->shared, key, who, now + svc->config->credcache_seconds);
+    gh_audit_write(svc->audit, GH_AUDIT_LOGIN, acct.name, client_addr, method, NULL, NULL);
+    rc = GH_AUTH_OK;
+done:
+    gh_wipe(key, sizeof(key));
+    gh_wipe(acct.password_hash, sizeof(acct.password_hash));
+    return rc;
+}

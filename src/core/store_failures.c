@@ -1,0 +1,118 @@
+/*
+ * store_failures.c: failed-login counters in the durable store (the
+ * connection, schema and helpers are in store_sqlite.c). A row is one
+ * counter of lockout.h, keyed by an HMAC; its owner, the HMAC of the
+ * account name, lets an unlock clear every counter of an account at once.
+ * Counters are written by the thread that checked the password, read by
+ * every worker and the command line alike, and so they survive a restart.
+ * Rows past their end are pruned in batches by the upkeep.
+ */
+#include "store_internal.h"
+
+#include <string.h>
+
+static bool store_failure_blob(sqlite3_stmt *st, int col, uint8_t *out)
+{
+    const void *blob = sqlite3_column_blob(st, col);
+
+    if (blob == NULL || sqlite3_column_bytes(st, col) != GH_DIGEST_LEN)
+        return false;
+    memcpy(out, blob, GH_DIGEST_LEN);
+    return true;
+}
+
+static bool store_failure_row(sqlite3_stmt *st, void *out)
+{
+    gh_failure *f = out;
+
+    memset(f, 0, sizeof(*f));
+    f->window_start = sqlite3_column_int64(st, 2);
+    f->failures = sqlite3_column_int64(st, 3);
+    f->locked_until = sqlite3_column_int64(st, 4);
+    f->expires = sqlite3_column_int64(st, 5);
+    return store_failure_blob(st, 0, f->key) && store_failure_blob(st, 1, f->owner);
+}
+
+gh_store_err gh_store_failure_get(gh_store *store, const uint8_t key[GH_DIGEST_LEN],
+                                  gh_failure *out)
+{
+    sqlite3_stmt *st;
+
+    if (store == NULL || key == NULL || out == NULL)
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, GH_ST_FAILURE_GET,
+        "SELECT key, owner, window_start, failures, locked_until, expires"
+        " FROM login_failures WHERE key = ?1");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    return gh_store_fetch(st, sqlite3_bind_blob(st, 1, key, GH_DIGEST_LEN,
+                                                SQLITE_STATIC) == SQLITE_OK,
+                          store_failure_row, out);
+}
+
+gh_store_err gh_store_failure_put(gh_store *store, const gh_failure *f)
+{
+    sqlite3_stmt *st;
+
+    if (store == NULL || f == NULL)
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, GH_ST_FAILURE_PUT,
+        "INSERT OR REPLACE INTO login_failures(key, owner, window_start, failures,"
+        " locked_until, expires) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    return gh_store_exec(st,
+        sqlite3_bind_blob(st, 1, f->key, GH_DIGEST_LEN, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_bind_blob(st, 2, f->owner, GH_DIGEST_LEN, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 3, f->window_start) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 4, f->failures) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 5, f->locked_until) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 6, f->expires) == SQLITE_OK);
+}
+
+static gh_store_err store_failure_delete_by(gh_store *store, gh_store_stmt_id id,
+                                            const char *sql, const uint8_t *blob)
+{
+    sqlite3_stmt *st;
+
+    if (store == NULL || blob == NULL)
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, id, sql);
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    return gh_store_exec(st, sqlite3_bind_blob(st, 1, blob, GH_DIGEST_LEN,
+                                               SQLITE_STATIC) == SQLITE_OK);
+}
+
+gh_store_err gh_store_failure_delete(gh_store *store, const uint8_t key[GH_DIGEST_LEN])
+{
+    return store_failure_delete_by(store, GH_ST_FAILURE_DELETE,
+                                   "DELETE FROM login_failures WHERE key = ?1", key);
+}
+
+gh_store_err gh_store_failure_clear_owner(gh_store *store, const uint8_t owner[GH_DIGEST_LEN])
+{
+    return store_failure_delete_by(store, GH_ST_FAILURE_CLEAR_OWNER,
+                                   "DELETE FROM login_failures WHERE owner = ?1", owner);
+}
+
+gh_store_err gh_store_failure_prune(gh_store *store, int64_t now, int *count)
+{
+    sqlite3_stmt *st;
+    gh_store_err err;
+
+    if (count != NULL)
+        *count = 0;
+    if (store == NULL)
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, GH_ST_FAILURE_PRUNE,
+        "DELETE FROM login_failures WHERE rowid IN (SELECT rowid FROM login_failures"
+        " WHERE expires <= ?1 LIMIT ?2)");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    err = gh_store_exec(st, sqlite3_bind_int64(st, 1, now) == SQLITE_OK &&
+                            sqlite3_bind_int(st, 2, GH_STORE_EXPIRE_BATCH) == SQLITE_OK);
+    if (err == GH_STORE_OK && count != NULL)
+        *count = sqlite3_changes(store->db);
+    return err;
+}
