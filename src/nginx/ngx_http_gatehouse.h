@@ -92,6 +92,10 @@ ngx_int_t ngx_http_gatehouse_fail(ngx_http_request_t *r, const gh_dialect *diale
     const gh_request *req, ngx_int_t status);
 char *ngx_http_gatehouse_error_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
+/* log.c */
+/* Put the redacting writer on every error log of the cycle (init_module). */
+ngx_int_t ngx_http_gatehouse_log_redact(ngx_cycle_t *cycle);
+
 /* thread.c */
 ngx_int_t ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     ngx_http_gatehouse_job_e job);
