@@ -12,8 +12,8 @@
  *
  *   - a parameter, NAME=VALUE, whose name (percent-decoded, any case) holds a
  *     credential word below: the value goes, up to the '&' or '#' that ends
- *     it, or to where nginx's own text resumes: a '"' followed by ',', a
- *     blank or the end; a blank followed by "HTTP/" (the request line's
+ *     it, or to where nginx's own text resumes: a '"' followed by ',',
+ *     " while " or the end; a blank followed by "HTTP/" (the request line's
  *     version); " while " or ", client: " (what nginx adds after a message);
  *   - a header, NAME: VALUE or "NAME" (HTTP/2 names the header in quotes
  *     before its value), whose name holds a credential word and starts the
@@ -29,8 +29,10 @@
  * refresh_token, client_secret, Authorization, Cookie, X-Auth-Token,
  * DELL-EMC-TOKEN, CSRFPreventionToken, JSESSIONID, auth_cookie, ...) as
  * substrings, so a name that merely contains one ("author") loses its value
- * too: a line may say less than it could, never a secret. A parameter value
- * still holds a raw (unencoded) '&' or '#' only if its client broke the URL.
+ * too: a line may say less than it could, never a secret. What ends a value
+ * is what a client must percent-encode inside one ('&', '#', a blank, '"'),
+ * and then only in the combinations above: a raw blank or quote inside a
+ * value does not end it.
  *
  * Input is any bytes (newlines inside a quoted header value included), the
  * output never longer than the room given; one pass, nothing allocated.
@@ -70,10 +72,11 @@ static bool gh_redact_alnum(unsigned char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* A byte of a header name as nginx quotes it. */
+/* A byte of a header name as clients spell them. Not '.': a host name
+ * ("auth.example.org:8443") is not a header. */
 static bool gh_redact_hname(unsigned char c)
 {
-    return gh_redact_alnum(c) || c == '-' || c == '_' || c == '.';
+    return gh_redact_alnum(c) || c == '-' || c == '_';
 }
 
 /* A byte of a parameter name, still percent-encoded. */
@@ -151,7 +154,8 @@ static size_t gh_redact_value_end(const char *in, size_t len, size_t from)
 
         if (c == '&' || c == '#')
             return p;
-        if (c == '"' && (p + 1 == len || in[p + 1] == ',' || in[p + 1] == ' '))
+        if (c == '"' && (p + 1 == len || in[p + 1] == ','
+                         || gh_redact_starts(in, len, p + 1, " while ")))
             return p;
         if ((c == ' ' || c == '\t') && gh_redact_starts(in, len, p + 1, "HTTP/"))
             return p;

@@ -45,7 +45,7 @@ static void test_query(void **state)
                         "&token=&n=1 HTTP/1.1");
     /* A value ends at '&' or '#', or where nginx's text resumes: a raw blank
      * or quote inside it does not end it. */
-    assert_string_equal(redact("request: \"GET /?password=a b\"c HTTP/1.1\", host: \"h\""),
+    assert_string_equal(redact("request: \"GET /?password=a b\"c\" d HTTP/1.1\", host: \"h\""),
                         "request: \"GET /?password=[redacted] HTTP/1.1\", host: \"h\"");
     assert_string_equal(redact("client sent invalid :path header: \"x?token=s#f\" while x"),
                         "client sent invalid :path header: \"x?token=[redacted]#f\" while x");
@@ -120,6 +120,8 @@ static void test_left_alone(void **state)
         "client intended to send too large body: 5000 bytes" HANDLER,
         "request: \"GET /redfish/v1/SessionService/Sessions/abc HTTP/1.1\"",
         "gatehouse: cannot open the audit log \"/var/lib/gatehouse/audit.log\"",
+        "client sent invalid request" HANDLER ", host: \"auth.example.org:8443\", "
+        "referrer: \"https://key.example.org/\"",
     };
 
     (void)state;
