@@ -6,15 +6,19 @@ line must still be there (the operator sees what happened, [redacted] where
 the credential was), and no credential anywhere in what the server wrote."""
 
 import base64
+import os
+import pwd
 import secrets
+import signal
 import socket
 import ssl
 import struct
+import subprocess
 import time
 
 import pytest
 
-from gatehouse_harness import wait_until
+from gatehouse_harness import MODULE, free_ports, wait_until
 
 # How long a test waits for a line: nginx logs a silent client after
 # client_header_timeout or client_body_timeout (10 s, data/nginx.conf.in),
@@ -157,8 +161,9 @@ def h2_frame(ftype, flags, stream, payload):
         struct.pack(">I", stream) + payload
 
 
-def http2(gh, fields, body=None):
-    """One HTTP/2 request of raw header fields (and a body); what came back."""
+def http2(gh, fields, body=None, cancel=False):
+    """One HTTP/2 request of raw header fields (and a body, then the end of
+    the stream or, with cancel, RST_STREAM CANCEL); what came back."""
     sock = tls_socket(gh, alpn=["h2"])
     with sock:
         assert sock.selected_alpn_protocol() == "h2"
@@ -167,7 +172,9 @@ def http2(gh, fields, body=None):
         out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b"")
         out += h2_frame(1, 0x4 | end_stream, 1, block)
         if body is not None:
-            out += h2_frame(0, 0x1, 1, body)
+            out += h2_frame(0, 0 if cancel else 0x1, 1, body)
+        if cancel:
+            out += h2_frame(3, 0, 1, struct.pack(">I", 0x8))
         sock.sendall(out)
         return drain(sock, timeout=3)
 
@@ -276,6 +283,12 @@ def test_http1_errors_logged_without_credentials(logged):
     http1(gh, [f"GET {API_PATH}?{q} HTTP/1.1", *cred_headers(s)], tls=False)
     expected["497"] = "client sent plain HTTP request to HTTPS port"
 
+    # A chunked body that is not one.
+    http1(gh, [f"POST {TOKEN_PATH}?{q} HTTP/1.1", *cred_headers(s),
+               "Content-Type: application/x-www-form-urlencoded",
+               "Transfer-Encoding: chunked"], b"zz\r\nxx\r\n0\r\n\r\n")
+    expected["chunked"] = "client sent invalid chunked body"
+
     # A client that goes away in the middle of its body.
     http1(gh, [f"POST {TOKEN_PATH}?{q} HTTP/1.1", *cred_headers(s),
                "Content-Type: application/x-www-form-urlencoded", "Content-Length: 900"],
@@ -285,7 +298,7 @@ def test_http1_errors_logged_without_credentials(logged):
     for what, marker in expected.items():
         wait_line(gh, marker)
 
-    # The silent ones, once nginx's timeouts (NGINX_TIMEOUT) have passed.
+    # The silent ones, once client_header_timeout has passed.
     wait_line(gh, "client timed out (110: Connection timed out) while reading client "
                   "request headers")
     # A body that stops coming: nginx 1.22 closes the connection (408)
@@ -335,11 +348,172 @@ def test_http2_errors_logged_without_credentials(logged):
                          ("content-length", "5000")]), b"y" * 5000)
     expected["413"] = "client intended to send too large body"
 
+    # Bodies that end early: the stream closed short of its length, or
+    # cancelled.
+    form = [("content-type", "application/x-www-form-urlencoded"), ("content-length", "900")]
+    http2(gh, h2_fields(s, "POST", f"{TOKEN_PATH}?{q}", form), f"password={s.password}".encode())
+    expected["short"] = "client prematurely closed stream"
+    http2(gh, h2_fields(s, "POST", f"{TOKEN_PATH}?{q}", form), f"password={s.password}".encode(),
+          cancel=True)
+    expected["cancel"] = "client canceled stream 1"
+
     for what, marker in expected.items():
         wait_line(gh, marker)
     assert_no_secret(gh, s)
+    for line in lines_with(gh, "stream"):
+        if "prematurely closed stream" in line or "canceled stream" in line:
+            assert "request: \"POST " in line and "[redacted]" in line, line
     for name in ("authorization", "cookie", "x-auth-token"):
         for line in lines_with(gh, f"client sent header \"{name}\" "):
             assert f"\"{name}\" [redacted] while " in line, line
     for line in lines_with(gh, "client intended to send too large body"):
         assert "HTTP/2.0" in line and "[redacted]" in line, line
+
+
+# ------------------------------------------- the module in an nginx of one's own
+
+OWN_CONF = """load_module "{module}";
+{user}pid "{dir}/nginx.pid";
+error_log "{dir}/main.log" info;
+thread_pool gatehouse_hash threads=1;
+thread_pool gatehouse_io threads=1;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path "{dir}/tmp"; proxy_temp_path "{dir}/tmp";
+    fastcgi_temp_path "{dir}/tmp"; uwsgi_temp_path "{dir}/tmp"; scgi_temp_path "{dir}/tmp";
+    client_max_body_size 1k;
+    gatehouse_data_dir "{data}";
+    gatehouse_config "{config}";
+    error_log "{dir}/http.log" info;
+    error_log syslog:server=127.0.0.1:{syslog},tag=gatehouse info;
+    server {{
+        listen 127.0.0.1:{port_a} ssl;
+        ssl_certificate "{data}/pki/server-chain.pem";
+        ssl_certificate_key "{data}/pki/server.key";
+        error_log "{dir}/server.log" info;
+        location / {{ gatehouse on; }}
+        location /ovirt-engine/ {{ gatehouse on; error_log "{dir}/location.log" info; }}
+        location ~ ^/api/rest/ {{ gatehouse on; error_log "{dir}/regex.log" info; }}
+    }}
+    server {{
+        listen 127.0.0.1:{port_b} ssl;
+        ssl_certificate "{data}/pki/server-chain.pem";
+        ssl_certificate_key "{data}/pki/server.key";
+        location / {{ gatehouse on; }}
+    }}
+}}
+"""
+
+
+class OwnNginx:
+    """Debian's nginx with the module on a configuration of the test's own,
+    started and stopped by PID."""
+
+    def __init__(self, gh):
+        self.gh = gh
+        self.dir = gh.dir / "own"
+        (self.dir / "tmp").mkdir(parents=True)
+        self.port_a, self.port_b, self.syslog_port = free_ports(3)
+        self.syslog = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.syslog.bind(("127.0.0.1", self.syslog_port))
+        self.syslog.settimeout(0.05)
+        self.messages = []
+        user = ""
+        if os.geteuid() == 0:
+            user = f"user {pwd.getpwuid(gh.owner_uid).pw_name};\n"
+            os.chown(self.dir / "tmp", gh.owner_uid, gh.owner_gid)
+        (self.dir / "nginx.conf").write_text(OWN_CONF.format(
+            module=MODULE, user=user, dir=self.dir, data=gh.data, config=gh.config_path,
+            syslog=self.syslog_port, port_a=self.port_a, port_b=self.port_b))
+        self.proc = subprocess.Popen(
+            ["/usr/sbin/nginx", "-p", str(self.dir), "-c", str(self.dir / "nginx.conf"),
+             "-e", str(self.dir / "stderr.log"), "-g", "daemon off;"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=gh.env(gh.san_dir), start_new_session=True)
+        ok = wait_until(lambda: self.proc.poll() is not None or self.answers(), 20, 0.1)
+        assert ok is not None and self.proc.poll() is None, self.text("stderr.log")
+
+    def answers(self):
+        try:
+            sock = tls_socket_to(self.gh, self.port_a)
+        except OSError:
+            return False
+        sock.close()
+        return True
+
+    def text(self, name):
+        try:
+            return (self.dir / name).read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def syslog_text(self):
+        while self.syslog.fileno() != -1:
+            try:
+                self.messages.append(self.syslog.recv(65536).decode("latin-1"))
+            except (socket.timeout, BlockingIOError):
+                break
+        return "\n".join(self.messages)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=20)
+        self.syslog_text()
+        self.syslog.close()
+
+
+def tls_socket_to(gh, port):
+    ctx = ssl.create_default_context(cafile=gh.ca)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    return ctx.wrap_socket(sock, server_hostname="127.0.0.1")
+
+
+def raw_to(gh, port, head):
+    with tls_socket_to(gh, port) as sock:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+        return drain(sock, timeout=5)
+
+
+def test_every_error_log_of_an_own_nginx(make_server):
+    """Loaded into one's own nginx: the error logs of the main context, http
+    (a file and syslog), a server, a prefix and a regex location all get
+    redacted lines."""
+    gh = make_server(start=False)
+    s = Secrets(gh)
+    q = s.query()
+    own = OwnNginx(gh)
+    try:
+        big = ["Content-Type: application/x-www-form-urlencoded", "Content-Length: 5000"]
+        # Refused before a location is chosen: the server's log.
+        raw_to(gh, own.port_a, [f"GET {API_PATH}?{q}&pad={'A' * 20000} HTTP/1.1",
+                                *cred_headers(s)])
+        # Refused in a location: that location's log.
+        raw_to(gh, own.port_a, [f"POST {TOKEN_PATH}?{q} HTTP/1.1", *cred_headers(s), *big])
+        raw_to(gh, own.port_a, [f"POST /api/rest/login_session?{q} HTTP/1.1",
+                                *cred_headers(s), *big])
+        # A server without a log of its own: the http block's file and syslog.
+        raw_to(gh, own.port_b, [f"POST {TOKEN_PATH}?{q} HTTP/1.1", *cred_headers(s), *big])
+
+        where = {"server.log": "client sent too long URI",
+                 "location.log": "client intended to send too large body",
+                 "regex.log": "client intended to send too large body",
+                 "http.log": "client intended to send too large body"}
+        for name, marker in where.items():
+            assert wait_until(lambda: marker in own.text(name), LINE_WAIT, 0.05) is not None, \
+                f"{name}: no {marker!r}\n{own.text(name)}"
+        assert wait_until(lambda: "too large body" in own.syslog_text(), LINE_WAIT, 0.05) \
+            is not None, own.syslog_text()
+        assert "start worker process" in own.text("main.log")
+    finally:
+        own.stop()
+
+    logs = {name: own.text(name) for name in
+            ("main.log", "http.log", "server.log", "location.log", "regex.log", "stderr.log")}
+    logs["syslog"] = own.syslog_text()
+    for name, text in logs.items():
+        leaked = [k for k, v in vars(s).items() if v in text]
+        assert not leaked, f"{name} holds {leaked}:\n{text[-3000:]}"
+    for name in ("http.log", "server.log", "location.log", "regex.log", "syslog"):
+        assert "password=[redacted]&token=[redacted]" in logs[name], logs[name][-2000:]
