@@ -96,6 +96,13 @@ static int gh_redact_hex(unsigned char c)
     return -1;
 }
 
+static bool gh_redact_starts(const char *in, size_t len, size_t at, const char *s)
+{
+    size_t n = strlen(s);
+
+    return at <= len && len - at >= n && memcmp(in + at, s, n) == 0;
+}
+
 /* Whether a name holds a credential word, once %XX and '+' are decoded and
  * letters lowered. A name too long to decode is taken as one. */
 static bool gh_redact_sensitive(const char *name, size_t len)
@@ -118,18 +125,16 @@ static bool gh_redact_sensitive(const char *name, size_t len)
         }
         low[n++] = (char)((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
     }
-    for (w = 0; w < sizeof(gh_redact_words) / sizeof(gh_redact_words[0]); w++) {
-        if (memmem(low, n, gh_redact_words[w], strlen(gh_redact_words[w])) != NULL)
-            return true;
+    /* Names are short: a plain search beats memmem's set-up per word. */
+    for (i = 0; i < n; i++) {
+        for (w = 0; w < sizeof(gh_redact_words) / sizeof(gh_redact_words[0]); w++) {
+            const char *word = gh_redact_words[w];
+
+            if (low[i] == word[0] && gh_redact_starts(low, n, i, word))
+                return true;
+        }
     }
     return false;
-}
-
-static bool gh_redact_starts(const char *in, size_t len, size_t at, const char *s)
-{
-    size_t n = strlen(s);
-
-    return at <= len && len - at >= n && memcmp(in + at, s, n) == 0;
 }
 
 /* Where the text nginx adds after a message begins, at or after from. */
@@ -138,7 +143,8 @@ static size_t gh_redact_message_end(const char *in, size_t len, size_t from)
     size_t p;
 
     for (p = from; p < len; p++) {
-        if (gh_redact_starts(in, len, p, " while ") || gh_redact_starts(in, len, p, ", client: "))
+        if ((in[p] == ' ' && gh_redact_starts(in, len, p, " while "))
+            || (in[p] == ',' && gh_redact_starts(in, len, p, ", client: ")))
             return p;
     }
     return len;
@@ -159,7 +165,8 @@ static size_t gh_redact_value_end(const char *in, size_t len, size_t from)
             return p;
         if ((c == ' ' || c == '\t') && gh_redact_starts(in, len, p + 1, "HTTP/"))
             return p;
-        if (gh_redact_starts(in, len, p, " while ") || gh_redact_starts(in, len, p, ", client: "))
+        if ((c == ' ' && gh_redact_starts(in, len, p, " while "))
+            || (c == ',' && gh_redact_starts(in, len, p, ", client: ")))
             return p;
     }
     return len;
@@ -167,8 +174,8 @@ static size_t gh_redact_value_end(const char *in, size_t len, size_t from)
 
 /* A credential header named at i: copies its name, redacts the rest of the
  * message, and sets *next to where copying resumes. */
-static bool gh_redact_header_at(const char *in, size_t len, size_t i, gh_redact_buf *b,
-                                size_t *next)
+static bool gh_redact_header_at(const char *in, size_t len, size_t i, size_t floor,
+                                gh_redact_buf *b, size_t *next)
 {
     size_t k, m, after, end;
     bool   quoted;
@@ -191,7 +198,7 @@ static bool gh_redact_header_at(const char *in, size_t len, size_t i, gh_redact_
         return false;
 
     end = gh_redact_message_end(in, len, after);
-    gh_redact_put(b, in + i, after - i);
+    gh_redact_put(b, in + floor, after - floor);
     if (end > after)
         gh_redact_put(b, " " GH_REDACTED, sizeof(" " GH_REDACTED) - 1);
     *next = end;
@@ -212,7 +219,7 @@ static bool gh_redact_param_at(const char *in, size_t len, size_t i, size_t floo
         return false;
 
     end = gh_redact_value_end(in, len, i + 1);
-    gh_redact_put(b, "=", 1);
+    gh_redact_put(b, in + floor, i + 1 - floor);
     if (end > i + 1)
         gh_redact_put(b, GH_REDACTED, sizeof(GH_REDACTED) - 1);
     *next = end;
@@ -220,18 +227,19 @@ static bool gh_redact_param_at(const char *in, size_t len, size_t i, size_t floo
 }
 
 /* "://USERINFO@" at i. */
-static bool gh_redact_userinfo_at(const char *in, size_t len, size_t i, gh_redact_buf *b,
-                                  size_t *next)
+static bool gh_redact_userinfo_at(const char *in, size_t len, size_t i, size_t floor,
+                                  gh_redact_buf *b, size_t *next)
 {
     size_t k;
 
-    if (!gh_redact_starts(in, len, i, "://"))
+    if (in[i] != ':' || !gh_redact_starts(in, len, i, "://"))
         return false;
     for (k = i + 3; k < len && (in[k] == 0 || strchr("/?#@\" \t", in[k]) == NULL); k++)
         ;
     if (k == len || in[k] != '@' || k == i + 3)
         return false;
-    gh_redact_put(b, "://" GH_REDACTED, 3 + sizeof(GH_REDACTED) - 1);
+    gh_redact_put(b, in + floor, i + 3 - floor);
+    gh_redact_put(b, GH_REDACTED, sizeof(GH_REDACTED) - 1);
     *next = k;
     return true;
 }
@@ -241,15 +249,18 @@ size_t gh_redact_line(const char *in, size_t len, char *out, size_t cap)
     gh_redact_buf b = { out, cap, 0 };
     size_t        i = 0, floor = 0, next;
 
+    /* Bytes up to i are copied when a rule matches at i (it writes what it
+     * keeps itself) and at the end: floor is the first byte not yet copied. */
     while (i < len) {
-        if (gh_redact_header_at(in, len, i, &b, &next)
-            || gh_redact_param_at(in, len, i, floor, &b, &next)
-            || gh_redact_userinfo_at(in, len, i, &b, &next)) {
+        if ((in[i] == '=' || in[i] == ':' || gh_redact_hname((unsigned char)in[i]))
+            && (gh_redact_header_at(in, len, i, floor, &b, &next)
+                || gh_redact_param_at(in, len, i, floor, &b, &next)
+                || gh_redact_userinfo_at(in, len, i, floor, &b, &next))) {
             i = floor = next;
             continue;
         }
-        gh_redact_put(&b, in + i, 1);
         i++;
     }
+    gh_redact_put(&b, in + floor, len - floor);
     return b.n;
 }

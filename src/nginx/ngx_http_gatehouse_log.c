@@ -27,7 +27,10 @@
  * holds. Connections copy writer and wdata from these (at accept, from the
  * socket's copy; per request and per location, from the location's log by
  * ngx_set_connection_log), and the rest of a chain is shared by pointer. A
- * reload builds a new cycle and patches that.
+ * reload builds a new cycle and patches that. Not reached: an error_log of
+ * its own inside stream {} or mail {} (no HTTP request is quoted there), and
+ * the copy nginx echoes to the terminal while it starts, before it reads any
+ * request.
  *
  * Rewriting r->request_line instead would reach only the request line, and
  * only once a handler runs: a line for a header nginx refused is written
