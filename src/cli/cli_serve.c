@@ -413,6 +413,7 @@ static size_t gh_tmpl_vars(const gh_cli_ctx *ctx, const gh_serve_plan *plan,
     gh_tmpl_var_set(vars, &n, "MAX_BODY_BYTES", "%lld", c->max_body_bytes, NULL);
     gh_tmpl_var_set(vars, &n, "MAX_HEADER_BYTES", "%lld", c->max_header_bytes, NULL);
     gh_tmpl_var_set(vars, &n, "IDLE_SECONDS", "%lld", c->idle_connection_seconds, NULL);
+    gh_tmpl_var_set(vars, &n, "LOG_LEVEL", NULL, 0, c->log_level);
     gh_tmpl_var_set(vars, &n, "DATA_DIR", NULL, 0, ctx->data_dir);
     gh_tmpl_var_set(vars, &n, "TREE", NULL, 0, plan->tree);
     gh_tmpl_var_set(vars, &n, "CONFIG_FILE", NULL, 0, ctx->config_path);

@@ -39,7 +39,8 @@ typedef enum {
     GH_CONFIG_NAME,     /* char[]: a user name */
     GH_CONFIG_PATH,     /* char[]: any printable text */
     GH_CONFIG_BOOL,     /* bool: true/false, yes/no, on/off */
-    GH_CONFIG_NAMES     /* char[]: names separated by commas and blanks */
+    GH_CONFIG_NAMES,    /* char[]: names separated by commas and blanks */
+    GH_CONFIG_LEVEL     /* char[]: an nginx error-log level, emerg..info */
 } gh_config_type;
 
 typedef struct {
@@ -71,6 +72,7 @@ static const gh_config_key gh_config_keys[] = {
     GH_CFG_NUM("server", max_connections, GH_CONFIG_I64, 1, 1000000),
     GH_CFG_STR("server", upstream, GH_CONFIG_URL, true),
     GH_CFG_STR("server", data_tree, GH_CONFIG_PATH, true),
+    GH_CFG_STR("server", log_level, GH_CONFIG_LEVEL, false),
     GH_CFG_NUM("sessions", session_timeout, GH_CONFIG_I64, 30, 86400),
     GH_CFG_NUM("sessions", session_lifetime, GH_CONFIG_I64, 0, 31536000),
     GH_CFG_NUM("sessions", max_sessions, GH_CONFIG_I64, 1, 10000000),
@@ -155,6 +157,7 @@ void gh_config_defaults(gh_config *cfg)
     snprintf(cfg->listen, sizeof(cfg->listen), "%s", "127.0.0.1:8443");
     snprintf(cfg->http_listen, sizeof(cfg->http_listen), "%s", "127.0.0.1:8080");
     snprintf(cfg->nginx, sizeof(cfg->nginx), "%s", "/usr/sbin/nginx");
+    snprintf(cfg->log_level, sizeof(cfg->log_level), "%s", "error");
     cfg->workers = 0;
     cfg->max_body_bytes = 65536;
     cfg->max_header_bytes = 16384;
@@ -376,6 +379,10 @@ static bool gh_config_string(const gh_config_key *k, const char *value, char *ds
     case GH_CONFIG_NAMES:
         ok = gh_config_names_ok(value);
         *why = "not a list of names (letters, digits, '.', '_' and '-', separated by commas)";
+        break;
+    case GH_CONFIG_LEVEL:
+        ok = gh_config_list_has("emerg,alert,crit,error,warn,notice,info", value, len);
+        *why = "not one of emerg, alert, crit, error, warn, notice, info";
         break;
     default:
         ok = gh_config_safe_text(value, "");

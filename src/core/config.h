@@ -26,6 +26,7 @@ typedef struct {
     int64_t  max_connections;         /* 1024 per worker */
     char     upstream[512];           /* empty = serve the bundled tree */
     char     data_tree[GH_PATH_MAX];  /* bundled resource trees; empty = installed default */
+    char     log_level[16];           /* "error": the least severe nginx error-log level written */
 
     /* [sessions] */
     int64_t  session_timeout;         /* 1800 s idle (Redfish SessionTimeout) */

@@ -106,6 +106,10 @@ size_t ngx_http_gatehouse_header_bytes(ngx_http_request_t *r);
 ngx_int_t ngx_http_gatehouse_header_check_conf(ngx_conf_t *cf,
     ngx_http_gatehouse_main_conf_t *gmcf);
 
+/* log.c */
+/* Put the redacting writer on every error log of the cycle (init_module). */
+ngx_int_t ngx_http_gatehouse_log_redact(ngx_cycle_t *cycle);
+
 /* thread.c */
 ngx_int_t ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     ngx_http_gatehouse_job_e job);

@@ -3,7 +3,8 @@
  * directives (`gatehouse_error` is ngx_http_gatehouse_error.c's), the main and
  * location configuration, the shared-memory zone that holds the core's shared
  * block, the thread pools, and each worker's start (load the block from the
- * store once, start the sync timer).
+ * store once, start the sync timer). Its init_module puts the redacting
+ * writer on every error log (ngx_http_gatehouse_log.c).
  */
 #include "ngx_http_gatehouse.h"
 
@@ -76,7 +77,7 @@ ngx_module_t ngx_http_gatehouse_module = {
     ngx_http_gatehouse_commands,
     NGX_HTTP_MODULE,
     NULL,                                   /* init master */
-    NULL,                                   /* init module */
+    ngx_http_gatehouse_log_redact,          /* init module */
     ngx_http_gatehouse_init_process,        /* init process */
     NULL,                                   /* init thread */
     NULL,                                   /* exit thread */

@@ -75,6 +75,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.max_connections, 1024);
     assert_string_equal(c.upstream, "");
     assert_string_equal(c.data_tree, "");
+    assert_string_equal(c.log_level, "error");
     assert_int_equal(c.session_timeout, 1800);
     assert_int_equal(c.session_lifetime, 0);
     assert_int_equal(c.max_sessions, 10000);
@@ -123,6 +124,7 @@ static void test_good_file(void **state)
                "upstream = https://10.0.0.5:443/api\n"
                "max_body_bytes = 1048576   ; inline comment\n"
                "data_tree = /srv/gatehouse trees\n"
+               "log_level = info\n"
                "[sessions]\n"
                "session_timeout = 30\n"
                "session_lifetime = 86400\n"
@@ -155,6 +157,7 @@ static void test_good_file(void **state)
     assert_string_equal(c.upstream, "https://10.0.0.5:443/api");
     assert_int_equal(c.max_body_bytes, 1048576);
     assert_string_equal(c.data_tree, "/srv/gatehouse trees");
+    assert_string_equal(c.log_level, "info");
     assert_int_equal(c.max_connections, 1000000);
     assert_int_equal(c.session_timeout, 30);
     assert_int_equal(c.session_lifetime, 86400);
@@ -224,6 +227,10 @@ static void test_errors(void **state)
     expect_error(p, "[sessions]\nmax_sessions = 99999999999999999999999\n",
                  "2: max_sessions: out of range");
     expect_error(p, "[server]\nworkers = 2147483648\n", "2: workers: out of range");
+    expect_error(p, "[server]\nlog_level = debug\n",
+                 "2: log_level: not one of emerg, alert, crit, error, warn, notice, info");
+    expect_error(p, "[server]\nlog_level = info;\n",
+                 "2: log_level: not one of emerg, alert, crit, error, warn, notice, info");
     expect_error(p, "[password]\nargon2_t_cost = 0\n", "2: argon2_t_cost: out of range");
     expect_error(p, "[password]\nhash_nice = 20\n", "2: hash_nice: out of range");
     expect_error(p, "[password]\nhash_nice = -1\n", "2: hash_nice: out of range");
@@ -423,7 +430,7 @@ static void test_example_uncommented(void **state)
     fclose(in);
     assert_int_equal(fclose(out), 0);
     /* Every key of gh_config, each once (a second one would be an error). */
-    assert_int_equal(settings, 40);
+    assert_int_equal(settings, 41);
 
     gh_config_defaults(&c);
     gh_config_defaults(&d);
