@@ -12,6 +12,7 @@
  *              also sit on the touched list, doubly linked, oldest first.
  *   creds      verified Basic credentials by HMAC key, chained once.
  *   lockout    failed-login counters by account id, chained once.
+ *   events     a ring of the latest session events (shared_events.c).
  *
  * Freed nodes sit on a free list; a pool hands those out first, then nodes
  * it never used, in order. The format writes the header and the buckets
@@ -66,6 +67,7 @@ size_t gh_shared_size(const gh_shared_limits *l)
     n += align8((size_t)bucket_count(l->credcache_entries) * sizeof(uint32_t));
     n += align8((size_t)l->lockout_entries * sizeof(lock_node));
     n += align8((size_t)bucket_count(l->lockout_entries) * sizeof(uint32_t));
+    n += align8((size_t)GH_SHARED_EVENTS * sizeof(event_slot));
     return n;
 }
 
@@ -84,6 +86,7 @@ static gh_shared *shared_map(void *mem, gh_shared_lock lk)
     sh->cred_buckets = (uint32_t *)(base + sh->hdr->off_cred_buckets);
     sh->locks = (lock_node *)(base + sh->hdr->off_lock_nodes);
     sh->lock_buckets = (uint32_t *)(base + sh->hdr->off_lock_buckets);
+    sh->events = (event_slot *)(base + sh->hdr->off_events);
     sh->lock = lk;
     return sh;
 }
@@ -119,6 +122,8 @@ gh_shared *gh_shared_format(void *mem, const gh_shared_limits *l, gh_shared_lock
     off += align8((size_t)l->lockout_entries * sizeof(lock_node));
     h->off_lock_buckets = off;
     off += align8((size_t)bucket_count(l->lockout_entries) * sizeof(uint32_t));
+    h->off_events = off;
+    off += align8((size_t)GH_SHARED_EVENTS * sizeof(event_slot));
     h->size = off;
     pool_init(&h->sessions, l->max_sessions);
     h->touched_head = h->touched_tail = NIL;

@@ -147,6 +147,36 @@ size_t gh_shared_session_collect_touched(gh_shared *sh, gh_session_touch *out, s
 size_t gh_shared_session_expire(gh_shared *sh, int64_t now, gh_session_record *out,
                                 size_t max);
 
+/* Session events: each session added to the block (gh_shared_session_add;
+ * the load adds none) and each one removed from it (logout, revocation,
+ * expiry, its account locked, disabled or deleted), in the order they
+ * happened, numbered 1, 2, ... for the life of the block. The block keeps
+ * the latest GH_SHARED_EVENTS in a ring that every reader walks at its own
+ * pace (an nginx worker feeding its event streams). */
+typedef enum {
+    GH_EVENT_SESSION_CREATED = 1,
+    GH_EVENT_SESSION_REMOVED
+} gh_event_kind;
+
+typedef struct {
+    uint64_t seq;
+    uint8_t  kind;                              /* gh_event_kind */
+    uint8_t  dialect;                           /* the session's */
+    int64_t  time;
+    int64_t  account_id;
+    char     session_id[GH_SESSION_ID_LEN + 1];
+} gh_shared_event;
+
+#define GH_SHARED_EVENTS 1024
+/* The number of the newest event (0 before the first): a new reader starts
+ * after it. */
+uint64_t gh_shared_event_last(gh_shared *sh);
+/* Copy to out, oldest first, up to max of the events after *after, and move
+ * *after past them. Events that left the ring before they were read are
+ * skipped (*lost counts them); returns how many were copied. */
+size_t gh_shared_events_read(gh_shared *sh, uint64_t *after, gh_shared_event *out, size_t max,
+                             uint64_t *lost);
+
 /* Credential cache: key from gh_token_credential_key. */
 void gh_shared_cred_put(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN],
                         const gh_principal *who, int64_t expires);
