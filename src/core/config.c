@@ -90,6 +90,8 @@ static const gh_config_key gh_config_keys[] = {
     GH_CFG_NUM("lockout", lockout_threshold, GH_CONFIG_I64, 0, 1000),
     GH_CFG_NUM("lockout", lockout_duration, GH_CONFIG_I64, 1, 604800),
     GH_CFG_NUM("lockout", lockout_reset_after, GH_CONFIG_I64, 1, 604800),
+    GH_CFG_NUM("events", max_streams, GH_CONFIG_I64, 0, 100000),
+    GH_CFG_NUM("events", keepalive_seconds, GH_CONFIG_I64, 1, 3600),
     GH_CFG_STR("audit", audit_log, GH_CONFIG_PATH, true),
     { "ovirt", "profiles", GH_CONFIG_NAMES, offsetof(gh_config, ovirt.profiles),
       sizeof(((gh_config *)0)->ovirt.profiles), 0, 0, false },
@@ -171,6 +173,8 @@ void gh_config_defaults(gh_config *cfg)
     cfg->lockout_threshold = 5;
     cfg->lockout_duration = 300;
     cfg->lockout_reset_after = 300;
+    cfg->max_streams = 64;
+    cfg->keepalive_seconds = 15;
     snprintf(cfg->ovirt.profiles, sizeof(cfg->ovirt.profiles), "%s", "internal");
     cfg->ovirt.token_idle_timeout = 1800;
     cfg->ovirt.token_timeout = 360000;

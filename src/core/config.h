@@ -49,6 +49,10 @@ typedef struct {
     int64_t  lockout_duration;        /* 300 s */
     int64_t  lockout_reset_after;     /* 300 s */
 
+    /* [events] */
+    int64_t  max_streams;             /* 64 open event streams per worker; 0 = none */
+    int64_t  keepalive_seconds;       /* 15: a comment on a quiet event stream */
+
     /* [audit] */
     char     audit_log[GH_PATH_MAX];  /* empty = DATA_DIR/audit.log */
 

@@ -25,7 +25,10 @@ typedef enum {
     GH_RF_ACCOUNTS,
     GH_RF_ACCOUNT,
     GH_RF_ROLES,
-    GH_RF_ROLE
+    GH_RF_ROLE,
+    GH_RF_EVENT_SERVICE,
+    GH_RF_SUBSCRIPTIONS,     /* /redfish/v1/EventService/Subscriptions */
+    GH_RF_SSE                /* /redfish/v1/EventService/SSE: the event stream */
 } gh_redfish_route_kind;
 
 typedef struct {

@@ -3,7 +3,7 @@
  * directives (`gatehouse_error` is ngx_http_gatehouse_error.c's), the main and
  * location configuration, the shared-memory zone that holds the core's shared
  * block, the thread pools, and each worker's start (load the block from the
- * store once, start the sync timer).
+ * store once, start the sync timer, ready the event streams' list).
  */
 #include "ngx_http_gatehouse.h"
 
@@ -367,6 +367,7 @@ ngx_http_gatehouse_init_process(ngx_cycle_t *cycle)
     if (ngx_http_gatehouse_load(cycle, gmcf) != NGX_OK) {
         return NGX_ERROR;
     }
+    ngx_http_gatehouse_stream_init(cycle, gmcf);
     return ngx_http_gatehouse_start_sync(cycle, gmcf);
 }
 
