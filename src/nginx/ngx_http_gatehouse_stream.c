@@ -298,7 +298,9 @@ ngx_http_gatehouse_stream_init(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_
     gmcf->stream_event.handler = ngx_http_gatehouse_stream_tick;
     gmcf->stream_event.data = gmcf;
     gmcf->stream_event.log = cycle->log;
-    gmcf->stream_event.cancelable = 1;
+    /* Not cancelable: a worker shutting down waits for the tick that ends its
+     * streams as responses end, rather than cut them off. */
+    gmcf->stream_event.cancelable = 0;
 }
 
 ngx_int_t

@@ -5,7 +5,9 @@ revoke`, a Basic account's password change), refusals in Redfish's error
 format, and the cap on open streams."""
 
 import json
+import os
 import queue
+import signal
 import threading
 import time
 
@@ -316,3 +318,23 @@ def test_streams_off(make_server):
         assert s.get(gh.url + EVENT_SERVICE, timeout=10).json()["ServiceEnabled"] is False
         assert_redfish_error(s.get(gh.url + SSE, timeout=10), 503,
                              "ServiceTemporarilyUnavailable")
+
+
+def test_reload_ends_streams_as_responses_end(make_server):
+    """A reload retires the old workers: their streams end with the chunked
+    encoding's last chunk (not cut off), and the client reconnects to the new
+    ones."""
+    gh = make_server()
+    token, _, _, _ = gh.login()
+    st = Stream(gh, token=token)
+    try:
+        assert st.r.status_code == 200, st.r.text
+        assert st.line() == ": keep-alive"
+        os.kill(gh.proc.pid, signal.SIGHUP)
+        st.wait_end()
+        again = Stream(gh, token=token)
+        assert again.r.status_code == 200
+        assert again.line() == ": keep-alive"
+        again.close()
+    finally:
+        st.close()
