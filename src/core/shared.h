@@ -128,6 +128,10 @@ gh_shared_result gh_shared_session_remove(gh_shared *sh, const char *id,
                                           gh_session_record *rec);
 /* Find by public id without touching it. */
 gh_shared_result gh_shared_session_get(gh_shared *sh, const char *id, gh_session_record *rec);
+/* The same, with the principal it stands for now (its account's current role
+ * and flag) in who: what a long-lived request checks its session by. */
+gh_shared_result gh_shared_session_who(gh_shared *sh, const char *id, gh_principal *who,
+                                       gh_session_record *rec);
 /* Remove every session of an account; returns how many. */
 int gh_shared_session_remove_account(gh_shared *sh, int64_t account_id);
 /* Update role and flags of every session of an account. */

@@ -264,6 +264,24 @@ gh_shared_result gh_shared_session_get(gh_shared *sh, const char *id, gh_session
     return rc;
 }
 
+gh_shared_result gh_shared_session_who(gh_shared *sh, const char *id, gh_principal *who,
+                                       gh_session_record *rec)
+{
+    gh_shared_result rc = GH_SHARED_NOT_FOUND;
+    uint32_t i;
+
+    shared_lock(sh);
+    i = find_by_id(sh, id);
+    if (i != NIL) {
+        fill_principal(&sh->sessions[i], who);
+        if (rec != NULL)
+            *rec = sh->sessions[i].rec;
+        rc = GH_SHARED_OK;
+    }
+    shared_unlock(sh);
+    return rc;
+}
+
 gh_shared_result gh_shared_session_remove(gh_shared *sh, const char *id,
                                           gh_session_record *rec)
 {

@@ -11,7 +11,8 @@
  * dialect makes of them, then checks the stream's credential. A session's
  * stream ends when the session has left the block or its time is up (a
  * logout on any worker, a revocation the sync timer applied within 50 ms,
- * expiry, its account locked, disabled or deleted); a Basic stream ends when
+ * expiry, its account locked, disabled or deleted, given another role or
+ * told to change its password); a Basic stream ends when
  * the credential cache no longer holds its credential, which every change of
  * the account drops at once. So an ended credential ends its stream within
  * about 100 ms, the product's promise for revocations.
@@ -197,8 +198,14 @@ ngx_http_gatehouse_stream_live(ngx_http_gatehouse_stream_t *st, int64_t now)
     gh_session_record               rec;
     gh_principal                    who;
 
+    /* A session's account given another role, or told to change its
+     * password, ends the stream too: the client opens a new one and the
+     * dialect judges it anew, as it would any other request. */
     if (st->who.session_id[0] != '\0') {
-        return gh_shared_session_get(gmcf->shared, st->who.session_id, &rec) == GH_SHARED_OK
+        return gh_shared_session_who(gmcf->shared, st->who.session_id, &who, &rec)
+               == GH_SHARED_OK
+               && who.role == st->who.role
+               && who.password_change_required == st->who.password_change_required
                && !gh_store_session_ended(&rec, now,
                                           gh_service_setting(&gmcf->inline_service,
                                                              GH_SET_SESSION_TIMEOUT));

@@ -338,3 +338,35 @@ def test_reload_ends_streams_as_responses_end(make_server):
         again.close()
     finally:
         st.close()
+
+
+def test_session_stream_ends_when_its_role_changes(make_server):
+    """What a stream shows depends on the role it was opened with: another
+    role (given by an administrator's PATCH) ends it, and the client's new
+    stream is judged by the new role."""
+    gh = make_server()
+    password = new_password("promoted")
+    gh.secrets.add(password)
+    with gh.admin() as s:
+        r = s.post(gh.url + "/redfish/v1/AccountService/Accounts", timeout=10,
+                   json={"UserName": "promoted", "Password": password, "RoleId": "ReadOnly"})
+        assert r.status_code == 201, r.text
+        account = path_of(r.headers["Location"])
+    gh.users["promoted"] = password
+    token, _, _, _ = gh.login("promoted")
+    st = Stream(gh, token=token)
+    try:
+        assert st.r.status_code == 200, st.r.text
+        assert st.line() == ": keep-alive"
+        with gh.admin() as s:
+            r = s.patch(gh.url + account, json={"RoleId": "Administrator"}, timeout=10)
+            assert r.status_code == 200, r.text
+        took = st.wait_end()
+        assert took < END_BOUND, f"the stream outlived its role by {took:.3f} s"
+        again = Stream(gh, token=token)
+        assert again.r.status_code == 200 and again.line() == ": keep-alive"
+        a_token, a_loc, _, _ = gh.login()          # admin's: visible to an Administrator now
+        assert_session_event(again.event(), "ResourceCreated", path_of(a_loc))
+        again.close()
+    finally:
+        st.close()

@@ -6,7 +6,8 @@
  * once), the touched list (batches in the order of use, touches during a
  * collection, removal and expiry of touched sessions, reused nodes), idle
  * expiry by the live SessionTimeout and by a session's own timeout, absolute
- * expiry, removal by id and by account, account updates, a full pool and
+ * expiry, removal by id and by account, account updates (and the principal
+ * read by id), a full pool and
  * reuse of freed nodes, the sliced expiry sweep, the load's add (no lookup
  * unless a session came in another way, a full pool), the store's expiry
  * position, 10k random and thousands of colliding digests; the ring of
@@ -501,7 +502,18 @@ static void test_session_remove_and_update(void **state)
     for (int i = 1; i < 5; i++)
         FIND(r[i], 1001, GH_SHARED_NOT_FOUND);
 
+    /* by id, untouched, with the principal as it stands */
+    assert_int_equal(gh_shared_session_who(b->sh, r[5].id, &who, &got), GH_SHARED_OK);
+    assert_int_equal(who.role, GH_ROLE_OPERATOR);
+    assert_false(who.password_change_required);
+    assert_int_equal(got.last_used, 1000);
+    assert_int_equal(gh_shared_session_who(b->sh, r[0].id, &who, NULL), GH_SHARED_NOT_FOUND);
     gh_shared_session_update_account(b->sh, 2, GH_ROLE_READONLY, true);
+    assert_int_equal(gh_shared_session_who(b->sh, r[5].id, &who, NULL), GH_SHARED_OK);
+    assert_int_equal(who.role, GH_ROLE_READONLY);
+    assert_true(who.password_change_required);
+    assert_int_equal(who.account_id, 2);
+    assert_string_equal(who.session_id, r[5].id);
     for (int i = 5; i < 8; i++) {
         assert_int_equal(gh_shared_session_find(b->sh, r[i].digest, 1001, &who, NULL),
                          GH_SHARED_OK);
