@@ -386,11 +386,13 @@ ngx_http_gatehouse_dispatch(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx
         rc = resp.stream ? ngx_http_gatehouse_stream_open(r, ctx, &resp)
                          : ngx_http_gatehouse_send(r, &resp);
         gh_response_free(&resp);
+        gh_wipe(ctx->stream_key, sizeof(ctx->stream_key));   /* the stream has its copy */
         if (rc != NGX_DONE) {
             ngx_http_finalize_request(r, rc);
         }
         return;
     }
+    gh_wipe(ctx->stream_key, sizeof(ctx->stream_key));
     if (ngx_http_gatehouse_post(r, ctx, GH_JOB_SERVE) != NGX_OK) {
         ngx_http_finalize_request(r, ngx_http_gatehouse_fail(r, ctx->dialect, &ctx->req,
                                                              NGX_HTTP_SERVICE_UNAVAILABLE));
