@@ -370,3 +370,21 @@ def test_session_stream_ends_when_its_role_changes(make_server):
         again.close()
     finally:
         st.close()
+
+
+def test_session_stream_ends_with_the_session_lifetime(make_server):
+    """A session's time is up by the configuration (session_lifetime here; the
+    idle timeout is the same check): its stream ends with it, though the
+    session was never asked about again."""
+    gh = make_server(config={"sessions": {"session_lifetime": 3}})
+    token, _, _, _ = gh.login()
+    t0 = time.monotonic()
+    st = Stream(gh, token=token)
+    try:
+        assert st.r.status_code == 200, st.r.text
+        assert st.line() == ": keep-alive"
+        st.wait_end(timeout=10)
+        lived = st.ended - t0
+        assert 1.5 < lived < 3 + END_BOUND, f"the stream lived {lived:.3f} s"
+    finally:
+        st.close()
