@@ -13,6 +13,7 @@
  *   creds      verified Basic credentials by HMAC key, chained once.
  *   lockout    failed-login counters by account id, chained once.
  *   events     a ring of the latest session events (shared_events.c).
+ *   streams    the open event streams of every worker (shared_events.c).
  *
  * Freed nodes sit on a free list; a pool hands those out first, then nodes
  * it never used, in order. The format writes the header and the buckets
@@ -68,6 +69,7 @@ size_t gh_shared_size(const gh_shared_limits *l)
     n += align8((size_t)l->lockout_entries * sizeof(lock_node));
     n += align8((size_t)bucket_count(l->lockout_entries) * sizeof(uint32_t));
     n += align8((size_t)GH_SHARED_EVENTS * sizeof(event_slot));
+    n += align8((size_t)GH_SHARED_STREAMS * sizeof(gh_shared_stream));
     return n;
 }
 
@@ -87,6 +89,7 @@ static gh_shared *shared_map(void *mem, gh_shared_lock lk)
     sh->locks = (lock_node *)(base + sh->hdr->off_lock_nodes);
     sh->lock_buckets = (uint32_t *)(base + sh->hdr->off_lock_buckets);
     sh->events = (event_slot *)(base + sh->hdr->off_events);
+    sh->streams = (gh_shared_stream *)(base + sh->hdr->off_streams);
     sh->lock = lk;
     return sh;
 }
@@ -124,6 +127,8 @@ gh_shared *gh_shared_format(void *mem, const gh_shared_limits *l, gh_shared_lock
     off += align8((size_t)bucket_count(l->lockout_entries) * sizeof(uint32_t));
     h->off_events = off;
     off += align8((size_t)GH_SHARED_EVENTS * sizeof(event_slot));
+    h->off_streams = off;
+    off += align8((size_t)GH_SHARED_STREAMS * sizeof(gh_shared_stream));
     h->size = off;
     pool_init(&h->sessions, l->max_sessions);
     h->touched_head = h->touched_tail = NIL;
@@ -139,6 +144,7 @@ gh_shared *gh_shared_format(void *mem, const gh_shared_limits *l, gh_shared_lock
     memset(sh->session_by_id, 0xff, (size_t)h->sessions.buckets * sizeof(uint32_t));
     memset(sh->cred_buckets, 0xff, (size_t)h->creds.buckets * sizeof(uint32_t));
     memset(sh->lock_buckets, 0xff, (size_t)h->locks.buckets * sizeof(uint32_t));
+    memset(sh->streams, 0, (size_t)GH_SHARED_STREAMS * sizeof(gh_shared_stream));
     for (int i = 0; i < GH_SET_COUNT; i++)
         h->settings[i] = -1;
 

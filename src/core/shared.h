@@ -181,6 +181,31 @@ uint64_t gh_shared_event_last(gh_shared *sh);
 size_t gh_shared_events_read(gh_shared *sh, uint64_t *after, gh_shared_event *out, size_t max,
                              uint64_t *lost);
 
+/* Open event streams, across the workers: each worker registers the
+ * streams it holds, so any of them can list them (Redfish lists each as an
+ * EventDestination) and ask the holder to close one. */
+#define GH_SHARED_STREAMS 1024
+typedef struct {
+    uint64_t id;                 /* 1, 2, ...: unique for the life of the block */
+    int64_t  account_id;
+    int64_t  created;
+    int32_t  pid;                /* the worker holding it */
+    uint8_t  dialect;
+    uint8_t  closing;            /* asked to close: its worker ends it */
+} gh_shared_stream;
+/* Register a stream; false when GH_SHARED_STREAMS are open already. */
+bool gh_shared_stream_add(gh_shared *sh, int64_t account_id, uint8_t dialect, int32_t pid,
+                          int64_t now, uint64_t *id);
+void gh_shared_stream_remove(gh_shared *sh, uint64_t id);
+/* Ask the stream's worker to close it; GH_SHARED_NOT_FOUND when none is open. */
+gh_shared_result gh_shared_stream_close(gh_shared *sh, uint64_t id);
+/* Is the stream still wanted (registered, not asked to close)? */
+bool gh_shared_stream_wanted(gh_shared *sh, uint64_t id);
+gh_shared_result gh_shared_stream_get(gh_shared *sh, uint64_t id, gh_shared_stream *out);
+/* Copy up to max open streams to out, by id; returns how many. Streams of a
+ * worker that is gone (it died holding them) are dropped on the way. */
+size_t gh_shared_streams(gh_shared *sh, gh_shared_stream *out, size_t max);
+
 /* Credential cache: key from gh_token_credential_key. */
 void gh_shared_cred_put(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN],
                         const gh_principal *who, int64_t expires);

@@ -72,10 +72,11 @@ typedef struct {
     pool_hdr creds;
     pool_hdr locks;
     uint64_t event_last;                   /* seq of the newest event; 0: none yet */
+    uint64_t stream_last;                  /* id of the newest stream; 0: none yet */
     size_t   off_session_nodes, off_session_by_digest, off_session_by_id;
     size_t   off_cred_nodes, off_cred_buckets;
     size_t   off_lock_nodes, off_lock_buckets;
-    size_t   off_events;
+    size_t   off_events, off_streams;
     size_t   size;
 } shared_hdr;
 
@@ -89,6 +90,7 @@ struct gh_shared {
     lock_node     *locks;
     uint32_t      *lock_buckets;
     event_slot    *events;
+    gh_shared_stream *streams;             /* GH_SHARED_STREAMS slots; id 0: free */
     gh_shared_lock lock;
 };
 

@@ -145,6 +145,10 @@ void gh_redfish_route_parse(gh_str raw, gh_redfish_route *r)
             r->kind = GH_RF_ACCOUNTS;
         else if (gh_redfish_seg_is(seg[2], "AccountService") && gh_redfish_seg_is(seg[3], "Roles"))
             r->kind = GH_RF_ROLES;
+    } else if (n == 5 && gh_redfish_seg_is(seg[2], "EventService") &&
+               gh_redfish_seg_is(seg[3], "Subscriptions")) {
+        r->kind = GH_RF_SUBSCRIPTION;
+        r->valid = gh_redfish_account_id(seg[4], &r->account_id);
     } else if (n == 5) {
         if ((gh_redfish_seg_is(seg[2], "SessionService") && gh_redfish_seg_is(seg[3], "Sessions")) ||
             (gh_redfish_seg_is(seg[2], "AccountService") &&
@@ -167,6 +171,7 @@ static unsigned gh_redfish_allowed(gh_redfish_route_kind kind)
     case GH_RF_ACCOUNT:          return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_PATCH) |
                                         GH_METHOD_BIT(GH_METHOD_DELETE);
     case GH_RF_SSE:              return GH_METHOD_BIT(GH_METHOD_GET);
+    case GH_RF_SUBSCRIPTION:     return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_DELETE);
     default:                     return GH_METHOD_READ;
     }
 }
@@ -444,6 +449,7 @@ static void gh_redfish_dispatch(gh_redfish_ctx *c)
     case GH_RF_ROLE:             gh_redfish_serve_role(c); break;
     case GH_RF_EVENT_SERVICE:    gh_redfish_serve_event_service(c); break;
     case GH_RF_SUBSCRIPTIONS:    gh_redfish_serve_subscriptions(c); break;
+    case GH_RF_SUBSCRIPTION:     gh_redfish_serve_subscription(c); break;
     case GH_RF_SSE:              gh_redfish_serve_sse(c); break;
     /* GH_RF_VERSIONS, GH_RF_ROOT, GH_RF_ODATA: rendered into the tree. */
     default:                     gh_redfish_serve_tree(c, "json", GH_REDFISH_JSON_TYPE); break;

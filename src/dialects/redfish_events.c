@@ -17,10 +17,14 @@
  * open, ends it when the credential it was opened with ends, and asks
  * gh_redfish_stream_event for the text of each event.
  *
- * Subscriptions: push delivery (POST of an EventDestination) is not offered,
- * so the collection is always empty, read-only, and a POST to it gets 405
- * with Allow: GET, HEAD, as for any method a resource does not support. An
- * SSE stream is not listed there as an EventDestination either.
+ * Subscriptions: each open SSE stream, on any worker, is an EventDestination
+ * there (SubscriptionType SSE), as DSP0266 asks: it appears when the stream
+ * opens, goes when it closes, and a DELETE of it closes the stream (its
+ * worker ends it on its next tick). A client sees and may delete its own
+ * account's, or every one with ConfigureManager, as with sessions. Push
+ * delivery (POST of an EventDestination) is not offered: a POST to the
+ * collection gets 405 with Allow: GET, HEAD, as for any method a resource
+ * does not support.
  * $filter on the stream is not supported (SSEFilterPropertiesSupported all
  * false): it gets 501 QueryNotSupported, as every unsupported query option.
  */
@@ -68,16 +72,93 @@ void gh_redfish_serve_event_service(gh_redfish_ctx *c)
     gh_redfish_reply(c->resp, 200, gh_redfish_event_service_json(enabled));
 }
 
+/* The streams of an account, or all with ConfigureManager, as with sessions. */
+static bool gh_redfish_stream_mine(const gh_redfish_ctx *c, const gh_shared_stream *s)
+{
+    return s->account_id == c->who->account_id || gh_redfish_may(c, GH_PRIV_CONFIGURE_MANAGER);
+}
+
+static json_t *gh_redfish_destination_json(const gh_shared_stream *s)
+{
+    char uri[sizeof(GH_REDFISH_SUBSCRIPTIONS) + 24], id[24], context[40];
+
+    snprintf(id, sizeof(id), "%llu", (unsigned long long)s->id);
+    snprintf(uri, sizeof(uri), GH_REDFISH_SUBSCRIPTIONS "/%s", id);
+    snprintf(context, sizeof(context), "gatehouse-sse-%s", id);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}}",
+                     "@odata.id", uri,
+                     "@odata.type", "#EventDestination.v1_7_0.EventDestination",
+                     "Id", id,
+                     "Name", "Server-sent event stream",
+                     "Context", context,
+                     "Protocol", "Redfish",
+                     "SubscriptionType", "SSE",
+                     "EventFormatType", "Event",
+                     "Status", "State", "Enabled", "Health", "OK");
+}
+
 void gh_redfish_serve_subscriptions(gh_redfish_ctx *c)
 {
+    gh_shared_stream *open = malloc(GH_SHARED_STREAMS * sizeof(*open));
+    json_t *members = json_array();
+    char uri[sizeof(GH_REDFISH_SUBSCRIPTIONS) + 24];
+    size_t n = 0;
+
+    if (open == NULL || members == NULL) {
+        gh_redfish_fail0(c->resp, 500, GH_RF_MSG_INTERNAL_ERROR);
+        goto done;
+    }
+    if (c->svc != NULL && c->svc->shared != NULL)
+        n = gh_shared_streams(c->svc->shared, open, GH_SHARED_STREAMS);
+    for (size_t i = 0; i < n; i++) {
+        if (open[i].closing || !gh_redfish_stream_mine(c, &open[i]))
+            continue;
+        snprintf(uri, sizeof(uri), GH_REDFISH_SUBSCRIPTIONS "/%llu",
+                 (unsigned long long)open[i].id);
+        (void)json_array_append_new(members, json_pack("{s:s}", "@odata.id", uri));
+    }
     gh_redfish_reply(c->resp, 200,
-                     json_pack("{s:s, s:s, s:s, s:I, s:[]}",
+                     json_pack("{s:s, s:s, s:s, s:I, s:O}",
                                "@odata.id", GH_REDFISH_SUBSCRIPTIONS,
                                "@odata.type",
                                "#EventDestinationCollection.EventDestinationCollection",
                                "Name", "Event Subscriptions",
-                               "Members@odata.count", (json_int_t)0,
-                               "Members"));
+                               "Members@odata.count", (json_int_t)json_array_size(members),
+                               "Members", members));
+done:
+    json_decref(members);
+    free(open);
+}
+
+void gh_redfish_serve_subscription(gh_redfish_ctx *c)
+{
+    gh_shared_stream s;
+    char id[24];
+
+    snprintf(id, sizeof(id), "%lld", (long long)c->route->account_id);
+    /* One asked to close is gone already, for the client that asked. */
+    if (c->svc == NULL || c->svc->shared == NULL ||
+        gh_shared_stream_get(c->svc->shared, (uint64_t)c->route->account_id, &s) !=
+            GH_SHARED_OK ||
+        s.closing) {
+        gh_redfish_fail(c->resp, 404,
+                        gh_redfish_msg2(GH_RF_MSG_RESOURCE_NOT_FOUND, "EventDestination", id));
+        return;
+    }
+    if (!gh_redfish_stream_mine(c, &s) ||
+        (c->req->method == GH_METHOD_DELETE && !gh_redfish_may(c, GH_PRIV_CONFIGURE_SELF))) {
+        gh_redfish_fail_privilege(c->resp);
+        return;
+    }
+    if (c->req->method != GH_METHOD_DELETE) {
+        gh_redfish_reply(c->resp, 200, gh_redfish_destination_json(&s));
+        return;
+    }
+    if (gh_shared_stream_close(c->svc->shared, s.id) != GH_SHARED_OK)
+        gh_redfish_fail(c->resp, 404,
+                        gh_redfish_msg2(GH_RF_MSG_RESOURCE_NOT_FOUND, "EventDestination", id));
+    else
+        c->resp->status = 204;
 }
 
 void gh_redfish_serve_sse(gh_redfish_ctx *c)

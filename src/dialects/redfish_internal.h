@@ -161,6 +161,7 @@ void gh_redfish_serve_account(gh_redfish_ctx *c);
 
 void gh_redfish_serve_event_service(gh_redfish_ctx *c);
 void gh_redfish_serve_subscriptions(gh_redfish_ctx *c);
+void gh_redfish_serve_subscription(gh_redfish_ctx *c);
 void gh_redfish_serve_sse(gh_redfish_ctx *c);
 /* The dialect's stream_event hook (dialect.h). */
 char *gh_redfish_stream_event(const gh_principal *who, const gh_shared_event *ev, size_t *len);

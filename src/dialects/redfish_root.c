@@ -41,6 +41,7 @@ static const struct {
     { "RoleCollection", NULL },
     { "Message", "v1_1_1" },
     { "EventService", "v1_7_0" },
+    { "EventDestination", "v1_7_0" },
     { "EventDestinationCollection", NULL },
     { "Event", "v1_7_0" },
     { "Resource", "v1_0_0" },

@@ -15,7 +15,10 @@
  * told to change its password); a Basic stream ends when
  * the credential cache no longer holds its credential, which every change of
  * the account drops at once. So an ended credential ends its stream within
- * about 100 ms, the product's promise for revocations.
+ * about 100 ms, the product's promise for revocations. Each stream is also
+ * listed in the shared block's table of streams, so that any worker can show
+ * it (Redfish: as an EventDestination) and ask for it to close; the tick
+ * ends a stream so asked.
  *
  * The request is the stream's owner: the stream lives in its pool, a pool
  * cleanup takes it off the worker's list however the request ends (the
@@ -46,6 +49,7 @@ struct ngx_http_gatehouse_stream_s {
     unsigned                        basic:1;
     unsigned                        linked:1;
     uint64_t                        after;        /* the last event it has seen */
+    uint64_t                        id;           /* in the shared block's stream table */
     const char                     *keepalive;
     ngx_msec_t                      last_write;
     ngx_chain_t                    *free;
@@ -61,6 +65,7 @@ ngx_http_gatehouse_stream_unlink(ngx_http_gatehouse_stream_t *st)
         ngx_queue_remove(&st->queue);
         st->linked = 0;
         st->gmcf->nstreams--;
+        gh_shared_stream_remove(st->gmcf->shared, st->id);
     }
 }
 
@@ -198,6 +203,10 @@ ngx_http_gatehouse_stream_live(ngx_http_gatehouse_stream_t *st, int64_t now)
     gh_session_record               rec;
     gh_principal                    who;
 
+    /* Someone deleted it (Redfish: its EventDestination). */
+    if (!gh_shared_stream_wanted(gmcf->shared, st->id)) {
+        return 0;
+    }
     /* A session's account given another role, or told to change its
      * password, ends the stream too: the client opens a new one and the
      * dialect judges it anew, as it would any other request. */
@@ -355,8 +364,17 @@ ngx_http_gatehouse_stream_open(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *
     cln->data = st;
     ctx->stream = st;
 
+    /* Listed for every worker before the client hears of it: the table
+     * being full is one more reason for the 503. */
+    if (!gh_shared_stream_add(gmcf->shared, ctx->who.account_id, (uint8_t) ctx->dialect->id,
+                              (int32_t) ngx_pid, gh_now(), &st->id))
+    {
+        return ngx_http_gatehouse_fail(r, ctx->dialect, &ctx->req,
+                                       NGX_HTTP_SERVICE_UNAVAILABLE);
+    }
     rc = ngx_http_gatehouse_send(r, resp);
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        gh_shared_stream_remove(gmcf->shared, st->id);
         return rc;
     }
     /* The worker's position in the event ring is where its first stream starts. */

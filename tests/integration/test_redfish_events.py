@@ -114,7 +114,8 @@ def test_event_service_resource(server):
     odata = server.get("/redfish/v1/odata").json()
     assert {"name": "EventService", "kind": "Singleton", "url": EVENT_SERVICE} in odata["value"]
     metadata = server.get("/redfish/v1/$metadata").text
-    for ns in ("EventService.v1_7_0", "EventDestinationCollection", "Event.v1_7_0"):
+    for ns in ("EventService.v1_7_0", "EventDestination.v1_7_0", "EventDestinationCollection",
+               "Event.v1_7_0"):
         assert f'Namespace="{ns}"' in metadata, ns
 
     assert_redfish_error(server.get(EVENT_SERVICE), 401, "NoValidSession")
@@ -136,7 +137,7 @@ def test_event_service_resource(server):
 
         r = s.get(server.url + SUBSCRIPTIONS, timeout=10)
         assert r.status_code == 200, r.text
-        assert r.json()["Members"] == [] and r.json()["Members@odata.count"] == 0
+        assert r.json()["Members@odata.count"] == len(r.json()["Members"])
         assert r.json()["@odata.type"] == "#EventDestinationCollection.EventDestinationCollection"
         # Push subscriptions are not offered: POST is a method the collection lacks.
         r = s.post(server.url + SUBSCRIPTIONS, json={"Destination": "https://192.0.2.1/e",
@@ -154,7 +155,7 @@ def test_sushy_reads_the_event_service(server):
     conn = sushy.Sushy(f"{server.url}/redfish/v1", verify=server.ca, auth=auth)
     es = eventservice.EventService(conn._conn, EVENT_SERVICE)
     assert es.service_enabled is True
-    assert es.subscriptions.members_identities == ()
+    assert all(m.startswith(SUBSCRIPTIONS + "/") for m in es.subscriptions.members_identities)
 
 
 # ----------------------------------------------------------------- refusals
@@ -388,3 +389,71 @@ def test_session_stream_ends_with_the_session_lifetime(make_server):
         assert 1.5 < lived < 3 + END_BOUND, f"the stream lived {lived:.3f} s"
     finally:
         st.close()
+
+
+def subscriptions(gh, s):
+    r = s.get(gh.url + SUBSCRIPTIONS, timeout=10)
+    assert r.status_code == 200, r.text
+    return {m["@odata.id"] for m in r.json()["Members"]}
+
+
+def test_stream_is_an_event_destination(server):
+    """As DSP0266 asks and the Protocol Validator checks it: opening a stream
+    adds one EventDestination (SSE, with an opaque Context) to Subscriptions,
+    closing it removes it, and deleting it closes the stream."""
+    with server.admin() as s:
+        before = subscriptions(server, s)
+        st = Stream(server, auth=("admin", server.admin_password))
+        try:
+            assert st.r.status_code == 200
+            (dest,) = subscriptions(server, s) - before
+            r = s.get(server.url + dest, timeout=10)
+            assert r.status_code == 200, r.text
+            doc = r.json()
+            assert doc["@odata.id"] == dest and doc["Id"] == dest.rsplit("/", 1)[1]
+            assert doc["@odata.type"].startswith("#EventDestination.")
+            assert doc["SubscriptionType"] == "SSE" and doc["Protocol"] == "Redfish"
+            assert isinstance(doc["Context"], str) and doc["Context"]
+            st.close()
+            assert wait_until(lambda: s.get(server.url + dest, timeout=10).status_code == 404,
+                              10, interval=0.05) is not None, "closed, still listed"
+        finally:
+            st.close()
+
+        st = Stream(server, auth=("admin", server.admin_password))
+        try:
+            assert st.line() == ": keep-alive"
+            (dest,) = subscriptions(server, s) - before
+            r = s.delete(server.url + dest, timeout=10)
+            assert r.status_code == 204, r.text
+            took = st.wait_end()
+            assert took < END_BOUND, f"the stream outlived its EventDestination by {took:.3f} s"
+            assert s.get(server.url + dest, timeout=10).status_code == 404
+            assert dest not in subscriptions(server, s)
+        finally:
+            st.close()
+
+
+def test_event_destinations_are_scoped(server):
+    """A ReadOnly user sees and may delete its own streams only."""
+    reader = ("reader", server.users["reader"])
+    mine = Stream(server, auth=reader)
+    admin = Stream(server, auth=("admin", server.admin_password))
+    try:
+        assert mine.line() == ": keep-alive" and admin.line() == ": keep-alive"
+        with server.admin() as s:
+            everyone = subscriptions(server, s)
+        with server.session(auth=reader) as s:
+            own = subscriptions(server, s)
+            assert len(own) == 1 and own < everyone
+            (other,) = [d for d in everyone - own
+                        if s.get(server.url + d, timeout=10).status_code == 403][:1]
+            assert_redfish_error(s.delete(server.url + other, timeout=10), 403,
+                                 "InsufficientPrivilege")
+            r = s.delete(server.url + next(iter(own)), timeout=10)
+            assert r.status_code == 204, r.text
+        mine.wait_end()
+        assert admin.ended is None, "the admin's stream ended with the reader's"
+    finally:
+        mine.close()
+        admin.close()

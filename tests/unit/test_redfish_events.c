@@ -1,13 +1,16 @@
 /*
  * test_redfish_events.c: the Redfish EventService (src/dialects/
  * redfish_events.c): routing and classification of its three resources, the
- * service resource (enabled or not by max_streams), the empty Subscriptions
- * collection and its 405 to POST, the SSE stream's opening response (a
+ * service resource (enabled or not by max_streams), the Subscriptions
+ * collection (open streams as EventDestinations: who sees and may delete
+ * which) and its 405 to POST, the SSE stream's opening response (a
  * stream, text/event-stream, a first keep-alive) and its refusals (no
  * credentials, Accept, $filter, streams off), and the text of an event: who
  * sees it, its id and data lines and the Event object in it.
  */
 #include "redfish_fixture.h"
+
+#include <unistd.h>
 
 static void test_routes(void **state)
 {
@@ -23,7 +26,8 @@ static void test_routes(void **state)
         { "GET", "/redfish/v1/EventService/sse?x=1", GH_RF_SSE, true },
         { "HEAD", "/redfish/v1/EventService/SSE", GH_RF_SSE, false },
         { "POST", "/redfish/v1/EventService/SSE", GH_RF_SSE, false },
-        { "GET", "/redfish/v1/EventService/Subscriptions/1", GH_RF_TREE, false },
+        { "GET", "/redfish/v1/EventService/Subscriptions/1", GH_RF_SUBSCRIPTION, false },
+        { "DELETE", "/redfish/v1/EventService/Subscriptions/01", GH_RF_SUBSCRIPTION, false },
         { "GET", "/redfish/v1/SessionService/SSE", GH_RF_TREE, false },
     };
     gh_config cfg;
@@ -86,6 +90,72 @@ static void test_event_service(void **state)
             NULL);
     assert_int_equal(r.resp.status, 405);
     assert_string_equal(hdr(&r, "Allow"), "GET, HEAD");
+    done(&r);
+}
+
+/* Open streams as EventDestinations: listed to their account (and to
+ * ConfigureManager), read, deleted (the stream is asked to close). */
+static void test_subscriptions(void **state)
+{
+    fixture *f = *state;
+    login    v = do_login(f, "viewer", PW), a = do_login(f, "admin", PW);
+    uint64_t mine, other;
+    char     path[96];
+    result   r;
+
+    assert_true(gh_shared_stream_add(f->shared, f->viewer_id, GH_DIALECT_REDFISH, getpid(),
+                                     1000, &mine));
+    assert_true(gh_shared_stream_add(f->shared, f->admin_id, GH_DIALECT_REDFISH, getpid(),
+                                     1000, &other));
+    r = run(f, "GET", "/redfish/v1/EventService/Subscriptions", NULL, "X-Auth-Token", v.token,
+            NULL);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "Members@odata.count")), 1);
+    snprintf(path, sizeof(path), "/redfish/v1/EventService/Subscriptions/%llu",
+             (unsigned long long)mine);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(
+                            json_object_get(r.json, "Members"), 0), "@odata.id")), path);
+    done(&r);
+    r = run(f, "GET", "/redfish/v1/EventService/Subscriptions", NULL, "X-Auth-Token", a.token,
+            NULL);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "Members@odata.count")), 2);
+    done(&r);
+
+    r = run(f, "GET", path, NULL, "X-Auth-Token", v.token, NULL);
+    assert_int_equal(r.resp.status, 200);
+    assert_string_equal(str_at(&r, "@odata.type", NULL), "#EventDestination.v1_7_0.EventDestination");
+    assert_string_equal(str_at(&r, "SubscriptionType", NULL), "SSE");
+    assert_string_equal(str_at(&r, "Protocol", NULL), "Redfish");
+    assert_non_null(str_at(&r, "Context", NULL));
+    done(&r);
+    snprintf(path, sizeof(path), "/redfish/v1/EventService/Subscriptions/%llu",
+             (unsigned long long)other);
+    r = run(f, "DELETE", path, NULL, "X-Auth-Token", v.token, NULL);
+    assert_int_equal(r.resp.status, 403);
+    done(&r);
+    assert_true(gh_shared_stream_wanted(f->shared, other));
+    r = run(f, "DELETE", path, NULL, "X-Auth-Token", a.token, NULL);
+    assert_int_equal(r.resp.status, 204);
+    done(&r);
+    assert_false(gh_shared_stream_wanted(f->shared, other));
+    /* asked to close: gone for clients, though its worker has not ended it yet */
+    r = run(f, "GET", path, NULL, "X-Auth-Token", a.token, NULL);
+    assert_int_equal(r.resp.status, 404);
+    done(&r);
+    r = run(f, "DELETE", path, NULL, "X-Auth-Token", a.token, NULL);
+    assert_int_equal(r.resp.status, 404);
+    done(&r);
+    r = run(f, "GET", "/redfish/v1/EventService/Subscriptions", NULL, "X-Auth-Token", a.token,
+            NULL);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "Members@odata.count")), 1);
+    done(&r);
+    r = run(f, "GET", "/redfish/v1/EventService/Subscriptions/0", NULL, "X-Auth-Token", a.token,
+            NULL);
+    assert_int_equal(r.resp.status, 404);
+    done(&r);
+    r = run(f, "PATCH", "/redfish/v1/EventService/Subscriptions/1", "{}", "X-Auth-Token",
+            a.token, NULL);
+    assert_int_equal(r.resp.status, 405);
+    assert_string_equal(hdr(&r, "Allow"), "GET, HEAD, DELETE");
     done(&r);
 }
 
@@ -186,6 +256,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes),
         cmocka_unit_test_setup_teardown(test_event_service, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscriptions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sse_open, setup, teardown),
         cmocka_unit_test(test_event_text),
     };

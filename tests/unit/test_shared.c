@@ -10,9 +10,7 @@
  * read by id), a full pool and
  * reuse of freed nodes, the sliced expiry sweep, the load's add (no lookup
  * unless a session came in another way, a full pool), the store's expiry
- * position, 10k random and thousands of colliding digests; the ring of
- * session events (every add and every way out, read in order from a
- * reader's own position, losses counted); the credential
+ * position, 10k random and thousands of colliding digests; the credential
  * cache (expiry, drop, eviction) and the lockout counters (window, clear,
  * eviction); memory: the format touches no node, and sessions and walks
  * touch only the nodes handed out; and four threads adding, finding and
@@ -651,74 +649,6 @@ static void test_chains(void **state)
     chain_workout(3000, true);
 }
 
-/* The event ring: an add and every way out of the block (remove, account,
- * expiry on lookup and by the sweep) each leave one event, in order; the
- * load leaves none; a reader reads from its own position, and one more than
- * the ring behind is told how many it lost. */
-static void test_session_events(void **state)
-{
-    block *b = block_new(2 * GH_SHARED_EVENTS, 8, 8);
-    gh_session_record r[4], out[4];
-    gh_shared_loaded_session loaded = { 0 };
-    gh_shared_event ev[8];
-    uint64_t pos = 0, lost = 0, late;
-
-    (void)state;
-    assert_int_equal(gh_shared_event_last(b->sh), 0);
-    assert_int_equal(gh_shared_events_read(b->sh, &pos, ev, 8, &lost), 0);
-    for (uint32_t i = 0; i < 4; i++) {
-        r[i] = make_rec(i + 1, i < 2 ? 7 : 8, 1000, NULL);
-        ADD(r[i], GH_ROLE_OPERATOR);
-    }
-    ADD(r[0], GH_ROLE_OPERATOR);                    /* already there: no event */
-    loaded.rec = make_rec(99, 9, 1000, NULL);
-    assert_int_equal(gh_shared_session_load(b->sh, &loaded, 1), GH_SHARED_OK);
-    assert_int_equal(gh_shared_event_last(b->sh), 4);
-
-    assert_int_equal(gh_shared_session_remove(b->sh, r[1].id, NULL), GH_SHARED_OK);
-    assert_int_equal(gh_shared_session_remove_account(b->sh, 8), 2);
-    gh_shared_setting_set(b->sh, GH_SET_SESSION_TIMEOUT, 60);
-    FIND(r[0], 1000 + 60, GH_SHARED_EXPIRED);
-    assert_int_equal(gh_shared_session_expire(b->sh, 1000 + 60, out, 4), 1);   /* the loaded one */
-
-    assert_int_equal(gh_shared_events_read(b->sh, &pos, ev, 3, &lost), 3);
-    assert_int_equal(lost, 0);
-    assert_int_equal(pos, 3);
-    for (int i = 0; i < 3; i++) {
-        assert_int_equal(ev[i].seq, (uint64_t)i + 1);
-        assert_int_equal(ev[i].kind, GH_EVENT_SESSION_CREATED);
-        assert_string_equal(ev[i].session_id, r[i].id);
-        assert_int_equal(ev[i].account_id, r[i].account_id);
-        assert_int_equal(ev[i].dialect, GH_DIALECT_REDFISH);
-    }
-    assert_int_equal(gh_shared_events_read(b->sh, &pos, ev, 8, &lost), 6);
-    assert_int_equal(ev[0].kind, GH_EVENT_SESSION_CREATED);
-    assert_string_equal(ev[0].session_id, r[3].id);
-    assert_int_equal(ev[1].kind, GH_EVENT_SESSION_REMOVED);
-    assert_string_equal(ev[1].session_id, r[1].id);
-    assert_int_equal(ev[2].account_id, 8);
-    assert_int_equal(ev[3].account_id, 8);
-    assert_string_equal(ev[4].session_id, r[0].id);             /* expired on lookup */
-    assert_string_equal(ev[5].session_id, loaded.rec.id);       /* by the sweep */
-    assert_int_equal(ev[5].kind, GH_EVENT_SESSION_REMOVED);
-    assert_int_equal(pos, 9);
-    assert_int_equal(gh_shared_events_read(b->sh, &pos, ev, 8, &lost), 0);
-
-    /* a reader that fell behind by more than the ring */
-    late = pos;
-    for (uint32_t i = 0; i < GH_SHARED_EVENTS + 5; i++) {
-        gh_session_record x = make_rec(1000 + i, 11, 1000, NULL);
-
-        ADD(x, GH_ROLE_READONLY);
-    }
-    assert_int_equal(gh_shared_events_read(b->sh, &late, ev, 2, &lost), 2);
-    assert_int_equal(lost, 5);
-    assert_int_equal(ev[0].seq, pos + 6);
-    assert_int_equal(ev[1].seq, pos + 7);
-    assert_int_equal(late, pos + 7);
-    block_free(b);
-}
-
 static void test_cred_cache(void **state)
 {
     block *b = block_new(1, 4, 1);
@@ -893,7 +823,6 @@ int main(void)
         cmocka_unit_test(test_session_full_and_reuse),
         cmocka_unit_test(test_session_expire_sweep),
         cmocka_unit_test(test_chains),
-        cmocka_unit_test(test_session_events),
         cmocka_unit_test(test_cred_cache),
         cmocka_unit_test(test_lockout),
         cmocka_unit_test(test_concurrency),
