@@ -97,6 +97,8 @@ static const gh_config_key gh_config_keys[] = {
     GH_CFG_NUM("throttle", throttle_window, GH_CONFIG_I64, 1, 86400),
     GH_CFG_NUM("throttle", throttle_delay, GH_CONFIG_I64, 1, 3600),
     GH_CFG_NUM("throttle", throttle_max_delay, GH_CONFIG_I64, 1, 86400),
+    GH_CFG_NUM("events", max_streams, GH_CONFIG_I64, 0, 100000),
+    GH_CFG_NUM("events", keepalive_seconds, GH_CONFIG_I64, 1, 3600),
     GH_CFG_STR("audit", audit_log, GH_CONFIG_PATH, true),
     { "ovirt", "profiles", GH_CONFIG_NAMES, offsetof(gh_config, ovirt.profiles),
       sizeof(((gh_config *)0)->ovirt.profiles), 0, 0, false },
@@ -184,6 +186,8 @@ void gh_config_defaults(gh_config *cfg)
     cfg->throttle_window = 300;
     cfg->throttle_delay = 1;
     cfg->throttle_max_delay = 60;
+    cfg->max_streams = 64;
+    cfg->keepalive_seconds = 15;
     snprintf(cfg->ovirt.profiles, sizeof(cfg->ovirt.profiles), "%s", "internal");
     cfg->ovirt.token_idle_timeout = 1800;
     cfg->ovirt.token_timeout = 360000;

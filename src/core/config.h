@@ -57,6 +57,10 @@ typedef struct {
     int64_t  throttle_delay;          /* 1 s, doubling at each further failure */
     int64_t  throttle_max_delay;      /* 60 s */
 
+    /* [events] */
+    int64_t  max_streams;             /* 64 open event streams per worker; 0 = none */
+    int64_t  keepalive_seconds;       /* 15: a comment on a quiet event stream */
+
     /* [audit] */
     char     audit_log[GH_PATH_MAX];  /* empty = DATA_DIR/audit.log */
 

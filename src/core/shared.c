@@ -13,6 +13,8 @@
  *   creds      verified Basic credentials by HMAC key, chained once.
  *   throttles  failed logins per source (lockout.h), chained once by the
  *              source's text.
+ *   events     a ring of the latest session events (shared_events.c).
+ *   streams    the open event streams of every worker (shared_events.c).
  *
  * Freed nodes sit on a free list; a pool hands those out first, then nodes
  * it never used, in order. The format writes the header and the buckets
@@ -67,6 +69,8 @@ size_t gh_shared_size(const gh_shared_limits *l)
     n += align8((size_t)bucket_count(l->credcache_entries) * sizeof(uint32_t));
     n += align8((size_t)l->throttle_entries * sizeof(throttle_node));
     n += align8((size_t)bucket_count(l->throttle_entries) * sizeof(uint32_t));
+    n += align8((size_t)GH_SHARED_EVENTS * sizeof(event_slot));
+    n += align8((size_t)GH_SHARED_STREAMS * sizeof(gh_shared_stream));
     return n;
 }
 
@@ -85,6 +89,8 @@ static gh_shared *shared_map(void *mem, gh_shared_lock lk)
     sh->cred_buckets = (uint32_t *)(base + sh->hdr->off_cred_buckets);
     sh->throttles = (throttle_node *)(base + sh->hdr->off_throttle_nodes);
     sh->throttle_buckets = (uint32_t *)(base + sh->hdr->off_throttle_buckets);
+    sh->events = (event_slot *)(base + sh->hdr->off_events);
+    sh->streams = (gh_shared_stream *)(base + sh->hdr->off_streams);
     sh->lock = lk;
     return sh;
 }
@@ -120,6 +126,10 @@ gh_shared *gh_shared_format(void *mem, const gh_shared_limits *l, gh_shared_lock
     off += align8((size_t)l->throttle_entries * sizeof(throttle_node));
     h->off_throttle_buckets = off;
     off += align8((size_t)bucket_count(l->throttle_entries) * sizeof(uint32_t));
+    h->off_events = off;
+    off += align8((size_t)GH_SHARED_EVENTS * sizeof(event_slot));
+    h->off_streams = off;
+    off += align8((size_t)GH_SHARED_STREAMS * sizeof(gh_shared_stream));
     h->size = off;
     pool_init(&h->sessions, l->max_sessions);
     h->touched_head = h->touched_tail = NIL;
@@ -135,6 +145,7 @@ gh_shared *gh_shared_format(void *mem, const gh_shared_limits *l, gh_shared_lock
     memset(sh->session_by_id, 0xff, (size_t)h->sessions.buckets * sizeof(uint32_t));
     memset(sh->cred_buckets, 0xff, (size_t)h->creds.buckets * sizeof(uint32_t));
     memset(sh->throttle_buckets, 0xff, (size_t)h->throttles.buckets * sizeof(uint32_t));
+    memset(sh->streams, 0, (size_t)GH_SHARED_STREAMS * sizeof(gh_shared_stream));
     for (int i = 0; i < GH_SET_COUNT; i++)
         h->settings[i] = -1;
 

@@ -129,6 +129,10 @@ gh_shared_result gh_shared_session_remove(gh_shared *sh, const char *id,
                                           gh_session_record *rec);
 /* Find by public id without touching it. */
 gh_shared_result gh_shared_session_get(gh_shared *sh, const char *id, gh_session_record *rec);
+/* The same, with the principal it stands for now (its account's current role
+ * and flag) in who: what a long-lived request checks its session by. */
+gh_shared_result gh_shared_session_who(gh_shared *sh, const char *id, gh_principal *who,
+                                       gh_session_record *rec);
 /* Remove every session of an account; returns how many. */
 int gh_shared_session_remove_account(gh_shared *sh, int64_t account_id);
 /* Update role and flags of every session of an account. */
@@ -147,6 +151,61 @@ size_t gh_shared_session_collect_touched(gh_shared *sh, gh_session_touch *out, s
  * the block), so a timer can call it often without holding the lock long. */
 size_t gh_shared_session_expire(gh_shared *sh, int64_t now, gh_session_record *out,
                                 size_t max);
+
+/* Session events: each session added to the block (gh_shared_session_add;
+ * the load adds none) and each one removed from it (logout, revocation,
+ * expiry, its account locked, disabled or deleted), in the order they
+ * happened, numbered 1, 2, ... for the life of the block. The block keeps
+ * the latest GH_SHARED_EVENTS in a ring that every reader walks at its own
+ * pace (an nginx worker feeding its event streams). */
+typedef enum {
+    GH_EVENT_SESSION_CREATED = 1,
+    GH_EVENT_SESSION_REMOVED
+} gh_event_kind;
+
+typedef struct {
+    uint64_t seq;
+    uint8_t  kind;                              /* gh_event_kind */
+    uint8_t  dialect;                           /* the session's */
+    int64_t  time;
+    int64_t  account_id;
+    char     session_id[GH_SESSION_ID_LEN + 1];
+} gh_shared_event;
+
+#define GH_SHARED_EVENTS 1024
+/* The number of the newest event (0 before the first): a new reader starts
+ * after it. */
+uint64_t gh_shared_event_last(gh_shared *sh);
+/* Copy to out, oldest first, up to max of the events after *after, and move
+ * *after past them. Events that left the ring before they were read are
+ * skipped (*lost counts them); returns how many were copied. */
+size_t gh_shared_events_read(gh_shared *sh, uint64_t *after, gh_shared_event *out, size_t max,
+                             uint64_t *lost);
+
+/* Open event streams, across the workers: each worker registers the
+ * streams it holds, so any of them can list them (Redfish lists each as an
+ * EventDestination) and ask the holder to close one. */
+#define GH_SHARED_STREAMS 1024
+typedef struct {
+    uint64_t id;                 /* 1, 2, ...: unique for the life of the block */
+    int64_t  account_id;
+    int64_t  created;
+    int32_t  pid;                /* the worker holding it */
+    uint8_t  dialect;
+    uint8_t  closing;            /* asked to close: its worker ends it */
+} gh_shared_stream;
+/* Register a stream; false when GH_SHARED_STREAMS are open already. */
+bool gh_shared_stream_add(gh_shared *sh, int64_t account_id, uint8_t dialect, int32_t pid,
+                          int64_t now, uint64_t *id);
+void gh_shared_stream_remove(gh_shared *sh, uint64_t id);
+/* Ask the stream's worker to close it; GH_SHARED_NOT_FOUND when none is open. */
+gh_shared_result gh_shared_stream_close(gh_shared *sh, uint64_t id);
+/* Is the stream still wanted (registered, not asked to close)? */
+bool gh_shared_stream_wanted(gh_shared *sh, uint64_t id);
+gh_shared_result gh_shared_stream_get(gh_shared *sh, uint64_t id, gh_shared_stream *out);
+/* Copy up to max open streams to out, by id; returns how many. Streams of a
+ * worker that is gone (it died holding them) are dropped on the way. */
+size_t gh_shared_streams(gh_shared *sh, gh_shared_stream *out, size_t max);
 
 /* Credential cache: key from gh_token_credential_key. */
 void gh_shared_cred_put(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN],

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define SHARED_MAGIC   0x6768736861726564ULL   /* "ghshared" */
-#define SHARED_VERSION 6u
+#define SHARED_VERSION 7u
 #define NIL            UINT32_MAX
 
 typedef struct {
@@ -43,6 +43,10 @@ typedef struct {
     char     source[GH_SOURCE_MAX];
 } throttle_node;
 
+/* The session event ring (shared_events.c): GH_SHARED_EVENTS slots, the
+ * event numbered seq in slot seq % GH_SHARED_EVENTS. */
+typedef gh_shared_event event_slot;
+
 /* A pool of nodes with one free list; chains live in bucket arrays. Nodes
  * are handed out freed ones first, then in order from fresh: those from
  * fresh on were never used, and nothing reads or writes them, so a pool
@@ -69,9 +73,12 @@ typedef struct {
     int64_t  store_expiry_from;            /* next store expiry batch; -1: none due */
     pool_hdr creds;
     pool_hdr throttles;
+    uint64_t event_last;                   /* seq of the newest event; 0: none yet */
+    uint64_t stream_last;                  /* id of the newest stream; 0: none yet */
     size_t   off_session_nodes, off_session_by_digest, off_session_by_id;
     size_t   off_cred_nodes, off_cred_buckets;
     size_t   off_throttle_nodes, off_throttle_buckets;
+    size_t   off_events, off_streams;
     size_t   size;
 } shared_hdr;
 
@@ -84,8 +91,13 @@ struct gh_shared {
     uint32_t      *cred_buckets;
     throttle_node *throttles;
     uint32_t      *throttle_buckets;
+    event_slot    *events;
+    gh_shared_stream *streams;             /* GH_SHARED_STREAMS slots; id 0: free */
     gh_shared_lock lock;
 };
+
+/* Append an event to the ring; the caller holds the lock (shared_events.c). */
+void shared_event_add(gh_shared *sh, gh_event_kind kind, const gh_session_record *rec);
 
 static inline void shared_lock(gh_shared *sh)
 {

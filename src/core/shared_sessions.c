@@ -97,6 +97,7 @@ static void session_unlink(gh_shared *sh, uint32_t i)
     *link = n->next_id;
     if (n->touched)
         touched_unlink(sh, i);
+    shared_event_add(sh, GH_EVENT_SESSION_REMOVED, &n->rec);
 
     memset(n, 0, sizeof(*n));
     n->next_digest = sh->hdr->sessions.free_head;
@@ -153,9 +154,12 @@ gh_shared_result gh_shared_session_add(gh_shared *sh, const gh_session_record *r
     gh_shared_result rc = GH_SHARED_OK;
 
     shared_lock(sh);
-    if (find_by_id(sh, rec->id) == NIL &&
-        !session_insert(sh, rec, role, password_change_required))
-        rc = GH_SHARED_FULL;
+    if (find_by_id(sh, rec->id) == NIL) {
+        if (session_insert(sh, rec, role, password_change_required))
+            shared_event_add(sh, GH_EVENT_SESSION_CREATED, rec);
+        else
+            rc = GH_SHARED_FULL;
+    }
     shared_unlock(sh);
     return rc;
 }
@@ -252,6 +256,24 @@ gh_shared_result gh_shared_session_get(gh_shared *sh, const char *id, gh_session
     shared_lock(sh);
     i = find_by_id(sh, id);
     if (i != NIL) {
+        if (rec != NULL)
+            *rec = sh->sessions[i].rec;
+        rc = GH_SHARED_OK;
+    }
+    shared_unlock(sh);
+    return rc;
+}
+
+gh_shared_result gh_shared_session_who(gh_shared *sh, const char *id, gh_principal *who,
+                                       gh_session_record *rec)
+{
+    gh_shared_result rc = GH_SHARED_NOT_FOUND;
+    uint32_t i;
+
+    shared_lock(sh);
+    i = find_by_id(sh, id);
+    if (i != NIL) {
+        fill_principal(&sh->sessions[i], who);
         if (rec != NULL)
             *rec = sh->sessions[i].rec;
         rc = GH_SHARED_OK;

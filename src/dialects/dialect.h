@@ -36,6 +36,9 @@ typedef enum {
 
 typedef struct {
     bool          open;        /* no authentication needed */
+    bool          stream;      /* may answer with an event stream (gh_response.stream):
+                                * the adapter keeps what it needs to watch the
+                                * credential for as long as the stream lasts */
     bool          read_body;   /* serve wants req->body */
     gh_work       work;
     gh_credential cred;        /* what the request carries (ignored when open) */
@@ -78,6 +81,12 @@ typedef struct gh_dialect {
      * with its own store connection. */
     void (*serve)(gh_service *svc, const gh_tree *tree, const gh_request *req,
                   const gh_plan *plan, const gh_principal *who, gh_response *resp);
+
+    /* Optional, for a dialect whose serve opens event streams: the text to
+     * write on a stream that serve opened for who, for one session event of
+     * the shared block; malloc'd, its length in *len. NULL when the event is
+     * not for this client (or memory ran out): nothing is written. */
+    char *(*stream_event)(const gh_principal *who, const gh_shared_event *ev, size_t *len);
 
     /* Optional, run once by gh_tree_load before any request: add to tree
      * (gh_tree_add) the documents that depend on nothing but its files, so

@@ -1,6 +1,7 @@
 /*
  * http.c: the small helpers around gatehouse's own request and response
- * (http.h): method names, header lookup through the adapter's callback, and
+ * (http.h): method names, header lookup through the adapter's callback, which
+ * media types an Accept header takes, and
  * the response's memory. Header values are printed straight into the
  * response's own arena, one after another, so adding a header allocates
  * nothing; one that does not fit is dropped whole, as one past the count
@@ -286,4 +287,67 @@ bool gh_path_decode(gh_str raw, char *out, size_t max, size_t *out_len)
     out[o] = '\0';
     *out_len = o;
     return true;
+}
+
+static gh_str gh_http_trim(gh_str s)
+{
+    while (s.len > 0 && (s.data[0] == ' ' || s.data[0] == '\t')) {
+        s.data++;
+        s.len--;
+    }
+    while (s.len > 0 && (s.data[s.len - 1] == ' ' || s.data[s.len - 1] == '\t'))
+        s.len--;
+    return s;
+}
+
+/* A media range's parameters, from its first ';': is one of them q=0? */
+static bool gh_http_q_zero(gh_str params)
+{
+    size_t i = 0;
+
+    while (i < params.len) {
+        size_t start = ++i;     /* past the ';' */
+        gh_str p;
+        bool zero = true;
+
+        while (i < params.len && params.data[i] != ';')
+            i++;
+        p = gh_http_trim((gh_str){ params.data + start, i - start });
+        if (p.len < 3 || (p.data[0] != 'q' && p.data[0] != 'Q') || p.data[1] != '=')
+            continue;
+        for (size_t k = 2; k < p.len; k++)
+            zero = zero && (p.data[k] == '0' || p.data[k] == '.');
+        return zero;
+    }
+    return false;
+}
+
+bool gh_accept_allows(gh_str accept, const char *type)
+{
+    const char *slash = type != NULL ? strchr(type, '/') : NULL;
+    char wild[64];
+    size_t i = 0;
+
+    if (accept.data == NULL || gh_http_trim(accept).len == 0)
+        return true;
+    if (slash == NULL || (size_t)(slash - type) + 3 > sizeof(wild))
+        return false;
+    snprintf(wild, sizeof(wild), "%.*s/*", (int)(slash - type), type);
+    while (i < accept.len) {
+        size_t start = i, n = 0;
+        gh_str item, range;
+
+        while (i < accept.len && accept.data[i] != ',')
+            i++;
+        item = (gh_str){ accept.data + start, i - start };
+        i++;
+        while (n < item.len && item.data[n] != ';')
+            n++;
+        range = gh_http_trim((gh_str){ item.data, n });
+        if ((gh_str_eq_nocase(range, type) || gh_str_eq_nocase(range, wild) ||
+             gh_str_eq(range, "*/*")) &&
+            !gh_http_q_zero((gh_str){ item.data + n, item.len - n }))
+            return true;
+    }
+    return false;
 }

@@ -72,6 +72,12 @@ typedef struct {
     char               *body_owned;   /* malloc'd, == body, when the response owns
                                        * it; NULL when borrowed or none */
     const char         *content_type; /* static */
+    /* An event stream: the body is its start, and the adapter keeps the
+     * response open after it, writing the dialect's events as they come
+     * (gh_dialect.stream_event) and keepalive, static, whenever the stream
+     * has been quiet for the configured keepalive_seconds. */
+    bool                stream;
+    const char         *stream_keepalive;
     size_t              arena_used;
     char                arena[GH_RESPONSE_HEADER_BYTES];   /* the header values */
 } gh_response;
@@ -122,6 +128,12 @@ void gh_response_free(gh_response *resp);
  * change which resource is meant), or more than max bytes decoded; out is
  * then undefined. out holds max + 1 bytes. */
 bool gh_path_decode(gh_str raw, char *out, size_t max, size_t *out_len);
+
+/* Does an Accept header value take the media type type ("text/event-stream")?
+ * Yes when it is absent or empty, or one of its media ranges is the type
+ * itself, the wildcard of its top-level type ("text" then "/" then "*") or
+ * the whole wildcard, parameters ignored, without a q of zero. */
+bool gh_accept_allows(gh_str accept, const char *type);
 
 /* Case-insensitive compare of a view with a C string. */
 bool gh_str_eq_nocase(gh_str a, const char *b);

@@ -134,6 +134,13 @@ void gh_redfish_route_parse(gh_str raw, gh_redfish_route *r)
             r->kind = GH_RF_SESSION_SERVICE;
         else if (gh_redfish_seg_is(seg[2], "AccountService"))
             r->kind = GH_RF_ACCOUNT_SERVICE;
+        else if (gh_redfish_seg_is(seg[2], "EventService"))
+            r->kind = GH_RF_EVENT_SERVICE;
+    } else if (n == 4 && gh_redfish_seg_is(seg[2], "EventService")) {
+        if (gh_redfish_seg_is(seg[3], "Subscriptions"))
+            r->kind = GH_RF_SUBSCRIPTIONS;
+        else if (gh_redfish_seg_is(seg[3], "SSE"))
+            r->kind = GH_RF_SSE;
     } else if (n == 4) {
         if (gh_redfish_seg_is(seg[2], "SessionService") && gh_redfish_seg_is(seg[3], "Sessions"))
             r->kind = GH_RF_SESSIONS;
@@ -141,6 +148,10 @@ void gh_redfish_route_parse(gh_str raw, gh_redfish_route *r)
             r->kind = GH_RF_ACCOUNTS;
         else if (gh_redfish_seg_is(seg[2], "AccountService") && gh_redfish_seg_is(seg[3], "Roles"))
             r->kind = GH_RF_ROLES;
+    } else if (n == 5 && gh_redfish_seg_is(seg[2], "EventService") &&
+               gh_redfish_seg_is(seg[3], "Subscriptions")) {
+        r->kind = GH_RF_SUBSCRIPTION;
+        r->valid = gh_redfish_account_id(seg[4], &r->account_id);
     } else if (n == 5) {
         if ((gh_redfish_seg_is(seg[2], "SessionService") && gh_redfish_seg_is(seg[3], "Sessions")) ||
             (gh_redfish_seg_is(seg[2], "AccountService") &&
@@ -162,6 +173,8 @@ unsigned gh_redfish_allowed(gh_redfish_route_kind kind)
     case GH_RF_SESSION:          return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_DELETE);
     case GH_RF_ACCOUNT:          return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_PATCH) |
                                         GH_METHOD_BIT(GH_METHOD_DELETE);
+    case GH_RF_SSE:              return GH_METHOD_BIT(GH_METHOD_GET);
+    case GH_RF_SUBSCRIPTION:     return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_DELETE);
     default:                     return GH_METHOD_READ;
     }
 }
@@ -210,6 +223,7 @@ static void gh_redfish_classify(const gh_request *req, gh_plan *plan)
     plan->work = gh_redfish_work(route, req->method);
     plan->read_body = plan->work != GH_WORK_INLINE &&
                       (req->method == GH_METHOD_POST || req->method == GH_METHOD_PATCH);
+    plan->stream = route->kind == GH_RF_SSE && route->valid && req->method == GH_METHOD_GET;
     if (gh_redfish_is_open(route->kind, req->method)) {
         plan->open = true;
         return;
@@ -410,6 +424,10 @@ static void gh_redfish_dispatch(gh_redfish_ctx *c)
     case GH_RF_ACCOUNT:          gh_redfish_serve_account(c); break;
     case GH_RF_ROLES:            gh_redfish_serve_roles(c); break;
     case GH_RF_ROLE:             gh_redfish_serve_role(c); break;
+    case GH_RF_EVENT_SERVICE:    gh_redfish_serve_event_service(c); break;
+    case GH_RF_SUBSCRIPTIONS:    gh_redfish_serve_subscriptions(c); break;
+    case GH_RF_SUBSCRIPTION:     gh_redfish_serve_subscription(c); break;
+    case GH_RF_SSE:              gh_redfish_serve_sse(c); break;
     /* GH_RF_VERSIONS, GH_RF_ROOT, GH_RF_ODATA: rendered into the tree. */
     default:                     gh_redfish_serve_tree(c, "json", GH_REDFISH_JSON_TYPE); break;
     }
@@ -499,4 +517,5 @@ const gh_dialect gh_redfish_dialect = {
     .fail = gh_redfish_fail_hook,
     .serve = gh_redfish_serve,
     .render = gh_redfish_render,
+    .stream_event = gh_redfish_stream_event,
 };

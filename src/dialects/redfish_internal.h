@@ -7,7 +7,8 @@
  * redfish_accounts.c the ManagerAccount resources; redfish_account_service.c
  * the AccountService settings and the Roles; redfish_headers.c the Allow and
  * Link headers that describe a resource; redfish_query.c the only and excerpt
- * query parameters; redfish_openapi.c the OpenAPI document.
+ * query parameters; redfish_openapi.c the OpenAPI document; redfish_events.c
+ * the EventService and its SSE stream.
  */
 #ifndef GH_REDFISH_INTERNAL_H
 #define GH_REDFISH_INTERNAL_H
@@ -26,6 +27,7 @@
 #define GH_REDFISH_SESSIONS   "/redfish/v1/SessionService/Sessions"
 #define GH_REDFISH_ACCOUNTS   "/redfish/v1/AccountService/Accounts"
 #define GH_REDFISH_ROLES      "/redfish/v1/AccountService/Roles"
+#define GH_REDFISH_SSE        "/redfish/v1/EventService/SSE"
 
 /* Everything a handler needs about the request being served. */
 typedef struct {
@@ -222,5 +224,12 @@ void gh_redfish_serve_role(gh_redfish_ctx *c);
 
 void gh_redfish_serve_accounts(gh_redfish_ctx *c);
 void gh_redfish_serve_account(gh_redfish_ctx *c);
+
+void gh_redfish_serve_event_service(gh_redfish_ctx *c);
+void gh_redfish_serve_subscriptions(gh_redfish_ctx *c);
+void gh_redfish_serve_subscription(gh_redfish_ctx *c);
+void gh_redfish_serve_sse(gh_redfish_ctx *c);
+/* The dialect's stream_event hook (dialect.h). */
+char *gh_redfish_stream_event(const gh_principal *who, const gh_shared_event *ev, size_t *len);
 
 #endif

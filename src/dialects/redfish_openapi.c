@@ -8,7 +8,8 @@
  * resource of the bundled tree under its own path, with the schema its
  * @odata.type names; the documents rendered before it ($metadata among
  * them); itself; and the service's own routes (sessions, accounts, roles),
- * their members as templates ({SessionId}). The operations of each path are
+ * their members as templates ({SessionId}), the EventService and its
+ * Server-Sent Events stream. The operations of each path are
  * the router's table (gh_redfish_allowed) and whether one needs a login is
  * the router's too (gh_redfish_is_open), so the document cannot name a
  * method the service refuses. Response and request schemas are references
@@ -47,6 +48,11 @@ static const gh_api_route gh_api_routes[] = {
       "#ManagerAccount.v1_6_0.ManagerAccount", NULL, "200" },
     { GH_REDFISH_ROLES, NULL, "#RoleCollection.RoleCollection", NULL, NULL },
     { GH_REDFISH_ROLES "/{RoleId}", "RoleId", "#Role.v1_2_0.Role", NULL, NULL },
+    { "/redfish/v1/EventService", NULL, "#EventService.v1_7_0.EventService", NULL, NULL },
+    { "/redfish/v1/EventService/Subscriptions", NULL,
+      "#EventDestinationCollection.EventDestinationCollection", NULL, NULL },
+    { "/redfish/v1/EventService/Subscriptions/{EventDestinationId}", "EventDestinationId",
+      "#EventDestination.v1_7_0.EventDestination", NULL, "204" },
 };
 
 static const char gh_api_head[] =
@@ -214,6 +220,7 @@ int gh_redfish_openapi_render(gh_tree *tree, char *err, size_t errlen)
     for (size_t i = 0; i < sizeof(gh_api_routes) / sizeof(gh_api_routes[0]); i++)
         gh_api_path(f, gh_api_routes[i].path, gh_api_routes[i].param, "application/json",
                     gh_api_routes[i].type, &gh_api_routes[i]);
+    gh_api_path(f, GH_REDFISH_SSE, NULL, "text/event-stream", NULL, NULL);
     gh_api_path(f, GH_API_OPENAPI_PATH, NULL, "application/yaml", NULL, NULL);
     if (fclose(f) != 0)
         goto fail;

@@ -42,6 +42,10 @@ static const struct {
     { "Role", "v1_2_0" },
     { "RoleCollection", NULL },
     { "Message", "v1_1_1" },
+    { "EventService", "v1_7_0" },
+    { "EventDestination", "v1_7_0" },
+    { "EventDestinationCollection", NULL },
+    { "Event", "v1_7_0" },
     { "Resource", "v1_0_0" },
     { "ComputerSystem", "v1_20_0" },
     { "ComputerSystemCollection", NULL },
@@ -98,6 +102,8 @@ static json_t *gh_redfish_root_doc(const gh_tree *tree)
         if (gh_redfish_tree_has(tree, gh_redfish_tree_collections[i], path, sizeof(path)))
             json_object_set_new(root, gh_redfish_tree_collections[i], gh_redfish_link(path));
     }
+    if (root != NULL)
+        json_object_set_new(root, "EventService", gh_redfish_link("/redfish/v1/EventService"));
     return root;
 }
 
@@ -121,6 +127,7 @@ static json_t *gh_redfish_odata_doc(const gh_tree *tree)
     gh_redfish_odata_add(value, "SessionService", "/redfish/v1/SessionService");
     gh_redfish_odata_add(value, "Sessions", GH_REDFISH_SESSIONS);
     gh_redfish_odata_add(value, "AccountService", "/redfish/v1/AccountService");
+    gh_redfish_odata_add(value, "EventService", "/redfish/v1/EventService");
     for (size_t i = 0; i < GH_REDFISH_NCOLLECTIONS; i++) {
         if (gh_redfish_tree_has(tree, gh_redfish_tree_collections[i], path, sizeof(path)))
             gh_redfish_odata_add(value, gh_redfish_tree_collections[i], path);

@@ -26,7 +26,11 @@ typedef enum {
     GH_RF_ACCOUNTS,
     GH_RF_ACCOUNT,
     GH_RF_ROLES,
-    GH_RF_ROLE
+    GH_RF_ROLE,
+    GH_RF_EVENT_SERVICE,
+    GH_RF_SUBSCRIPTIONS,     /* /redfish/v1/EventService/Subscriptions */
+    GH_RF_SUBSCRIPTION,      /* .../Subscriptions/{id}: an open SSE stream */
+    GH_RF_SSE                /* /redfish/v1/EventService/SSE: the event stream */
 } gh_redfish_route_kind;
 
 typedef struct {
@@ -34,7 +38,7 @@ typedef struct {
     bool    valid;                           /* the path decoded and the member id is well formed */
     size_t  path_len;
     char    session_id[GH_SESSION_ID_LEN + 1];  /* GH_RF_SESSION, lower case */
-    int64_t account_id;                      /* GH_RF_ACCOUNT */
+    int64_t account_id;                      /* GH_RF_ACCOUNT; GH_RF_SUBSCRIPTION: the stream's id */
     gh_role role;                            /* GH_RF_ROLE */
     char    path[GH_REDFISH_PATH_MAX + 1];   /* decoded, no trailing slash; last: parsing
                                               * zeroes what comes before, not this */

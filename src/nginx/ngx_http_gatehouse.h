@@ -39,7 +39,13 @@ typedef struct {
     ngx_thread_task_t *sync_task;
     ngx_uint_t         sync_busy;
     ngx_uint_t         sync_ticks;
+    ngx_queue_t        streams;       /* the worker's open event streams */
+    ngx_uint_t         nstreams;
+    ngx_event_t        stream_event;  /* walks them while there are any */
+    uint64_t           events_after;  /* the last session event they were fed */
 } ngx_http_gatehouse_main_conf_t;
+
+typedef struct ngx_http_gatehouse_stream_s ngx_http_gatehouse_stream_t;
 
 typedef struct {
     ngx_flag_t         enable;
@@ -74,6 +80,9 @@ typedef struct {
     ngx_http_gatehouse_job_e job;
     gh_auth_result     auth;
     gh_response       *resp;          /* GH_JOB_SERVE: the task's answer */
+    ngx_http_gatehouse_stream_t *stream;  /* set once an event stream opened */
+    unsigned           has_key:1;     /* stream_key holds a Basic credential's */
+    uint8_t            stream_key[GH_DIGEST_LEN]; /* plan.stream: its credential cache key */
     gh_plan            plan;          /* set by the dialect's classify */
 } ngx_http_gatehouse_ctx_t;
 
@@ -115,5 +124,13 @@ ngx_int_t ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_
     ngx_http_gatehouse_job_e job);
 ngx_int_t ngx_http_gatehouse_start_sync(ngx_cycle_t *cycle,
     ngx_http_gatehouse_main_conf_t *gmcf);
+
+/* stream.c */
+void ngx_http_gatehouse_stream_init(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf);
+/* Send resp, which opens an event stream, and keep the request open for it:
+ * NGX_DONE, or what to finalize the request with (the dialect's 503 when the
+ * worker has max_streams open). */
+ngx_int_t ngx_http_gatehouse_stream_open(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
+    gh_response *resp);
 
 #endif

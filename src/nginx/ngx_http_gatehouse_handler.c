@@ -127,8 +127,9 @@ ngx_http_gatehouse_send(ngx_http_request_t *r, gh_response *resp)
         r->headers_out.content_type.data = (u_char *) resp->content_type;
         r->headers_out.content_type_len = r->headers_out.content_type.len;
     }
-    r->headers_out.content_length_n = resp->body_len;
-    if (resp->body_len == 0) {
+    /* An event stream has no length: it ends when gatehouse ends it. */
+    r->headers_out.content_length_n = resp->stream ? -1 : (off_t) resp->body_len;
+    if (resp->body_len == 0 && !resp->stream) {
         r->header_only = 1;
     }
 
@@ -156,8 +157,9 @@ ngx_http_gatehouse_send(ngx_http_request_t *r, gh_response *resp)
     b->pos = (u_char *) resp->body;
     b->last = b->pos + resp->body_len;
     b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_buf = (r == r->main && !resp->stream) ? 1 : 0;
     b->last_in_chain = 1;
+    b->flush = resp->stream;
     out.buf = b;
     out.next = NULL;
     return ngx_http_output_filter(r, &out);
@@ -172,6 +174,7 @@ ngx_http_gatehouse_refuse(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     ngx_int_t   rc;
 
     gh_credential_wipe(&ctx->plan.cred);
+    gh_wipe(ctx->stream_key, sizeof(ctx->stream_key));
     gh_response_init(&resp);
     ctx->dialect->refuse(&ctx->req, why, &resp);
     if (ngx_http_discard_request_body(r) != NGX_OK) {
@@ -270,6 +273,13 @@ ngx_http_gatehouse_check_basic(ngx_http_request_t *r, ngx_http_gatehouse_main_co
 
     gh_token_credential_key(gmcf->inline_service.secret, cred->user, ngx_strlen(cred->user),
                             cred->password, cred->password_len, key);
+    /* An event stream checks its credential in the cache for as long as it
+     * lasts (ngx_http_gatehouse_stream.c): under this key, which verifying
+     * puts there too. */
+    if (ctx->plan.stream) {
+        ngx_memcpy(ctx->stream_key, key, sizeof(key));
+        ctx->has_key = 1;
+    }
     hit = gh_shared_cred_get(gmcf->shared, key, gh_now(), &ctx->who);
     gh_wipe(key, sizeof(key));
     if (hit) {
@@ -395,11 +405,16 @@ ngx_http_gatehouse_dispatch(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx
         gh_response_init(&resp);
         ctx->dialect->serve(&gmcf->inline_service, gmcf->tree, &ctx->req, &ctx->plan,
                             ctx->has_who ? &ctx->who : NULL, &resp);
-        rc = ngx_http_gatehouse_send(r, &resp);
+        rc = resp.stream ? ngx_http_gatehouse_stream_open(r, ctx, &resp)
+                         : ngx_http_gatehouse_send(r, &resp);
         gh_response_free(&resp);
-        ngx_http_finalize_request(r, rc);
+        gh_wipe(ctx->stream_key, sizeof(ctx->stream_key));   /* the stream has its copy */
+        if (rc != NGX_DONE) {
+            ngx_http_finalize_request(r, rc);
+        }
         return;
     }
+    gh_wipe(ctx->stream_key, sizeof(ctx->stream_key));
     if (ngx_http_gatehouse_post(r, ctx, GH_JOB_SERVE) != NGX_OK) {
         ngx_http_finalize_request(r, ngx_http_gatehouse_fail(r, ctx->dialect, &ctx->req,
                                                              NGX_HTTP_SERVICE_UNAVAILABLE));

@@ -3,8 +3,9 @@
  * directives (`gatehouse_error` is ngx_http_gatehouse_error.c's), the main and
  * location configuration, the shared-memory zone that holds the core's shared
  * block, the thread pools, and each worker's start (load the block from the
- * store once, start the sync timer). Its init_module puts the redacting
- * writer on every error log (ngx_http_gatehouse_log.c).
+ * store once, start the sync timer, ready the event streams' list). Its
+ * init_module puts the redacting writer on every error log
+ * (ngx_http_gatehouse_log.c).
  */
 #include "ngx_http_gatehouse.h"
 
@@ -372,6 +373,7 @@ ngx_http_gatehouse_init_process(ngx_cycle_t *cycle)
     if (ngx_http_gatehouse_load(cycle, gmcf) != NGX_OK) {
         return NGX_ERROR;
     }
+    ngx_http_gatehouse_stream_init(cycle, gmcf);
     return ngx_http_gatehouse_start_sync(cycle, gmcf);
 }
 

@@ -97,6 +97,8 @@ static void test_defaults(void **state)
     assert_int_equal(c.throttle_window, 300);
     assert_int_equal(c.throttle_delay, 1);
     assert_int_equal(c.throttle_max_delay, 60);
+    assert_int_equal(c.max_streams, 64);
+    assert_int_equal(c.keepalive_seconds, 15);
     assert_string_equal(c.audit_log, "");
     assert_string_equal(c.ovirt.profiles, "internal");
     assert_int_equal(c.ovirt.token_idle_timeout, 1800);
@@ -135,6 +137,9 @@ static void test_good_file(void **state)
                "min_password_length = 12\n"
                "[lockout]\n"
                "lockout_threshold = 0\n"
+               "[events]\n"
+               "max_streams = 0\n"
+               "keepalive_seconds = 1\n"
                "[audit]\n"
                "audit_log = /var/log/gatehouse/audit.log\n"
                "[ovirt]\n"
@@ -166,6 +171,8 @@ static void test_good_file(void **state)
     assert_int_equal(c.argon2.parallelism, 4);
     assert_int_equal(c.min_password_length, 12);
     assert_int_equal(c.lockout_threshold, 0);
+    assert_int_equal(c.max_streams, 0);
+    assert_int_equal(c.keepalive_seconds, 1);
     assert_string_equal(c.audit_log, "/var/log/gatehouse/audit.log");
     assert_string_equal(c.ovirt.profiles, "internal, example.com,lab-1");
     assert_int_equal(c.ovirt.token_idle_timeout, 0);
@@ -430,7 +437,7 @@ static void test_example_uncommented(void **state)
     fclose(in);
     assert_int_equal(fclose(out), 0);
     /* Every key of gh_config, each once (a second one would be an error). */
-    assert_int_equal(settings, 41);
+    assert_int_equal(settings, 43);
 
     gh_config_defaults(&c);
     gh_config_defaults(&d);

@@ -1,7 +1,8 @@
 /*
  * test_http.c: gatehouse's own request/response helpers (src/dialects/http.c):
  * method names, header lookup through the adapter callback, the response's
- * header arena and its owned and borrowed bodies, and the string compares.
+ * header arena and its owned and borrowed bodies, the string compares and
+ * which media types an Accept header takes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -318,6 +319,45 @@ static void test_allow_text(void **state)
     assert_string_equal(small, "");
 }
 
+static void test_accept(void **state)
+{
+    static const struct {
+        const char *accept;
+        bool ok;
+    } cases[] = {
+        { "", true },
+        { "   ", true },
+        { "*/*", true },
+        { "text/event-stream", true },
+        { "TEXT/Event-Stream; charset=utf-8", true },
+        { "text/*", true },
+        { "application/json, text/event-stream;q=0.5", true },
+        { "application/json", false },
+        { "text/html", false },
+        { "text/event-stream;q=0", false },
+        { "text/event-stream; q=0.000, */*;q=0.1", true },
+        { "text/event-stream;Q=0.0", false },
+        { "*/*;q=0", false },
+        { "text/event-streams", false },
+        { "event-stream", false },
+        { ",,,", false },
+        { "text/event-stream;level=1;q=0.2", true },
+        { "application/*", false },
+    };
+
+    (void)state;
+    assert_true(gh_accept_allows((gh_str){ NULL, 0 }, "text/event-stream"));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        gh_str v = { cases[i].accept, strlen(cases[i].accept) };
+
+        if (gh_accept_allows(v, "text/event-stream") != cases[i].ok)
+            fail_msg("Accept: %s", cases[i].accept);
+    }
+    /* A type without a '/' is nothing a range can name. */
+    assert_false(gh_accept_allows(GH_STR("*/*"), "event-stream"));
+    assert_true(gh_accept_allows(GH_STR("application/*"), "application/json"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_release_body),
         cmocka_unit_test(test_str_compare),
         cmocka_unit_test(test_allow_text),
+        cmocka_unit_test(test_accept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

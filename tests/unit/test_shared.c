@@ -6,7 +6,8 @@
  * once), the touched list (batches in the order of use, touches during a
  * collection, removal and expiry of touched sessions, reused nodes), idle
  * expiry by the live SessionTimeout and by a session's own timeout, absolute
- * expiry, removal by id and by account, account updates, a full pool and
+ * expiry, removal by id and by account, account updates (and the principal
+ * read by id), a full pool and
  * reuse of freed nodes, the sliced expiry sweep, the load's add (no lookup
  * unless a session came in another way, a full pool), the store's expiry
  * position, 10k random and thousands of colliding digests; the credential
@@ -195,6 +196,7 @@ static void test_memory_touched(void **state)
     /* one session node, from the sizes (each node also has two bucket heads) */
     size_t node = (size - gh_shared_size(&none)) / NODES - 2 * sizeof(uint32_t);
     size_t node_pages = NODES * node / page, after_format;
+    size_t events = 2 * USED * sizeof(gh_shared_event) / page + 2;
     void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     gh_session_record r[USED], expired[USED];
     gh_shared *sh;
@@ -213,14 +215,15 @@ static void test_memory_touched(void **state)
         assert_int_equal(gh_shared_session_add(sh, &r[i], GH_ROLE_OPERATOR, false),
                          GH_SHARED_OK);
     }
-    /* sessions take nodes in order: only the pages those nodes lie on */
-    assert_true(resident_pages(mem, size) <= after_format + USED * node / page + 2);
+    /* sessions take nodes in order: only the pages those nodes lie on, and
+     * those of the event ring's slots written (an add and a removal each) */
+    assert_true(resident_pages(mem, size) <= after_format + USED * node / page + 2 + events);
     /* account-wide walks and the expiry sweep read only nodes handed out */
     gh_shared_session_update_account(sh, 7, GH_ROLE_READONLY, false);
     assert_int_equal(gh_shared_session_expire(sh, 1001, expired, USED), 0);
-    assert_true(resident_pages(mem, size) <= after_format + USED * node / page + 2);
+    assert_true(resident_pages(mem, size) <= after_format + USED * node / page + 2 + events);
     assert_int_equal(gh_shared_session_remove_account(sh, 1), USED);
-    assert_true(resident_pages(mem, size) <= after_format + USED * node / page + 2);
+    assert_true(resident_pages(mem, size) <= after_format + USED * node / page + 2 + events);
     gh_shared_detach(sh);
     assert_int_equal(munmap(mem, size), 0);
 }
@@ -497,7 +500,18 @@ static void test_session_remove_and_update(void **state)
     for (int i = 1; i < 5; i++)
         FIND(r[i], 1001, GH_SHARED_NOT_FOUND);
 
+    /* by id, untouched, with the principal as it stands */
+    assert_int_equal(gh_shared_session_who(b->sh, r[5].id, &who, &got), GH_SHARED_OK);
+    assert_int_equal(who.role, GH_ROLE_OPERATOR);
+    assert_false(who.password_change_required);
+    assert_int_equal(got.last_used, 1000);
+    assert_int_equal(gh_shared_session_who(b->sh, r[0].id, &who, NULL), GH_SHARED_NOT_FOUND);
     gh_shared_session_update_account(b->sh, 2, GH_ROLE_READONLY, true);
+    assert_int_equal(gh_shared_session_who(b->sh, r[5].id, &who, NULL), GH_SHARED_OK);
+    assert_int_equal(who.role, GH_ROLE_READONLY);
+    assert_true(who.password_change_required);
+    assert_int_equal(who.account_id, 2);
+    assert_string_equal(who.session_id, r[5].id);
     for (int i = 5; i < 8; i++) {
         assert_int_equal(gh_shared_session_find(b->sh, r[i].digest, 1001, &who, NULL),
                          GH_SHARED_OK);
