@@ -12,7 +12,7 @@
  *              also sit on the touched list, doubly linked, oldest first.
  *   creds      verified Basic credentials by HMAC key, chained once.
  *   throttles  failed logins per source (lockout.h), chained once by the
- *              source's text.
+ *              source's HMAC key; the load fills it back from the store.
  *
  * Freed nodes sit on a free list; a pool hands those out first, then nodes
  * it never used, in order. The format writes the header and the buckets
