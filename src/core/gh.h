@@ -28,6 +28,9 @@ int64_t gh_now(void);
 /* Milliseconds of the monotonic clock (the same in every process of the
  * machine): for short delays that must not jump with the wall clock. */
 int64_t gh_now_ms(void);
+/* Wall-clock milliseconds since the epoch: for times written to the store,
+ * which must mean the same after a restart (gh_now_ms's do not after a boot). */
+int64_t gh_epoch_ms(void);
 
 /* Wipe a secret so the compiler cannot drop the store (explicit_bzero: a
  * memset the compiler must keep, at memset's speed). */

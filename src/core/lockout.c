@@ -3,7 +3,10 @@
  * (see lockout.h). A counter is a window: the first failure starts it, a
  * failure after reset_after seconds starts a new one, and reaching the
  * threshold locks for the duration and empties the count, so the lock's end
- * gives the guesser a fresh threshold and no more.
+ * gives the guesser a fresh threshold and no more. A source's throttle
+ * counter is kept in two clocks: the block's monotonic one while the server
+ * runs, the wall clock in the store, so that a restart (even a reboot) finds
+ * what is left of a window and of a wait.
  */
 #include "lockout.h"
 
@@ -98,4 +101,25 @@ int64_t gh_throttle_delay_ms(const gh_throttle_policy *p, uint32_t n)
     for (uint32_t over = n - (uint32_t)p->free; over > 0 && delay < cap; over--)
         delay *= 2;
     return delay < cap ? delay : cap;
+}
+
+void gh_lockout_key_throttle(const uint8_t secret[GH_DIGEST_LEN], const char *source,
+                             uint8_t out[GH_DIGEST_LEN])
+{
+    const gh_bytes parts[] = { { "throttle", 9 }, { source, strlen(source) } };
+
+    (void)gh_token_mac(secret, parts, 2, out);
+}
+
+void gh_throttle_rebase(gh_throttle_count *c, int64_t from_now, int64_t to_now)
+{
+    c->window_start += to_now - from_now;
+    c->blocked_until = c->blocked_until > from_now ? c->blocked_until + (to_now - from_now) : 0;
+}
+
+int64_t gh_throttle_end_ms(const gh_throttle_count *c, const gh_throttle_policy *p)
+{
+    int64_t end = c->window_start + p->window * 1000;
+
+    return c->blocked_until > end ? c->blocked_until : end;
 }

@@ -66,4 +66,27 @@ typedef struct {
  * source for; 0 for those before the free-th. */
 int64_t gh_throttle_delay_ms(const gh_throttle_policy *p, uint32_t n);
 
+/* The throttle counter of a source: HMAC(secret, "throttle" 0 source), so
+ * neither the shared block nor the store holds an address in clear. */
+void gh_lockout_key_throttle(const uint8_t secret[GH_DIGEST_LEN], const char *source,
+                             uint8_t out[GH_DIGEST_LEN]);
+
+/* A source's throttle counter: failures within the window that began at
+ * window_start, and the end of the source's wait (0: none). Milliseconds of
+ * gh_now_ms in the shared block, of gh_epoch_ms in the store. */
+typedef struct {
+    uint8_t  key[GH_DIGEST_LEN];     /* gh_lockout_key_throttle */
+    uint32_t failures;
+    int64_t  window_start;
+    int64_t  blocked_until;
+} gh_throttle_count;
+
+/* Move c from a clock that reads from_now to one that reads to_now at the
+ * same instant (the block's to the store's, and back); a wait that is over
+ * at that instant becomes 0. */
+void gh_throttle_rebase(gh_throttle_count *c, int64_t from_now, int64_t to_now);
+
+/* When c means nothing any more under p: its window and its wait are over. */
+int64_t gh_throttle_end_ms(const gh_throttle_count *c, const gh_throttle_policy *p);
+
 #endif

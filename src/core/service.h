@@ -37,7 +37,8 @@ typedef enum {
 /* Verify user/password from client_addr (method names the way in, for the
  * audit log). On GH_AUTH_OK fill who and cache the credential; failures count
  * toward the lockout of (user, source) and of user over every source
- * (lockout.h), unknown names alike, and toward the throttle of the source.
+ * (lockout.h), unknown names alike, and toward the throttle of the source
+ * (in the shared block, copied to the store).
  * A lock refuses logins, right password or wrong, and ends no session. A
  * throttled source gets GH_AUTH_THROTTLED before anything is checked. The
  * password is not kept. */
@@ -96,7 +97,8 @@ gh_store_err gh_service_sync_settings(gh_service *svc);
 
 /* Take part in filling the shared block from the store: settings, then
  * every unexpired session of each part this caller claims, until no part is
- * left (gh_shared_load_claim). Every worker calls it at start; once it
+ * left (gh_shared_load_claim); the caller of the first part also loads the
+ * throttle counters of sources. Every worker calls it at start; once it
  * returns, the other parts may still be loading (gh_shared_change_seq < 0
  * until they are done). A load already done claims nothing. */
 gh_store_err gh_service_load(gh_service *svc);
@@ -106,7 +108,8 @@ gh_store_err gh_service_load(gh_service *svc);
 gh_store_err gh_service_apply_changes(gh_service *svc);
 
 /* Periodic upkeep: write batched last-used times, expire sessions past their
- * end (store and block, audited). */
+ * end (store and block, audited), prune failure and throttle counters past
+ * theirs. */
 gh_store_err gh_service_upkeep(gh_service *svc, int64_t now);
 
 /* True when the account is locked at time now (by failed logins from every

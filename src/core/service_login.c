@@ -11,7 +11,10 @@
  *
  * Every refusal also counts toward the throttle of its source (in the shared
  * block, checked here and, before a hash is queued, on the event loop):
- * password spraying across many accounts slows the sprayer down.
+ * password spraying across many accounts slows the sprayer down. The
+ * source's counter, as the block holds it once counted, is copied to the
+ * store in the same transaction as the lockout counters, so that a restart
+ * loads it back (service_sync.c) and the sprayer does not start over.
  *
  * Nothing in the answer tells which names exist: the hash runs for every
  * attempt (the account's, or a dummy for an unknown name), unknown names
@@ -25,6 +28,7 @@
 
 typedef struct {
     char       source[GH_SOURCE_MAX];
+    uint8_t    throttle_key[GH_DIGEST_LEN];
     gh_failure pair;     /* (account, source) */
     gh_failure wide;     /* the account over every source */
 } login_counters;
@@ -49,10 +53,12 @@ int64_t gh_service_throttle_wait(const gh_service *svc, const char *client_addr,
 {
     gh_throttle_policy p = throttle_policy(svc->config);
     char source[GH_SOURCE_MAX];
+    uint8_t key[GH_DIGEST_LEN];
     int64_t ms;
 
     gh_lockout_source(client_addr, source);
-    ms = gh_shared_throttle_wait(svc->shared, source, gh_now_ms(), &p, failures);
+    gh_lockout_key_throttle(svc->secret, source, key);
+    ms = gh_shared_throttle_wait(svc->shared, key, gh_now_ms(), &p, failures);
     return (ms + 999) / 1000;
 }
 
@@ -102,6 +108,7 @@ static gh_store_err counters_read(gh_service *svc, const char *user, const char 
 
     memset(lc, 0, sizeof(*lc));
     gh_lockout_source(client_addr, lc->source);
+    gh_lockout_key_throttle(svc->secret, lc->source, lc->throttle_key);
     gh_lockout_owner(svc->secret, user, lc->pair.owner);
     memcpy(lc->wide.owner, lc->pair.owner, GH_DIGEST_LEN);
     gh_lockout_key_source(svc->secret, lc->pair.owner, lc->source, lc->pair.key);
@@ -129,39 +136,78 @@ static void lock_account(gh_service *svc, gh_account *acct, int64_t until)
     }
 }
 
-/* Count a failure in both counters, read again inside the transaction so
- * that failures counted meanwhile by other threads are not lost. A refusal
- * of a locked login counts nothing (a guesser held at one source must not
- * go on toward the account-wide lock), but writes its counters all the
- * same, so that it costs what any other refusal does. */
-static void note_failure(gh_service *svc, gh_account *acct, const char *user,
-                         login_counters *lc, const char *client_addr, const char *method,
-                         int64_t now, bool locked, const char *why)
+/* Copy the source's throttle counter, as the block holds it now, to the
+ * store; inside a transaction. Read under the store's write lock, the copy
+ * written last is the newest, whichever worker counted last. */
+static gh_store_err throttle_save(gh_service *svc, const uint8_t key[GH_DIGEST_LEN])
+{
+    gh_throttle_policy p = throttle_policy(svc->config);
+    int64_t now = gh_now_ms(), epoch = gh_epoch_ms();
+    gh_throttle_count c;
+
+    memcpy(c.key, key, GH_DIGEST_LEN);
+    if (!gh_shared_throttle_get(svc->shared, now, &p, &c))
+        return GH_STORE_OK;     /* taken for another source meanwhile */
+    gh_throttle_rebase(&c, now, epoch);
+    return gh_store_throttle_put(svc->store, &c, (gh_throttle_end_ms(&c, &p) + 999) / 1000);
+}
+
+/* Every refused login slows its source down, whichever account it tried:
+ * counted in the block, where the event loop reads it. */
+static void throttle_failure(gh_service *svc, const uint8_t key[GH_DIGEST_LEN])
+{
+    gh_throttle_policy p = throttle_policy(svc->config);
+
+    (void)gh_shared_throttle_fail(svc->shared, key, gh_now_ms(), &p);
+}
+
+/* Count a failure in both lockout counters, read again inside the
+ * transaction so that failures counted meanwhile by other threads are not
+ * lost. A refusal of a locked login counts nothing (a guesser held at one
+ * source must not go on toward the account-wide lock), but writes its
+ * counters all the same, so that it costs what any other refusal does. */
+static gh_store_err count_lockout(gh_service *svc, login_counters *lc, int64_t now,
+                                  bool locked, bool *pair_locked, bool *wide_locked)
 {
     int64_t threshold = gh_service_setting(svc, GH_SET_LOCKOUT_THRESHOLD);
     int64_t reset_after = gh_service_setting(svc, GH_SET_LOCKOUT_RESET_AFTER);
     int64_t duration = gh_service_setting(svc, GH_SET_LOCKOUT_DURATION);
-    bool    pair_locked = false, wide_locked = false;
     gh_store_err err;
 
-    gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, user, client_addr, method, NULL, why);
+    *pair_locked = *wide_locked = false;
     if (threshold <= 0)
-        return;
-    err = gh_store_begin(svc->store);
-    if (err == GH_STORE_OK)
-        err = counter_read(svc, &lc->pair);
+        return GH_STORE_OK;
+    err = counter_read(svc, &lc->pair);
     if (err == GH_STORE_OK)
         err = counter_read(svc, &lc->wide);
     if (err == GH_STORE_OK) {
-        pair_locked = !locked &&
-                      gh_lockout_count(&lc->pair, now, reset_after, threshold, duration);
-        wide_locked = !locked &&
-                      gh_lockout_count(&lc->wide, now, reset_after,
-                                       svc->config->lockout_account_threshold, duration);
+        *pair_locked = !locked &&
+                       gh_lockout_count(&lc->pair, now, reset_after, threshold, duration);
+        *wide_locked = !locked &&
+                       gh_lockout_count(&lc->wide, now, reset_after,
+                                        svc->config->lockout_account_threshold, duration);
         err = gh_store_failure_put(svc->store, &lc->pair);
     }
     if (err == GH_STORE_OK)
         err = gh_store_failure_put(svc->store, &lc->wide);
+    return err;
+}
+
+/* A refused login: the throttle's copy and the lockout counters in one
+ * transaction, then what a lock entails. */
+static void note_failure(gh_service *svc, gh_account *acct, const char *user,
+                         login_counters *lc, const char *client_addr, const char *method,
+                         int64_t now, bool locked, const char *why)
+{
+    bool pair_locked = false, wide_locked = false;
+    gh_store_err err;
+
+    gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, user, client_addr, method, NULL, why);
+    err = gh_store_begin(svc->store);
+    if (err == GH_STORE_OK)
+        err = throttle_save(svc, lc->throttle_key);
+    if (err == GH_STORE_OK)
+        err = count_lockout(svc, lc, now, locked, &pair_locked, &wide_locked);
     if (gh_store_end(svc->store, err) != GH_STORE_OK)
         return;
     /* A cached credential is checked before any counter: drop it, so the
@@ -176,14 +222,6 @@ static void note_failure(gh_service *svc, gh_account *acct, const char *user,
                        "too many failed logins from all sources");
     if (wide_locked && acct != NULL)
         lock_account(svc, acct, lc->wide.locked_until);
-}
-
-/* Every refused login slows its source down, whichever account it tried. */
-static void throttle_failure(gh_service *svc, const char *source)
-{
-    gh_throttle_policy p = throttle_policy(svc->config);
-
-    (void)gh_shared_throttle_fail(svc->shared, source, gh_now_ms(), &p);
 }
 
 /* After a good password: forget this source's failures, end an expired
@@ -247,7 +285,7 @@ gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
         goto done;
     }
     if (locked || pv != GH_PASSWORD_OK || !acct.enabled)
-        throttle_failure(svc, lc.source);
+        throttle_failure(svc, lc.throttle_key);
     if (locked || pv != GH_PASSWORD_OK) {
         note_failure(svc, known ? &acct : NULL, user, &lc, client_addr, method, now, locked,
                      !known ? "unknown user" : locked ? "locked" : "bad password");
@@ -255,6 +293,10 @@ gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
         goto done;
     }
     if (!acct.enabled) {
+        err = gh_store_begin(svc->store);
+        if (err == GH_STORE_OK)
+            err = throttle_save(svc, lc.throttle_key);
+        (void)gh_store_end(svc->store, err);
         gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, acct.name, client_addr, method,
                        NULL, "disabled");
         rc = GH_AUTH_DISABLED;

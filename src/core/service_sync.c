@@ -7,6 +7,11 @@
  * sessions. The block's change sequence makes applying the log idempotent
  * across workers.
  *
+ * The throttle counters of sources are a small table of fixed size: the
+ * worker that claims the first part loads them all, the longest-lasting
+ * first up to the table's room, before that part is done, so the block
+ * never counts as loaded without them.
+ *
  * Nothing on the way to the first answer waits for a write: the load reads
  * the store once over and leaves sessions that ended while the server was
  * down where they are, and every worker's upkeep sweeps them out a bounded
@@ -150,6 +155,30 @@ static int load_session(const gh_session_record *rec, void *arg)
     return c->n == LOAD_BATCH ? load_flush(c) : 0;
 }
 
+/* The store's counters move from the wall clock to the block's. */
+typedef struct {
+    gh_shared *shared;
+    int64_t    epoch, mono;     /* one instant on each clock */
+} throttle_load;
+
+static int load_throttle(const gh_throttle_count *c, void *arg)
+{
+    const throttle_load *t = arg;
+    gh_throttle_count copy = *c;
+
+    gh_throttle_rebase(&copy, t->epoch, t->mono);
+    gh_shared_throttle_restore(t->shared, &copy);
+    return 0;
+}
+
+static gh_store_err load_throttles(gh_service *svc)
+{
+    throttle_load t = { svc->shared, gh_epoch_ms(), gh_now_ms() };
+
+    return gh_store_throttle_scan(svc->store, t.epoch / 1000,
+                                  gh_shared_throttle_room(svc->shared), load_throttle, &t);
+}
+
 gh_store_err gh_service_load(gh_service *svc)
 {
     account_list accounts = { 0 };
@@ -177,6 +206,8 @@ gh_store_err gh_service_load(gh_service *svc)
      * batches to the block. After a failure the parts are still claimed and
      * done, unloaded, so the block is not left waiting for them. */
     do {
+        if (err == GH_STORE_OK && after == INT64_MIN)     /* the first part */
+            err = load_throttles(svc);
         if (err == GH_STORE_OK)
             err = gh_store_session_scan(svc->store, after, upto, load_session, &ctx);
         if (err == GH_STORE_OK)
@@ -315,6 +346,8 @@ gh_store_err gh_service_upkeep(gh_service *svc, int64_t now)
     err = sweep_store(svc, now);
     if (err == GH_STORE_OK)
         err = gh_store_failure_prune(svc->store, now, NULL);
+    if (err == GH_STORE_OK)
+        err = gh_store_throttle_prune(svc->store, now, NULL);
 done:
     free(touched);
     free(expired);

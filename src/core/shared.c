@@ -12,7 +12,7 @@
  *              also sit on the touched list, doubly linked, oldest first.
  *   creds      verified Basic credentials by HMAC key, chained once.
  *   throttles  failed logins per source (lockout.h), chained once by the
- *              source's text.
+ *              source's HMAC key; the load fills it back from the store.
  *   events     a ring of the latest session events (shared_events.c).
  *   streams    the open event streams of every worker (shared_events.c).
  *

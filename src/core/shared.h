@@ -215,16 +215,26 @@ bool gh_shared_cred_get(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN], int64_t
 /* Drop every cached credential of an account. */
 void gh_shared_cred_drop_account(gh_shared *sh, int64_t account_id);
 
-/* Failed logins per source (gh_lockout_source), in milliseconds of
- * gh_now_ms. wait: how long the source is still blocked at now (0: free),
- * and in *failures (may be NULL) its failures within the policy's window.
- * fail: count a failure at now; past the policy's free ones it blocks the
- * source for gh_throttle_delay_ms; returns the new wait. Failures are
- * counted even when the policy throttles nothing (free 0). A full table
- * reuses the oldest entry. */
-int64_t gh_shared_throttle_wait(gh_shared *sh, const char *source, int64_t now,
+/* Failed logins per source, by its key (gh_lockout_key_throttle), in
+ * milliseconds of gh_now_ms. wait: how long the source is still blocked at
+ * now (0: free), and in *failures (may be NULL) its failures within the
+ * policy's window. fail: count a failure at now; past the policy's free ones
+ * it blocks the source for gh_throttle_delay_ms; returns the new wait.
+ * Failures are counted even when the policy throttles nothing (free 0). A
+ * full table reuses the oldest entry. */
+int64_t gh_shared_throttle_wait(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN], int64_t now,
                                 const gh_throttle_policy *p, uint32_t *failures);
-int64_t gh_shared_throttle_fail(gh_shared *sh, const char *source, int64_t now,
+int64_t gh_shared_throttle_fail(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN], int64_t now,
                                 const gh_throttle_policy *p);
+/* Copy the counter of key (out->key set by the caller) as it stands at now,
+ * to be written to the store; false when the block holds none. */
+bool gh_shared_throttle_get(gh_shared *sh, int64_t now, const gh_throttle_policy *p,
+                            gh_throttle_count *out);
+/* The load's add of a counter read from the store (times already in
+ * gh_now_ms): a counter the block holds already keeps the higher count and
+ * the later wait. */
+void gh_shared_throttle_restore(gh_shared *sh, const gh_throttle_count *c);
+/* How many sources the table holds at most. */
+uint32_t gh_shared_throttle_room(gh_shared *sh);
 
 #endif

@@ -3,12 +3,14 @@
  * failed logins in the shared block. Both are small pools chained by key;
  * when a pool is full the node under the clock hand is reused, oldest-first
  * in practice because nodes are taken in order. A source's window runs from
- * its first failure; once it and any block are over, the count starts again. A cached credential stores only who it proved,
- * keyed by HMAC(secret, user, password): the password itself is never kept.
+ * its first failure; once it and any block are over, the count starts again.
+ * A source is known by its HMAC key, never its address. The block is the
+ * throttle's truth while the server runs; the hash threads copy a source's
+ * counter to the store after each failure and the load copies it back.
+ * A cached credential stores only who it proved, keyed by HMAC(secret,
+ * user, password): the password itself is never kept.
  */
 #include "shared_internal.h"
-
-#include <stdio.h>
 
 #include "token.h"
 
@@ -118,9 +120,9 @@ void gh_shared_cred_drop_account(gh_shared *sh, int64_t account_id)
     shared_unlock(sh);
 }
 
-static uint32_t *throttle_bucket(gh_shared *sh, const char *source)
+static uint32_t *throttle_bucket(gh_shared *sh, const uint8_t *key)
 {
-    return &sh->throttle_buckets[shared_hash_id(source) % sh->hdr->throttles.buckets];
+    return &sh->throttle_buckets[shared_hash_digest(key) % sh->hdr->throttles.buckets];
 }
 
 static void throttle_unlink(gh_shared *sh, uint32_t i)
@@ -128,7 +130,7 @@ static void throttle_unlink(gh_shared *sh, uint32_t i)
     throttle_node *n = &sh->throttles[i];
     uint32_t *link;
 
-    for (link = throttle_bucket(sh, n->source); *link != i; link = &sh->throttles[*link].next)
+    for (link = throttle_bucket(sh, n->key); *link != i; link = &sh->throttles[*link].next)
         ;
     *link = n->next;
     memset(n, 0, sizeof(*n));
@@ -137,11 +139,11 @@ static void throttle_unlink(gh_shared *sh, uint32_t i)
     sh->hdr->throttles.count--;
 }
 
-static uint32_t throttle_find(gh_shared *sh, const char *source)
+static uint32_t throttle_find(gh_shared *sh, const uint8_t *key)
 {
-    uint32_t i = *throttle_bucket(sh, source);
+    uint32_t i = *throttle_bucket(sh, key);
 
-    while (i != NIL && strcmp(sh->throttles[i].source, source) != 0)
+    while (i != NIL && memcmp(sh->throttles[i].key, key, GH_DIGEST_LEN) != 0)
         i = sh->throttles[i].next;
     return i;
 }
@@ -166,30 +168,37 @@ static uint32_t throttle_take(gh_shared *sh)
     return i;
 }
 
-/* The source's node with a window still running at now (an old one starts
- * again), made when absent and make is set; NIL otherwise. Under the lock. */
-static throttle_node *throttle_node_at(gh_shared *sh, const char *source, int64_t now,
-                                       const gh_throttle_policy *p, bool make)
+/* A new node for key, its window starting at now; NULL when the table has
+ * no nodes at all. Under the lock. */
+static throttle_node *throttle_add(gh_shared *sh, const uint8_t *key, int64_t now)
 {
-    uint32_t i = throttle_find(sh, source), *bucket;
+    uint32_t i = throttle_take(sh), *bucket;
     throttle_node *n;
 
-    if (i == NIL && make) {
-        i = throttle_take(sh);
-        if (i == NIL)
-            return NULL;
-        n = &sh->throttles[i];
-        memset(n, 0, sizeof(*n));
-        n->used = 1;
-        snprintf(n->source, sizeof(n->source), "%s", source);
-        n->window_start = now;
-        bucket = throttle_bucket(sh, source);
-        n->next = *bucket;
-        *bucket = i;
-        sh->hdr->throttles.count++;
-    }
     if (i == NIL)
         return NULL;
+    n = &sh->throttles[i];
+    memset(n, 0, sizeof(*n));
+    n->used = 1;
+    memcpy(n->key, key, GH_DIGEST_LEN);
+    n->window_start = now;
+    bucket = throttle_bucket(sh, key);
+    n->next = *bucket;
+    *bucket = i;
+    sh->hdr->throttles.count++;
+    return n;
+}
+
+/* The source's node with a window still running at now (an old one starts
+ * again), made when absent and make is set; NULL otherwise. Under the lock. */
+static throttle_node *throttle_node_at(gh_shared *sh, const uint8_t *key, int64_t now,
+                                       const gh_throttle_policy *p, bool make)
+{
+    uint32_t i = throttle_find(sh, key);
+    throttle_node *n;
+
+    if (i == NIL)
+        return make ? throttle_add(sh, key, now) : NULL;
     n = &sh->throttles[i];
     if (now - n->window_start >= p->window * 1000 && now >= n->blocked_until) {
         n->window_start = now;
@@ -199,7 +208,7 @@ static throttle_node *throttle_node_at(gh_shared *sh, const char *source, int64_
     return n;
 }
 
-int64_t gh_shared_throttle_wait(gh_shared *sh, const char *source, int64_t now,
+int64_t gh_shared_throttle_wait(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN], int64_t now,
                                 const gh_throttle_policy *p, uint32_t *failures)
 {
     throttle_node *n;
@@ -208,7 +217,7 @@ int64_t gh_shared_throttle_wait(gh_shared *sh, const char *source, int64_t now,
     if (failures != NULL)
         *failures = 0;
     shared_lock(sh);
-    n = throttle_node_at(sh, source, now, p, false);
+    n = throttle_node_at(sh, key, now, p, false);
     if (n != NULL) {
         wait = n->blocked_until > now ? n->blocked_until - now : 0;
         if (failures != NULL)
@@ -218,7 +227,7 @@ int64_t gh_shared_throttle_wait(gh_shared *sh, const char *source, int64_t now,
     return wait;
 }
 
-int64_t gh_shared_throttle_fail(gh_shared *sh, const char *source, int64_t now,
+int64_t gh_shared_throttle_fail(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN], int64_t now,
                                 const gh_throttle_policy *p)
 {
     throttle_node *n;
@@ -226,7 +235,7 @@ int64_t gh_shared_throttle_fail(gh_shared *sh, const char *source, int64_t now,
 
     /* Counted even with throttling off: the hash queue tells suspects by it. */
     shared_lock(sh);
-    n = throttle_node_at(sh, source, now, p, true);
+    n = throttle_node_at(sh, key, now, p, true);
     if (n != NULL) {
         if (n->failures < UINT32_MAX)
             n->failures++;
@@ -237,4 +246,45 @@ int64_t gh_shared_throttle_fail(gh_shared *sh, const char *source, int64_t now,
     }
     shared_unlock(sh);
     return wait;
+}
+
+bool gh_shared_throttle_get(gh_shared *sh, int64_t now, const gh_throttle_policy *p,
+                            gh_throttle_count *out)
+{
+    throttle_node *n;
+
+    shared_lock(sh);
+    n = throttle_node_at(sh, out->key, now, p, false);
+    if (n != NULL) {
+        out->failures = n->failures;
+        out->window_start = n->window_start;
+        out->blocked_until = n->blocked_until;
+    }
+    shared_unlock(sh);
+    return n != NULL;
+}
+
+void gh_shared_throttle_restore(gh_shared *sh, const gh_throttle_count *c)
+{
+    uint32_t i;
+    throttle_node *n;
+
+    shared_lock(sh);
+    i = throttle_find(sh, c->key);
+    n = i != NIL ? &sh->throttles[i] : throttle_add(sh, c->key, c->window_start);
+    if (n != NULL) {
+        if (c->failures > n->failures) {
+            n->failures = c->failures;
+            n->window_start = c->window_start;
+        }
+        if (c->blocked_until > n->blocked_until)
+            n->blocked_until = c->blocked_until;
+    }
+    shared_unlock(sh);
+}
+
+uint32_t gh_shared_throttle_room(gh_shared *sh)
+{
+    /* Fixed at format: no lock needed. */
+    return sh->hdr->throttles.nodes;
 }

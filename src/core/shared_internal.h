@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define SHARED_MAGIC   0x6768736861726564ULL   /* "ghshared" */
-#define SHARED_VERSION 7u
+#define SHARED_VERSION 8u
 #define NIL            UINT32_MAX
 
 typedef struct {
@@ -40,7 +40,7 @@ typedef struct {
     uint32_t failures;              /* within the window */
     int64_t  window_start;          /* milliseconds, gh_now_ms */
     int64_t  blocked_until;         /* milliseconds; 0 = not blocked */
-    char     source[GH_SOURCE_MAX];
+    uint8_t  key[GH_DIGEST_LEN];    /* gh_lockout_key_throttle of the source */
 } throttle_node;
 
 /* The session event ring (shared_events.c): GH_SHARED_EVENTS slots, the

@@ -195,6 +195,21 @@ gh_store_err gh_store_failure_clear_owner(gh_store *store, const uint8_t owner[G
  * (may be NULL) receives how many. */
 gh_store_err gh_store_failure_prune(gh_store *store, int64_t now, int *count);
 
+/* Throttle counters of sources (lockout.h), by key, times in gh_epoch_ms.
+ * put writes the whole row (a new one or over the old one), to be pruned
+ * once now >= expires (epoch seconds); it logs no change. */
+gh_store_err gh_store_throttle_put(gh_store *store, const gh_throttle_count *c,
+                                   int64_t expires);
+/* Calls cb for up to max counters not expired at now (epoch seconds), the
+ * last to expire first, with one query: cb must not use the store; a
+ * non-zero return stops it. */
+typedef int (*gh_throttle_cb)(const gh_throttle_count *c, void *arg);
+gh_store_err gh_store_throttle_scan(gh_store *store, int64_t now, uint32_t max,
+                                    gh_throttle_cb cb, void *arg);
+/* Delete up to GH_STORE_EXPIRE_BATCH counters that expired by now; *count
+ * (may be NULL) receives how many. */
+gh_store_err gh_store_throttle_prune(gh_store *store, int64_t now, int *count);
+
 /* The change log. */
 gh_store_err gh_store_change_last(gh_store *store, int64_t *seq);
 typedef int (*gh_change_cb)(const gh_change *change, void *arg);

@@ -1,11 +1,13 @@
 /*
  * store_failures.c: failed-login counters in the durable store (the
- * connection, schema and helpers are in store_sqlite.c). A row is one
- * counter of lockout.h, keyed by an HMAC; its owner, the HMAC of the
- * account name, lets an unlock clear every counter of an account at once.
- * Counters are written by the thread that checked the password, read by
- * every worker and the command line alike, and so they survive a restart.
- * Rows past their end are pruned in batches by the upkeep.
+ * connection, schema and helpers are in store_sqlite.c). A row of
+ * login_failures is one lockout counter of lockout.h, keyed by an HMAC; its
+ * owner, the HMAC of the account name, lets an unlock clear every counter of
+ * an account at once. A row of source_throttle is the throttle counter of a
+ * source, keyed by the HMAC of the source: the shared block is its truth
+ * while the server runs, and this copy is what a restart loads back.
+ * Counters are written by the thread that checked the password, and so they
+ * survive a restart. Rows past their end are pruned in batches by the upkeep.
  */
 #include "store_internal.h"
 
@@ -96,7 +98,9 @@ gh_store_err gh_store_failure_clear_owner(gh_store *store, const uint8_t owner[G
                                    "DELETE FROM login_failures WHERE owner = ?1", owner);
 }
 
-gh_store_err gh_store_failure_prune(gh_store *store, int64_t now, int *count)
+/* A batch of rows past their end out of a table (its SQL in sql). */
+static gh_store_err store_prune(gh_store *store, gh_store_stmt_id id, const char *sql,
+                                int64_t now, int *count)
 {
     sqlite3_stmt *st;
     gh_store_err err;
@@ -105,9 +109,7 @@ gh_store_err gh_store_failure_prune(gh_store *store, int64_t now, int *count)
         *count = 0;
     if (store == NULL)
         return GH_STORE_ERROR;
-    st = gh_store_stmt(store, GH_ST_FAILURE_PRUNE,
-        "DELETE FROM login_failures WHERE rowid IN (SELECT rowid FROM login_failures"
-        " WHERE expires <= ?1 LIMIT ?2)");
+    st = gh_store_stmt(store, id, sql);
     if (st == NULL)
         return GH_STORE_ERROR;
     err = gh_store_exec(st, sqlite3_bind_int64(st, 1, now) == SQLITE_OK &&
@@ -115,4 +117,82 @@ gh_store_err gh_store_failure_prune(gh_store *store, int64_t now, int *count)
     if (err == GH_STORE_OK && count != NULL)
         *count = sqlite3_changes(store->db);
     return err;
+}
+
+gh_store_err gh_store_failure_prune(gh_store *store, int64_t now, int *count)
+{
+    return store_prune(store, GH_ST_FAILURE_PRUNE,
+        "DELETE FROM login_failures WHERE rowid IN (SELECT rowid FROM login_failures"
+        " WHERE expires <= ?1 LIMIT ?2)", now, count);
+}
+
+gh_store_err gh_store_throttle_put(gh_store *store, const gh_throttle_count *c,
+                                   int64_t expires)
+{
+    sqlite3_stmt *st;
+
+    if (store == NULL || c == NULL)
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, GH_ST_THROTTLE_PUT,
+        "INSERT OR REPLACE INTO source_throttle(key, failures, window_start,"
+        " blocked_until, expires) VALUES(?1, ?2, ?3, ?4, ?5)");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    return gh_store_exec(st,
+        sqlite3_bind_blob(st, 1, c->key, GH_DIGEST_LEN, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 2, c->failures) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 3, c->window_start) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 4, c->blocked_until) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 5, expires) == SQLITE_OK);
+}
+
+static bool store_throttle_row(sqlite3_stmt *st, gh_throttle_count *c)
+{
+    int64_t failures = sqlite3_column_int64(st, 1);
+
+    memset(c, 0, sizeof(*c));
+    c->failures = failures < 0 ? 0 : failures > UINT32_MAX ? UINT32_MAX : (uint32_t)failures;
+    c->window_start = sqlite3_column_int64(st, 2);
+    c->blocked_until = sqlite3_column_int64(st, 3);
+    return store_failure_blob(st, 0, c->key);
+}
+
+gh_store_err gh_store_throttle_scan(gh_store *store, int64_t now, uint32_t max,
+                                    gh_throttle_cb cb, void *arg)
+{
+    gh_throttle_count c;
+    gh_store_err err = GH_STORE_OK;
+    sqlite3_stmt *st;
+    int rc;
+
+    if (store == NULL || cb == NULL)
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, GH_ST_THROTTLE_SCAN,
+        "SELECT key, failures, window_start, blocked_until FROM source_throttle"
+        " WHERE expires > ?1 ORDER BY expires DESC LIMIT ?2");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 2, max) != SQLITE_OK)
+    {
+        gh_store_stmt_done(st);
+        return GH_STORE_ERROR;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!store_throttle_row(st, &c))
+            err = GH_STORE_ERROR;
+        if (err != GH_STORE_OK || cb(&c, arg) != 0)
+            break;
+    }
+    if (err == GH_STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        err = gh_store_rc(rc);
+    gh_store_stmt_done(st);
+    return err;
+}
+
+gh_store_err gh_store_throttle_prune(gh_store *store, int64_t now, int *count)
+{
+    return store_prune(store, GH_ST_THROTTLE_PRUNE,
+        "DELETE FROM source_throttle WHERE rowid IN (SELECT rowid FROM source_throttle"
+        " WHERE expires <= ?1 LIMIT ?2)", now, count);
 }

@@ -53,6 +53,9 @@ typedef enum {
     GH_ST_FAILURE_DELETE,
     GH_ST_FAILURE_CLEAR_OWNER,
     GH_ST_FAILURE_PRUNE,
+    GH_ST_THROTTLE_PUT,
+    GH_ST_THROTTLE_SCAN,
+    GH_ST_THROTTLE_PRUNE,
     GH_ST_COUNT
 } gh_store_stmt_id;
 

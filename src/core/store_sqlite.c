@@ -2,8 +2,8 @@
  * store_sqlite.c: the durable store over SQLite: opening and migrating the
  * database, the server secret, live settings and the change log, and the
  * statement cache and helpers the other store files build on. Accounts live
- * in store_accounts.c, sessions in store_sessions.c and failed-login counters
- * in store_failures.c; all of them share store_internal.h.
+ * in store_accounts.c, sessions in store_sessions.c, failed-login counters
+ * and the throttle counters of sources in store_failures.c; all of them share store_internal.h.
  *
  * Durability: the database runs in WAL mode with synchronous=FULL, so every
  * commit is fsync'd to the WAL before it returns, and a session or account
@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #define GH_STORE_BUSY_MS  5000
-#define GH_STORE_SCHEMA   3       /* PRAGMA user_version this code writes and reads */
+#define GH_STORE_SCHEMA   4       /* PRAGMA user_version this code writes and reads */
 
 /* Version 1. sessions_account leads with account_id so the cascade from
  * accounts and the per-account walk use it; sessions_created serves the walk
@@ -71,6 +71,17 @@ static const char store_schema_v3[] =
     "CREATE INDEX login_failures_owner ON login_failures(owner);"
     "CREATE INDEX login_failures_expires ON login_failures(expires);"
     "PRAGMA user_version = 3;";
+
+/* Version 4: the throttle counters of sources (store_failures.c), kept
+ * across restarts. key is an HMAC of the source (lockout.h): no address in
+ * clear. Times in epoch milliseconds; expires (epoch seconds, as above)
+ * orders the prune. */
+static const char store_schema_v4[] =
+    "CREATE TABLE source_throttle(key BLOB PRIMARY KEY NOT NULL,"
+    " failures INTEGER NOT NULL, window_start INTEGER NOT NULL,"
+    " blocked_until INTEGER NOT NULL, expires INTEGER NOT NULL);"
+    "CREATE INDEX source_throttle_expires ON source_throttle(expires);"
+    "PRAGMA user_version = 4;";
 
 const char *gh_store_strerror(gh_store_err err)
 {
@@ -341,6 +352,10 @@ static gh_store_err store_migrate(gh_store *store)
     if (err == GH_STORE_OK && version == 2) {
         err = gh_store_rc(sqlite3_exec(store->db, store_schema_v3, NULL, NULL, NULL));
         version = 3;
+    }
+    if (err == GH_STORE_OK && version == 3) {
+        err = gh_store_rc(sqlite3_exec(store->db, store_schema_v4, NULL, NULL, NULL));
+        version = 4;
     }
     if (err == GH_STORE_OK && version != GH_STORE_SCHEMA)
         err = GH_STORE_ERROR;   /* written by a newer gatehouse: do not guess its layout */

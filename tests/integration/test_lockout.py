@@ -1,7 +1,8 @@
 """Online guessing must not tell which accounts exist nor lock their owners
 out: a locked account, an unknown name and a wrong password get the same
 status, body and time in every dialect; failures from one source throttle
-that source (429 + Retry-After in the dialect's format) and no other."""
+that source (429 + Retry-After in the dialect's format) and no other, across
+a restart of the server too."""
 import base64
 import statistics
 import time
@@ -142,4 +143,35 @@ def test_spraying_from_one_source_is_throttled(make_server):
 
     # Another source is not slowed down, in any dialect.
     for way, r in attempts(gh, "admin", admin_pw, source="127.0.0.2"):
+        assert r.status_code in (200, 201), (way, r.status_code, r.text)
+
+
+def test_throttle_survives_a_restart(make_server):
+    """A source throttled to 429, then `gatehouse serve` restarted: the same
+    source still gets 429 in every way in, even for the right password, with
+    a Retry-After no longer than what was left of its wait; another source
+    logs in."""
+    gh = make_server({"throttle": {"throttle_failures": 3, "throttle_delay": 120,
+                                   "throttle_max_delay": 600},
+                      "lockout": {"lockout_threshold": 0}})
+    codes = [gh.request("POST", SESSIONS, json={"UserName": "admin",
+                                                "Password": f"Wrong-{i}-pw"}).status_code
+             for i in range(3)]
+    assert codes == [401] * 3, codes
+    start = time.monotonic()
+    r = gh.request("POST", SESSIONS, json={"UserName": "admin", "Password": "Wrong-3-pw"})
+    assert r.status_code == 429, r.text
+    before = int(r.headers["Retry-After"])
+    assert 1 <= before <= 120, r.headers
+
+    gh.restart()
+    ways = attempts(gh, "admin", gh.admin_password)
+    elapsed = time.monotonic() - start
+    for way, r in ways:
+        assert r.status_code == 429, (way, r.status_code, r.text)
+        left = int(r.headers["Retry-After"])
+        # what was left, less the time since (rounded up by the server)
+        assert before - elapsed - 1 <= left <= before, (way, before, elapsed, left)
+
+    for way, r in attempts(gh, "admin", gh.admin_password, source="127.0.0.2"):
         assert r.status_code in (200, 201), (way, r.status_code, r.text)

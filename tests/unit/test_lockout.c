@@ -1,8 +1,8 @@
 /*
  * test_lockout.c: lockout.h: the source of an address (IPv4, IPv6 /64, an
  * IPv4-mapped address as IPv4, garbage), the keys (distinct per name, source
- * and kind, and none holds the name), the counting window and lock, and the
- * throttle's doubling delay.
+ * and kind, and none holds the name), the counting window and lock, the
+ * throttle's doubling delay and its counter moved between clocks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,6 +60,36 @@ static void test_keys(void **state)
     assert_memory_not_equal(k1, k4, GH_DIGEST_LEN);
     assert_memory_not_equal(k4, o1, GH_DIGEST_LEN);
     assert_null(memmem(o1, GH_DIGEST_LEN, "alice", 5));
+    /* a source's throttle key is none of an account's */
+    gh_lockout_key_throttle(secret, "192.0.2.7", k2);
+    gh_lockout_key_throttle(secret, "192.0.2.8", k3);
+    gh_lockout_key_throttle(other, "192.0.2.7", k4);
+    assert_memory_not_equal(k2, k1, GH_DIGEST_LEN);
+    assert_memory_not_equal(k2, k3, GH_DIGEST_LEN);
+    assert_memory_not_equal(k2, k4, GH_DIGEST_LEN);
+    assert_null(memmem(k2, GH_DIGEST_LEN, "192.0.2.7", 9));
+}
+
+/* A throttle counter moves between clocks: the block's monotonic one and
+ * the wall clock of the store; a wait over at that instant is none. */
+static void test_throttle_clocks(void **state)
+{
+    gh_throttle_policy p = { 3, 10, 1, 4 };
+    gh_throttle_count c = { .failures = 4, .window_start = 5000, .blocked_until = 9000 };
+
+    (void)state;
+    gh_throttle_rebase(&c, 8000, 1700000000000);     /* block -> store */
+    assert_int_equal(c.window_start, 1699999997000);
+    assert_int_equal(c.blocked_until, 1700000001000);
+    assert_int_equal(gh_throttle_end_ms(&c, &p), 1700000007000);   /* the window's end */
+    gh_throttle_rebase(&c, 1700000000500, 200);       /* store -> a rebooted block */
+    assert_int_equal(c.window_start, -3300);
+    assert_int_equal(c.blocked_until, 700);
+    c.blocked_until = 150;
+    gh_throttle_rebase(&c, 200, 1000);                /* the wait is over */
+    assert_int_equal(c.blocked_until, 0);
+    c.blocked_until = 60000;
+    assert_int_equal(gh_throttle_end_ms(&c, &p), 60000);                /* the wait's end */
 }
 
 static void test_count(void **state)
@@ -97,6 +127,7 @@ int main(void)
         cmocka_unit_test(test_source),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_count),
+        cmocka_unit_test(test_throttle_clocks),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
  * test_service.c: the core's operations (service.h) over a real SQLite store
  * in a temporary directory, a shared block, cheap argon2 and an audit log:
  * password checks (cache, refusals, lockout, a lock racing an admin's change,
- * rehash, imported bcrypt), sessions created durably within limits (the
+ * rehash, imported bcrypt), the throttle of a source across a restart,
+ * sessions created durably within limits (the
  * per-account count asked of the store only once it can bind) and ended,
  * account update and delete, settings, loading after a restart (a store
  * larger than a batch of every kind, ended sessions swept out afterwards;
@@ -547,6 +548,63 @@ static void test_throttle(void **state)
     free(text);
 }
 
+/* Whether the database files (the database and its WAL) hold text. */
+static bool db_holds(fixture *f, const char *text)
+{
+    static const char *const suffixes[] = { "", "-wal" };
+    char path[160], *buf;
+    bool found = false;
+    size_t n;
+    FILE *fp;
+
+    assert_non_null(buf = malloc(1 << 22));
+    for (size_t i = 0; i < 2 && !found; i++) {
+        snprintf(path, sizeof(path), "%s%s", f->db, suffixes[i]);
+        if ((fp = fopen(path, "rb")) == NULL)
+            continue;
+        n = fread(buf, 1, 1 << 22, fp);
+        fclose(fp);
+        found = memmem(buf, n, text, strlen(text)) != NULL;
+    }
+    free(buf);
+    return found;
+}
+
+/* The throttle's counts are copied to the store: a new block over a new
+ * connection (a restart) loads them, so the source still waits for what is
+ * left of its delay, even with lockout off, and another source goes on from
+ * its own count. Once the upkeep prunes the copies, a restart loads none. */
+static void test_throttle_restart(void **state)
+{
+    fixture *f = *state;
+    uint32_t failures;
+    int64_t seq;
+
+    f->cfg.lockout_threshold = 0;
+    f->cfg.throttle_failures = 2;
+    f->cfg.throttle_delay = 30;
+    f->cfg.throttle_max_delay = 60;
+    add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    VERIFY("alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    VERIFY_FROM("198.51.100.1", "nobody", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    VERIFY("nobody", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    assert_true(db_holds(f, "alice"));          /* the search finds what is there */
+    assert_false(db_holds(f, "192.0.2.7"));     /* keyed by HMAC: no address */
+    assert_false(db_holds(f, "198.51.100.1"));
+    restart(f, &seq);
+    assert_in_range(gh_service_throttle_wait(&f->svc, "192.0.2.7", &failures), 29, 30);
+    assert_int_equal(failures, 2);
+    VERIFY("alice", PW_ALICE, GH_AUTH_THROTTLED);
+    assert_int_equal(gh_service_throttle_wait(&f->svc, "198.51.100.1", &failures), 0);
+    assert_int_equal(failures, 1);
+    VERIFY_FROM("198.51.100.1", "alice", PW_WRONG, GH_AUTH_BAD_CREDENTIALS);
+    assert_in_range(gh_service_throttle_wait(&f->svc, "198.51.100.1", NULL), 29, 30);
+    STORE_OK(gh_service_upkeep(&f->svc, gh_now() + 3600));
+    restart(f, &seq);
+    assert_int_equal(gh_service_throttle_wait(&f->svc, "192.0.2.7", &failures), 0);
+    assert_int_equal(failures, 0);
+}
+
 /* Failure counters are the store's: a restart keeps them. */
 static void test_lockout_restart(void **state)
 {
@@ -869,6 +927,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TEST(test_verify), TEST(test_lockout), TEST(test_lockout_unknown),
         TEST(test_lockout_race), TEST(test_lockout_restart), TEST(test_throttle),
+        TEST(test_throttle_restart),
         TEST(test_session_create_end), TEST(test_account_limit_counted_when_reachable),
         TEST(test_account_update_delete), TEST(test_settings_load), TEST(test_load_large),
         TEST(test_load_by_workers),

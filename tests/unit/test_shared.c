@@ -716,6 +716,18 @@ static void test_cred_cache(void **state)
     block_free(b);
 }
 
+/* A throttle key for a source's text (a real one is an HMAC). */
+static const uint8_t *K(const char *source)
+{
+    static uint8_t key[4][GH_DIGEST_LEN];
+    static unsigned next;
+    uint8_t *k = key[next++ % 4];
+
+    memset(k, 0, GH_DIGEST_LEN);
+    memcpy(k, source, strnlen(source, GH_DIGEST_LEN));
+    return k;
+}
+
 /* Failed logins per source, in milliseconds: three free, then a delay that
  * doubles from 1 s up to 4 s; the window (10 s) starts again once over. */
 static void test_throttle(void **state)
@@ -725,38 +737,74 @@ static void test_throttle(void **state)
     uint32_t n;
 
     (void)state;
-    assert_int_equal(gh_shared_throttle_wait(b->sh, "192.0.2.7", 1000, &p, &n), 0);
+    assert_int_equal(gh_shared_throttle_wait(b->sh, K("192.0.2.7"), 1000, &p, &n), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 1000, &p), 0);
-    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 1100, &p), 0);
-    assert_int_equal(gh_shared_throttle_fail(b->sh, "198.51.100.1", 1100, &p), 0);
-    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 1200, &p), 1000);
-    assert_int_equal(gh_shared_throttle_wait(b->sh, "192.0.2.7", 1700, &p, &n), 500);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, K("192.0.2.7"), 1000, &p), 0);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, K("192.0.2.7"), 1100, &p), 0);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, K("198.51.100.1"), 1100, &p), 0);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, K("192.0.2.7"), 1200, &p), 1000);
+    assert_int_equal(gh_shared_throttle_wait(b->sh, K("192.0.2.7"), 1700, &p, &n), 500);
     assert_int_equal(n, 3);
-    assert_int_equal(gh_shared_throttle_wait(b->sh, "198.51.100.1", 1700, &p, &n), 0);
+    assert_int_equal(gh_shared_throttle_wait(b->sh, K("198.51.100.1"), 1700, &p, &n), 0);
     assert_int_equal(n, 1);
-    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 2200, &p), 2000);
-    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 4200, &p), 4000);
-    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 8200, &p), 4000);   /* cap */
+    assert_int_equal(gh_shared_throttle_fail(b->sh, K("192.0.2.7"), 2200, &p), 2000);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, K("192.0.2.7"), 4200, &p), 4000);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, K("192.0.2.7"), 8200, &p), 4000);   /* cap */
     /* the window and the block are over: counting starts again */
-    assert_int_equal(gh_shared_throttle_wait(b->sh, "192.0.2.7", 12300, &p, &n), 0);
+    assert_int_equal(gh_shared_throttle_wait(b->sh, K("192.0.2.7"), 12300, &p, &n), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 12300, &p), 0);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, K("192.0.2.7"), 12300, &p), 0);
     /* full (2 sources): a third takes the oldest node */
     for (int i = 0; i < 3; i++)
-        assert_int_equal(gh_shared_throttle_fail(b->sh, "203.0.113.9", 12400, &p),
+        assert_int_equal(gh_shared_throttle_fail(b->sh, K("203.0.113.9"), 12400, &p),
                          i < 2 ? 0 : 1000);
     for (int a = 0; a < 1000; a++) {
-        char src[GH_SOURCE_MAX];
+        char src[GH_DIGEST_LEN];
 
         snprintf(src, sizeof(src), "10.0.%d.%d", a / 256, a % 256);
-        assert_int_equal(gh_shared_throttle_fail(b->sh, src, 12500, &p), 0);
+        assert_int_equal(gh_shared_throttle_fail(b->sh, K(src), 12500, &p), 0);
     }
     /* free 0: off */
     p.free = 0;
-    assert_int_equal(gh_shared_throttle_fail(b->sh, "192.0.2.7", 12600, &p), 0);
-    assert_int_equal(gh_shared_throttle_wait(b->sh, "192.0.2.7", 12600, &p, NULL), 0);
+    assert_int_equal(gh_shared_throttle_fail(b->sh, K("192.0.2.7"), 12600, &p), 0);
+    assert_int_equal(gh_shared_throttle_wait(b->sh, K("192.0.2.7"), 12600, &p, NULL), 0);
     block_free(b);
+}
+
+/* A counter copied out of one block and restored into a new one (a restart)
+ * keeps its count, window and wait; one the new block holds already keeps
+ * the higher count and the later wait. */
+static void test_throttle_restore(void **state)
+{
+    block *b = block_new(1, 1, 4), *c = block_new(1, 1, 4);
+    gh_throttle_policy p = { 3, 10, 1, 4 };
+    gh_throttle_count got = { .failures = 0 }, old;
+    uint32_t n;
+
+    (void)state;
+    assert_int_equal(gh_shared_throttle_room(b->sh), 4);
+    memcpy(got.key, K("192.0.2.7"), GH_DIGEST_LEN);
+    assert_false(gh_shared_throttle_get(b->sh, 1000, &p, &got));
+    for (int i = 0; i < 3; i++)
+        (void)gh_shared_throttle_fail(b->sh, got.key, 1000 + 100 * i, &p);
+    assert_true(gh_shared_throttle_get(b->sh, 1500, &p, &got));
+    assert_int_equal(got.failures, 3);
+    assert_int_equal(got.window_start, 1000);
+    assert_int_equal(got.blocked_until, 2200);
+    gh_shared_throttle_restore(c->sh, &got);
+    assert_int_equal(gh_shared_throttle_wait(c->sh, got.key, 1700, &p, &n), 500);
+    assert_int_equal(n, 3);
+    /* the next failure in the new block goes on from there: 2 s */
+    assert_int_equal(gh_shared_throttle_fail(c->sh, got.key, 2200, &p), 2000);
+    /* an older copy restored again changes nothing */
+    old = got;
+    gh_shared_throttle_restore(c->sh, &old);
+    assert_int_equal(gh_shared_throttle_wait(c->sh, got.key, 2200, &p, &n), 2000);
+    assert_int_equal(n, 4);
+    assert_int_equal(gh_shared_throttle_wait(c->sh, K("198.51.100.1"), 2200, &p, &n), 0);
+    assert_int_equal(n, 0);
+    block_free(b);
+    block_free(c);
 }
 
 enum { THREADS = 4, PER_THREAD = 2000 };
@@ -842,6 +890,7 @@ int main(void)
         cmocka_unit_test(test_chains),
         cmocka_unit_test(test_cred_cache),
         cmocka_unit_test(test_throttle),
+        cmocka_unit_test(test_throttle_restore),
         cmocka_unit_test(test_concurrency),
     };
 

@@ -2,7 +2,8 @@
  * test_store.c: the SQLite store against its contract in store.h: file mode
  * and WAL, the secret, accounts, sessions, their expiry rule (in C and SQL
  * alike) and batched expiry, the one-pass scan by rowid range, settings, the
- * change log, failed-login counters, several connections, a held lock, a
+ * change log, failed-login and throttle counters, several connections, a
+ * held lock, a
  * kill -9, and the migration of a database of the first schema.
  */
 #include <stdarg.h>
@@ -222,10 +223,33 @@ static void test_open_mode_and_wal(void **state)
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 3);
+    assert_int_equal(sqlite3_column_int(st, 0), 4);
     sqlite3_finalize(st);
     sqlite3_close(raw);
     gh_store_close(s);
+}
+
+static gh_throttle_count make_throttle(uint8_t key, uint32_t failures)
+{
+    gh_throttle_count c = { .failures = failures, .window_start = 1000000,
+                            .blocked_until = 2000000 };
+
+    memset(c.key, key, sizeof c.key);
+    return c;
+}
+
+/* What a throttle scan saw, in order. */
+typedef struct {
+    gh_throttle_count seen[8];
+    int               n;
+} throttle_seen;
+
+static int see_throttle(const gh_throttle_count *c, void *arg)
+{
+    throttle_seen *t = arg;
+
+    t->seen[t->n++] = *c;
+    return t->n == 8;
 }
 
 /* A database written by the first schema (user_version 1) opens, gains the
@@ -233,6 +257,8 @@ static void test_open_mode_and_wal(void **state)
  * sessions, and takes the new field from then on. */
 static void test_migrate_v1(void **state)
 {
+    throttle_seen seen = { 0 };
+    gh_throttle_count thr;
     fixture *f = *state;
     char path[160];
     gh_store *s = NULL;
@@ -279,9 +305,14 @@ static void test_migrate_v1(void **state)
     assert_int_equal(rec.account_id, 7);
     a.powerstore_role = 4;
     assert_int_equal(gh_store_account_update(s, &a, 3), GH_STORE_OK);
+    /* and the throttle counters of version 4 */
+    thr = make_throttle(5, 2);
+    assert_int_equal(gh_store_throttle_put(s, &thr, 100), GH_STORE_OK);
+    assert_int_equal(gh_store_throttle_scan(s, 0, 10, see_throttle, &seen), GH_STORE_OK);
+    assert_int_equal(seen.n, 1);
     gh_store_close(s);
 
-    /* reopened at version 3: nothing runs twice, the value stays */
+    /* reopened at version 4: nothing runs twice, the value stays */
     assert_int_equal(gh_store_open(path, &s), GH_STORE_OK);
     assert_int_equal(gh_store_account_get_by_id(s, 7, &a), GH_STORE_OK);
     assert_int_equal(a.powerstore_role, 4);
@@ -291,7 +322,7 @@ static void test_migrate_v1(void **state)
     assert_int_equal(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 3);
+    assert_int_equal(sqlite3_column_int(st, 0), 4);
     sqlite3_finalize(st);
     sqlite3_close(raw);
 }
@@ -339,6 +370,44 @@ static void test_failures(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(gh_store_failure_get(f->store, a.key, &got), GH_STORE_NOT_FOUND);
     assert_int_equal(gh_store_failure_get(f->store, b.key, &got), GH_STORE_OK);
+    gh_store_close(other);
+}
+
+/* Throttle counters of sources: put over put (another connection sees the
+ * last), the scan of those not expired, the last to expire first and no
+ * more than asked, and the prune of expired ones. */
+static void test_throttle_counters(void **state)
+{
+    fixture *f = *state;
+    gh_throttle_count a = make_throttle(1, 3), b = make_throttle(2, 12),
+                      c = make_throttle(3, 1);
+    throttle_seen t = { 0 };
+    gh_store *other;
+    int n;
+
+    assert_int_equal(gh_store_open(f->path, &other), GH_STORE_OK);
+    assert_int_equal(gh_store_throttle_scan(other, 0, 10, see_throttle, &t), GH_STORE_OK);
+    assert_int_equal(t.n, 0);
+    assert_int_equal(gh_store_throttle_put(f->store, &a, 500), GH_STORE_OK);
+    a.failures = 4;
+    a.blocked_until = 2500000;
+    assert_int_equal(gh_store_throttle_put(f->store, &a, 600), GH_STORE_OK);
+    assert_int_equal(gh_store_throttle_put(f->store, &b, 900), GH_STORE_OK);
+    assert_int_equal(gh_store_throttle_put(f->store, &c, 300), GH_STORE_OK);
+    assert_int_equal(gh_store_throttle_scan(other, 400, 10, see_throttle, &t), GH_STORE_OK);
+    assert_int_equal(t.n, 2);
+    assert_memory_equal(&t.seen[0], &b, sizeof b);
+    assert_memory_equal(&t.seen[1], &a, sizeof a);
+    t.n = 0;
+    assert_int_equal(gh_store_throttle_scan(other, 0, 1, see_throttle, &t), GH_STORE_OK);
+    assert_int_equal(t.n, 1);
+    assert_memory_equal(&t.seen[0], &b, sizeof b);
+    assert_int_equal(gh_store_throttle_prune(other, 600, &n), GH_STORE_OK);
+    assert_int_equal(n, 2);
+    t.n = 0;
+    assert_int_equal(gh_store_throttle_scan(f->store, 0, 10, see_throttle, &t), GH_STORE_OK);
+    assert_int_equal(t.n, 1);
+    assert_memory_equal(&t.seen[0], &b, sizeof b);
     gh_store_close(other);
 }
 
@@ -1125,6 +1194,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_throttle_counters, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
