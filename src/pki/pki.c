@@ -136,7 +136,7 @@ static int gh_pki_write_bio(const char *dir, const char *name, BIO *bio, mode_t 
     return rc;
 }
 
-int gh_pki_write_key(const char *dir, const char *name, EVP_PKEY *key)
+static int gh_pki_write_key(const char *dir, const char *name, EVP_PKEY *key)
 {
     BIO *bio = BIO_new(BIO_s_mem());
     int  rc = -1;
@@ -147,7 +147,8 @@ int gh_pki_write_key(const char *dir, const char *name, EVP_PKEY *key)
     return rc;
 }
 
-int gh_pki_write_certs(const char *dir, const char *name, X509 *const *certs,
+/* Write one or more certificates, in order, into one PEM file (0644). */
+static int gh_pki_write_certs(const char *dir, const char *name, X509 *const *certs,
                               size_t n)
 {
     BIO   *bio = BIO_new(BIO_s_mem());
@@ -164,6 +165,17 @@ int gh_pki_write_certs(const char *dir, const char *name, X509 *const *certs,
 done:
     BIO_free(bio);
     return rc;
+}
+
+int gh_pki_write_server(const char *dir, EVP_PKEY *key, X509 *srv, X509 *ca)
+{
+    X509 *chain[2] = { srv, ca };
+
+    if (gh_pki_write_key(dir, GH_PKI_SERVER_KEY, key) < 0
+        || gh_pki_write_certs(dir, GH_PKI_SERVER_CHAIN, chain, 2) < 0
+        || gh_pki_write_certs(dir, GH_PKI_SERVER_CERT, &srv, 1) < 0)
+        return -1;
+    return 0;
 }
 
 static int gh_pki_random_serial(X509 *x)
@@ -312,7 +324,7 @@ void gh_pki_pick_host(const char *hostname, char *host, size_t len)
         snprintf(host, len, "localhost");
 }
 
-int gh_pki_mkdir(const char *dir)
+static int gh_pki_mkdir(const char *dir)
 {
     struct stat st;
 
@@ -346,7 +358,6 @@ gh_pki_err gh_pki_generate(const char *pki_dir, const char *hostname,
     char       host[HOST_NAME_MAX + 1];
     EVP_PKEY  *ca_key = NULL, *srv_key = NULL;
     X509      *ca = NULL, *srv = NULL;
-    X509      *chain[2];
     gh_pki_err rc = GH_PKI_CRYPTO;
 
     gh_pki_pick_host(hostname, host, sizeof(host));
@@ -373,13 +384,9 @@ gh_pki_err gh_pki_generate(const char *pki_dir, const char *hostname,
 
     /* Keys before certificates: a certificate on disk always has its key. */
     rc = GH_PKI_IO;
-    chain[0] = srv;
-    chain[1] = ca;
     if (gh_pki_write_key(pki_dir, GH_PKI_CA_KEY, ca_key) < 0
-        || gh_pki_write_key(pki_dir, GH_PKI_SERVER_KEY, srv_key) < 0
         || gh_pki_write_certs(pki_dir, GH_PKI_CA_CERT, &ca, 1) < 0
-        || gh_pki_write_certs(pki_dir, GH_PKI_SERVER_CERT, &srv, 1) < 0
-        || gh_pki_write_certs(pki_dir, GH_PKI_SERVER_CHAIN, chain, 2) < 0) {
+        || gh_pki_write_server(pki_dir, srv_key, srv, ca) < 0) {
         gh_pki_fail(err, errlen, "cannot write into %s: %s", pki_dir, strerror(errno));
         goto done;
     }
@@ -392,8 +399,7 @@ done:
     return rc;
 }
 
-/* Refuses to prompt for a passphrase: an encrypted key cannot serve nginx unattended. */
-static int gh_pki_no_passphrase(char *buf, int size, int rwflag, void *u)
+int gh_pki_no_passphrase(char *buf, int size, int rwflag, void *u)
 {
     (void)buf;
     (void)size;

@@ -17,17 +17,20 @@ void gh_pki_fail(char *err, size_t errlen, const char *fmt, ...)
 /* dir/name into out; -1 if it does not fit. */
 int gh_pki_path(char *out, size_t outlen, const char *dir, const char *name);
 
-/* Create dir (0700) unless it is a directory already. */
-int gh_pki_mkdir(const char *dir);
+/* A pem_password_cb that refuses to prompt: an encrypted key cannot serve
+ * nginx unattended, and gatehouse never encrypts its own. */
+int gh_pki_no_passphrase(char *buf, int size, int rwflag, void *u);
 
 /* hostname, else gethostname(), as a name fit for a CN and a DNS SAN;
  * "localhost" when it is not. */
 void gh_pki_pick_host(const char *hostname, char *host, size_t len);
 
-/* Write a private key (0600) or certificates in order (0644) into dir/name,
- * atomically (temporary name, fsync, rename). */
-int gh_pki_write_key(const char *dir, const char *name, EVP_PKEY *key);
-int gh_pki_write_certs(const char *dir, const char *name, X509 *const *certs, size_t n);
+/* Write a server's key (server.key, 0600), then its chain with ca
+ * (server-chain.pem) and itself alone (server.pem), each atomically
+ * (temporary name, fsync, rename): the key before the certificates, the
+ * chain nginx reads before server.pem (pki_renew.c tells a cut-short write
+ * by that order). */
+int gh_pki_write_server(const char *dir, EVP_PKEY *key, X509 *srv, X509 *ca);
 
 /* A server certificate for host, signed by ca with ca_key, valid for seconds
  * in all and never past the CA's end. Owned by the caller. */

@@ -26,16 +26,6 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-/* Refuses to prompt: the CA key is never encrypted. */
-static int gh_pki_renew_no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)u;
-    return -1;
-}
-
 /* The first certificate of dir/name, or NULL. Owned by the caller. */
 static X509 *gh_pki_load_cert(const char *dir, const char *name)
 {
@@ -63,7 +53,7 @@ static EVP_PKEY *gh_pki_load_key(const char *dir, const char *name)
         return NULL;
     bio = BIO_new_file(path, "r");
     if (bio != NULL)
-        key = PEM_read_bio_PrivateKey(bio, NULL, gh_pki_renew_no_passphrase, NULL);
+        key = PEM_read_bio_PrivateKey(bio, NULL, gh_pki_no_passphrase, NULL);
     BIO_free(bio);
     return key;
 }
@@ -72,7 +62,7 @@ gh_pki_err gh_pki_issue_server(const char *pki_dir, const char *hostname, long s
                                char *err, size_t errlen)
 {
     char       host[HOST_NAME_MAX + 1];
-    X509      *ca = gh_pki_load_cert(pki_dir, GH_PKI_CA_CERT), *srv = NULL, *chain[2];
+    X509      *ca = gh_pki_load_cert(pki_dir, GH_PKI_CA_CERT), *srv = NULL;
     EVP_PKEY  *ca_key = gh_pki_load_key(pki_dir, GH_PKI_CA_KEY), *key = NULL;
     gh_pki_err rc = GH_PKI_BAD_INPUT;
 
@@ -89,11 +79,7 @@ gh_pki_err gh_pki_issue_server(const char *pki_dir, const char *hostname, long s
         goto done;
     }
     rc = GH_PKI_IO;
-    chain[0] = srv;
-    chain[1] = ca;
-    if (gh_pki_write_key(pki_dir, GH_PKI_SERVER_KEY, key) < 0
-        || gh_pki_write_certs(pki_dir, GH_PKI_SERVER_CHAIN, chain, 2) < 0
-        || gh_pki_write_certs(pki_dir, GH_PKI_SERVER_CERT, &srv, 1) < 0) {
+    if (gh_pki_write_server(pki_dir, key, srv, ca) < 0) {
         gh_pki_fail(err, errlen, "cannot write into %s: %s", pki_dir, strerror(errno));
         goto done;
     }
