@@ -3,8 +3,9 @@
  * failed logins in the shared block. Both are small pools chained by key;
  * when a pool is full the node under the clock hand is reused, oldest-first
  * in practice because nodes are taken in order. A source's window runs from
- * its first failure; once it and any block are over, the count starts again. A cached credential stores only who it proved,
- * keyed by HMAC(secret, user, password): the password itself is never kept.
+ * its first failure; once it and any block are over, the count starts
+ * again. A cached credential stores only who it proved, keyed by
+ * HMAC(secret, user, password): the password itself is never kept.
  */
 #include "shared_internal.h"
 
