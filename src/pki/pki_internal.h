@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pki.h"
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -25,16 +27,13 @@ int gh_pki_no_passphrase(char *buf, int size, int rwflag, void *u);
  * "localhost" when it is not. */
 void gh_pki_pick_host(const char *hostname, char *host, size_t len);
 
-/* Write a server's key (server.key, 0600), then its chain with ca
- * (server-chain.pem) and itself alone (server.pem), each atomically
- * (temporary name, fsync, rename): the key before the certificates, the
- * chain nginx reads before server.pem (pki_renew.c tells a cut-short write
- * by that order). */
-int gh_pki_write_server(const char *dir, EVP_PKEY *key, X509 *srv, X509 *ca);
-
-/* A server certificate for host, signed by ca with ca_key, valid for seconds
- * in all and never past the CA's end. Owned by the caller. */
-X509 *gh_pki_make_server(const char *host, EVP_PKEY *key, X509 *ca, EVP_PKEY *ca_key,
-                         long seconds);
+/* A new server key and certificate for host, signed by ca with ca_key,
+ * valid for seconds in all and never past the CA's end, written into pki_dir
+ * atomically file by file: server.key, then server-chain.pem (with ca), then
+ * server.pem (pki_renew.c tells a cut-short write by that order). Made
+ * before anything is written. The one way gatehouse makes a server
+ * certificate: at init (gh_pki_generate) and at renewal alike. */
+gh_pki_err gh_pki_new_server(const char *pki_dir, const char *host, X509 *ca,
+                             EVP_PKEY *ca_key, long seconds, char *err, size_t errlen);
 
 #endif

@@ -18,7 +18,6 @@
 #include "pki.h"
 #include "pki_internal.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,8 +61,8 @@ gh_pki_err gh_pki_issue_server(const char *pki_dir, const char *hostname, long s
                                char *err, size_t errlen)
 {
     char       host[HOST_NAME_MAX + 1];
-    X509      *ca = gh_pki_load_cert(pki_dir, GH_PKI_CA_CERT), *srv = NULL;
-    EVP_PKEY  *ca_key = gh_pki_load_key(pki_dir, GH_PKI_CA_KEY), *key = NULL;
+    X509      *ca = gh_pki_load_cert(pki_dir, GH_PKI_CA_CERT);
+    EVP_PKEY  *ca_key = gh_pki_load_key(pki_dir, GH_PKI_CA_KEY);
     gh_pki_err rc = GH_PKI_BAD_INPUT;
 
     if (ca == NULL || ca_key == NULL || X509_check_private_key(ca, ca_key) != 1) {
@@ -72,22 +71,9 @@ gh_pki_err gh_pki_issue_server(const char *pki_dir, const char *hostname, long s
         goto done;
     }
     gh_pki_pick_host(hostname, host, sizeof(host));
-    rc = GH_PKI_CRYPTO;
-    key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    if (key == NULL || (srv = gh_pki_make_server(host, key, ca, ca_key, seconds)) == NULL) {
-        gh_pki_fail(err, errlen, "cannot make the server certificate");
-        goto done;
-    }
-    rc = GH_PKI_IO;
-    if (gh_pki_write_server(pki_dir, key, srv, ca) < 0) {
-        gh_pki_fail(err, errlen, "cannot write into %s: %s", pki_dir, strerror(errno));
-        goto done;
-    }
-    rc = GH_PKI_OK;
+    rc = gh_pki_new_server(pki_dir, host, ca, ca_key, seconds, err, errlen);
 done:
-    X509_free(srv);
     X509_free(ca);
-    EVP_PKEY_free(key);
     EVP_PKEY_free(ca_key);
     return rc;
 }
