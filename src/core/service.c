@@ -2,7 +2,8 @@
  * service.c: the core's whole operations on accounts and sessions, as the
  * dialects ask for them (see service.h). Each writes the store first, so what
  * a client was told survives a crash, then the shared block, so every worker
- * obeys at once, then the audit log. Password checks are in service_login.c.
+ * obeys at once, then the audit log. Password checks are in service_login.c,
+ * which calls into this file (never the reverse).
  */
 #include "service.h"
 
@@ -17,6 +18,14 @@ bool gh_account_locked(const gh_account *acct, int64_t now)
 bool gh_account_admin_locked(const gh_account *acct)
 {
     return acct->locked_until == GH_LOCKED_BY_ADMIN;
+}
+
+gh_store_err gh_service_failures_clear(gh_service *svc, const char *name)
+{
+    uint8_t owner[GH_DIGEST_LEN];
+
+    gh_lockout_owner(svc->secret, name, owner);
+    return gh_store_failure_clear_owner(svc->store, owner);
 }
 
 gh_session_result gh_service_session_create(gh_service *svc, const gh_principal *who,

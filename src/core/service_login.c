@@ -62,14 +62,6 @@ int64_t gh_service_throttle_wait(const gh_service *svc, const char *client_addr,
     return (ms + 999) / 1000;
 }
 
-gh_store_err gh_service_failures_clear(gh_service *svc, const char *name)
-{
-    uint8_t owner[GH_DIGEST_LEN];
-
-    gh_lockout_owner(svc->secret, name, owner);
-    return gh_store_failure_clear_owner(svc->store, owner);
-}
-
 /* An unknown user costs the same hash as a known one, so timing does not
  * tell which names exist. The dummy hash is made once per thread. */
 static gh_password_result verify_dummy(gh_service *svc, const char *password, size_t len)

@@ -1,8 +1,9 @@
 /*
  * shared.h: the state every nginx worker sees, in one block of shared memory
  * the caller provides: the live sessions, the credential cache, the
- * failed-login throttle of each source and the live settings. The layout holds no pointers, so the block
- * means the same in every process that maps it.
+ * failed-login throttle of each source and the live settings. The layout
+ * holds no pointers, so the block means the same in every process that
+ * maps it.
  *
  * The caller holds no lock: each call takes the block's lock through the
  * functions given at attach time (an ngx_shmtx in nginx, a pthread mutex in

@@ -131,5 +131,4 @@ static inline uint64_t shared_hash_id(const char *s)
     return h;
 }
 
-
 #endif

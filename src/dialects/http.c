@@ -145,6 +145,14 @@ void gh_response_header_add(gh_response *resp, const char *name, const char *fmt
     resp->arena_used += (size_t)len + 1;
 }
 
+int64_t gh_response_retry_after(gh_response *resp, int64_t seconds)
+{
+    if (seconds < 1)
+        seconds = 1;
+    gh_response_header_add(resp, "Retry-After", "%lld", (long long)seconds);
+    return seconds;
+}
+
 const char *gh_response_value(const gh_response *resp, size_t i)
 {
     return resp->arena + resp->headers[i].value_off;

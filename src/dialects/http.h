@@ -101,6 +101,10 @@ gh_str gh_request_header(const gh_request *req, const char *name);
  * never cut, past GH_RESPONSE_HEADERS_MAX headers or GH_RESPONSE_HEADER_BYTES. */
 void gh_response_header_add(gh_response *resp, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Retry-After: seconds, at least 1 (a throttle whose wait ran out between
+ * the verdict and the reply still says when to come back). Returns the
+ * seconds sent. */
+int64_t gh_response_retry_after(gh_response *resp, int64_t seconds);
 /* The value of header i (below nheaders), in resp's arena. */
 const char *gh_response_value(const gh_response *resp, size_t i);
 /* Take ownership of a malloc'd body. */

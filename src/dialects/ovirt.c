@@ -156,8 +156,7 @@ static void gh_ovirt_refuse(const gh_request *req, gh_refusal why, gh_response *
         break;
     case GH_REFUSE_THROTTLED:
         gh_ovirt_text(resp, 429, NULL, "Too many failed logins from this address\n");
-        gh_response_header_add(resp, "Retry-After", "%lld",
-                               (long long)(req->retry_after > 0 ? req->retry_after : 1));
+        gh_response_retry_after(resp, req->retry_after);
         break;
     default:
         gh_ovirt_unauthorized(resp);

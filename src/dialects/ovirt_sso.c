@@ -305,7 +305,6 @@ void gh_ovirt_serve_token(gh_service *svc, const gh_request *req, gh_response *r
     gh_ovirt_error         e;
     gh_principal           who;
     char                   msg[GH_OVIRT_MSG_MAX];
-    int64_t                wait;
 
     memset(&who, 0, sizeof(who));
     gh_ovirt_token_read(req->query, gh_ovirt_form_body(req), &t);
@@ -338,10 +337,9 @@ void gh_ovirt_serve_token(gh_service *svc, const gh_request *req, gh_response *r
         gh_ovirt_oauth_fail(resp, 503, t.rest_api, GH_OV_ERR_SERVER, "Service unavailable.");
         break;
     case GH_AUTH_THROTTLED:
-        wait = gh_service_throttle_wait(svc, req->client_addr, NULL);
         gh_ovirt_oauth_fail(resp, 429, t.rest_api, GH_OV_ERR_ACCESS_DENIED,
                             "Too many failed logins from this address; try again later.");
-        gh_response_header_add(resp, "Retry-After", "%lld", (long long)(wait > 0 ? wait : 1));
+        gh_response_retry_after(resp, gh_service_throttle_wait(svc, req->client_addr, NULL));
         break;
     default:   /* bad, locked or disabled: one answer for all */
         gh_ovirt_denied(&t, GH_OVIRT_BAD_LOGIN, msg, sizeof(msg));

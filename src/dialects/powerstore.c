@@ -176,8 +176,7 @@ static void gh_ps_refuse(const gh_request *req, gh_refusal why, gh_response *res
         break;
     case GH_REFUSE_THROTTLED:
         gh_ps_fail(resp, GH_PS_E_TOO_MANY, NULL);
-        gh_response_header_add(resp, "Retry-After", "%lld",
-                               (long long)(req->retry_after > 0 ? req->retry_after : 1));
+        gh_response_retry_after(resp, req->retry_after);
         break;
     case GH_REFUSE_BAD_CREDENTIALS:
     case GH_REFUSE_LOCKED:      /* said no more clearly than a wrong password */

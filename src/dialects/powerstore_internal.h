@@ -5,8 +5,9 @@
  * decides and the gates every request passes; powerstore_reply.c the error
  * codes and the JSON replies; powerstore_query.c the query parameters
  * (filters, limit and offset), the Range header and the paging of a
- * collection; powerstore_select.c the select parameter; powerstore_session.c login_session, logout and the CSRF token;
- * powerstore_users.c the roles and local_user.
+ * collection; powerstore_select.c the select parameter and the name and
+ * blank characters both parse; powerstore_session.c login_session, logout
+ * and the CSRF token; powerstore_users.c the roles and local_user.
  */
 #ifndef GH_POWERSTORE_INTERNAL_H
 #define GH_POWERSTORE_INTERNAL_H
@@ -51,7 +52,8 @@ typedef struct {
     gh_ps_select_node node[GH_PS_SELECT_MAX];
 } gh_ps_select;
 
-/* A character of an attribute name: a letter, a digit or '_'. */
+/* A character of an attribute name: a letter, a digit or '_'
+ * (powerstore_select.c, which powerstore_query.c calls, never the reverse). */
 bool gh_ps_name_char(char c);
 /* A blank a query may hold around names and punctuation: space or tab. */
 bool gh_ps_blank(char c);

@@ -26,17 +26,6 @@
 
 #define GH_PS_DIGITS_MAX 12
 
-bool gh_ps_name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_';
-}
-
-bool gh_ps_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 /* ---- numbers, filters, the query ---- */
 
 /* An optional '-' and 1..12 decimal digits, nothing else. */

@@ -20,6 +20,17 @@
 
 #include <string.h>
 
+bool gh_ps_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_';
+}
+
+bool gh_ps_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
 typedef struct {
     gh_ps_select *sel;
     size_t        pos, len;

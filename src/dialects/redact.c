@@ -42,6 +42,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "../core/gh.h"
+
 #define GH_REDACT_NAME_MAX 128   /* decoded bytes of a name worth reading */
 
 static const char *const gh_redact_words[] = {
@@ -85,17 +87,6 @@ static bool gh_redact_pname(unsigned char c)
     return gh_redact_alnum(c) || c >= 0x80 || (c != 0 && strchr("%_-.~+[]*!$", c) != NULL);
 }
 
-static int gh_redact_hex(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool gh_redact_starts(const char *in, size_t len, size_t at, const char *s)
 {
     size_t n = strlen(s);
@@ -116,8 +107,8 @@ static bool gh_redact_sensitive(const char *name, size_t len)
 
         if (n == sizeof(low))
             return true;
-        if (c == '%' && i + 2 < len && (hi = gh_redact_hex((unsigned char)name[i + 1])) >= 0
-            && (lo = gh_redact_hex((unsigned char)name[i + 2])) >= 0) {
+        if (c == '%' && i + 2 < len && (hi = gh_hex_digit((unsigned char)name[i + 1])) >= 0
+            && (lo = gh_hex_digit((unsigned char)name[i + 2])) >= 0) {
             c = (unsigned char)(hi * 16 + lo);
             i += 2;
         } else if (c == '+') {

@@ -318,9 +318,8 @@ void gh_redfish_fail_throttled(gh_response *resp, int64_t seconds)
 {
     char secs[24];
 
-    snprintf(secs, sizeof(secs), "%lld", (long long)(seconds > 0 ? seconds : 1));
+    snprintf(secs, sizeof(secs), "%lld", (long long)gh_response_retry_after(resp, seconds));
     gh_redfish_fail1(resp, 429, GH_RF_MSG_SERVICE_TEMPORARILY_UNAVAILABLE, secs);
-    gh_response_header_add(resp, "Retry-After", "%s", secs);
 }
 
 void gh_redfish_fail_plain_http(gh_response *resp)

@@ -1,7 +1,8 @@
 /*
  * redfish_internal.h: what the files of the Redfish dialect share and nothing
- * outside them uses. redfish.c owns routing, classification and the checks
- * every request passes (OData-Version, method, privilege, password change);
+ * outside them uses. redfish_route.c owns routing and the table of methods
+ * per route; redfish.c classification and the checks every request passes
+ * (OData-Version, method, privilege, password change);
  * redfish_errors.c the Base registry messages and the JSON replies;
  * redfish_root.c the open documents; redfish_sessions.c the SessionService;
  * redfish_accounts.c the ManagerAccount resources; redfish_account_service.c
@@ -40,7 +41,7 @@ typedef struct {
 } gh_redfish_ctx;
 
 /* The methods a route supports (GH_METHOD_BIT set), and whether one of them
- * needs no login. */
+ * needs no login (redfish_route.c). */
 unsigned gh_redfish_allowed(gh_redfish_route_kind kind);
 bool gh_redfish_is_open(gh_redfish_route_kind kind, gh_method m);
 

@@ -1,7 +1,7 @@
 /*
  * redfish_route.h: what the Redfish dialect makes of a request path, once per
  * request: classify routes it into the plan, and serve reads it from there
- * (dialect.h keeps it in gh_plan). Routing itself is in redfish.c.
+ * (dialect.h keeps it in gh_plan). Routing itself is in redfish_route.c.
  */
 #ifndef GH_REDFISH_ROUTE_H
 #define GH_REDFISH_ROUTE_H

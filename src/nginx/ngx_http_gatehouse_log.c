@@ -49,9 +49,6 @@ typedef struct {
     void              *wdata;
 } ngx_http_gatehouse_log_ctx_t;
 
-static void ngx_http_gatehouse_log_writer(ngx_log_t *log, ngx_uint_t level, u_char *buf,
-    size_t len);
-
 static void
 ngx_http_gatehouse_log_writer(ngx_log_t *log, ngx_uint_t level, u_char *buf, size_t len)
 {

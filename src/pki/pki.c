@@ -136,7 +136,7 @@ static int gh_pki_write_bio(const char *dir, const char *name, BIO *bio, mode_t 
     return rc;
 }
 
-int gh_pki_write_key(const char *dir, const char *name, EVP_PKEY *key)
+static int gh_pki_write_key(const char *dir, const char *name, EVP_PKEY *key)
 {
     BIO *bio = BIO_new(BIO_s_mem());
     int  rc = -1;
@@ -147,7 +147,8 @@ int gh_pki_write_key(const char *dir, const char *name, EVP_PKEY *key)
     return rc;
 }
 
-int gh_pki_write_certs(const char *dir, const char *name, X509 *const *certs,
+/* Write one or more certificates, in order, into one PEM file (0644). */
+static int gh_pki_write_certs(const char *dir, const char *name, X509 *const *certs,
                               size_t n)
 {
     BIO   *bio = BIO_new(BIO_s_mem());
@@ -164,6 +165,21 @@ int gh_pki_write_certs(const char *dir, const char *name, X509 *const *certs,
 done:
     BIO_free(bio);
     return rc;
+}
+
+/* The server's key (server.key, 0600), then its chain with ca
+ * (server-chain.pem) and itself alone (server.pem): the key before the
+ * certificates, the chain nginx reads before server.pem (pki_renew.c tells a
+ * cut-short write by that order). */
+static int gh_pki_write_server(const char *dir, EVP_PKEY *key, X509 *srv, X509 *ca)
+{
+    X509 *chain[2] = { srv, ca };
+
+    if (gh_pki_write_key(dir, GH_PKI_SERVER_KEY, key) < 0
+        || gh_pki_write_certs(dir, GH_PKI_SERVER_CHAIN, chain, 2) < 0
+        || gh_pki_write_certs(dir, GH_PKI_SERVER_CERT, &srv, 1) < 0)
+        return -1;
+    return 0;
 }
 
 static int gh_pki_random_serial(X509 *x)
@@ -252,8 +268,10 @@ static X509 *gh_pki_make_ca(const char *host, EVP_PKEY *key)
     return x;
 }
 
-X509 *gh_pki_make_server(const char *host, EVP_PKEY *key, X509 *ca, EVP_PKEY *ca_key,
-                         long seconds)
+/* A server certificate for host, signed by ca with ca_key, valid for seconds
+ * in all and never past the CA's end. Owned by the caller. */
+static X509 *gh_pki_make_server(const char *host, EVP_PKEY *key, X509 *ca, EVP_PKEY *ca_key,
+                                long seconds)
 {
     char  san[128 + GH_PKI_CN_MAX];
     X509 *x;
@@ -312,7 +330,7 @@ void gh_pki_pick_host(const char *hostname, char *host, size_t len)
         snprintf(host, len, "localhost");
 }
 
-int gh_pki_mkdir(const char *dir)
+static int gh_pki_mkdir(const char *dir)
 {
     struct stat st;
 
@@ -340,13 +358,35 @@ bool gh_pki_present(const char *pki_dir)
     return true;
 }
 
+gh_pki_err gh_pki_new_server(const char *pki_dir, const char *host, X509 *ca,
+                             EVP_PKEY *ca_key, long seconds, char *err, size_t errlen)
+{
+    EVP_PKEY  *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    X509      *srv = NULL;
+    gh_pki_err rc = GH_PKI_CRYPTO;
+
+    if (key == NULL || (srv = gh_pki_make_server(host, key, ca, ca_key, seconds)) == NULL) {
+        gh_pki_fail(err, errlen, "cannot make the server certificate");
+        goto done;
+    }
+    rc = GH_PKI_IO;
+    if (gh_pki_write_server(pki_dir, key, srv, ca) < 0) {
+        gh_pki_fail(err, errlen, "cannot write into %s: %s", pki_dir, strerror(errno));
+        goto done;
+    }
+    rc = GH_PKI_OK;
+done:
+    X509_free(srv);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
 gh_pki_err gh_pki_generate(const char *pki_dir, const char *hostname,
                            char *err, size_t errlen)
 {
     char       host[HOST_NAME_MAX + 1];
-    EVP_PKEY  *ca_key = NULL, *srv_key = NULL;
-    X509      *ca = NULL, *srv = NULL;
-    X509      *chain[2];
+    EVP_PKEY  *ca_key = NULL;
+    X509      *ca = NULL;
     gh_pki_err rc = GH_PKI_CRYPTO;
 
     gh_pki_pick_host(hostname, host, sizeof(host));
@@ -355,8 +395,7 @@ gh_pki_err gh_pki_generate(const char *pki_dir, const char *hostname,
         return GH_PKI_IO;
     }
     ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    srv_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    if (ca_key == NULL || srv_key == NULL) {
+    if (ca_key == NULL) {
         gh_pki_fail(err, errlen, "cannot generate an EC P-256 key");
         goto done;
     }
@@ -365,35 +404,23 @@ gh_pki_err gh_pki_generate(const char *pki_dir, const char *hostname,
         gh_pki_fail(err, errlen, "cannot make the CA certificate");
         goto done;
     }
-    srv = gh_pki_make_server(host, srv_key, ca, ca_key, GH_PKI_SERVER_DAYS * GH_PKI_DAY);
-    if (srv == NULL) {
-        gh_pki_fail(err, errlen, "cannot make the server certificate");
-        goto done;
-    }
 
     /* Keys before certificates: a certificate on disk always has its key. */
     rc = GH_PKI_IO;
-    chain[0] = srv;
-    chain[1] = ca;
     if (gh_pki_write_key(pki_dir, GH_PKI_CA_KEY, ca_key) < 0
-        || gh_pki_write_key(pki_dir, GH_PKI_SERVER_KEY, srv_key) < 0
-        || gh_pki_write_certs(pki_dir, GH_PKI_CA_CERT, &ca, 1) < 0
-        || gh_pki_write_certs(pki_dir, GH_PKI_SERVER_CERT, &srv, 1) < 0
-        || gh_pki_write_certs(pki_dir, GH_PKI_SERVER_CHAIN, chain, 2) < 0) {
+        || gh_pki_write_certs(pki_dir, GH_PKI_CA_CERT, &ca, 1) < 0) {
         gh_pki_fail(err, errlen, "cannot write into %s: %s", pki_dir, strerror(errno));
         goto done;
     }
-    rc = GH_PKI_OK;
+    rc = gh_pki_new_server(pki_dir, host, ca, ca_key, GH_PKI_SERVER_DAYS * GH_PKI_DAY,
+                           err, errlen);
 done:
-    X509_free(srv);
     X509_free(ca);
-    EVP_PKEY_free(srv_key);
     EVP_PKEY_free(ca_key);
     return rc;
 }
 
-/* Refuses to prompt for a passphrase: an encrypted key cannot serve nginx unattended. */
-static int gh_pki_no_passphrase(char *buf, int size, int rwflag, void *u)
+int gh_pki_no_passphrase(char *buf, int size, int rwflag, void *u)
 {
     (void)buf;
     (void)size;

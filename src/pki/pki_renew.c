@@ -18,23 +18,12 @@
 #include "pki.h"
 #include "pki_internal.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
-
-/* Refuses to prompt: the CA key is never encrypted. */
-static int gh_pki_renew_no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)u;
-    return -1;
-}
 
 /* The first certificate of dir/name, or NULL. Owned by the caller. */
 static X509 *gh_pki_load_cert(const char *dir, const char *name)
@@ -63,7 +52,7 @@ static EVP_PKEY *gh_pki_load_key(const char *dir, const char *name)
         return NULL;
     bio = BIO_new_file(path, "r");
     if (bio != NULL)
-        key = PEM_read_bio_PrivateKey(bio, NULL, gh_pki_renew_no_passphrase, NULL);
+        key = PEM_read_bio_PrivateKey(bio, NULL, gh_pki_no_passphrase, NULL);
     BIO_free(bio);
     return key;
 }
@@ -72,8 +61,8 @@ gh_pki_err gh_pki_issue_server(const char *pki_dir, const char *hostname, long s
                                char *err, size_t errlen)
 {
     char       host[HOST_NAME_MAX + 1];
-    X509      *ca = gh_pki_load_cert(pki_dir, GH_PKI_CA_CERT), *srv = NULL, *chain[2];
-    EVP_PKEY  *ca_key = gh_pki_load_key(pki_dir, GH_PKI_CA_KEY), *key = NULL;
+    X509      *ca = gh_pki_load_cert(pki_dir, GH_PKI_CA_CERT);
+    EVP_PKEY  *ca_key = gh_pki_load_key(pki_dir, GH_PKI_CA_KEY);
     gh_pki_err rc = GH_PKI_BAD_INPUT;
 
     if (ca == NULL || ca_key == NULL || X509_check_private_key(ca, ca_key) != 1) {
@@ -82,26 +71,9 @@ gh_pki_err gh_pki_issue_server(const char *pki_dir, const char *hostname, long s
         goto done;
     }
     gh_pki_pick_host(hostname, host, sizeof(host));
-    rc = GH_PKI_CRYPTO;
-    key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    if (key == NULL || (srv = gh_pki_make_server(host, key, ca, ca_key, seconds)) == NULL) {
-        gh_pki_fail(err, errlen, "cannot make the server certificate");
-        goto done;
-    }
-    rc = GH_PKI_IO;
-    chain[0] = srv;
-    chain[1] = ca;
-    if (gh_pki_write_key(pki_dir, GH_PKI_SERVER_KEY, key) < 0
-        || gh_pki_write_certs(pki_dir, GH_PKI_SERVER_CHAIN, chain, 2) < 0
-        || gh_pki_write_certs(pki_dir, GH_PKI_SERVER_CERT, &srv, 1) < 0) {
-        gh_pki_fail(err, errlen, "cannot write into %s: %s", pki_dir, strerror(errno));
-        goto done;
-    }
-    rc = GH_PKI_OK;
+    rc = gh_pki_new_server(pki_dir, host, ca, ca_key, seconds, err, errlen);
 done:
-    X509_free(srv);
     X509_free(ca);
-    EVP_PKEY_free(key);
     EVP_PKEY_free(ca_key);
     return rc;
 }

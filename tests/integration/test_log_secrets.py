@@ -74,12 +74,13 @@ class Secrets:
 
 # ------------------------------------------------------------------ clients
 
-def tls_socket(gh, alpn=None):
+def tls_socket(gh, alpn=None, port=None):
+    """A TLS connection to gh's port, or to port (a server of the test's own)."""
     ctx = ssl.create_default_context(cafile=gh.ca)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     if alpn:
         ctx.set_alpn_protocols(alpn)
-    sock = socket.create_connection(("127.0.0.1", gh.port), timeout=10)
+    sock = socket.create_connection(("127.0.0.1", port or gh.port), timeout=10)
     return ctx.wrap_socket(sock, server_hostname="127.0.0.1")
 
 
@@ -115,13 +116,14 @@ def closed_by_server(sock, timeout):
     return False
 
 
-def http1(gh, head, body=b"", tls=True, close_after=False):
-    """Send a raw request head (lines without CRLF) and body; the answer."""
+def http1(gh, head, body=b"", tls=True, close_after=False, port=None):
+    """Send a raw request head (lines without CRLF) and body to gh's port, or
+    to port; the answer."""
     raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") if isinstance(head, list) else head
     if tls:
-        sock = tls_socket(gh)
+        sock = tls_socket(gh, port=port)
     else:
-        sock = socket.create_connection(("127.0.0.1", gh.port), timeout=10)
+        sock = socket.create_connection(("127.0.0.1", port or gh.port), timeout=10)
     with sock:
         sock.sendall(raw + body)
         if close_after:
@@ -436,7 +438,7 @@ class OwnNginx:
 
     def answers(self):
         try:
-            sock = tls_socket_to(self.gh, self.port_a)
+            sock = tls_socket(self.gh, port=self.port_a)
         except OSError:
             return False
         sock.close()
@@ -464,18 +466,6 @@ class OwnNginx:
         self.syslog.close()
 
 
-def tls_socket_to(gh, port):
-    ctx = ssl.create_default_context(cafile=gh.ca)
-    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-    return ctx.wrap_socket(sock, server_hostname="127.0.0.1")
-
-
-def raw_to(gh, port, head):
-    with tls_socket_to(gh, port) as sock:
-        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
-        return drain(sock, timeout=5)
-
-
 def test_every_error_log_of_an_own_nginx(make_server):
     """Loaded into one's own nginx: the error logs of the main context, http
     (a file and syslog), a server, a prefix and a regex location all get
@@ -487,14 +477,14 @@ def test_every_error_log_of_an_own_nginx(make_server):
     try:
         big = ["Content-Type: application/x-www-form-urlencoded", "Content-Length: 5000"]
         # Refused before a location is chosen: the server's log.
-        raw_to(gh, own.port_a, [f"GET {API_PATH}?{q}&pad={'A' * 20000} HTTP/1.1",
-                                *cred_headers(s)])
+        http1(gh, [f"GET {API_PATH}?{q}&pad={'A' * 20000} HTTP/1.1", *cred_headers(s)],
+              port=own.port_a)
         # Refused in a location: that location's log.
-        raw_to(gh, own.port_a, [f"POST {TOKEN_PATH}?{q} HTTP/1.1", *cred_headers(s), *big])
-        raw_to(gh, own.port_a, [f"POST /api/rest/login_session?{q} HTTP/1.1",
-                                *cred_headers(s), *big])
+        http1(gh, [f"POST {TOKEN_PATH}?{q} HTTP/1.1", *cred_headers(s), *big], port=own.port_a)
+        http1(gh, [f"POST /api/rest/login_session?{q} HTTP/1.1", *cred_headers(s), *big],
+              port=own.port_a)
         # A server without a log of its own: the http block's file and syslog.
-        raw_to(gh, own.port_b, [f"POST {TOKEN_PATH}?{q} HTTP/1.1", *cred_headers(s), *big])
+        http1(gh, [f"POST {TOKEN_PATH}?{q} HTTP/1.1", *cred_headers(s), *big], port=own.port_b)
 
         where = {"server.log": "client sent too long URI",
                  "location.log": "client intended to send too large body",

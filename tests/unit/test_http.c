@@ -169,6 +169,24 @@ static void test_header_copy(void **state)
     gh_response_free(&copy);
 }
 
+/* A throttled refusal always says when to come back, 1 s at the least. */
+static void test_retry_after(void **state)
+{
+    gh_response resp;
+
+    (void)state;
+    gh_response_init(&resp);
+    assert_int_equal(gh_response_retry_after(&resp, 7), 7);
+    assert_int_equal(gh_response_retry_after(&resp, 0), 1);
+    assert_int_equal(gh_response_retry_after(&resp, -5), 1);
+    assert_int_equal(resp.nheaders, 3);
+    assert_string_equal(resp.headers[0].name, "Retry-After");
+    assert_string_equal(gh_response_value(&resp, 0), "7");
+    assert_string_equal(gh_response_value(&resp, 1), "1");
+    assert_string_equal(gh_response_value(&resp, 2), "1");
+    gh_response_free(&resp);
+}
+
 static void test_body(void **state)
 {
     gh_response resp;
@@ -367,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_header_add),
         cmocka_unit_test(test_header_arena),
         cmocka_unit_test(test_header_copy),
+        cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_body),
         cmocka_unit_test(test_borrowed_body),
         cmocka_unit_test(test_release_body),
