@@ -26,7 +26,7 @@ CFLAGS   += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fstack-protector
 LDFLAGS  += $(SANFLAGS)
 LIBS      = -lssl -lcrypto -ljansson -lxml2 -largon2 -lcrypt -lsqlite3 -linih -lpthread
 
-LIB_SRC   = $(sort $(wildcard src/core/*.c src/dialects/*.c src/pki/*.c))
+LIB_SRC   = $(sort $(wildcard src/core/*.c src/dialects/*/*.c src/pki/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_SRC   = $(sort $(wildcard src/cli/*.c))
 CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)

@@ -13,7 +13,7 @@
 
 #include "core/lowprio.h"
 #include "core/service.h"
-#include "dialects/dialect.h"
+#include "dialects/common/dialect.h"
 
 typedef struct {
     ngx_str_t          data_dir;

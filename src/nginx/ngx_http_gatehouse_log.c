@@ -12,7 +12,7 @@
  * line, host and referrer) and hands it to each log of the chain, to
  * log->writer(log, level, line, len) when the log has one, else to
  * write(log->file->fd). So the module gives every error log a writer: it
- * runs the finished line through gh_redact_line (dialects/redact.c says what
+ * runs the finished line through gh_redact_line (dialects/common/redact.c says what
  * goes) and then writes it as nginx would have, to the file descriptor, or
  * through the writer that was there before (syslog), with that writer's own
  * data. The cost is paid per line written (after the level check), never per
@@ -42,7 +42,7 @@
  */
 #include "ngx_http_gatehouse.h"
 
-#include "dialects/redact.h"
+#include "dialects/common/redact.h"
 
 typedef struct {
     ngx_log_writer_pt  writer;   /* the writer that was there, or NULL */

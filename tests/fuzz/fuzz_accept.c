@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/dialects/http.h"
+#include "../../src/dialects/common/http.h"
 
 static const char *const types[] = { "text/event-stream", "application/json", "a/b" };
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/dialects/credential.h"
+#include "../../src/dialects/common/credential.h"
 
 static void gh_fuzz_check(const uint8_t *data, size_t size, const gh_credential *c)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/dialects/credential.h"
+#include "../../src/dialects/common/credential.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/dialects/form.h"
+#include "../../src/dialects/common/form.h"
 
 static const char *const gh_fuzz_names[] = { "grant_type", "username", "password", "scope", "" };
 

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/dialects/form.h"
-#include "../../src/dialects/ovirt_internal.h"
+#include "../../src/dialects/common/form.h"
+#include "../../src/dialects/ovirt/ovirt_internal.h"
 
 typedef struct {
     gh_str accept, content_type;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/dialects/ovirt_internal.h"
+#include "../../src/dialects/ovirt/ovirt_internal.h"
 
 typedef struct {
     gh_str prefer, cookie, authorization;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/dialects/powerstore_internal.h"
+#include "../../src/dialects/powerstore/powerstore_internal.h"
 
 static void check_page(const gh_ps_range *range, size_t total)
 {

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/dialects/redact.h"
+#include "../../src/dialects/common/redact.h"
 
 #define SECRET "Zq9SECRETvalue7Yw"
 

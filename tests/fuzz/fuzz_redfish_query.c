@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/dialects/redfish_internal.h"
+#include "../../src/dialects/redfish/redfish_internal.h"
 
 static void check_query(const char *in, size_t size)
 {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/dialects/powerstore_internal.h"
+#include "../../src/dialects/powerstore/powerstore_internal.h"
 
 static const char collection[] =
     "[{\"id\":\"1\",\"name\":\"Vol1\",\"size\":5,\"ok\":true,\"none\":null,"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/dialects/redfish.h"
+#include "../../src/dialects/redfish/redfish.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

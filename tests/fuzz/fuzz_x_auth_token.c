@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../src/dialects/credential.h"
+#include "../../src/dialects/common/credential.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -32,7 +32,7 @@
 
 #include "../../src/core/password.h"
 #include "../../src/core/token.h"
-#include "../../src/dialects/dialect.h"
+#include "../../src/dialects/common/dialect.h"
 #include "mutex_lock.h"
 
 #define PW "password1"

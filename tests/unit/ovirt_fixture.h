@@ -14,8 +14,8 @@
 
 #include <openssl/evp.h>
 
-#include "../../src/dialects/ovirt_internal.h"
-#include "../../src/dialects/redfish.h"
+#include "../../src/dialects/ovirt/ovirt_internal.h"
+#include "../../src/dialects/redfish/redfish.h"
 #include "dialect_fixture.h"
 
 #define CA_TEXT     "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n"

@@ -9,7 +9,7 @@
 #ifndef GH_TEST_POWERSTORE_FIXTURE_H
 #define GH_TEST_POWERSTORE_FIXTURE_H
 
-#include "../../src/dialects/powerstore_internal.h"
+#include "../../src/dialects/powerstore/powerstore_internal.h"
 #include "dialect_fixture.h"
 
 /* base64("admin:password1"), ("oper:password1"), ("viewer:password1") */

@@ -8,7 +8,7 @@
 #ifndef GH_TEST_REDFISH_FIXTURE_H
 #define GH_TEST_REDFISH_FIXTURE_H
 
-#include "../../src/dialects/redfish.h"
+#include "../../src/dialects/redfish/redfish.h"
 #include "dialect_fixture.h"
 
 static inline int setup(void **state)

@@ -1,5 +1,5 @@
 /*
- * test_credential.c: the credential parsers (src/dialects/credential.c):
+ * test_credential.c: the credential parsers (src/dialects/common/credential.c):
  * Authorization Basic and Bearer with strict base64 and every limit,
  * X-Auth-Token, the Cookie lookup, and wiping.
  */
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
-#include "../../src/dialects/credential.h"
+#include "../../src/dialects/common/credential.h"
 
 /* "Basic " + base64 of n raw bytes, in a static buffer. */
 static const char *basic_n(const char *raw, size_t n)

@@ -17,9 +17,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../../src/dialects/dialect.h"
-#include "../../src/dialects/ovirt.h"
-#include "../../src/dialects/redfish.h"
+#include "../../src/dialects/common/dialect.h"
+#include "../../src/dialects/ovirt/ovirt.h"
+#include "../../src/dialects/redfish/redfish.h"
 
 /* Every status nginx or the adapter hands to fail(). */
 static const int statuses[] = { 400, 404, 405, 408, 413, 414, 429, 431, 500, 502, 503, 504 };

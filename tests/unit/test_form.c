@@ -1,6 +1,6 @@
 /*
  * test_form.c: the application/x-www-form-urlencoded reader
- * (src/dialects/form.c): decoding, strict escapes, the limits, repeated
+ * (src/dialects/common/form.c): decoding, strict escapes, the limits, repeated
  * names, the iterator, and that out is wiped whenever nothing is found.
  */
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/dialects/form.h"
+#include "../../src/dialects/common/form.h"
 
 static gh_str S(const char *s)
 {

@@ -1,5 +1,5 @@
 /*
- * test_http.c: gatehouse's own request/response helpers (src/dialects/http.c):
+ * test_http.c: gatehouse's own request/response helpers (src/dialects/common/http.c):
  * method names, header lookup through the adapter callback, the response's
  * header arena and its owned and borrowed bodies, the string compares and
  * which media types an Accept header takes.
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/dialects/http.h"
+#include "../../src/dialects/common/http.h"
 
 static void test_method_from(void **state)
 {

@@ -1,5 +1,5 @@
 /*
- * test_json_text.c: how gatehouse writes JSON (src/dialects/json_text.c):
+ * test_json_text.c: how gatehouse writes JSON (src/dialects/common/json_text.c):
  * the exact bytes of the helper, that each dialect's replies go through it
  * (a PowerStore error, a Redfish reply, an oVirt reply: indented by two
  * spaces, ending in a newline, Content-Length their whole length), and that
@@ -15,11 +15,11 @@
 
 #include <cmocka.h>
 
-#include "../../src/dialects/json_text.h"
-#include "../../src/dialects/ovirt_internal.h"
-#include "../../src/dialects/powerstore_internal.h"
-#include "../../src/dialects/redfish_internal.h"
-#include "../../src/dialects/tree.h"
+#include "../../src/dialects/common/json_text.h"
+#include "../../src/dialects/ovirt/ovirt_internal.h"
+#include "../../src/dialects/powerstore/powerstore_internal.h"
+#include "../../src/dialects/redfish/redfish_internal.h"
+#include "../../src/dialects/common/tree.h"
 
 static void test_text_bytes(void **state)
 {

@@ -1,5 +1,5 @@
 /*
- * test_ovirt_api.c: the oVirt API (src/dialects/ovirt_api.c, ovirt_xml.c):
+ * test_ovirt_api.c: the oVirt API (src/dialects/ovirt/ovirt_api.c, ovirt_xml.c):
  * who may read it (Bearer, Basic user@profile, the persistent-auth cookie),
  * the <api> root in XML and JSON with its summary for Administrators, HEAD,
  * versions, content negotiation, the bundled collections, faults and 405s,

@@ -1,5 +1,5 @@
 /*
- * test_ovirt_sso.c: the oVirt SSO (src/dialects/ovirt_sso.c): the token
+ * test_ovirt_sso.c: the oVirt SSO (src/dialects/ovirt/ovirt_sso.c): the token
  * request from the body or the query, the token and its lifetime, every
  * error code in both of the engine's shapes, profiles and the 4.5.1+ admin
  * name, locked and password-expired accounts, one token per user, plain

@@ -1,6 +1,6 @@
 /*
  * test_powerstore.c: the PowerStore dialect's request handling
- * (src/dialects/powerstore.c, powerstore_query.c, powerstore_reply.c):
+ * (src/dialects/powerstore/powerstore.c, powerstore_query.c, powerstore_reply.c):
  * routing and classification, the refusals and the errors nginx decides, the
  * protocol checks (406, 405, 415), queries against the bundled resources, the
  * roles and the error codes. The fixture is in powerstore_fixture.h; the query

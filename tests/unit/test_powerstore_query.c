@@ -1,6 +1,6 @@
 /*
  * test_powerstore_query.c: the PowerStore query parsers and paging
- * (src/dialects/powerstore_query.c, powerstore_select.c) on their own: the
+ * (src/dialects/powerstore/powerstore_query.c, powerstore_select.c) on their own: the
  * select grammar ('*' included) and its
  * application to objects and arrays, the whole query (select, limit, offset,
  * filters, what is refused), filter matching, the Range header, and which

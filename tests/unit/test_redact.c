@@ -1,5 +1,5 @@
 /*
- * test_redact.c: gh_redact_line (src/dialects/redact.c) on the lines nginx
+ * test_redact.c: gh_redact_line (src/dialects/common/redact.c) on the lines nginx
  * 1.22 writes for requests: query parameters in the request line, referrer
  * and :path; credential headers in the messages that quote a header (invalid,
  * too long, duplicate, HTTP/2's "header \"NAME\" with invalid value"); URL
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/dialects/redact.h"
+#include "../../src/dialects/common/redact.h"
 
 #define HANDLER ", client: 127.0.0.1, server: , request: \"GET / HTTP/1.1\", host: \"h\""
 

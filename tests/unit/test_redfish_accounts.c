@@ -1,6 +1,6 @@
 /*
  * test_redfish_accounts.c: the Redfish AccountService side of the dialect
- * (src/dialects/redfish_accounts.c, redfish_account_service.c): account
+ * (src/dialects/redfish/redfish_accounts.c, redfish_account_service.c): account
  * create, read, change and delete with their privileges and ETags, the
  * account name rule and password lengths in characters, the
  * password-change-required gate, the lockout and password-length settings,

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/dialects/redfish_internal.h"
+#include "../../src/dialects/redfish/redfish_internal.h"
 
 static void test_parse(void **state)
 {

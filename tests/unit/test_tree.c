@@ -1,5 +1,5 @@
 /*
- * test_tree.c: the bundled resource trees (src/dialects/tree.c). Builds a
+ * test_tree.c: the bundled resource trees (src/dialects/common/tree.c). Builds a
  * tree in a temporary directory (links, hidden names, an oversized file, a
  * case clash), checks the parsed form of JSON entries, the documents the
  * dialects render into every tree and gh_tree_add, and loads the
@@ -23,7 +23,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "../../src/dialects/tree.h"
+#include "../../src/dialects/common/tree.h"
 
 static char tmproot[64];
 

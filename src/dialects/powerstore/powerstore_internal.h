@@ -14,8 +14,8 @@
 
 #include <jansson.h>
 
-#include "../core/account.h"
-#include "form.h"
+#include "../../core/account.h"
+#include "../common/form.h"
 #include "powerstore.h"
 
 #define GH_PS_JSON_TYPE     "application/json"

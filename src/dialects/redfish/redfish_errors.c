@@ -8,7 +8,7 @@
  * conformance tools compare them.
  */
 #include "redfish_internal.h"
-#include "json_text.h"
+#include "../common/json_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>

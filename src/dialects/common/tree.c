@@ -39,7 +39,7 @@
 #include <openssl/evp.h>
 
 #include "dialect.h"
-#include "../core/token.h"
+#include "../../core/token.h"
 
 enum { GH_TREE_JSON = 0, GH_TREE_XML = 1, GH_TREE_REPLY = 2 };
 

@@ -10,7 +10,7 @@
  * (redfish_openapi.c), which describes all of these too.
  */
 #include "redfish_internal.h"
-#include "json_text.h"
+#include "../common/json_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,8 +12,8 @@
 #ifndef GH_HTTP_H
 #define GH_HTTP_H
 
-#include "../core/config.h"
-#include "../core/gh.h"
+#include "../../core/config.h"
+#include "../../core/gh.h"
 
 #define GH_RESPONSE_HEADERS_MAX  16
 /* Bytes of all header values of one response, a NUL after each. The largest

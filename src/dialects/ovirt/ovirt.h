@@ -7,7 +7,7 @@
 #ifndef GH_OVIRT_H
 #define GH_OVIRT_H
 
-#include "dialect.h"
+#include "../common/dialect.h"
 
 extern const gh_dialect gh_ovirt_dialect;
 

@@ -6,7 +6,7 @@
 #ifndef GH_OVIRT_ROUTE_H
 #define GH_OVIRT_ROUTE_H
 
-#include "../core/gh.h"
+#include "../../core/gh.h"
 
 typedef enum {
     GH_OV_OTHER = 0,     /* anything else under /ovirt-engine: 404 once authenticated */

@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "ovirt.h"
-#include "powerstore.h"
-#include "redfish.h"
+#include "../ovirt/ovirt.h"
+#include "../powerstore/powerstore.h"
+#include "../redfish/redfish.h"
 
 void gh_plan_init(gh_plan *plan)
 {

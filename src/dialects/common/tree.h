@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "../core/gh.h"
+#include "../../core/gh.h"
 
 /* Limits of a tree, each an error at load. */
 #define GH_TREE_FILE_MAX    (1024 * 1024)       /* bytes of one file */

@@ -11,7 +11,7 @@
  * number 000. Arguments never hold a password or a token.
  */
 #include "powerstore_internal.h"
-#include "json_text.h"
+#include "../common/json_text.h"
 
 #include <stdio.h>
 #include <string.h>

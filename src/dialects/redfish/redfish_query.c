@@ -22,7 +22,7 @@
  *     schema of the bundled service but Sensor) gives the whole resource.
  */
 #include "redfish_internal.h"
-#include "json_text.h"
+#include "../common/json_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>

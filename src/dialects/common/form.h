@@ -9,7 +9,7 @@
 #ifndef GH_FORM_H
 #define GH_FORM_H
 
-#include "../core/gh.h"
+#include "../../core/gh.h"
 
 #define GH_FORM_INPUT_MAX  65536  /* bytes of the whole encoded input */
 #define GH_FORM_PAIRS_MAX  64     /* pairs in one input */

@@ -13,10 +13,10 @@
 
 #include "credential.h"
 #include "http.h"
-#include "ovirt_route.h"
-#include "powerstore_route.h"
-#include "redfish_route.h"
-#include "../core/service.h"
+#include "../ovirt/ovirt_route.h"
+#include "../powerstore/powerstore_route.h"
+#include "../redfish/redfish_route.h"
+#include "../../core/service.h"
 
 typedef enum {
     GH_REFUSE_NO_CREDENTIALS = 1,   /* 401: none, or a session that is gone */

@@ -22,7 +22,7 @@
  */
 #include "redfish_internal.h"
 
-#include "../core/account.h"
+#include "../../core/account.h"
 
 #include <inttypes.h>
 #include <stdio.h>

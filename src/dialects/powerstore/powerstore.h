@@ -9,7 +9,7 @@
 #ifndef GH_POWERSTORE_H
 #define GH_POWERSTORE_H
 
-#include "dialect.h"
+#include "../common/dialect.h"
 
 extern const gh_dialect gh_powerstore_dialect;
 

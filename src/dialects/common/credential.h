@@ -8,7 +8,7 @@
 #define GH_CREDENTIAL_H
 
 #include "http.h"
-#include "../core/token.h"
+#include "../../core/token.h"
 
 /* The longest Basic credential we decode: user@domain:password at their limits,
  * and the base64 text that carries it. Longer values are MALFORMED. */

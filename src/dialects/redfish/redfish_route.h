@@ -6,8 +6,8 @@
 #ifndef GH_REDFISH_ROUTE_H
 #define GH_REDFISH_ROUTE_H
 
-#include "../core/role.h"
-#include "../core/token.h"
+#include "../../core/role.h"
+#include "../../core/token.h"
 
 #define GH_REDFISH_PATH_MAX   1024     /* bytes of a decoded path we route */
 

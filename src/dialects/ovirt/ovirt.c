@@ -23,7 +23,7 @@
  */
 #include "ovirt_internal.h"
 
-#include "form.h"
+#include "../common/form.h"
 
 #include <stdio.h>
 #include <stdlib.h>

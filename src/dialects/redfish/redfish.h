@@ -6,7 +6,7 @@
 #ifndef GH_REDFISH_H
 #define GH_REDFISH_H
 
-#include "dialect.h"
+#include "../common/dialect.h"
 
 #define GH_REDFISH_LOGIN_MALFORMED 1   /* not a JSON object: 400 MalformedJSON */
 #define GH_REDFISH_LOGIN_MISSING   2   /* UserName or Password absent or not a string: 400 PropertyMissing */

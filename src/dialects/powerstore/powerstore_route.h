@@ -6,7 +6,7 @@
 #ifndef GH_POWERSTORE_ROUTE_H
 #define GH_POWERSTORE_ROUTE_H
 
-#include "../core/gh.h"
+#include "../../core/gh.h"
 
 #define GH_PS_PATH_MAX      1024     /* bytes of a decoded path we route */
 

@@ -42,7 +42,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "../core/gh.h"
+#include "../../core/gh.h"
 
 #define GH_REDACT_NAME_MAX 128   /* decoded bytes of a name worth reading */
 

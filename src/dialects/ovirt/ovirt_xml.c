@@ -13,7 +13,7 @@
  * to a bodiless 500 rather than a half-written document.
  */
 #include "ovirt_internal.h"
-#include "json_text.h"
+#include "../common/json_text.h"
 
 #include <pthread.h>
 #include <stdio.h>
