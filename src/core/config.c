@@ -77,7 +77,7 @@ static const gh_config_key gh_config_keys[] = {
     GH_CFG_NUM("sessions", session_lifetime, GH_CONFIG_I64, 0, 31536000),
     GH_CFG_NUM("sessions", max_sessions, GH_CONFIG_I64, 1, 10000000),
     GH_CFG_NUM("sessions", max_sessions_per_account, GH_CONFIG_I64, 1, 10000000),
-    GH_CFG_NUM("credcache", credcache_seconds, GH_CONFIG_I64, 1, 86400),
+    GH_CFG_NUM("credcache", credcache_seconds, GH_CONFIG_I64, 0, 86400),
     GH_CFG_NUM("credcache", credcache_entries, GH_CONFIG_I64, 1, 16777216),
     { "password", "argon2_t_cost", GH_CONFIG_U32, offsetof(gh_config, argon2.t_cost),
       0, GH_ARGON2_T_MIN, GH_ARGON2_T_MAX, false },

@@ -150,6 +150,8 @@ static void test_good_file(void **state)
                "csrf_protection = on\n"
                "[powerstore]\n"
                "idle_timeout = 1\n"
+               "[credcache]\n"
+               "credcache_seconds = 0\n"
                "[server]\n"
                "max_connections = 1000000\n");
     gh_config_defaults(&c);
@@ -180,6 +182,7 @@ static void test_good_file(void **state)
     assert_true(c.ovirt.single_token_per_user);
     assert_true(c.ovirt.csrf_protection);
     assert_int_equal(c.powerstore.idle_timeout, 1);
+    assert_int_equal(c.credcache_seconds, 0);         /* the cache off */
     /* Untouched keys keep their defaults. */
     assert_int_equal(c.max_sessions, 10000);
     assert_string_equal(c.nginx, "/usr/sbin/nginx");
@@ -234,6 +237,8 @@ static void test_errors(void **state)
     expect_error(p, "[sessions]\nmax_sessions = 99999999999999999999999\n",
                  "2: max_sessions: out of range");
     expect_error(p, "[server]\nworkers = 2147483648\n", "2: workers: out of range");
+    expect_error(p, "[credcache]\ncredcache_seconds = -1\n",
+                 "2: credcache_seconds: out of range");
     expect_error(p, "[server]\nlog_level = debug\n",
                  "2: log_level: not one of emerg, alert, crit, error, warn, notice, info");
     expect_error(p, "[server]\nlog_level = info;\n",

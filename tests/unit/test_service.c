@@ -920,12 +920,28 @@ static void test_account_limit_counted_when_reachable(void **state)
     assert_int_equal(create(f, token, &rec), GH_SESSION_LIMIT_ACCOUNT);
 }
 
+/* credcache_seconds = 0: a good password is verified and not remembered,
+ * so the next request with it is hashed again. */
+static void test_credcache_off(void **state)
+{
+    fixture *f = *state;
+    gh_principal cached;
+
+    add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    f->cfg.credcache_seconds = 0;
+    VERIFY("alice", PW_ALICE, GH_AUTH_OK);
+    assert_false(cred_cached(f, "alice", PW_ALICE, &cached));
+    f->cfg.credcache_seconds = 300;
+    VERIFY("alice", PW_ALICE, GH_AUTH_OK);
+    assert_true(cred_cached(f, "alice", PW_ALICE, &cached));
+}
+
 #define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TEST(test_verify), TEST(test_lockout), TEST(test_lockout_unknown),
+        TEST(test_verify), TEST(test_credcache_off), TEST(test_lockout), TEST(test_lockout_unknown),
         TEST(test_lockout_race), TEST(test_lockout_restart), TEST(test_throttle),
         TEST(test_throttle_restart),
         TEST(test_session_create_end), TEST(test_account_limit_counted_when_reachable),
