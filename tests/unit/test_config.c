@@ -87,6 +87,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.argon2.parallelism, 1);
     assert_int_equal(c.hash_threads, 0);
     assert_int_equal(c.hash_nice, 10);
+    assert_true(c.upgrade_hashes);
     assert_int_equal(c.min_password_length, 8);
     assert_int_equal(c.max_password_length, 128);
     assert_int_equal(c.lockout_threshold, 5);
@@ -135,6 +136,7 @@ static void test_good_file(void **state)
                "argon2_m_cost_kib = 65536\n"
                "argon2_parallelism = 4\n"
                "min_password_length = 12\n"
+               "upgrade_hashes = no\n"
                "[lockout]\n"
                "lockout_threshold = 0\n"
                "[events]\n"
@@ -172,6 +174,7 @@ static void test_good_file(void **state)
     assert_int_equal(c.argon2.m_cost_kib, 65536);
     assert_int_equal(c.argon2.parallelism, 4);
     assert_int_equal(c.min_password_length, 12);
+    assert_false(c.upgrade_hashes);
     assert_int_equal(c.lockout_threshold, 0);
     assert_int_equal(c.max_streams, 0);
     assert_int_equal(c.keepalive_seconds, 1);
@@ -442,7 +445,7 @@ static void test_example_uncommented(void **state)
     fclose(in);
     assert_int_equal(fclose(out), 0);
     /* Every key of gh_config, each once (a second one would be an error). */
-    assert_int_equal(settings, 43);
+    assert_int_equal(settings, 44);
 
     gh_config_defaults(&c);
     gh_config_defaults(&d);
