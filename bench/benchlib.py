@@ -183,6 +183,35 @@ def largest_shared_mapping(pid):
     return best
 
 
+def cached_bytes(paths):
+    """Bytes of the files in paths that are in the page cache, by
+    util-linux fincore (mincore(2)); files that do not exist count 0."""
+    paths = [str(p) for p in paths if Path(p).exists()]
+    if not paths:
+        return 0
+    out = run(["fincore", "--bytes", "--noheadings", "--raw", "--output", "RES", *paths]).stdout
+    return sum(int(x) for x in out.split())
+
+
+def drop_from_cache(paths):
+    """Write each file's dirty pages out (fsync), then ask the kernel to drop
+    its pages (posix_fadvise POSIX_FADV_DONTNEED): the next read comes from
+    the disk. Only these files: the machine's other caches stay as they
+    are. Returns the bytes fincore still finds cached (0 when it worked; a
+    page mapped by a running process stays)."""
+    for p in paths:
+        try:
+            fd = os.open(p, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            os.fsync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    return cached_bytes(paths)
+
+
 # ---------------------------------------------------------------------- HTTP
 
 class Client:
@@ -191,6 +220,7 @@ class Client:
     def __init__(self, port, ca=None, tls=True):
         self.port, self.tls = port, tls
         self.ctx = ssl.create_default_context(cafile=ca) if tls else None
+        self.raw_headers = []       # (name as sent, value) of the last answer
 
     def request(self, method, path, headers=None, body=None, timeout=10):
         """(status, headers as a lower-cased dict of lists, body bytes)."""
@@ -204,7 +234,8 @@ class Client:
             r = c.getresponse()
             data = r.read()
             hdrs = {}
-            for k, v in r.getheaders():
+            self.raw_headers = r.getheaders()
+            for k, v in self.raw_headers:
                 hdrs.setdefault(k.lower(), []).append(v)
             return r.status, hdrs, data
         finally:
@@ -229,6 +260,31 @@ class Client:
         return first, None
 
 
+# Headers two servers may send differently and still send the same answer:
+# the time of the answer. Every other header, Server and Connection
+# included, must match in name and value (in any order).
+UNCOMPARED = ("date",)
+
+
+def answer_differences(name_a, a, name_b, b):
+    """What differs between two answers (status, headers as Client.request
+    gives them, body): a list of lines, empty when they are the same."""
+    (sa, ha, ba), (sb, hb, bb) = a, b
+    out = []
+    if sa != sb:
+        out.append(f"status: {name_a} {sa}, {name_b} {sb}")
+    for key in sorted(set(ha) | set(hb)):
+        if key in UNCOMPARED:
+            continue
+        va, vb = ha.get(key), hb.get(key)
+        if va != vb:
+            out.append(f"{key}: {name_a} {va if va is not None else '(none)'}, "
+                       f"{name_b} {vb if vb is not None else '(none)'}")
+    if ba != bb:
+        out.append(f"body: {name_a} {len(ba)} B, {name_b} {len(bb)} B, different")
+    return out
+
+
 def basic(user, password):
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
@@ -244,7 +300,8 @@ def _ms(text):
 
 
 def wrk(url, conns, seconds, headers=(), script=None, latency=False, threads=2, env=None):
-    """Run wrk; {'rps': good responses per second, 'p99': ms or None,
+    """Run wrk; {'rps': good responses per second, 'p50', 'p90', 'p99': ms
+    (with latency, else None),
     'bad': non-2xx/3xx count, 'errors': socket errors, 'total': requests}."""
     cmd = ["wrk", "-t", str(min(threads, conns)), "-c", str(conns), "-d", f"{seconds}s",
            "--timeout", "5s"]
@@ -267,9 +324,9 @@ def parse_wrk(out):
     bad = int(bad.group(1)) if bad else 0
     errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = sum(int(x) for x in errs.groups()) if errs else 0
-    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    pct = {f"p{q}": re.search(rf"^\s+{q}%\s+(\S+)", out, re.M) for q in (50, 90, 99)}
     return {"rps": (total - bad) / secs if secs > 0 else 0.0,
-            "p99": _ms(p99.group(1)) if p99 else None,
+            **{k: _ms(m.group(1)) if m else None for k, m in pct.items()},
             "bad": bad, "errors": errors, "total": total, "raw": out}
 
 
@@ -431,6 +488,10 @@ class Gatehouse:
     def nginx_conf(self):
         return (self.data / "run" / "nginx.conf").read_text()
 
+    def db_files(self):
+        """The SQLite database and its WAL and shared-memory files."""
+        return [self.data / f"gatehouse.db{s}" for s in ("", "-wal", "-shm")]
+
 
 def tail(path, n=30):
     try:
@@ -451,23 +512,46 @@ def which(*tools):
 
 # ----------------------------------------------------- the plain nginx
 
+# Headers of gatehouse's answer that the plain nginx does not copy with
+# add_header: its own Server, Date and Connection, and the two it sets from
+# default_type and the body. Strict-Transport-Security is copied on HTTPS only.
+NOT_COPIED = ("date", "server", "connection", "content-type", "content-length",
+              "strict-transport-security")
+
+
+def nginx_string(text):
+    """text as a quoted nginx configuration string: its bytes as they are.
+    A $ would be read as a variable: such a text is refused."""
+    if "$" in text:
+        raise RuntimeError(f"cannot give nginx a literal $: {text[:80]!r}")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 class Reference:
     """Plain nginx without the module: gatehouse's TLS settings and limits,
-    the same bytes as static files, and nginx auth_basic with htpasswd files
-    holding the admin password as bcrypt and as sha512crypt, at
-    /bcrypt<auth_path> and /sha512<auth_path>."""
+    and each resource gatehouse serves with the same status, headers and
+    body, twice: as a static file (port, http_port: open_file_cache on, its
+    own ETag, Last-Modified and ranges off) and from memory with `return
+    200` (ret_port, ret_http_port), the true ceiling. At /bcrypt<auth_path>
+    and /sha512<auth_path> of the static server, nginx auth_basic on
+    htpasswd files holding the admin password as bcrypt and as sha512crypt;
+    the bcrypt file also holds HASH_USER with the same password and hash,
+    which gatehouse imports for row 2's fair pair (hashes["bcrypt"])."""
+
+    HASH_USER = "bench-bcrypt"
 
     def __init__(self, base, gh, owner, resources, password, auth_path):
         self.dir = Path(base) / "nginx"
         self.dir.mkdir(mode=0o755)
         for sub in ("www", "tmp"):
             (self.dir / sub).mkdir(mode=0o755)
-        self.port, self.http_port = free_ports(2)
+        self.port, self.http_port, self.ret_port, self.ret_http_port = free_ports(4)
         self.owner, self.gh, self.proc = owner, gh, None
         self.log = self.dir / "nginx.log"
         self.conf = self.dir / "nginx.conf"
-        self.htpasswd(password)
-        locations, seen = [], set()
+        self.hashes = self.htpasswd(password)
+        blocks = {(kind, tls): [] for kind in ("static", "return") for tls in (True, False)}
+        seen = set()
         for i, (name, d) in enumerate(sorted(resources.items())):
             if d["path"] in seen:            # Basic and X-Auth-Token: the same resource
                 continue
@@ -475,23 +559,45 @@ class Reference:
             f = self.dir / "www" / f"{i}-{name}"
             f.write_bytes(d["body"])
             os.chmod(f, 0o644)
-            loc = f'default_type "{d["ctype"]}"; root "{f.parent}"; try_files /{f.name} =404;'
-            locations.append(f'location = {d["path"]} {{ {loc} }}')
-            if d["path"] == auth_path:
-                for algo in ("bcrypt", "sha512"):
-                    locations.append(
-                        f'location = /{algo}{d["path"]} {{ auth_basic "bench"; '
-                        f'auth_basic_user_file "{self.dir}/htpasswd.{algo}"; {loc} }}')
-        self.conf.write_text(self.render(gh.nginx_conf(), "\n        ".join(locations)))
+            for tls in (True, False):
+                hdrs = self.add_headers(d, tls)
+                static = (f'default_type "{d["ctype"]}"; root "{f.parent}"; '
+                          f'try_files /{f.name} =404; etag off; max_ranges 0; '
+                          f'add_header Last-Modified ""; {hdrs}')
+                blocks["static", tls].append(f'location = {d["path"]} {{ {static} }}')
+                blocks["return", tls].append(
+                    f'location = {d["path"]} {{ default_type "{d["ctype"]}"; {hdrs} '
+                    f'return 200 {nginx_string(d["body"].decode())}; }}')
+                if d["path"] == auth_path:
+                    for algo in ("bcrypt", "sha512"):
+                        blocks["static", tls].append(
+                            f'location = /{algo}{d["path"]} {{ auth_basic "bench"; '
+                            f'auth_basic_user_file "{self.dir}/htpasswd.{algo}"; {static} }}')
+        self.conf.write_text(self.render(gh.nginx_conf(), {
+            k: "\n        ".join(v) for k, v in blocks.items()}))
         os.chmod(self.conf, 0o644)
         if os.geteuid() == 0:
             for p in [self.dir, *self.dir.rglob("*")]:
                 os.chown(p, *owner)
         self.https = Client(self.port, gh.ca, True)
+        self.ret = Client(self.ret_port, gh.ca, True)
+
+    @staticmethod
+    def add_headers(d, tls):
+        """add_header directives for the headers gatehouse answered d with
+        (d["raw_headers"], over HTTPS), with its names and values; `always`,
+        as a location's add_header replaces the server's."""
+        out = []
+        for k, v in d["raw_headers"]:
+            if k.lower() in NOT_COPIED and not (tls and k.lower() == "strict-transport-security"):
+                continue
+            out.append(f"add_header {k} {nginx_string(v)} always;")
+        return " ".join(out)
 
     def htpasswd(self, password):
         """bcrypt at cost 5, `htpasswd -B`'s default, and sha512crypt at its
-        default 5000 rounds, through libxcrypt as nginx's crypt() is."""
+        default 5000 rounds, through libxcrypt as nginx's crypt() is; the
+        hashes by algorithm."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             import crypt
@@ -502,8 +608,10 @@ class Reference:
             if not h or not h.startswith({"bcrypt": "$2", "sha512": "$6$"}[algo]):
                 raise RuntimeError(f"cannot make a {algo} hash")
             p = self.dir / f"htpasswd.{algo}"
-            p.write_text(f"admin:{h}\n")
+            users = ([self.HASH_USER] if algo == "bcrypt" else []) + ["admin"]
+            p.write_text("".join(f"{u}:{h}\n" for u in users))
             os.chmod(p, 0o644)
+        return hashes
 
     def render(self, ghconf, locations):
         def d(name, default):
@@ -543,12 +651,26 @@ http {{
         ssl_ciphers {d("ssl_ciphers", "HIGH")};
         ssl_prefer_server_ciphers {d("ssl_prefer_server_ciphers", "on")};
         ssl_session_cache shared:ref_tls:1m;
-        add_header Strict-Transport-Security "max-age=31536000" always;
-        {locations}
+        {locations["static", True]}
     }}
     server {{
         listen 127.0.0.1:{self.http_port} reuseport;
-        {locations}
+        {locations["static", False]}
+    }}
+    # The true ceiling: the same answers from memory, no file at all.
+    server {{
+        listen 127.0.0.1:{self.ret_port} ssl http2 reuseport;
+        ssl_certificate "{pki}/server-chain.pem";
+        ssl_certificate_key "{pki}/server.key";
+        ssl_protocols {d("ssl_protocols", "TLSv1.2 TLSv1.3")};
+        ssl_ciphers {d("ssl_ciphers", "HIGH")};
+        ssl_prefer_server_ciphers {d("ssl_prefer_server_ciphers", "on")};
+        ssl_session_cache shared:ref_tls:1m;
+        {locations["return", True]}
+    }}
+    server {{
+        listen 127.0.0.1:{self.ret_http_port} reuseport;
+        {locations["return", False]}
     }}
 }}
 """

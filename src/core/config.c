@@ -77,7 +77,7 @@ static const gh_config_key gh_config_keys[] = {
     GH_CFG_NUM("sessions", session_lifetime, GH_CONFIG_I64, 0, 31536000),
     GH_CFG_NUM("sessions", max_sessions, GH_CONFIG_I64, 1, 10000000),
     GH_CFG_NUM("sessions", max_sessions_per_account, GH_CONFIG_I64, 1, 10000000),
-    GH_CFG_NUM("credcache", credcache_seconds, GH_CONFIG_I64, 1, 86400),
+    GH_CFG_NUM("credcache", credcache_seconds, GH_CONFIG_I64, 0, 86400),
     GH_CFG_NUM("credcache", credcache_entries, GH_CONFIG_I64, 1, 16777216),
     { "password", "argon2_t_cost", GH_CONFIG_U32, offsetof(gh_config, argon2.t_cost),
       0, GH_ARGON2_T_MIN, GH_ARGON2_T_MAX, false },
@@ -87,6 +87,8 @@ static const gh_config_key gh_config_keys[] = {
       0, GH_ARGON2_P_MIN, GH_ARGON2_P_MAX, false },
     GH_CFG_NUM("password", hash_threads, GH_CONFIG_INT, 0, 1024),
     GH_CFG_NUM("password", hash_nice, GH_CONFIG_INT, 0, 19),
+    { "password", "upgrade_hashes", GH_CONFIG_BOOL, offsetof(gh_config, upgrade_hashes),
+      0, 0, 0, false },
     GH_CFG_NUM("password", min_password_length, GH_CONFIG_I64, 1, GH_PASSWORD_MAX),
     GH_CFG_NUM("password", max_password_length, GH_CONFIG_I64, 1, GH_PASSWORD_MAX),
     GH_CFG_NUM("lockout", lockout_threshold, GH_CONFIG_I64, 0, 1000),
@@ -176,6 +178,7 @@ void gh_config_defaults(gh_config *cfg)
     cfg->argon2.parallelism = 1;
     cfg->hash_threads = 0;
     cfg->hash_nice = 10;
+    cfg->upgrade_hashes = true;
     cfg->min_password_length = 8;
     cfg->max_password_length = 128;
     cfg->lockout_threshold = 5;

@@ -42,6 +42,7 @@ typedef struct {
     gh_argon2_params argon2;          /* t=2, m=19456 KiB, p=1 */
     int      hash_threads;            /* per worker; 0 = cores / workers, rounded up */
     int      hash_nice;               /* 10: nice of the hashing, above the event loops'; 0 = none */
+    bool     upgrade_hashes;          /* true: a good login rehashes to argon2id at these params */
     int64_t  min_password_length;     /* 8 */
     int64_t  max_password_length;     /* 128 */
 

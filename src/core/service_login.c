@@ -229,7 +229,8 @@ static void note_success(gh_service *svc, gh_account *acct, const login_counters
         acct->locked_until = 0;
         dirty = true;
     }
-    if (gh_password_needs_rehash(acct->password_hash, &svc->config->argon2) &&
+    if (svc->config->upgrade_hashes &&
+        gh_password_needs_rehash(acct->password_hash, &svc->config->argon2) &&
         gh_password_hash(&svc->config->argon2, password, len, acct->password_hash) ==
             GH_PASSWORD_OK)
         dirty = true;

@@ -87,6 +87,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.argon2.parallelism, 1);
     assert_int_equal(c.hash_threads, 0);
     assert_int_equal(c.hash_nice, 10);
+    assert_true(c.upgrade_hashes);
     assert_int_equal(c.min_password_length, 8);
     assert_int_equal(c.max_password_length, 128);
     assert_int_equal(c.lockout_threshold, 5);
@@ -135,6 +136,7 @@ static void test_good_file(void **state)
                "argon2_m_cost_kib = 65536\n"
                "argon2_parallelism = 4\n"
                "min_password_length = 12\n"
+               "upgrade_hashes = no\n"
                "[lockout]\n"
                "lockout_threshold = 0\n"
                "[events]\n"
@@ -150,6 +152,8 @@ static void test_good_file(void **state)
                "csrf_protection = on\n"
                "[powerstore]\n"
                "idle_timeout = 1\n"
+               "[credcache]\n"
+               "credcache_seconds = 0\n"
                "[server]\n"
                "max_connections = 1000000\n");
     gh_config_defaults(&c);
@@ -170,6 +174,7 @@ static void test_good_file(void **state)
     assert_int_equal(c.argon2.m_cost_kib, 65536);
     assert_int_equal(c.argon2.parallelism, 4);
     assert_int_equal(c.min_password_length, 12);
+    assert_false(c.upgrade_hashes);
     assert_int_equal(c.lockout_threshold, 0);
     assert_int_equal(c.max_streams, 0);
     assert_int_equal(c.keepalive_seconds, 1);
@@ -180,6 +185,7 @@ static void test_good_file(void **state)
     assert_true(c.ovirt.single_token_per_user);
     assert_true(c.ovirt.csrf_protection);
     assert_int_equal(c.powerstore.idle_timeout, 1);
+    assert_int_equal(c.credcache_seconds, 0);         /* the cache off */
     /* Untouched keys keep their defaults. */
     assert_int_equal(c.max_sessions, 10000);
     assert_string_equal(c.nginx, "/usr/sbin/nginx");
@@ -234,6 +240,8 @@ static void test_errors(void **state)
     expect_error(p, "[sessions]\nmax_sessions = 99999999999999999999999\n",
                  "2: max_sessions: out of range");
     expect_error(p, "[server]\nworkers = 2147483648\n", "2: workers: out of range");
+    expect_error(p, "[credcache]\ncredcache_seconds = -1\n",
+                 "2: credcache_seconds: out of range");
     expect_error(p, "[server]\nlog_level = debug\n",
                  "2: log_level: not one of emerg, alert, crit, error, warn, notice, info");
     expect_error(p, "[server]\nlog_level = info;\n",
@@ -437,7 +445,7 @@ static void test_example_uncommented(void **state)
     fclose(in);
     assert_int_equal(fclose(out), 0);
     /* Every key of gh_config, each once (a second one would be an error). */
-    assert_int_equal(settings, 43);
+    assert_int_equal(settings, 44);
 
     gh_config_defaults(&c);
     gh_config_defaults(&d);

@@ -920,12 +920,55 @@ static void test_account_limit_counted_when_reachable(void **state)
     assert_int_equal(create(f, token, &rec), GH_SESSION_LIMIT_ACCOUNT);
 }
 
+/* credcache_seconds = 0: a good password is verified and not remembered,
+ * so the next request with it is hashed again. */
+static void test_credcache_off(void **state)
+{
+    fixture *f = *state;
+    gh_principal cached;
+
+    add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    f->cfg.credcache_seconds = 0;
+    VERIFY("alice", PW_ALICE, GH_AUTH_OK);
+    assert_false(cred_cached(f, "alice", PW_ALICE, &cached));
+    f->cfg.credcache_seconds = 300;
+    VERIFY("alice", PW_ALICE, GH_AUTH_OK);
+    assert_true(cred_cached(f, "alice", PW_ALICE, &cached));
+}
+
+/* upgrade_hashes = no: an imported bcrypt hash, and argon2id at other
+ * parameters, stay as they were imported after a good login. */
+static void test_upgrade_hashes_off(void **state)
+{
+    fixture *f = *state;
+    struct crypt_data *cd = calloc(1, sizeof(*cd));
+    char setting[CRYPT_GENSALT_OUTPUT_SIZE], bcrypt[CRYPT_OUTPUT_SIZE];
+    gh_argon2_params stronger = { .t_cost = 2, .m_cost_kib = 128, .parallelism = 1 };
+    gh_account before;
+
+    assert_non_null(cd);
+    assert_non_null(crypt_gensalt_rn("$2b$", 4, NULL, 0, setting, sizeof(setting)));
+    assert_non_null(crypt_r(PW_BOB, setting, cd));
+    snprintf(bcrypt, sizeof(bcrypt), "%s", cd->output);
+    free(cd);
+    add_account(f, "bob", NULL, bcrypt, GH_ROLE_READONLY, true);
+    add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    before = get_account(f, "alice");
+    f->cfg.upgrade_hashes = false;
+    f->cfg.argon2 = stronger;
+    VERIFY("bob", PW_BOB, GH_AUTH_OK);
+    VERIFY("bob", PW_BOB, GH_AUTH_OK);
+    assert_string_equal(get_account(f, "bob").password_hash, bcrypt);
+    VERIFY("alice", PW_ALICE, GH_AUTH_OK);
+    assert_string_equal(get_account(f, "alice").password_hash, before.password_hash);
+}
+
 #define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TEST(test_verify), TEST(test_lockout), TEST(test_lockout_unknown),
+        TEST(test_verify), TEST(test_credcache_off), TEST(test_upgrade_hashes_off), TEST(test_lockout), TEST(test_lockout_unknown),
         TEST(test_lockout_race), TEST(test_lockout_restart), TEST(test_throttle),
         TEST(test_throttle_restart),
         TEST(test_session_create_end), TEST(test_account_limit_counted_when_reachable),
