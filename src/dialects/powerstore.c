@@ -10,8 +10,8 @@
  *   DELETE without its DELL-EMC-TOKEN -> 403;  password change pending -> 403
  *   but for login_session, logout and the PATCH of the own local_user;
  *   Accept without application/json -> 406;  method -> 405 + Allow;  a body
- *   typed other than application/json -> 415;  a bad query -> 400 (416 for limit <= 0);
- *   an unknown member -> 404;  then the handler.
+ *   typed other than application/json -> 415;  a bad query -> 400 (416 for
+ *   limit <= 0);  an unknown member -> 404;  then the handler.
  *
  * Nothing under /api/rest is open. Credentials are Basic on the request
  * itself, which PowerStore clients resend at will and which wins when both are
