@@ -101,6 +101,9 @@ void ngx_http_gatehouse_fill_request(ngx_http_request_t *r, gh_request *req);
 ngx_int_t ngx_http_gatehouse_fail(ngx_http_request_t *r, const gh_dialect *dialect,
     const gh_request *req, ngx_int_t status);
 char *ngx_http_gatehouse_error_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+/* ngx_http_discard_request_body, and no keepalive when part of the declared
+ * body is still to come (its bytes could not be told from the next request). */
+ngx_int_t ngx_http_gatehouse_discard_body(ngx_http_request_t *r);
 
 /* header.c */
 /* A header block over max_header_bytes: 431 Request Header Fields Too Large

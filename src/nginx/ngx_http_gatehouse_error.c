@@ -17,6 +17,9 @@
  * request without a URI (a 414, a malformed request line) to a named
  * location and answers 500 instead. The dialect is the one owning the URI
  * the client sent; no dialect, or no URI at all, gets nginx's own page.
+ *
+ * It also drops the body of every request answered without reading it
+ * (ngx_http_gatehouse_discard_body), refusals and errors included.
  */
 #include "ngx_http_gatehouse.h"
 
@@ -37,6 +40,25 @@ ngx_http_gatehouse_fail_closes(ngx_int_t status)
     }
 }
 
+/* Discards the body of a request answered without it. nginx reads what has
+ * arrived and drops the rest as it comes; if some of a declared body has not
+ * arrived when the answer goes out, it may be a slow client's, or one that
+ * never comes (libgovirt repeats a GET after a 401 without its body but with
+ * its Content-Length): either way the next bytes on the connection cannot be
+ * told from the rest of this body, so the answer closes the connection
+ * instead of reading a next request from them. */
+ngx_int_t
+ngx_http_gatehouse_discard_body(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc == NGX_OK && r->discard_body) {
+        r->keepalive = 0;
+    }
+    return rc;
+}
+
 ngx_int_t
 ngx_http_gatehouse_fail(ngx_http_request_t *r, const gh_dialect *dialect,
     const gh_request *req, ngx_int_t status)
@@ -53,7 +75,7 @@ ngx_http_gatehouse_fail(ngx_http_request_t *r, const gh_dialect *dialect,
      * that will not be read, and no keepalive after a broken request. */
     r->expect_tested = 1;
     if (ngx_http_gatehouse_fail_closes(status)
-        || ngx_http_discard_request_body(r) != NGX_OK)
+        || ngx_http_gatehouse_discard_body(r) != NGX_OK)
     {
         r->keepalive = 0;
     }

@@ -177,7 +177,7 @@ ngx_http_gatehouse_refuse(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     gh_wipe(ctx->stream_key, sizeof(ctx->stream_key));
     gh_response_init(&resp);
     ctx->dialect->refuse(&ctx->req, why, &resp);
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
+    if (ngx_http_gatehouse_discard_body(r) != NGX_OK) {
         r->keepalive = 0;
     }
     rc = ngx_http_gatehouse_send(r, &resp);
@@ -474,7 +474,7 @@ ngx_http_gatehouse_content_handler(ngx_http_request_t *r)
         }
         return NGX_DONE;
     }
-    rc = ngx_http_discard_request_body(r);
+    rc = ngx_http_gatehouse_discard_body(r);
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return ngx_http_gatehouse_fail(r, ctx->dialect, &ctx->req, rc);
     }

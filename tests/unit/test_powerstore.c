@@ -254,8 +254,12 @@ static void test_protocol_checks(void **state)
             "Content-Type", "text/plain", NULL);
     expect_error(r, 415, "0xE1415001");
     r = run(f, "POST", "/api/rest/local_user", "{\"name\":\"x\"}", "Authorization", BASIC_ADMIN,
-            NULL);
+            "Content-Type", "", NULL);
     expect_error(r, 415, "0xE1415001");
+    /* No Content-Type at all (gopowerstore): the body is read as JSON. */
+    r = run(f, "POST", "/api/rest/local_user", "{\"name\":\"x\"}", "Authorization", BASIC_ADMIN,
+            NULL);
+    expect_error(r, 400, "0xE1400006");
     r = run(f, "POST", "/api/rest/logout", NULL, "Authorization", BASIC_ADMIN,
             "Content-Length", "12", "Content-Type", "text/plain", NULL);
     expect_error(r, 415, "0xE1415001");

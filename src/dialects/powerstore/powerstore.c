@@ -10,8 +10,8 @@
  *   DELETE without its DELL-EMC-TOKEN -> 403;  password change pending -> 403
  *   but for login_session, logout and the PATCH of the own local_user;
  *   Accept without application/json -> 406;  method -> 405 + Allow;  a body
- *   not application/json -> 415;  a bad query -> 400 (416 for limit <= 0);
- *   an unknown member -> 404;  then the handler.
+ *   typed other than application/json -> 415;  a bad query -> 400 (416 for
+ *   limit <= 0);  an unknown member -> 404;  then the handler.
  *
  * Nothing under /api/rest is open. Credentials are Basic on the request
  * itself, which PowerStore clients resend at will and which wins when both are
@@ -314,11 +314,13 @@ static bool gh_ps_has_body(const gh_request *req)
     return false;
 }
 
+/* A body is JSON: said so, or not said at all (gopowerstore sends its JSON
+ * bodies without a Content-Type); any other type is refused. */
 static bool gh_ps_content_type_ok(const gh_request *req)
 {
     gh_str ct = gh_request_header(req, "Content-Type"), params;
 
-    return ct.data != NULL && gh_str_eq_nocase(gh_ps_media_type(ct, &params), "application/json");
+    return ct.data == NULL || gh_str_eq_nocase(gh_ps_media_type(ct, &params), "application/json");
 }
 
 /* ---- the bundled resources ---- */
