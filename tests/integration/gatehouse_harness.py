@@ -110,19 +110,23 @@ def sanitizer_lines(text, context=12):
     return [(i + 1, "\n".join(lines[max(0, i - 2):i + context])) for i in hits]
 
 
+REPORT_STARTS = ("runtime error:", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                 "ERROR: UndefinedBehaviorSanitizer")
+
+
+def _report_whole(text):
+    """A sanitizer ends each report with a SUMMARY line: the text is whole
+    once one follows the start of its last report."""
+    last = max(text.rfind(m) for m in REPORT_STARTS)
+    return text.endswith("\n") and (last < 0 or text.rfind("SUMMARY: ") > last)
+
+
 def _read_report(path, timeout=5.0):
     """A report file's text once the sanitizer has finished writing it: a
     process still writing one (its first line written, the stack not yet)
-    would leave the failure without the stack. Waits until the size has held
-    for 0.2 s, at most timeout seconds."""
-    deadline = time.monotonic() + timeout
-    size = -1
-    while time.monotonic() < deadline:
-        now = os.path.getsize(path)
-        if now == size:
-            break
-        size = now
-        time.sleep(0.2)
+    would leave the failure without the stack. Waits at most timeout
+    seconds, then takes what is there."""
+    wait_until(lambda: _report_whole(Path(path).read_text(errors="replace")), timeout, 0.05)
     return Path(path).read_text(errors="replace")
 
 
@@ -500,6 +504,22 @@ class Gatehouse:
             assert r.status_code == 200, r.text
             return {m["@odata.id"] for m in r.json()["Members"]}
 
+    def token_status(self, token, path="/redfish/v1/Systems"):
+        return self.get(path, headers={"X-Auth-Token": token}).status_code
+
+    def wait_changes_applied(self, timeout=10.0):
+        """Wait until the running server has applied every change made to
+        the store so far (an account added or changed, a lock, a setting):
+        what no request shows directly. The workers apply the store's change
+        log in order, into the block they share (docs/design.md, "Change
+        log"), so this logs one more change whose effect a request does show,
+        `gatehouse session revoke` of a session of the admin's, and waits
+        until that session's token is refused."""
+        token, _, body, _ = self.login()
+        self.cli("session", "revoke", body["Id"])
+        wait_for(lambda: self.token_status(token) == 401, timeout,
+                 "the server applied the change log (a revoked session still works)")
+
     # -------------------------------------------------------- secret checks
 
     def secret_forms(self):
@@ -584,3 +604,60 @@ def wait_until(pred, timeout, interval=0.005):
         if time.monotonic() - t0 > timeout:
             return None
         time.sleep(interval)
+
+
+def wait_for(pred, timeout, what, interval=0.01):
+    """Poll pred until true and return the seconds it took; fail the test,
+    saying what was awaited, when timeout seconds pass first. A test waits
+    for the condition it needs this way, never for a fixed sleep."""
+    took = wait_until(pred, timeout, interval)
+    if took is None:
+        raise AssertionError(f"{what}: not within {timeout} s")
+    return took
+
+
+# The product's promise (docs/design.md, "Change log" and "Rules the design
+# rests on"): a change made by `gatehouse user ...` or `gatehouse session
+# revoke` reaches every worker within 100 ms. A test holds the server to it
+# with this margin added, for a loaded machine and the sanitizer build.
+CHANGE_PROMISE = 0.1
+CHANGE_MARGIN = 0.4 if SANITIZE else 0.2
+
+# A session idle for its timeout ends (docs/gatehouse.conf.example). Times are
+# whole seconds, so a test allows a second of rounding beyond the timeout and
+# this margin on top: the upkeep that ends idle sessions runs once a second,
+# and a loaded machine or the sanitizer build runs it late.
+IDLE_MARGIN = 5.0 if SANITIZE else 3.0
+
+
+def session_listed(gh, session_id):
+    """Whether the administrator's list of sessions, which uses none of
+    them, still holds session_id (of any dialect)."""
+    return any(m.rsplit("/", 1)[-1] == session_id for m in gh.sessions_server_side())
+
+
+def obeyed_at_once(check, timeout=10.0):
+    """check() makes a request and is true once the server obeys a change
+    that was in the store before this call. Polls it until true (failing
+    after timeout seconds) and asserts the promise above: no request sent
+    later than CHANGE_PROMISE + CHANGE_MARGIN after this call was answered
+    as before the change. A request is answered after it is sent, so its
+    start is a lower bound on how long the server had not obeyed; the time
+    of the first obeyed answer also holds the request's own round trip.
+    Returns the seconds until the first obeyed answer, for the record."""
+    t0 = time.monotonic()
+    stale = []        # start of each request answered as before the change
+
+    def poll():
+        start = time.monotonic() - t0
+        if check():
+            return True
+        stale.append(start)
+        return False
+
+    took = wait_for(poll, timeout, "the server obeyed the change", interval=0.005)
+    bound = CHANGE_PROMISE + CHANGE_MARGIN
+    late = [s for s in stale if s > bound]
+    assert not late, (f"a request sent {late[-1]:.3f} s after the change was answered as "
+                      f"before it (promise {CHANGE_PROMISE} s, margin {CHANGE_MARGIN} s)")
+    return took

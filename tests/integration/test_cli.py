@@ -18,7 +18,6 @@ import socket
 import sqlite3
 import stat
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -40,13 +39,6 @@ BCRYPT_HASH = "$2y$05$Uu.QThf8PR/g9e1t4QA12uCTb8Ru5Y4aiiOLDJowOadS7PkQwyt3u"
 PASSWORD_ALPHABET = set("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
 
 pytestmark = pytest.mark.skipif(not GATEHOUSE.exists(), reason=f"{GATEHOUSE} not built")
-
-
-def wait_until(cond, timeout):
-    deadline = time.monotonic() + timeout
-    while not cond() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return cond()
 
 
 class Cli:
@@ -150,6 +142,21 @@ def snapshot(top):
     return out
 
 
+def clock_past_mtimes(where, snap):
+    """Wait until a file written now gets a later mtime than any in snap
+    (the file system's clock is coarser than a nanosecond), so a snapshot
+    taken after a rewrite differs."""
+    newest = max(v[4] for v in snap.values() if len(v) > 4)
+    probe = Path(where) / ".mtime-probe"
+
+    def later():
+        probe.write_bytes(b"")
+        return probe.stat().st_mtime_ns > newest
+
+    H.wait_for(later, 5, "the file system's clock passed the snapshot's mtimes")
+    probe.unlink()
+
+
 def env_without_data_dir(**extra):
     env = {k: v for k, v in os.environ.items() if k != "GATEHOUSE_DATA_DIR"}
     env.update(extra)
@@ -215,7 +222,7 @@ def test_second_init_changes_nothing(cli):
     assert "admin password" not in p.stdout
     assert password not in p.stdout + p.stderr + cli.audit()
     before = snapshot(cli.data)
-    time.sleep(0.05)
+    clock_past_mtimes(cli.base, before)
     p = cli.init()
     assert "already initialised" in p.stdout and "nothing changed" in p.stdout
     assert "admin password" not in p.stdout
@@ -432,7 +439,7 @@ def on_terminal(cli, args, dialogue):
 
     try:
         for prompt, answer in dialogue:
-            wait_until(lambda: read_some() is None or prompt in seen[0], 10)
+            H.wait_until(lambda: read_some() is None or prompt in seen[0], 10)
             assert prompt in seen[0], seen[0]
             seen[0] = seen[0].replace(prompt, b"<prompt>", 1)
             os.write(master, answer)
@@ -651,10 +658,10 @@ def test_serve_runs_nginx_and_stops_on_sigterm(ready):
                             stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                             start_new_session=True, env=nginx_env.env)
     try:
-        assert wait_until(lambda: proc.poll() is not None or listening(port), 20)
+        H.wait_for(lambda: proc.poll() is not None or listening(port), 20, "serve listening")
         assert proc.poll() is None, (cli.base / "serve.log").read_text()
         # the master listens before it forks its workers
-        wait_until(lambda: len(process_uids(proc.pid)) >= 2, 10)
+        H.wait_until(lambda: len(process_uids(proc.pid)) >= 2, 10)
         uids = process_uids(proc.pid)
         assert len(uids) >= 2 and 0 not in uids.values(), uids      # master and workers
         s = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}",
@@ -665,7 +672,7 @@ def test_serve_runs_nginx_and_stops_on_sigterm(ready):
         assert "gatehouse CA" not in subjects[0] and "gatehouse CA" in subjects[1]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
-        assert wait_until(lambda: not process_uids(proc.pid), 5)
+        H.wait_for(lambda: not process_uids(proc.pid), 5, "serve's processes gone")
         nginx_env.check()
     finally:
         if proc.poll() is None:
@@ -711,8 +718,8 @@ def test_run_default_serves_on_the_ports_given(cli):
                             stdin=subprocess.DEVNULL, start_new_session=True,
                             env={**nginx_env.env, "GATEHOUSE_DATA_DIR": ""})
     try:
-        assert wait_until(lambda: proc.poll() is not None or listening(port), 60), \
-            (cli.base / "run.out").read_text()
+        assert H.wait_until(lambda: proc.poll() is not None or listening(port), 60) \
+            is not None, (cli.base / "run.out").read_text()
         assert proc.poll() is None, (cli.base / "run.out").read_text()
         text = (cli.base / "run.out").read_text()
         assert f"gatehouse is starting on https://127.0.0.1:{port} (and " \
@@ -739,5 +746,5 @@ def test_run_default_serves_on_the_ports_given(cli):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
-        wait_until(lambda: not H.pgroup_members(proc.pid), 10)
+        H.wait_until(lambda: not H.pgroup_members(proc.pid), 10)
         out.close()

@@ -8,6 +8,7 @@ import time
 
 import requests
 
+from gatehouse_harness import IDLE_MARGIN, wait_for
 from ovirt_util import API, bearer, cookie_value, get_token, xml_of
 
 
@@ -115,25 +116,44 @@ def test_a_cookie_jar_recovers_from_a_dead_session(server):
         assert s.get(server.url + API, timeout=10).status_code == 200
 
 
+def opened(gh, **kw):
+    """open_session, and the session's path in the administrator's list."""
+    before = gh.sessions_server_side()
+    value, _ = open_session(gh, **kw)
+    (path,) = gh.sessions_server_side() - before
+    return value, path
+
+
+def wait_ended(gh, path, idle):
+    """Wait until the session at path has ended by its idle time, looking
+    at the administrator's list, which uses no session."""
+    wait_for(lambda: path not in gh.sessions_server_side(), idle + 1 + IDLE_MARGIN,
+             f"the session idle for {idle} s ended", interval=0.1)
+
+
 def test_idle_timeout(make_server):
-    gh = make_server(config={"ovirt": {"token_idle_timeout": 2}})
-    value, _ = open_session(gh)
-    time.sleep(1)
+    # Times are whole seconds, so an idle time over the timeout less 1 s may
+    # already end a session: a use 1 s after the start, with a timeout of 3 s,
+    # leaves a second to a slow machine.
+    gh = make_server(config={"ovirt": {"token_idle_timeout": 3}})
+    value, path = opened(gh)
+    time.sleep(1)     # idle time passing is what is tested
     assert with_cookie(gh, value).status_code == 200
-    time.sleep(3)
+    wait_ended(gh, path, 3)
     assert with_cookie(gh, value).status_code == 401
 
 
 def test_session_ttl(make_server):
     # token_idle_timeout of 2 s would end it; Session-TTL: 1 (minute) keeps it.
     gh = make_server(config={"ovirt": {"token_idle_timeout": 2}})
-    value, _ = open_session(gh, headers={"Session-TTL": "1"})
-    time.sleep(3.5)
-    assert with_cookie(gh, value).status_code == 200
-    # An unreadable Session-TTL is ignored, as the engine ignores it.
-    other, _ = open_session(gh, headers={"Session-TTL": "soon"})
-    time.sleep(3.5)
+    value, _ = opened(gh, headers={"Session-TTL": "1"})
+    # An unreadable Session-TTL is ignored, as the engine ignores it: the
+    # session opened after the first ends by the idle timeout...
+    other, other_path = opened(gh, headers={"Session-TTL": "soon"})
+    wait_ended(gh, other_path, 2)
     assert with_cookie(gh, other).status_code == 401
+    # ...while the first, idle longer, lives on.
+    assert with_cookie(gh, value).status_code == 200
 
 
 def test_sessions_survive_a_restart(make_server):

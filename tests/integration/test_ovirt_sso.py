@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from gatehouse_harness import IDLE_MARGIN, wait_for
 from ovirt_util import API, LOGOUT, TOKEN, bearer, get_token, token_request
 
 BAD_LOGIN = ("Unable to log in. Verify your login information or contact the system "
@@ -153,20 +154,29 @@ def test_locked_account(make_server):
     assert token_works(gh, get_token(gh, "mallory@internal", pw))
 
 
+def wait_ended(gh, path, idle):
+    """Wait until the token's session at path has ended by its idle time."""
+    wait_for(lambda: path not in gh.sessions_server_side(), idle + 1 + IDLE_MARGIN,
+             f"the token idle for {idle} s ended", interval=0.1)
+
+
 def test_idle_timeout(make_server):
     # Times are kept in whole seconds: a second of idle time is allowed for the
     # rounding, and one for a slow (sanitizer) build between two uses.
     gh = make_server(config={"ovirt": {"token_idle_timeout": 4}})
+    before = gh.sessions_server_side()
     r = token_request(gh)
     token = r.json()["access_token"]
     gh.secrets.add(token)
+    (path,) = gh.sessions_server_side() - before
     assert int(r.json()["exp"]) / 1000 <= time.time() + 5
     # Used within the idle time it lives on...
     for _ in range(3):
-        time.sleep(1.5)
+        time.sleep(1.5)     # idle time passing is what is tested
         assert token_works(gh, token)
-    # ...unused past it, it is gone: 401, the engine's refusal.
-    time.sleep(5.5)
+    # ...unused past it, it is gone (the administrator's list, which uses
+    # no token, shows when): 401, the engine's refusal.
+    wait_ended(gh, path, 4)
     r = gh.get(API + "/vms", headers=bearer(token))
     assert r.status_code == 401
     assert r.headers["WWW-Authenticate"] == 'Basic realm="RESTAPI"'
@@ -174,11 +184,16 @@ def test_idle_timeout(make_server):
 
 def test_limit_since_last_use(make_server):
     # No idle timeout of the engine's session: the SSO token timeout alone.
-    gh = make_server(config={"ovirt": {"token_idle_timeout": 0, "token_timeout": 2}})
+    # Times are whole seconds, so an idle time over the timeout less 1 s may
+    # already end it: a use 1 s after the start, with a timeout of 3 s, leaves
+    # a second to a slow machine.
+    gh = make_server(config={"ovirt": {"token_idle_timeout": 0, "token_timeout": 3}})
+    before = gh.sessions_server_side()
     token = get_token(gh)
-    time.sleep(1)
+    (path,) = gh.sessions_server_side() - before
+    time.sleep(1)     # idle time passing is what is tested
     assert token_works(gh, token)
-    time.sleep(3)
+    wait_ended(gh, path, 3)
     assert not token_works(gh, token)
 
 

@@ -19,8 +19,9 @@ EVENT_SERVICE = "/redfish/v1/EventService"
 SSE = EVENT_SERVICE + "/SSE"
 SUBSCRIPTIONS = EVENT_SERVICE + "/Subscriptions"
 
-# A stream ends within the product's promise for a revocation (100 ms); the
-# bound leaves room for a loaded machine and the sanitizer build.
+# The promise (README.md, "Events"): a stream ends within about 100 ms when
+# its session or account does; the bound leaves room for a loaded machine and
+# the sanitizer build.
 END_BOUND = 2.0
 
 
@@ -247,6 +248,8 @@ def test_keepalive_and_basic_stream_ends_on_password_change(make_server):
         t0 = time.monotonic()
         assert st.line(timeout=5) == ""
         assert st.line(timeout=5) == ": keep-alive"
+        # keepalive_seconds (docs/gatehouse.conf.example): a lower bound, which
+        # a slow machine only makes later.
         assert time.monotonic() - t0 >= 0.5, "keep-alives come at the configured interval"
         new = new_password("watcher")
         gh.secrets.add(new)
@@ -386,6 +389,8 @@ def test_session_stream_ends_with_the_session_lifetime(make_server):
         assert st.line() == ": keep-alive"
         st.wait_end(timeout=10)
         lived = st.ended - t0
+        # session_lifetime (docs/gatehouse.conf.example), in whole seconds,
+        # then the promise of END_BOUND.
         assert 1.5 < lived < 3 + END_BOUND, f"the stream lived {lived:.3f} s"
     finally:
         st.close()

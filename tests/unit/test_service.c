@@ -27,6 +27,7 @@
 
 #include "../../src/core/service.h"
 #include "mutex_lock.h"
+#include "thread_wait.h"
 
 #define PW_ALICE "alice-Secret-1"
 #define PW_BOB   "bob-Secret-2"
@@ -365,9 +366,17 @@ static void test_lockout_unknown(void **state)
     sqlite3_close(db);
 }
 
+typedef struct {
+    fixture *f;
+    pid_t    tid;       /* the login's thread, set as it starts */
+} race_login;
+
 static void *wrong_login(void *arg)
 {
-    return (void *)(intptr_t)verify(arg, "carol", PW_WRONG);
+    race_login *rl = arg;
+
+    __atomic_store_n(&rl->tid, gettid(), __ATOMIC_RELEASE);
+    return (void *)(intptr_t)verify(rl->f, "carol", PW_WRONG);
 }
 
 /* The failure that locks carol everywhere meets an administrator's change
@@ -378,7 +387,9 @@ static void test_lockout_race(void **state)
     char hash[GH_PASSWORD_HASH_MAX], sql[512], addr[32];
     gh_account a;
     sqlite3 *raw;
+    race_login rl = { f, 0 };
     pthread_t th;
+    pid_t tid;
     void *rc;
 
     f->cfg.lockout_account_threshold = 3;
@@ -393,9 +404,12 @@ static void test_lockout_race(void **state)
              " generation = generation + 1 WHERE name = 'carol'", hash);
     assert_int_equal(sqlite3_open(f->db, &raw), SQLITE_OK);
     assert_int_equal(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
-    /* the login reads the account, hashes, then waits for the write lock */
-    assert_int_equal(pthread_create(&th, NULL, wrong_login, f), 0);
-    usleep(300 * 1000);
+    /* The login reads the account, hashes, then waits for the write lock:
+     * commit once it sleeps in SQLite's busy handler (usleep). */
+    assert_int_equal(pthread_create(&th, NULL, wrong_login, &rl), 0);
+    tid = test_thread_started(&rl.tid, 10000);
+    assert_true(tid != 0);
+    assert_true(test_thread_blocked_in(tid, SYS_clock_nanosleep, SYS_nanosleep, 10000));
     assert_int_equal(sqlite3_exec(raw, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(pthread_join(th, &rc), 0);
     sqlite3_close(raw);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../../src/core/session.h"
+#include "thread_wait.h"
 
 typedef struct {
     void         *mem;
@@ -156,13 +157,16 @@ static void test_local_full(void **state)
     assert_int_equal(gh_session_add_wait(f->ss, &extra, GH_ROLE_READONLY, false), GH_SHARED_FULL);
 }
 
-/* A store that answers from another thread, some milliseconds later. */
+/* A store that answers from another thread, once the caller waits for the
+ * answer (blocked on its condition variable: a futex). */
 typedef struct {
     gh_session_store    base;
     gh_session_done_cb  cb;
     gh_session_found_cb found_cb;
     void               *arg;
     gh_session_record   rec;
+    pid_t               caller;
+    int                 late;     /* answers given while the caller waited */
 } late_store;
 
 static void *late_answer(void *p)
@@ -170,7 +174,8 @@ static void *late_answer(void *p)
     late_store *ls = p;
     gh_principal who;
 
-    usleep(20000);
+    if (test_thread_blocked_in(ls->caller, SYS_futex, SYS_futex, 10000))
+        ls->late++;
     if (ls->found_cb != NULL) {
         memset(&who, 0, sizeof(who));
         strcpy(who.user, ls->rec.user);
@@ -189,6 +194,7 @@ static void late_start(late_store *ls, gh_session_done_cb cb, void *arg)
 
     ls->cb = cb;
     ls->arg = arg;
+    ls->caller = gettid();
     assert_int_equal(pthread_create(&t, NULL, late_answer, ls), 0);
     pthread_detach(t);
 }
@@ -218,6 +224,7 @@ static void late_find(gh_session_store *ss, const uint8_t digest[GH_DIGEST_LEN],
     memcpy(ls->rec.digest, digest, GH_DIGEST_LEN);
     ls->found_cb = cb;
     ls->arg = arg;
+    ls->caller = gettid();
     assert_int_equal(pthread_create(&t, NULL, late_answer, ls), 0);
     pthread_detach(t);
 }
@@ -239,6 +246,7 @@ static void test_wait_for_a_late_store(void **state)
     memset(&removed, 0, sizeof(removed));
     assert_int_equal(gh_session_remove_wait(&ls.base, "dd", &removed), GH_SHARED_OK);
     assert_string_equal(removed.id, "dd");
+    assert_int_equal(ls.late, 2);
 }
 
 static void test_find_wait(void **state)
@@ -286,6 +294,7 @@ static void test_find_wait_for_a_late_store(void **state)
     assert_string_equal(who.session_id, "ff");
     assert_string_equal(got.id, "ff");
     assert_memory_equal(got.digest, digest, GH_DIGEST_LEN);
+    assert_int_equal(ls.late, 1);
 }
 
 int main(void)
