@@ -10,16 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-bool gh_account_locked(const gh_account *acct, int64_t now)
-{
-    return acct->locked_until != 0 && now < acct->locked_until;
-}
-
-bool gh_account_admin_locked(const gh_account *acct)
-{
-    return acct->locked_until == GH_LOCKED_BY_ADMIN;
-}
-
 gh_store_err gh_service_failures_clear(gh_service *svc, const char *name)
 {
     uint8_t owner[GH_DIGEST_LEN];

@@ -91,6 +91,10 @@ extern ngx_module_t ngx_http_gatehouse_module;
 /* handler.c */
 ngx_int_t ngx_http_gatehouse_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_gatehouse_content_handler(ngx_http_request_t *r);
+
+/* request.c: below every other file here, calling none of them. */
+/* Send resp (headers, then its body: a borrowed one as it is, an owned one
+ * handed to r's pool); resp may be freed as soon as this returns. */
 ngx_int_t ngx_http_gatehouse_send(ngx_http_request_t *r, gh_response *resp);
 void ngx_http_gatehouse_fill_request(ngx_http_request_t *r, gh_request *req);
 
