@@ -200,6 +200,9 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
     ngx_memzero(ctx, offsetof(ngx_http_gatehouse_ctx_t, plan));
     ngx_http_set_ctx(r, ctx, ngx_http_gatehouse_module);
     ngx_http_gatehouse_fill_request(r, &ctx->req);
+    if (ngx_http_gatehouse_wipe_on_end(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     ctx->dialect = gh_dialect_for_path(ctx->req.path);
     /* max_header_bytes, before anything reads a header (header.c). */
@@ -215,6 +218,7 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
         return NGX_OK;          /* the content handler answers 404 */
     }
     ctx->dialect->classify(&ctx->req, &ctx->plan);
+    ctx->token = ctx->plan.cred.token;
     if (ctx->plan.open) {
         ctx->state = GH_STATE_AUTHENTICATED;
         return NGX_OK;

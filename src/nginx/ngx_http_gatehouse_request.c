@@ -4,6 +4,14 @@
  * lookup included), and a gh_response sent as nginx's status, headers and
  * body. The handler, the error pages, the thread pools and the event
  * streams all use them; this file calls none of those back.
+ *
+ * And the wipe when a request ends: what it carried in the clear (the
+ * Authorization value, the session token it showed, the body in nginx's
+ * buffers and in gatehouse's copy, a decoded Basic password) is zeroed by a
+ * cleanup of the request's pool, which nginx runs on every way a request
+ * ends (answered, refused, failed, the client gone), after the access log
+ * is written and before the memory is freed or the connection's buffer
+ * serves the next request.
  */
 #include "ngx_http_gatehouse.h"
 
@@ -161,4 +169,43 @@ ngx_http_gatehouse_send(ngx_http_request_t *r, gh_response *resp)
     out.buf = b;
     out.next = NULL;
     return ngx_http_output_filter(r, &out);
+}
+
+static void
+ngx_http_gatehouse_wipe(void *data)
+{
+    ngx_http_gatehouse_ctx_t *ctx = data;
+    ngx_http_request_t       *r = ctx->req.adapter;
+    ngx_chain_t              *cl;
+    ngx_buf_t                *b;
+
+    /* nginx's own copy of the body: the bytes of each buffer, no more (a
+     * buffer may lie in the connection's header buffer, before a pipelined
+     * request's bytes). One written to a file has none in memory. */
+    if (r->request_body != NULL) {
+        for (cl = r->request_body->bufs; cl != NULL; cl = cl->next) {
+            b = cl->buf;
+            if (ngx_buf_in_memory(b) && b->last > b->pos) {
+                gh_wipe(b->pos, (size_t) (b->last - b->pos));
+            }
+        }
+    }
+    gh_request_wipe(&ctx->req);
+    gh_wipe((char *) ctx->token.data, ctx->token.len);
+    gh_credential_wipe(&ctx->plan.cred);
+    gh_wipe(ctx->stream_key, sizeof(ctx->stream_key));
+}
+
+ngx_int_t
+ngx_http_gatehouse_wipe_on_end(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+    cln->handler = ngx_http_gatehouse_wipe;
+    cln->data = ctx;
+    return NGX_OK;
 }
