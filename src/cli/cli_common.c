@@ -67,8 +67,11 @@ int gh_cli_parse(int argc, char **argv, const gh_cli_spec *spec)
     int                  opt, rc = -1;
 
     for (; own != NULL && own[n].name != NULL; n++) {
-        if (n == GH_CLI_OPTIONS_MAX)
-            abort();            /* a table longer than the limit: a build mistake */
+        if (n == GH_CLI_OPTIONS_MAX) {
+            gh_cli_err("%s: more than %d options in its table", spec->command,
+                       GH_CLI_OPTIONS_MAX);      /* a mistake in the build, not the user's */
+            goto done;
+        }
         opts[3 + n] = (struct option){ own[n].name,
                                        own[n].value != NULL ? required_argument : no_argument,
                                        NULL, GH_OPT_OWN + (int)n };
