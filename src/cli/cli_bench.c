@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +50,6 @@ static const char gh_bench_usage[] =
     "  --token-file FILE  write the last session's token to FILE (a new file, 0600)\n"
     GH_CLI_COMMON_HELP;
 
-enum { GH_OPT_USER = GH_OPT_FIRST_PRIVATE, GH_OPT_BATCH, GH_OPT_TOKEN_FILE };
-
 typedef struct {
     const char *user, *token_file, *data_dir, *config;
     long        count, batch;
@@ -74,40 +71,27 @@ static long gh_bench_number(const char *what, const char *text, long max)
 
 static int gh_bench_parse(int argc, char **argv, gh_bench_args *a)
 {
-    static const struct option opts[] = {
-        GH_CLI_COMMON_OPTIONS,
-        { "user", required_argument, NULL, GH_OPT_USER },
-        { "batch", required_argument, NULL, GH_OPT_BATCH },
-        { "token-file", required_argument, NULL, GH_OPT_TOKEN_FILE },
-        { NULL, 0, NULL, 0 }
+    const char *batch = NULL, *args[2] = { NULL, NULL };
+    const gh_cli_option own[] = {
+        { "user", &a->user, NULL },
+        { "batch", &batch, NULL },
+        { "token-file", &a->token_file, NULL },
+        { NULL, NULL, NULL }
     };
-    int opt;
+    const gh_cli_spec spec = { "bench-fill", gh_bench_usage, own, &a->data_dir, &a->config,
+                               args, 2 };
+    int rc = gh_cli_parse(argc, argv, &spec);
 
+    if (rc != 0)
+        return rc;
     a->batch = GH_BENCH_BATCH;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (gh_cli_common_option(opt, &a->data_dir, &a->config))
-            continue;
-        switch (opt) {
-        case GH_OPT_HELP:
-            fputs(gh_bench_usage, stdout);
-            return 1;
-        case GH_OPT_USER:       a->user = optarg; break;
-        case GH_OPT_TOKEN_FILE: a->token_file = optarg; break;
-        case GH_OPT_BATCH:
-            if ((a->batch = gh_bench_number("--batch", optarg, 100000)) < 0)
-                return -1;
-            break;
-        default:
-            fputs(gh_bench_usage, stderr);
-            return -1;
-        }
-    }
-    if (optind + 1 != argc) {
+    if (batch != NULL && (a->batch = gh_bench_number("--batch", batch, 100000)) < 0)
+        return -1;
+    if (args[0] == NULL || args[1] != NULL) {
         gh_cli_err("bench-fill: give exactly one count N");
         return -1;
     }
-    if ((a->count = gh_bench_number("N", argv[optind], GH_BENCH_MAX_SESSIONS)) < 0)
+    if ((a->count = gh_bench_number("N", args[0], GH_BENCH_MAX_SESSIONS)) < 0)
         return -1;
     if (a->user == NULL || !gh_account_name_valid(a->user)) {
         gh_cli_err("bench-fill: --user NAME names the sessions' account");

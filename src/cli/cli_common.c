@@ -51,17 +51,61 @@ void gh_cli_err(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-bool gh_cli_common_option(int opt, const char **data_dir, const char **config)
+/* getopt_long's values for the options: the common three, then a
+ * subcommand's own by their place in its table. */
+enum { GH_OPT_DATA_DIR = 0x100, GH_OPT_CONFIG, GH_OPT_HELP, GH_OPT_OWN };
+
+int gh_cli_parse(int argc, char **argv, const gh_cli_spec *spec)
 {
-    if (opt == GH_OPT_DATA_DIR) {
-        *data_dir = optarg;
-        return true;
+    struct option        opts[3 + GH_CLI_OPTIONS_MAX + 1] = {
+        { "data-dir", required_argument, NULL, GH_OPT_DATA_DIR },
+        { "config",   required_argument, NULL, GH_OPT_CONFIG },
+        { "help",     no_argument,       NULL, GH_OPT_HELP },
+    };
+    const gh_cli_option *own = spec->options;
+    size_t               n = 0, nargs = 0;
+    int                  opt, rc = -1;
+
+    for (; own != NULL && own[n].name != NULL; n++) {
+        if (n == GH_CLI_OPTIONS_MAX) {
+            gh_cli_err("%s: more than %d options in its table", spec->command,
+                       GH_CLI_OPTIONS_MAX);      /* a mistake in the build, not the user's */
+            goto done;
+        }
+        opts[3 + n] = (struct option){ own[n].name,
+                                       own[n].value != NULL ? required_argument : no_argument,
+                                       NULL, GH_OPT_OWN + (int)n };
     }
-    if (opt == GH_OPT_CONFIG) {
-        *config = optarg;
-        return true;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt == GH_OPT_DATA_DIR) {
+            *spec->data_dir = optarg;
+        } else if (opt == GH_OPT_CONFIG) {
+            *spec->config = optarg;
+        } else if (opt == GH_OPT_HELP) {
+            fputs(spec->usage, stdout);
+            rc = 1;
+            goto done;
+        } else if (opt >= GH_OPT_OWN && (size_t)(opt - GH_OPT_OWN) < n) {
+            if (own[opt - GH_OPT_OWN].value != NULL)
+                *own[opt - GH_OPT_OWN].value = optarg;
+            else
+                *own[opt - GH_OPT_OWN].flag = true;
+        } else {
+            fputs(spec->usage, stderr);
+            goto done;
+        }
     }
-    return false;
+    for (; optind < argc; optind++) {
+        if (nargs == spec->max_args) {
+            gh_cli_err("%s: unexpected argument '%s'", spec->command, argv[optind]);
+            goto done;
+        }
+        spec->args[nargs++] = argv[optind];
+    }
+    rc = 0;
+done:
+    return rc;
 }
 
 const char *gh_cli_data_dir(const char *given, const char *command)

@@ -30,18 +30,27 @@
 #define GH_DATA_DIR_ENV  "GATEHOUSE_DATA_DIR"
 #define GH_DATA_DIR_HERE "var"      /* what `make run` makes in the current directory */
 
-/* Long-option values shared by every subcommand's getopt_long table. */
-enum {
-    GH_OPT_DATA_DIR = 0x100,
-    GH_OPT_CONFIG,
-    GH_OPT_HELP,
-    GH_OPT_FIRST_PRIVATE     /* subcommands number their own options from here */
-};
+/* One option of a subcommand besides --data-dir, --config and --help: its
+ * long name and where it goes. An option with a value stores it in *value;
+ * a flag (value NULL) sets *flag. */
+typedef struct {
+    const char  *name;
+    const char **value;
+    bool        *flag;
+} gh_cli_option;
 
-#define GH_CLI_COMMON_OPTIONS \
-    { "data-dir", required_argument, NULL, GH_OPT_DATA_DIR }, \
-    { "config",   required_argument, NULL, GH_OPT_CONFIG }, \
-    { "help",     no_argument,       NULL, GH_OPT_HELP }
+#define GH_CLI_OPTIONS_MAX 8   /* a subcommand's own options, at most */
+
+/* A subcommand's command line: its options and its arguments. */
+typedef struct {
+    const char          *command;    /* "user": what its errors start with */
+    const char          *usage;      /* --help on stdout; after a bad option, on stderr */
+    const gh_cli_option *options;    /* its own, up to a NULL name; NULL for none */
+    const char         **data_dir;   /* --data-dir DIR goes here */
+    const char         **config;     /* --config FILE goes here */
+    const char         **args;       /* the arguments, in order; NULL for none */
+    size_t               max_args;   /* how many args holds; one more is refused */
+} gh_cli_spec;
 
 #define GH_CLI_COMMON_HELP \
     "  --data-dir DIR   the data directory (database, certificates, run files);\n" \
@@ -61,9 +70,11 @@ typedef struct {
 /* "gatehouse: <message>" on stderr. */
 void gh_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Collect --data-dir / --config while a subcommand walks its options;
- * returns true when opt was one of them. */
-bool gh_cli_common_option(int opt, const char **data_dir, const char **config);
+/* Read argv (argv[0] the subcommand) as spec says, with getopt_long: 0 when
+ * every option and argument is stored; 1 when --help printed the usage; -1
+ * after saying what is wrong (getopt_long names a bad option, then the usage;
+ * an argument past max_args is "COMMAND: unexpected argument 'ARG'"). */
+int gh_cli_parse(int argc, char **argv, const gh_cli_spec *spec);
 
 /* The data directory a command uses: given (--data-dir) when not NULL, else
  * $GATEHOUSE_DATA_DIR when set and not empty, else ./var when it holds a

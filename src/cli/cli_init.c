@@ -16,7 +16,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
-#include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +47,6 @@ static const char gh_init_usage[] =
     "                   issuer, the CA last (its last certificate becomes ca.pem)\n"
     "  --key FILE       the unencrypted private key of that server certificate\n"
     GH_CLI_COMMON_HELP;
-
-enum { GH_OPT_PASSWORD_FILE = GH_OPT_FIRST_PRIVATE, GH_OPT_CERT, GH_OPT_KEY };
 
 typedef struct {
     const char *data_dir, *config, *password_file, *cert_file, *key_file;
@@ -248,35 +245,17 @@ static int gh_init_done_already(gh_cli_ctx *ctx, bool *done)
 
 static int gh_init_parse(int argc, char **argv, gh_init_args *a)
 {
-    static const struct option opts[] = {
-        GH_CLI_COMMON_OPTIONS,
-        { "admin-password-file", required_argument, NULL, GH_OPT_PASSWORD_FILE },
-        { "cert", required_argument, NULL, GH_OPT_CERT },
-        { "key", required_argument, NULL, GH_OPT_KEY },
-        { NULL, 0, NULL, 0 }
+    const gh_cli_option own[] = {
+        { "admin-password-file", &a->password_file, NULL },
+        { "cert", &a->cert_file, NULL },
+        { "key", &a->key_file, NULL },
+        { NULL, NULL, NULL }
     };
-    int opt;
+    const gh_cli_spec spec = { "init", gh_init_usage, own, &a->data_dir, &a->config, NULL, 0 };
+    int rc = gh_cli_parse(argc, argv, &spec);
 
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (gh_cli_common_option(opt, &a->data_dir, &a->config))
-            continue;
-        switch (opt) {
-        case GH_OPT_HELP:
-            fputs(gh_init_usage, stdout);
-            return 1;
-        case GH_OPT_PASSWORD_FILE: a->password_file = optarg; break;
-        case GH_OPT_CERT:          a->cert_file = optarg; break;
-        case GH_OPT_KEY:           a->key_file = optarg; break;
-        default:
-            fputs(gh_init_usage, stderr);
-            return -1;
-        }
-    }
-    if (optind < argc) {
-        gh_cli_err("init: unexpected argument '%s'", argv[optind]);
-        return -1;
-    }
+    if (rc != 0)
+        return rc;
     a->data_dir = gh_cli_data_dir(a->data_dir, "init");
     if (a->data_dir == NULL)
         return -1;

@@ -25,7 +25,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,8 +75,6 @@ static const char gh_serve_usage[] =
     "  --check                  write the configuration, let nginx test it, and exit\n"
     GH_CLI_COMMON_HELP;
 
-enum { GH_OPT_LISTEN = GH_OPT_FIRST_PRIVATE, GH_OPT_HTTP_LISTEN, GH_OPT_CHECK };
-
 typedef struct {
     const char *data_dir, *config, *listen, *http_listen;
     bool        check;
@@ -92,35 +89,17 @@ typedef struct {
 
 static int gh_serve_parse(int argc, char **argv, gh_serve_args *a)
 {
-    static const struct option opts[] = {
-        GH_CLI_COMMON_OPTIONS,
-        { "listen", required_argument, NULL, GH_OPT_LISTEN },
-        { "http-listen", required_argument, NULL, GH_OPT_HTTP_LISTEN },
-        { "check", no_argument, NULL, GH_OPT_CHECK },
-        { NULL, 0, NULL, 0 }
+    const gh_cli_option own[] = {
+        { "listen", &a->listen, NULL },
+        { "http-listen", &a->http_listen, NULL },
+        { "check", NULL, &a->check },
+        { NULL, NULL, NULL }
     };
-    int opt;
+    const gh_cli_spec spec = { "serve", gh_serve_usage, own, &a->data_dir, &a->config, NULL, 0 };
+    int rc = gh_cli_parse(argc, argv, &spec);
 
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (gh_cli_common_option(opt, &a->data_dir, &a->config))
-            continue;
-        switch (opt) {
-        case GH_OPT_HELP:
-            fputs(gh_serve_usage, stdout);
-            return 1;
-        case GH_OPT_LISTEN:      a->listen = optarg; break;
-        case GH_OPT_HTTP_LISTEN: a->http_listen = optarg; break;
-        case GH_OPT_CHECK:       a->check = true; break;
-        default:
-            fputs(gh_serve_usage, stderr);
-            return -1;
-        }
-    }
-    if (optind < argc) {
-        gh_cli_err("serve: unexpected argument '%s'", argv[optind]);
-        return -1;
-    }
+    if (rc != 0)
+        return rc;
     a->data_dir = gh_cli_data_dir(a->data_dir, "serve");
     if (a->data_dir == NULL)
         return -1;

@@ -7,7 +7,6 @@
  * every running worker learns to refuse the token at once.
  */
 #include <ctype.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -28,44 +27,26 @@ static const char gh_session_usage[] =
     "  --user NAME      revoke every session of NAME\n"
     GH_CLI_COMMON_HELP;
 
-enum { GH_OPT_USER = GH_OPT_FIRST_PRIVATE };
-
 typedef struct {
     const char *action, *id, *user, *data_dir, *config;
 } gh_session_args;
 
 static int gh_session_parse(int argc, char **argv, gh_session_args *a)
 {
-    static const struct option opts[] = {
-        GH_CLI_COMMON_OPTIONS,
-        { "user", required_argument, NULL, GH_OPT_USER },
-        { NULL, 0, NULL, 0 }
+    const gh_cli_option own[] = {
+        { "user", &a->user, NULL },
+        { NULL, NULL, NULL }
     };
+    const char *args[2] = { NULL, NULL };
+    const gh_cli_spec spec = { "session", gh_session_usage, own, &a->data_dir, &a->config,
+                               args, 2 };
     char command[48];
-    int  opt;
+    int  rc = gh_cli_parse(argc, argv, &spec);
 
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (gh_cli_common_option(opt, &a->data_dir, &a->config))
-            continue;
-        if (opt == GH_OPT_HELP) {
-            fputs(gh_session_usage, stdout);
-            return 1;
-        }
-        if (opt != GH_OPT_USER) {
-            fputs(gh_session_usage, stderr);
-            return -1;
-        }
-        a->user = optarg;
-    }
-    if (optind < argc)
-        a->action = argv[optind++];
-    if (optind < argc)
-        a->id = argv[optind++];
-    if (optind < argc) {
-        gh_cli_err("session: unexpected argument '%s'", argv[optind]);
-        return -1;
-    }
+    if (rc != 0)
+        return rc;
+    a->action = args[0];
+    a->id = args[1];
     if (a->action == NULL || (strcmp(a->action, "list") != 0
                               && strcmp(a->action, "revoke") != 0)) {
         gh_cli_err("session: %s action '%s' (list or revoke)",

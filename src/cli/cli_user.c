@@ -8,7 +8,6 @@
  * --password-hash imports a crypt(3) or argon2id hash (an htpasswd line's
  * second field, a shadow entry) instead.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +46,6 @@ static const char gh_user_usage[] =
     "                         local users, so `--password-hash -` reads it from stdin\n"
     GH_CLI_COMMON_HELP;
 
-enum { GH_OPT_ROLE = GH_OPT_FIRST_PRIVATE, GH_OPT_PASSWORD_FILE, GH_OPT_PASSWORD_HASH };
-
 typedef struct {
     const char *action, *name, *data_dir, *config;
     const char *role, *password_file, *password_hash;
@@ -56,42 +53,23 @@ typedef struct {
 
 static int gh_user_parse(int argc, char **argv, gh_user_args *a)
 {
-    static const struct option opts[] = {
-        GH_CLI_COMMON_OPTIONS,
-        { "role", required_argument, NULL, GH_OPT_ROLE },
-        { "password-file", required_argument, NULL, GH_OPT_PASSWORD_FILE },
-        { "password-hash", required_argument, NULL, GH_OPT_PASSWORD_HASH },
-        { NULL, 0, NULL, 0 }
+    const gh_cli_option own[] = {
+        { "role", &a->role, NULL },
+        { "password-file", &a->password_file, NULL },
+        { "password-hash", &a->password_hash, NULL },
+        { NULL, NULL, NULL }
     };
+    const char *args[2] = { NULL, NULL };
+    const gh_cli_spec spec = { "user", gh_user_usage, own, &a->data_dir, &a->config, args, 2 };
     char command[48];
-    int  opt;
+    int  rc = gh_cli_parse(argc, argv, &spec);
 
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (gh_cli_common_option(opt, &a->data_dir, &a->config))
-            continue;
-        switch (opt) {
-        case GH_OPT_HELP:
-            fputs(gh_user_usage, stdout);
-            return 1;
-        case GH_OPT_ROLE:          a->role = optarg; break;
-        case GH_OPT_PASSWORD_FILE: a->password_file = optarg; break;
-        case GH_OPT_PASSWORD_HASH: a->password_hash = optarg; break;
-        default:
-            fputs(gh_user_usage, stderr);
-            return -1;
-        }
-    }
-    if (optind < argc)
-        a->action = argv[optind++];
-    if (optind < argc)
-        a->name = argv[optind++];
+    if (rc != 0)
+        return rc;
+    a->action = args[0];
+    a->name = args[1];
     if (a->action == NULL) {
         gh_cli_err("user: missing action (add, passwd, del, list, lock or unlock)");
-        return -1;
-    }
-    if (optind < argc) {
-        gh_cli_err("user: unexpected argument '%s'", argv[optind]);
         return -1;
     }
     if (strcmp(a->action, "list") == 0) {

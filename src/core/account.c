@@ -1,6 +1,7 @@
 /*
  * account.c: the account name rule and the password length count shared by
- * every place that makes or changes an account (see account.h).
+ * every place that makes or changes an account, and whether an account is
+ * locked (see account.h).
  *
  * Both are plain byte scans that ignore the locale: isalnum() follows it (a
  * single-byte locale such as Latin-1 counts bytes above 127 as letters), and
@@ -46,4 +47,14 @@ size_t gh_account_password_chars(const char *pw, size_t len)
     for (size_t i = 0; i < len; i++)
         n += ((unsigned char)pw[i] & 0xc0) != 0x80;
     return n;
+}
+
+bool gh_account_locked(const gh_account *acct, int64_t now)
+{
+    return acct->locked_until != 0 && now < acct->locked_until;
+}
+
+bool gh_account_admin_locked(const gh_account *acct)
+{
+    return acct->locked_until == GH_LOCKED_BY_ADMIN;
 }

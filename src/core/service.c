@@ -4,21 +4,14 @@
  * a client was told survives a crash, then the shared block, so every worker
  * obeys at once, then the audit log. Password checks are in service_login.c,
  * which calls into this file (never the reverse).
+ *
+ * Each function has one exit, after `done:`, where what it holds of a secret
+ * (a token not handed out, a hash read back, a digest) is wiped on every path.
  */
 #include "service.h"
 
 #include <stdio.h>
 #include <string.h>
-
-bool gh_account_locked(const gh_account *acct, int64_t now)
-{
-    return acct->locked_until != 0 && now < acct->locked_until;
-}
-
-bool gh_account_admin_locked(const gh_account *acct)
-{
-    return acct->locked_until == GH_LOCKED_BY_ADMIN;
-}
 
 gh_store_err gh_service_failures_clear(gh_service *svc, const char *name)
 {
@@ -34,12 +27,16 @@ gh_session_result gh_service_session_create(gh_service *svc, const gh_principal 
                                             char token[GH_TOKEN_TEXT_LEN + 1],
                                             gh_session_record *rec)
 {
-    int64_t          now = gh_now(), live = 0;
-    uint32_t         total = gh_shared_session_count(svc->shared);
-    gh_shared_result added;
+    int64_t           now = gh_now(), live = 0;
+    uint32_t          total = gh_shared_session_count(svc->shared);
+    gh_shared_result  added;
+    gh_session_result rc = GH_SESSION_FAILED;
 
-    if (total >= (uint32_t)svc->config->max_sessions)
-        return GH_SESSION_LIMIT_TOTAL;
+    memset(rec, 0, sizeof(*rec));
+    if (total >= (uint32_t)svc->config->max_sessions) {
+        rc = GH_SESSION_LIMIT_TOTAL;
+        goto done;
+    }
     /* An account holds no more sessions than the block does, so the store's
      * count (a walk over the account's rows, as long as it has sessions) is
      * asked for only once the block holds as many as the per-account limit. */
@@ -47,13 +44,14 @@ gh_session_result gh_service_session_create(gh_service *svc, const gh_principal 
         gh_store_session_count_live(svc->store, who->account_id, now,
                                     gh_service_setting(svc, GH_SET_SESSION_TIMEOUT),
                                     &live) != GH_STORE_OK)
-        return GH_SESSION_FAILED;
-    if (live >= svc->config->max_sessions_per_account)
-        return GH_SESSION_LIMIT_ACCOUNT;
+        goto done;
+    if (live >= svc->config->max_sessions_per_account) {
+        rc = GH_SESSION_LIMIT_ACCOUNT;
+        goto done;
+    }
 
-    memset(rec, 0, sizeof(*rec));
     if (gh_token_generate(token) != 0 || gh_token_session_id(rec->id) != 0)
-        return GH_SESSION_FAILED;
+        goto done;
     gh_token_digest(token, GH_TOKEN_TEXT_LEN, rec->digest);
     rec->account_id = who->account_id;
     memcpy(rec->user, who->user, sizeof(rec->user));
@@ -67,46 +65,53 @@ gh_session_result gh_service_session_create(gh_service *svc, const gh_principal 
                     (gh_str){ client_addr, strlen(client_addr) });
 
     if (gh_store_session_insert(svc->store, rec) != GH_STORE_OK)
-        goto fail;
+        goto done;
     added = gh_session_add_wait(svc->sessions, rec, who->role, who->password_change_required);
     if (added != GH_SHARED_OK) {
         (void)gh_store_session_delete(svc->store, rec->id);
-        gh_wipe(token, GH_TOKEN_TEXT_LEN + 1);
-        return added == GH_SHARED_FULL ? GH_SESSION_LIMIT_TOTAL : GH_SESSION_FAILED;
+        rc = added == GH_SHARED_FULL ? GH_SESSION_LIMIT_TOTAL : GH_SESSION_FAILED;
+        goto done;
     }
     gh_audit_write(svc->audit, GH_AUDIT_LOGIN, rec->user, rec->client_addr, "session",
                    rec->id, "session created");
-    return GH_SESSION_CREATED;
-fail:
-    gh_wipe(token, GH_TOKEN_TEXT_LEN + 1);
-    return GH_SESSION_FAILED;
+    rc = GH_SESSION_CREATED;
+done:
+    /* A session not made leaves no token behind, nor its digest. */
+    if (rc != GH_SESSION_CREATED) {
+        gh_wipe(token, GH_TOKEN_TEXT_LEN + 1);
+        gh_wipe(rec->digest, sizeof(rec->digest));
+    }
+    return rc;
 }
 
 gh_store_err gh_service_session_end(gh_service *svc, const char *id, gh_audit_event event,
                                     const char *actor, const char *client_addr)
 {
     gh_session_record rec, shared_rec;
-    bool in_store, in_block;
-    gh_store_err err;
+    char              detail[GH_USER_NAME_MAX + 8];
+    bool              in_store, in_block;
+    gh_store_err      err;
 
     err = gh_store_session_get(svc->store, id, &rec);
     if (err == GH_STORE_OK)
         err = gh_store_session_delete(svc->store, id);
     if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND)
-        return err;
+        goto done;
     in_store = err == GH_STORE_OK;
     /* Removed from the block even when the store had no row: never leave a
      * session alive that the client was told is gone. */
     in_block = gh_session_remove_wait(svc->sessions, id, &shared_rec) == GH_SHARED_OK;
-    if (!in_store && !in_block)
-        return GH_STORE_NOT_FOUND;
+    err = in_store || in_block ? GH_STORE_OK : GH_STORE_NOT_FOUND;
+    if (err != GH_STORE_OK)
+        goto done;
     if (!in_store)
         rec = shared_rec;
-    char detail[GH_USER_NAME_MAX + 8];
-
     snprintf(detail, sizeof(detail), "by %s", actor != NULL ? actor : "?");
     gh_audit_write(svc->audit, event, rec.user, client_addr, NULL, rec.id, detail);
-    return GH_STORE_OK;
+done:
+    gh_wipe(rec.digest, sizeof(rec.digest));
+    gh_wipe(shared_rec.digest, sizeof(shared_rec.digest));
+    return err;
 }
 
 gh_store_err gh_service_account_update(gh_service *svc, gh_account *acct,
@@ -115,7 +120,7 @@ gh_store_err gh_service_account_update(gh_service *svc, gh_account *acct,
     gh_store_err err = gh_store_account_update(svc->store, acct, expected_generation);
 
     if (err != GH_STORE_OK)
-        return err;
+        goto done;
     gh_shared_cred_drop_account(svc->shared, acct->id);
     if (!acct->enabled || gh_account_admin_locked(acct)) {
         (void)gh_store_session_delete_account(svc->store, acct->id, NULL);
@@ -128,23 +133,26 @@ gh_store_err gh_service_account_update(gh_service *svc, gh_account *acct,
         (void)gh_service_failures_clear(svc, acct->name);
     gh_audit_write(svc->audit, GH_AUDIT_ACCOUNT_CHANGED, acct->name, NULL, NULL, NULL,
                    "updated");
-    return GH_STORE_OK;
+done:
+    return err;
 }
 
 gh_store_err gh_service_account_delete(gh_service *svc, int64_t id)
 {
-    gh_account acct;
+    gh_account   acct;
     gh_store_err err = gh_store_account_get_by_id(svc->store, id, &acct);
 
     if (err == GH_STORE_OK)
         err = gh_store_account_delete(svc->store, id);
     if (err != GH_STORE_OK)
-        return err;
+        goto done;
     gh_shared_session_remove_account(svc->shared, id);
     gh_shared_cred_drop_account(svc->shared, id);
     (void)gh_service_failures_clear(svc, acct.name);
     gh_audit_write(svc->audit, GH_AUDIT_ACCOUNT_CHANGED, acct.name, NULL, NULL, NULL,
                    "deleted");
+done:
+    /* The hash read back is wiped whichever way the delete went. */
     gh_wipe(acct.password_hash, sizeof(acct.password_hash));
-    return GH_STORE_OK;
+    return err;
 }

@@ -9,6 +9,7 @@
 #ifndef GH_SERVICE_H
 #define GH_SERVICE_H
 
+#include "account.h"
 #include "audit.h"
 #include "config.h"
 #include "session.h"
@@ -111,11 +112,5 @@ gh_store_err gh_service_apply_changes(gh_service *svc);
  * end (store and block, audited), prune failure and throttle counters past
  * theirs. */
 gh_store_err gh_service_upkeep(gh_service *svc, int64_t now);
-
-/* True when the account is locked at time now (by failed logins from every
- * source, or by an administrator). */
-bool gh_account_locked(const gh_account *acct, int64_t now);
-/* True when an administrator locked it: its sessions end too. */
-bool gh_account_admin_locked(const gh_account *acct);
 
 #endif

@@ -59,19 +59,42 @@ static uint32_t bucket_count(uint32_t nodes)
     return nodes > 0 ? nodes : 1;
 }
 
+/* The offset of a table of bytes at *off, which moves past it. */
+static size_t place(size_t *off, size_t bytes)
+{
+    size_t at = *off;
+
+    *off += align8(bytes);
+    return at;
+}
+
+/* Lay the tables out after the header: each one's offset into h, and the
+ * size of the whole block returned. The one place that knows the layout,
+ * for gh_shared_size and gh_shared_format alike. */
+static size_t shared_layout(const gh_shared_limits *l, shared_hdr *h)
+{
+    size_t off = align8(sizeof(shared_hdr));
+    uint32_t sessions = l->max_sessions, creds = l->credcache_entries;
+    uint32_t throttles = l->throttle_entries;
+
+    /* a count times a sizeof is a size_t product: no 32-bit wrap */
+    h->off_session_nodes = place(&off, sessions * sizeof(session_node));
+    h->off_session_by_digest = place(&off, bucket_count(sessions) * sizeof(uint32_t));
+    h->off_session_by_id = place(&off, bucket_count(sessions) * sizeof(uint32_t));
+    h->off_cred_nodes = place(&off, creds * sizeof(cred_node));
+    h->off_cred_buckets = place(&off, bucket_count(creds) * sizeof(uint32_t));
+    h->off_throttle_nodes = place(&off, throttles * sizeof(throttle_node));
+    h->off_throttle_buckets = place(&off, bucket_count(throttles) * sizeof(uint32_t));
+    h->off_events = place(&off, (size_t)GH_SHARED_EVENTS * sizeof(event_slot));
+    h->off_streams = place(&off, (size_t)GH_SHARED_STREAMS * sizeof(gh_shared_stream));
+    return off;
+}
+
 size_t gh_shared_size(const gh_shared_limits *l)
 {
-    size_t n = align8(sizeof(shared_hdr));
+    shared_hdr h;
 
-    n += align8((size_t)l->max_sessions * sizeof(session_node));
-    n += 2 * align8((size_t)bucket_count(l->max_sessions) * sizeof(uint32_t));
-    n += align8((size_t)l->credcache_entries * sizeof(cred_node));
-    n += align8((size_t)bucket_count(l->credcache_entries) * sizeof(uint32_t));
-    n += align8((size_t)l->throttle_entries * sizeof(throttle_node));
-    n += align8((size_t)bucket_count(l->throttle_entries) * sizeof(uint32_t));
-    n += align8((size_t)GH_SHARED_EVENTS * sizeof(event_slot));
-    n += align8((size_t)GH_SHARED_STREAMS * sizeof(gh_shared_stream));
-    return n;
+    return shared_layout(l, &h);
 }
 
 static gh_shared *shared_map(void *mem, gh_shared_lock lk)
@@ -108,29 +131,10 @@ static void pool_init(pool_hdr *p, uint32_t nodes)
 gh_shared *gh_shared_format(void *mem, const gh_shared_limits *l, gh_shared_lock lk)
 {
     shared_hdr *h = mem;
-    size_t off = align8(sizeof(shared_hdr));
     gh_shared *sh;
 
     memset(h, 0, sizeof(*h));
-    h->off_session_nodes = off;
-    off += align8((size_t)l->max_sessions * sizeof(session_node));
-    h->off_session_by_digest = off;
-    off += align8((size_t)bucket_count(l->max_sessions) * sizeof(uint32_t));
-    h->off_session_by_id = off;
-    off += align8((size_t)bucket_count(l->max_sessions) * sizeof(uint32_t));
-    h->off_cred_nodes = off;
-    off += align8((size_t)l->credcache_entries * sizeof(cred_node));
-    h->off_cred_buckets = off;
-    off += align8((size_t)bucket_count(l->credcache_entries) * sizeof(uint32_t));
-    h->off_throttle_nodes = off;
-    off += align8((size_t)l->throttle_entries * sizeof(throttle_node));
-    h->off_throttle_buckets = off;
-    off += align8((size_t)bucket_count(l->throttle_entries) * sizeof(uint32_t));
-    h->off_events = off;
-    off += align8((size_t)GH_SHARED_EVENTS * sizeof(event_slot));
-    h->off_streams = off;
-    off += align8((size_t)GH_SHARED_STREAMS * sizeof(gh_shared_stream));
-    h->size = off;
+    h->size = shared_layout(l, h);
     pool_init(&h->sessions, l->max_sessions);
     h->touched_head = h->touched_tail = NIL;
     h->store_expiry_from = -1;

@@ -12,6 +12,8 @@
  */
 #include "shared_internal.h"
 
+#include <stddef.h>
+
 #include "token.h"
 
 static uint32_t *cred_bucket(gh_shared *sh, const uint8_t *key)
@@ -42,11 +44,13 @@ static uint32_t cred_find(gh_shared *sh, const uint8_t *key)
     return i;
 }
 
-/* Take a freed node, or one never used, or reuse the one under the clock
- * hand once every node is in use. */
-static uint32_t cred_take(gh_shared *sh)
+/* Take a node of pool p: a freed one, or one never used, or the one under
+ * the clock hand once every node is in use, which unlink frees first. The
+ * free list is threaded through each node's first member, its next. NIL when
+ * the pool has no nodes. Under the lock. */
+static uint32_t pool_take(gh_shared *sh, pool_hdr *p, const void *nodes, size_t node_size,
+                          void (*unlink)(gh_shared *, uint32_t))
 {
-    pool_hdr *p = &sh->hdr->creds;
     uint32_t i;
 
     if (p->nodes == 0)
@@ -54,13 +58,16 @@ static uint32_t cred_take(gh_shared *sh)
     if (p->free_head == NIL && p->fresh < p->nodes)
         return p->fresh++;
     if (p->free_head == NIL) {
-        cred_unlink(sh, p->hand);
+        unlink(sh, p->hand);
         p->hand = p->hand + 1 < p->nodes ? p->hand + 1 : 0;
     }
     i = p->free_head;
-    p->free_head = sh->creds[i].next;
+    memcpy(&p->free_head, (const char *)nodes + (size_t)i * node_size, sizeof(uint32_t));
     return i;
 }
+
+_Static_assert(offsetof(cred_node, next) == 0, "pool_take: next comes first");
+_Static_assert(offsetof(throttle_node, next) == 0, "pool_take: next comes first");
 
 void gh_shared_cred_put(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN],
                         const gh_principal *who, int64_t expires)
@@ -72,7 +79,7 @@ void gh_shared_cred_put(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN],
     i = cred_find(sh, key);
     if (i != NIL)
         cred_unlink(sh, i);
-    i = cred_take(sh);
+    i = pool_take(sh, &sh->hdr->creds, sh->creds, sizeof(cred_node), cred_unlink);
     if (i == NIL)
         goto done;
     n = &sh->creds[i];
@@ -148,32 +155,15 @@ static uint32_t throttle_find(gh_shared *sh, const uint8_t *key)
     return i;
 }
 
-/* Take a freed node, or one never used, or reuse the one under the clock
- * hand once every node is in use (cred_take's rule). */
-static uint32_t throttle_take(gh_shared *sh)
-{
-    pool_hdr *p = &sh->hdr->throttles;
-    uint32_t i;
-
-    if (p->nodes == 0)
-        return NIL;
-    if (p->free_head == NIL && p->fresh < p->nodes)
-        return p->fresh++;
-    if (p->free_head == NIL) {
-        throttle_unlink(sh, p->hand);
-        p->hand = p->hand + 1 < p->nodes ? p->hand + 1 : 0;
-    }
-    i = p->free_head;
-    p->free_head = sh->throttles[i].next;
-    return i;
-}
-
 /* A new node for key, its window starting at now; NULL when the table has
  * no nodes at all. Under the lock. */
 static throttle_node *throttle_add(gh_shared *sh, const uint8_t *key, int64_t now)
 {
-    uint32_t i = throttle_take(sh), *bucket;
+    uint32_t i, *bucket;
     throttle_node *n;
+
+    i = pool_take(sh, &sh->hdr->throttles, sh->throttles, sizeof(throttle_node),
+                  throttle_unlink);
 
     if (i == NIL)
         return NULL;

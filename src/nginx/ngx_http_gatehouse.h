@@ -83,6 +83,7 @@ typedef struct {
     ngx_http_gatehouse_stream_t *stream;  /* set once an event stream opened */
     unsigned           has_key:1;     /* stream_key holds a Basic credential's */
     uint8_t            stream_key[GH_DIGEST_LEN]; /* plan.stream: its credential cache key */
+    gh_str             token;         /* the session token classify found, in a header */
     gh_plan            plan;          /* set by the dialect's classify */
 } ngx_http_gatehouse_ctx_t;
 
@@ -91,8 +92,16 @@ extern ngx_module_t ngx_http_gatehouse_module;
 /* handler.c */
 ngx_int_t ngx_http_gatehouse_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_gatehouse_content_handler(ngx_http_request_t *r);
+
+/* request.c: below every other file here, calling none of them. */
+/* Send resp (headers, then its body: a borrowed one as it is, an owned one
+ * handed to r's pool); resp may be freed as soon as this returns. */
 ngx_int_t ngx_http_gatehouse_send(ngx_http_request_t *r, gh_response *resp);
 void ngx_http_gatehouse_fill_request(ngx_http_request_t *r, gh_request *req);
+/* Wipe what ctx's request carried in the clear when r's pool goes, on every
+ * path (request.c's comment says what). ctx's fields up to plan are set. */
+ngx_int_t ngx_http_gatehouse_wipe_on_end(ngx_http_request_t *r,
+    ngx_http_gatehouse_ctx_t *ctx);
 
 /* error.c */
 /* Send the dialect's body for an error status and return what sending returned,

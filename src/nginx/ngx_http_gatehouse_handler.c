@@ -9,162 +9,6 @@
  */
 #include "ngx_http_gatehouse.h"
 
-static gh_str
-ngx_http_gatehouse_header(const gh_request *req, const char *name)
-{
-    ngx_http_request_t *r = req->adapter;
-    ngx_list_part_t    *part = &r->headers_in.headers.part;
-    ngx_table_elt_t    *h = part->elts;
-    size_t              len = ngx_strlen(name);
-    ngx_uint_t          i;
-
-    for (i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return (gh_str) { (const char *) h[i].value.data, h[i].value.len };
-        }
-    }
-    return (gh_str) { NULL, 0 };
-}
-
-void
-ngx_http_gatehouse_fill_request(ngx_http_request_t *r, gh_request *req)
-{
-    ngx_http_gatehouse_main_conf_t *gmcf;
-    ngx_str_t                      *addr = &r->connection->addr_text;
-    u_char                         *q;
-
-    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
-    req->config = &gmcf->config;
-    req->method_name = (gh_str) { (const char *) r->method_name.data, r->method_name.len };
-    req->method = gh_method_from(req->method_name);
-    /* The path as sent, up to the query: each dialect decodes it once, by
-     * its own rules. nginx's r->uri is decoded already, and decoding twice
-     * would let "%252F" become a '/' the dialect never saw encoded. */
-    q = r->unparsed_uri.len > 0
-        ? ngx_strlchr(r->unparsed_uri.data, r->unparsed_uri.data + r->unparsed_uri.len, '?')
-        : NULL;
-    req->path = (gh_str) { (const char *) r->unparsed_uri.data,
-                           q != NULL ? (size_t) (q - r->unparsed_uri.data)
-                                     : r->unparsed_uri.len };
-    req->query = (gh_str) { (const char *) r->args.data, r->args.len };
-    ngx_cpystrn((u_char *) req->client_addr, addr->data,
-                ngx_min(addr->len + 1, sizeof(req->client_addr)));
-    req->retry_after = 0;
-#if (NGX_HTTP_SSL)
-    req->secure = r->connection->ssl != NULL;
-#endif
-    req->header = ngx_http_gatehouse_header;
-    req->adapter = r;
-}
-
-/* Frees a response's body handed to the request pool. */
-static void
-ngx_http_gatehouse_body_free(void *data)
-{
-    free(data);
-}
-
-ngx_int_t
-ngx_http_gatehouse_send(ngx_http_request_t *r, gh_response *resp)
-{
-    ngx_pool_cleanup_t *cln;
-    ngx_table_elt_t    *h;
-    ngx_chain_t         out;
-    ngx_buf_t          *b;
-    ngx_int_t           rc;
-    u_char             *values = NULL;
-    size_t              i, n;
-
-    r->headers_out.status = resp->status;
-    /* The dialect answers conditional requests itself, after authentication. */
-    r->disable_not_modified = 1;
-    if (resp->reason != NULL) {
-        n = ngx_strlen(resp->reason) + 5;
-        r->headers_out.status_line.data = ngx_pnalloc(r->pool, n);
-        if (r->headers_out.status_line.data == NULL) {
-            return NGX_ERROR;
-        }
-        r->headers_out.status_line.len =
-            ngx_snprintf(r->headers_out.status_line.data, n, "%03i %s",
-                         (ngx_int_t) resp->status, resp->reason)
-            - r->headers_out.status_line.data;
-    }
-
-    /* Header names are static. The values are read until the request ends
-     * (a log may name them), after the response is freed: its arena moves to
-     * the pool in one piece. */
-    if (resp->nheaders > 0) {
-        values = ngx_pnalloc(r->pool, resp->arena_used);
-        if (values == NULL) {
-            return NGX_ERROR;
-        }
-        ngx_memcpy(values, resp->arena, resp->arena_used);
-    }
-    for (i = 0; i < resp->nheaders; i++) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_ERROR;
-        }
-        h->hash = 1;
-        h->key.len = ngx_strlen(resp->headers[i].name);
-        h->key.data = (u_char *) resp->headers[i].name;
-        h->value.data = values + resp->headers[i].value_off;
-        h->value.len = resp->headers[i].value_len;
-    }
-
-    if (resp->content_type != NULL) {
-        r->headers_out.content_type.len = ngx_strlen(resp->content_type);
-        r->headers_out.content_type.data = (u_char *) resp->content_type;
-        r->headers_out.content_type_len = r->headers_out.content_type.len;
-    }
-    /* An event stream has no length: it ends when gatehouse ends it. */
-    r->headers_out.content_length_n = resp->stream ? -1 : (off_t) resp->body_len;
-    if (resp->body_len == 0 && !resp->stream) {
-        r->header_only = 1;
-    }
-
-    rc = ngx_http_send_header(r);
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    /* The body goes out from where it is, never copied: a borrowed one (the
-     * tree's bytes) outlives every request, and an owned one becomes the
-     * pool's, freed with the request, once nginx has sent it. The response
-     * itself may be freed as soon as this returns. */
-    if (resp->body_owned != NULL) {
-        cln = ngx_pool_cleanup_add(r->pool, 0);
-        if (cln == NULL) {
-            return NGX_ERROR;
-        }
-        cln->handler = ngx_http_gatehouse_body_free;
-        cln->data = gh_response_release_body(resp);
-    }
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-    b->pos = (u_char *) resp->body;
-    b->last = b->pos + resp->body_len;
-    b->memory = 1;
-    b->last_buf = (r == r->main && !resp->stream) ? 1 : 0;
-    b->last_in_chain = 1;
-    b->flush = resp->stream;
-    out.buf = b;
-    out.next = NULL;
-    return ngx_http_output_filter(r, &out);
-}
-
 /* Send the dialect's refusal from the access phase and end the request. */
 static ngx_int_t
 ngx_http_gatehouse_refuse(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
@@ -356,6 +200,9 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
     ngx_memzero(ctx, offsetof(ngx_http_gatehouse_ctx_t, plan));
     ngx_http_set_ctx(r, ctx, ngx_http_gatehouse_module);
     ngx_http_gatehouse_fill_request(r, &ctx->req);
+    if (ngx_http_gatehouse_wipe_on_end(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     ctx->dialect = gh_dialect_for_path(ctx->req.path);
     /* max_header_bytes, before anything reads a header (header.c). */
@@ -371,6 +218,7 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
         return NGX_OK;          /* the content handler answers 404 */
     }
     ctx->dialect->classify(&ctx->req, &ctx->plan);
+    ctx->token = ctx->plan.cred.token;
     if (ctx->plan.open) {
         ctx->state = GH_STATE_AUTHENTICATED;
         return NGX_OK;

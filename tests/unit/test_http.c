@@ -1,6 +1,7 @@
 /*
  * test_http.c: gatehouse's own request/response helpers (src/dialects/common/http.c):
- * method names, header lookup through the adapter callback, the response's
+ * method names, header lookup through the adapter callback, the wipe of a
+ * request's secrets when it ends, the response's
  * header arena and its owned and borrowed bodies, the string compares and
  * which media types an Accept header takes.
  */
@@ -75,6 +76,49 @@ static void test_request_header(void **state)
     assert_null(v.data);
     v = gh_request_header(NULL, "X-Auth-Token");
     assert_null(v.data);
+}
+
+/* A request's headers as an adapter holds them: writable bytes it owns. */
+static char wipe_headers[] = "Basic YWRtaW46c2VjcmV0" "\0" "text/plain";
+
+static gh_str wipe_header(const gh_request *req, const char *name)
+{
+    (void)req;
+    if (strcmp(name, "Authorization") == 0)
+        return (gh_str){ wipe_headers, 22 };
+    if (strcmp(name, "Accept") == 0)
+        return (gh_str){ wipe_headers + 23, 10 };
+    return (gh_str){ NULL, 0 };
+}
+
+/* What the adapter's pool cleanup asks for: the Authorization value and the
+ * body are zero for their whole length, nothing around them is touched, and
+ * the body is forgotten. (That the adapter calls it on every path, and that
+ * no other copy is left, test_memory_secrets.py checks in a real worker.) */
+static void test_request_wipe(void **state)
+{
+    char       body[] = "{\"UserName\": \"a\", \"Password\": \"secret\"}|after";
+    size_t     body_len = strlen(body) - strlen("|after");
+    gh_request req;
+
+    (void)state;
+    memset(&req, 0, sizeof(req));
+    req.header = wipe_header;
+    req.body = (gh_str){ body, body_len };
+    gh_request_wipe(&req);
+    for (size_t i = 0; i < 22; i++)
+        assert_int_equal(wipe_headers[i], 0);
+    assert_string_equal(wipe_headers + 23, "text/plain");
+    for (size_t i = 0; i < body_len; i++)
+        assert_int_equal(body[i], 0);
+    assert_string_equal(body + body_len, "|after");
+    assert_null(req.body.data);
+    assert_int_equal(req.body.len, 0);
+
+    /* No header, no body, no request: nothing to do. */
+    memset(&req, 0, sizeof(req));
+    gh_request_wipe(&req);
+    gh_request_wipe(NULL);
 }
 
 static void test_header_add(void **state)
@@ -382,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_method_from),
         cmocka_unit_test(test_method_name),
         cmocka_unit_test(test_request_header),
+        cmocka_unit_test(test_request_wipe),
         cmocka_unit_test(test_header_add),
         cmocka_unit_test(test_header_arena),
         cmocka_unit_test(test_header_copy),

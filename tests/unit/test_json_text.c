@@ -3,7 +3,9 @@
  * the exact bytes of the helper, that each dialect's replies go through it
  * (a PowerStore error, a Redfish reply, an oVirt reply: indented by two
  * spaces, ending in a newline, Content-Length their whole length), and that
- * every bundled file under data/ is written the same way.
+ * every bundled file under data/ is written the same way. And that the
+ * passwords a parsed body holds are wiped where jansson keeps them
+ * (json_secret.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "../../src/dialects/common/json_secret.h"
 #include "../../src/dialects/common/json_text.h"
 #include "../../src/dialects/ovirt/ovirt_internal.h"
 #include "../../src/dialects/powerstore/powerstore_internal.h"
@@ -165,6 +168,40 @@ static void test_bundled_files(void **state)
     gh_tree_free(t);
 }
 
+/* The bytes of a string value are zero for its whole length. */
+static void assert_wiped(const json_t *v)
+{
+    const char *text = json_string_value(v);
+
+    assert_non_null(text);
+    for (size_t i = 0; i < json_string_length(v); i++)
+        assert_int_equal(text[i], 0);
+}
+
+static void test_secret_wipe(void **state)
+{
+    static const char *const names[] = { "password", "current_password", NULL };
+    json_t *body = json_loads("{\"name\": \"ann\", \"password\": \"s3cret-one\", "
+                              "\"current_password\": \"s3cret-two\", \"role\": 7}", 0, NULL);
+
+    (void)state;
+    assert_non_null(body);
+    gh_json_secret_wipe(json_object_get(body, "role"));       /* not a string: untouched */
+    assert_int_equal(json_integer_value(json_object_get(body, "role")), 7);
+    gh_json_secret_wipe(NULL);
+    /* Hold a reference of our own, so the body outlives the free and its
+     * strings can be read after it. */
+    json_incref(body);
+    gh_json_secret_free(body, names);
+    assert_int_equal(json_string_length(json_object_get(body, "password")), 10);
+    assert_wiped(json_object_get(body, "password"));
+    assert_wiped(json_object_get(body, "current_password"));
+    assert_string_equal(json_string_value(json_object_get(body, "name")), "ann");
+    assert_int_equal(body->refcount, 1);
+    json_decref(body);
+    gh_json_secret_free(NULL, names);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_reply),
         cmocka_unit_test(test_dialect_replies),
         cmocka_unit_test(test_bundled_files),
+        cmocka_unit_test(test_secret_wipe),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -977,15 +977,40 @@ static void test_upgrade_hashes_off(void **state)
     assert_string_equal(get_account(f, "alice").password_hash, before.password_hash);
 }
 
+/* A session the block has no room for, though the configuration allows it:
+ * refused after its token was made and its row written, and then nothing of
+ * it is left: no row, no token, no digest in the record handed back. */
+static void test_session_refused_leaves_nothing(void **state)
+{
+    fixture *f = *state;
+    int64_t alice = add_account(f, "alice", PW_ALICE, NULL, GH_ROLE_OPERATOR, true);
+    gh_session_record rec;
+    char token[GH_TOKEN_TEXT_LEN + 1];
+    static const uint8_t zero[GH_DIGEST_LEN];
+    static const char nothing[GH_TOKEN_TEXT_LEN + 1];
+
+    new_block(f, 1);
+    f->cfg.max_sessions = 10;
+    login(f, "alice", PW_ALICE, NULL);
+    VERIFY("alice", PW_ALICE, GH_AUTH_OK);
+    memset(token, 'x', sizeof(token));
+    assert_int_equal(create(f, token, &rec), GH_SESSION_LIMIT_TOTAL);
+    assert_memory_equal(token, nothing, sizeof(token));
+    assert_memory_equal(rec.digest, zero, sizeof(zero));
+    assert_int_equal(store_sessions(f, alice), 1);
+}
+
 #define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TEST(test_verify), TEST(test_credcache_off), TEST(test_upgrade_hashes_off), TEST(test_lockout), TEST(test_lockout_unknown),
+        TEST(test_verify), TEST(test_credcache_off), TEST(test_upgrade_hashes_off),
+        TEST(test_lockout), TEST(test_lockout_unknown),
         TEST(test_lockout_race), TEST(test_lockout_restart), TEST(test_throttle),
         TEST(test_throttle_restart),
         TEST(test_session_create_end), TEST(test_account_limit_counted_when_reachable),
+        TEST(test_session_refused_leaves_nothing),
         TEST(test_account_update_delete), TEST(test_settings_load), TEST(test_load_large),
         TEST(test_load_by_workers),
         TEST(test_apply_changes), TEST(test_upkeep),

@@ -93,6 +93,20 @@ gh_str gh_request_header(const gh_request *req, const char *name)
     return req->header(req, name);
 }
 
+void gh_request_wipe(gh_request *req)
+{
+    gh_str auth;
+
+    if (req == NULL)
+        return;
+    auth = gh_request_header(req, "Authorization");
+    /* Both views are of memory the adapter owns and may write: nginx's
+     * header buffer and the body copy in the request's pool. */
+    gh_wipe((char *)auth.data, auth.len);
+    gh_wipe((char *)req->body.data, req->body.len);
+    req->body = (gh_str){ NULL, 0 };
+}
+
 /* The value a format makes, into v (room bytes); its length, or -1 when it
  * does not fit. A value that is a plain string, or a format that is only
  * "%s", is copied: most values are, and vsnprintf costs more than the copy. */

@@ -96,6 +96,11 @@ void gh_allow_text(unsigned methods, char *out, size_t outlen);
 
 /* Header value by name through req->header; .data NULL when absent. */
 gh_str gh_request_header(const gh_request *req, const char *name);
+/* Wipe the secrets a request carries in the adapter's memory, when it ends:
+ * the Authorization header's value (Basic passwords, bearer and API tokens)
+ * and the body (login JSON, forms, new passwords), which is forgotten. Both
+ * views must be of writable memory that lives until then. */
+void gh_request_wipe(gh_request *req);
 
 /* Add a header: name of static storage, a printf-style value. Dropped whole,
  * never cut, past GH_RESPONSE_HEADERS_MAX headers or GH_RESPONSE_HEADER_BYTES. */

@@ -29,6 +29,8 @@
  */
 #include "powerstore_internal.h"
 
+#include "../common/json_secret.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -230,15 +232,9 @@ static bool gh_ps_hash(gh_ps_ctx *c, const json_t *pw, gh_account *acct)
 /* The passwords of a body live in jansson's memory until it is freed. */
 static void gh_ps_body_free(json_t *body)
 {
-    static const char *const secret[] = { "password", "current_password" };
+    static const char *const secret[] = { "password", "current_password", NULL };
 
-    for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
-        json_t *v = json_object_get(body, secret[i]);
-
-        if (json_is_string(v))
-            gh_wipe((char *)json_string_value(v), json_string_length(v));
-    }
-    json_decref(body);
+    gh_json_secret_free(body, secret);
 }
 
 /* ---- the collection ---- */

@@ -23,6 +23,7 @@
 #include "redfish_internal.h"
 
 #include "../../core/account.h"
+#include "../common/json_secret.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -157,11 +158,9 @@ static bool gh_redfish_account_hash(gh_redfish_ctx *c, const json_t *password, g
 /* The body's Password lives in jansson's memory until the body is freed. */
 static void gh_redfish_body_free(json_t *body)
 {
-    json_t *pw = json_object_get(body, "Password");
+    static const char *const secret[] = { "Password", NULL };
 
-    if (json_is_string(pw))
-        gh_wipe((char *)json_string_value(pw), json_string_length(pw));
-    json_decref(body);
+    gh_json_secret_free(body, secret);
 }
 
 /* Check a body's properties and values; false with the 400 made. */

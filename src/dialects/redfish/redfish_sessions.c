@@ -16,6 +16,8 @@
  */
 #include "redfish_internal.h"
 
+#include "../common/json_secret.h"
+
 #include <string.h>
 
 #define GH_RF_SESSION_TIMEOUT_MIN 30
@@ -45,7 +47,7 @@ static gh_redfish_login_result gh_redfish_login_field(json_t *obj, const char *n
     if (len < outlen)
         memcpy(out, json_string_value(v), len + 1);
     if (secret)
-        gh_wipe((char *)json_string_value(v), len);
+        gh_json_secret_wipe(v);
     return len < outlen ? GH_RF_LOGIN_OK : GH_RF_LOGIN_TOO_LONG;
 }
 
