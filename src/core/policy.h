@@ -31,7 +31,11 @@
  *   GH_OP_SERVICE     configure the service itself (session timeout); see its
  *                     service-wide totals                         ConfigureManager
  *   GH_OP_COMPONENTS  change the resources of the managed system (a write the
- *                     API behind serves)                          ConfigureComponents
+ *                     API behind serves; none yet, the bundled trees are
+ *                     read-only)                                  ConfigureComponents
+ *
+ * A list of sessions, streams or accounts asks for another's (own = false):
+ * refused, it shows the principal's own only.
  *
  * How a dialect asks, for instance before ending a session:
  *
