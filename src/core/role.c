@@ -1,7 +1,8 @@
 /*
- * role.c: the three roles and the privileges each holds, after the Redfish
- * predefined roles (DSP0266 "Roles"). The tables are the whole policy at this
- * level; which privilege a method and path need is decided in core/policy.
+ * role.c: the three roles and the privileges each holds, after DMTF's
+ * predefined roles (DSP0266 "Roles"). The tables are the only source of
+ * what a role holds; which privileges an operation needs, and whether a
+ * principal holds them, policy.c decides.
  */
 #include "role.h"
 
@@ -56,16 +57,6 @@ unsigned gh_role_privileges(gh_role role)
         if (gh_role_table[i].role == role)
             return gh_role_table[i].privs;
     return 0;
-}
-
-bool gh_role_allows(gh_role role, unsigned privs)
-{
-    unsigned held = gh_role_privileges(role);
-
-    /* Asking for nothing is not a grant: a role-less principal gets nothing. */
-    if (held == 0)
-        return false;
-    return (held & privs) == privs;
 }
 
 const char *gh_privilege_name(gh_privilege priv)

@@ -1,5 +1,5 @@
 /*
- * role.h: the core's roles and privileges (the Redfish model). Each dialect
+ * role.h: the core's roles and privileges (DMTF's model, DSP0266). Each dialect
  * maps its own role names onto these three.
  */
 #ifndef GH_ROLE_H
@@ -32,9 +32,6 @@ gh_role gh_role_from_name(const char *name);
 
 /* The privilege bits of a role (0 for GH_ROLE_NONE). */
 unsigned gh_role_privileges(gh_role role);
-
-/* True when role holds every bit of privs. */
-bool gh_role_allows(gh_role role, unsigned privs);
 
 /* The name of one privilege bit ("Login", "ConfigureManager", ...). Static storage. */
 const char *gh_privilege_name(gh_privilege priv);

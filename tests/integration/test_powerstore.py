@@ -361,6 +361,50 @@ def test_local_user_crud_and_role_round_trip(make_server):
                         timeout=10), 403, "0xE1403002")
 
 
+def test_who_manages_local_users(make_server):
+    """Who may manage local users is core/policy's answer, over real HTTPS: a
+    Security Administrator (ReadOnly elsewhere) manages users but touches and
+    makes no Administrator; a role that manages none cannot even learn
+    whether another account exists."""
+    gh = make_server()
+    s, _ = login(gh)
+    sec_pw, made_pw = new_password("sec"), new_password("made")
+    gh.secrets.update({sec_pw, made_pw})
+    r = s.post(gh.url + USERS, json={"name": "secoff", "password": sec_pw, "role_id": "5"},
+               timeout=10)
+    assert r.status_code == 201, r.text
+    with gh.session(auth=("secoff", sec_pw)) as sec:
+        r = sec.post(gh.url + USERS, json={"name": "made", "password": made_pw, "role_id": "2"},
+                     timeout=10)
+        assert r.status_code == 201, r.text
+        made = USERS + "/" + r.json()["id"]
+        assert sec.patch(gh.url + made, json={"role_id": "5"}, timeout=10).status_code == 204
+        r = sec.get(gh.url + USERS, params={"select": "name"}, timeout=10)
+        assert {"admin", "secoff", "made"} <= {u["name"] for u in r.json()}, r.text
+        ps_error(sec.post(gh.url + USERS, json={"name": "boss", "password": made_pw,
+                                                "role_id": "1"}, timeout=10), 403, "0xE1403002")
+        ps_error(sec.patch(gh.url + made, json={"role_id": "1"}, timeout=10), 403, "0xE1403002")
+        ps_error(sec.patch(gh.url + USERS + "/name:admin", json={"is_locked": True}, timeout=10),
+                 403, "0xE1403002")
+        ps_error(sec.delete(gh.url + USERS + "/name:admin", timeout=10), 403, "0xE1403002")
+        assert sec.delete(gh.url + made, timeout=10).status_code == 204
+    # Outside this dialect the Security Administrator is ReadOnly.
+    with gh.session(auth=("secoff", sec_pw)) as rf:
+        r = rf.post(gh.url + ACCOUNTS, json={"UserName": "rf1", "Password": made_pw,
+                                             "RoleId": "ReadOnly"}, timeout=10)
+        assert r.status_code == 403, r.text
+    with gh.session(auth=("operator", gh.add_user("operator", "Operator"))) as o:
+        for path in (USERS + "/name:admin", USERS + "/name:secoff", USERS + "/name:nobody"):
+            ps_error(o.get(gh.url + path, timeout=10), 403, "0xE1403002")
+        ps_error(o.patch(gh.url + USERS + "/name:secoff", json={"password": made_pw}, timeout=10),
+                 403, "0xE1403002")
+        ps_error(o.delete(gh.url + USERS + "/name:secoff", timeout=10), 403, "0xE1403002")
+        # Its own account it reads.
+        r = o.get(gh.url + USERS + "/name:operator", params={"select": "name,role_id"},
+                  timeout=10)
+        assert r.json() == {"name": "operator", "role_id": "2"}, r.text
+
+
 # ------------------------------------------- paging, select, protocol checks
 
 def test_range_limit_offset_and_select(server):

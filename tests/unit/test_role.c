@@ -53,25 +53,6 @@ static void test_privileges(void **state)
     assert_int_equal(gh_role_privileges((gh_role)42), 0);
 }
 
-static void test_allows(void **state)
-{
-    (void)state;
-    assert_true(gh_role_allows(GH_ROLE_ADMINISTRATOR, ALL_PRIVS));
-    assert_true(gh_role_allows(GH_ROLE_OPERATOR, GH_PRIV_CONFIGURE_COMPONENTS));
-    assert_false(gh_role_allows(GH_ROLE_OPERATOR, GH_PRIV_CONFIGURE_USERS));
-    assert_false(gh_role_allows(GH_ROLE_OPERATOR, GH_PRIV_CONFIGURE_MANAGER));
-    assert_true(gh_role_allows(GH_ROLE_READONLY, GH_PRIV_LOGIN));
-    assert_true(gh_role_allows(GH_ROLE_READONLY, GH_PRIV_CONFIGURE_SELF));
-    assert_false(gh_role_allows(GH_ROLE_READONLY, GH_PRIV_CONFIGURE_COMPONENTS));
-    /* Every bit asked for must be held, not just one of them. */
-    assert_false(gh_role_allows(GH_ROLE_READONLY, GH_PRIV_LOGIN | GH_PRIV_CONFIGURE_USERS));
-    /* No role, no privilege: not even the empty set. */
-    assert_false(gh_role_allows(GH_ROLE_NONE, GH_PRIV_LOGIN));
-    assert_false(gh_role_allows(GH_ROLE_NONE, 0));
-    assert_false(gh_role_allows((gh_role)42, GH_PRIV_LOGIN));
-    assert_true(gh_role_allows(GH_ROLE_READONLY, 0));
-}
-
 static void test_privilege_names(void **state)
 {
     (void)state;
@@ -89,7 +70,6 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_from_name),
         cmocka_unit_test(test_privileges),
-        cmocka_unit_test(test_allows),
         cmocka_unit_test(test_privilege_names),
     };
 

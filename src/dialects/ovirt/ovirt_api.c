@@ -128,6 +128,14 @@ static int64_t gh_ovirt_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* May who do op (core/policy)? The API acts on nobody's session or account. */
+static bool gh_ovirt_may(const gh_principal *who, gh_policy_op op)
+{
+    gh_policy_subject s = gh_policy_subject_of(who);
+
+    return gh_policy_allows(&s, (gh_policy_act){ .op = op }, NULL);
+}
+
 static void gh_ovirt_api_root(gh_service *svc, const gh_tree *tree, const gh_request *req,
                               const gh_principal *who, gh_ovirt_format format, gh_response *resp)
 {
@@ -151,7 +159,9 @@ static void gh_ovirt_api_root(gh_service *svc, const gh_tree *tree, const gh_req
     gh_ovirt_user_uuid(who->account_id, root.user_id);
     gh_ovirt_instance_uuid(svc, root.instance_id);
     root.now_ms = gh_ovirt_now_ms();
-    root.summary = who->role == GH_ROLE_ADMINISTRATOR;
+    /* The totals are the service's as a whole, as the engine shows them to
+     * an administrator and leaves them out of a filtered user's root. */
+    root.summary = gh_ovirt_may(who, GH_OP_SERVICE);
     if (root.summary) {
         if (svc->store == NULL ||
             gh_store_account_foreach(svc->store, gh_ovirt_count_account, &walk) != GH_STORE_OK) {
@@ -291,7 +301,7 @@ void gh_ovirt_serve_api(gh_service *svc, const gh_tree *tree, const gh_request *
     need_store = auth.creates || auth.ends || (route->root && req->method == GH_METHOD_GET);
     if (who == NULL || who->password_change_required) {
         gh_ovirt_unauthorized(resp);
-    } else if (!gh_role_allows(who->role, GH_PRIV_LOGIN)) {
+    } else if (!gh_ovirt_may(who, GH_OP_USE)) {
         gh_ovirt_text(resp, 403, NULL, "Insufficient privileges\n");
     } else if (!gh_ovirt_csrf_ok(req, &auth)) {
         gh_ovirt_text(resp, 403, NULL, "CSRF protection: repeat the session id in the "

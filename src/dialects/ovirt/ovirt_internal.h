@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "../../core/policy.h"
 #include "ovirt.h"
 
 #define GH_OVIRT_ENGINE     "/ovirt-engine"

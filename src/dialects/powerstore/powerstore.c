@@ -530,12 +530,14 @@ static void gh_ps_serve(gh_service *svc, const gh_tree *tree, const gh_request *
     gh_ps_ctx          c = { svc, tree, req, who, route, NULL, resp };
     bool               read = req->method == GH_METHOD_GET || req->method == GH_METHOD_HEAD;
     char               token[GH_PS_CSRF_LEN + 1];
+    gh_policy_subject  subject;
 
     if (who == NULL) {
         gh_ps_refuse(req, GH_REFUSE_NO_CREDENTIALS, resp);
         return;
     }
-    if (!gh_role_allows(who->role, GH_PRIV_LOGIN))
+    subject = gh_policy_subject_of(who);
+    if (!gh_policy_allows(&subject, (gh_policy_act){ .op = GH_OP_USE }, NULL))
         gh_ps_fail(resp, GH_PS_E_PRIVILEGE, NULL);
     else if (who->session_id[0] != '\0' && gh_ps_unsafe(req->method) && !gh_ps_csrf_ok(&c))
         gh_ps_fail(resp, GH_PS_E_CSRF, NULL);

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "../../core/account.h"
+#include "../../core/policy.h"
 #include "../common/form.h"
 #include "powerstore.h"
 

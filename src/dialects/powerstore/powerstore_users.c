@@ -10,7 +10,8 @@
  *   2 Storage Administrator  -> Operator   (configures storage, not users)
  *   3 Operator               -> ReadOnly
  *   4 VM Administrator       -> ReadOnly
- *   5 Security Administrator -> ReadOnly   (manages users here only)
+ *   5 Security Administrator -> ReadOnly, with ConfigureUsers added here
+ *                               (it manages users in this dialect only)
  *
  * so that a role id written here reads back as written, the account keeps
  * the PowerStore role it was given (gh_account.powerstore_role) beside the
@@ -19,13 +20,17 @@
  * role again (Administrator 1, Operator 2, ReadOnly 3): the two never
  * disagree about what an account may do.
  *
- * Users. Administrators and Security Administrators list, create, change and
- * delete users; everyone reads and changes the own account, and changing the
- * own password needs the current one (verified here, in the hash pool). A
- * Security Administrator cannot make, change or delete an Administrator, so
- * the role cannot raise itself. Nobody deletes or locks the own account or
- * changes the own role, and the built-in account is never deleted, locked or
- * given another role: an appliance must keep one way in.
+ * Users. Whether the caller may is core/policy's decision, asked with the
+ * caller's PowerStore role as a policy subject (the core role, plus what the
+ * role adds). So Administrators and Security Administrators list, create,
+ * change and delete users; everyone reads and changes the own account, and
+ * changing the own password needs the current one (verified here, in the
+ * hash pool). A Security Administrator cannot make, change or delete an
+ * Administrator, whose ConfigureManager it lacks, so the role cannot raise
+ * itself. Two rules of the dialect's own hold whatever the privileges:
+ * nobody deletes or locks the own account or changes the own role, and the
+ * built-in account is never deleted, locked or given another role: an
+ * appliance must keep one way in.
  */
 #include "powerstore_internal.h"
 
@@ -38,25 +43,26 @@ typedef struct {
     const char *name;
     const char *description;
     gh_role     core;
+    unsigned    extra;   /* privileges added to the core role's (policy.h) */
 } gh_ps_role_def;
 
 /* Indexed by role id - 1. */
 static const gh_ps_role_def gh_ps_roles[GH_PS_ROLE_COUNT] = {
     { "Administrator",
       "Can view status and performance information and change every setting, local "
-      "users included.", GH_ROLE_ADMINISTRATOR },
+      "users included.", GH_ROLE_ADMINISTRATOR, 0 },
     { "Storage Administrator",
       "Can view status and performance information and change storage settings, but "
-      "not local users or security settings.", GH_ROLE_OPERATOR },
+      "not local users or security settings.", GH_ROLE_OPERATOR, 0 },
     { "Operator",
       "Can view status and performance information, but cannot change settings.",
-      GH_ROLE_READONLY },
+      GH_ROLE_READONLY, 0 },
     { "VM Administrator",
       "Can view the storage information that virtualization management needs, but cannot "
-      "change settings.", GH_ROLE_READONLY },
+      "change settings.", GH_ROLE_READONLY, 0 },
     { "Security Administrator",
       "Can manage local users and view status and performance information.",
-      GH_ROLE_READONLY },
+      GH_ROLE_READONLY, GH_PRIV_CONFIGURE_USERS },
 };
 
 gh_role gh_ps_core_role(unsigned role)
@@ -75,9 +81,52 @@ unsigned gh_ps_role_of(const gh_account *acct)
     }
 }
 
-static bool gh_ps_manages_users(unsigned role)
+/* ---- what the caller may (core/policy) ---- */
+
+static unsigned gh_ps_role_extra(unsigned role)
 {
-    return role == 1 || role == 5;
+    return role >= 1 && role <= GH_PS_ROLE_COUNT ? gh_ps_roles[role - 1].extra : 0;
+}
+
+/* An account as a policy subject: its core role, plus what its PowerStore
+ * role adds to it (nothing without a core role: policy.h). */
+static gh_policy_subject gh_ps_subject(const gh_account *acct)
+{
+    return (gh_policy_subject){ .account_id = acct->id, .role = acct->role,
+                                .extra = gh_ps_role_extra(gh_ps_role_of(acct)) };
+}
+
+/* What an account given PowerStore role role would hold. */
+static unsigned gh_ps_role_privileges(unsigned role)
+{
+    gh_policy_subject s = { .role = gh_ps_core_role(role), .extra = gh_ps_role_extra(role) };
+
+    return gh_policy_holds(&s);
+}
+
+static bool gh_ps_allows(const gh_account *caller, gh_policy_act act)
+{
+    gh_policy_subject who = gh_ps_subject(caller);
+
+    return gh_policy_allows(&who, act, NULL);
+}
+
+/* The same, false with the 403 made. */
+static bool gh_ps_may(gh_ps_ctx *c, const gh_account *caller, gh_policy_act act)
+{
+    if (gh_ps_allows(caller, act))
+        return true;
+    gh_ps_fail(c->resp, GH_PS_E_PRIVILEGE, NULL);
+    return false;
+}
+
+/* May caller change or delete target at all? false with the 403 made. */
+static bool gh_ps_may_manage(gh_ps_ctx *c, const gh_account *caller, const gh_account *target)
+{
+    gh_policy_subject t = gh_ps_subject(target);
+
+    return gh_ps_may(c, caller, (gh_policy_act){ .op = GH_OP_ACCOUNTS,
+                                                 .target = gh_policy_holds(&t) });
 }
 
 /* ---- roles ---- */
@@ -243,7 +292,7 @@ static void gh_ps_users_list(gh_ps_ctx *c, const gh_account *caller)
 {
     gh_ps_user_walk w = { json_array(), -1, false };
 
-    if (!gh_ps_manages_users(gh_ps_role_of(caller)))
+    if (!gh_ps_allows(caller, (gh_policy_act){ .op = GH_OP_ACCOUNT, .own = false }))
         w.only = caller->id;
     if (w.items == NULL ||
         gh_store_account_foreach(c->svc->store, gh_ps_user_member, &w) != GH_STORE_OK ||
@@ -270,10 +319,8 @@ static void gh_ps_user_create(gh_ps_ctx *c, const gh_account *caller)
     char         id[24];
 
     memset(&acct, 0, sizeof(acct));
-    if (!gh_ps_manages_users(gh_ps_role_of(caller))) {
-        gh_ps_fail(c->resp, GH_PS_E_PRIVILEGE, NULL);
+    if (!gh_ps_may(c, caller, (gh_policy_act){ .op = GH_OP_ACCOUNTS }))
         return;
-    }
     if ((body = gh_ps_body(c)) == NULL ||
         !gh_ps_props_ok(c, body, gh_ps_create_props,
                         sizeof(gh_ps_create_props) / sizeof(gh_ps_create_props[0])))
@@ -297,10 +344,9 @@ static void gh_ps_user_create(gh_ps_ctx *c, const gh_account *caller)
         gh_ps_fail(c->resp, GH_PS_E_BAD_VALUE, "password");
         goto done;
     }
-    if (role == 1 && gh_ps_role_of(caller) != 1) {
-        gh_ps_fail(c->resp, GH_PS_E_PRIVILEGE, NULL);
+    if (!gh_ps_may(c, caller, (gh_policy_act){ .op = GH_OP_ACCOUNTS,
+                                               .target = gh_ps_role_privileges(role) }))
         goto done;
-    }
     snprintf(acct.name, sizeof(acct.name), "%s", json_string_value(json_object_get(body, "name")));
     snprintf(acct.domain, sizeof(acct.domain), "%s", "internal");
     acct.role = gh_ps_core_role(role);
@@ -344,18 +390,6 @@ static const gh_ps_prop gh_ps_modify_props[] = {
     { "current_password", JSON_STRING },
 };
 
-/* May caller change or delete target at all? A Security Administrator does
- * not touch an Administrator. false with the 403 made. */
-static bool gh_ps_may_manage(gh_ps_ctx *c, const gh_account *caller, const gh_account *target)
-{
-    unsigned mine = gh_ps_role_of(caller);
-
-    if (gh_ps_manages_users(mine) && (mine == 1 || gh_ps_role_of(target) != 1))
-        return true;
-    gh_ps_fail(c->resp, GH_PS_E_PRIVILEGE, NULL);
-    return false;
-}
-
 /* The checks of a PATCH that need no hash; false with the reply made. */
 static bool gh_ps_modify_allowed(gh_ps_ctx *c, const json_t *body, const gh_account *caller,
                                  const gh_account *target)
@@ -385,10 +419,9 @@ static bool gh_ps_modify_allowed(gh_ps_ctx *c, const json_t *body, const gh_acco
         gh_ps_fail(c->resp, GH_PS_E_BAD_VALUE, "role_id");
         return false;
     }
-    if (role_change && role == 1 && gh_ps_role_of(caller) != 1) {
-        gh_ps_fail(c->resp, GH_PS_E_PRIVILEGE, NULL);
+    if (role_change && !gh_ps_may(c, caller, (gh_policy_act){ .op = GH_OP_ACCOUNTS,
+                                                              .target = gh_ps_role_privileges(role) }))
         return false;
-    }
     if (own && (role_change || json_is_true(lock_v))) {
         gh_ps_fail(c->resp, GH_PS_E_SELF, NULL);
         return false;
@@ -506,11 +539,9 @@ void gh_ps_serve_user(gh_ps_ctx *c)
 
     if (!gh_ps_need_store(c) || !gh_ps_load(c, true, false, &caller))
         return;
-    /* Someone else's account: not even whether it exists, without the role. */
-    if (!own && !gh_ps_manages_users(gh_ps_role_of(&caller))) {
-        gh_ps_fail(c->resp, GH_PS_E_PRIVILEGE, NULL);
+    /* Someone else's account: not even whether it exists, without the privilege. */
+    if (!gh_ps_may(c, &caller, (gh_policy_act){ .op = GH_OP_ACCOUNT, .own = own }))
         return;
-    }
     if (c->req->method == GH_METHOD_PATCH) {
         gh_ps_user_modify(c, &caller);
         return;

@@ -66,9 +66,19 @@ static void gh_redfish_classify(const gh_request *req, gh_plan *plan)
 
 /* ---- shared helpers ---- */
 
-bool gh_redfish_may(const gh_redfish_ctx *c, unsigned privs)
+bool gh_redfish_may(const gh_redfish_ctx *c, gh_policy_op op, bool own)
 {
-    return c->who != NULL && gh_role_allows(c->who->role, privs);
+    gh_policy_subject who = gh_policy_subject_of(c->who);
+
+    return gh_policy_allows(&who, (gh_policy_act){ .op = op, .own = own }, NULL);
+}
+
+bool gh_redfish_may_touch(const gh_redfish_ctx *c, gh_role role)
+{
+    gh_policy_subject who = gh_policy_subject_of(c->who);
+
+    return gh_policy_allows(&who, (gh_policy_act){ .op = GH_OP_ACCOUNTS,
+                                                   .target = gh_role_privileges(role) }, NULL);
 }
 
 bool gh_redfish_need_store(const gh_redfish_ctx *c)
@@ -320,7 +330,7 @@ static void gh_redfish_serve(gh_service *svc, const gh_tree *tree, const gh_requ
         gh_redfish_fail_method(resp, allow);
     } else if (who == NULL && !gh_redfish_is_open(route->kind, req->method)) {
         gh_redfish_refusal(req, GH_REFUSE_NO_CREDENTIALS, resp);
-    } else if (who != NULL && !gh_role_allows(who->role, GH_PRIV_LOGIN)) {
+    } else if (who != NULL && !gh_redfish_may(&c, GH_OP_USE, false)) {
         gh_redfish_fail_privilege(resp);
     } else if (who != NULL && who->password_change_required && !gh_redfish_pcr_allows(&c)) {
         gh_redfish_fail_password_change(resp, who->account_id);

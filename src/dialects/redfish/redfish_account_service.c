@@ -121,7 +121,7 @@ static void gh_redfish_account_service_patch(gh_redfish_ctx *c)
     int64_t v[GH_RF_NSETTINGS];
     size_t  present = 0;
 
-    if (!gh_redfish_may(c, GH_PRIV_CONFIGURE_USERS)) {
+    if (!gh_redfish_may(c, GH_OP_ACCOUNTS, false)) {
         gh_redfish_fail_privilege(c->resp);
         goto done;
     }

@@ -233,7 +233,7 @@ static void gh_redfish_accounts_list(gh_redfish_ctx *c)
 {
     gh_redfish_account_walk w = { json_array(), -1, false };
 
-    if (!gh_redfish_may(c, GH_PRIV_CONFIGURE_USERS))
+    if (!gh_redfish_may(c, GH_OP_ACCOUNT, false))
         w.only = c->who->account_id;
     if (w.members == NULL ||
         gh_store_account_foreach(c->svc->store, gh_redfish_account_member, &w) != GH_STORE_OK ||
@@ -253,6 +253,12 @@ done:
     json_decref(w.members);
 }
 
+/* The role a body's RoleId names; GH_ROLE_NONE without one. */
+static gh_role gh_redfish_body_role(const json_t *body)
+{
+    return gh_role_from_name(json_string_value(json_object_get(body, "RoleId")));
+}
+
 static void gh_redfish_account_create(gh_redfish_ctx *c)
 {
     json_t      *body = NULL;
@@ -261,15 +267,19 @@ static void gh_redfish_account_create(gh_redfish_ctx *c)
     gh_store_err err;
 
     memset(&acct, 0, sizeof(acct));
-    if (!gh_redfish_may(c, GH_PRIV_CONFIGURE_USERS)) {
+    if (!gh_redfish_may(c, GH_OP_ACCOUNTS, false)) {
         gh_redfish_fail_privilege(c->resp);
         goto done;
     }
     if ((body = gh_redfish_body(c)) == NULL || !gh_redfish_account_body_ok(c, body, true))
         goto done;
+    acct.role = gh_redfish_body_role(body);
+    if (!gh_redfish_may_touch(c, acct.role)) {
+        gh_redfish_fail_privilege(c->resp);
+        goto done;
+    }
     snprintf(acct.name, sizeof(acct.name), "%s", json_string_value(json_object_get(body, "UserName")));
     snprintf(acct.domain, sizeof(acct.domain), "%s", "internal");
-    acct.role = gh_role_from_name(json_string_value(json_object_get(body, "RoleId")));
     v = json_object_get(body, "Enabled");
     acct.enabled = v == NULL || json_is_true(v);
     acct.password_change_required = json_is_true(json_object_get(body, "PasswordChangeRequired"));
@@ -373,7 +383,7 @@ static void gh_redfish_account_patch(gh_redfish_ctx *c, bool own)
             gh_redfish_fail_password_change(c->resp, c->who->account_id);
             goto done;
         }
-        if (!gh_redfish_may(c, GH_PRIV_CONFIGURE_USERS)) {
+        if (!gh_redfish_may(c, GH_OP_ACCOUNTS, false)) {
             gh_redfish_fail_privilege(c->resp);
             goto done;
         }
@@ -383,6 +393,14 @@ static void gh_redfish_account_patch(gh_redfish_ctx *c, bool own)
     }
     if (!gh_redfish_account_load(c, &acct) || !gh_redfish_account_body_ok(c, body, false))
         goto done;
+    /* Another's account, or more than the own password: what the account
+     * holds and is given counts too (core/policy). */
+    if ((!own || gh_redfish_more_than_password(body)) &&
+        (!gh_redfish_may_touch(c, acct.role) ||
+         !gh_redfish_may_touch(c, gh_redfish_body_role(body)))) {
+        gh_redfish_fail_privilege(c->resp);
+        goto done;
+    }
     pw = json_object_get(body, "Password");
     if (pw != NULL && !gh_redfish_account_hash(c, pw, &acct))
         goto done;
@@ -402,13 +420,17 @@ static void gh_redfish_account_delete(gh_redfish_ctx *c)
     gh_account   acct;
     gh_store_err err;
 
-    if (!gh_redfish_may(c, GH_PRIV_CONFIGURE_USERS)) {
+    if (!gh_redfish_may(c, GH_OP_ACCOUNTS, false)) {
         gh_redfish_fail_privilege(c->resp);
         return;
     }
     if (!gh_redfish_account_load(c, &acct))
         return;
     gh_wipe(acct.password_hash, sizeof(acct.password_hash));
+    if (!gh_redfish_may_touch(c, acct.role)) {
+        gh_redfish_fail_privilege(c->resp);
+        return;
+    }
     if (acct.built_in) {
         /* DSP0266: a resource that can never be deleted answers 405. */
         gh_redfish_fail0(c->resp, 405, GH_RF_MSG_RESOURCE_CANNOT_BE_DELETED);
@@ -436,7 +458,7 @@ void gh_redfish_serve_account(gh_redfish_ctx *c)
         gh_redfish_fail_password_change(c->resp, c->who->account_id);
         return;
     }
-    if (!gh_redfish_may(c, own ? GH_PRIV_CONFIGURE_SELF : GH_PRIV_CONFIGURE_USERS)) {
+    if (!gh_redfish_may(c, GH_OP_ACCOUNT, own)) {
         gh_redfish_fail_privilege(c->resp);
         return;
     }

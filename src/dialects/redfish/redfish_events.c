@@ -72,10 +72,11 @@ void gh_redfish_serve_event_service(gh_redfish_ctx *c)
     gh_redfish_reply(c->resp, 200, gh_redfish_event_service_json(enabled));
 }
 
-/* The streams of an account, or all with ConfigureManager, as with sessions. */
-static bool gh_redfish_stream_mine(const gh_redfish_ctx *c, const gh_shared_stream *s)
+/* May the principal see and end this stream? Its own, or anyone's with the
+ * privilege (core/policy), as with sessions. */
+static bool gh_redfish_stream_may(const gh_redfish_ctx *c, const gh_shared_stream *s)
 {
-    return s->account_id == c->who->account_id || gh_redfish_may(c, GH_PRIV_CONFIGURE_MANAGER);
+    return gh_redfish_may(c, GH_OP_SESSION, s->account_id == c->who->account_id);
 }
 
 static json_t *gh_redfish_destination_json(const gh_shared_stream *s)
@@ -111,7 +112,7 @@ void gh_redfish_serve_subscriptions(gh_redfish_ctx *c)
     if (c->svc != NULL && c->svc->shared != NULL)
         n = gh_shared_streams(c->svc->shared, open, GH_SHARED_STREAMS);
     for (size_t i = 0; i < n; i++) {
-        if (open[i].closing || !gh_redfish_stream_mine(c, &open[i]))
+        if (open[i].closing || !gh_redfish_stream_may(c, &open[i]))
             continue;
         snprintf(uri, sizeof(uri), GH_REDFISH_SUBSCRIPTIONS "/%llu",
                  (unsigned long long)open[i].id);
@@ -145,8 +146,7 @@ void gh_redfish_serve_subscription(gh_redfish_ctx *c)
                         gh_redfish_msg2(GH_RF_MSG_RESOURCE_NOT_FOUND, "EventDestination", id));
         return;
     }
-    if (!gh_redfish_stream_mine(c, &s) ||
-        (c->req->method == GH_METHOD_DELETE && !gh_redfish_may(c, GH_PRIV_CONFIGURE_SELF))) {
+    if (!gh_redfish_stream_may(c, &s)) {
         gh_redfish_fail_privilege(c->resp);
         return;
     }
@@ -181,11 +181,15 @@ void gh_redfish_serve_sse(gh_redfish_ctx *c)
                          GH_REDFISH_SSE_TYPE);
 }
 
-/* The events of a session: its own account's, or all with ConfigureManager. */
+/* The events of a session: its own account's, or all with the privilege to
+ * see other sessions (core/policy). */
 static bool gh_redfish_event_visible(const gh_principal *who, const gh_shared_event *ev)
 {
-    return who->account_id == ev->account_id ||
-           gh_role_allows(who->role, GH_PRIV_CONFIGURE_MANAGER);
+    gh_policy_subject s = gh_policy_subject_of(who);
+
+    return gh_policy_allows(&s, (gh_policy_act){ .op = GH_OP_SESSION,
+                                                 .own = who->account_id == ev->account_id },
+                            NULL);
 }
 
 static json_t *gh_redfish_event_json(const gh_shared_event *ev)

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "../../core/policy.h"
 #include "redfish.h"
 
 #define GH_REDFISH_JSON_TYPE  "application/json; charset=utf-8"
@@ -45,7 +46,11 @@ typedef struct {
 unsigned gh_redfish_allowed(gh_redfish_route_kind kind);
 bool gh_redfish_is_open(gh_redfish_route_kind kind, gh_method m);
 
-bool gh_redfish_may(const gh_redfish_ctx *c, unsigned privs);
+/* May the request's principal do op (on its own session or account when
+ * own)? Asks core/policy; false for no principal. */
+bool gh_redfish_may(const gh_redfish_ctx *c, gh_policy_op op, bool own);
+/* May it create, change or delete an account holding the privileges of role? */
+bool gh_redfish_may_touch(const gh_redfish_ctx *c, gh_role role);
 /* A handler that needs the store checks this first: 503 when it is absent
  * (a route classified INLINE by mistake must fail closed, not crash). */
 bool gh_redfish_need_store(const gh_redfish_ctx *c);

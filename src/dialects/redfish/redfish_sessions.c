@@ -188,7 +188,7 @@ static void gh_redfish_session_service_patch(gh_redfish_ctx *c)
     json_t *v;
     char    text[80];
 
-    if (!gh_redfish_may(c, GH_PRIV_CONFIGURE_MANAGER)) {
+    if (!gh_redfish_may(c, GH_OP_SERVICE, false)) {
         gh_redfish_fail_privilege(c->resp);
         goto done;
     }
@@ -372,7 +372,7 @@ static int gh_redfish_session_member(const gh_session_record *rec, void *arg)
 static void gh_redfish_sessions_list(gh_redfish_ctx *c)
 {
     gh_redfish_session_walk w = { c->svc, json_array(), false };
-    int64_t account = gh_redfish_may(c, GH_PRIV_CONFIGURE_MANAGER) ? -1 : c->who->account_id;
+    int64_t account = gh_redfish_may(c, GH_OP_SESSION, false) ? -1 : c->who->account_id;
     gh_store_err err;
 
     if (w.members == NULL || !gh_redfish_need_store(c))
@@ -421,7 +421,7 @@ void gh_redfish_serve_session(gh_redfish_ctx *c)
         return;
     }
     own = rec.account_id == c->who->account_id;
-    if (!gh_redfish_may(c, own ? GH_PRIV_CONFIGURE_SELF : GH_PRIV_CONFIGURE_MANAGER)) {
+    if (!gh_redfish_may(c, GH_OP_SESSION, own)) {
         gh_redfish_fail_privilege(c->resp);
         return;
     }
