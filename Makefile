@@ -2,7 +2,8 @@
 #   make            the command-line tool and the nginx module, in build/
 #   make run        install what is missing, build, initialise ./var once, serve
 #                   (LISTEN=ADDR:PORT HTTP_LISTEN=ADDR:PORT|none for other ports)
-#   make test       install, build, every test (unit, integration, sanitizers, fuzz smoke)
+#   make test       install, build, every test (check, unit, integration, sanitizers, fuzz smoke)
+#   make check      no circles among the files of src/ (scripts/check-circles, on the objects)
 #   make bench      gatehouse against plain nginx, side by side (bench/)
 #   make bench-instructions  instructions per request under callgrind, against plain nginx
 #   make fuzz       each fuzz target for FUZZ_SECONDS (60)
@@ -36,7 +37,7 @@ MOD_SRC   = $(sort $(wildcard src/nginx/*.c src/nginx/*.h)) src/nginx/config
 
 PYTEST    = /usr/bin/python3 -m pytest
 
-.PHONY: all run test unit integration asan fuzz fuzz-smoke bench bench-instructions deps clean
+.PHONY: all run test check unit integration asan fuzz fuzz-smoke bench bench-instructions deps clean
 all: $(BUILD)/gatehouse $(BUILD)/ngx_http_gatehouse_module.so
 
 deps:
@@ -68,6 +69,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgatehouse.a
 unit: $(UNIT_BIN)
 	scripts/run-unit $(UNIT_BIN)
 
+# The check's own test first (tests/scripts), then the check on this build's
+# objects: the library and the command line, and the nginx adapter.
+check: all
+	$(PYTEST) -q tests/scripts
+	scripts/check-circles $(BUILD)/obj $(BUILD)/ngsrc/objs/addon
+
 integration: all
 	GATEHOUSE_BUILD=$(abspath $(BUILD)) GATEHOUSE_SANITIZE=$(SANITIZE) \
 	    $(PYTEST) -q tests/integration
@@ -81,7 +88,7 @@ run: deps all
 	    $(if $(HTTP_LISTEN),--http-listen '$(HTTP_LISTEN)')
 
 test: deps
-	$(MAKE) all unit integration
+	$(MAKE) all check unit integration
 	$(MAKE) asan
 	$(MAKE) fuzz-smoke
 

@@ -87,7 +87,22 @@ typedef struct {
     gh_plan            plan;          /* set by the dialect's classify */
 } ngx_http_gatehouse_ctx_t;
 
-extern ngx_module_t ngx_http_gatehouse_module;
+/* The module's index among nginx's HTTP modules (its ctx_index), set by
+ * module.c when nginx makes the main configuration, before any directive of
+ * the module, request or timer runs. The files below module.c reach their
+ * configuration and request context through it and the accessors here, so
+ * none of them names the module that names them (scripts/check-circles).
+ * Defined in request.c, the lowest file of the adapter. */
+extern ngx_uint_t ngx_http_gatehouse_index;
+
+#define ngx_http_gatehouse_get_ctx(r)                                          \
+    ((ngx_http_gatehouse_ctx_t *) (r)->ctx[ngx_http_gatehouse_index])
+#define ngx_http_gatehouse_set_ctx(r, c)                                       \
+    ((r)->ctx[ngx_http_gatehouse_index] = (c))
+#define ngx_http_gatehouse_main_conf(r)                                        \
+    ((ngx_http_gatehouse_main_conf_t *) (r)->main_conf[ngx_http_gatehouse_index])
+#define ngx_http_gatehouse_loc_conf(r)                                         \
+    ((ngx_http_gatehouse_loc_conf_t *) (r)->loc_conf[ngx_http_gatehouse_index])
 
 /* handler.c */
 ngx_int_t ngx_http_gatehouse_access_handler(ngx_http_request_t *r);

@@ -63,7 +63,7 @@ ngx_http_gatehouse_token_found(void *arg, gh_shared_result result, const gh_prin
     const gh_session_record *rec)
 {
     ngx_http_request_t             *r = arg;
-    ngx_http_gatehouse_ctx_t       *ctx = ngx_http_get_module_ctx(r, ngx_http_gatehouse_module);
+    ngx_http_gatehouse_ctx_t       *ctx = ngx_http_gatehouse_get_ctx(r);
     ngx_http_gatehouse_main_conf_t *gmcf;
 
     ctx->found = result;
@@ -71,7 +71,7 @@ ngx_http_gatehouse_token_found(void *arg, gh_shared_result result, const gh_prin
     if (result == GH_SHARED_OK) {
         ctx->who = *who;
     } else if (result == GH_SHARED_EXPIRED) {
-        gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
+        gmcf = ngx_http_gatehouse_main_conf(r);
         gh_audit_write(gmcf->inline_service.audit, GH_AUDIT_EXPIRED, rec->user,
                        rec->client_addr, NULL, rec->id, NULL);
     }
@@ -158,16 +158,16 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
     if (r->error_page) {
         return NGX_DECLINED;
     }
-    glcf = ngx_http_get_module_loc_conf(r, ngx_http_gatehouse_module);
+    glcf = ngx_http_gatehouse_loc_conf(r);
     if (!glcf->enable) {
         return NGX_DECLINED;
     }
-    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
+    gmcf = ngx_http_gatehouse_main_conf(r);
     if (gmcf->shared == NULL) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_gatehouse_module);
+    ctx = ngx_http_gatehouse_get_ctx(r);
     if (ctx != NULL) {
         switch (ctx->state) {
         case GH_STATE_WAITING:
@@ -198,7 +198,7 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     ngx_memzero(ctx, offsetof(ngx_http_gatehouse_ctx_t, plan));
-    ngx_http_set_ctx(r, ctx, ngx_http_gatehouse_module);
+    ngx_http_gatehouse_set_ctx(r, ctx);
     ngx_http_gatehouse_fill_request(r, &ctx->req);
     if (ngx_http_gatehouse_wipe_on_end(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -248,7 +248,7 @@ ngx_http_gatehouse_dispatch(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx
     gh_response                     resp;
     ngx_int_t                       rc;
 
-    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
+    gmcf = ngx_http_gatehouse_main_conf(r);
     if (ctx->plan.work == GH_WORK_INLINE) {
         gh_response_init(&resp);
         ctx->dialect->serve(&gmcf->inline_service, gmcf->tree, &ctx->req, &ctx->plan,
@@ -273,7 +273,7 @@ ngx_http_gatehouse_dispatch(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx
 static void
 ngx_http_gatehouse_body_ready(ngx_http_request_t *r)
 {
-    ngx_http_gatehouse_ctx_t *ctx = ngx_http_get_module_ctx(r, ngx_http_gatehouse_module);
+    ngx_http_gatehouse_ctx_t *ctx = ngx_http_gatehouse_get_ctx(r);
     ngx_chain_t              *cl;
     size_t                    len = 0;
     u_char                   *p;
@@ -306,7 +306,7 @@ ngx_http_gatehouse_body_ready(ngx_http_request_t *r)
 ngx_int_t
 ngx_http_gatehouse_content_handler(ngx_http_request_t *r)
 {
-    ngx_http_gatehouse_ctx_t *ctx = ngx_http_get_module_ctx(r, ngx_http_gatehouse_module);
+    ngx_http_gatehouse_ctx_t *ctx = ngx_http_gatehouse_get_ctx(r);
     ngx_int_t                 rc;
 
     if (ctx == NULL || ctx->dialect == NULL) {

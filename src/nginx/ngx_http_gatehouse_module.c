@@ -95,6 +95,9 @@ static ngx_str_t ngx_http_gatehouse_suspect_pool = ngx_string("gatehouse_suspect
 static void *
 ngx_http_gatehouse_create_main_conf(ngx_conf_t *cf)
 {
+    /* The first call of the module's after nginx counted the HTTP modules:
+     * the files below this one find their configuration by this index. */
+    ngx_http_gatehouse_index = ngx_http_gatehouse_module.ctx_index;
     return ngx_pcalloc(cf->pool, sizeof(ngx_http_gatehouse_main_conf_t));
 }
 

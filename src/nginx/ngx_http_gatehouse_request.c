@@ -15,6 +15,8 @@
  */
 #include "ngx_http_gatehouse.h"
 
+ngx_uint_t ngx_http_gatehouse_index;   /* ngx_http_gatehouse.h */
+
 static gh_str
 ngx_http_gatehouse_header(const gh_request *req, const char *name)
 {
@@ -49,7 +51,7 @@ ngx_http_gatehouse_fill_request(ngx_http_request_t *r, gh_request *req)
     ngx_str_t                      *addr = &r->connection->addr_text;
     u_char                         *q;
 
-    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
+    gmcf = ngx_http_gatehouse_main_conf(r);
     req->config = &gmcf->config;
     req->method_name = (gh_str) { (const char *) r->method_name.data, r->method_name.len };
     req->method = gh_method_from(req->method_name);

@@ -56,7 +56,10 @@ struct ngx_http_gatehouse_stream_s {
     ngx_chain_t                    *busy;
 };
 
-#define GH_STREAM_TAG ((ngx_buf_tag_t) &ngx_http_gatehouse_module)
+/* The tag of the buffers a stream writes, so nginx hands back only its own
+ * for reuse: any address of this file's will do. */
+static const char ngx_http_gatehouse_stream_tag;
+#define GH_STREAM_TAG ((ngx_buf_tag_t) &ngx_http_gatehouse_stream_tag)
 
 static void
 ngx_http_gatehouse_stream_unlink(ngx_http_gatehouse_stream_t *st)
@@ -174,7 +177,7 @@ ngx_http_gatehouse_stream_end(ngx_http_gatehouse_stream_t *st, ngx_int_t rc)
 static void
 ngx_http_gatehouse_stream_write_handler(ngx_http_request_t *r)
 {
-    ngx_http_gatehouse_ctx_t    *ctx = ngx_http_get_module_ctx(r, ngx_http_gatehouse_module);
+    ngx_http_gatehouse_ctx_t    *ctx = ngx_http_gatehouse_get_ctx(r);
     ngx_http_gatehouse_stream_t *st = ctx->stream;
     ngx_event_t                 *wev = r->connection->write;
 
@@ -328,7 +331,7 @@ ngx_http_gatehouse_stream_open(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *
     ngx_pool_cleanup_t             *cln;
     ngx_int_t                       rc;
 
-    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
+    gmcf = ngx_http_gatehouse_main_conf(r);
     st = ngx_pcalloc(r->pool, sizeof(ngx_http_gatehouse_stream_t));
     if (st != NULL && ctx->who.session_id[0] == '\0' && ctx->has_key) {
         ngx_memcpy(st->key, ctx->stream_key, sizeof(st->key));

@@ -158,7 +158,7 @@ ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     ngx_thread_task_t              *task;
     ngx_thread_pool_t              *pool;
 
-    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gatehouse_module);
+    gmcf = ngx_http_gatehouse_main_conf(r);
     task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_gatehouse_task_t));
     if (task == NULL) {
         return NGX_ERROR;

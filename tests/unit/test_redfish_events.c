@@ -9,6 +9,7 @@
  * sees it, its id and data lines and the Event object in it.
  */
 #include "redfish_fixture.h"
+#include "../../src/dialects/redfish/redfish_route.h"
 
 #include <unistd.h>
 
@@ -41,7 +42,7 @@ static void test_routes(void **state)
         memset(&t, 0, sizeof(t));
         build_req(&t, &cfg, cases[i].method, cases[i].path);
         gh_redfish_dialect.classify(&t.req, &plan);
-        assert_int_equal(plan.route.redfish.kind, cases[i].kind);
+        assert_int_equal(gh_redfish_route_of(&plan)->kind, cases[i].kind);
         assert_int_equal(plan.stream, cases[i].stream);
         assert_false(plan.open);
         assert_int_equal(plan.work, GH_WORK_INLINE);

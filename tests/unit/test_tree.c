@@ -23,7 +23,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "../../src/dialects/common/tree.h"
+#include "../../src/dialects/common/dialect.h"
 
 static char tmproot[64];
 

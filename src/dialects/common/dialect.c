@@ -1,50 +1,28 @@
 /*
- * dialect.c: the list of dialects, the choice of one by path, and the empty
- * plan every classify starts from. A dialect owns its prefix and everything
- * below it on a segment boundary, matched ignoring ASCII case as HPE iLO
- * matches paths: "/redfish", "/redfish/" and "/Redfish/v1" are Redfish's,
- * "/redfishx" is nobody's. Adding a dialect is one line in gh_dialects[] and
- * its header's include.
+ * dialect.c: the table of dialects, the one file that names them: the list
+ * in src/dialects/dialects.def, expanded here into their declarations and
+ * gh_dialects[]; the choice of a dialect by path; and the loading of the
+ * bundled tree with each dialect's render hook. It sits above every dialect:
+ * it uses them, and nothing in a dialect uses it. A dialect owns its prefix
+ * and everything below it on a segment boundary, matched ignoring ASCII case
+ * as HPE iLO matches paths (gh_path_under): "/redfish", "/redfish/" and
+ * "/Redfish/v1" are Redfish's, "/redfishx" is nobody's. How to add a dialect:
+ * src/dialects/README.md.
  */
 #include "dialect.h"
 
-#include <stddef.h>
-#include <string.h>
+#include <stdio.h>
 
-#include "../ovirt/ovirt.h"
-#include "../powerstore/powerstore.h"
-#include "../redfish/redfish.h"
-
-void gh_plan_init(gh_plan *plan)
-{
-    memset(plan, 0, offsetof(gh_plan, route));
-}
+#define GH_DIALECT(name) extern const gh_dialect gh_##name##_dialect;
+#include "../dialects.def"
+#undef GH_DIALECT
 
 const gh_dialect *const gh_dialects[] = {
-    &gh_redfish_dialect,
-    &gh_ovirt_dialect,
-    &gh_powerstore_dialect,
+#define GH_DIALECT(name) &gh_##name##_dialect,
+#include "../dialects.def"
+#undef GH_DIALECT
     NULL
 };
-
-static unsigned char gh_dialect_lower(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
-}
-
-/* Does path start with prefix, ignoring case, ending at a segment boundary? */
-static bool gh_dialect_owns(gh_str path, const char *prefix)
-{
-    size_t n = strlen(prefix);
-
-    if (path.len < n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (gh_dialect_lower((unsigned char)path.data[i]) != gh_dialect_lower((unsigned char)prefix[i]))
-            return false;
-    }
-    return path.len == n || path.data[n] == '/' || prefix[n - 1] == '/';
-}
 
 const gh_dialect *gh_dialect_for_path(gh_str path)
 {
@@ -53,8 +31,39 @@ const gh_dialect *gh_dialect_for_path(gh_str path)
     for (size_t i = 0; gh_dialects[i] != NULL; i++) {
         const char *prefix = gh_dialects[i]->prefix;
 
-        if (prefix != NULL && prefix[0] != '\0' && gh_dialect_owns(path, prefix))
+        if (prefix != NULL && prefix[0] != '\0' && gh_path_under(path, prefix))
             return gh_dialects[i];
     }
     return NULL;
+}
+
+int gh_tree_load(const char *root, gh_tree **out, char *err, size_t errlen)
+{
+    char     scratch[1];
+    gh_tree *t = NULL;
+    int      rc = -1;
+
+    if (err == NULL || errlen == 0) {
+        err = scratch;
+        errlen = sizeof(scratch);
+    }
+    if (out == NULL) {
+        snprintf(err, errlen, "no tree to load into");
+        goto done;
+    }
+    *out = NULL;
+    if (gh_tree_load_files(root, &t, err, errlen) != 0)
+        goto done;
+    for (size_t i = 0; gh_dialects[i] != NULL; i++) {
+        if (gh_dialects[i]->render != NULL && gh_dialects[i]->render(t, err, errlen) != 0)
+            goto done;
+    }
+    if (gh_tree_seal(t, root, err, errlen) != 0)
+        goto done;
+    *out = t;
+    t = NULL;
+    rc = 0;
+done:
+    gh_tree_free(t);
+    return rc;
 }

@@ -5,17 +5,22 @@
  * wait on the store), the refusal and the error bodies in the dialect's own
  * format, the handler that serves a request once its principal is known, and
  * optionally the documents it renders once from the bundled tree at start.
- * Adding a dialect is one file implementing this, its route type (a header
- * of its own, one line in gh_plan below) and one line in dialect.c.
+ * How to add a dialect (its folder, its line in src/dialects/dialects.def,
+ * these hooks, its tests) is said once, in src/dialects/README.md.
+ *
+ * This header names no dialect: a dialect's route lives in gh_plan as bytes
+ * (GH_ROUTE_MAX below), and the dialect's own route header reads them as its
+ * type. dialect.c, the table, is the one file that names the dialects.
  */
 #ifndef GH_DIALECT_H
 #define GH_DIALECT_H
 
+#include <stddef.h>
+#include <string.h>
+
 #include "credential.h"
 #include "http.h"
-#include "../ovirt/ovirt_route.h"
-#include "../powerstore/powerstore_route.h"
-#include "../redfish/redfish_route.h"
+#include "tree.h"
 #include "../../core/service.h"
 
 typedef enum {
@@ -34,6 +39,16 @@ typedef enum {
     GH_WORK_HASH           /* serve in the hash thread pool: verifies a password */
 } gh_work;
 
+/* Room for the largest route of any dialect (PowerStore's: a decoded path of
+ * 1024 bytes and what it names), and the alignment every route gets: that of
+ * its widest member (int64_t, size_t, a pointer). No more: nginx's pools
+ * align an allocation to NGX_ALIGNMENT, sizeof(unsigned long), and the plan
+ * lives in the request's context there. A dialect's route header checks its
+ * route fits with a _Static_assert; one that does not fit raises
+ * GH_ROUTE_MAX here. */
+#define GH_ROUTE_MAX    1160
+#define GH_ROUTE_ALIGN  8
+
 typedef struct {
     bool          open;        /* no authentication needed */
     bool          stream;      /* may answer with an event stream (gh_response.stream):
@@ -43,19 +58,19 @@ typedef struct {
     gh_work       work;
     gh_credential cred;        /* what the request carries (ignored when open) */
     /* The dialect's own reading of the path, made by classify for serve: a
-     * path is decoded and routed once per request. */
-    union {
-        gh_redfish_route redfish;
-        gh_ovirt_route   ovirt;
-        gh_ps_route      powerstore;
-    } route;
+     * path is decoded and routed once per request. Opaque here; a dialect
+     * reads and writes it in place through the accessors of its route
+     * header (as struct sockaddr_storage holds any address), never copied. */
+    _Alignas(GH_ROUTE_ALIGN) unsigned char route[GH_ROUTE_MAX];
 } gh_plan;
 
 /* Make plan empty for classify to fill: no flags, no credential, INLINE work;
- * the route is left to the dialect's route parser, which writes it whole. */
-void gh_plan_init(gh_plan *plan);
-
-#include "tree.h"
+ * the route is left to the dialect's route parser, which writes it whole
+ * (so the bytes of a route are never cleared twice). */
+static inline void gh_plan_init(gh_plan *plan)
+{
+    memset(plan, 0, offsetof(gh_plan, route));
+}
 
 typedef struct gh_dialect {
     const char    *name;       /* "redfish" */
@@ -94,10 +109,19 @@ typedef struct gh_dialect {
     int (*render)(gh_tree *tree, char *err, size_t errlen);
 } gh_dialect;
 
-/* The dialect owning a path, or NULL. */
+/* ---- the table (dialect.c): nothing in a dialect calls these ---- */
+
+/* The dialect owning a path (gh_path_under its prefix), or NULL. */
 const gh_dialect *gh_dialect_for_path(gh_str path);
 
-/* Every dialect, NULL-terminated. */
+/* Every dialect, in the order of src/dialects/dialects.def, NULL-terminated. */
 extern const gh_dialect *const gh_dialects[];
+
+/* The tree a server serves: gh_tree_load_files root (tree.h), then each
+ * dialect's render hook in the order of the table, then gh_tree_seal. *out
+ * owned by the caller, freed with gh_tree_free. 0 on success, -1 with a
+ * message in err (err may be NULL). root NULL: the dialects' documents
+ * alone. */
+int gh_tree_load(const char *root, gh_tree **out, char *err, size_t errlen);
 
 #endif

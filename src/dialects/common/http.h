@@ -12,6 +12,8 @@
 #ifndef GH_HTTP_H
 #define GH_HTTP_H
 
+#include <string.h>
+
 #include "../../core/config.h"
 #include "../../core/gh.h"
 
@@ -143,6 +145,28 @@ bool gh_path_decode(gh_str raw, char *out, size_t max, size_t *out_len);
  * itself, the wildcard of its top-level type ("text" then "/" then "*") or
  * the whole wildcard, parameters ignored, without a q of zero. */
 bool gh_accept_allows(gh_str accept, const char *type);
+
+/* Is path prefix or below it: does it start with prefix (not empty),
+ * ignoring ASCII case, and end there or at a '/' (or does prefix end with
+ * '/')? The rule by which a dialect owns its prefix (dialect.c). Inline: it
+ * runs for each dialect on every request. */
+static inline unsigned char gh_path_fold(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+static inline bool gh_path_under(gh_str path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    if (path.len < n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (gh_path_fold((unsigned char)path.data[i]) != gh_path_fold((unsigned char)prefix[i]))
+            return false;
+    }
+    return path.len == n || path.data[n] == '/' || prefix[n - 1] == '/';
+}
 
 /* Case-insensitive compare of a view with a C string. */
 bool gh_str_eq_nocase(gh_str a, const char *b);

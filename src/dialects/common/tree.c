@@ -20,9 +20,11 @@
  * entries, it is a binary search of the array. Two paths that differ only in
  * case would make a lookup ambiguous, so such a tree is refused. Each entry's
  * strong ETag is the first 16 hex digits of the SHA-256 of its bytes, and a
- * JSON entry holds its parsed form, so no request ever parses the tree. Last,
- * each dialect's render hook adds the documents made from the files
- * (gh_tree_add inserts in order, so lookups work between two additions).
+ * JSON entry holds its parsed form, so no request ever parses the tree.
+ * Between gh_tree_load_files and gh_tree_seal, gh_tree_load (dialect.c, which knows
+ * the dialects) lets each dialect's render hook add the documents made from
+ * the files (gh_tree_add inserts in order, so lookups work between two
+ * additions).
  */
 #include "tree.h"
 
@@ -38,7 +40,6 @@
 
 #include <openssl/evp.h>
 
-#include "dialect.h"
 #include "../../core/token.h"
 
 enum { GH_TREE_JSON = 0, GH_TREE_XML = 1, GH_TREE_REPLY = 2 };
@@ -368,17 +369,7 @@ done:
     return rc;
 }
 
-/* Let each dialect add its documents to the sorted tree. */
-static int gh_tree_render(gh_tree *t, char *err, size_t errlen)
-{
-    for (size_t i = 0; gh_dialects[i] != NULL; i++) {
-        if (gh_dialects[i]->render != NULL && gh_dialects[i]->render(t, err, errlen) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-int gh_tree_load(const char *root, gh_tree **out, char *err, size_t errlen)
+int gh_tree_load_files(const char *root, gh_tree **out, char *err, size_t errlen)
 {
     char         scratch[1];
     gh_tree_walk w;
@@ -401,7 +392,7 @@ int gh_tree_load(const char *root, gh_tree **out, char *err, size_t errlen)
         goto done;
     }
     if (root == NULL)
-        goto render;            /* no files: the dialects' documents alone */
+        goto ok;                /* no files: an empty tree */
     fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", root, strerror(errno));
@@ -424,19 +415,22 @@ int gh_tree_load(const char *root, gh_tree **out, char *err, size_t errlen)
             goto done;
         }
     }
-render:
-    if (gh_tree_render(t, err, errlen) != 0)
-        goto done;
-    if (gh_tree_index_build(t) != 0) {
-        snprintf(err, errlen, "%s: out of memory", root != NULL ? root : "tree");
-        goto done;
-    }
+ok:
     *out = t;
     t = NULL;
     rc = 0;
 done:
     gh_tree_free(t);
     return rc;
+}
+
+int gh_tree_seal(gh_tree *tree, const char *root, char *err, size_t errlen)
+{
+    if (gh_tree_index_build(tree) != 0) {
+        snprintf(err, errlen, "%s: out of memory", root != NULL ? root : "tree");
+        return -1;
+    }
+    return 0;
 }
 
 void gh_tree_free(gh_tree *tree)

@@ -39,11 +39,18 @@ typedef struct {
     const json_t *json;
 } gh_tree_entry;
 
+/* A server loads its tree with gh_tree_load (dialect.h), which reads the
+ * files, lets each dialect's render hook add its documents, and seals it. */
+
 /* Read every index.json and index.xml under root; ROOT/index.json is "/".
- * Symbolic links and names starting with '.' are skipped. Then each dialect's
- * render hook adds its documents (all the tree holds when root is NULL). *out owned by the caller, freed with
- * gh_tree_free. 0 on success, -1 with a message in err. */
-int gh_tree_load(const char *root, gh_tree **out, char *err, size_t errlen);
+ * Symbolic links and names starting with '.' are skipped. root NULL: an
+ * empty tree. The tree is open to gh_tree_add until gh_tree_seal. *out owned
+ * by the caller, freed with gh_tree_free. 0 on success, -1 with a message in
+ * err. */
+int gh_tree_load_files(const char *root, gh_tree **out, char *err, size_t errlen);
+/* Done adding: index the tree for lookups (root only names it in err).
+ * 0, or -1 with a message in err. */
+int gh_tree_seal(gh_tree *tree, const char *root, char *err, size_t errlen);
 void gh_tree_free(gh_tree *tree);
 
 /* The resource at path in a format, or NULL: "json" or "xml" for a file,

@@ -1,15 +1,12 @@
 /*
  * ovirt.c: the oVirt engine dialect as the rest of gatehouse sees it: the
- * gh_ovirt_dialect table, the routes, the classifier that runs on the event
- * loop, the refusal, the body of an error nginx decided, and serve(), which
- * hands each route to its file. The routes, all under /ovirt-engine and
+ * gh_ovirt_dialect table, the classifier that runs on the event loop, the
+ * refusal, the body of an error nginx decided, and serve(), which hands each
+ * route (ovirt_route.c) to its file. The routes, all under /ovirt-engine and
  * matched exactly (the engine's servlets are case-sensitive):
  *
- *   /services/pki-resource  open, GET/HEAD, over plain HTTP too: the CA
- *                           (resource=ca-certificate, format X509-PEM-CA, the
- *                           default) and the server certificate
- *                           (engine-certificate, X509-PEM), read from the data
- *                           directory's pki/ in a thread-pool task
+ *   /services/pki-resource  open, GET/HEAD, over plain HTTP too: the CA and
+ *                           the server certificate: ovirt_pki.c
  *   /sso/oauth/token        open (the password is the credential), GET/POST,
  *                           in the hash pool: ovirt_sso.c
  *   /services/sso-logout    open (the token is the credential), GET/POST
@@ -23,95 +20,17 @@
  */
 #include "ovirt_internal.h"
 
-#include "../common/form.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define GH_OVIRT_CERT_MAX (64 * 1024)
-
-/* ---- routes ---- */
-
-/* path starts with prefix and ends there or at a '/'. */
-static bool gh_ovirt_under(gh_str path, const char *prefix, gh_str *rest)
-{
-    size_t n = strlen(prefix);
-
-    if (path.data == NULL || path.len < n || memcmp(path.data, prefix, n) != 0 ||
-        (path.len > n && path.data[n] != '/'))
-        return false;
-    *rest = (gh_str){ path.data + n, path.len - n };
-    return true;
-}
-
-/* A /vN segment at the start of rest: N (1 to 3 digits), -1 if unreadable,
- * 0 when rest does not start with "/v" and a digit. */
-static int gh_ovirt_version_segment(gh_str *rest)
-{
-    size_t i = 2;
-    int    v = 0;
-
-    if (rest->len < 3 || rest->data[1] != 'v' || rest->data[2] < '0' || rest->data[2] > '9')
-        return 0;
-    while (i < rest->len && rest->data[i] != '/') {
-        if (rest->data[i] < '0' || rest->data[i] > '9' || i > 4)
-            return 0;      /* "/vms", "/v4x": a resource, not a version */
-        v = v * 10 + (rest->data[i] - '0');
-        i++;
-    }
-    rest->data += i;
-    rest->len -= i;
-    return v > 0 ? v : -1;
-}
-
-void gh_ovirt_route_parse(gh_str path, gh_ovirt_route *route)
-{
-    gh_str rest;
-
-    memset(route, 0, sizeof(*route));
-    route->rest = (gh_str){ "", 0 };
-    if (gh_str_eq(path, GH_OVIRT_PKI)) {
-        route->kind = GH_OV_PKI;
-    } else if (gh_str_eq(path, GH_OVIRT_TOKEN)) {
-        route->kind = GH_OV_TOKEN;
-    } else if (gh_str_eq(path, GH_OVIRT_LOGOUT)) {
-        route->kind = GH_OV_LOGOUT;
-    } else if (gh_ovirt_under(path, GH_OVIRT_API, &rest)) {
-        route->kind = GH_OV_API;
-        route->path_version = gh_ovirt_version_segment(&rest);
-        if (rest.len > 0 && rest.data[rest.len - 1] == '/')
-            rest.len--;
-        route->rest = rest;
-        route->root = rest.len == 0;
-    }
-}
-
-static bool gh_ovirt_read_method(gh_method m)
-{
-    return m == GH_METHOD_GET || m == GH_METHOD_HEAD;
-}
-
-static bool gh_ovirt_sso_method(gh_method m)
-{
-    return m == GH_METHOD_GET || m == GH_METHOD_POST;
-}
-
-/* The methods a route answers, for Allow. */
-static const char *gh_ovirt_allow(gh_ovirt_route_kind kind)
-{
-    return kind == GH_OV_TOKEN || kind == GH_OV_LOGOUT ? "GET, POST" : "GET, HEAD";
-}
+#include <stddef.h>
 
 /* ---- classify ---- */
 
 static void gh_ovirt_classify(const gh_request *req, gh_plan *plan)
 {
-    const gh_ovirt_route *route = &plan->route.ovirt;
+    const gh_ovirt_route *route = gh_ovirt_route_in(plan);
     gh_ovirt_auth         auth;
 
     gh_plan_init(plan);
-    gh_ovirt_route_parse(req->path, &plan->route.ovirt);
+    gh_ovirt_route_parse(req->path, gh_ovirt_route_in(plan));
     switch (route->kind) {
     case GH_OV_PKI:
         plan->open = true;
@@ -210,66 +129,12 @@ static void gh_ovirt_fail(const gh_request *req, int status, gh_response *resp)
     gh_ovirt_text(resp, status, NULL, text);
 }
 
-/* ---- the CA download ---- */
-
-/* Read a PEM file of the data directory's pki/ into the response. */
-static void gh_ovirt_send_pem(const gh_service *svc, const char *file, const char *type,
-                              gh_response *resp)
-{
-    char   path[GH_PATH_MAX + 64], *buf = NULL;
-    size_t len;
-    FILE  *f;
-
-    snprintf(path, sizeof(path), "%s/pki/%s", svc->data_dir ? svc->data_dir : ".", file);
-    f = fopen(path, "rbe");
-    if (f == NULL)
-        goto fail;
-    buf = malloc(GH_OVIRT_CERT_MAX);
-    if (buf == NULL)
-        goto fail;
-    len = fread(buf, 1, GH_OVIRT_CERT_MAX, f);
-    if (ferror(f) || len == 0 || len == GH_OVIRT_CERT_MAX)
-        goto fail;
-    fclose(f);
-    buf[len] = '\0';     /* len < GH_OVIRT_CERT_MAX: a body readable as a string, as copies are */
-    resp->status = 200;
-    gh_response_set_body(resp, buf, len, type);
-    return;
-fail:
-    if (f != NULL)
-        fclose(f);
-    free(buf);
-    gh_ovirt_text(resp, 500, NULL, "Certificate unavailable\n");
-}
-
-static void gh_ovirt_pki_resource(const gh_service *svc, const gh_request *req, gh_response *resp)
-{
-    char resource[64], format[64];
-    int  r1 = gh_form_get(req->query, "resource", resource, sizeof(resource));
-    int  r2 = gh_form_get(req->query, "format", format, sizeof(format));
-
-    if (!gh_ovirt_read_method(req->method)) {
-        gh_response_header_add(resp, "Allow", "GET, HEAD");
-        gh_ovirt_text(resp, 405, NULL, "Method not allowed\n");
-    } else if (r1 != GH_FORM_FOUND || (r2 != GH_FORM_FOUND && r2 != GH_FORM_ABSENT)) {
-        gh_ovirt_text(resp, 400, NULL, "Missing or malformed resource parameter\n");
-    } else if (strcmp(resource, "ca-certificate") == 0 &&
-               (r2 == GH_FORM_ABSENT || strcmp(format, "X509-PEM-CA") == 0)) {
-        gh_ovirt_send_pem(svc, "ca.pem", "application/x-x509-ca-cert", resp);
-    } else if (strcmp(resource, "engine-certificate") == 0 &&
-               (r2 == GH_FORM_ABSENT || strcmp(format, "X509-PEM") == 0)) {
-        gh_ovirt_send_pem(svc, "server.pem", "application/x-x509-cert", resp);
-    } else {
-        gh_ovirt_text(resp, 400, NULL, "Unknown resource or format\n");
-    }
-}
-
 /* ---- serving ---- */
 
 static void gh_ovirt_serve(gh_service *svc, const gh_tree *tree, const gh_request *req,
                            const gh_plan *plan, const gh_principal *who, gh_response *resp)
 {
-    const gh_ovirt_route *route = &plan->route.ovirt;
+    const gh_ovirt_route *route = gh_ovirt_route_of(plan);
 
     switch (route->kind) {
     case GH_OV_PKI:

@@ -1,13 +1,16 @@
 /*
  * ovirt_internal.h: what the files of the oVirt dialect share and nothing
- * outside them uses (but the unit tests and the fuzz targets).
+ * outside them uses (but the unit tests and the fuzz targets). Each file
+ * calls only the files below it:
  *
- *   ovirt.c          routing, classify, refuse, fail, serve, the CA download
- *   ovirt_headers.c  the request headers: Prefer, Session-TTL, Version, Accept,
- *                    which credential a request of the API carries, profiles
+ *   ovirt.c          the router: the table, classify, refuse, fail, serve
+ *   ovirt_pki.c      the CA download
  *   ovirt_sso.c      the SSO token endpoint and the logout
  *   ovirt_api.c      the API: its gates, persistent-auth sessions, CSRF, the
  *                    root document and the bundled tree
+ *   ovirt_headers.c  the request headers: Prefer, Session-TTL, Version, Accept,
+ *                    which credential a request of the API carries, profiles
+ *   ovirt_route.c    the routes and the methods each answers
  *   ovirt_xml.c      replies: plain text, OAuth errors, faults, the <api> root
  *                    in XML (libxml2's xmlwriter) and JSON (jansson)
  */
@@ -18,6 +21,7 @@
 
 #include "../../core/policy.h"
 #include "ovirt.h"
+#include "ovirt_route.h"
 
 #define GH_OVIRT_ENGINE     "/ovirt-engine"
 #define GH_OVIRT_API        "/ovirt-engine/api"
@@ -45,6 +49,18 @@
 #define GH_OVIRT_SSO_ADMIN_USER    "admin@ovirt"
 #define GH_OVIRT_SSO_ADMIN_PROFILE "internalsso"
 #define GH_OVIRT_ADMIN_ACCOUNT     "admin"
+
+/* ---- routes (ovirt_route.c; the route itself: ovirt_route.h) ---- */
+
+/* The methods of a read (GET, HEAD) and of the SSO endpoints (GET, POST). */
+bool gh_ovirt_read_method(gh_method m);
+bool gh_ovirt_sso_method(gh_method m);
+/* The methods a route answers, for Allow. Static storage. */
+const char *gh_ovirt_allow(gh_ovirt_route_kind kind);
+
+/* ---- the CA download (ovirt_pki.c) ---- */
+
+void gh_ovirt_pki_resource(const gh_service *svc, const gh_request *req, gh_response *resp);
 
 /* ---- headers (ovirt_headers.c) ---- */
 

@@ -1,11 +1,13 @@
 /*
  * ovirt_route.h: what the oVirt dialect makes of a request path, once per
  * request: classify routes it into the plan, and serve reads it from there
- * (dialect.h keeps it in gh_plan). Routing itself is in ovirt.c.
+ * (dialect.h keeps its bytes in gh_plan; the accessors below read them as
+ * this type). Routing itself is in ovirt_route.c.
  */
 #ifndef GH_OVIRT_ROUTE_H
 #define GH_OVIRT_ROUTE_H
 
+#include "../common/dialect.h"
 #include "../../core/gh.h"
 
 typedef enum {
@@ -25,5 +27,19 @@ typedef struct {
 } gh_ovirt_route;
 
 void gh_ovirt_route_parse(gh_str path, gh_ovirt_route *route);
+
+_Static_assert(sizeof(gh_ovirt_route) <= GH_ROUTE_MAX && _Alignof(gh_ovirt_route) <= GH_ROUTE_ALIGN,
+               "the oVirt route must fit gh_plan.route: raise GH_ROUTE_MAX in dialect.h");
+
+/* The route in a plan, in place: classify writes it, serve reads it. */
+static inline gh_ovirt_route *gh_ovirt_route_in(gh_plan *plan)
+{
+    return (gh_ovirt_route *)(void *)plan->route;
+}
+
+static inline const gh_ovirt_route *gh_ovirt_route_of(const gh_plan *plan)
+{
+    return (const gh_ovirt_route *)(const void *)plan->route;
+}
 
 #endif

@@ -1,17 +1,23 @@
 /*
  * powerstore.c: the PowerStore dialect (/api/rest) as the rest of gatehouse
- * sees it: the gh_powerstore_dialect table, the router, the classifier that
- * runs on the event loop, the refusal of an unauthenticated request, the body
- * of an error nginx or the adapter decided, the bundled read-only resources
- * (the answer to a plain read of each rendered once, when the tree loads),
- * and serve(), which puts every request through the same gates in order:
+ * sees it: the gh_powerstore_dialect table, the classifier that runs on the
+ * event loop (on the routes of powerstore_route.c), the refusal of an
+ * unauthenticated request, the body of an error nginx or the adapter
+ * decided, and serve(), which puts every request through the same gates in
+ * order before its handler runs:
  *
  *   no Login privilege -> 403;  a cookie session's POST, PUT, PATCH or
  *   DELETE without its DELL-EMC-TOKEN -> 403;  password change pending -> 403
  *   but for login_session, logout and the PATCH of the own local_user;
  *   Accept without application/json -> 406;  method -> 405 + Allow;  a body
  *   typed other than application/json -> 415;  a bad query -> 400 (416 for
- *   limit <= 0);  an unknown member -> 404;  then the handler.
+ *   limit <= 0);  an unknown member -> 404;  then the handler
+ *   (powerstore_session.c, powerstore_users.c, or the bundled resources of
+ *   powerstore_tree.c).
+ *
+ * The checks of the request headers, and the lending of an answer rendered
+ * at load to a plain read, stay here: serve inlines them, where in a file of
+ * their own each would cost a call on every request (bench/instructions).
  *
  * Nothing under /api/rest is open. Credentials are Basic on the request
  * itself, which PowerStore clients resend at will and which wins when both are
@@ -26,97 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- routing ---- */
-
-/* A local_user member: its id in decimal (no sign, no leading zero: one
- * spelling per account) or name:NAME, as PowerStore names instances. */
-static bool gh_ps_user_seg(gh_str seg, gh_ps_route *r)
-{
-    int64_t v = 0;
-
-    if (seg.len > 5 && memcmp(seg.data, "name:", 5) == 0) {
-        if (seg.len - 5 > GH_USER_NAME_MAX)
-            return false;
-        memcpy(r->user_name, seg.data + 5, seg.len - 5);
-        r->user_name[seg.len - 5] = '\0';
-        return gh_account_name_valid(r->user_name);
-    }
-    if (seg.len == 0 || seg.len > 18 || seg.data[0] == '0')
-        return false;
-    for (size_t i = 0; i < seg.len; i++) {
-        if (seg.data[i] < '0' || seg.data[i] > '9')
-            return false;
-        v = v * 10 + (seg.data[i] - '0');
-    }
-    r->user_id = v;
-    return true;
-}
-
-void gh_ps_route_parse(gh_str raw, gh_ps_route *r)
-{
-    gh_str seg[5];
-    size_t n = 0, start = 1;
-
-    memset(r, 0, offsetof(gh_ps_route, path));
-    r->kind = GH_PS_TREE;
-    if (!gh_path_decode(raw, r->path, GH_PS_PATH_MAX, &r->path_len)) {
-        r->path[0] = '\0';
-        r->path_len = 0;
-        return;
-    }
-    r->valid = true;
-    for (size_t i = 1; i <= r->path_len && r->path_len > 1; i++) {
-        if (i < r->path_len && r->path[i] != '/')
-            continue;
-        if (n == sizeof(seg) / sizeof(seg[0])) {
-            n++;            /* deeper than any route: only the tree may know it */
-            break;
-        }
-        seg[n++] = (gh_str){ r->path + start, i - start };
-        start = i + 1;
-    }
-    r->segments = n;
-    r->collection_len = r->path_len;
-    if (n < 3 || n > 4 || !gh_str_eq(seg[0], "api") || !gh_str_eq(seg[1], "rest"))
-        return;
-    if (n == 3) {
-        if (gh_str_eq(seg[2], "login_session"))
-            r->kind = GH_PS_LOGIN_SESSION;
-        else if (gh_str_eq(seg[2], "logout"))
-            r->kind = GH_PS_LOGOUT;
-        else if (gh_str_eq(seg[2], "role"))
-            r->kind = GH_PS_ROLES;
-        else if (gh_str_eq(seg[2], "local_user"))
-            r->kind = GH_PS_USERS;
-        return;
-    }
-    if (gh_str_eq(seg[2], "role")) {
-        r->kind = GH_PS_ROLE;
-        r->valid = seg[3].len == 1 && seg[3].data[0] >= '1' &&
-                   seg[3].data[0] < '1' + GH_PS_ROLE_COUNT;
-        r->role = r->valid ? (unsigned)(seg[3].data[0] - '0') : 0;
-    } else if (gh_str_eq(seg[2], "local_user")) {
-        r->kind = GH_PS_USER;
-        r->valid = gh_ps_user_seg(seg[3], r);
-    } else {
-        r->collection_len = (size_t)(seg[3].data - r->path) - 1;
-        r->member_off = (size_t)(seg[3].data - r->path);
-        r->member_len = seg[3].len;
-    }
-}
-
-/* ---- methods and work per route ---- */
-
-static unsigned gh_ps_allowed(gh_ps_route_kind kind)
-{
-    switch (kind) {
-    case GH_PS_LOGOUT: return GH_METHOD_BIT(GH_METHOD_POST);
-    case GH_PS_USERS:  return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_POST);
-    case GH_PS_USER:   return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_PATCH) | GH_METHOD_BIT(GH_METHOD_DELETE);
-    default:           return GH_METHOD_READ;
-    }
-}
-
+/* ---- classify ---- */
 /* Where serving runs: memory only, the store, or a password hash. */
 static gh_work gh_ps_work(const gh_ps_route *r, gh_method m)
 {
@@ -134,11 +50,11 @@ static gh_work gh_ps_work(const gh_ps_route *r, gh_method m)
 
 static void gh_ps_classify(const gh_request *req, gh_plan *plan)
 {
-    const gh_ps_route *route = &plan->route.powerstore;
+    const gh_ps_route *route = gh_ps_route_in(plan);
     gh_str             cookie;
 
     gh_plan_init(plan);
-    gh_ps_route_parse(req->path, &plan->route.powerstore);
+    gh_ps_route_parse(req->path, gh_ps_route_in(plan));
     plan->work = gh_ps_work(route, req->method);
     plan->read_body = plan->work != GH_WORK_INLINE &&
                       (route->kind == GH_PS_USERS || route->kind == GH_PS_USER) &&
@@ -209,35 +125,7 @@ static void gh_ps_fail_hook(const gh_request *req, int status, gh_response *resp
     gh_ps_finish(resp);
 }
 
-/* ---- shared helpers ---- */
-
-bool gh_ps_need_store(const gh_ps_ctx *c)
-{
-    if (c->svc != NULL && c->svc->store != NULL)
-        return true;
-    gh_ps_fail(c->resp, GH_PS_E_UNAVAILABLE, NULL);
-    return false;
-}
-
-json_t *gh_ps_body(const gh_ps_ctx *c)
-{
-    json_error_t err;
-    json_t      *body = NULL;
-    gh_str       b = c->req->body;
-
-    if (b.len > GH_PS_BODY_MAX) {
-        gh_ps_fail(c->resp, GH_PS_E_TOO_LARGE, NULL);
-        return NULL;
-    }
-    if (b.data != NULL && b.len > 0)
-        body = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &err);
-    if (!json_is_object(body)) {
-        json_decref(body);
-        gh_ps_fail(c->resp, GH_PS_E_BAD_JSON, NULL);
-        return NULL;
-    }
-    return body;
-}
+/* ---- request headers ---- */
 
 static gh_str gh_ps_trim(gh_str v)
 {
@@ -323,51 +211,7 @@ static bool gh_ps_content_type_ok(const gh_request *req)
     return ct.data == NULL || gh_str_eq_nocase(gh_ps_media_type(ct, &params), "application/json");
 }
 
-/* ---- the bundled resources ---- */
-
-/* The parsed form of the tree's entry at path (tree.h: parsed once at load,
- * shared, never changed), or NULL. */
-static const json_t *gh_ps_tree_json(const gh_tree *tree, const char *path, size_t len)
-{
-    const gh_tree_entry *e = gh_tree_find(tree, (gh_str){ path, len }, "json");
-
-    return e != NULL ? e->json : NULL;
-}
-
-/* The resource at the route, borrowed from the tree: its own entry, else the
- * member of a collection (an array of objects) whose id is the last segment. */
-static const json_t *gh_ps_tree_resource(const gh_tree *tree, const gh_ps_route *r)
-{
-    const json_t *v = gh_ps_tree_json(tree, r->path, r->path_len);
-    const json_t *coll, *item;
-    size_t        i;
-
-    if (v != NULL || r->segments != 4 || r->member_len == 0)
-        return v;
-    coll = gh_ps_tree_json(tree, r->path, r->collection_len);
-    json_array_foreach(coll, i, item) {
-        const json_t *id = json_object_get(item, "id");
-
-        if (json_is_string(id) && json_string_length(id) == r->member_len &&
-            memcmp(json_string_value(id), r->path + r->member_off, r->member_len) == 0)
-            return item;
-    }
-    return NULL;
-}
-
-/* The replies build new values that take references of what they keep, so
- * the tree's own values are only read. */
-static void gh_ps_serve_tree(gh_ps_ctx *c)
-{
-    const json_t *v = gh_ps_tree_resource(c->tree, c->route);
-
-    if (json_is_array(v))
-        gh_ps_reply_collection(c, json_incref((json_t *)v));
-    else if (json_is_object(v))
-        gh_ps_reply_instance(c, json_incref((json_t *)v));
-    else
-        gh_ps_fail(c->resp, GH_PS_E_NOT_FOUND, c->route->path);
-}
+/* ---- serving ---- */
 
 /* A read that asks for nothing but the resource (no query, no Range) of a
  * bundled file gets the same answer every time: rendered once, when the
@@ -387,46 +231,6 @@ static bool gh_ps_serve_rendered(gh_ps_ctx *c)
     gh_response_ref_body(c->resp, e->body, e->len, GH_PS_JSON_TYPE);
     return true;
 }
-
-/* The render hook: the answer gh_ps_serve_tree gives a plain read of each
- * bundled PowerStore file, as a "reply" entry at its path. Only a whole
- * answer (200, no header of its own) is kept. An entry the tree has no room
- * for is left out, not an error: that read is then built per request. */
-static int gh_ps_render(gh_tree *tree, char *err, size_t errlen)
-{
-    static const gh_request plain;       /* no header, no query */
-    const gh_ps_query      *query = gh_ps_query_default();
-    const gh_tree_entry    *e;
-    gh_ps_route             route;
-    gh_response             resp;
-    char                   *body;
-    size_t                  len;
-
-    if (query == NULL) {
-        snprintf(err, errlen, "PowerStore: out of memory");
-        return -1;
-    }
-    for (size_t i = 0; (e = gh_tree_at(tree, i)) != NULL; i++) {
-        gh_ps_ctx c = { NULL, tree, &plain, NULL, &route, query, &resp };
-        gh_str    path = { e->path, strlen(e->path) };
-
-        if (e->json == NULL || gh_dialect_for_path(path) != &gh_powerstore_dialect)
-            continue;
-        gh_ps_route_parse(path, &route);
-        if (!route.valid || route.kind != GH_PS_TREE)
-            continue;
-        gh_response_init(&resp);
-        gh_ps_serve_tree(&c);
-        len = resp.body_len;
-        body = resp.status == 200 && resp.nheaders == 0 ? gh_response_release_body(&resp) : NULL;
-        gh_response_free(&resp);
-        if (body != NULL && gh_tree_add(tree, e->path, "reply", body, len, err, errlen) != 0)
-            err[0] = '\0';
-    }
-    return 0;
-}
-
-/* ---- serving ---- */
 
 static bool gh_ps_own(const gh_ps_route *r, const gh_principal *who)
 {
@@ -525,7 +329,7 @@ static bool gh_ps_read_query(gh_ps_ctx *c, gh_ps_query **owned)
 static void gh_ps_serve(gh_service *svc, const gh_tree *tree, const gh_request *req,
                         const gh_plan *plan, const gh_principal *who, gh_response *resp)
 {
-    const gh_ps_route *route = &plan->route.powerstore;
+    const gh_ps_route *route = gh_ps_route_of(plan);
     gh_ps_query       *q = NULL;
     gh_ps_ctx          c = { svc, tree, req, who, route, NULL, resp };
     bool               read = req->method == GH_METHOD_GET || req->method == GH_METHOD_HEAD;
@@ -570,7 +374,7 @@ static void gh_ps_serve(gh_service *svc, const gh_tree *tree, const gh_request *
 const gh_dialect gh_powerstore_dialect = {
     .name = "powerstore",
     .id = GH_DIALECT_POWERSTORE,
-    .prefix = "/api/rest",
+    .prefix = GH_PS_PREFIX,
     .classify = gh_ps_classify,
     .refuse = gh_ps_refuse,
     .fail = gh_ps_fail_hook,

@@ -1,13 +1,22 @@
 /*
  * powerstore_internal.h: what the files of the PowerStore dialect share and
- * nothing outside them (but their unit tests and fuzz targets) uses.
- * powerstore.c owns routing, classification, the refusal, the errors nginx
- * decides and the gates every request passes; powerstore_reply.c the error
- * codes and the JSON replies; powerstore_query.c the query parameters
- * (filters, limit and offset), the Range header and the paging of a
- * collection; powerstore_select.c the select parameter and the name and
- * blank characters both parse; powerstore_session.c login_session, logout
- * and the CSRF token; powerstore_users.c the roles and local_user.
+ * nothing outside them (but their unit tests and fuzz targets) uses. Each
+ * file calls only the files below it:
+ *
+ *   powerstore.c          the router: the table, classify, refuse, fail, the
+ *                         gates every request passes in serve (its request
+ *                         headers among them), and the rendered answers of
+ *                         plain reads, served without building them
+ *   powerstore_session.c  login_session, logout and the CSRF token
+ *   powerstore_users.c    the roles and local_user
+ *   powerstore_tree.c     the bundled read-only resources and the render hook
+ *   powerstore_route.c    the routes and the methods each allows
+ *   powerstore_query.c    the query parameters (filters, limit and offset),
+ *                         the Range header, the paging of a collection
+ *   powerstore_select.c   the select parameter and the name and blank
+ *                         characters both parse
+ *   powerstore_reply.c    the error codes, the JSON replies, the store and
+ *                         body checks every handler makes
  */
 #ifndef GH_POWERSTORE_INTERNAL_H
 #define GH_POWERSTORE_INTERNAL_H
@@ -18,7 +27,9 @@
 #include "../../core/policy.h"
 #include "../common/form.h"
 #include "powerstore.h"
+#include "powerstore_route.h"
 
+#define GH_PS_PREFIX        "/api/rest"   /* the dialect's prefix: all of it is its own */
 #define GH_PS_JSON_TYPE     "application/json"
 #define GH_PS_BODY_MAX      65536    /* bytes of a JSON body we parse */
 #define GH_PS_RETRY_AFTER   30       /* seconds, on 503 */
@@ -211,15 +222,33 @@ typedef struct {
 } gh_ps_ctx;
 
 /* A handler that needs the store checks this first: 503 when it is absent
- * (a route classified INLINE by mistake fails closed). */
+ * (a route classified INLINE by mistake fails closed). (powerstore_reply.c) */
 bool gh_ps_need_store(const gh_ps_ctx *c);
-/* The request body as a JSON object, or NULL with the 400/413 made. */
+/* The request body as a JSON object, or NULL with the 400/413 made.
+ * (powerstore_reply.c) */
 json_t *gh_ps_body(const gh_ps_ctx *c);
 /* Reply with a collection (stolen array of objects): filters, paging (with
- * the Range header), select; 200, 206 + Content-Range, or 416. */
+ * the Range header), select; 200, 206 + Content-Range, or 416.
+ * (powerstore_query.c) */
 void gh_ps_reply_collection(const gh_ps_ctx *c, json_t *items);
-/* Reply with one instance (stolen object), select applied. */
+/* Reply with one instance (stolen object), select applied. (powerstore_query.c) */
 void gh_ps_reply_instance(const gh_ps_ctx *c, json_t *obj);
+
+/* ---- routes (powerstore_route.c; the route itself: powerstore_route.h) ---- */
+
+/* The methods a route allows (GH_METHOD_BIT set). */
+unsigned gh_ps_allowed(gh_ps_route_kind kind);
+
+/* ---- the bundled resources (powerstore_tree.c) ---- */
+
+/* The resource at the route, borrowed from the tree: its own entry, else the
+ * member of a collection (an array of objects) whose id is the last segment;
+ * NULL when there is none. */
+const json_t *gh_ps_tree_resource(const gh_tree *tree, const gh_ps_route *r);
+/* Serve the route's resource of the tree, or 404. */
+void gh_ps_serve_tree(gh_ps_ctx *c);
+/* The dialect's render hook (dialect.h). */
+int gh_ps_render(gh_tree *tree, char *err, size_t errlen);
 
 /* ---- sessions (powerstore_session.c) ---- */
 

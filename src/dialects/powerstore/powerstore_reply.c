@@ -177,3 +177,31 @@ void gh_ps_fail_status(gh_response *resp, int status, const char *path, const ch
     snprintf(code, sizeof(code), "0xE1%03d000", status);
     gh_ps_fail_text(resp, status, code, "The request cannot be served.", NULL);
 }
+
+bool gh_ps_need_store(const gh_ps_ctx *c)
+{
+    if (c->svc != NULL && c->svc->store != NULL)
+        return true;
+    gh_ps_fail(c->resp, GH_PS_E_UNAVAILABLE, NULL);
+    return false;
+}
+
+json_t *gh_ps_body(const gh_ps_ctx *c)
+{
+    json_error_t err;
+    json_t      *body = NULL;
+    gh_str       b = c->req->body;
+
+    if (b.len > GH_PS_BODY_MAX) {
+        gh_ps_fail(c->resp, GH_PS_E_TOO_LARGE, NULL);
+        return NULL;
+    }
+    if (b.data != NULL && b.len > 0)
+        body = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &err);
+    if (!json_is_object(body)) {
+        json_decref(body);
+        gh_ps_fail(c->resp, GH_PS_E_BAD_JSON, NULL);
+        return NULL;
+    }
+    return body;
+}

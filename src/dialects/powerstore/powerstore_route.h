@@ -1,11 +1,13 @@
 /*
  * powerstore_route.h: what the PowerStore dialect makes of a request path,
  * once per request: classify routes it into the plan, and serve reads it from
- * there (dialect.h keeps it in gh_plan). Routing itself is in powerstore.c.
+ * there (dialect.h keeps its bytes in gh_plan; the accessors below read them as
+ * this type). Routing itself is in powerstore_route.c.
  */
 #ifndef GH_POWERSTORE_ROUTE_H
 #define GH_POWERSTORE_ROUTE_H
 
+#include "../common/dialect.h"
 #include "../../core/gh.h"
 
 #define GH_PS_PATH_MAX      1024     /* bytes of a decoded path we route */
@@ -37,5 +39,19 @@ typedef struct {
 /* Route a request path (percent-decoded here, one trailing slash ignored).
  * Segment names are matched exactly, as PowerStore matches them. */
 void gh_ps_route_parse(gh_str raw, gh_ps_route *route);
+
+_Static_assert(sizeof(gh_ps_route) <= GH_ROUTE_MAX && _Alignof(gh_ps_route) <= GH_ROUTE_ALIGN,
+               "the PowerStore route must fit gh_plan.route: raise GH_ROUTE_MAX in dialect.h");
+
+/* The route in a plan, in place: classify writes it, serve reads it. */
+static inline gh_ps_route *gh_ps_route_in(gh_plan *plan)
+{
+    return (gh_ps_route *)(void *)plan->route;
+}
+
+static inline const gh_ps_route *gh_ps_route_of(const gh_plan *plan)
+{
+    return (const gh_ps_route *)(const void *)plan->route;
+}
 
 #endif

@@ -17,9 +17,7 @@
  */
 #include "redfish_internal.h"
 
-#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 /* Where serving runs: memory only, the store, or a password hash. */
 static gh_work gh_redfish_work(const gh_redfish_route *r, gh_method m)
@@ -43,11 +41,11 @@ static gh_work gh_redfish_work(const gh_redfish_route *r, gh_method m)
 
 static void gh_redfish_classify(const gh_request *req, gh_plan *plan)
 {
-    const gh_redfish_route *route = &plan->route.redfish;
+    const gh_redfish_route *route = gh_redfish_route_in(plan);
     gh_credential           token;
 
     gh_plan_init(plan);
-    gh_redfish_route_parse(req->path, &plan->route.redfish);
+    gh_redfish_route_parse(req->path, gh_redfish_route_in(plan));
     plan->work = gh_redfish_work(route, req->method);
     plan->read_body = plan->work != GH_WORK_INLINE &&
                       (req->method == GH_METHOD_POST || req->method == GH_METHOD_PATCH);
@@ -62,87 +60,6 @@ static void gh_redfish_classify(const gh_request *req, gh_plan *plan)
         gh_credential_wipe(&plan->cred);
         plan->cred = token;
     }
-}
-
-/* ---- shared helpers ---- */
-
-bool gh_redfish_may(const gh_redfish_ctx *c, gh_policy_op op, bool own)
-{
-    gh_policy_subject who = gh_policy_subject_of(c->who);
-
-    return gh_policy_allows(&who, (gh_policy_act){ .op = op, .own = own }, NULL);
-}
-
-bool gh_redfish_may_touch(const gh_redfish_ctx *c, gh_role role)
-{
-    gh_policy_subject who = gh_policy_subject_of(c->who);
-
-    return gh_policy_allows(&who, (gh_policy_act){ .op = GH_OP_ACCOUNTS,
-                                                   .target = gh_role_privileges(role) }, NULL);
-}
-
-bool gh_redfish_need_store(const gh_redfish_ctx *c)
-{
-    if (c->svc != NULL && c->svc->store != NULL)
-        return true;
-    gh_redfish_fail_unavailable(c->resp);
-    return false;
-}
-
-json_t *gh_redfish_body(const gh_redfish_ctx *c)
-{
-    json_error_t err;
-    json_t      *body = NULL;
-    gh_str       b = c->req->body;
-
-    if (b.len > GH_REDFISH_BODY_MAX) {
-        gh_redfish_fail0(c->resp, 413, GH_RF_MSG_PAYLOAD_TOO_LARGE);
-        return NULL;
-    }
-    if (b.data != NULL && b.len > 0)
-        body = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &err);
-    if (!json_is_object(body)) {
-        json_decref(body);
-        gh_redfish_fail0(c->resp, 400, GH_RF_MSG_MALFORMED_JSON);
-        return NULL;
-    }
-    return body;
-}
-
-bool gh_redfish_etag_listed(gh_str h, const char *etag)
-{
-    size_t i = 0;
-
-    if (h.data == NULL || etag == NULL)
-        return false;
-    while (i < h.len) {
-        size_t s, e;
-
-        while (i < h.len && (h.data[i] == ' ' || h.data[i] == '\t' || h.data[i] == ','))
-            i++;
-        s = i;
-        while (i < h.len && h.data[i] != ',')
-            i++;
-        e = i;
-        while (e > s && (h.data[e - 1] == ' ' || h.data[e - 1] == '\t'))
-            e--;
-        if (e - s >= 2 && h.data[s] == 'W' && h.data[s + 1] == '/')
-            s += 2;   /* weak comparison, as If-None-Match asks and sushy retries */
-        if (e > s && gh_str_eq((gh_str){ h.data + s, e - s }, "*"))
-            return true;
-        if (e > s && gh_str_eq((gh_str){ h.data + s, e - s }, etag))
-            return true;
-    }
-    return false;
-}
-
-void gh_redfish_time(int64_t t, char out[32])
-{
-    struct tm tm;
-    time_t    tt = (time_t)t;
-
-    if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%S+00:00", &tm) == 0)
-        snprintf(out, 32, "1970-01-01T00:00:00+00:00");
 }
 
 /* Every response: OData-Version, and no-store unless the handler chose. */
@@ -312,7 +229,7 @@ done:
 static void gh_redfish_serve(gh_service *svc, const gh_tree *tree, const gh_request *req,
                              const gh_plan *plan, const gh_principal *who, gh_response *resp)
 {
-    const gh_redfish_route *route = &plan->route.redfish;
+    const gh_redfish_route *route = gh_redfish_route_of(plan);
     gh_redfish_ctx          c = { svc, tree, req, NULL, route, resp };
     unsigned                allowed = gh_redfish_allowed(route->kind);
     gh_redfish_query        q;

@@ -1,15 +1,23 @@
 /*
  * redfish_internal.h: what the files of the Redfish dialect share and nothing
- * outside them uses. redfish_route.c owns routing and the table of methods
- * per route; redfish.c classification and the checks every request passes
- * (OData-Version, method, privilege, password change);
- * redfish_errors.c the Base registry messages and the JSON replies;
- * redfish_root.c the open documents; redfish_sessions.c the SessionService;
- * redfish_accounts.c the ManagerAccount resources; redfish_account_service.c
- * the AccountService settings and the Roles; redfish_headers.c the Allow and
- * Link headers that describe a resource; redfish_query.c the only and excerpt
- * query parameters; redfish_openapi.c the OpenAPI document; redfish_events.c
- * the EventService and its SSE stream.
+ * outside them uses (but their unit tests and fuzz targets). Each file calls
+ * only the files below it:
+ *
+ *   redfish.c            the router: the table, classification, and the
+ *                        checks every request passes (OData-Version, method,
+ *                        privilege, password change) before its handler
+ *   redfish_sessions.c   the SessionService
+ *   redfish_accounts.c   the ManagerAccount resources
+ *   redfish_account_service.c  the AccountService settings and the Roles
+ *   redfish_events.c     the EventService and its SSE stream
+ *   redfish_root.c       the open documents (the render hook), and below it
+ *   redfish_openapi.c    the OpenAPI document
+ *   redfish_query.c      the only and excerpt query parameters
+ *   redfish_request.c    what every handler asks of its request: privilege,
+ *                        store, JSON body, If-Match lists, time stamps
+ *   redfish_errors.c     the Base registry messages and the JSON replies
+ *   redfish_headers.c    the Allow and Link headers that describe a resource
+ *   redfish_route.c      routing and the table of methods per route
  */
 #ifndef GH_REDFISH_INTERNAL_H
 #define GH_REDFISH_INTERNAL_H
@@ -18,6 +26,7 @@
 
 #include "../../core/policy.h"
 #include "redfish.h"
+#include "redfish_route.h"
 
 #define GH_REDFISH_JSON_TYPE  "application/json; charset=utf-8"
 #define GH_REDFISH_XML_TYPE   "application/xml; charset=utf-8"
@@ -45,6 +54,8 @@ typedef struct {
  * needs no login (redfish_route.c). */
 unsigned gh_redfish_allowed(gh_redfish_route_kind kind);
 bool gh_redfish_is_open(gh_redfish_route_kind kind, gh_method m);
+
+/* ---- what handlers ask of their request (redfish_request.c) ---- */
 
 /* May the request's principal do op (on its own session or account when
  * own)? Asks core/policy; false for no principal. */

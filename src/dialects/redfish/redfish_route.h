@@ -1,11 +1,13 @@
 /*
  * redfish_route.h: what the Redfish dialect makes of a request path, once per
  * request: classify routes it into the plan, and serve reads it from there
- * (dialect.h keeps it in gh_plan). Routing itself is in redfish_route.c.
+ * (dialect.h keeps its bytes in gh_plan; the accessors below read them as
+ * this type). Routing itself is in redfish_route.c.
  */
 #ifndef GH_REDFISH_ROUTE_H
 #define GH_REDFISH_ROUTE_H
 
+#include "../common/dialect.h"
 #include "../../core/role.h"
 #include "../../core/token.h"
 
@@ -46,5 +48,19 @@ typedef struct {
 
 /* Route a raw request path (percent-decoded, case and trailing slash ignored). */
 void gh_redfish_route_parse(gh_str raw, gh_redfish_route *route);
+
+_Static_assert(sizeof(gh_redfish_route) <= GH_ROUTE_MAX && _Alignof(gh_redfish_route) <= GH_ROUTE_ALIGN,
+               "the Redfish route must fit gh_plan.route: raise GH_ROUTE_MAX in dialect.h");
+
+/* The route in a plan, in place: classify writes it, serve reads it. */
+static inline gh_redfish_route *gh_redfish_route_in(gh_plan *plan)
+{
+    return (gh_redfish_route *)(void *)plan->route;
+}
+
+static inline const gh_redfish_route *gh_redfish_route_of(const gh_plan *plan)
+{
+    return (const gh_redfish_route *)(const void *)plan->route;
+}
 
 #endif
