@@ -1,6 +1,6 @@
 /*
- * role.c: the three roles and the privileges each holds, after the Redfish
- * predefined roles (DSP0266 "Roles"). The tables are the whole policy at this
+ * role.c: the three roles and the privileges each holds, after the
+ * predefined roles of DMTF DSP0266 ("Roles"). The tables are the whole policy at this
  * level; which privilege a method and path need is decided in core/policy.
  */
 #include "role.h"

@@ -1,6 +1,6 @@
 /*
- * role.h: the core's roles and privileges (the Redfish model). Each dialect
- * maps its own role names onto these three.
+ * role.h: the core's roles and privileges (DMTF DSP0266's predefined roles).
+ * Each dialect maps its own role names onto these three.
  */
 #ifndef GH_ROLE_H
 #define GH_ROLE_H

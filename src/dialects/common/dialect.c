@@ -27,6 +27,27 @@ const gh_dialect *const gh_dialects[] = {
     NULL
 };
 
+int gh_dialect_config_defaults(gh_config *cfg, char *err, size_t errlen)
+{
+    gh_config_defaults(cfg);
+    for (size_t i = 0; gh_dialects[i] != NULL; i++) {
+        if (gh_dialects[i]->config != NULL &&
+            gh_config_declare(cfg, gh_dialects[i]->config, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Before schema 5 the store named a session's dialect by a number: these
+ * names, in that order (1, 2, 3). History: never reordered or extended. */
+static const char *const gh_dialect_numbered[] = { "redfish", "ovirt", "powerstore" };
+
+void gh_dialect_store_setup(void)
+{
+    gh_store_numbered_dialects(gh_dialect_numbered,
+                               sizeof(gh_dialect_numbered) / sizeof(gh_dialect_numbered[0]));
+}
+
 static unsigned char gh_dialect_lower(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "ovirt.h"
+#include "ovirt_config.h"
 
 #define GH_OVIRT_ENGINE     "/ovirt-engine"
 #define GH_OVIRT_API        "/ovirt-engine/api"
