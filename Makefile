@@ -2,7 +2,8 @@
 #   make            the command-line tool and the nginx module, in build/
 #   make run        install what is missing, build, initialise ./var once, serve
 #                   (LISTEN=ADDR:PORT HTTP_LISTEN=ADDR:PORT|none for other ports)
-#   make test       install, build, every test (unit, integration, sanitizers, fuzz smoke)
+#   make test       install, build, every test (checks, unit, integration, sanitizers, fuzz smoke)
+#   make check      the checks of the source itself (the core names no dialect)
 #   make bench      gatehouse against plain nginx, side by side (bench/)
 #   make bench-instructions  instructions per request under callgrind, against plain nginx
 #   make fuzz       each fuzz target for FUZZ_SECONDS (60)
@@ -36,7 +37,7 @@ MOD_SRC   = $(sort $(wildcard src/nginx/*.c src/nginx/*.h)) src/nginx/config
 
 PYTEST    = /usr/bin/python3 -m pytest
 
-.PHONY: all run test unit integration asan fuzz fuzz-smoke bench bench-instructions deps clean
+.PHONY: all run test check unit integration asan fuzz fuzz-smoke bench bench-instructions deps clean
 all: $(BUILD)/gatehouse $(BUILD)/ngx_http_gatehouse_module.so
 
 deps:
@@ -80,7 +81,13 @@ run: deps all
 	scripts/run-default $(BUILD) $(if $(LISTEN),--listen '$(LISTEN)') \
 	    $(if $(HTTP_LISTEN),--http-listen '$(HTTP_LISTEN)')
 
+# Each check runs its own self-test first, so a check that can no longer fail fails.
+check:
+	scripts/check-core-neutral --self-test
+	scripts/check-core-neutral
+
 test: deps
+	$(MAKE) check
 	$(MAKE) all unit integration
 	$(MAKE) asan
 	$(MAKE) fuzz-smoke
