@@ -176,7 +176,7 @@ static bool gh_config_core_section(const char *name)
 
 int gh_config_declare(gh_config *cfg, const gh_config_section *sec, char *err, size_t errlen)
 {
-    const size_t align = _Alignof(max_align_t);
+    const size_t align = _Alignof(gh_config_align);
     size_t offset = 0;
     const char *why = NULL;
 

@@ -55,6 +55,15 @@ typedef struct {
     size_t               size;
 } gh_config_section;
 
+/* What a section's settings are aligned for: integers, doubles, pointers,
+ * and no more than that, since a gh_config may live where an allocator gives
+ * no more than that (an nginx pool: 8 bytes). */
+typedef union {
+    int64_t  i;
+    double   d;
+    void    *p;
+} gh_config_align;
+
 #define GH_CONFIG_SECTIONS_MAX     8      /* declared sections in one gh_config */
 #define GH_CONFIG_SECTION_KEYS_MAX 32     /* keys of one declared section */
 #define GH_CONFIG_SECTION_BYTES    2048   /* settings of all of them together */
@@ -118,7 +127,7 @@ typedef struct {
         const gh_config_section *section;
         size_t                   offset;
     } declared[GH_CONFIG_SECTIONS_MAX];
-    _Alignas(max_align_t) unsigned char section_data[GH_CONFIG_SECTION_BYTES];
+    _Alignas(gh_config_align) unsigned char section_data[GH_CONFIG_SECTION_BYTES];
 } gh_config;
 
 /* Fill cfg with the core's defaults; no section is declared. */
