@@ -91,10 +91,13 @@ gh_store_err gh_store_page(sqlite3_stmt *stmt, bool bound, gh_store_row_fn row,
 
 #define GH_STORE_SCHEMA 5       /* PRAGMA user_version this code writes and reads */
 
-/* Bring the schema from *version (0: an empty database) to GH_STORE_SCHEMA,
- * inside the caller's write transaction; *version follows. GH_STORE_ERROR
- * for a version this code does not know (a newer gatehouse's). */
-gh_store_err gh_store_schema_upgrade(gh_store *store, int64_t *version);
+/* Bring the schema of db from *version (0: an empty database) to
+ * GH_STORE_SCHEMA, inside the caller's write transaction; *version follows.
+ * SQLITE_OK, SQLite's error, or SQLITE_MISMATCH for what it will not guess
+ * at: a version this code does not know (a newer gatehouse's), a session
+ * number no dialect name was given for. store_schema.c; it calls nothing
+ * else of the store. */
+int gh_store_schema_upgrade(sqlite3 *db, int64_t *version);
 
 /* An SQLite result code (extended codes are on) as a store error. */
 gh_store_err gh_store_rc(int rc);

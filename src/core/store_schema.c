@@ -126,16 +126,16 @@ static bool store_core_column(const char *name)
 
 /* Move one dialect column of accounts, named DIALECT_ATTRIBUTE, into
  * account_attributes (its values other than 0 and ''), then drop it. */
-static gh_store_err store_move_column(gh_store *store, const char *column)
+static int store_move_column(sqlite3 *db, const char *column)
 {
     const char *sep = strchr(column, '_');
     char dialect[GH_DIALECT_NAME_MAX + 1];
     char *sql;
-    gh_store_err err = GH_STORE_ERROR;
+    int err = SQLITE_NOMEM;
 
     if (sep == NULL || sep == column || sep[1] == '\0' ||
         (size_t)(sep - column) >= sizeof dialect)
-        return GH_STORE_ERROR;   /* not a column this code ever wrote */
+        return SQLITE_MISMATCH;   /* not a column this code ever wrote */
     memcpy(dialect, column, (size_t)(sep - column));
     dialect[sep - column] = '\0';
     sql = sqlite3_mprintf("INSERT INTO account_attributes(account_id, dialect, name, value)"
@@ -144,21 +144,21 @@ static gh_store_err store_move_column(gh_store *store, const char *column)
                           "ALTER TABLE accounts DROP COLUMN \"%w\";",
                           dialect, sep + 1, column, column, column, column);
     if (sql != NULL)
-        err = gh_store_rc(sqlite3_exec(store->db, sql, NULL, NULL, NULL));
+        err = sqlite3_exec(db, sql, NULL, NULL, NULL);
     sqlite3_free(sql);
     return err;
 }
 
 /* The dialect columns of accounts, each moved (store_move_column). */
-static gh_store_err store_move_columns(gh_store *store)
+static int store_move_columns(sqlite3 *db)
 {
     char extra[8][64];
     size_t n = 0;
     sqlite3_stmt *st = NULL;
-    gh_store_err err;
+    int err;
     int rc;
 
-    rc = sqlite3_prepare_v2(store->db, "SELECT name FROM pragma_table_info('accounts')",
+    rc = sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('accounts')",
                             -1, &st, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 0);
@@ -172,21 +172,21 @@ static gh_store_err store_move_columns(gh_store *store)
             snprintf(extra[n++], sizeof extra[0], "%s", name);
     }
     sqlite3_finalize(st);
-    err = rc == SQLITE_DONE ? GH_STORE_OK : gh_store_rc(rc == SQLITE_OK ? SQLITE_ERROR : rc);
-    for (size_t i = 0; err == GH_STORE_OK && i < n; i++)
-        err = store_move_column(store, extra[i]);
+    err = rc == SQLITE_DONE ? SQLITE_OK : rc == SQLITE_OK ? SQLITE_ERROR : rc;
+    for (size_t i = 0; err == SQLITE_OK && i < n; i++)
+        err = store_move_column(db, extra[i]);
     return err;
 }
 
 /* Sessions stored before version 5 hold '#N' now: give each its dialect's
  * name. One left over names no dialect known here: refuse the migration. */
-static gh_store_err store_name_sessions(gh_store *store)
+static int store_name_sessions(sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
     int64_t left = 0;
     int rc;
 
-    rc = sqlite3_prepare_v2(store->db, "UPDATE sessions SET dialect = ?2 WHERE dialect = ?1",
+    rc = sqlite3_prepare_v2(db, "UPDATE sessions SET dialect = ?2 WHERE dialect = ?1",
                             -1, &st, NULL);
     for (size_t i = 0; rc == SQLITE_OK && i < store_numbered_n; i++) {
         char number[24];
@@ -202,8 +202,8 @@ static gh_store_err store_name_sessions(gh_store *store)
     sqlite3_finalize(st);
     st = NULL;
     if (rc != SQLITE_OK)
-        return gh_store_rc(rc);
-    rc = sqlite3_prepare_v2(store->db, "SELECT count(*) FROM sessions WHERE dialect LIKE '#%'",
+        return rc;
+    rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sessions WHERE dialect LIKE '#%'",
                             -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         left = sqlite3_column_int64(st, 0);
@@ -211,41 +211,41 @@ static gh_store_err store_name_sessions(gh_store *store)
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_OK)
-        return gh_store_rc(rc);
-    return left == 0 ? GH_STORE_OK : GH_STORE_ERROR;
+        return rc;
+    return left == 0 ? SQLITE_OK : SQLITE_MISMATCH;
 }
 
-static gh_store_err store_migrate_v5(gh_store *store)
+static int store_migrate_v5(sqlite3 *db)
 {
-    gh_store_err err = gh_store_rc(sqlite3_exec(store->db, store_schema_v5, NULL, NULL, NULL));
+    int err = sqlite3_exec(db, store_schema_v5, NULL, NULL, NULL);
 
-    if (err == GH_STORE_OK)
-        err = store_move_columns(store);
-    if (err == GH_STORE_OK)
-        err = store_name_sessions(store);
-    if (err == GH_STORE_OK)
-        err = gh_store_rc(sqlite3_exec(store->db, "PRAGMA user_version = 5;", NULL, NULL, NULL));
+    if (err == SQLITE_OK)
+        err = store_move_columns(db);
+    if (err == SQLITE_OK)
+        err = store_name_sessions(db);
+    if (err == SQLITE_OK)
+        err = sqlite3_exec(db, "PRAGMA user_version = 5;", NULL, NULL, NULL);
     return err;
 }
 
-gh_store_err gh_store_schema_upgrade(gh_store *store, int64_t *version)
+int gh_store_schema_upgrade(sqlite3 *db, int64_t *version)
 {
     static const char *const steps[] = {
         store_schema_v1, store_schema_v2, store_schema_v3, store_schema_v4
     };
-    gh_store_err err = GH_STORE_OK;
+    int err = SQLITE_OK;
 
-    for (size_t i = 0; err == GH_STORE_OK && i < sizeof steps / sizeof *steps; i++) {
+    for (size_t i = 0; err == SQLITE_OK && i < sizeof steps / sizeof *steps; i++) {
         if (*version != (int64_t)i)
             continue;
-        err = gh_store_rc(sqlite3_exec(store->db, steps[i], NULL, NULL, NULL));
+        err = sqlite3_exec(db, steps[i], NULL, NULL, NULL);
         *version = (int64_t)i + 1;
     }
-    if (err == GH_STORE_OK && *version == 4) {
-        err = store_migrate_v5(store);
+    if (err == SQLITE_OK && *version == 4) {
+        err = store_migrate_v5(db);
         *version = 5;
     }
-    if (err == GH_STORE_OK && *version != GH_STORE_SCHEMA)
-        err = GH_STORE_ERROR;   /* written by a newer gatehouse: do not guess its layout */
+    if (err == SQLITE_OK && *version != GH_STORE_SCHEMA)
+        err = SQLITE_MISMATCH;   /* written by a newer gatehouse: do not guess its layout */
     return err;
 }

@@ -291,7 +291,7 @@ static gh_store_err store_migrate(gh_store *store)
         return err;
     err = store_pragma(store, "PRAGMA user_version", NULL, &version);
     if (err == GH_STORE_OK)
-        err = gh_store_schema_upgrade(store, &version);
+        err = gh_store_rc(gh_store_schema_upgrade(store->db, &version));
     if (err == GH_STORE_OK && version != GH_STORE_SCHEMA)
         err = GH_STORE_ERROR;   /* written by a newer gatehouse: do not guess its layout */
     if (err == GH_STORE_OK)
