@@ -2,8 +2,9 @@
 #   make            the command-line tool and the nginx module, in build/
 #   make run        install what is missing, build, initialise ./var once, serve
 #                   (LISTEN=ADDR:PORT HTTP_LISTEN=ADDR:PORT|none for other ports)
-#   make test       install, build, every test (check, unit, integration, sanitizers, fuzz smoke)
-#   make check      no circles among the files of src/ (scripts/check-circles, on the objects)
+#   make test       install, build, every test (checks, unit, integration, sanitizers, fuzz smoke)
+#   make check      the checks of the source itself: no circles among the files of src/
+#                   (scripts/check-circles, on the objects), the core names no dialect
 #   make bench      gatehouse against plain nginx, side by side (bench/)
 #   make bench-instructions  instructions per request under callgrind, against plain nginx
 #   make fuzz       each fuzz target for FUZZ_SECONDS (60)
@@ -71,9 +72,12 @@ unit: $(UNIT_BIN)
 
 # The check's own test first (tests/scripts), then the check on this build's
 # objects: the library and the command line, and the nginx adapter.
+# Each check runs its own self-test first, so a check that can no longer fail fails.
 check: all
 	$(PYTEST) -q tests/scripts
 	scripts/check-circles $(BUILD)/obj $(BUILD)/ngsrc/objs/addon
+	scripts/check-core-neutral --self-test
+	scripts/check-core-neutral
 
 integration: all
 	GATEHOUSE_BUILD=$(abspath $(BUILD)) GATEHOUSE_SANITIZE=$(SANITIZE) \

@@ -139,7 +139,7 @@ static int gh_bench_record(const gh_account *acct, int64_t now, gh_session_recor
     gh_token_digest(token, GH_TOKEN_TEXT_LEN, rec->digest);
     rec->account_id = acct->id;
     memcpy(rec->user, acct->name, sizeof(rec->user));
-    rec->dialect = GH_DIALECT_REDFISH;
+    snprintf(rec->dialect, sizeof(rec->dialect), "redfish");   /* bench/ logs in there */
     rec->created = rec->last_used = now;
     snprintf(rec->client_addr, sizeof(rec->client_addr), "127.0.0.1");
     return 0;

@@ -36,6 +36,7 @@
 
 #include "../core/account.h"
 #include "../core/shared.h"
+#include "../dialects/common/dialect.h"
 
 #define GH_CLI_PASSWORD_FILE_MAX 4096
 
@@ -209,7 +210,11 @@ int gh_cli_setup(gh_cli_ctx *ctx, const char *data_dir, const char *config, bool
         gh_cli_err("configuration path too long");
         return -1;
     }
-    gh_config_defaults(&ctx->cfg);
+    /* every dialect's section declared, so a file may set it */
+    if (gh_dialect_config_defaults(&ctx->cfg, err, sizeof(err)) != 0) {
+        gh_cli_err("%s", err);
+        return -1;
+    }
     if (ctx->config_path[0] != '\0'
         && gh_config_load(&ctx->cfg, ctx->config_path, err, sizeof(err)) < 0) {
         gh_cli_err("%s", err);

@@ -84,16 +84,6 @@ static bool gh_session_id_ok(const char *id)
     return true;
 }
 
-static const char *gh_session_dialect(uint8_t dialect)
-{
-    switch (dialect) {
-    case GH_DIALECT_REDFISH:    return "redfish";
-    case GH_DIALECT_OVIRT:      return "ovirt";
-    case GH_DIALECT_POWERSTORE: return "powerstore";
-    default:                    return "unknown";
-    }
-}
-
 static void gh_session_time(int64_t t, char *out, size_t len)
 {
     time_t    tt = (time_t)t;
@@ -131,7 +121,7 @@ static int gh_session_row(const gh_session_record *rec, void *arg)
     gh_session_time(rec->created, created, sizeof(created));
     gh_session_time(rec->last_used, used, sizeof(used));
     printf("%-32s  %-*s  %-10s  %-20s  %-20s  %s\n", rec->id, st->user_width, rec->user,
-           gh_session_dialect(rec->dialect), created, used,
+           rec->dialect, created, used,
            rec->client_addr[0] != '\0' ? rec->client_addr : "-");
     return 0;
 }

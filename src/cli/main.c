@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "../dialects/common/dialect.h"
 
 static const char gh_cli_usage[] =
     "usage: gatehouse COMMAND [OPTIONS]\n"
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
     };
     size_t i;
 
+    /* before any command opens the store */
+    gh_dialect_store_setup();
     if (argc < 2) {
         fputs(gh_cli_usage, stderr);
         return GH_EXIT_USAGE;

@@ -1,7 +1,7 @@
 /*
  * account.h: the rules every way of making or changing an account applies
- * alike (the command line, the Redfish AccountService), so an account one of
- * them accepts is never one another refuses.
+ * alike (the command line, each dialect's account service), so an account one
+ * of them accepts is never one another refuses.
  */
 #ifndef GH_ACCOUNT_H
 #define GH_ACCOUNT_H
@@ -11,7 +11,7 @@
 
 /* An account name: 1 to GH_USER_NAME_MAX ASCII letters, digits, '.', '_' and
  * '-', the first a letter or digit (a leading '-' would read as a command-line
- * option). No ':' or '@', which Basic and oVirt use as separators. False for
+ * option). No ':' or '@', which Basic and user@domain logins use as separators. False for
  * NULL. */
 bool gh_account_name_valid(const char *name);
 

@@ -27,7 +27,7 @@ int gh_audit_open(const char *path, gh_audit **out);
 void gh_audit_close(gh_audit *audit);
 
 /* One record. Any string may be NULL (left out). method is how the client
- * authenticated or what it did ("basic", "session", "redfish-login", ...);
+ * authenticated or what it did ("basic", "session", a dialect's "NAME-login", ...);
  * detail is a short reason ("bad password", "locked"). */
 void gh_audit_write(gh_audit *audit, gh_audit_event event, const char *user,
                     const char *client_addr, const char *method,

@@ -1,10 +1,13 @@
 /*
  * config.c: the configuration file and its defaults.
  *
- * The file is INI, parsed by libinih; this file owns what the keys mean. One
- * table lists every key with its section, its place in gh_config, its type
- * and its bounds, so parsing, range checks and the documentation in
- * docs/gatehouse.conf.example have one thing to agree with.
+ * The file is INI, parsed by libinih; this file owns what the core's keys
+ * mean. One table lists every core key with its section, its place in
+ * gh_config, its type and its bounds, so parsing, range checks and the
+ * documentation in docs/gatehouse.conf.example have one thing to agree with.
+ * A section someone else owns brings a table of the same shape
+ * (gh_config_section, config.h); once declared it is read by the same code,
+ * into the settings area of the gh_config, with the same rules.
  *
  * Reading is strict: an unknown section or key, a key given twice, a number
  * that is not wholly a number or falls outside its range, a string that does
@@ -19,7 +22,7 @@
  * rest of the line dropped) and an indented key (taken as a continuation of
  * the key above).
  */
-#include "config.h"
+#include "config_value.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -30,36 +33,19 @@
 
 #include <ini.h>
 
-typedef enum {
-    GH_CONFIG_INT,      /* int */
-    GH_CONFIG_I64,      /* int64_t */
-    GH_CONFIG_U32,      /* uint32_t */
-    GH_CONFIG_ADDR,     /* char[]: HOST:PORT or [V6]:PORT */
-    GH_CONFIG_URL,      /* char[]: http:// or https:// URL */
-    GH_CONFIG_NAME,     /* char[]: a user name */
-    GH_CONFIG_PATH,     /* char[]: any printable text */
-    GH_CONFIG_BOOL,     /* bool: true/false, yes/no, on/off */
-    GH_CONFIG_NAMES,    /* char[]: names separated by commas and blanks */
-    GH_CONFIG_LEVEL     /* char[]: an nginx error-log level, emerg..info */
-} gh_config_type;
-
+/* A key of the core's own sections: the field is in gh_config itself. */
 typedef struct {
-    const char     *section;
-    const char     *name;
-    gh_config_type  type;
-    size_t          offset;
-    size_t          size;       /* of a char[] field */
-    int64_t         min, max;   /* of a number */
-    bool            empty_ok;   /* of a string */
-} gh_config_key;
+    const char    *section;
+    gh_config_key  key;
+} gh_config_core_key;
 
 #define GH_CFG_NUM(sec, field, kind, lo, hi) \
-    { sec, #field, kind, offsetof(gh_config, field), 0, lo, hi, false }
+    { sec, { #field, kind, offsetof(gh_config, field), 0, lo, hi, false } }
 #define GH_CFG_STR(sec, field, kind, empty) \
-    { sec, #field, kind, offsetof(gh_config, field), \
-      sizeof(((gh_config *)0)->field), 0, 0, empty }
+    { sec, { #field, kind, offsetof(gh_config, field), \
+             sizeof(((gh_config *)0)->field), 0, 0, empty } }
 
-static const gh_config_key gh_config_keys[] = {
+static const gh_config_core_key gh_config_keys[] = {
     GH_CFG_STR("server", listen, GH_CONFIG_ADDR, false),
     GH_CFG_STR("server", http_listen, GH_CONFIG_ADDR, true),
     GH_CFG_STR("server", user, GH_CONFIG_NAME, true),
@@ -79,16 +65,16 @@ static const gh_config_key gh_config_keys[] = {
     GH_CFG_NUM("sessions", max_sessions_per_account, GH_CONFIG_I64, 1, 10000000),
     GH_CFG_NUM("credcache", credcache_seconds, GH_CONFIG_I64, 0, 86400),
     GH_CFG_NUM("credcache", credcache_entries, GH_CONFIG_I64, 1, 16777216),
-    { "password", "argon2_t_cost", GH_CONFIG_U32, offsetof(gh_config, argon2.t_cost),
-      0, GH_ARGON2_T_MIN, GH_ARGON2_T_MAX, false },
-    { "password", "argon2_m_cost_kib", GH_CONFIG_U32, offsetof(gh_config, argon2.m_cost_kib),
-      0, GH_ARGON2_M_MIN_KIB, GH_ARGON2_M_MAX_KIB, false },
-    { "password", "argon2_parallelism", GH_CONFIG_U32, offsetof(gh_config, argon2.parallelism),
-      0, GH_ARGON2_P_MIN, GH_ARGON2_P_MAX, false },
+    { "password", { "argon2_t_cost", GH_CONFIG_U32, offsetof(gh_config, argon2.t_cost),
+                    0, GH_ARGON2_T_MIN, GH_ARGON2_T_MAX, false } },
+    { "password", { "argon2_m_cost_kib", GH_CONFIG_U32, offsetof(gh_config, argon2.m_cost_kib),
+                    0, GH_ARGON2_M_MIN_KIB, GH_ARGON2_M_MAX_KIB, false } },
+    { "password", { "argon2_parallelism", GH_CONFIG_U32, offsetof(gh_config, argon2.parallelism),
+                    0, GH_ARGON2_P_MIN, GH_ARGON2_P_MAX, false } },
     GH_CFG_NUM("password", hash_threads, GH_CONFIG_INT, 0, 1024),
     GH_CFG_NUM("password", hash_nice, GH_CONFIG_INT, 0, 19),
-    { "password", "upgrade_hashes", GH_CONFIG_BOOL, offsetof(gh_config, upgrade_hashes),
-      0, 0, 0, false },
+    { "password", { "upgrade_hashes", GH_CONFIG_BOOL, offsetof(gh_config, upgrade_hashes),
+                    0, 0, 0, false } },
     GH_CFG_NUM("password", min_password_length, GH_CONFIG_I64, 1, GH_PASSWORD_MAX),
     GH_CFG_NUM("password", max_password_length, GH_CONFIG_I64, 1, GH_PASSWORD_MAX),
     GH_CFG_NUM("lockout", lockout_threshold, GH_CONFIG_I64, 0, 1000),
@@ -102,18 +88,6 @@ static const gh_config_key gh_config_keys[] = {
     GH_CFG_NUM("events", max_streams, GH_CONFIG_I64, 0, 100000),
     GH_CFG_NUM("events", keepalive_seconds, GH_CONFIG_I64, 1, 3600),
     GH_CFG_STR("audit", audit_log, GH_CONFIG_PATH, true),
-    { "ovirt", "profiles", GH_CONFIG_NAMES, offsetof(gh_config, ovirt.profiles),
-      sizeof(((gh_config *)0)->ovirt.profiles), 0, 0, false },
-    { "ovirt", "token_idle_timeout", GH_CONFIG_I64, offsetof(gh_config, ovirt.token_idle_timeout),
-      0, 0, 31536000, false },
-    { "ovirt", "token_timeout", GH_CONFIG_I64, offsetof(gh_config, ovirt.token_timeout),
-      0, 1, 31536000, false },
-    { "ovirt", "single_token_per_user", GH_CONFIG_BOOL,
-      offsetof(gh_config, ovirt.single_token_per_user), 0, 0, 0, false },
-    { "ovirt", "csrf_protection", GH_CONFIG_BOOL, offsetof(gh_config, ovirt.csrf_protection),
-      0, 0, 0, false },
-    { "powerstore", "idle_timeout", GH_CONFIG_I64, offsetof(gh_config, powerstore.idle_timeout),
-      0, 1, 86400, false },
 };
 
 #define GH_CONFIG_NKEYS (sizeof(gh_config_keys) / sizeof(gh_config_keys[0]))
@@ -126,7 +100,9 @@ typedef struct {
     size_t      linecap;
     int         lineno;         /* of the line inih is handling */
     bool        indented;       /* that line starts with a blank */
-    int         seen[GH_CONFIG_NKEYS];   /* line each key was set on; 0 = not */
+    /* line each key was set on (0: not): the core's, then GH_CONFIG_SECTION_KEYS_MAX
+     * for each declared section */
+    int         seen[GH_CONFIG_NKEYS + GH_CONFIG_SECTIONS_MAX * GH_CONFIG_SECTION_KEYS_MAX];
     bool        failed;
     int         errline;        /* of the first error we reported */
     char       *err;
@@ -191,255 +167,114 @@ void gh_config_defaults(gh_config *cfg)
     cfg->throttle_max_delay = 60;
     cfg->max_streams = 64;
     cfg->keepalive_seconds = 15;
-    snprintf(cfg->ovirt.profiles, sizeof(cfg->ovirt.profiles), "%s", "internal");
-    cfg->ovirt.token_idle_timeout = 1800;
-    cfg->ovirt.token_timeout = 360000;
-    cfg->ovirt.single_token_per_user = false;
-    cfg->ovirt.csrf_protection = false;
-    cfg->powerstore.idle_timeout = 3600;
 }
 
-/* A whole base-10 integer within [min, max]; false with a reason otherwise. */
-static bool gh_config_integer(const char *value, int64_t min, int64_t max,
-                              int64_t *out, const char **why)
+static bool gh_config_core_section(const char *name)
 {
-    char *end;
-    long long v;
+    for (size_t i = 0; i < GH_CONFIG_NKEYS; i++)
+        if (strcmp(gh_config_keys[i].section, name) == 0)
+            return true;
+    return false;
+}
 
-    /* strtoll would skip blanks and take a '+'; a config value may not. */
-    if (!((value[0] >= '0' && value[0] <= '9')
-          || (value[0] == '-' && value[1] >= '0' && value[1] <= '9'))) {
-        *why = "not an integer";
-        return false;
+int gh_config_declare(gh_config *cfg, const gh_config_section *sec, char *err, size_t errlen)
+{
+    const size_t align = _Alignof(gh_config_align);
+    size_t offset = 0;
+    const char *why = NULL;
+
+    if (cfg->nsections > 0) {
+        size_t last = cfg->nsections - 1;
+
+        offset = cfg->declared[last].offset + cfg->declared[last].section->size;
+        offset = (offset + align - 1) / align * align;
     }
-    errno = 0;
-    v = strtoll(value, &end, 10);
-    if (*end != '\0') {
-        *why = "not an integer";
-        return false;
+    if (sec == NULL || sec->name == NULL || sec->defaults == NULL)
+        why = "not a section";
+    else if (gh_config_core_section(sec->name) || gh_config_section_get(cfg, sec) != NULL)
+        why = "named twice";
+    else if (cfg->nsections == GH_CONFIG_SECTIONS_MAX || sec->nkeys > GH_CONFIG_SECTION_KEYS_MAX)
+        why = "too many sections or keys";
+    else if (sec->size > sizeof(cfg->section_data) - offset)
+        why = "no room for its settings";
+    for (size_t i = 0; sec != NULL && sec->name != NULL && why == NULL && i < cfg->nsections; i++)
+        if (strcmp(cfg->declared[i].section->name, sec->name) == 0)
+            why = "named twice";
+    if (why != NULL) {
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "section [%s]: %s", sec != NULL && sec->name != NULL
+                                                      ? sec->name : "?", why);
+        return -1;
     }
-    if (errno == ERANGE || v < min || v > max) {
-        *why = "out of range";
-        return false;
-    }
-    *out = (int64_t)v;
-    return true;
+    memcpy(cfg->section_data + offset, sec->defaults, sec->size);
+    cfg->declared[cfg->nsections].section = sec;
+    cfg->declared[cfg->nsections].offset = offset;
+    cfg->nsections++;
+    return 0;
 }
 
-/* Printable ASCII only, and none of the characters that end or open an
- * nginx directive, since these values are written into nginx.conf. */
-static bool gh_config_safe_text(const char *s, const char *also_forbidden)
+const void *gh_config_section_get(const gh_config *cfg, const gh_config_section *sec)
 {
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c < 0x20 || c >= 0x7f || strchr(";{}\"'\\", c) != NULL
-            || strchr(also_forbidden, c) != NULL)
-            return false;
-    }
-    return true;
+    for (size_t i = 0; cfg != NULL && i < cfg->nsections; i++)
+        if (cfg->declared[i].section == sec)
+            return cfg->section_data + cfg->declared[i].offset;
+    return NULL;
 }
 
-/* HOST:PORT or [V6]:PORT with a port of 1..65535. */
-static bool gh_config_addr_ok(const char *s)
+void *gh_config_section_edit(gh_config *cfg, const gh_config_section *sec)
 {
-    const char *colon, *close;
-    int64_t port;
-    const char *why;
-
-    if (!gh_config_safe_text(s, " \t"))
-        return false;
-    if (s[0] == '[') {
-        close = strchr(s, ']');
-        if (close == NULL || close == s + 1 || close[1] != ':')
-            return false;
-        colon = close + 1;
-    } else {
-        colon = strchr(s, ':');
-        if (colon == NULL || colon == s || strchr(colon + 1, ':') != NULL)
-            return false;
-    }
-    return gh_config_integer(colon + 1, 1, 65535, &port, &why);
+    for (size_t i = 0; cfg != NULL && i < cfg->nsections; i++)
+        if (cfg->declared[i].section == sec)
+            return cfg->section_data + cfg->declared[i].offset;
+    return NULL;
 }
 
-static bool gh_config_url_ok(const char *s)
+/* The key name of section in ps's config: where its settings start (*base),
+ * its slot in ps->seen (*slot); NULL when there is none, *section_known
+ * saying whether the section is. */
+static const gh_config_key *gh_config_find(gh_config_parse *ps, const char *section,
+                                           const char *name, void **base, size_t *slot,
+                                           bool *section_known)
 {
-    const char *host;
+    gh_config *cfg = ps->cfg;
 
-    if (strncmp(s, "http://", 7) == 0)
-        host = s + 7;
-    else if (strncmp(s, "https://", 8) == 0)
-        host = s + 8;
-    else
-        return false;
-    return host[0] != '\0' && host[0] != '/' && gh_config_safe_text(s, " \t");
-}
-
-/* POSIX portable user names, which nginx's "user" directive will take. */
-static bool gh_config_name_ok(const char *s)
-{
-    if (s[0] == '-')
-        return false;
-    for (; *s != '\0'; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
-              || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
-            return false;
-    return true;
-}
-
-static bool gh_config_name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-           || c == '.' || c == '_' || c == '-';
-}
-
-static bool gh_config_list_sep(char c)
-{
-    return c == ',' || c == ' ' || c == '\t';
-}
-
-/* One or more names of GH_DOMAIN_MAX bytes at most, separated by commas and
- * blanks; an empty piece between two commas is allowed and ignored. */
-static bool gh_config_names_ok(const char *s)
-{
-    size_t names = 0, len = 0;
-
-    for (;; s++) {
-        if (*s != '\0' && gh_config_name_char(*s)) {
-            if (++len > GH_DOMAIN_MAX)
-                return false;
+    *section_known = false;
+    for (size_t i = 0; i < GH_CONFIG_NKEYS; i++) {
+        if (strcmp(gh_config_keys[i].section, section) != 0)
             continue;
-        }
-        if (*s != '\0' && !gh_config_list_sep(*s))
-            return false;
-        names += len > 0;
-        len = 0;
-        if (*s == '\0')
-            return names > 0;
-    }
-}
-
-bool gh_config_list_has(const char *list, const char *name, size_t len)
-{
-    const char *p = list;
-
-    if (list == NULL || name == NULL || len == 0)
-        return false;
-    while (*p != '\0') {
-        size_t n = 0;
-
-        while (*p != '\0' && gh_config_list_sep(*p))
-            p++;
-        while (p[n] != '\0' && !gh_config_list_sep(p[n]))
-            n++;
-        if (n == len && memcmp(p, name, len) == 0)
-            return true;
-        p += n;
-    }
-    return false;
-}
-
-static bool gh_config_bool(const char *value, bool *out)
-{
-    static const char *const yes[] = { "true", "yes", "on" };
-    static const char *const no[] = { "false", "no", "off" };
-
-    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-        if (strcmp(value, yes[i]) == 0 || strcmp(value, no[i]) == 0) {
-            *out = strcmp(value, yes[i]) == 0;
-            return true;
+        *section_known = true;
+        if (strcmp(gh_config_keys[i].key.name, name) == 0) {
+            *base = cfg;
+            *slot = i;
+            return &gh_config_keys[i].key;
         }
     }
-    return false;
-}
+    for (size_t s = 0; !*section_known && s < cfg->nsections; s++) {
+        const gh_config_section *sec = cfg->declared[s].section;
 
-static bool gh_config_string(const gh_config_key *k, const char *value, char *dst,
-                             const char **why)
-{
-    size_t len = strlen(value);
-    bool ok;
-
-    if (len >= k->size) {
-        *why = "too long";
-        return false;
+        if (strcmp(sec->name, section) != 0)
+            continue;
+        *section_known = true;
+        for (size_t k = 0; k < sec->nkeys; k++) {
+            if (strcmp(sec->keys[k].name, name) == 0) {
+                *base = cfg->section_data + cfg->declared[s].offset;
+                *slot = GH_CONFIG_NKEYS + s * GH_CONFIG_SECTION_KEYS_MAX + k;
+                return &sec->keys[k];
+            }
+        }
     }
-    if (len == 0) {
-        *why = "may not be empty";
-        ok = k->empty_ok;
-        if (ok)
-            memset(dst, 0, k->size);
-        return ok;
-    }
-    switch (k->type) {
-    case GH_CONFIG_ADDR:
-        ok = gh_config_addr_ok(value);
-        *why = "not HOST:PORT or [IPV6]:PORT";
-        break;
-    case GH_CONFIG_URL:
-        ok = gh_config_url_ok(value);
-        *why = "not an http:// or https:// URL";
-        break;
-    case GH_CONFIG_NAME:
-        ok = gh_config_name_ok(value);
-        *why = "not a user name";
-        break;
-    case GH_CONFIG_NAMES:
-        ok = gh_config_names_ok(value);
-        *why = "not a list of names (letters, digits, '.', '_' and '-', separated by commas)";
-        break;
-    case GH_CONFIG_LEVEL:
-        ok = gh_config_list_has("emerg,alert,crit,error,warn,notice,info", value, len);
-        *why = "not one of emerg, alert, crit, error, warn, notice, info";
-        break;
-    default:
-        ok = gh_config_safe_text(value, "");
-        *why = "holds a control character, a quote, a backslash or one of ;{}";
-        break;
-    }
-    if (ok) {
-        memset(dst, 0, k->size);
-        memcpy(dst, value, len);
-    }
-    return ok;
-}
-
-static bool gh_config_set(const gh_config_key *k, const char *value, gh_config *cfg,
-                          const char **why)
-{
-    char *field = (char *)cfg + k->offset;
-    int64_t v;
-
-    switch (k->type) {
-    case GH_CONFIG_INT:
-        if (!gh_config_integer(value, k->min, k->max, &v, why))
-            return false;
-        *(int *)(void *)field = (int)v;
-        return true;
-    case GH_CONFIG_I64:
-        if (!gh_config_integer(value, k->min, k->max, &v, why))
-            return false;
-        *(int64_t *)(void *)field = v;
-        return true;
-    case GH_CONFIG_U32:
-        if (!gh_config_integer(value, k->min, k->max, &v, why))
-            return false;
-        *(uint32_t *)(void *)field = (uint32_t)v;
-        return true;
-    case GH_CONFIG_BOOL:
-        *why = "not true or false";
-        return gh_config_bool(value, (bool *)(void *)field);
-    default:
-        return gh_config_string(k, value, field, why);
-    }
+    return NULL;
 }
 
 static int gh_config_handler(void *user, const char *section, const char *name,
                              const char *value)
 {
     gh_config_parse *ps = user;
+    const gh_config_key *key;
     const char *why = NULL;
-    bool section_known = false;
-    size_t i;
+    bool section_known;
+    void *base = NULL;
+    size_t slot = 0;
 
     if (ps->failed)
         return 0;
@@ -447,27 +282,21 @@ static int gh_config_handler(void *user, const char *section, const char *name,
         gh_config_error(ps, ps->lineno, name, "indented (continuation lines are not supported)");
         return 0;
     }
-    for (i = 0; i < GH_CONFIG_NKEYS; i++) {
-        if (strcmp(gh_config_keys[i].section, section) != 0)
-            continue;
-        section_known = true;
-        if (strcmp(gh_config_keys[i].name, name) == 0)
-            break;
-    }
+    key = gh_config_find(ps, section, name, &base, &slot, &section_known);
     if (!section_known) {
         gh_config_error(ps, ps->lineno, name, "unknown section [%s]", section);
         return 0;
     }
-    if (i == GH_CONFIG_NKEYS) {
+    if (key == NULL) {
         gh_config_error(ps, ps->lineno, name, "unknown key in [%s]", section);
         return 0;
     }
-    if (ps->seen[i] != 0) {
-        gh_config_error(ps, ps->lineno, name, "given twice (first on line %d)", ps->seen[i]);
+    if (ps->seen[slot] != 0) {
+        gh_config_error(ps, ps->lineno, name, "given twice (first on line %d)", ps->seen[slot]);
         return 0;
     }
-    ps->seen[i] = ps->lineno;
-    if (!gh_config_set(&gh_config_keys[i], value, ps->cfg, &why)) {
+    ps->seen[slot] = ps->lineno;
+    if (!gh_config_set(key, value, base, &why)) {
         gh_config_error(ps, ps->lineno, name, "%s", why);
         return 0;
     }
@@ -515,7 +344,7 @@ static size_t gh_config_index(const char *name)
     size_t i;
 
     for (i = 0; i < GH_CONFIG_NKEYS; i++)
-        if (strcmp(gh_config_keys[i].name, name) == 0)
+        if (strcmp(gh_config_keys[i].key.name, name) == 0)
             break;
     return i;
 }

@@ -3,6 +3,17 @@
  * Every key is documented in docs/gatehouse.conf.example. Settings that the
  * API may change at run time (session timeout, lockout, password lengths) are
  * read from the store first and fall back to these values.
+ *
+ * The core's own sections are the fields of gh_config. Other sections are
+ * declared by whoever owns them (each dialect, through its gh_dialect.config):
+ * a gh_config_section names its keys with their types, bounds and places in
+ * a settings struct of its own, and its defaults. Declaring one copies its
+ * defaults into the gh_config itself (section_data, below), and the file is
+ * read into it like any other section; the owner reads its settings back
+ * with gh_config_section_get. So a section's settings live and die with the
+ * gh_config they were read into: the nginx module reads the file in the
+ * master, and every worker it forks has them; a reload reads a fresh copy
+ * and a failed one changes nothing; the command line reads its own.
  */
 #ifndef GH_CONFIG_H
 #define GH_CONFIG_H
@@ -11,6 +22,51 @@
 #include "password.h"
 
 #define GH_PATH_MAX 1024
+
+typedef enum {
+    GH_CONFIG_INT,      /* int */
+    GH_CONFIG_I64,      /* int64_t */
+    GH_CONFIG_U32,      /* uint32_t */
+    GH_CONFIG_ADDR,     /* char[]: HOST:PORT or [V6]:PORT */
+    GH_CONFIG_URL,      /* char[]: http:// or https:// URL */
+    GH_CONFIG_NAME,     /* char[]: a user name */
+    GH_CONFIG_PATH,     /* char[]: any printable text */
+    GH_CONFIG_BOOL,     /* bool: true/false, yes/no, on/off */
+    GH_CONFIG_NAMES,    /* char[]: names separated by commas and blanks */
+    GH_CONFIG_LEVEL     /* char[]: an nginx error-log level, emerg..info */
+} gh_config_type;
+
+typedef struct {
+    const char     *name;
+    gh_config_type  type;
+    size_t          offset;     /* of its field in the section's settings */
+    size_t          size;       /* of a char[] field */
+    int64_t         min, max;   /* of a number */
+    bool            empty_ok;   /* of a string */
+} gh_config_key;
+
+/* A section someone else owns: [name], its keys, and size bytes of settings
+ * starting as a copy of defaults. Static storage; declared by address. */
+typedef struct {
+    const char          *name;
+    const gh_config_key *keys;
+    size_t               nkeys;
+    const void          *defaults;
+    size_t               size;
+} gh_config_section;
+
+/* What a section's settings are aligned for: integers, doubles, pointers,
+ * and no more than that, since a gh_config may live where an allocator gives
+ * no more than that (an nginx pool: 8 bytes). */
+typedef union {
+    int64_t  i;
+    double   d;
+    void    *p;
+} gh_config_align;
+
+#define GH_CONFIG_SECTIONS_MAX     8      /* declared sections in one gh_config */
+#define GH_CONFIG_SECTION_KEYS_MAX 32     /* keys of one declared section */
+#define GH_CONFIG_SECTION_BYTES    2048   /* settings of all of them together */
 
 typedef struct {
     /* [server] */
@@ -29,7 +85,7 @@ typedef struct {
     char     log_level[16];           /* "error": the least severe nginx error-log level written */
 
     /* [sessions] */
-    int64_t  session_timeout;         /* 1800 s idle (Redfish SessionTimeout) */
+    int64_t  session_timeout;         /* 1800 s idle; live setting session_timeout */
     int64_t  session_lifetime;        /* 0 = no absolute end */
     int64_t  max_sessions;            /* 10000 in total */
     int64_t  max_sessions_per_account;/* 64 */
@@ -65,30 +121,37 @@ typedef struct {
     /* [audit] */
     char     audit_log[GH_PATH_MAX];  /* empty = DATA_DIR/audit.log */
 
-    /* [ovirt] */
+    /* Declared sections (gh_config_declare), in the order declared: each
+     * one's settings at its offset in section_data. */
+    size_t   nsections;
     struct {
-        char     profiles[256];       /* "internal": the profiles (domains) a user@profile may name */
-        int64_t  token_idle_timeout;  /* 1800 s unused before a token ends; 0 = none */
-        int64_t  token_timeout;       /* 360000 s (100 h) since last use, at most */
-        bool     single_token_per_user; /* false: a new token leaves earlier ones alone */
-        bool     csrf_protection;     /* false: Prefer: csrf-protection is ignored */
-    } ovirt;
-
-    /* [powerstore] */
-    struct {
-        int64_t  idle_timeout;        /* 3600 s unused before an auth_cookie session ends */
-    } powerstore;
+        const gh_config_section *section;
+        size_t                   offset;
+    } declared[GH_CONFIG_SECTIONS_MAX];
+    _Alignas(gh_config_align) unsigned char section_data[GH_CONFIG_SECTION_BYTES];
 } gh_config;
 
-/* Fill cfg with the defaults. */
+/* Fill cfg with the core's defaults; no section is declared. */
 void gh_config_defaults(gh_config *cfg);
+
+/* Declare section in cfg and copy its defaults in. 0, or -1 with the reason
+ * in err: a name the core or an earlier section has, too many sections or
+ * keys, or no room left in section_data. */
+int gh_config_declare(gh_config *cfg, const gh_config_section *section, char *err,
+                      size_t errlen);
+
+/* The settings of a section declared in cfg, or NULL (cfg NULL, or the
+ * section not declared in it). Owned by cfg. */
+const void *gh_config_section_get(const gh_config *cfg, const gh_config_section *section);
+/* The same, to change them (a test, or the owner before anything reads). */
+void *gh_config_section_edit(gh_config *cfg, const gh_config_section *section);
 
 /* Read an INI file over the defaults already in cfg. 0 on success; otherwise
  * -1 with a message naming the file, line and key in err. */
 int gh_config_load(gh_config *cfg, const char *path, char *err, size_t errlen);
 
-/* Is name (len bytes, not NUL-terminated) one of the names of a list key such
- * as [ovirt] profiles (names separated by commas and blanks)? Exact match. */
+/* Is name (len bytes, not NUL-terminated) one of the names of a list key
+ * (GH_CONFIG_NAMES: names separated by commas and blanks)? Exact match. */
 bool gh_config_list_has(const char *list, const char *name, size_t len);
 
 #endif

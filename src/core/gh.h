@@ -14,6 +14,8 @@
 #define GH_PASSWORD_MAX    256  /* bytes of a password we accept at all */
 #define GH_ADDR_MAX        46   /* INET6_ADDRSTRLEN */
 #define GH_DIGEST_LEN      32   /* SHA-256 */
+#define GH_DIALECT_NAME_MAX 15  /* bytes of a dialect's name (a session's, an
+                                   attribute's), without the NUL */
 
 /* A view of bytes owned by someone else; not NUL-terminated. */
 typedef struct {

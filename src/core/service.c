@@ -22,7 +22,7 @@ gh_store_err gh_service_failures_clear(gh_service *svc, const char *name)
 }
 
 gh_session_result gh_service_session_create(gh_service *svc, const gh_principal *who,
-                                            gh_dialect_id dialect, int64_t idle_timeout,
+                                            const char *dialect, int64_t idle_timeout,
                                             const char *client_addr,
                                             char token[GH_TOKEN_TEXT_LEN + 1],
                                             gh_session_record *rec)
@@ -50,12 +50,14 @@ gh_session_result gh_service_session_create(gh_service *svc, const gh_principal 
         goto done;
     }
 
+    if (dialect == NULL || dialect[0] == '\0' ||
+        !gh_str_copy(rec->dialect, sizeof(rec->dialect), (gh_str){ dialect, strlen(dialect) }))
+        goto done;
     if (gh_token_generate(token) != 0 || gh_token_session_id(rec->id) != 0)
         goto done;
     gh_token_digest(token, GH_TOKEN_TEXT_LEN, rec->digest);
     rec->account_id = who->account_id;
     memcpy(rec->user, who->user, sizeof(rec->user));
-    rec->dialect = (uint8_t)dialect;
     rec->created = rec->last_used = now;
     rec->idle_timeout = idle_timeout;
     rec->expires = svc->config->session_lifetime > 0

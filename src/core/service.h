@@ -23,6 +23,8 @@ typedef struct {
     const gh_config *config;
     gh_audit        *audit;
     const char      *data_dir;  /* the data directory (pki/, the database) */
+    const void      *dialects;  /* the table of dialects, opaque here: for a dialect
+                                   that lists others' sessions (NULL: none) */
     uint8_t          secret[GH_DIGEST_LEN];
 } gh_service;
 
@@ -66,11 +68,12 @@ typedef enum {
     GH_SESSION_FAILED           /* store or RNG failure */
 } gh_session_result;
 
-/* Create a session for who (already authenticated). token receives the token
- * text, shown to the client once; rec the stored record. idle_timeout 0 means
- * the live SessionTimeout. */
+/* Create a session of the dialect named dialect (gh_dialect.name, kept as
+ * given) for who (already authenticated). token receives the token text,
+ * shown to the client once; rec the stored record. idle_timeout 0 means the
+ * live session timeout. */
 gh_session_result gh_service_session_create(gh_service *svc, const gh_principal *who,
-                                            gh_dialect_id dialect, int64_t idle_timeout,
+                                            const char *dialect, int64_t idle_timeout,
                                             const char *client_addr,
                                             char token[GH_TOKEN_TEXT_LEN + 1],
                                             gh_session_record *rec);

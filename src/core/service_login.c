@@ -6,7 +6,7 @@
  * before the hash and counted after a failure in one write transaction, in
  * the store, by the thread that did the hash: every worker and a restarted
  * server see the same counts. An account-wide lock of a real account is also
- * written to the account (Redfish shows it as Locked). A lock refuses new
+ * written to the account (a dialect may show it as locked). A lock refuses new
  * logins only; it ends no session.
  *
  * Every refusal also counts toward the throttle of its source (in the shared

@@ -25,7 +25,7 @@
  * counters take the node under a clock hand when full (their entries expire
  * anyway).
  *
- * Memory per live session is one node (256 bytes) plus two bucket
+ * Memory per live session is one node (264 bytes) plus two bucket
  * heads; no allocation happens after the block is formatted. Every function
  * takes the lock once and holds it for a chain walk or a bounded batch.
  */
@@ -35,12 +35,12 @@
 #include <string.h>
 
 static const char *const setting_keys[GH_SET_COUNT] = {
-    [GH_SET_SESSION_TIMEOUT] = "SessionTimeout",
-    [GH_SET_LOCKOUT_THRESHOLD] = "AccountLockoutThreshold",
-    [GH_SET_LOCKOUT_DURATION] = "AccountLockoutDuration",
-    [GH_SET_LOCKOUT_RESET_AFTER] = "AccountLockoutCounterResetAfter",
-    [GH_SET_MIN_PASSWORD_LENGTH] = "MinPasswordLength",
-    [GH_SET_MAX_PASSWORD_LENGTH] = "MaxPasswordLength",
+    [GH_SET_SESSION_TIMEOUT] = "session_timeout",
+    [GH_SET_LOCKOUT_THRESHOLD] = "lockout_threshold",
+    [GH_SET_LOCKOUT_DURATION] = "lockout_duration",
+    [GH_SET_LOCKOUT_RESET_AFTER] = "lockout_reset_after",
+    [GH_SET_MIN_PASSWORD_LENGTH] = "min_password_length",
+    [GH_SET_MAX_PASSWORD_LENGTH] = "max_password_length",
 };
 
 const char *gh_setting_key(gh_setting setting)

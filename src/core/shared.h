@@ -25,7 +25,7 @@ typedef struct {
     char     user[GH_USER_NAME_MAX + 1];
     gh_role  role;
     bool     password_change_required;
-    uint8_t  dialect;                        /* of the session; 0 for Basic */
+    char     dialect[GH_DIALECT_NAME_MAX + 1]; /* of the session; "" for Basic */
     char     session_id[GH_SESSION_ID_LEN + 1]; /* "" when not by a session */
 } gh_principal;
 
@@ -52,7 +52,9 @@ typedef enum {
     GH_SET_COUNT
 } gh_setting;
 
-/* The store key of a setting ("SessionTimeout", ...). Static storage. */
+/* The store key of a setting: the name of its key in the configuration file
+ * ("session_timeout", ...). Static storage. A dialect shows it under a name
+ * of its own. */
 const char *gh_setting_key(gh_setting setting);
 
 /* Bytes of shared memory needed for these limits. */
@@ -167,7 +169,7 @@ typedef enum {
 typedef struct {
     uint64_t seq;
     uint8_t  kind;                              /* gh_event_kind */
-    uint8_t  dialect;                           /* the session's */
+    char     dialect[GH_DIALECT_NAME_MAX + 1]; /* the session's */
     int64_t  time;
     int64_t  account_id;
     char     session_id[GH_SESSION_ID_LEN + 1];
@@ -184,19 +186,19 @@ size_t gh_shared_events_read(gh_shared *sh, uint64_t *after, gh_shared_event *ou
                              uint64_t *lost);
 
 /* Open event streams, across the workers: each worker registers the
- * streams it holds, so any of them can list them (Redfish lists each as an
- * EventDestination) and ask the holder to close one. */
+ * streams it holds, so any of them can list them (a dialect may show each
+ * as a subscription) and ask the holder to close one. */
 #define GH_SHARED_STREAMS 1024
 typedef struct {
     uint64_t id;                 /* 1, 2, ...: unique for the life of the block */
     int64_t  account_id;
     int64_t  created;
     int32_t  pid;                /* the worker holding it */
-    uint8_t  dialect;
+    char     dialect[GH_DIALECT_NAME_MAX + 1]; /* whose stream it is */
     uint8_t  closing;            /* asked to close: its worker ends it */
 } gh_shared_stream;
 /* Register a stream; false when GH_SHARED_STREAMS are open already. */
-bool gh_shared_stream_add(gh_shared *sh, int64_t account_id, uint8_t dialect, int32_t pid,
+bool gh_shared_stream_add(gh_shared *sh, int64_t account_id, const char *dialect, int32_t pid,
                           int64_t now, uint64_t *id);
 void gh_shared_stream_remove(gh_shared *sh, uint64_t id);
 /* Ask the stream's worker to close it; GH_SHARED_NOT_FOUND when none is open. */

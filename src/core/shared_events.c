@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 
 void shared_event_add(gh_shared *sh, gh_event_kind kind, const gh_session_record *rec)
 {
@@ -32,7 +33,7 @@ void shared_event_add(gh_shared *sh, gh_event_kind kind, const gh_session_record
 
     e->seq = seq;
     e->kind = (uint8_t)kind;
-    e->dialect = rec->dialect;
+    memcpy(e->dialect, rec->dialect, sizeof(e->dialect));
     e->time = gh_now();
     e->account_id = rec->account_id;
     memcpy(e->session_id, rec->id, sizeof(e->session_id));
@@ -89,7 +90,7 @@ static bool stream_holder_gone(const gh_shared_stream *s)
     return s->pid > 0 && kill(s->pid, 0) != 0 && errno == ESRCH;
 }
 
-bool gh_shared_stream_add(gh_shared *sh, int64_t account_id, uint8_t dialect, int32_t pid,
+bool gh_shared_stream_add(gh_shared *sh, int64_t account_id, const char *dialect, int32_t pid,
                           int64_t now, uint64_t *id)
 {
     gh_shared_stream *s = NULL;
@@ -106,7 +107,8 @@ bool gh_shared_stream_add(gh_shared *sh, int64_t account_id, uint8_t dialect, in
     }
     if (s != NULL) {
         *s = (gh_shared_stream){ .id = ++sh->hdr->stream_last, .account_id = account_id,
-                                 .created = now, .pid = pid, .dialect = dialect };
+                                 .created = now, .pid = pid };
+        snprintf(s->dialect, sizeof(s->dialect), "%s", dialect != NULL ? dialect : "");
         *id = s->id;
     }
     shared_unlock(sh);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define SHARED_MAGIC   0x6768736861726564ULL   /* "ghshared" */
-#define SHARED_VERSION 8u
+#define SHARED_VERSION 9u
 #define NIL            UINT32_MAX
 
 typedef struct {

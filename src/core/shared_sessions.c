@@ -113,7 +113,7 @@ static void fill_principal(const session_node *n, gh_principal *who)
     memcpy(who->user, n->rec.user, sizeof(who->user));
     who->role = (gh_role)n->role;
     who->password_change_required = n->password_change_required != 0;
-    who->dialect = n->rec.dialect;
+    memcpy(who->dialect, n->rec.dialect, sizeof(who->dialect));
     memcpy(who->session_id, n->rec.id, sizeof(who->session_id));
 }
 

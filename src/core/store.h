@@ -40,10 +40,6 @@ typedef struct {
     bool     enabled;
     bool     built_in;                      /* the account made by init */
     bool     password_change_required;
-    /* The PowerStore role id ("1".."5") the account was given through that
-     * dialect, so it reads back as written; 0 = derived from role. Other
-     * dialects use role only (docs/powerstore.md has the map). */
-    uint8_t  powerstore_role;
     int64_t  locked_until;                  /* epoch seconds; 0 when not locked;
                                                GH_LOCKED_BY_ADMIN: until unlocked */
     int64_t  generation;                    /* bumped by every update; an ETag */
@@ -56,23 +52,20 @@ typedef struct {
  * failed logins: it stops new logins only. */
 #define GH_LOCKED_BY_ADMIN INT64_MAX
 
-typedef enum {
-    GH_DIALECT_REDFISH = 1,
-    GH_DIALECT_OVIRT = 2,
-    GH_DIALECT_POWERSTORE = 3
-} gh_dialect_id;
-
+/* The text fields come first, so the record packs into the shared block's
+ * session node without holes. */
 typedef struct {
     char     id[GH_SESSION_ID_LEN + 1];     /* public id, in URLs */
     uint8_t  digest[GH_DIGEST_LEN];         /* SHA-256 of the token */
-    int64_t  account_id;
     char     user[GH_USER_NAME_MAX + 1];
-    uint8_t  dialect;                       /* gh_dialect_id */
+    char     dialect[GH_DIALECT_NAME_MAX + 1]; /* the name of the dialect that made
+                                               it; opaque to the core */
+    char     client_addr[GH_ADDR_MAX + 1];
+    int64_t  account_id;
     int64_t  created;
     int64_t  last_used;
     int64_t  idle_timeout;                  /* seconds; 0 = the service's current default */
     int64_t  expires;                       /* absolute end, epoch seconds; 0 = none */
-    char     client_addr[GH_ADDR_MAX + 1];
 } gh_session_record;
 
 typedef enum {
@@ -90,6 +83,12 @@ typedef struct {
 
 /* Open (creating if needed) the database at path, mode 0600, WAL, schema
  * migrated. *out owned by the caller, released with gh_store_close. */
+/* Before schema 5 a session named its dialect by a number, n standing for
+ * names[n - 1]; the migration to 5 writes the names instead. Whoever knows
+ * the dialects says so once, before the first open (names, static, are
+ * kept). A database holding a number that names no dialect here is left
+ * at its version and not opened (GH_STORE_ERROR): nothing is guessed. */
+void gh_store_numbered_dialects(const char *const *names, size_t n);
 gh_store_err gh_store_open(const char *path, gh_store **out);
 void gh_store_close(gh_store *store);
 
@@ -175,6 +174,22 @@ gh_store_err gh_store_session_scan(gh_store *store, int64_t after, int64_t upto,
                                    gh_session_cb cb, void *arg);
 /* The highest rowid of the sessions table (0 when empty): where to split it. */
 gh_store_err gh_store_session_rowid_last(gh_store *store, int64_t *rowid);
+
+/* Attributes a dialect keeps of an account for itself (a role of its own,
+ * ...), by the dialect's name and the attribute's name, as text: the store
+ * knows nothing of what they mean. They go with their account. Reading an
+ * account reads none; no worker caches them, so a write logs no change.
+ * get: GH_STORE_NOT_FOUND when none is kept (or value, size bytes, is too
+ * small: GH_STORE_ERROR). set: GH_STORE_NOT_FOUND when the account does not
+ * exist; one statement, so it may run inside gh_store_begin/end. */
+#define GH_ATTRIBUTE_NAME_MAX  63
+#define GH_ATTRIBUTE_VALUE_MAX 255
+gh_store_err gh_store_attribute_get(gh_store *store, int64_t account_id, const char *dialect,
+                                    const char *name, char *value, size_t size);
+gh_store_err gh_store_attribute_set(gh_store *store, int64_t account_id, const char *dialect,
+                                    const char *name, const char *value);
+gh_store_err gh_store_attribute_delete(gh_store *store, int64_t account_id, const char *dialect,
+                                       const char *name);
 
 /* Live settings (integers by key), changed through the API; a missing key
  * means "use the configuration file's value". set logs a GH_CHANGE_SETTING. */

@@ -9,7 +9,8 @@
  * GH_STORE_CONFLICT, never a silent overwrite. Update and delete commit with
  * a GH_CHANGE_ACCOUNT row in one transaction, so every worker drops what it
  * cached about the account; deleting an account takes its sessions with it
- * (ON DELETE CASCADE). Insert logs nothing: no worker can hold a stale copy of
+ * and the attributes dialects keep of it (ON DELETE CASCADE; store_attributes.c).
+ * Insert logs nothing: no worker can hold a stale copy of
  * an account that did not exist. Rows hold password hashes, so every copy the
  * walk makes is wiped before it returns.
  */
@@ -18,8 +19,7 @@
 #include <string.h>
 
 #define ACCOUNT_COLUMNS "id, name, domain, role, enabled, built_in, " \
-    "password_change_required, locked_until, generation, created, password_hash, " \
-    "powerstore_role"
+    "password_change_required, locked_until, generation, created, password_hash"
 
 static bool store_account_sound(const gh_account *a)
 {
@@ -41,13 +41,12 @@ static bool store_account_row(sqlite3_stmt *st, void *out)
     a->locked_until = sqlite3_column_int64(st, 7);
     a->generation = sqlite3_column_int64(st, 8);
     a->created = sqlite3_column_int64(st, 9);
-    a->powerstore_role = (uint8_t)sqlite3_column_int(st, 11);
     return gh_store_column_text(st, 1, a->name, sizeof a->name) &&
            gh_store_column_text(st, 2, a->domain, sizeof a->domain) &&
            gh_store_column_text(st, 10, a->password_hash, sizeof a->password_hash);
 }
 
-/* The fields add and update both write, as ?1..?7, ?9 and ?12. */
+/* The fields add and update both write, as ?1..?7 and ?9. */
 static bool store_account_bind(sqlite3_stmt *st, const gh_account *a)
 {
     return sqlite3_bind_text(st, 1, a->name, -1, SQLITE_STATIC) == SQLITE_OK &&
@@ -57,8 +56,7 @@ static bool store_account_bind(sqlite3_stmt *st, const gh_account *a)
            sqlite3_bind_int(st, 5, a->built_in) == SQLITE_OK &&
            sqlite3_bind_int(st, 6, a->password_change_required) == SQLITE_OK &&
            sqlite3_bind_int64(st, 7, a->locked_until) == SQLITE_OK &&
-           sqlite3_bind_text(st, 9, a->password_hash, -1, SQLITE_STATIC) == SQLITE_OK &&
-           sqlite3_bind_int(st, 12, a->powerstore_role) == SQLITE_OK;
+           sqlite3_bind_text(st, 9, a->password_hash, -1, SQLITE_STATIC) == SQLITE_OK;
 }
 
 gh_store_err gh_store_account_get(gh_store *store, const char *name, gh_account *out)
@@ -99,8 +97,8 @@ gh_store_err gh_store_account_add(gh_store *store, gh_account *acct)
         return GH_STORE_ERROR;
     st = gh_store_stmt(store, GH_ST_ACCOUNT_ADD,
         "INSERT INTO accounts(name, domain, role, enabled, built_in, password_change_required,"
-        " locked_until, generation, created, password_hash, powerstore_role)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?12)");
+        " locked_until, generation, created, password_hash)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9)");
     if (st == NULL)
         return GH_STORE_ERROR;
     err = gh_store_exec(st, store_account_bind(st, acct) &&
@@ -125,7 +123,7 @@ gh_store_err gh_store_account_update(gh_store *store, gh_account *acct,
     st = gh_store_stmt(store, GH_ST_ACCOUNT_UPDATE,
         "UPDATE accounts SET name = ?1, domain = ?2, role = ?3, enabled = ?4, built_in = ?5,"
         " password_change_required = ?6, locked_until = ?7, password_hash = ?9,"
-        " powerstore_role = ?12, generation = generation + 1"
+        " generation = generation + 1"
         " WHERE id = ?10 AND (?11 < 0 OR generation = ?11) RETURNING generation");
     probe = gh_store_stmt(store, GH_ST_ACCOUNT_GENERATION,
                           "SELECT generation FROM accounts WHERE id = ?1");

@@ -1,7 +1,7 @@
 /*
- * store_internal.h: what store_sqlite.c, store_accounts.c and store_sessions.c
- * share, private to the store: the connection, its cache of prepared
- * statements, and the helpers for transactions, the change log and bounded
+ * store_internal.h: what store_sqlite.c and the other store_*.c files share,
+ * private to the store: the connection, its cache of prepared statements,
+ * and the helpers for transactions, the change log and bounded
  * text and integer columns.
  */
 #ifndef GH_STORE_INTERNAL_H
@@ -56,6 +56,9 @@ typedef enum {
     GH_ST_THROTTLE_PUT,
     GH_ST_THROTTLE_SCAN,
     GH_ST_THROTTLE_PRUNE,
+    GH_ST_ATTRIBUTE_GET,
+    GH_ST_ATTRIBUTE_SET,
+    GH_ST_ATTRIBUTE_DELETE,
     GH_ST_COUNT
 } gh_store_stmt_id;
 
@@ -85,6 +88,16 @@ gh_store_err gh_store_exec(sqlite3_stmt *stmt, bool bound);
 gh_store_err gh_store_fetch(sqlite3_stmt *stmt, bool bound, gh_store_row_fn row, void *out);
 gh_store_err gh_store_page(sqlite3_stmt *stmt, bool bound, gh_store_row_fn row,
                            void *items, size_t item_size, size_t *n);
+
+#define GH_STORE_SCHEMA 5       /* PRAGMA user_version this code writes and reads */
+
+/* Bring the schema of db from *version (0: an empty database) to
+ * GH_STORE_SCHEMA, inside the caller's write transaction; *version follows.
+ * SQLITE_OK, SQLite's error, or SQLITE_MISMATCH for what it will not guess
+ * at: a version this code does not know (a newer gatehouse's), a session
+ * number no dialect name was given for. store_schema.c; it calls nothing
+ * else of the store. */
+int gh_store_schema_upgrade(sqlite3 *db, int64_t *version);
 
 /* An SQLite result code (extended codes are on) as a store error. */
 gh_store_err gh_store_rc(int rc);

@@ -43,13 +43,13 @@ static bool store_session_row(sqlite3_stmt *st, void *out)
         return false;
     memcpy(r->digest, digest, GH_DIGEST_LEN);
     r->account_id = sqlite3_column_int64(st, 2);
-    r->dialect = (uint8_t)sqlite3_column_int(st, 4);
     r->created = sqlite3_column_int64(st, 5);
     r->last_used = sqlite3_column_int64(st, 6);
     r->idle_timeout = sqlite3_column_int64(st, 7);
     r->expires = sqlite3_column_int64(st, 8);
     return gh_store_column_text(st, 0, r->id, sizeof r->id) &&
            gh_store_column_text(st, 3, r->user, sizeof r->user) &&
+           gh_store_column_text(st, 4, r->dialect, sizeof r->dialect) &&
            gh_store_column_text(st, 9, r->client_addr, sizeof r->client_addr);
 }
 
@@ -59,7 +59,8 @@ gh_store_err gh_store_session_insert(gh_store *store, const gh_session_record *r
 
     if (store == NULL || rec == NULL || !gh_store_field_ok(rec->id, sizeof rec->id) ||
         rec->id[0] == '\0' || !gh_store_field_ok(rec->user, sizeof rec->user) ||
-        !gh_store_field_ok(rec->client_addr, sizeof rec->client_addr))
+        !gh_store_field_ok(rec->client_addr, sizeof rec->client_addr) ||
+        !gh_store_field_ok(rec->dialect, sizeof rec->dialect))
         return GH_STORE_ERROR;
     st = gh_store_stmt(store, GH_ST_SESSION_INSERT,
         "INSERT INTO sessions(" SESSION_COLUMNS ")"
@@ -73,7 +74,7 @@ gh_store_err gh_store_session_insert(gh_store *store, const gh_session_record *r
         sqlite3_bind_blob(st, 2, rec->digest, GH_DIGEST_LEN, SQLITE_STATIC) == SQLITE_OK &&
         sqlite3_bind_int64(st, 3, rec->account_id) == SQLITE_OK &&
         sqlite3_bind_text(st, 4, rec->user, -1, SQLITE_STATIC) == SQLITE_OK &&
-        sqlite3_bind_int(st, 5, rec->dialect) == SQLITE_OK &&
+        sqlite3_bind_text(st, 5, rec->dialect, -1, SQLITE_STATIC) == SQLITE_OK &&
         sqlite3_bind_int64(st, 6, rec->created) == SQLITE_OK &&
         sqlite3_bind_int64(st, 7, rec->last_used) == SQLITE_OK &&
         sqlite3_bind_int64(st, 8, rec->idle_timeout) == SQLITE_OK &&

@@ -1,7 +1,8 @@
 /*
  * store_sqlite.c: the durable store over SQLite: opening and migrating the
  * database, the server secret, live settings and the change log, and the
- * statement cache and helpers the other store files build on. Accounts live
+ * statement cache and helpers the other store files build on. The schema
+ * and its upgrades live in store_schema.c. Accounts live
  * in store_accounts.c, sessions in store_sessions.c, failed-login counters
  * and the throttle counters of sources in store_failures.c; all of them share store_internal.h.
  *
@@ -24,64 +25,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define GH_STORE_BUSY_MS  5000
-#define GH_STORE_SCHEMA   4       /* PRAGMA user_version this code writes and reads */
-
-/* Version 1. sessions_account leads with account_id so the cascade from
- * accounts and the per-account walk use it; sessions_created serves the walk
- * of all sessions in creation order. AUTOINCREMENT keeps change sequence
- * numbers growing even after prune has emptied the table. */
-static const char store_schema_v1[] =
-    "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL);"
-    "CREATE TABLE accounts(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
-    " domain TEXT NOT NULL, role INTEGER NOT NULL, enabled INTEGER NOT NULL,"
-    " built_in INTEGER NOT NULL, password_change_required INTEGER NOT NULL,"
-    " locked_until INTEGER NOT NULL, generation INTEGER NOT NULL,"
-    " created INTEGER NOT NULL, password_hash TEXT NOT NULL);"
-    "CREATE TABLE sessions(id TEXT PRIMARY KEY NOT NULL, digest BLOB UNIQUE NOT NULL,"
-    " account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
-    " user TEXT NOT NULL, dialect INTEGER NOT NULL, created INTEGER NOT NULL,"
-    " last_used INTEGER NOT NULL, idle_timeout INTEGER NOT NULL,"
-    " expires INTEGER NOT NULL, client_addr TEXT NOT NULL);"
-    "CREATE INDEX sessions_account ON sessions(account_id, created, id);"
-    "CREATE INDEX sessions_created ON sessions(created, id);"
-    "CREATE TABLE settings(key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL);"
-    "CREATE TABLE changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL,"
-    " subject_id INTEGER NOT NULL, subject TEXT NOT NULL);"
-    "PRAGMA user_version = 1;";
-
-/* Version 2: the PowerStore role an account was given (store.h), 0 for every
- * account made before. A new database is made at version 1 and migrated, so
- * there is one way to reach each version. */
-static const char store_schema_v2[] =
-    "ALTER TABLE accounts ADD COLUMN powerstore_role INTEGER NOT NULL DEFAULT 0;"
-    "PRAGMA user_version = 2;";
-
-/* Version 3: failed-login counters (store_failures.c), kept across restarts.
- * key and owner are HMACs (lockout.h): no account name or address in clear.
- * expires orders the prune of counters that mean nothing any more. */
-static const char store_schema_v3[] =
-    "CREATE TABLE login_failures(key BLOB PRIMARY KEY NOT NULL, owner BLOB NOT NULL,"
-    " window_start INTEGER NOT NULL, failures INTEGER NOT NULL,"
-    " locked_until INTEGER NOT NULL, expires INTEGER NOT NULL);"
-    "CREATE INDEX login_failures_owner ON login_failures(owner);"
-    "CREATE INDEX login_failures_expires ON login_failures(expires);"
-    "PRAGMA user_version = 3;";
-
-/* Version 4: the throttle counters of sources (store_failures.c), kept
- * across restarts. key is an HMAC of the source (lockout.h): no address in
- * clear. Times in epoch milliseconds; expires (epoch seconds, as above)
- * orders the prune. */
-static const char store_schema_v4[] =
-    "CREATE TABLE source_throttle(key BLOB PRIMARY KEY NOT NULL,"
-    " failures INTEGER NOT NULL, window_start INTEGER NOT NULL,"
-    " blocked_until INTEGER NOT NULL, expires INTEGER NOT NULL);"
-    "CREATE INDEX source_throttle_expires ON source_throttle(expires);"
-    "PRAGMA user_version = 4;";
 
 const char *gh_store_strerror(gh_store_err err)
 {
@@ -341,22 +290,8 @@ static gh_store_err store_migrate(gh_store *store)
     if (err != GH_STORE_OK)
         return err;
     err = store_pragma(store, "PRAGMA user_version", NULL, &version);
-    if (err == GH_STORE_OK && version == 0) {
-        err = gh_store_rc(sqlite3_exec(store->db, store_schema_v1, NULL, NULL, NULL));
-        version = 1;
-    }
-    if (err == GH_STORE_OK && version == 1) {
-        err = gh_store_rc(sqlite3_exec(store->db, store_schema_v2, NULL, NULL, NULL));
-        version = 2;
-    }
-    if (err == GH_STORE_OK && version == 2) {
-        err = gh_store_rc(sqlite3_exec(store->db, store_schema_v3, NULL, NULL, NULL));
-        version = 3;
-    }
-    if (err == GH_STORE_OK && version == 3) {
-        err = gh_store_rc(sqlite3_exec(store->db, store_schema_v4, NULL, NULL, NULL));
-        version = 4;
-    }
+    if (err == GH_STORE_OK)
+        err = gh_store_rc(gh_store_schema_upgrade(store->db, &version));
     if (err == GH_STORE_OK && version != GH_STORE_SCHEMA)
         err = GH_STORE_ERROR;   /* written by a newer gatehouse: do not guess its layout */
     if (err == GH_STORE_OK)

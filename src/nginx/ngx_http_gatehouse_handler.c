@@ -50,7 +50,7 @@ static ngx_int_t
 ngx_http_gatehouse_token_verdict(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx)
 {
     /* A session belongs to the dialect that made it. */
-    if (ctx->found != GH_SHARED_OK || ctx->who.dialect != ctx->dialect->id) {
+    if (ctx->found != GH_SHARED_OK || ngx_strcmp(ctx->who.dialect, ctx->dialect->name) != 0) {
         return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_NO_CREDENTIALS);
     }
     ctx->has_who = 1;

@@ -121,7 +121,10 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
     char                            err[512], *path;
     size_t                          size;
 
-    gh_config_defaults(&gmcf->config);
+    if (gh_dialect_config_defaults(&gmcf->config, err, sizeof(err)) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "gatehouse: %s", err);
+        return NGX_CONF_ERROR;
+    }
     if (gmcf->data_dir.len == 0) {
         return NGX_CONF_OK;   /* not used in this configuration */
     }
@@ -189,6 +192,9 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
 
     gmcf->inline_service.config = &gmcf->config;
     gmcf->inline_service.data_dir = gmcf->data_dir_c;
+    gmcf->inline_service.dialects = gh_dialects;
+    /* before any process opens the store: the master forks every worker */
+    gh_dialect_store_setup();
     return NGX_CONF_OK;
 }
 

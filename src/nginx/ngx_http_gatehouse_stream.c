@@ -369,7 +369,7 @@ ngx_http_gatehouse_stream_open(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *
 
     /* Listed for every worker before the client hears of it: the table
      * being full is one more reason for the 503. */
-    if (!gh_shared_stream_add(gmcf->shared, ctx->who.account_id, (uint8_t) ctx->dialect->id,
+    if (!gh_shared_stream_add(gmcf->shared, ctx->who.account_id, ctx->dialect->name,
                               (int32_t) ngx_pid, gh_now(), &st->id))
     {
         return ngx_http_gatehouse_fail(r, ctx->dialect, &ctx->req,

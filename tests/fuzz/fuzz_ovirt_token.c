@@ -80,9 +80,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     h.accept = gh_fuzz_line(&in);
     h.content_type = gh_fuzz_line(&in);
     query = gh_fuzz_line(&in);
-    gh_config_defaults(&cfg);
+    if (gh_dialect_config_defaults(&cfg, NULL, 0) != 0)
+        abort();
     gh_fuzz_check(&cfg, h.accept, query, in);
-    snprintf(cfg.ovirt.profiles, sizeof(cfg.ovirt.profiles), "internal, lab.example.com,x");
+    snprintf(gh_ovirt_settings_edit(&cfg)->profiles, sizeof(gh_ovirt_settings_edit(&cfg)->profiles),
+             "internal, lab.example.com,x");
     gh_fuzz_check(&cfg, h.accept, query, in);
 
     /* The route itself, for POST and GET, over TLS and not. */

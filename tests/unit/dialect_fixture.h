@@ -110,7 +110,7 @@ static inline fixture *fixture_new(const gh_dialect *dialect, const char *name)
     assert_non_null(mkdtemp(f->dir));
     snprintf(path, sizeof(path), "%s/gatehouse.db", f->dir);
     assert_int_equal(gh_store_open(path, &f->store), GH_STORE_OK);
-    gh_config_defaults(&f->cfg);
+    assert_int_equal(gh_dialect_config_defaults(&f->cfg, NULL, 0), 0);
     f->cfg.argon2 = (gh_argon2_params){ 1, 64, 1 };
     pthread_mutex_init(&f->mu, NULL);
     f->mem = calloc(1, gh_shared_size(&limits));
@@ -122,6 +122,7 @@ static inline fixture *fixture_new(const gh_dialect *dialect, const char *name)
     f->svc.sessions = gh_session_store_local(f->shared);
     assert_non_null(f->svc.sessions);
     f->svc.config = &f->cfg;
+    f->svc.dialects = gh_dialects;
     assert_int_equal(gh_store_secret(f->store, f->svc.secret), GH_STORE_OK);
     return f;
 }
@@ -181,7 +182,7 @@ static inline gh_refusal authenticate(fixture *f, const gh_plan *plan, gh_princi
         /* A session belongs to the dialect that made it. */
         if (gh_shared_session_find(f->shared, d, gh_now() + f->skew, who, NULL) !=
                 GH_SHARED_OK ||
-            who->dialect != f->dialect->id)
+            strcmp(who->dialect, f->dialect->name) != 0)
             return GH_REFUSE_NO_CREDENTIALS;
         return 0;
     }

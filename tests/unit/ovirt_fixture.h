@@ -116,7 +116,7 @@ static inline void cookie_of(const result *r, char *out, size_t outlen)
 /* Live sessions of the oVirt dialect in the store. */
 static inline int count_sessions_cb(const gh_session_record *rec, void *arg)
 {
-    if (rec->dialect == GH_DIALECT_OVIRT)
+    if (strcmp(rec->dialect, GH_OVIRT_NAME) == 0)
         (*(int *)arg)++;
     return 0;
 }

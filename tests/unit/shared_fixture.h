@@ -85,7 +85,7 @@ static gh_session_record make_rec(uint32_t n, int64_t acct, int64_t last_used, u
     memcpy(r.digest + GH_DIGEST_LEN - 4, &n, 4);
     r.account_id = acct;
     snprintf(r.user, sizeof(r.user), "user%lld", (long long)acct);
-    r.dialect = GH_DIALECT_REDFISH;
+    snprintf(r.dialect, sizeof(r.dialect), "redfish");
     r.created = r.last_used = last_used;
     snprintf(r.client_addr, sizeof(r.client_addr), "192.0.2.1");
     return r;

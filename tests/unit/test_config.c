@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include "../../src/core/config.h"
+#include "../../src/dialects/common/dialect.h"
+#include "../../src/dialects/ovirt/ovirt_config.h"
+#include "../../src/dialects/powerstore/powerstore_config.h"
 
 #define EXAMPLE "docs/gatehouse.conf.example"
 
@@ -48,6 +51,16 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The defaults with every dialect's section declared, as the command line
+ * and the module read the file. */
+static void defaults(gh_config *c)
+{
+    char err[256];
+
+    if (gh_dialect_config_defaults(c, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *fp = fopen(path, "w");
@@ -62,7 +75,7 @@ static void test_defaults(void **state)
     gh_config c;
 
     (void)state;
-    gh_config_defaults(&c);
+    defaults(&c);
     assert_string_equal(c.listen, "127.0.0.1:8443");
     assert_string_equal(c.http_listen, "127.0.0.1:8080");
     assert_string_equal(c.user, "");
@@ -101,12 +114,12 @@ static void test_defaults(void **state)
     assert_int_equal(c.max_streams, 64);
     assert_int_equal(c.keepalive_seconds, 15);
     assert_string_equal(c.audit_log, "");
-    assert_string_equal(c.ovirt.profiles, "internal");
-    assert_int_equal(c.ovirt.token_idle_timeout, 1800);
-    assert_int_equal(c.ovirt.token_timeout, 360000);
-    assert_false(c.ovirt.single_token_per_user);
-    assert_false(c.ovirt.csrf_protection);
-    assert_int_equal(c.powerstore.idle_timeout, 3600);
+    assert_string_equal(gh_ovirt_settings_of(&c)->profiles, "internal");
+    assert_int_equal(gh_ovirt_settings_of(&c)->token_idle_timeout, 1800);
+    assert_int_equal(gh_ovirt_settings_of(&c)->token_timeout, 360000);
+    assert_false(gh_ovirt_settings_of(&c)->single_token_per_user);
+    assert_false(gh_ovirt_settings_of(&c)->csrf_protection);
+    assert_int_equal(gh_ps_settings_of(&c)->idle_timeout, 3600);
 }
 
 static void test_good_file(void **state)
@@ -156,7 +169,7 @@ static void test_good_file(void **state)
                "credcache_seconds = 0\n"
                "[server]\n"
                "max_connections = 1000000\n");
-    gh_config_defaults(&c);
+    defaults(&c);
     assert_int_equal(gh_config_load(&c, f->path, err, sizeof(err)), 0);
     assert_string_equal(err, "");
     assert_string_equal(c.listen, "[::1]:9443");
@@ -179,12 +192,12 @@ static void test_good_file(void **state)
     assert_int_equal(c.max_streams, 0);
     assert_int_equal(c.keepalive_seconds, 1);
     assert_string_equal(c.audit_log, "/var/log/gatehouse/audit.log");
-    assert_string_equal(c.ovirt.profiles, "internal, example.com,lab-1");
-    assert_int_equal(c.ovirt.token_idle_timeout, 0);
-    assert_int_equal(c.ovirt.token_timeout, 60);
-    assert_true(c.ovirt.single_token_per_user);
-    assert_true(c.ovirt.csrf_protection);
-    assert_int_equal(c.powerstore.idle_timeout, 1);
+    assert_string_equal(gh_ovirt_settings_of(&c)->profiles, "internal, example.com,lab-1");
+    assert_int_equal(gh_ovirt_settings_of(&c)->token_idle_timeout, 0);
+    assert_int_equal(gh_ovirt_settings_of(&c)->token_timeout, 60);
+    assert_true(gh_ovirt_settings_of(&c)->single_token_per_user);
+    assert_true(gh_ovirt_settings_of(&c)->csrf_protection);
+    assert_int_equal(gh_ps_settings_of(&c)->idle_timeout, 1);
     assert_int_equal(c.credcache_seconds, 0);         /* the cache off */
     /* Untouched keys keep their defaults. */
     assert_int_equal(c.max_sessions, 10000);
@@ -198,7 +211,7 @@ static void expect_error(const char *path, const char *text, const char *want)
     char err[512], full[600];
 
     write_file(path, text);
-    gh_config_defaults(&c);
+    defaults(&c);
     memcpy(&before, &c, sizeof(c));
     assert_int_equal(gh_config_load(&c, path, err, sizeof(err)), -1);
     snprintf(full, sizeof(full), "%s:%s", path, want);
@@ -344,7 +357,7 @@ static void test_line_limit_and_crlf(void **state)
     data_tree_line(line, 197);
     snprintf(text, sizeof(text), "[server]\r\n%s\r\nworkers = 3\r\n", line);
     write_file(f->path, text);
-    gh_config_defaults(&c);
+    defaults(&c);
     if (gh_config_load(&c, f->path, err, sizeof(err)) != 0)
         fail_msg("%s", err);
     assert_string_equal(c.data_tree, line + strlen("data_tree = "));
@@ -366,7 +379,7 @@ static void test_nul_byte(void **state)
     assert_non_null(fp);
     fwrite("[server]\nworkers = 1\0 junk\n", 1, 27, fp);
     fclose(fp);
-    gh_config_defaults(&c);
+    defaults(&c);
     assert_int_equal(gh_config_load(&c, f->path, err, sizeof(err)), -1);
     assert_non_null(strstr(err, ":2: line holds a NUL byte"));
 }
@@ -377,7 +390,7 @@ static void test_missing_file_and_small_err(void **state)
     char err[512], tiny[8];
 
     (void)state;
-    gh_config_defaults(&c);
+    defaults(&c);
     assert_int_equal(gh_config_load(&c, "/nonexistent/gatehouse.conf", err, sizeof(err)), -1);
     assert_string_equal(err, "/nonexistent/gatehouse.conf: No such file or directory");
     /* The message is cut to fit, never overflows, and NULL err is allowed. */
@@ -412,8 +425,8 @@ static void test_example_as_shipped(void **state)
     char err[512];
 
     (void)state;
-    gh_config_defaults(&c);
-    gh_config_defaults(&d);
+    defaults(&c);
+    defaults(&d);
     if (gh_config_load(&c, EXAMPLE, err, sizeof(err)) != 0)
         fail_msg("%s", err);
     assert_memory_equal(&c, &d, sizeof(c));
@@ -447,11 +460,82 @@ static void test_example_uncommented(void **state)
     /* Every key of gh_config, each once (a second one would be an error). */
     assert_int_equal(settings, 44);
 
-    gh_config_defaults(&c);
-    gh_config_defaults(&d);
+    defaults(&c);
+    defaults(&d);
     if (gh_config_load(&c, f->path, err, sizeof(err)) != 0)
         fail_msg("%s", err);
     assert_memory_equal(&c, &d, sizeof(c));
+}
+
+/* A section the core does not know, declared by its owner: read like the
+ * core's own, with its defaults, bounds and errors; refused when undeclared. */
+typedef struct {
+    int64_t count;
+    bool    loud;
+    char    names[32];
+} widget_settings;
+
+static const widget_settings widget_defaults = { 7, false, "one" };
+static const gh_config_key widget_keys[] = {
+    { "count", GH_CONFIG_I64, offsetof(widget_settings, count), 0, 1, 100, false },
+    { "loud", GH_CONFIG_BOOL, offsetof(widget_settings, loud), 0, 0, 0, false },
+    { "names", GH_CONFIG_NAMES, offsetof(widget_settings, names),
+      sizeof(((widget_settings *)0)->names), 0, 0, false },
+};
+static const gh_config_section widget = {
+    "widget", widget_keys, 3, &widget_defaults, sizeof(widget_settings)
+};
+static const gh_config_section widget_again = {
+    "widget", widget_keys, 3, &widget_defaults, sizeof(widget_settings)
+};
+static const gh_config_section server_too = {
+    "server", widget_keys, 3, &widget_defaults, sizeof(widget_settings)
+};
+
+static void test_declared_section(void **state)
+{
+    fixture *f = *state;
+    const widget_settings *w;
+    gh_config c;
+    char err[512];
+
+    gh_config_defaults(&c);
+    assert_null(gh_config_section_get(&c, &widget));
+    write_file(f->path, "[widget]\ncount = 5\n");
+    expect_error(f->path, "[widget]\ncount = 5\n", "2: count: unknown section [widget]");
+
+    assert_int_equal(gh_config_declare(&c, &widget, err, sizeof(err)), 0);
+    w = gh_config_section_get(&c, &widget);
+    assert_non_null(w);
+    assert_int_equal(w->count, 7);
+    assert_false(w->loud);
+    assert_string_equal(w->names, "one");
+    assert_int_equal(gh_config_declare(&c, &widget_again, err, sizeof(err)), -1);
+    assert_string_equal(err, "section [widget]: named twice");
+    assert_int_equal(gh_config_declare(&c, &server_too, err, sizeof(err)), -1);
+    assert_string_equal(err, "section [server]: named twice");
+
+    write_file(f->path, "[widget]\ncount = 5\nloud = yes\nnames = a, b\n[server]\nworkers = 2\n");
+    if (gh_config_load(&c, f->path, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    w = gh_config_section_get(&c, &widget);
+    assert_int_equal(w->count, 5);
+    assert_true(w->loud);
+    assert_string_equal(w->names, "a, b");
+    assert_int_equal(c.workers, 2);
+
+    /* a bad file changes nothing, in a declared section either */
+    write_file(f->path, "[widget]\ncount = 9\ncount = 10\n");
+    assert_int_equal(gh_config_load(&c, f->path, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":3: count: given twice (first on line 2)"));
+    assert_int_equal(w->count, 5);
+    write_file(f->path, "[widget]\ncount = 101\n");
+    assert_int_equal(gh_config_load(&c, f->path, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":2: count: out of range"));
+    write_file(f->path, "[widget]\ncolour = red\n");
+    assert_int_equal(gh_config_load(&c, f->path, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":2: colour: unknown key in [widget]"));
+    assert_int_equal(w->count, 5);
 }
 
 int main(void)
@@ -466,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_list_has),
         cmocka_unit_test(test_example_as_shipped),
         cmocka_unit_test_setup_teardown(test_example_uncommented, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_declared_section, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,6 +116,35 @@ static void test_every_dialect_has_every_hook(void **state)
     }
 }
 
+/* What the core stores a dialect's sessions and attributes under: a name
+ * that fits, in lower case, no two alike, each with a label; its config
+ * section, if any, declared once with the rest. */
+static void test_names_labels_sections(void **state)
+{
+    gh_config cfg;
+    char      err[256] = "";
+
+    (void)state;
+    for (size_t i = 0; gh_dialects[i] != NULL; i++) {
+        const gh_dialect *d = gh_dialects[i];
+
+        assert_true(d->name[0] != '\0' && strlen(d->name) <= GH_DIALECT_NAME_MAX);
+        for (const char *c = d->name; *c != '\0'; c++)
+            assert_true((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9'));
+        assert_non_null(d->label);
+        assert_ptr_equal(gh_dialect_named(gh_dialects, d->name), d);
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(gh_dialects[j]->name, d->name);
+    }
+    assert_null(gh_dialect_named(gh_dialects, "nobody"));
+    assert_null(gh_dialect_named(NULL, "redfish"));
+    if (gh_dialect_config_defaults(&cfg, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    for (size_t i = 0; gh_dialects[i] != NULL; i++)
+        if (gh_dialects[i]->config != NULL)
+            assert_non_null(gh_config_section_get(&cfg, gh_dialects[i]->config));
+}
+
 /* The body of a Redfish error and the MessageId of its first message. */
 static void redfish_error(const gh_response *resp, int status, const char *message_id)
 {
@@ -293,6 +322,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dialect_for_path),
+        cmocka_unit_test(test_names_labels_sections),
         cmocka_unit_test(test_every_dialect_has_every_hook),
         cmocka_unit_test(test_redfish_fail),
         cmocka_unit_test(test_redfish_fail_paths),

@@ -164,7 +164,7 @@ static void test_profiles(void **state)
     char user[GH_USER_NAME_MAX + 1];
 
     (void)state;
-    gh_config_defaults(&cfg);
+    assert_int_equal(gh_dialect_config_defaults(&cfg, NULL, 0), 0);
     strcpy(user, "admin");
     assert_int_equal(gh_ovirt_profile(&cfg, user, "internal"), GH_OV_PROFILE_OK);
     assert_string_equal(user, "admin");
@@ -182,7 +182,7 @@ static void test_profiles(void **state)
     assert_int_equal(gh_ovirt_profile(&cfg, user, "internal"), GH_OV_PROFILE_OK);
     assert_string_equal(user, "admin@ovirt");
     /* A configured list. */
-    snprintf(cfg.ovirt.profiles, sizeof(cfg.ovirt.profiles), "internal, lab");
+    snprintf(gh_ovirt_settings_edit(&cfg)->profiles, sizeof(gh_ovirt_settings_edit(&cfg)->profiles), "internal, lab");
     strcpy(user, "bob");
     assert_int_equal(gh_ovirt_profile(&cfg, user, "lab"), GH_OV_PROFILE_OK);
     assert_int_equal(gh_ovirt_profile(&cfg, user, "la"), GH_OV_PROFILE_UNKNOWN);
@@ -290,14 +290,14 @@ static void test_idle(void **state)
     gh_config cfg;
 
     (void)state;
-    gh_config_defaults(&cfg);
+    assert_int_equal(gh_dialect_config_defaults(&cfg, NULL, 0), 0);
     assert_int_equal(gh_ovirt_idle(&cfg, 0), 1800);
     assert_int_equal(gh_ovirt_idle(&cfg, 120), 120);
     assert_int_equal(gh_ovirt_idle(&cfg, 999999999LL * 60), 360000);
-    cfg.ovirt.token_idle_timeout = 0;
+    gh_ovirt_settings_edit(&cfg)->token_idle_timeout = 0;
     assert_int_equal(gh_ovirt_idle(&cfg, 0), 360000);
-    cfg.ovirt.token_idle_timeout = 7200;
-    cfg.ovirt.token_timeout = 3600;
+    gh_ovirt_settings_edit(&cfg)->token_idle_timeout = 7200;
+    gh_ovirt_settings_edit(&cfg)->token_timeout = 3600;
     assert_int_equal(gh_ovirt_idle(&cfg, 0), 3600);
     assert_int_equal(gh_ovirt_idle(NULL, 0), 1800);
 }

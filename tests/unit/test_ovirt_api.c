@@ -325,7 +325,7 @@ static void test_persistent_auth(void **state)
     done(&r);
 
     /* Session-TTL is capped by token_timeout; without one, token_idle_timeout. */
-    f->cfg.ovirt.token_timeout = 600;
+    gh_ovirt_settings_edit(&f->cfg)->token_timeout = 600;
     r = run(f, "GET", GH_OVIRT_API "/vms", NULL, "Authorization", auth_admin(b),
             "Prefer", "persistent-auth", "Session-TTL", "600", NULL);
     cookie_of(&r, cookie, sizeof(cookie));
@@ -334,7 +334,7 @@ static void test_persistent_auth(void **state)
     assert_int_equal(gh_shared_session_find(f->shared, digest, gh_now(), NULL, &rec),
                      GH_SHARED_OK);
     assert_int_equal(rec.idle_timeout, 600);
-    f->cfg.ovirt.token_idle_timeout = 300;
+    gh_ovirt_settings_edit(&f->cfg)->token_idle_timeout = 300;
     r = run(f, "GET", GH_OVIRT_API "/vms", NULL, "Authorization", auth_admin(b),
             "Prefer", "persistent-auth", "Session-TTL", "zero", NULL);
     cookie_of(&r, cookie, sizeof(cookie));
@@ -420,7 +420,7 @@ static void test_csrf(void **state)
     assert_int_equal(r.resp.status, 405);
     done(&r);
 
-    f->cfg.ovirt.csrf_protection = true;
+    gh_ovirt_settings_edit(&f->cfg)->csrf_protection = true;
     r = run(f, "HEAD", GH_OVIRT_API, NULL, "Authorization", auth_admin(b),
             "Prefer", "persistent-auth, csrf-protection", NULL);
     cookie_of(&r, cookie, sizeof(cookie));

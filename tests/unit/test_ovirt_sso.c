@@ -226,12 +226,12 @@ static void test_profiles_and_admin_alias(void **state)
                       "&username=oper%40internalsso&password=password1");
     expect_api_error(&r, 400, "access_denied", NULL);
     /* A configured profile names the same local accounts. */
-    snprintf(f->cfg.ovirt.profiles, sizeof(f->cfg.ovirt.profiles), "internal,lab");
+    snprintf(gh_ovirt_settings_edit(&f->cfg)->profiles, sizeof(gh_ovirt_settings_edit(&f->cfg)->profiles), "internal,lab");
     r = token_post(f, "grant_type=password&scope=ovirt-app-api"
                       "&username=oper%40lab&password=password1");
     assert_int_equal(r.resp.status, 200);
     done(&r);
-    snprintf(f->cfg.ovirt.profiles, sizeof(f->cfg.ovirt.profiles), "lab");
+    snprintf(gh_ovirt_settings_edit(&f->cfg)->profiles, sizeof(gh_ovirt_settings_edit(&f->cfg)->profiles), "lab");
     r = token_post(f, GOOD);
     expect_api_error(&r, 400, "access_denied", NULL);
 }
@@ -279,13 +279,13 @@ static void test_lifetime(void **state)
     gh_session_record rec;
     gh_principal who;
 
-    f->cfg.ovirt.token_idle_timeout = 120;
+    gh_ovirt_settings_edit(&f->cfg)->token_idle_timeout = 120;
     get_token(f, "admin%40internal", token);
     gh_token_digest(token, strlen(token), digest);
     assert_int_equal(gh_shared_session_find(f->shared, digest, gh_now(), &who, &rec),
                      GH_SHARED_OK);
     assert_int_equal(rec.idle_timeout, 120);
-    assert_int_equal(rec.dialect, GH_DIALECT_OVIRT);
+    assert_string_equal(rec.dialect, "ovirt");
     assert_int_equal(who.role, GH_ROLE_ADMINISTRATOR);
     /* Still there just before its idle end, gone at it. */
     assert_int_equal(gh_shared_session_find(f->shared, digest, rec.last_used + 119, NULL, NULL),
@@ -294,15 +294,15 @@ static void test_lifetime(void **state)
                                             NULL), GH_SHARED_EXPIRED);
 
     /* No idle timeout: token_timeout, the limit since last use, applies. */
-    f->cfg.ovirt.token_idle_timeout = 0;
-    f->cfg.ovirt.token_timeout = 600;
+    gh_ovirt_settings_edit(&f->cfg)->token_idle_timeout = 0;
+    gh_ovirt_settings_edit(&f->cfg)->token_timeout = 600;
     get_token(f, "admin%40internal", token);
     gh_token_digest(token, strlen(token), digest);
     assert_int_equal(gh_shared_session_find(f->shared, digest, gh_now(), NULL, &rec),
                      GH_SHARED_OK);
     assert_int_equal(rec.idle_timeout, 600);
     /* And caps a longer idle timeout. */
-    f->cfg.ovirt.token_idle_timeout = 7200;
+    gh_ovirt_settings_edit(&f->cfg)->token_idle_timeout = 7200;
     get_token(f, "admin%40internal", token);
     gh_token_digest(token, strlen(token), digest);
     assert_int_equal(gh_shared_session_find(f->shared, digest, gh_now(), NULL, &rec),
@@ -322,7 +322,7 @@ static void test_single_token_per_user(void **state)
     get_token(f, "admin%40internal", t1);
     get_token(f, "admin%40internal", t2);
     assert_int_equal(ovirt_sessions(f), 2);
-    f->cfg.ovirt.single_token_per_user = true;
+    gh_ovirt_settings_edit(&f->cfg)->single_token_per_user = true;
     get_token(f, "oper%40internal", t3);
     get_token(f, "admin%40internal", t3);
     /* admin's two earlier tokens ended; oper's stayed. */
@@ -426,7 +426,7 @@ static void test_token_check_alone(void **state)
     char msg[GH_OVIRT_MSG_MAX];
 
     (void)state;
-    gh_config_defaults(&cfg);
+    assert_int_equal(gh_dialect_config_defaults(&cfg, NULL, 0), 0);
     gh_ovirt_token_read(GH_STR(""), GH_STR(GOOD), &t);
     assert_int_equal(gh_ovirt_token_check(&cfg, GH_STR("application/json"), &t, msg, sizeof(msg)),
                      GH_OV_ERR_NONE);

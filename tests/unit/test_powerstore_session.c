@@ -18,7 +18,7 @@ static void test_login_basic(void **state)
     json_t     *s;
     const char *sc;
 
-    f->cfg.powerstore.idle_timeout = 120;
+    gh_ps_settings_edit(&f->cfg)->idle_timeout = 120;
     r = run(f, "GET", "/api/rest/login_session?select=id,user,role_ids,is_password_change_"
                       "required,is_built_in_user,idle_timeout", NULL,
             "Authorization", BASIC_ADMIN, "Accept", "application/json", NULL);
@@ -232,7 +232,7 @@ static void test_expiry(void **state)
     login    l;
     result   r;
 
-    f->cfg.powerstore.idle_timeout = 60;
+    gh_ps_settings_edit(&f->cfg)->idle_timeout = 60;
     l = do_login(f, BASIC_OPER);
     /* Used within the timeout: alive, and the idle time starts over. */
     f->skew = 50;
@@ -374,13 +374,13 @@ static void test_foreign_session(void **state)
     who.account_id = f->admin_id;
     snprintf(who.user, sizeof(who.user), "admin");
     who.role = GH_ROLE_ADMINISTRATOR;
-    assert_int_equal(gh_service_session_create(&f->svc, &who, GH_DIALECT_REDFISH, 0, "192.0.2.1",
+    assert_int_equal(gh_service_session_create(&f->svc, &who, "redfish", 0, "192.0.2.1",
                                                token, &rec), GH_SESSION_CREATED);
     snprintf(cookie, sizeof(cookie), "auth_cookie=%s", token);
     r = run(f, "GET", "/api/rest/volume", NULL, "Cookie", cookie, NULL);
     expect_error(r, 401, "0xE1401001");
     assert_int_equal(gh_store_session_get(f->store, l.id, &rec), GH_STORE_OK);
-    assert_int_equal(rec.dialect, GH_DIALECT_POWERSTORE);
+    assert_string_equal(rec.dialect, "powerstore");
     assert_int_equal(rec.idle_timeout, 3600);
 }
 

@@ -273,6 +273,42 @@ static void test_session_access(void **state)
     done(&r);
 }
 
+/* Another dialect's session is labelled by the label that dialect declares;
+ * one of a dialect this build does not have, by its stored name (never as
+ * some other dialect's). */
+static void session_type(fixture *f, const login *adm, const char *dialect,
+                         const char *type, const char *oem)
+{
+    gh_principal      who = { .account_id = f->viewer_id, .role = GH_ROLE_READONLY };
+    char              token[GH_TOKEN_TEXT_LEN + 1], path[96];
+    gh_session_record rec;
+    result            r;
+
+    snprintf(who.user, sizeof(who.user), "viewer");
+    assert_int_equal(gh_service_session_create(&f->svc, &who, dialect, 0, "192.0.2.9", token, &rec),
+                     GH_SESSION_CREATED);
+    snprintf(path, sizeof(path), "/redfish/v1/SessionService/Sessions/%s", rec.id);
+    r = run(f, "GET", path, NULL, "X-Auth-Token", adm->token, NULL);
+    assert_int_equal(r.resp.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "SessionType")), type);
+    if (oem != NULL)
+        assert_string_equal(json_string_value(json_object_get(r.json, "OemSessionType")), oem);
+    else
+        assert_null(json_object_get(r.json, "OemSessionType"));
+    done(&r);
+}
+
+static void test_session_labels(void **state)
+{
+    fixture *f = *state;
+    login    adm = do_login(f, "admin", "password1");
+
+    session_type(f, &adm, "redfish", "Redfish", NULL);
+    session_type(f, &adm, "ovirt", "OEM", "oVirt");
+    session_type(f, &adm, "powerstore", "OEM", "PowerStore");
+    session_type(f, &adm, "elsewhere", "OEM", "elsewhere");
+}
+
 static void test_session_delete(void **state)
 {
     fixture *f = *state;
@@ -490,6 +526,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_parse_login),
+        cmocka_unit_test_setup_teardown(test_session_labels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_documents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_login, setup, teardown),
         cmocka_unit_test_setup_teardown(test_login_refused, setup, teardown),

@@ -104,9 +104,9 @@ static void test_subscriptions(void **state)
     char     path[96];
     result   r;
 
-    assert_true(gh_shared_stream_add(f->shared, f->viewer_id, GH_DIALECT_REDFISH, getpid(),
+    assert_true(gh_shared_stream_add(f->shared, f->viewer_id, "redfish", getpid(),
                                      1000, &mine));
-    assert_true(gh_shared_stream_add(f->shared, f->admin_id, GH_DIALECT_REDFISH, getpid(),
+    assert_true(gh_shared_stream_add(f->shared, f->admin_id, "redfish", getpid(),
                                      1000, &other));
     r = run(f, "GET", "/redfish/v1/EventService/Subscriptions", NULL, "X-Auth-Token", v.token,
             NULL);
@@ -210,7 +210,7 @@ static void test_event_text(void **state)
     gh_principal viewer = { .account_id = 3, .role = GH_ROLE_READONLY };
     gh_principal admin = { .account_id = 1, .role = GH_ROLE_ADMINISTRATOR };
     gh_shared_event ev = { .seq = 42, .kind = GH_EVENT_SESSION_CREATED,
-                           .dialect = GH_DIALECT_REDFISH, .time = 0, .account_id = 3 };
+                           .dialect = "redfish", .time = 0, .account_id = 3 };
     json_t *doc, *rec;
     size_t len = 0;
     char *text, *data, *nl;

@@ -184,7 +184,7 @@ static bool cred_cached(fixture *f, const char *user, const char *pw, gh_princip
 
 static gh_session_result create(fixture *f, char *token, gh_session_record *rec)
 {
-    return gh_service_session_create(&f->svc, &f->who, GH_DIALECT_REDFISH, 0, "192.0.2.7",
+    return gh_service_session_create(&f->svc, &f->who, "redfish", 0, "192.0.2.7",
                                      token, rec);
 }
 
@@ -646,8 +646,8 @@ static void test_settings_load(void **state)
     assert_int_equal(gh_service_setting(&f->svc, GH_SET_SESSION_TIMEOUT), 1800);
     STORE_OK(gh_service_setting_set(&f->svc, GH_SET_SESSION_TIMEOUT, 600));
     assert_int_equal(gh_shared_setting(f->svc.shared, GH_SET_SESSION_TIMEOUT), 600);
-    assert_true(gh_store_setting_get(f->cli, "SessionTimeout", &v) == GH_STORE_OK && v == 600);
-    STORE_OK(gh_store_setting_set(f->cli, "AccountLockoutThreshold", 9));
+    assert_true(gh_store_setting_get(f->cli, "session_timeout", &v) == GH_STORE_OK && v == 600);
+    STORE_OK(gh_store_setting_set(f->cli, "lockout_threshold", 9));
     STORE_OK(gh_service_sync_settings(&f->svc));
     assert_int_equal(gh_service_setting(&f->svc, GH_SET_LOCKOUT_THRESHOLD), 9);
     assert_int_equal(gh_shared_setting(f->svc.shared, GH_SET_LOCKOUT_DURATION), 300);
@@ -663,7 +663,7 @@ static void test_settings_load(void **state)
     carol = get_account(f, "carol");
     carol.enabled = false;
     STORE_OK(gh_store_account_update(f->cli, &carol, -1));
-    STORE_OK(gh_store_setting_set(f->cli, "SessionTimeout", 1000));
+    STORE_OK(gh_store_setting_set(f->cli, "session_timeout", 1000));
     restart(f, &seq);
     STORE_OK(gh_store_change_last(f->cli, &last));
     assert_true(seq == last && gh_shared_change_seq(f->svc.shared) == last);
@@ -692,7 +692,7 @@ static void test_settings_load(void **state)
 /* A session as a store of a past run holds it: n makes id and digest. */
 static gh_session_record stored_rec(int64_t account_id, uint32_t n, int64_t last_used)
 {
-    gh_session_record r = { .account_id = account_id, .dialect = GH_DIALECT_REDFISH };
+    gh_session_record r = { .account_id = account_id, .dialect = "redfish" };
 
     snprintf(r.id, sizeof(r.id), "%032x", n);
     memset(r.digest, 0x5a, sizeof(r.digest));
@@ -780,7 +780,7 @@ static void test_apply_changes(void **state)
     a = get_account(f, "alice");
     a.role = GH_ROLE_READONLY;
     STORE_OK(gh_store_account_update(f->cli, &a, a.generation));
-    STORE_OK(gh_store_setting_set(f->cli, "SessionTimeout", 77));
+    STORE_OK(gh_store_setting_set(f->cli, "session_timeout", 77));
     FIND(t[A1], GH_SHARED_OK);                            /* not yet */
     for (int round = 0; round < 2; round++) {             /* idempotent */
         STORE_OK(gh_service_apply_changes(&f->svc));

@@ -58,7 +58,7 @@ static gh_session_record record(const char *id, uint8_t fill, int64_t now)
     memset(rec.digest, fill, sizeof(rec.digest));
     rec.account_id = 7;
     strcpy(rec.user, "alice");
-    rec.dialect = GH_DIALECT_REDFISH;
+    snprintf(rec.dialect, sizeof(rec.dialect), "redfish");
     rec.created = rec.last_used = now;
     return rec;
 }
@@ -179,7 +179,7 @@ static void *late_answer(void *p)
     if (ls->found_cb != NULL) {
         memset(&who, 0, sizeof(who));
         strcpy(who.user, ls->rec.user);
-        who.dialect = ls->rec.dialect;
+        strcpy(who.dialect, ls->rec.dialect);
         strcpy(who.session_id, ls->rec.id);
         ls->found_cb(ls->arg, GH_SHARED_OK, &who, &ls->rec);
     } else {

@@ -43,8 +43,8 @@ static void test_format_attach(void **state)
 
     (void)state;
     assert_true(gh_shared_size(&big) > gh_shared_size(&small));
-    assert_string_equal(gh_setting_key(GH_SET_SESSION_TIMEOUT), "SessionTimeout");
-    assert_string_equal(gh_setting_key(GH_SET_LOCKOUT_THRESHOLD), "AccountLockoutThreshold");
+    assert_string_equal(gh_setting_key(GH_SET_SESSION_TIMEOUT), "session_timeout");
+    assert_string_equal(gh_setting_key(GH_SET_LOCKOUT_THRESHOLD), "lockout_threshold");
     assert_null(gh_setting_key(GH_SET_COUNT));
     for (int s = 0; s < GH_SET_COUNT; s++)
         assert_int_equal(gh_shared_setting(b->sh, s), -1);
@@ -176,7 +176,7 @@ static void test_session_find(void **state)
     assert_string_equal(who.user, "user7");
     assert_int_equal(who.role, GH_ROLE_ADMINISTRATOR);
     assert_false(who.password_change_required);
-    assert_int_equal(who.dialect, GH_DIALECT_REDFISH);
+    assert_string_equal(who.dialect, "redfish");
     assert_string_equal(who.session_id, r.id);
     assert_int_equal(got.last_used, 1050);
     assert_int_equal(got.created, 1000);

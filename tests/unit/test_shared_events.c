@@ -62,7 +62,7 @@ static void test_session_events(void **state)
         assert_int_equal(ev[i].kind, GH_EVENT_SESSION_CREATED);
         assert_string_equal(ev[i].session_id, r[i].id);
         assert_int_equal(ev[i].account_id, r[i].account_id);
-        assert_int_equal(ev[i].dialect, GH_DIALECT_REDFISH);
+        assert_string_equal(ev[i].dialect, "redfish");
     }
     assert_int_equal(gh_shared_events_read(b->sh, &pos, ev, 8, &lost), 6);
     assert_int_equal(ev[0].kind, GH_EVENT_SESSION_CREATED);
@@ -104,13 +104,13 @@ static void test_streams(void **state)
     (void)state;
     assert_int_equal(gh_shared_streams(b->sh, list, 4), 0);
     for (size_t i = 0; i < GH_SHARED_STREAMS; i++) {
-        assert_true(gh_shared_stream_add(b->sh, (int64_t)i % 3, GH_DIALECT_REDFISH, getpid(),
+        assert_true(gh_shared_stream_add(b->sh, (int64_t)i % 3, "redfish", getpid(),
                                          1000, &id));
         assert_int_equal(id, i + 1);
         first = first == 0 ? id : first;
         last = id;
     }
-    assert_false(gh_shared_stream_add(b->sh, 1, GH_DIALECT_REDFISH, getpid(), 1000, &id));
+    assert_false(gh_shared_stream_add(b->sh, 1, "redfish", getpid(), 1000, &id));
     assert_int_equal(gh_shared_streams(b->sh, list, 4), 4);
     assert_int_equal(list[0].id, 1);
     assert_int_equal(list[3].id, 4);
@@ -125,7 +125,7 @@ static void test_streams(void **state)
     assert_int_equal(gh_shared_stream_close(b->sh, first), GH_SHARED_NOT_FOUND);
     assert_false(gh_shared_stream_wanted(b->sh, 0));
     /* the freed slot is taken again, under a new id; listing sorts by id */
-    assert_true(gh_shared_stream_add(b->sh, 7, GH_DIALECT_REDFISH, getpid(), 1001, &id));
+    assert_true(gh_shared_stream_add(b->sh, 7, "redfish", getpid(), 1001, &id));
     assert_int_equal(id, last + 1);
     assert_int_equal(gh_shared_stream_get(b->sh, id, &got), GH_SHARED_OK);
     assert_int_equal(got.account_id, 7);
@@ -141,22 +141,22 @@ static void test_streams(void **state)
     assert_int_equal(waitpid(dead, NULL, 0), dead);
     for (uint64_t k = 2; k <= 11; k++)
         gh_shared_stream_remove(b->sh, k);
-    assert_true(gh_shared_stream_add(b->sh, 8, GH_DIALECT_REDFISH, dead, 1002, &id));
+    assert_true(gh_shared_stream_add(b->sh, 8, "redfish", dead, 1002, &id));
     assert_int_equal(gh_shared_stream_get(b->sh, id, &got), GH_SHARED_OK);
     assert_int_equal(gh_shared_streams(b->sh, list, 4), 4);
     for (size_t i = 0; i < 4; i++)
         assert_int_not_equal(list[i].id, id);
     assert_int_equal(gh_shared_stream_get(b->sh, id, &got), GH_SHARED_NOT_FOUND);
     /* a full table takes a dead worker's slot */
-    while (gh_shared_stream_add(b->sh, 9, GH_DIALECT_REDFISH, getpid(), 1003, &id))
+    while (gh_shared_stream_add(b->sh, 9, "redfish", getpid(), 1003, &id))
         ;
     gh_shared_stream_remove(b->sh, id - 1);
-    assert_true(gh_shared_stream_add(b->sh, 9, GH_DIALECT_REDFISH, dead, 1003, &id));
-    assert_true(gh_shared_stream_add(b->sh, 9, GH_DIALECT_REDFISH, getpid(), 1003, &last));
+    assert_true(gh_shared_stream_add(b->sh, 9, "redfish", dead, 1003, &id));
+    assert_true(gh_shared_stream_add(b->sh, 9, "redfish", getpid(), 1003, &last));
     assert_int_equal(gh_shared_stream_get(b->sh, id, &got), GH_SHARED_NOT_FOUND);
     assert_int_equal(gh_shared_stream_get(b->sh, last, &got), GH_SHARED_OK);
     assert_int_equal(got.pid, getpid());
-    assert_false(gh_shared_stream_add(b->sh, 9, GH_DIALECT_REDFISH, getpid(), 1003, &id));
+    assert_false(gh_shared_stream_add(b->sh, 9, "redfish", getpid(), 1003, &id));
     gh_shared_stream_remove(b->sh, 5000);             /* none such: nothing happens */
     block_free(b);
 }

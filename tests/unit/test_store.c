@@ -98,7 +98,6 @@ static void assert_account_equal(const gh_account *x, const gh_account *y)
     assert_int_equal(x->enabled, y->enabled);
     assert_int_equal(x->built_in, y->built_in);
     assert_int_equal(x->password_change_required, y->password_change_required);
-    assert_int_equal(x->powerstore_role, y->powerstore_role);
     assert_int_equal(x->locked_until, y->locked_until);
     assert_int_equal(x->generation, y->generation);
     assert_int_equal(x->created, y->created);
@@ -124,7 +123,7 @@ static gh_session_record make_session(const char *id, int64_t account_id, int64_
         r.digest[i] = (uint8_t)(id[i % strlen(id)] + i);
     r.account_id = account_id;
     snprintf(r.user, sizeof r.user, "user%lld", (long long)account_id);
-    r.dialect = GH_DIALECT_REDFISH;
+    snprintf(r.dialect, sizeof(r.dialect), "redfish");
     r.created = created;
     r.last_used = created;
     snprintf(r.client_addr, sizeof r.client_addr, "127.0.0.1");
@@ -223,7 +222,7 @@ static void test_open_mode_and_wal(void **state)
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 4);
+    assert_int_equal(sqlite3_column_int(st, 0), 5);
     sqlite3_finalize(st);
     sqlite3_close(raw);
     gh_store_close(s);
@@ -252,9 +251,9 @@ static int see_throttle(const gh_throttle_count *c, void *arg)
     return t->n == 8;
 }
 
-/* A database written by the first schema (user_version 1) opens, gains the
- * PowerStore role column with 0 for the accounts it holds, keeps its
- * sessions, and takes the new field from then on. */
+/* A database written by the first schema (user_version 1) opens, keeps its
+ * accounts and sessions (the session's dialect number now its name), and
+ * takes what later versions add: attributes, throttle counters. */
 static void test_migrate_v1(void **state)
 {
     throttle_seen seen = { 0 };
@@ -266,6 +265,7 @@ static void test_migrate_v1(void **state)
     sqlite3_stmt *st = NULL;
     gh_account a;
     gh_session_record rec;
+    char value[8];
 
     snprintf(path, sizeof path, "%s/other.db", f->dir);
     assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
@@ -299,11 +299,13 @@ static void test_migrate_v1(void **state)
     assert_int_equal(a.id, 7);
     assert_int_equal(a.role, GH_ROLE_OPERATOR);
     assert_int_equal(a.generation, 3);
-    assert_int_equal(a.powerstore_role, 0);
+    assert_int_equal(gh_store_attribute_get(s, 7, "powerstore", "role", value, sizeof value),
+                     GH_STORE_NOT_FOUND);
     assert_int_equal(gh_store_session_get(s, "0123456789abcdef0123456789abcdef", &rec),
                      GH_STORE_OK);
     assert_int_equal(rec.account_id, 7);
-    a.powerstore_role = 4;
+    assert_string_equal(rec.dialect, "powerstore");
+    assert_int_equal(gh_store_attribute_set(s, 7, "powerstore", "role", "4"), GH_STORE_OK);
     assert_int_equal(gh_store_account_update(s, &a, 3), GH_STORE_OK);
     /* and the throttle counters of version 4 */
     thr = make_throttle(5, 2);
@@ -312,17 +314,19 @@ static void test_migrate_v1(void **state)
     assert_int_equal(seen.n, 1);
     gh_store_close(s);
 
-    /* reopened at version 4: nothing runs twice, the value stays */
+    /* reopened at version 5: nothing runs twice, the value stays */
     assert_int_equal(gh_store_open(path, &s), GH_STORE_OK);
     assert_int_equal(gh_store_account_get_by_id(s, 7, &a), GH_STORE_OK);
-    assert_int_equal(a.powerstore_role, 4);
+    assert_int_equal(gh_store_attribute_get(s, 7, "powerstore", "role", value, sizeof value),
+                     GH_STORE_OK);
+    assert_string_equal(value, "4");
     assert_int_equal(a.generation, 4);
     gh_store_close(s);
 
     assert_int_equal(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 4);
+    assert_int_equal(sqlite3_column_int(st, 0), 5);
     sqlite3_finalize(st);
     sqlite3_close(raw);
 }
@@ -477,7 +481,6 @@ static void test_account_crud(void **state)
     a.built_in = true;
     a.password_change_required = true;
     a.locked_until = 1234;
-    a.powerstore_role = 5;
     assert_int_equal(gh_store_account_add(f->store, &a), GH_STORE_OK);
     assert_true(a.id > 0);
     assert_int_equal(a.generation, 1);
@@ -501,7 +504,6 @@ static void test_account_crud(void **state)
     stale = a;
     a.role = GH_ROLE_READONLY;
     a.enabled = false;
-    a.powerstore_role = 3;
     snprintf(a.password_hash, sizeof a.password_hash, "$argon2id$new");
     assert_int_equal(gh_store_account_update(f->store, &a, 1), GH_STORE_OK);
     assert_int_equal(a.generation, 2);
@@ -609,7 +611,7 @@ static void test_session_crud(void **state)
     int64_t alice = add_account(f->store, "alice");
     gh_session_record r = make_session("0123456789abcdef0123456789abcdef", alice, 500), got, dup;
 
-    r.dialect = GH_DIALECT_POWERSTORE;
+    snprintf(r.dialect, sizeof(r.dialect), "powerstore");
     r.idle_timeout = 600;
     r.expires = 9000;
     r.last_used = 510;
@@ -620,7 +622,7 @@ static void test_session_crud(void **state)
     assert_memory_equal(got.digest, r.digest, sizeof r.digest);
     assert_int_equal(got.account_id, r.account_id);
     assert_string_equal(got.user, r.user);
-    assert_int_equal(got.dialect, r.dialect);
+    assert_string_equal(got.dialect, r.dialect);
     assert_int_equal(got.created, r.created);
     assert_int_equal(got.last_used, r.last_used);
     assert_int_equal(got.idle_timeout, r.idle_timeout);
@@ -1197,5 +1199,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_throttle_counters, setup, teardown),
     };
 
+    /* what the dialect table says (gh_dialect_store_setup) */
+    static const char *const numbered[] = { "redfish", "ovirt", "powerstore" };
+
+    gh_store_numbered_dialects(numbered, 3);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,10 @@
 /*
  * dialect.c: the table of dialects, the one file that names them: the list
  * in src/dialects/dialects.def, expanded here into their declarations and
- * gh_dialects[]; the choice of a dialect by path; and the loading of the
- * bundled tree with each dialect's render hook. It sits above every dialect:
+ * gh_dialects[]; the choice of a dialect by path; the loading of the
+ * bundled tree with each dialect's render hook; the configuration with each
+ * dialect's declared section; and, for the store, the names of the dialects
+ * that sessions stored before schema 5 gave by number. It sits above every dialect:
  * it uses them, and nothing in a dialect uses it. A dialect owns its prefix
  * and everything below it on a segment boundary, matched ignoring ASCII case
  * as HPE iLO matches paths (gh_path_under): "/redfish", "/redfish/" and
@@ -23,6 +25,27 @@ const gh_dialect *const gh_dialects[] = {
 #undef GH_DIALECT
     NULL
 };
+
+int gh_dialect_config_defaults(gh_config *cfg, char *err, size_t errlen)
+{
+    gh_config_defaults(cfg);
+    for (size_t i = 0; gh_dialects[i] != NULL; i++) {
+        if (gh_dialects[i]->config != NULL &&
+            gh_config_declare(cfg, gh_dialects[i]->config, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Before schema 5 the store named a session's dialect by a number: these
+ * names, in that order (1, 2, 3). History: never reordered or extended. */
+static const char *const gh_dialect_numbered[] = { "redfish", "ovirt", "powerstore" };
+
+void gh_dialect_store_setup(void)
+{
+    gh_store_numbered_dialects(gh_dialect_numbered,
+                               sizeof(gh_dialect_numbered) / sizeof(gh_dialect_numbered[0]));
+}
 
 const gh_dialect *gh_dialect_for_path(gh_str path)
 {

@@ -73,9 +73,18 @@ static inline void gh_plan_init(gh_plan *plan)
 }
 
 typedef struct gh_dialect {
+    /* What its sessions and the attributes it keeps of accounts are stored
+     * under (gh_session_record.dialect, gh_store_attribute_*): lower case,
+     * at most GH_DIALECT_NAME_MAX bytes, never changed once released. */
     const char    *name;       /* "redfish" */
-    gh_dialect_id  id;
+    const char    *label;      /* "Redfish": how a listing of sessions names it */
     const char    *prefix;     /* "/redfish": owns this path and everything under it */
+
+    /* Optional: its section of the configuration file ([name], config.h):
+     * keys, types, bounds, defaults, and the settings struct they fill.
+     * gh_dialect_config_defaults declares it; the dialect reads its settings
+     * from the gh_config it is given (gh_config_section_get). */
+    const gh_config_section *config;
 
     /* Event loop, cheap, no store: fill plan for req. */
     void (*classify)(const gh_request *req, gh_plan *plan);
@@ -109,7 +118,29 @@ typedef struct gh_dialect {
     int (*render)(gh_tree *tree, char *err, size_t errlen);
 } gh_dialect;
 
-/* ---- the table (dialect.c): nothing in a dialect calls these ---- */
+/* ---- the table (dialect.c): nothing in a dialect calls these, but for
+ * gh_dialect_named, an inline lookup over a list it is handed ---- */
+
+/* The dialect of that name in list (NULL-terminated, such as gh_dialects),
+ * or NULL. For a dialect that lists other dialects' sessions, handed the
+ * list at run time (gh_service.dialects) so that it never names the table. */
+static inline const gh_dialect *gh_dialect_named(const gh_dialect *const *list, const char *name)
+{
+    for (size_t i = 0; list != NULL && name != NULL && list[i] != NULL; i++) {
+        if (strcmp(list[i]->name, name) == 0)
+            return list[i];
+    }
+    return NULL;
+}
+
+/* cfg's defaults (gh_config_defaults) with every dialect's section declared:
+ * what the command line and the nginx module read the file over. 0, or -1
+ * when a section cannot be declared (a programming error, said in err). */
+int gh_dialect_config_defaults(gh_config *cfg, char *err, size_t errlen);
+
+/* Tell the store the names the numbers of sessions stored before schema 5
+ * stood for (gh_store_numbered_dialects); once, before the first open. */
+void gh_dialect_store_setup(void);
 
 /* The dialect owning a path (gh_path_under its prefix), or NULL. */
 const gh_dialect *gh_dialect_for_path(gh_str path);

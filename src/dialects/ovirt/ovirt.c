@@ -164,8 +164,9 @@ static void gh_ovirt_serve(gh_service *svc, const gh_tree *tree, const gh_reques
 }
 
 const gh_dialect gh_ovirt_dialect = {
-    .name = "ovirt",
-    .id = GH_DIALECT_OVIRT,
+    .name = GH_OVIRT_NAME,
+    .label = "oVirt",
+    .config = &gh_ovirt_config,
     .prefix = GH_OVIRT_ENGINE,
     .classify = gh_ovirt_classify,
     .refuse = gh_ovirt_refuse,

@@ -9,6 +9,9 @@
 
 #include "../common/dialect.h"
 
+/* Its name: what its sessions and the attributes it keeps are stored under. */
+#define GH_OVIRT_NAME "ovirt"
+
 extern const gh_dialect gh_ovirt_dialect;
 
 #endif

@@ -236,12 +236,12 @@ static bool gh_ovirt_api_open_session(gh_service *svc, const gh_request *req,
     gh_session_record rec;
     int64_t           minutes, want = 0;
     bool              csrf = (auth->prefer & GH_OVIRT_PREFER_CSRF) != 0 &&
-                             cfg->ovirt.csrf_protection;
+                             gh_ovirt_settings_of(cfg)->csrf_protection;
 
     /* Minutes to seconds cannot overflow: at most 9 digits of them. */
     if (gh_ovirt_session_ttl(gh_request_header(req, "Session-TTL"), &minutes))
         want = minutes * 60;
-    switch (gh_service_session_create(svc, who, GH_DIALECT_OVIRT, gh_ovirt_idle(cfg, want),
+    switch (gh_service_session_create(svc, who, GH_OVIRT_NAME, gh_ovirt_idle(cfg, want),
                                       req->client_addr, token, &rec)) {
     case GH_SESSION_CREATED:
         gh_response_header_add(resp, "Set-Cookie",
@@ -280,7 +280,7 @@ static gh_store_err gh_ovirt_api_end_session(gh_service *svc, const gh_request *
         found = gh_session_find_wait(svc->sessions, digest, gh_now(), NULL, &rec);
         gh_wipe(digest, sizeof(digest));
         if ((found != GH_SHARED_OK && found != GH_SHARED_EXPIRED) ||
-            rec.dialect != GH_DIALECT_OVIRT)
+            strcmp(rec.dialect, GH_OVIRT_NAME) != 0)
             return GH_STORE_OK;     /* nothing of ours to end */
     }
     err = gh_service_session_end(svc, rec.id, GH_AUDIT_LOGOUT, who->user, req->client_addr);

@@ -206,7 +206,7 @@ bool gh_ovirt_accept_json(gh_str accept)
 
 gh_ovirt_profile_result gh_ovirt_profile(const gh_config *cfg, char *user, const char *profile)
 {
-    const char *profiles = cfg != NULL ? cfg->ovirt.profiles : "internal";
+    const char *profiles = gh_ovirt_settings_of(cfg)->profiles;
 
     if (profile == NULL || profile[0] == '\0')
         return GH_OV_PROFILE_NONE;
@@ -275,8 +275,9 @@ void gh_ovirt_api_credential(const gh_request *req, gh_ovirt_auth *auth, gh_cred
 
 int64_t gh_ovirt_idle(const gh_config *cfg, int64_t want)
 {
-    int64_t limit = cfg != NULL ? cfg->ovirt.token_timeout : 360000;
-    int64_t idle = want > 0 ? want : (cfg != NULL ? cfg->ovirt.token_idle_timeout : 1800);
+    const gh_ovirt_settings *s = gh_ovirt_settings_of(cfg);
+    int64_t limit = s->token_timeout;
+    int64_t idle = want > 0 ? want : s->token_idle_timeout;
 
     if (idle <= 0 || idle > limit)
         idle = limit;

@@ -21,6 +21,7 @@
 
 #include "../../core/policy.h"
 #include "ovirt.h"
+#include "ovirt_config.h"
 #include "ovirt_route.h"
 
 #define GH_OVIRT_ENGINE     "/ovirt-engine"

@@ -226,7 +226,7 @@ static int gh_ovirt_sweep_one(const gh_session_record *rec, void *arg)
     gh_ovirt_sweep *s = arg;
     gh_store_err    err;
 
-    if (rec->dialect != GH_DIALECT_OVIRT || strcmp(rec->id, s->keep) == 0)
+    if (strcmp(rec->dialect, GH_OVIRT_NAME) != 0 || strcmp(rec->id, s->keep) == 0)
         return 0;
     err = gh_service_session_end(s->svc, rec->id, GH_AUDIT_REVOKED, s->actor, s->client_addr);
     if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND)
@@ -274,7 +274,7 @@ static void gh_ovirt_token_create(gh_service *svc, const gh_request *req, const 
     char              token[GH_TOKEN_TEXT_LEN + 1] = "";
     gh_session_record rec;
 
-    switch (gh_service_session_create(svc, who, GH_DIALECT_OVIRT, gh_ovirt_idle(svc->config, 0),
+    switch (gh_service_session_create(svc, who, GH_OVIRT_NAME, gh_ovirt_idle(svc->config, 0),
                                       req->client_addr, token, &rec)) {
     case GH_SESSION_CREATED:
         break;
@@ -288,7 +288,7 @@ static void gh_ovirt_token_create(gh_service *svc, const gh_request *req, const 
         gh_ovirt_oauth_fail(resp, 503, t->rest_api, GH_OV_ERR_SERVER, "Service unavailable.");
         return;
     }
-    if (svc->config->ovirt.single_token_per_user &&
+    if (gh_ovirt_settings_of(svc->config)->single_token_per_user &&
         !gh_ovirt_single_token(svc, who, rec.id, req->client_addr)) {
         /* The promise is one token per user: none rather than two. */
         (void)gh_service_session_end(svc, rec.id, GH_AUDIT_REVOKED, who->user, req->client_addr);
@@ -389,7 +389,7 @@ void gh_ovirt_serve_logout(gh_service *svc, const gh_request *req, gh_response *
         }
         /* An expired session is gone from the block; its row goes too. */
         if ((found == GH_SHARED_OK || found == GH_SHARED_EXPIRED) &&
-            rec.dialect == GH_DIALECT_OVIRT)
+            strcmp(rec.dialect, GH_OVIRT_NAME) == 0)
             err = gh_service_session_end(svc, rec.id, GH_AUDIT_LOGOUT, rec.user,
                                          req->client_addr);
         if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND)

@@ -372,8 +372,9 @@ static void gh_ps_serve(gh_service *svc, const gh_tree *tree, const gh_request *
 }
 
 const gh_dialect gh_powerstore_dialect = {
-    .name = "powerstore",
-    .id = GH_DIALECT_POWERSTORE,
+    .name = GH_PS_NAME,
+    .label = "PowerStore",
+    .config = &gh_ps_config,
     .prefix = GH_PS_PREFIX,
     .classify = gh_ps_classify,
     .refuse = gh_ps_refuse,

@@ -11,6 +11,9 @@
 
 #include "../common/dialect.h"
 
+/* Its name: what its sessions and the attributes it keeps are stored under. */
+#define GH_PS_NAME "powerstore"
+
 extern const gh_dialect gh_powerstore_dialect;
 
 #endif

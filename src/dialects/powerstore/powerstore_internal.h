@@ -27,6 +27,7 @@
 #include "../../core/policy.h"
 #include "../common/form.h"
 #include "powerstore.h"
+#include "powerstore_config.h"
 #include "powerstore_route.h"
 
 #define GH_PS_PREFIX        "/api/rest"   /* the dialect's prefix: all of it is its own */
@@ -264,9 +265,17 @@ void gh_ps_serve_logout(gh_ps_ctx *c);
 
 /* ---- roles and users (powerstore_users.c) ---- */
 
-/* The PowerStore role of an account: the one given through this dialect
- * while the core role still matches it, else the one the core role maps to. */
-unsigned gh_ps_role_of(const gh_account *acct);
+/* The attribute the PowerStore role id given to an account is kept under. */
+#define GH_PS_ROLE_ATTRIBUTE "role"
+/* The PowerStore role of an account of core role role, kept being the one
+ * given through this dialect (0: none): kept while the core role still
+ * matches it, else the one the core role maps to. */
+unsigned gh_ps_role_pick(unsigned kept, gh_role role);
+/* The same with the kept role read from store (none readable: derived). */
+unsigned gh_ps_role_of(gh_store *store, const gh_account *acct);
+/* Keep role as the one given to the account (one statement: may run inside
+ * gh_store_begin/end). */
+gh_store_err gh_ps_role_keep(gh_store *store, int64_t account_id, unsigned role);
 /* The core role a PowerStore role maps onto; GH_ROLE_NONE outside 1..5. */
 gh_role gh_ps_core_role(unsigned role);
 void gh_ps_serve_roles(gh_ps_ctx *c);

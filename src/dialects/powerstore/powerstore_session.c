@@ -139,7 +139,7 @@ static json_t *gh_ps_session_json(gh_service *svc, const gh_session_record *rec,
     int64_t idle = rec->idle_timeout > 0 ? rec->idle_timeout
                                          : gh_service_setting(svc, GH_SET_SESSION_TIMEOUT);
 
-    snprintf(role, sizeof(role), "%u", gh_ps_role_of(acct));
+    snprintf(role, sizeof(role), "%u", gh_ps_role_of(svc->store, acct));
     return json_pack("{s:s, s:s, s:[s], s:I, s:b, s:b}",
                      "id", rec->id,
                      "user", acct->name,
@@ -153,8 +153,8 @@ static json_t *gh_ps_session_json(gh_service *svc, const gh_session_record *rec,
 static bool gh_ps_session_new(gh_ps_ctx *c, gh_session_record *rec,
                               char token[GH_TOKEN_TEXT_LEN + 1])
 {
-    switch (gh_service_session_create(c->svc, c->who, GH_DIALECT_POWERSTORE,
-                                      c->svc->config->powerstore.idle_timeout,
+    switch (gh_service_session_create(c->svc, c->who, GH_PS_NAME,
+                                      gh_ps_settings_of(c->svc->config)->idle_timeout,
                                       c->req->client_addr, token, rec)) {
     case GH_SESSION_CREATED:
         return true;
@@ -241,7 +241,7 @@ static bool gh_ps_cookie_session(const gh_ps_ctx *c, char id[GH_SESSION_ID_LEN +
     gh_token_digest(cred.token.data, cred.token.len, digest);
     memset(&found, 0, sizeof(found));
     if (gh_session_find_wait(c->svc->sessions, digest, gh_now(), &found, &rec) == GH_SHARED_OK &&
-        found.dialect == GH_DIALECT_POWERSTORE && found.account_id == c->who->account_id) {
+        strcmp(found.dialect, GH_PS_NAME) == 0 && found.account_id == c->who->account_id) {
         memcpy(id, found.session_id, GH_SESSION_ID_LEN + 1);
         ok = true;
     }

@@ -14,8 +14,9 @@
  *                               (it manages users in this dialect only)
  *
  * so that a role id written here reads back as written, the account keeps
- * the PowerStore role it was given (gh_account.powerstore_role) beside the
- * core role. When another dialect or the command line changes the core role,
+ * the PowerStore role it was given beside the core role: the attribute
+ * "role" this dialect keeps of the account in the store (store.h,
+ * gh_store_attribute_*). When another dialect or the command line changes the core role,
  * the kept one no longer maps onto it and the role is derived from the core
  * role again (Administrator 1, Operator 2, ReadOnly 3): the two never
  * disagree about what an account may do.
@@ -70,15 +71,36 @@ gh_role gh_ps_core_role(unsigned role)
     return role >= 1 && role <= GH_PS_ROLE_COUNT ? gh_ps_roles[role - 1].core : GH_ROLE_NONE;
 }
 
-unsigned gh_ps_role_of(const gh_account *acct)
+unsigned gh_ps_role_pick(unsigned kept, gh_role role)
 {
-    if (gh_ps_core_role(acct->powerstore_role) == acct->role && acct->role != GH_ROLE_NONE)
-        return acct->powerstore_role;
-    switch (acct->role) {
+    if (gh_ps_core_role(kept) == role && role != GH_ROLE_NONE)
+        return kept;
+    switch (role) {
     case GH_ROLE_ADMINISTRATOR: return 1;
     case GH_ROLE_OPERATOR:      return 2;
     default:                    return 3;
     }
+}
+
+unsigned gh_ps_role_of(gh_store *store, const gh_account *acct)
+{
+    char     kept[8];
+    unsigned role = 0;
+
+    /* none kept, or the store unreadable: derived, which never gives more */
+    if (gh_store_attribute_get(store, acct->id, GH_PS_NAME, GH_PS_ROLE_ATTRIBUTE, kept,
+                               sizeof(kept)) == GH_STORE_OK && kept[0] >= '1' && kept[0] <= '9' &&
+        kept[1] == '\0')
+        role = (unsigned)(kept[0] - '0');
+    return gh_ps_role_pick(role, acct->role);
+}
+
+gh_store_err gh_ps_role_keep(gh_store *store, int64_t account_id, unsigned role)
+{
+    char text[4];
+
+    snprintf(text, sizeof(text), "%u", role);
+    return gh_store_attribute_set(store, account_id, GH_PS_NAME, GH_PS_ROLE_ATTRIBUTE, text);
 }
 
 /* ---- what the caller may (core/policy) ---- */
@@ -90,10 +112,10 @@ static unsigned gh_ps_role_extra(unsigned role)
 
 /* An account as a policy subject: its core role, plus what its PowerStore
  * role adds to it (nothing without a core role: policy.h). */
-static gh_policy_subject gh_ps_subject(const gh_account *acct)
+static gh_policy_subject gh_ps_subject(gh_store *store, const gh_account *acct)
 {
     return (gh_policy_subject){ .account_id = acct->id, .role = acct->role,
-                                .extra = gh_ps_role_extra(gh_ps_role_of(acct)) };
+                                .extra = gh_ps_role_extra(gh_ps_role_of(store, acct)) };
 }
 
 /* What an account given PowerStore role role would hold. */
@@ -104,9 +126,9 @@ static unsigned gh_ps_role_privileges(unsigned role)
     return gh_policy_holds(&s);
 }
 
-static bool gh_ps_allows(const gh_account *caller, gh_policy_act act)
+static bool gh_ps_allows(gh_ps_ctx *c, const gh_account *caller, gh_policy_act act)
 {
-    gh_policy_subject who = gh_ps_subject(caller);
+    gh_policy_subject who = gh_ps_subject(c->svc->store, caller);
 
     return gh_policy_allows(&who, act, NULL);
 }
@@ -114,7 +136,7 @@ static bool gh_ps_allows(const gh_account *caller, gh_policy_act act)
 /* The same, false with the 403 made. */
 static bool gh_ps_may(gh_ps_ctx *c, const gh_account *caller, gh_policy_act act)
 {
-    if (gh_ps_allows(caller, act))
+    if (gh_ps_allows(c, caller, act))
         return true;
     gh_ps_fail(c->resp, GH_PS_E_PRIVILEGE, NULL);
     return false;
@@ -123,7 +145,7 @@ static bool gh_ps_may(gh_ps_ctx *c, const gh_account *caller, gh_policy_act act)
 /* May caller change or delete target at all? false with the 403 made. */
 static bool gh_ps_may_manage(gh_ps_ctx *c, const gh_account *caller, const gh_account *target)
 {
-    gh_policy_subject t = gh_ps_subject(target);
+    gh_policy_subject t = gh_ps_subject(c->svc->store, target);
 
     return gh_ps_may(c, caller, (gh_policy_act){ .op = GH_OP_ACCOUNTS,
                                                  .target = gh_policy_holds(&t) });
@@ -160,12 +182,12 @@ void gh_ps_serve_role(gh_ps_ctx *c)
 
 /* ---- accounts ---- */
 
-static json_t *gh_ps_user_json(const gh_account *a)
+static json_t *gh_ps_user_json(gh_store *store, const gh_account *a)
 {
     char id[24], role[4];
 
     snprintf(id, sizeof(id), "%lld", (long long)a->id);
-    snprintf(role, sizeof(role), "%u", gh_ps_role_of(a));
+    snprintf(role, sizeof(role), "%u", gh_ps_role_of(store, a));
     return json_pack("{s:s, s:s, s:b, s:b, s:b, s:s}",
                      "id", id,
                      "name", a->name,
@@ -201,9 +223,10 @@ static bool gh_ps_load(gh_ps_ctx *c, bool caller, bool keep_hash, gh_account *ac
 }
 
 typedef struct {
-    json_t  *items;
-    int64_t  only;      /* an account id, or -1 for every account */
-    bool     failed;
+    json_t   *items;
+    int64_t   only;      /* an account id, or -1 for every account */
+    bool      failed;
+    gh_store *store;
 } gh_ps_user_walk;
 
 static int gh_ps_user_member(const gh_account *acct, void *arg)
@@ -212,7 +235,7 @@ static int gh_ps_user_member(const gh_account *acct, void *arg)
 
     if (w->only >= 0 && acct->id != w->only)
         return 0;
-    if (json_array_append_new(w->items, gh_ps_user_json(acct)) != 0) {
+    if (json_array_append_new(w->items, gh_ps_user_json(w->store, acct)) != 0) {
         w->failed = true;
         return 1;
     }
@@ -290,9 +313,9 @@ static void gh_ps_body_free(json_t *body)
 
 static void gh_ps_users_list(gh_ps_ctx *c, const gh_account *caller)
 {
-    gh_ps_user_walk w = { json_array(), -1, false };
+    gh_ps_user_walk w = { json_array(), -1, false, c->svc->store };
 
-    if (!gh_ps_allows(caller, (gh_policy_act){ .op = GH_OP_ACCOUNT, .own = false }))
+    if (!gh_ps_allows(c, caller, (gh_policy_act){ .op = GH_OP_ACCOUNT, .own = false }))
         w.only = caller->id;
     if (w.items == NULL ||
         gh_store_account_foreach(c->svc->store, gh_ps_user_member, &w) != GH_STORE_OK ||
@@ -350,11 +373,17 @@ static void gh_ps_user_create(gh_ps_ctx *c, const gh_account *caller)
     snprintf(acct.name, sizeof(acct.name), "%s", json_string_value(json_object_get(body, "name")));
     snprintf(acct.domain, sizeof(acct.domain), "%s", "internal");
     acct.role = gh_ps_core_role(role);
-    acct.powerstore_role = (uint8_t)role;
     acct.enabled = !json_is_true(json_object_get(body, "is_locked"));
     if (!gh_ps_hash(c, json_object_get(body, "password"), &acct))
         goto done;
-    err = gh_store_account_add(c->svc->store, &acct);
+    /* the account and the role it keeps, in one transaction */
+    err = gh_store_begin(c->svc->store);
+    if (err == GH_STORE_OK) {
+        err = gh_store_account_add(c->svc->store, &acct);
+        if (err == GH_STORE_OK)
+            err = gh_ps_role_keep(c->svc->store, acct.id, role);
+        err = gh_store_end(c->svc->store, err);
+    }
     if (err != GH_STORE_OK) {
         if (err == GH_STORE_EXISTS)
             gh_ps_fail(c->resp, GH_PS_E_NAME_EXISTS, acct.name);
@@ -398,7 +427,7 @@ static bool gh_ps_modify_allowed(gh_ps_ctx *c, const json_t *body, const gh_acco
     json_t  *role_v = json_object_get(body, "role_id");
     json_t  *lock_v = json_object_get(body, "is_locked");
     unsigned role = gh_ps_role_value(role_v);
-    bool     role_change = role_v != NULL && role != gh_ps_role_of(target);
+    bool     role_change = role_v != NULL && role != gh_ps_role_of(c->svc->store, target);
 
     if (role_v == NULL && lock_v == NULL && json_object_get(body, "password") == NULL) {
         gh_ps_fail(c->resp, GH_PS_E_MISSING_PROPERTY,
@@ -468,6 +497,7 @@ static void gh_ps_user_modify(gh_ps_ctx *c, const gh_account *caller)
     gh_account   target;
     gh_store_err err;
     bool         own;
+    unsigned     keep = 0;
 
     memset(&target, 0, sizeof(target));
     if ((body = gh_ps_body(c)) == NULL ||
@@ -485,8 +515,8 @@ static void gh_ps_user_modify(gh_ps_ctx *c, const gh_account *caller)
     if (v != NULL && own)
         target.password_change_required = false;
     if ((v = json_object_get(body, "role_id")) != NULL) {
-        target.powerstore_role = (uint8_t)gh_ps_role_value(v);
-        target.role = gh_ps_core_role(target.powerstore_role);
+        keep = gh_ps_role_value(v);
+        target.role = gh_ps_core_role(keep);
     }
     if ((v = json_object_get(body, "is_locked")) != NULL) {
         target.enabled = !json_is_true(v);
@@ -494,6 +524,10 @@ static void gh_ps_user_modify(gh_ps_ctx *c, const gh_account *caller)
             target.locked_until = 0;   /* unlocking ends a lockout as well */
     }
     err = gh_service_account_update(c->svc, &target, target.generation);
+    /* After the account: a role kept that no longer maps onto the core role
+     * (this write failed) reads as the derived one, never as more. */
+    if (err == GH_STORE_OK && keep != 0)
+        err = gh_ps_role_keep(c->svc->store, target.id, keep);
     if (err == GH_STORE_OK)
         c->resp->status = 204;
     else if (err == GH_STORE_CONFLICT)
@@ -552,5 +586,5 @@ void gh_ps_serve_user(gh_ps_ctx *c)
     }
     if (!gh_ps_load(c, false, false, &target))
         return;
-    gh_ps_reply_instance(c, gh_ps_user_json(&target));
+    gh_ps_reply_instance(c, gh_ps_user_json(c->svc->store, &target));
 }

@@ -264,8 +264,8 @@ static void gh_redfish_serve(gh_service *svc, const gh_tree *tree, const gh_requ
 }
 
 const gh_dialect gh_redfish_dialect = {
-    .name = "redfish",
-    .id = GH_DIALECT_REDFISH,
+    .name = GH_REDFISH_NAME,
+    .label = "Redfish",
     .prefix = "/redfish",
     .classify = gh_redfish_classify,
     .refuse = gh_redfish_refuse,

@@ -11,6 +11,9 @@
 #define GH_REDFISH_LOGIN_MALFORMED 1   /* not a JSON object: 400 MalformedJSON */
 #define GH_REDFISH_LOGIN_MISSING   2   /* UserName or Password absent or not a string: 400 PropertyMissing */
 
+/* Its name: what its sessions and the attributes it keeps are stored under. */
+#define GH_REDFISH_NAME "redfish"
+
 extern const gh_dialect gh_redfish_dialect;
 
 /* Parse a session-login body {"UserName": "...", "Password": "..."} into

@@ -121,7 +121,11 @@ static bool gh_redfish_live(gh_service *svc, gh_session_record *rec)
     return gh_redfish_session_live(rec, gh_now(), gh_service_setting(svc, GH_SET_SESSION_TIMEOUT));
 }
 
-static json_t *gh_redfish_session_json(const gh_session_record *rec, bool mine)
+/* A session of rec's dialect, named by the label that dialect declares
+ * (svc->dialects: the table, handed over at run time); a dialect not in it
+ * by its stored name. */
+static json_t *gh_redfish_session_json(const gh_service *svc, const gh_session_record *rec,
+                                       bool mine)
 {
     char    uri[sizeof(GH_REDFISH_SESSIONS) + GH_SESSION_ID_LEN + 2];
     char    created[32];
@@ -143,14 +147,16 @@ static json_t *gh_redfish_session_json(const gh_session_record *rec, bool mine)
         return NULL;
     if (rec->client_addr[0] != '\0')
         json_object_set_new(s, "ClientOriginIPAddress", json_string(rec->client_addr));
-    if (rec->dialect == GH_DIALECT_REDFISH) {
+    if (strcmp(rec->dialect, GH_REDFISH_NAME) == 0) {
         json_object_set_new(s, "SessionType", json_string("Redfish"));
     } else {
-        /* The core's sessions are one pool: an oVirt or PowerStore session is
+        /* The core's sessions are one pool: another dialect's session is
          * listed too, so an administrator can see and end it here. */
+        const gh_dialect *d = gh_dialect_named(svc->dialects, rec->dialect);
+
         json_object_set_new(s, "SessionType", json_string("OEM"));
         json_object_set_new(s, "OemSessionType",
-                            json_string(rec->dialect == GH_DIALECT_OVIRT ? "oVirt" : "PowerStore"));
+                            json_string(d != NULL && d->label != NULL ? d->label : rec->dialect));
     }
     return s;
 }
@@ -246,7 +252,7 @@ static void gh_redfish_login_refused(gh_redfish_ctx *c)
 static void gh_redfish_login_created(gh_redfish_ctx *c, const gh_principal *who,
                                      const gh_session_record *rec, const char *token)
 {
-    json_t *body = gh_redfish_session_json(rec, true);
+    json_t *body = gh_redfish_session_json(c->svc, rec, true);
     json_t *info;
 
     if (body != NULL && who->password_change_required) {
@@ -326,7 +332,7 @@ static void gh_redfish_login(gh_redfish_ctx *c)
         gh_redfish_login_refused(c);
         goto done;
     }
-    switch (gh_service_session_create(c->svc, &who, GH_DIALECT_REDFISH, 0, c->req->client_addr,
+    switch (gh_service_session_create(c->svc, &who, GH_REDFISH_NAME, 0, c->req->client_addr,
                                       token, &rec)) {
     case GH_SESSION_CREATED:
         gh_redfish_login_created(c, &who, &rec, token);
@@ -427,7 +433,7 @@ void gh_redfish_serve_session(gh_redfish_ctx *c)
     }
     if (c->req->method != GH_METHOD_DELETE) {
         gh_redfish_reply(c->resp, 200,
-                         gh_redfish_session_json(&rec, strcmp(id, c->who->session_id) == 0));
+                         gh_redfish_session_json(c->svc, &rec, strcmp(id, c->who->session_id) == 0));
         return;
     }
     err = gh_service_session_end(c->svc, id, own ? GH_AUDIT_LOGOUT : GH_AUDIT_REVOKED,

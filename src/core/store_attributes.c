@@ -1,0 +1,92 @@
+/*
+ * store_attributes.c: what a dialect keeps of an account for itself, in the
+ * durable store (the connection, schema and helpers are in store_sqlite.c).
+ *
+ * One row per (account, dialect, name), its value text. The core never reads
+ * a value: the dialect that wrote it is the one that knows what it means, and
+ * another dialect's rows are never its business. Rows go with their account
+ * (ON DELETE CASCADE from accounts). A write is a single statement, so a
+ * caller may put it in one transaction with an account insert; it logs no
+ * change, since no worker keeps a copy.
+ */
+#include "store_internal.h"
+
+#include <string.h>
+
+static bool store_attribute_key_ok(const char *dialect, const char *name)
+{
+    return dialect != NULL && name != NULL && dialect[0] != '\0' && name[0] != '\0' &&
+           strlen(dialect) <= GH_DIALECT_NAME_MAX && strlen(name) <= GH_ATTRIBUTE_NAME_MAX;
+}
+
+typedef struct {
+    char   *value;
+    size_t  size;
+} store_attribute_out;
+
+static bool store_attribute_row(sqlite3_stmt *st, void *out)
+{
+    store_attribute_out *o = out;
+
+    return gh_store_column_text(st, 0, o->value, o->size);
+}
+
+gh_store_err gh_store_attribute_get(gh_store *store, int64_t account_id, const char *dialect,
+                                    const char *name, char *value, size_t size)
+{
+    store_attribute_out out = { value, size };
+    sqlite3_stmt *st;
+
+    if (store == NULL || value == NULL || size == 0 || !store_attribute_key_ok(dialect, name))
+        return GH_STORE_ERROR;
+    value[0] = '\0';
+    st = gh_store_stmt(store, GH_ST_ATTRIBUTE_GET,
+        "SELECT value FROM account_attributes"
+        " WHERE account_id = ?1 AND dialect = ?2 AND name = ?3");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    return gh_store_fetch(st, sqlite3_bind_int64(st, 1, account_id) == SQLITE_OK &&
+                              sqlite3_bind_text(st, 2, dialect, -1, SQLITE_STATIC) == SQLITE_OK &&
+                              sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC) == SQLITE_OK,
+                          store_attribute_row, &out);
+}
+
+gh_store_err gh_store_attribute_set(gh_store *store, int64_t account_id, const char *dialect,
+                                    const char *name, const char *value)
+{
+    sqlite3_stmt *st;
+
+    if (store == NULL || value == NULL || strlen(value) > GH_ATTRIBUTE_VALUE_MAX ||
+        !store_attribute_key_ok(dialect, name))
+        return GH_STORE_ERROR;
+    /* An account that does not exist fails the foreign key: GH_STORE_NOT_FOUND. */
+    st = gh_store_stmt(store, GH_ST_ATTRIBUTE_SET,
+        "INSERT INTO account_attributes(account_id, dialect, name, value) VALUES(?1, ?2, ?3, ?4)"
+        " ON CONFLICT(account_id, dialect, name) DO UPDATE SET value = excluded.value");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    return gh_store_exec(st, sqlite3_bind_int64(st, 1, account_id) == SQLITE_OK &&
+                             sqlite3_bind_text(st, 2, dialect, -1, SQLITE_STATIC) == SQLITE_OK &&
+                             sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+                             sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC) == SQLITE_OK);
+}
+
+gh_store_err gh_store_attribute_delete(gh_store *store, int64_t account_id, const char *dialect,
+                                       const char *name)
+{
+    sqlite3_stmt *st;
+    gh_store_err err;
+
+    if (store == NULL || !store_attribute_key_ok(dialect, name))
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, GH_ST_ATTRIBUTE_DELETE,
+        "DELETE FROM account_attributes WHERE account_id = ?1 AND dialect = ?2 AND name = ?3");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    err = gh_store_exec(st, sqlite3_bind_int64(st, 1, account_id) == SQLITE_OK &&
+                            sqlite3_bind_text(st, 2, dialect, -1, SQLITE_STATIC) == SQLITE_OK &&
+                            sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC) == SQLITE_OK);
+    if (err == GH_STORE_OK && sqlite3_changes(store->db) == 0)
+        err = GH_STORE_NOT_FOUND;
+    return err;
+}
