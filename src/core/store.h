@@ -59,7 +59,8 @@ typedef struct {
 typedef enum {
     GH_DIALECT_REDFISH = 1,
     GH_DIALECT_OVIRT = 2,
-    GH_DIALECT_POWERSTORE = 3
+    GH_DIALECT_POWERSTORE = 3,
+    GH_DIALECT_PROXMOX = 4
 } gh_dialect_id;
 
 typedef struct {
@@ -209,6 +210,35 @@ gh_store_err gh_store_throttle_scan(gh_store *store, int64_t now, uint32_t max,
 /* Delete up to GH_STORE_EXPIRE_BATCH counters that expired by now; *count
  * (may be NULL) receives how many. */
 gh_store_err gh_store_throttle_prune(gh_store *store, int64_t now, int *count);
+
+/* Named long-lived secrets of an account (API tokens): only the SHA-256 of
+ * the secret is kept. A token goes with its account (deleted with it) and
+ * is read from the store each time it is used, so no worker holds one and
+ * no change is logged. */
+#define GH_ACCOUNT_TOKEN_NAME_MAX    64    /* bytes of a token's name */
+#define GH_ACCOUNT_TOKEN_COMMENT_MAX 255   /* bytes of its comment */
+
+typedef struct {
+    int64_t  account_id;
+    char     name[GH_ACCOUNT_TOKEN_NAME_MAX + 1];   /* unique per account */
+    uint8_t  digest[GH_DIGEST_LEN];                 /* SHA-256 of the secret */
+    gh_role  role;             /* at most this role; GH_ROLE_NONE: the account's */
+    int64_t  created;          /* epoch seconds */
+    int64_t  expires;          /* epoch seconds; 0 = never */
+    char     comment[GH_ACCOUNT_TOKEN_COMMENT_MAX + 1];
+} gh_account_token;
+
+/* Durable when it returns. GH_STORE_EXISTS when the account has a token of
+ * that name, GH_STORE_NOT_FOUND when account_id names no account. */
+gh_store_err gh_store_token_add(gh_store *store, const gh_account_token *tok);
+gh_store_err gh_store_token_get(gh_store *store, int64_t account_id, const char *name,
+                                gh_account_token *out);
+gh_store_err gh_store_token_delete(gh_store *store, int64_t account_id, const char *name);
+/* Calls cb for each token of an account, by name; a non-zero return stops
+ * the walk. Pages as the account walk does: cb may use the store. */
+typedef int (*gh_account_token_cb)(const gh_account_token *tok, void *arg);
+gh_store_err gh_store_token_foreach(gh_store *store, int64_t account_id,
+                                    gh_account_token_cb cb, void *arg);
 
 /* The change log. */
 gh_store_err gh_store_change_last(gh_store *store, int64_t *seq);

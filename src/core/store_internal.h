@@ -1,5 +1,5 @@
 /*
- * store_internal.h: what store_sqlite.c, store_accounts.c and store_sessions.c
+ * store_internal.h: what store_sqlite.c and the other store_*.c files
  * share, private to the store: the connection, its cache of prepared
  * statements, and the helpers for transactions, the change log and bounded
  * text and integer columns.
@@ -56,6 +56,10 @@ typedef enum {
     GH_ST_THROTTLE_PUT,
     GH_ST_THROTTLE_SCAN,
     GH_ST_THROTTLE_PRUNE,
+    GH_ST_TOKEN_ADD,
+    GH_ST_TOKEN_GET,
+    GH_ST_TOKEN_DELETE,
+    GH_ST_TOKEN_PAGE,
     GH_ST_COUNT
 } gh_store_stmt_id;
 

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #define GH_STORE_BUSY_MS  5000
-#define GH_STORE_SCHEMA   4       /* PRAGMA user_version this code writes and reads */
+#define GH_STORE_SCHEMA   5       /* PRAGMA user_version this code writes and reads */
 
 /* Version 1. sessions_account leads with account_id so the cascade from
  * accounts and the per-account walk use it; sessions_created serves the walk
@@ -83,6 +83,15 @@ static const char store_schema_v4[] =
     "CREATE INDEX source_throttle_expires ON source_throttle(expires);"
     "PRAGMA user_version = 4;";
 
+/* Version 5: named long-lived secrets of accounts (store_tokens.c), such as
+ * API tokens: the SHA-256 of the secret only, gone with the account. */
+static const char store_schema_v5[] =
+    "CREATE TABLE account_tokens(account_id INTEGER NOT NULL"
+    " REFERENCES accounts(id) ON DELETE CASCADE, name TEXT NOT NULL,"
+    " digest BLOB NOT NULL, role INTEGER NOT NULL, created INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL, comment TEXT NOT NULL, PRIMARY KEY(account_id, name));"
+    "PRAGMA user_version = 5;";
+
 const char *gh_store_strerror(gh_store_err err)
 {
     switch (err) {
@@ -107,7 +116,7 @@ gh_store_err gh_store_rc(int rc)
     case SQLITE_CONSTRAINT:
         if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
             return GH_STORE_EXISTS;
-        /* the only foreign key: a session naming an account that is gone */
+        /* a foreign key: a session or a token naming an account that is gone */
         if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
             return GH_STORE_NOT_FOUND;
         return GH_STORE_ERROR;
@@ -356,6 +365,10 @@ static gh_store_err store_migrate(gh_store *store)
     if (err == GH_STORE_OK && version == 3) {
         err = gh_store_rc(sqlite3_exec(store->db, store_schema_v4, NULL, NULL, NULL));
         version = 4;
+    }
+    if (err == GH_STORE_OK && version == 4) {
+        err = gh_store_rc(sqlite3_exec(store->db, store_schema_v5, NULL, NULL, NULL));
+        version = 5;
     }
     if (err == GH_STORE_OK && version != GH_STORE_SCHEMA)
         err = GH_STORE_ERROR;   /* written by a newer gatehouse: do not guess its layout */
