@@ -109,6 +109,7 @@ static const char *gh_session_dialect(uint8_t dialect)
     case GH_DIALECT_REDFISH:    return "redfish";
     case GH_DIALECT_OVIRT:      return "ovirt";
     case GH_DIALECT_POWERSTORE: return "powerstore";
+    case GH_DIALECT_PROXMOX:    return "proxmox";
     default:                    return "unknown";
     }
 }

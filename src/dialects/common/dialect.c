@@ -13,6 +13,7 @@
 
 #include "../ovirt/ovirt.h"
 #include "../powerstore/powerstore.h"
+#include "../proxmox/proxmox.h"
 #include "../redfish/redfish.h"
 
 void gh_plan_init(gh_plan *plan)
@@ -24,6 +25,7 @@ const gh_dialect *const gh_dialects[] = {
     &gh_redfish_dialect,
     &gh_ovirt_dialect,
     &gh_powerstore_dialect,
+    &gh_proxmox_dialect,
     NULL
 };
 

@@ -15,6 +15,7 @@
 #include "http.h"
 #include "../ovirt/ovirt_route.h"
 #include "../powerstore/powerstore_route.h"
+#include "../proxmox/proxmox_route.h"
 #include "../redfish/redfish_route.h"
 #include "../../core/service.h"
 
@@ -48,6 +49,7 @@ typedef struct {
         gh_redfish_route redfish;
         gh_ovirt_route   ovirt;
         gh_ps_route      powerstore;
+        gh_pve_route     proxmox;
     } route;
 } gh_plan;
 
