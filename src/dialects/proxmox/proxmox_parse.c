@@ -321,6 +321,7 @@ static gh_pve_params_result gh_pve_params_form(gh_str input, gh_pve_param *param
     char          name[GH_FORM_NAME_MAX + 1];
     gh_pve_param *p;
     long          len;
+    uint64_t      seen = 0;
     int           r;
 
     gh_form_iter_init(&it, input);
@@ -332,6 +333,10 @@ static gh_pve_params_result gh_pve_params_form(gh_str input, gh_pve_param *param
             gh_pve_param_unknown(name, unknown, unknownlen);
             return GH_PVE_PARAMS_UNKNOWN;
         }
+        /* A name twice in one input is malformed: which one would count? */
+        if ((seen & (1ull << (p - params))) != 0)
+            return GH_PVE_PARAMS_MALFORMED;
+        seen |= 1ull << (p - params);
         len = gh_form_decode(rv, p->out, p->outlen);
         if (len == -2) {
             p->state = GH_FORM_TOO_LONG;
@@ -428,6 +433,8 @@ gh_pve_params_result gh_pve_params_read(const gh_request *req, gh_pve_param *par
 
     if (unknownlen > 0)
         unknown[0] = '\0';
+    if (n > 64)
+        return GH_PVE_PARAMS_MALFORMED;     /* one bit each in gh_pve_params_form */
     for (size_t i = 0; i < n; i++) {
         params[i].state = GH_FORM_ABSENT;
         if (params[i].outlen > 0)
