@@ -29,6 +29,11 @@ static gh_str S(const char *s)
 
 static void done(result *r)
 {
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->resp.nheaders; i++)
+        n += strcasecmp(r->resp.headers[i].name, "Cache-Control") == 0;
+    assert_int_equal(n, 1);
     assert_string_equal(hdr(r, "Cache-Control"), "max-age=0");
     if (r->resp.body_len > 0) {
         assert_string_equal(r->resp.content_type, GH_PVE_JSON_TYPE);
@@ -328,6 +333,11 @@ static void test_login_and_read(void **state)
                     "username=oper@pam&password=wrong", NULL), 401, "authentication failure");
     expect_fail(run(f, "POST", "/api2/json/access/ticket",
                     "username=oper@ad&password=" PW, NULL), 401, "authentication failure");
+    /* one Cache-Control, one Allow: the refusal is made once */
+    r = run(f, "DELETE", "/api2/json/access/ticket", NULL, NULL);
+    assert_int_equal(r.resp.status, 405);
+    assert_string_equal(hdr(&r, "Allow"), "GET, HEAD, POST");
+    done(&r);
     f->plain_http = true;
     expect_fail(run(f, "POST", "/api2/json/access/ticket",
                     "username=oper@pam&password=" PW, NULL), 403, NULL);

@@ -117,18 +117,27 @@ static void gh_pve_refuse(const gh_request *req, gh_refusal why, gh_response *re
     gh_pve_finish(resp);
 }
 
+/* 405 with the methods a kind of route takes. */
+static void gh_pve_fail_method(gh_response *resp, unsigned allowed)
+{
+    char allow[64];
+
+    gh_pve_fail(resp, 405, NULL);
+    gh_allow_text(allowed, allow, sizeof(allow));
+    gh_response_header_add(resp, "Allow", "%s", allow);
+}
+
 /* An error nginx or the adapter decided; req may hold a raw, cut or
  * undecodable path, which then names no route. */
 static void gh_pve_fail_hook(const gh_request *req, int status, gh_response *resp)
 {
     gh_pve_route route;
-    char         allow[64];
 
-    gh_pve_fail(resp, status, NULL);
     if (status == 405) {
         gh_pve_route_parse(req->path, &route);
-        gh_allow_text(gh_pve_allowed(route.kind), allow, sizeof(allow));
-        gh_response_header_add(resp, "Allow", "%s", allow);
+        gh_pve_fail_method(resp, gh_pve_allowed(route.kind));
+    } else {
+        gh_pve_fail(resp, status, NULL);
     }
     gh_pve_finish(resp);
 }
@@ -152,7 +161,6 @@ static void gh_pve_serve_tree(const gh_tree *tree, const gh_request *req, const 
                               const gh_principal *who, gh_response *resp)
 {
     const gh_tree_entry *e = gh_pve_tree_entry(tree, r);
-    char                 allow[64];
 
     if (e == NULL) {
         gh_pve_fail(resp, 404, NULL);
@@ -162,10 +170,7 @@ static void gh_pve_serve_tree(const gh_tree *tree, const gh_request *req, const 
     } else if (!gh_role_allows(who->role, GH_PRIV_CONFIGURE_COMPONENTS)) {
         gh_pve_fail(resp, 403, "Permission check failed");
     } else {
-        /* The bundled tree is read-only. */
-        gh_pve_fail(resp, 405, NULL);
-        gh_allow_text(GH_METHOD_READ, allow, sizeof(allow));
-        gh_response_header_add(resp, "Allow", "%s", allow);
+        gh_pve_fail_method(resp, GH_METHOD_READ);     /* the bundled tree is read-only */
     }
 }
 
@@ -185,7 +190,6 @@ static bool gh_pve_gates(gh_pve_ctx *c)
 {
     const gh_principal *who = c->who;
     gh_method           m = c->req->method;
-    char                allow[64];
 
     if (!c->by_api_token && !gh_pve_ticket_user_ok(c->req, who)) {
         gh_pve_fail(c->resp, 401, "permission denied - invalid PVE ticket");
@@ -199,9 +203,7 @@ static bool gh_pve_gates(gh_pve_ctx *c)
         gh_pve_fail(c->resp, 403, "password change required");
     } else if (c->route->kind != GH_PVE_TREE &&
                (gh_pve_allowed(c->route->kind) & GH_METHOD_BIT(m)) == 0) {
-        gh_pve_fail(c->resp, 405, NULL);
-        gh_allow_text(gh_pve_allowed(c->route->kind), allow, sizeof(allow));
-        gh_response_header_add(c->resp, "Allow", "%s", allow);
+        gh_pve_fail_method(c->resp, gh_pve_allowed(c->route->kind));
     } else if (!c->route->valid) {
         gh_pve_fail(c->resp, c->route->kind == GH_PVE_TREE ? 404 : 400,
                     c->route->kind == GH_PVE_TREE ? NULL : "Parameter verification failed.");
@@ -222,7 +224,7 @@ static void gh_pve_serve(gh_service *svc, const gh_tree *tree, const gh_request 
         if ((gh_pve_allowed(route->kind) & GH_METHOD_BIT(req->method)) != 0)
             gh_pve_serve_ticket(&c);
         else
-            gh_pve_fail_hook(req, 405, resp);
+            gh_pve_fail_method(resp, gh_pve_allowed(route->kind));
         goto done;
     }
     if (route->api_token) {
