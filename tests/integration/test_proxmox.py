@@ -268,6 +268,18 @@ def test_bad_input(server):
     assert r.status_code == 400 and r.json() == {"data": None}
 
 
+def test_errors_nginx_decides(server):
+    """What nginx refuses itself under /api2/json is answered in Proxmox VE's form too."""
+    for r, status in (
+            (server.request("POST", API + "/access/ticket", data=b"x" * 200000,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"}), 413),
+            (server.get(API + "/" + "a" * 20000), 414),
+            (server.get(API + "/version", headers={"X-Big": "a" * 20000}), 431)):
+        assert r.status_code == status, (status, r.status_code)
+        assert r.headers["Content-Type"] == "application/json;charset=UTF-8", r.headers
+        assert r.json() == {"data": None}
+
+
 # ------------------------------------------------------------------ curl
 
 def curl(gh, *args):
