@@ -3,9 +3,10 @@
  * dialect (proxmox_parse.c): the input, whole, as a request path, a user id,
  * a ticket (the PVEAuthCookie value), an Authorization header (PVEAPIToken),
  * a CSRFPreventionToken header, and as the body of a login, once as a form
- * and once as JSON. Whatever a parser accepts must hold together: ids
- * terminated within their buffers, views inside the input, a ticket that
- * prints back to the same text.
+ * and once as JSON, and (up to its first NUL) as a stored API token and a
+ * stored list of token ids. Whatever a parser accepts must hold together: ids
+ * terminated within their buffers, views inside the input, a ticket and a
+ * stored token that print back to the same text.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,6 +56,24 @@ static void fuzz_params(gh_str in, const char *type)
     gh_wipe(password, sizeof(password));
 }
 
+/* The input as the store's text of a token (an attribute is NUL-terminated
+ * text): what parses prints back the same. */
+static void fuzz_stored(gh_str in)
+{
+    char         value[GH_ATTRIBUTE_VALUE_MAX + 1], back[GH_ATTRIBUTE_VALUE_MAX + 1];
+    gh_pve_token tok;
+    size_t       n = in.len < GH_ATTRIBUTE_VALUE_MAX ? in.len : GH_ATTRIBUTE_VALUE_MAX;
+
+    memcpy(value, in.data, n);
+    value[n] = '\0';
+    if (gh_pve_token_parse(value, &tok) == 0) {
+        gh_pve_token_text(&tok, back);
+        if (strcmp(back, value) != 0)
+            abort();
+    }
+    (void)gh_pve_token_ids_valid(value);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const uint8_t secret[GH_DIGEST_LEN] = { 7 };
@@ -91,5 +110,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)gh_pve_csrf_ok(secret, "0123456789abcdef0123456789abcdef", in);
     fuzz_params(in, "application/x-www-form-urlencoded");
     fuzz_params(in, "application/json");
+    fuzz_stored(in);
     return 0;
 }
