@@ -3,8 +3,9 @@
  *
  * Tokens and session ids are RAND_bytes output written as lowercase hex. A
  * token is never stored: only its SHA-256 is, so a copy of the store cannot be
- * replayed. The credential cache is keyed by HMAC-SHA256 under a per-process
- * secret, so the cache holds nothing that could be brute-forced offline.
+ * replayed. The credential cache is keyed by HMAC-SHA256 under the server
+ * secret (made once by the store, the same in every process), so the cache
+ * holds nothing that could be brute-forced offline.
  *
  * Digest and HMAC return nothing to their callers (the API is void), so a
  * failure inside OpenSSL must not leave a predictable value behind: two
