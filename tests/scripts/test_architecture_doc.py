@@ -146,7 +146,9 @@ def project_docs():
 
 
 LINK_RE = re.compile(r"\]\(([^)\s]+)\)")
-OUTSIDE_RE = re.compile(r"\.\./|/work/|\bshared/(?:DESIGN|STYLE|NGINX-NOTES)|"
+# A "../" that starts a path (not the "..." of an elided one, as in
+# ".../token/{tokenid}").
+OUTSIDE_RE = re.compile(r"(?<![.\w])\.\./|/work/|\bshared/(?:DESIGN|STYLE|NGINX-NOTES)|"
                         r"\b(?:DESIGN|STYLE|NGINX-NOTES)\.md")
 
 
