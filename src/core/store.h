@@ -190,6 +190,13 @@ gh_store_err gh_store_attribute_set(gh_store *store, int64_t account_id, const c
                                     const char *name, const char *value);
 gh_store_err gh_store_attribute_delete(gh_store *store, int64_t account_id, const char *dialect,
                                        const char *name);
+/* Each attribute of account_id and dialect whose name starts with prefix
+ * ("" for all), by name in byte order, to cb with its name and
+ * value; a non-zero return stops the walk (still GH_STORE_OK). The prefix is
+ * matched byte for byte (no wildcards). cb must not use the store. */
+typedef int (*gh_attribute_cb)(const char *name, const char *value, void *arg);
+gh_store_err gh_store_attribute_foreach(gh_store *store, int64_t account_id, const char *dialect,
+                                        const char *prefix, gh_attribute_cb cb, void *arg);
 
 /* Live settings (integers by key), changed through the API; a missing key
  * means "use the configuration file's value". set logs a GH_CHANGE_SETTING. */

@@ -90,3 +90,44 @@ gh_store_err gh_store_attribute_delete(gh_store *store, int64_t account_id, cons
         err = GH_STORE_NOT_FOUND;
     return err;
 }
+
+/* By name, in byte order: the table is WITHOUT ROWID, keyed by (account,
+ * dialect, name), so this is a range of its primary key, and the prefix is
+ * compared as text, never as a LIKE pattern. */
+gh_store_err gh_store_attribute_foreach(gh_store *store, int64_t account_id, const char *dialect,
+                                        const char *prefix, gh_attribute_cb cb, void *arg)
+{
+    char          name[GH_ATTRIBUTE_NAME_MAX + 1], value[GH_ATTRIBUTE_VALUE_MAX + 1];
+    gh_store_err  err = GH_STORE_OK;
+    sqlite3_stmt *st;
+    int           rc;
+
+    if (store == NULL || cb == NULL || prefix == NULL || strlen(prefix) > GH_ATTRIBUTE_NAME_MAX ||
+        !store_attribute_key_ok(dialect, "-"))
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, GH_ST_ATTRIBUTE_LIST,
+        "SELECT name, value FROM account_attributes"
+        " WHERE account_id = ?1 AND dialect = ?2 AND substr(name, 1, length(?3)) = ?3"
+        " ORDER BY name");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    if (sqlite3_bind_int64(st, 1, account_id) != SQLITE_OK ||
+        sqlite3_bind_text(st, 2, dialect, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_text(st, 3, prefix, -1, SQLITE_STATIC) != SQLITE_OK) {
+        err = GH_STORE_ERROR;
+        goto done;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!gh_store_column_text(st, 0, name, sizeof(name)) ||
+            !gh_store_column_text(st, 1, value, sizeof(value)))
+            err = GH_STORE_ERROR;
+        if (err != GH_STORE_OK || cb(name, value, arg) != 0)
+            break;
+    }
+    if (err == GH_STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        err = gh_store_rc(rc);
+done:
+    gh_wipe(value, sizeof(value));
+    gh_store_stmt_done(st);
+    return err;
+}

@@ -59,6 +59,7 @@ typedef enum {
     GH_ST_ATTRIBUTE_GET,
     GH_ST_ATTRIBUTE_SET,
     GH_ST_ATTRIBUTE_DELETE,
+    GH_ST_ATTRIBUTE_LIST,
     GH_ST_COUNT
 } gh_store_stmt_id;
 

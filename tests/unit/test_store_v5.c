@@ -250,12 +250,97 @@ static void test_attributes(void **state)
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM account_attributes"), 1);
 }
 
+typedef struct {
+    char names[8][GH_ATTRIBUTE_NAME_MAX + 1];
+    char values[8][GH_ATTRIBUTE_VALUE_MAX + 1];
+    int  n, stop_at;
+} walk;
+
+static int walk_cb(const char *name, const char *value, void *arg)
+{
+    walk *w = arg;
+
+    assert_true(w->n < 8);
+    snprintf(w->names[w->n], sizeof w->names[0], "%s", name);
+    snprintf(w->values[w->n], sizeof w->values[0], "%s", value);
+    w->n++;
+    return w->n == w->stop_at;
+}
+
+static void test_attribute_foreach(void **state)
+{
+    fixture *f = *state;
+    gh_store *s = NULL;
+    walk w;
+    int64_t a, b;
+
+    assert_int_equal(gh_store_open(f->path, &s), GH_STORE_OK);
+    a = add_account(s, "alice");
+    b = add_account(s, "bob");
+    memset(&w, 0, sizeof w);
+    assert_int_equal(gh_store_attribute_foreach(s, a, "one", "", walk_cb, &w), GH_STORE_OK);
+    assert_int_equal(w.n, 0);
+    /* set in this order; names that sort otherwise */
+    assert_int_equal(gh_store_attribute_set(s, a, "one", "k:zeta", "1"), GH_STORE_OK);
+    assert_int_equal(gh_store_attribute_set(s, a, "one", "k:alpha", "2"), GH_STORE_OK);
+    assert_int_equal(gh_store_attribute_set(s, a, "one", "other", "3"), GH_STORE_OK);
+    assert_int_equal(gh_store_attribute_set(s, a, "one", "k%", "4"), GH_STORE_OK);
+    assert_int_equal(gh_store_attribute_set(s, a, "one", "kx", "5"), GH_STORE_OK);
+    assert_int_equal(gh_store_attribute_set(s, a, "one", "k_", "6"), GH_STORE_OK);
+    assert_int_equal(gh_store_attribute_set(s, a, "two", "k:two", "7"), GH_STORE_OK);
+    assert_int_equal(gh_store_attribute_set(s, b, "one", "k:bob", "8"), GH_STORE_OK);
+    assert_int_equal(gh_store_attribute_set(s, a, "one", "k:zeta", "9"), GH_STORE_OK);
+    /* by name, whatever the order set; only this account's, of this dialect */
+    memset(&w, 0, sizeof w);
+    assert_int_equal(gh_store_attribute_foreach(s, a, "one", "k:", walk_cb, &w), GH_STORE_OK);
+    assert_int_equal(w.n, 2);
+    assert_string_equal(w.names[0], "k:alpha");
+    assert_string_equal(w.values[0], "2");
+    assert_string_equal(w.names[1], "k:zeta");
+    assert_string_equal(w.values[1], "9");
+    /* % and _ are bytes, not wildcards */
+    memset(&w, 0, sizeof w);
+    assert_int_equal(gh_store_attribute_foreach(s, a, "one", "k%", walk_cb, &w), GH_STORE_OK);
+    assert_int_equal(w.n, 1);
+    assert_string_equal(w.names[0], "k%");
+    memset(&w, 0, sizeof w);
+    assert_int_equal(gh_store_attribute_foreach(s, a, "one", "k_", walk_cb, &w), GH_STORE_OK);
+    assert_int_equal(w.n, 1);
+    assert_string_equal(w.names[0], "k_");
+    /* "" is all of the account's for the dialect: k% k:alpha k:zeta k_ kx other */
+    memset(&w, 0, sizeof w);
+    assert_int_equal(gh_store_attribute_foreach(s, a, "one", "", walk_cb, &w), GH_STORE_OK);
+    assert_int_equal(w.n, 6);
+    assert_string_equal(w.names[0], "k%");
+    assert_string_equal(w.names[3], "k_");
+    assert_string_equal(w.names[5], "other");
+    /* a non-zero return stops it */
+    memset(&w, 0, sizeof w);
+    w.stop_at = 2;
+    assert_int_equal(gh_store_attribute_foreach(s, a, "one", "", walk_cb, &w), GH_STORE_OK);
+    assert_int_equal(w.n, 2);
+    /* a deleted one is gone */
+    assert_int_equal(gh_store_attribute_delete(s, a, "one", "k:alpha"), GH_STORE_OK);
+    assert_int_equal(gh_store_attribute_set(s, a, "one", "k:new", "10"), GH_STORE_OK);
+    memset(&w, 0, sizeof w);
+    assert_int_equal(gh_store_attribute_foreach(s, a, "one", "k:", walk_cb, &w), GH_STORE_OK);
+    assert_int_equal(w.n, 2);
+    assert_string_equal(w.names[0], "k:new");
+    assert_string_equal(w.names[1], "k:zeta");
+    /* bad arguments */
+    assert_int_equal(gh_store_attribute_foreach(s, a, "", "", walk_cb, &w), GH_STORE_ERROR);
+    assert_int_equal(gh_store_attribute_foreach(s, a, "one", NULL, walk_cb, &w), GH_STORE_ERROR);
+    assert_int_equal(gh_store_attribute_foreach(s, a, "one", "", NULL, &w), GH_STORE_ERROR);
+    gh_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_v4_opens_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v4_unknown_number, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attributes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attribute_foreach, setup, teardown),
     };
 
     gh_dialect_store_setup();

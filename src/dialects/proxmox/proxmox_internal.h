@@ -82,10 +82,8 @@ int gh_pve_apitoken_parse(gh_str value, gh_pve_apitoken *out);
  * this dialect, whose text is "v1" SP 64 lower-case hex digits (the SHA-256
  * of the secret) SP privsep ("0" or "1") SP expire (epoch seconds, 0 never;
  * decimal, no leading zero) SP comment (the rest, no control characters).
- * The ids of an account's tokens are the attribute "tokens": ids, each
- * followed by one space, in the order they were made. */
+ * An account's tokens are its attributes whose names start "token:". */
 #define GH_PVE_TOKEN_ATTR    "token:"
-#define GH_PVE_TOKENS_ATTR   "tokens"
 typedef struct {
     uint8_t digest[GH_DIGEST_LEN];
     bool    privsep;                  /* at most ReadOnly's privileges */
@@ -102,8 +100,6 @@ _Static_assert(sizeof(GH_PVE_TOKEN_ATTR) - 1 + GH_PVE_TOKENID_MAX <= GH_ATTRIBUT
 void gh_pve_token_text(const gh_pve_token *tok, char out[GH_ATTRIBUTE_VALUE_MAX + 1]);
 /* 0 with tok filled, or -1 when text is not exactly of that form. */
 int gh_pve_token_parse(const char *text, gh_pve_token *tok);
-/* Is text a list of token ids, each followed by one space (or empty)? */
-bool gh_pve_token_ids_valid(const char *text);
 
 /* The CSRFPreventionToken of a session issued at issued: the time in 8 hex
  * digits, ':', and hex HMAC-SHA256(secret, domain, session id, that time). */

@@ -306,20 +306,6 @@ done:
     return rc;
 }
 
-bool gh_pve_token_ids_valid(const char *text)
-{
-    const char *p = text;
-
-    while (p != NULL && *p != '\0') {
-        const char *sp = strchr(p, ' ');
-
-        if (sp == NULL || !gh_pve_tokenid_valid((gh_str){ p, (size_t)(sp - p) }))
-            return false;
-        p = sp + 1;
-    }
-    return p != NULL;
-}
-
 /* ---- CSRF ---- */
 
 void gh_pve_csrf_token(const uint8_t secret[GH_DIGEST_LEN], const char *session_id,

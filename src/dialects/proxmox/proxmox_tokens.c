@@ -1,10 +1,10 @@
 /*
  * proxmox_tokens.c: Proxmox VE API tokens. A token is an attribute this
  * dialect keeps of its account (store.h, gh_store_attribute_*): "token:ID",
- * its SHA-256 and fields in the form proxmox_internal.h gives, with the ids
- * of the account's tokens in the attribute "tokens" (the store lists no
- * attributes). Its secret, 256 random bits in hex, is shown once, in the
- * answer that creates it, and kept only as SHA-256.
+ * its SHA-256 and fields in the form proxmox_internal.h gives; the list is
+ * the account's attributes named "token:..." by id in byte order
+ * (gh_store_attribute_foreach). Its secret, 256 random bits in hex, is
+ * shown once, in the answer that creates it, and kept only as SHA-256.
  *
  *   GET    /api2/json/access/users/{userid}/token            the list
  *   GET    /api2/json/access/users/{userid}/token/{tokenid}  one token
@@ -59,34 +59,6 @@ static gh_store_err gh_pve_token_get(gh_store *store, int64_t account_id, const 
         err = GH_STORE_ERROR;
     gh_wipe(text, sizeof(text));
     return err;
-}
-
-/* The ids of account_id's tokens ("" when none) in ids. */
-static gh_store_err gh_pve_token_ids(gh_store *store, int64_t account_id,
-                                     char ids[GH_ATTRIBUTE_VALUE_MAX + 1])
-{
-    gh_store_err err = gh_store_attribute_get(store, account_id, GH_PVE_DIALECT,
-                                              GH_PVE_TOKENS_ATTR, ids, GH_ATTRIBUTE_VALUE_MAX + 1);
-
-    if (err == GH_STORE_NOT_FOUND) {
-        ids[0] = '\0';
-        err = GH_STORE_OK;
-    }
-    if (err == GH_STORE_OK && !gh_pve_token_ids_valid(ids))
-        err = GH_STORE_ERROR;
-    return err;
-}
-
-/* Where id starts in ids, or NULL. */
-static char *gh_pve_token_ids_find(char *ids, const char *id)
-{
-    size_t n = strlen(id);
-
-    for (char *p = ids; *p != '\0'; p = strchr(p, ' ') + 1) {
-        if (strncmp(p, id, n) == 0 && p[n] == ' ')
-            return p;
-    }
-    return NULL;
 }
 
 bool gh_pve_apitoken_check(gh_pve_ctx *c, gh_principal *who)
@@ -213,40 +185,44 @@ static bool gh_pve_token_gate(gh_pve_ctx *c, bool write, gh_account *acct)
                                                     .target = gh_role_privileges(acct->role) });
 }
 
-/* The list of the tokens whose ids are in ids, into list. */
-static gh_store_err gh_pve_token_list(gh_store *store, int64_t account_id, char *ids, json_t *list)
-{
-    gh_store_err err = GH_STORE_OK;
-    gh_pve_token tok;
+typedef struct {
+    json_t      *list;
+    gh_store_err err;
+} gh_pve_token_walk;
 
-    for (char *p = ids, *sp; err == GH_STORE_OK && *p != '\0'; p = sp + 1) {
-        sp = strchr(p, ' ');
-        *sp = '\0';
-        err = gh_pve_token_get(store, account_id, p, &tok);
-        if (err == GH_STORE_OK && json_array_append_new(list, gh_pve_token_info(&tok, p)) != 0)
-            err = GH_STORE_ERROR;
-        gh_wipe(&tok, sizeof(tok));
-    }
-    return err;
+/* A gh_attribute_cb: the token kept as name, appended to the list. */
+static int gh_pve_token_listed(const char *name, const char *value, void *arg)
+{
+    gh_pve_token_walk *w = arg;
+    const char        *id = name + strlen(GH_PVE_TOKEN_ATTR);
+    gh_pve_token       tok;
+
+    if (gh_pve_token_parse(value, &tok) != 0 ||
+        json_array_append_new(w->list, gh_pve_token_info(&tok, id)) != 0)
+        w->err = GH_STORE_ERROR;
+    gh_wipe(&tok, sizeof(tok));
+    return w->err != GH_STORE_OK;
 }
 
 void gh_pve_serve_tokens(gh_pve_ctx *c)
 {
-    gh_account acct;
-    char       ids[GH_ATTRIBUTE_VALUE_MAX + 1];
-    json_t    *list;
+    gh_account        acct;
+    gh_pve_token_walk w = { NULL, GH_STORE_OK };
 
     if (!gh_pve_token_gate(c, false, &acct))
         return;
-    list = json_array();
-    if (list == NULL || gh_pve_token_ids(c->svc->store, acct.id, ids) != GH_STORE_OK ||
-        gh_pve_token_list(c->svc->store, acct.id, ids, list) != GH_STORE_OK) {
-        json_decref(list);
+    w.list = json_array();
+    if (w.list == NULL ||
+        gh_store_attribute_foreach(c->svc->store, acct.id, GH_PVE_DIALECT, GH_PVE_TOKEN_ATTR,
+                                   gh_pve_token_listed, &w) != GH_STORE_OK ||
+        w.err != GH_STORE_OK) {
+        json_decref(w.list);
         gh_pve_fail(c->resp, 503, NULL);
         return;
     }
-    gh_pve_reply(c->resp, 200, list);
+    gh_pve_reply(c->resp, 200, w.list);
 }
+
 /* The parameters of a new token into tok; false with the 400 made. */
 static bool gh_pve_token_params(gh_pve_ctx *c, gh_pve_token *tok)
 {
@@ -301,61 +277,36 @@ static bool gh_pve_token_params(gh_pve_ctx *c, gh_pve_token *tok)
     return true;
 }
 
-/* Keep tok as id of account_id, with its id last in the account's list, in
- * one transaction. GH_STORE_EXISTS when id is taken, GH_STORE_CONFLICT when
- * the list has no room for it. */
+/* Keep tok as id of account_id, unless id is taken (GH_STORE_EXISTS): the
+ * look and the write in one transaction, so two creations of one id cannot
+ * both succeed (the second would replace the first one's secret). */
 static gh_store_err gh_pve_token_add(gh_store *store, int64_t account_id, const char *id,
                                      const gh_pve_token *tok)
 {
     char         name[GH_ATTRIBUTE_NAME_MAX + 1], text[GH_ATTRIBUTE_VALUE_MAX + 1];
-    char         ids[GH_ATTRIBUTE_VALUE_MAX + 1];
-    size_t       len;
     gh_store_err err = gh_store_begin(store);
 
     if (err != GH_STORE_OK)
         return err;
-    err = gh_pve_token_ids(store, account_id, ids);
-    len = strlen(ids);
-    if (err == GH_STORE_OK && gh_pve_token_ids_find(ids, id) != NULL)
-        err = GH_STORE_EXISTS;
-    else if (err == GH_STORE_OK && len + strlen(id) + 1 > GH_ATTRIBUTE_VALUE_MAX)
-        err = GH_STORE_CONFLICT;
+    gh_pve_token_attr(id, name);
+    err = gh_store_attribute_get(store, account_id, GH_PVE_DIALECT, name, text, sizeof(text));
     if (err == GH_STORE_OK) {
-        snprintf(ids + len, sizeof(ids) - len, "%s ", id);
-        gh_pve_token_attr(id, name);
+        err = GH_STORE_EXISTS;
+    } else if (err == GH_STORE_NOT_FOUND) {
         gh_pve_token_text(tok, text);
         err = gh_store_attribute_set(store, account_id, GH_PVE_DIALECT, name, text);
-        gh_wipe(text, sizeof(text));
     }
-    if (err == GH_STORE_OK)
-        err = gh_store_attribute_set(store, account_id, GH_PVE_DIALECT, GH_PVE_TOKENS_ATTR, ids);
+    gh_wipe(text, sizeof(text));
     return gh_store_end(store, err);
 }
 
-/* Remove token id of account_id and its id from the list, in one
- * transaction. GH_STORE_NOT_FOUND when there is no such token. */
+/* Remove token id of account_id: GH_STORE_NOT_FOUND when there is none. */
 static gh_store_err gh_pve_token_remove(gh_store *store, int64_t account_id, const char *id)
 {
-    char         name[GH_ATTRIBUTE_NAME_MAX + 1], ids[GH_ATTRIBUTE_VALUE_MAX + 1];
-    char        *at;
-    gh_store_err err = gh_store_begin(store);
+    char name[GH_ATTRIBUTE_NAME_MAX + 1];
 
-    if (err != GH_STORE_OK)
-        return err;
-    err = gh_pve_token_ids(store, account_id, ids);
-    at = err == GH_STORE_OK ? gh_pve_token_ids_find(ids, id) : NULL;
-    if (err == GH_STORE_OK && at == NULL)
-        err = GH_STORE_NOT_FOUND;
-    if (err == GH_STORE_OK) {
-        memmove(at, at + strlen(id) + 1, strlen(at + strlen(id) + 1) + 1);
-        gh_pve_token_attr(id, name);
-        err = gh_store_attribute_delete(store, account_id, GH_PVE_DIALECT, name);
-    }
-    if (err == GH_STORE_OK && ids[0] == '\0')
-        err = gh_store_attribute_delete(store, account_id, GH_PVE_DIALECT, GH_PVE_TOKENS_ATTR);
-    else if (err == GH_STORE_OK)
-        err = gh_store_attribute_set(store, account_id, GH_PVE_DIALECT, GH_PVE_TOKENS_ATTR, ids);
-    return gh_store_end(store, err);
+    gh_pve_token_attr(id, name);
+    return gh_store_attribute_delete(store, account_id, GH_PVE_DIALECT, name);
 }
 
 static void gh_pve_token_create(gh_pve_ctx *c, const gh_account *acct)
@@ -376,9 +327,8 @@ static void gh_pve_token_create(gh_pve_ctx *c, const gh_account *acct)
     }
     gh_token_digest(secret, GH_TOKEN_TEXT_LEN, tok.digest);
     err = gh_pve_token_add(c->svc->store, acct->id, id, &tok);
-    if (err == GH_STORE_EXISTS || err == GH_STORE_CONFLICT) {
-        gh_pve_fail(c->resp, 400, err == GH_STORE_EXISTS ? "Token already exists."
-                                                         : "too many tokens");
+    if (err == GH_STORE_EXISTS) {
+        gh_pve_fail(c->resp, 400, "Token already exists.");
         goto done;
     }
     if (err != GH_STORE_OK) {
