@@ -144,6 +144,9 @@ void gh_pve_fail(gh_response *resp, int status, const char *reason);
 /* 400 "Parameter verification failed." with {"data": null, "errors":
  * {name: text}}. */
 void gh_pve_fail_param(gh_response *resp, const char *name, const char *text);
+/* true when rc (gh_pve_params_read's) is GH_PVE_PARAMS_OK; else false with
+ * the answer made: 400 naming unknown, 413, or 400 for a malformed one. */
+bool gh_pve_params_ok(gh_response *resp, gh_pve_params_result rc, const char *unknown);
 /* The "cap" object of a ticket: the Proxmox VE privileges a role holds, by
  * the ACL path they are granted on. NULL when out of memory. */
 json_t *gh_pve_caps(gh_role role);

@@ -48,6 +48,24 @@ void gh_pve_fail_param(gh_response *resp, const char *name, const char *text)
     resp->reason = "Parameter verification failed.";
 }
 
+bool gh_pve_params_ok(gh_response *resp, gh_pve_params_result rc, const char *unknown)
+{
+    switch (rc) {
+    case GH_PVE_PARAMS_OK:
+        return true;
+    case GH_PVE_PARAMS_UNKNOWN:
+        gh_pve_fail_param(resp, unknown, "property is not defined in schema and the schema "
+                          "does not allow additional properties");
+        return false;
+    case GH_PVE_PARAMS_TOO_LARGE:
+        gh_pve_fail(resp, 413, NULL);
+        return false;
+    default:
+        gh_pve_fail(resp, 400, "Parameter verification failed.");
+        return false;
+    }
+}
+
 typedef struct {
     const char *path;        /* the "cap" member: vms, storage, access, nodes, dc, sdn, mapping */
     const char *priv;

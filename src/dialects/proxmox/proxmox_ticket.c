@@ -48,20 +48,9 @@ static bool gh_pve_login_read(gh_pve_ctx *c, gh_pve_login_form *l, gh_pve_userid
     char unknown[GH_FORM_NAME_MAX + 1];
     char full[sizeof(l->username)];
 
-    switch (gh_pve_params_read(c->req, p, sizeof(p) / sizeof(p[0]), unknown, sizeof(unknown))) {
-    case GH_PVE_PARAMS_OK:
-        break;
-    case GH_PVE_PARAMS_UNKNOWN:
-        gh_pve_fail_param(c->resp, unknown, "property is not defined in schema and the schema "
-                          "does not allow additional properties");
+    if (!gh_pve_params_ok(c->resp, gh_pve_params_read(c->req, p, sizeof(p) / sizeof(p[0]),
+                                                     unknown, sizeof(unknown)), unknown))
         return false;
-    case GH_PVE_PARAMS_TOO_LARGE:
-        gh_pve_fail(c->resp, 413, NULL);
-        return false;
-    default:
-        gh_pve_fail(c->resp, 400, "Parameter verification failed.");
-        return false;
-    }
     for (size_t i = 0; i < 2; i++) {
         if (p[i].state != GH_FORM_FOUND) {
             gh_pve_fail_param(c->resp, p[i].name, p[i].state == GH_FORM_ABSENT

@@ -233,20 +233,9 @@ static bool gh_pve_token_params(gh_pve_ctx *c, gh_pve_token *tok)
         { "privsep", privsep, sizeof(privsep), 0 },
     };
 
-    switch (gh_pve_params_read(c->req, p, sizeof(p) / sizeof(p[0]), unknown, sizeof(unknown))) {
-    case GH_PVE_PARAMS_OK:
-        break;
-    case GH_PVE_PARAMS_UNKNOWN:
-        gh_pve_fail_param(c->resp, unknown, "property is not defined in schema and the schema "
-                          "does not allow additional properties");
+    if (!gh_pve_params_ok(c->resp, gh_pve_params_read(c->req, p, sizeof(p) / sizeof(p[0]),
+                                                     unknown, sizeof(unknown)), unknown))
         return false;
-    case GH_PVE_PARAMS_TOO_LARGE:
-        gh_pve_fail(c->resp, 413, NULL);
-        return false;
-    default:
-        gh_pve_fail(c->resp, 400, "Parameter verification failed.");
-        return false;
-    }
     if (p[0].state == GH_FORM_TOO_LONG) {
         gh_pve_fail_param(c->resp, "comment", "value is too long");
         return false;
