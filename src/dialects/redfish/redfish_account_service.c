@@ -184,14 +184,9 @@ void gh_redfish_serve_roles(gh_redfish_ctx *c)
 
     for (int r = GH_ROLE_ADMINISTRATOR; members != NULL && r <= GH_ROLE_READONLY; r++)
         gh_redfish_msg_append(members, gh_redfish_role_link((gh_role)r));
-    if (members != NULL)
-        body = json_pack("{s:s, s:s, s:s, s:s, s:I, s:O}",
-                         "@odata.id", GH_REDFISH_ROLES,
-                         "@odata.type", "#RoleCollection.RoleCollection",
-                         "Name", "Roles Collection",
-                         "Description", "The predefined roles of this service",
-                         "Members@odata.count", (json_int_t)json_array_size(members),
-                         "Members", members);
+    body = gh_redfish_collection(GH_REDFISH_ROLES, "#RoleCollection.RoleCollection",
+                                 "Roles Collection", "The predefined roles of this service",
+                                 members);
     json_decref(members);
     gh_response_header_add(c->resp, "Cache-Control", "no-cache");
     gh_redfish_reply(c->resp, 200, body);

@@ -242,13 +242,10 @@ static void gh_redfish_accounts_list(gh_redfish_ctx *c)
         goto done;
     }
     gh_redfish_reply(c->resp, 200,
-                     json_pack("{s:s, s:s, s:s, s:s, s:I, s:O}",
-                               "@odata.id", GH_REDFISH_ACCOUNTS,
-                               "@odata.type", "#ManagerAccountCollection.ManagerAccountCollection",
-                               "Name", "Accounts Collection",
-                               "Description", "Local accounts of this service",
-                               "Members@odata.count", (json_int_t)json_array_size(w.members),
-                               "Members", w.members));
+                     gh_redfish_collection(GH_REDFISH_ACCOUNTS,
+                                           "#ManagerAccountCollection.ManagerAccountCollection",
+                                           "Accounts Collection", "Local accounts of this service",
+                                           w.members));
 done:
     json_decref(w.members);
 }

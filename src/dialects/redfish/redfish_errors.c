@@ -255,6 +255,22 @@ void gh_redfish_msg_append(json_t *list, json_t *msg)
 }
 
 /* A resource (a body with @odata.type) is sent with the Link to its schema. */
+json_t *gh_redfish_collection(const char *id, const char *type, const char *name,
+                              const char *description, json_t *members)
+{
+    if (members == NULL)
+        return NULL;
+    if (description == NULL)
+        return json_pack("{s:s, s:s, s:s, s:I, s:O}", "@odata.id", id, "@odata.type", type,
+                         "Name", name,
+                         "Members@odata.count", (json_int_t)json_array_size(members),
+                         "Members", members);
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:O}", "@odata.id", id, "@odata.type", type,
+                     "Name", name, "Description", description,
+                     "Members@odata.count", (json_int_t)json_array_size(members),
+                     "Members", members);
+}
+
 void gh_redfish_reply(gh_response *resp, int status, json_t *body)
 {
     json_incref(body);                  /* kept for the Link after the text */

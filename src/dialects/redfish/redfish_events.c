@@ -119,13 +119,9 @@ void gh_redfish_serve_subscriptions(gh_redfish_ctx *c)
         (void)json_array_append_new(members, json_pack("{s:s}", "@odata.id", uri));
     }
     gh_redfish_reply(c->resp, 200,
-                     json_pack("{s:s, s:s, s:s, s:I, s:O}",
-                               "@odata.id", GH_REDFISH_SUBSCRIPTIONS,
-                               "@odata.type",
-                               "#EventDestinationCollection.EventDestinationCollection",
-                               "Name", "Event Subscriptions",
-                               "Members@odata.count", (json_int_t)json_array_size(members),
-                               "Members", members));
+                     gh_redfish_collection(GH_REDFISH_SUBSCRIPTIONS,
+                                           "#EventDestinationCollection.EventDestinationCollection",
+                                           "Event Subscriptions", NULL, members));
 done:
     json_decref(members);
     free(open);

@@ -127,6 +127,11 @@ void gh_redfish_msg_append(json_t *list, json_t *msg);
 
 /* A JSON reply: status and body (stolen). A NULL body gives 500. */
 void gh_redfish_reply(gh_response *resp, int status, json_t *body);
+/* A resource collection's body: @odata.id, @odata.type, Name, Description
+ * (left out when NULL), Members@odata.count and Members (borrowed: a
+ * reference is taken). NULL when members is NULL or memory ran out. */
+json_t *gh_redfish_collection(const char *id, const char *type, const char *name,
+                              const char *description, json_t *members);
 /* An error reply: msgs is one Message or an array of them (stolen). */
 void gh_redfish_fail(gh_response *resp, int status, json_t *msgs);
 #define gh_redfish_fail0(resp, status, id) gh_redfish_fail((resp), (status), gh_redfish_msg0(id))

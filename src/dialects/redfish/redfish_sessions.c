@@ -389,13 +389,9 @@ static void gh_redfish_sessions_list(gh_redfish_ctx *c)
         goto done;
     }
     gh_redfish_reply(c->resp, 200,
-                     json_pack("{s:s, s:s, s:s, s:s, s:I, s:O}",
-                               "@odata.id", GH_REDFISH_SESSIONS,
-                               "@odata.type", "#SessionCollection.SessionCollection",
-                               "Name", "Session Collection",
-                               "Description", "Sessions of this service",
-                               "Members@odata.count", (json_int_t)json_array_size(w.members),
-                               "Members", w.members));
+                     gh_redfish_collection(GH_REDFISH_SESSIONS, "#SessionCollection.SessionCollection",
+                                           "Session Collection", "Sessions of this service",
+                                           w.members));
 done:
     json_decref(w.members);
 }
