@@ -311,17 +311,6 @@ bool gh_path_decode(gh_str raw, char *out, size_t max, size_t *out_len)
     return true;
 }
 
-static gh_str gh_http_trim(gh_str s)
-{
-    while (s.len > 0 && (s.data[0] == ' ' || s.data[0] == '\t')) {
-        s.data++;
-        s.len--;
-    }
-    while (s.len > 0 && (s.data[s.len - 1] == ' ' || s.data[s.len - 1] == '\t'))
-        s.len--;
-    return s;
-}
-
 /* A media range's parameters, from its first ';': is one of them q=0? */
 static bool gh_http_q_zero(gh_str params)
 {
@@ -334,7 +323,7 @@ static bool gh_http_q_zero(gh_str params)
 
         while (i < params.len && params.data[i] != ';')
             i++;
-        p = gh_http_trim((gh_str){ params.data + start, i - start });
+        p = gh_str_trim((gh_str){ params.data + start, i - start });
         if (p.len < 3 || (p.data[0] != 'q' && p.data[0] != 'Q') || p.data[1] != '=')
             continue;
         for (size_t k = 2; k < p.len; k++)
@@ -350,7 +339,7 @@ bool gh_accept_allows(gh_str accept, const char *type)
     char wild[64];
     size_t i = 0;
 
-    if (accept.data == NULL || gh_http_trim(accept).len == 0)
+    if (accept.data == NULL || gh_str_trim(accept).len == 0)
         return true;
     if (slash == NULL || (size_t)(slash - type) + 3 > sizeof(wild))
         return false;
@@ -365,7 +354,7 @@ bool gh_accept_allows(gh_str accept, const char *type)
         i++;
         while (n < item.len && item.data[n] != ';')
             n++;
-        range = gh_http_trim((gh_str){ item.data, n });
+        range = gh_str_trim((gh_str){ item.data, n });
         if ((gh_str_eq_nocase(range, type) || gh_str_eq_nocase(range, wild) ||
              gh_str_eq(range, "*/*")) &&
             !gh_http_q_zero((gh_str){ item.data + n, item.len - n }))

@@ -172,5 +172,17 @@ static inline bool gh_path_under(gh_str path, const char *prefix)
 bool gh_str_eq_nocase(gh_str a, const char *b);
 /* Case-sensitive compare of a view with a C string. */
 bool gh_str_eq(gh_str a, const char *b);
+/* s without the blanks (spaces and tabs: HTTP's OWS) at either end. Inline:
+ * the routers trim a header on every request. */
+static inline gh_str gh_str_trim(gh_str s)
+{
+    while (s.len > 0 && (s.data[0] == ' ' || s.data[0] == '\t')) {
+        s.data++;
+        s.len--;
+    }
+    while (s.len > 0 && (s.data[s.len - 1] == ' ' || s.data[s.len - 1] == '\t'))
+        s.len--;
+    return s;
+}
 
 #endif

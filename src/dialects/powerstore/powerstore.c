@@ -127,17 +127,6 @@ static void gh_ps_fail_hook(const gh_request *req, int status, gh_response *resp
 
 /* ---- request headers ---- */
 
-static gh_str gh_ps_trim(gh_str v)
-{
-    while (v.len > 0 && (v.data[0] == ' ' || v.data[0] == '\t')) {
-        v.data++;
-        v.len--;
-    }
-    while (v.len > 0 && (v.data[v.len - 1] == ' ' || v.data[v.len - 1] == '\t'))
-        v.len--;
-    return v;
-}
-
 /* The media type of a header item, parameters cut off. */
 static gh_str gh_ps_media_type(gh_str item, gh_str *params)
 {
@@ -149,7 +138,7 @@ static gh_str gh_ps_media_type(gh_str item, gh_str *params)
         type.len = (size_t)(semi - item.data);
         *params = (gh_str){ semi + 1, item.len - type.len - 1 };
     }
-    return gh_ps_trim(type);
+    return gh_str_trim(type);
 }
 
 /* Does one of the header's media ranges take application/json (q=0 refuses)? */
@@ -173,7 +162,7 @@ static bool gh_ps_accept_ok(gh_str accept)
         if (!gh_str_eq_nocase(type, "application/json") && !gh_str_eq_nocase(type, "application/*") &&
             !gh_str_eq_nocase(type, "*/*"))
             continue;
-        params = gh_ps_trim(params);
+        params = gh_str_trim(params);
         if (params.len >= 3 && (params.data[0] == 'q' || params.data[0] == 'Q') &&
             params.data[1] == '=') {
             bool zero = true;
@@ -191,7 +180,7 @@ static bool gh_ps_accept_ok(gh_str accept)
 /* Does the request carry a body (read or not)? */
 static bool gh_ps_has_body(const gh_request *req)
 {
-    gh_str cl = gh_ps_trim(gh_request_header(req, "Content-Length"));
+    gh_str cl = gh_str_trim(gh_request_header(req, "Content-Length"));
 
     if (req->body.len > 0 || gh_request_header(req, "Transfer-Encoding").data != NULL)
         return true;

@@ -103,16 +103,10 @@ void gh_ps_csrf_token(const uint8_t secret[GH_DIGEST_LEN], const char *session_i
 
 bool gh_ps_csrf_ok(const gh_ps_ctx *c)
 {
-    gh_str given = gh_request_header(c->req, GH_PS_CSRF_HEADER);
+    gh_str given = gh_str_trim(gh_request_header(c->req, GH_PS_CSRF_HEADER));
     char   want[GH_PS_CSRF_LEN + 1];
     bool   ok;
 
-    while (given.data != NULL && given.len > 0 && (given.data[0] == ' ' || given.data[0] == '\t')) {
-        given.data++;
-        given.len--;
-    }
-    while (given.len > 0 && (given.data[given.len - 1] == ' ' || given.data[given.len - 1] == '\t'))
-        given.len--;
     if (given.data == NULL || given.len != GH_PS_CSRF_LEN || c->who->session_id[0] == '\0')
         return false;
     gh_ps_csrf_token(c->svc->secret, c->who->session_id, want);

@@ -206,12 +206,7 @@ int gh_pve_apitoken_parse(gh_str value, gh_pve_apitoken *out)
     memset(out, 0, sizeof(*out));
     if (value.data == NULL)
         return 0;
-    while (value.len > 0 && (value.data[0] == ' ' || value.data[0] == '\t')) {
-        value.data++;
-        value.len--;
-    }
-    while (value.len > 0 && (value.data[value.len - 1] == ' ' || value.data[value.len - 1] == '\t'))
-        value.len--;
+    value = gh_str_trim(value);
     if (value.len <= slen || strncasecmp(value.data, scheme, slen) != 0 ||
         (value.data[slen] != '=' && value.data[slen] != ' '))
         return 0;
@@ -333,12 +328,7 @@ bool gh_pve_csrf_ok(const uint8_t secret[GH_DIGEST_LEN], const char *session_id,
     int64_t issued = 0;
     bool    ok;
 
-    while (given.data != NULL && given.len > 0 && (given.data[0] == ' ' || given.data[0] == '\t')) {
-        given.data++;
-        given.len--;
-    }
-    while (given.len > 0 && (given.data[given.len - 1] == ' ' || given.data[given.len - 1] == '\t'))
-        given.len--;
+    given = gh_str_trim(given);
     if (given.data == NULL || given.len != GH_PVE_CSRF_LEN || given.data[8] != ':' ||
         !gh_pve_hex((gh_str){ given.data, 8 }, true) || session_id[0] == '\0')
         return false;

@@ -121,14 +121,8 @@ static void gh_redfish_fail_hook(const gh_request *req, int status, gh_response 
 
 static bool gh_redfish_odata_ok(const gh_request *req)
 {
-    gh_str v = gh_request_header(req, "OData-Version");
+    gh_str v = gh_str_trim(gh_request_header(req, "OData-Version"));
 
-    while (v.data != NULL && v.len > 0 && (v.data[0] == ' ' || v.data[0] == '\t')) {
-        v.data++;
-        v.len--;
-    }
-    while (v.data != NULL && v.len > 0 && (v.data[v.len - 1] == ' ' || v.data[v.len - 1] == '\t'))
-        v.len--;
     return v.data == NULL || gh_str_eq(v, "4.0");
 }
 
