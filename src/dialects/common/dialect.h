@@ -55,6 +55,16 @@ typedef struct {
                                 * the adapter keeps what it needs to watch the
                                 * credential for as long as the stream lasts */
     bool          read_body;   /* serve wants req->body */
+    /* Gateway mode (the location passes requests on to an upstream, see
+     * forward below): gatehouse answers this route itself all the same (its
+     * sessions, accounts, SSO, CA). Every route not local is passed on. */
+    bool          local;
+    /* Gateway mode, a local route: the adapter first fetches the same
+     * method and URI from the upstream (credentials stripped, as forward
+     * strips them) and hands its answer to serve in req->upstream_status and
+     * req->upstream_body (the Redfish service root, whose links gatehouse
+     * sets to its own services). */
+    bool          upstream_first;
     gh_work       work;
     gh_credential cred;        /* what the request carries (ignored when open) */
     /* The dialect's own reading of the path, made by classify for serve: a
@@ -116,6 +126,33 @@ typedef struct gh_dialect {
      * (gh_tree_add) the documents that depend on nothing but its files, so
      * that serving them is a lookup. 0, or -1 with a message in err. */
     int (*render)(gh_tree *tree, char *err, size_t errlen);
+
+    /* ---- gateway mode (docs/gateway.md): a location with an upstream ----
+     *
+     * Optional: decide on a request the location passes on to the upstream
+     * (one classify did not mark local), once its principal is known (who
+     * NULL on an open route): the dialect's own checks (CSRF on a cookie
+     * session's unsafe method, PasswordChangeRequired), then the privileges
+     * the method and path need (gh_gateway_needs, gateway.h). true: pass it
+     * on; resp's headers, and nothing else of it, are added to the
+     * upstream's answer (a session's new cookie). false: resp is the
+     * dialect's answer instead (its 403, ...), and nothing reaches the
+     * upstream. Runs where plan->work says, like serve. Without it every
+     * route of the dialect is local. Also what gatehouse_auth_request asks,
+     * with req the request being guarded. */
+    bool (*forward)(gh_service *svc, const gh_request *req, const gh_plan *plan,
+                    const gh_principal *who, gh_response *resp);
+
+    /* Optional, for gatehouse_auth_request in a location of any path: the
+     * credential req carries, read as on the dialect's API routes. */
+    void (*credential)(const gh_request *req, gh_credential *cred);
+
+    /* What carries a credential or a session of this dialect, NULL-terminated
+     * (NULL: none): the request headers (Authorization, X-Auth-Token) and
+     * cookies (JSESSIONID) that a gateway strips, every dialect's from every
+     * request, before passing it on. */
+    const char *const *credential_headers;
+    const char *const *credential_cookies;
 } gh_dialect;
 
 /* ---- the table (dialect.c): nothing in a dialect calls these, but for

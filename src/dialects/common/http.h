@@ -54,6 +54,11 @@ struct gh_request {
     void        *adapter;         /* for header(): the adapter's own request */
     const gh_config *config;      /* the configuration in force, for classify(); NULL:
                                    * the defaults (a fuzz target, an error page) */
+    /* Gateway mode, a plan.upstream_first route: the upstream's answer to
+     * the same request (dialect.h). Status 0: none (no upstream, or it
+     * failed or answered too much to hold). */
+    int          upstream_status;
+    gh_str       upstream_body;
 };
 
 /* A value is kept as its place in the arena, not a pointer, so a response
