@@ -14,6 +14,13 @@
  *
  * Responses name the canonical @odata.id. Every response carries
  * OData-Version: 4.0 and Cache-Control.
+ *
+ * In gateway mode (docs/gateway-redfish.md) classify marks the routes
+ * gatehouse answers itself (local: the sessions, the accounts, the version
+ * document and the service root, which it takes from the upstream), and
+ * forward decides on every other request before it is passed on: a path
+ * that names one resource, Login, no password change pending, then the
+ * privileges DMTF's Privilege Registry asks for (redfish_registry.c).
  */
 #include "redfish_internal.h"
 
@@ -39,10 +46,23 @@ static gh_work gh_redfish_work(const gh_redfish_route *r, gh_method m)
     }
 }
 
+/* The credential a request carries on a resource route: X-Auth-Token wins
+ * over Authorization (Basic). Also the dialect's credential hook. */
+static void gh_redfish_credential(const gh_request *req, gh_credential *cred)
+{
+    gh_credential token;
+
+    gh_credential_authorization(gh_request_header(req, "Authorization"), false, cred);
+    gh_credential_token(gh_request_header(req, "X-Auth-Token"), &token);
+    if (token.kind != GH_CRED_NONE) {
+        gh_credential_wipe(cred);
+        *cred = token;
+    }
+}
+
 static void gh_redfish_classify(const gh_request *req, gh_plan *plan)
 {
     const gh_redfish_route *route = gh_redfish_route_in(plan);
-    gh_credential           token;
 
     gh_plan_init(plan);
     gh_redfish_route_parse(req->path, gh_redfish_route_in(plan));
@@ -50,16 +70,14 @@ static void gh_redfish_classify(const gh_request *req, gh_plan *plan)
     plan->read_body = plan->work != GH_WORK_INLINE &&
                       (req->method == GH_METHOD_POST || req->method == GH_METHOD_PATCH);
     plan->stream = route->kind == GH_RF_SSE && route->valid && req->method == GH_METHOD_GET;
+    plan->local = gh_redfish_is_local(route);
+    /* Not for HEAD: the upstream's answer to it has no body to take links from. */
+    plan->upstream_first = route->kind == GH_RF_ROOT && req->method == GH_METHOD_GET;
     if (gh_redfish_is_open(route->kind, req->method)) {
         plan->open = true;
         return;
     }
-    gh_credential_authorization(gh_request_header(req, "Authorization"), false, &plan->cred);
-    gh_credential_token(gh_request_header(req, "X-Auth-Token"), &token);
-    if (token.kind != GH_CRED_NONE) {   /* X-Auth-Token wins over Authorization */
-        gh_credential_wipe(&plan->cred);
-        plan->cred = token;
-    }
+    gh_redfish_credential(req, &plan->cred);
 }
 
 /* Every response: OData-Version, and no-store unless the handler chose. */
@@ -177,7 +195,12 @@ static void gh_redfish_dispatch(gh_redfish_ctx *c)
     case GH_RF_SUBSCRIPTIONS:    gh_redfish_serve_subscriptions(c); break;
     case GH_RF_SUBSCRIPTION:     gh_redfish_serve_subscription(c); break;
     case GH_RF_SSE:              gh_redfish_serve_sse(c); break;
-    /* GH_RF_VERSIONS, GH_RF_ROOT, GH_RF_ODATA: rendered into the tree. */
+    case GH_RF_ROOT:
+        if (!gh_redfish_serve_upstream_root(c))
+            gh_redfish_serve_tree(c, "json", GH_REDFISH_JSON_TYPE);
+        break;
+    /* GH_RF_VERSIONS, GH_RF_ODATA, and the root without an upstream's:
+     * rendered into the tree. */
     default:                     gh_redfish_serve_tree(c, "json", GH_REDFISH_JSON_TYPE); break;
     }
 }
@@ -257,6 +280,48 @@ static void gh_redfish_serve(gh_service *svc, const gh_tree *tree, const gh_requ
     gh_redfish_finish(resp);
 }
 
+/* ---- gateway mode: a request passed on to the upstream ---- */
+
+/* The gates of serve that apply to a request passed on, then DMTF's
+ * Privilege Registry for the resource the path names (the method's default
+ * where it names none), under the configuration's [authorize] rules. */
+static bool gh_redfish_forward(gh_service *svc, const gh_request *req, const gh_plan *plan,
+                               const gh_principal *who, gh_response *resp)
+{
+    const gh_redfish_route *route = gh_redfish_route_of(plan);
+    gh_policy_subject       subject = gh_policy_subject_of(who);
+    gh_redfish_needs        need;
+    bool                    pass = false;
+
+    (void)svc;
+    if (!gh_redfish_path_plain(route)) {
+        gh_redfish_fail_status(resp, 400, route->path, NULL);
+    } else if (gh_redfish_is_open(route->kind, req->method) &&
+               (req->method == GH_METHOD_GET || req->method == GH_METHOD_HEAD)) {
+        pass = true;   /* a document DSP0266 opens to all; not the login, which is local */
+    } else if (who == NULL) {
+        gh_redfish_refusal(req, GH_REFUSE_NO_CREDENTIALS, resp);
+    } else if (!gh_policy_allows(&subject, (gh_policy_act){ .op = GH_OP_USE }, NULL)) {
+        gh_redfish_fail_privilege(resp);
+    } else if (who->password_change_required) {
+        /* Nothing passed on is the own account: that is answered here. */
+        gh_redfish_fail_password_change(resp, who->account_id);
+    } else {
+        need = gh_redfish_registry_needs(route->path, route->path_len, req->method);
+        pass = gh_gateway_allows(req->config, req, &subject, need.sets, need.nsets, NULL);
+        if (!pass)
+            gh_redfish_fail_privilege(resp);
+    }
+    if (!pass)
+        gh_redfish_finish(resp);
+    return pass;
+}
+
+/* What a gateway strips from every request it passes on. Redfish sets no
+ * cookie of its own. */
+static const char *const gh_redfish_credential_headers[] = { "Authorization", "X-Auth-Token",
+                                                              NULL };
+
 const gh_dialect gh_redfish_dialect = {
     .name = GH_REDFISH_NAME,
     .label = "Redfish",
@@ -267,4 +332,8 @@ const gh_dialect gh_redfish_dialect = {
     .serve = gh_redfish_serve,
     .render = gh_redfish_render,
     .stream_event = gh_redfish_stream_event,
+    .forward = gh_redfish_forward,
+    .credential = gh_redfish_credential,
+    .credential_headers = gh_redfish_credential_headers,
+    .credential_cookies = NULL,
 };

@@ -10,7 +10,8 @@
  *   redfish_accounts.c   the ManagerAccount resources
  *   redfish_account_service.c  the AccountService settings and the Roles
  *   redfish_events.c     the EventService and its SSE stream
- *   redfish_root.c       the open documents (the render hook), and below it
+ *   redfish_root.c       the open documents (the render hook), the service
+ *                        root taken from the upstream (gateway mode), and below it
  *   redfish_openapi.c    the OpenAPI document
  *   redfish_query.c      the only and excerpt query parameters
  *   redfish_request.c    what every handler asks of its request: privilege,
@@ -18,6 +19,8 @@
  *   redfish_errors.c     the Base registry messages and the JSON replies
  *   redfish_headers.c    the Allow and Link headers that describe a resource
  *   redfish_route.c      routing and the table of methods per route
+ *   redfish_registry.c   DMTF's Privilege Registry for the gateway, over its
+ *                        generated table (redfish_registry_table.c)
  */
 #ifndef GH_REDFISH_INTERNAL_H
 #define GH_REDFISH_INTERNAL_H
@@ -26,6 +29,7 @@
 
 #include "../../core/policy.h"
 #include "redfish.h"
+#include "redfish_registry.h"
 #include "redfish_route.h"
 
 #define GH_REDFISH_JSON_TYPE  "application/json; charset=utf-8"
@@ -54,6 +58,11 @@ typedef struct {
  * needs no login (redfish_route.c). */
 unsigned gh_redfish_allowed(gh_redfish_route_kind kind);
 bool gh_redfish_is_open(gh_redfish_route_kind kind, gh_method m);
+/* Gateway mode: does gatehouse answer the route itself (gh_plan.local), and
+ * is its decoded path one the upstream cannot read as another resource
+ * (redfish_route.c)? */
+bool gh_redfish_is_local(const gh_redfish_route *r);
+bool gh_redfish_path_plain(const gh_redfish_route *r);
 
 /* ---- what handlers ask of their request (redfish_request.c) ---- */
 
@@ -230,6 +239,11 @@ void gh_redfish_excerpt(gh_response *resp);
 /* The dialect's render hook: the version document, the service root, the
  * OData service document and $metadata, added to the tree as it loads. */
 int gh_redfish_render(gh_tree *tree, char *err, size_t errlen);
+/* Gateway mode: the service root from the upstream's answer (a 200 with a
+ * JSON object in req->upstream_*), its SessionService, AccountService and
+ * Links.Sessions set to gatehouse's, the rest kept. false, resp untouched,
+ * when the upstream gave no such answer: the own root is served instead. */
+bool gh_redfish_serve_upstream_root(gh_redfish_ctx *c);
 /* Add /redfish/v1/openapi.yaml, describing the tree as loaded so far and the
  * service's own routes, as a "reply" entry. 0, or -1 with err. */
 int gh_redfish_openapi_render(gh_tree *tree, char *err, size_t errlen);

@@ -8,9 +8,16 @@
  * Systems, Chassis and Managers only when the tree has them, so a client
  * never follows a link to a 404. The hook ends with the OpenAPI document
  * (redfish_openapi.c), which describes all of these too.
+ *
+ * In gateway mode the root is the upstream's, fetched for each request
+ * (gh_plan.upstream_first): its SessionService, AccountService and
+ * Links.Sessions are set to gatehouse's, which answers them, and the rest
+ * of it (the upstream's Systems, Managers, UUID, ...) is kept as it is.
  */
 #include "redfish_internal.h"
 #include "../common/json_text.h"
+
+#include <openssl/evp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +186,74 @@ static char *gh_redfish_metadata_doc(size_t *len)
         return NULL;
     }
     return xml;
+}
+
+/* Point doc's links to the services gatehouse answers. -1 when out of memory. */
+static int gh_redfish_root_links(json_t *doc)
+{
+    json_t *links = json_object_get(doc, "Links");
+
+    if (!json_is_object(links)) {
+        links = json_object();
+        if (json_object_set_new(doc, "Links", links) != 0)
+            return -1;
+    }
+    if (json_object_set_new(doc, "SessionService",
+                            gh_redfish_link("/redfish/v1/SessionService")) != 0 ||
+        json_object_set_new(doc, "AccountService",
+                            gh_redfish_link("/redfish/v1/AccountService")) != 0 ||
+        json_object_set_new(links, "Sessions", gh_redfish_link(GH_REDFISH_SESSIONS)) != 0)
+        return -1;
+    return 0;
+}
+
+/* A strong ETag of a body, as the tree's entries have (tree.c). */
+static void gh_redfish_body_etag(const char *body, size_t len, char etag[GH_TREE_ETAG_LEN + 1])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int  mdlen = 0;
+
+    if (EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 8)
+        memset(md, 0, 8);
+    etag[0] = '"';
+    gh_token_hex(md, 8, etag + 1);
+    etag[GH_TREE_ETAG_LEN - 1] = '"';
+    etag[GH_TREE_ETAG_LEN] = '\0';
+}
+
+bool gh_redfish_serve_upstream_root(gh_redfish_ctx *c)
+{
+    gh_str       up = c->req->upstream_body;
+    json_t      *doc = NULL;
+    char        *text = NULL;
+    size_t       len = 0;
+    char         etag[GH_TREE_ETAG_LEN + 1];
+    bool         served = false;
+
+    if (c->req->upstream_status != 200 || up.data == NULL || up.len == 0)
+        goto done;
+    doc = json_loadb(up.data, up.len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(doc) || gh_redfish_root_links(doc) != 0)
+        goto done;
+    text = gh_json_text(doc, &len);
+    if (text == NULL)
+        goto done;
+    gh_redfish_body_etag(text, len, etag);
+    gh_response_header_add(c->resp, "ETag", "%s", etag);
+    gh_response_header_add(c->resp, "Cache-Control", "no-cache");
+    gh_redfish_describedby_add(c->resp, doc);
+    if (gh_redfish_etag_listed(gh_request_header(c->req, "If-None-Match"), etag)) {
+        c->resp->status = 304;
+    } else {
+        c->resp->status = 200;
+        gh_response_set_body(c->resp, text, len, GH_REDFISH_JSON_TYPE);
+        text = NULL;
+    }
+    served = true;
+done:
+    free(text);
+    json_decref(doc);
+    return served;
 }
 
 /* Add doc (stolen) to the tree at path, written as every Redfish reply is. */

@@ -182,3 +182,58 @@ bool gh_redfish_is_open(gh_redfish_route_kind kind, gh_method m)
     default:                     return false;
     }
 }
+
+/* Gateway mode: what gatehouse answers itself. The version document and the
+ * service root (the root from the upstream's, its links set to ours);
+ * everything under SessionService and AccountService, which gatehouse owns
+ * whole: an upstream's own sessions and accounts (and anything it hangs
+ * below them) must not be reachable past gatehouse's. The rest, $metadata,
+ * odata, openapi.yaml and the EventService included, describes or is the
+ * upstream's and is passed on. */
+bool gh_redfish_is_local(const gh_redfish_route *r)
+{
+    gh_str path = { r->path, r->path_len };
+
+    switch (r->kind) {
+    case GH_RF_VERSIONS:
+    case GH_RF_ROOT:
+    case GH_RF_SESSION_SERVICE:
+    case GH_RF_SESSIONS:
+    case GH_RF_SESSIONS_MEMBERS:
+    case GH_RF_SESSION:
+    case GH_RF_ACCOUNT_SERVICE:
+    case GH_RF_ACCOUNTS:
+    case GH_RF_ACCOUNT:
+    case GH_RF_ROLES:
+    case GH_RF_ROLE:
+        return true;
+    default:
+        return r->path_len > 0 && (gh_path_under(path, "/redfish/v1/SessionService") ||
+                                   gh_path_under(path, "/redfish/v1/AccountService"));
+    }
+}
+
+/* Gateway mode: a decoded path that names one resource however the upstream
+ * reads it: no empty, "." or ".." segment (which a server that normalises
+ * would resolve to another resource than the one the registry was asked
+ * about) and no ';' or '\' (path parameters, and a separator to some). */
+bool gh_redfish_path_plain(const gh_redfish_route *r)
+{
+    size_t start = 1;
+
+    if (!r->valid || r->path_len == 0)
+        return false;
+    for (size_t i = 1; i <= r->path_len; i++) {
+        char c = i < r->path_len ? r->path[i] : '/';
+
+        if (c == ';' || c == '\\')
+            return false;
+        if (c != '/')
+            continue;
+        if (i - start == 0 || (i - start == 1 && r->path[start] == '.') ||
+            (i - start == 2 && r->path[start] == '.' && r->path[start + 1] == '.'))
+            return false;
+        start = i + 1;
+    }
+    return true;
+}
