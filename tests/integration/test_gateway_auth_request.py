@@ -5,9 +5,12 @@ a static directory and of a second server that echoes what a proxied service
 receives; the data directory is a real `gatehouse init`'s, and the Redfish
 login that makes a session token is gatehouse's own, on the same nginx."""
 
+import base64
 import concurrent.futures
 import os
 import pwd
+import socket
+import ssl
 import subprocess
 
 import requests
@@ -143,8 +146,8 @@ class ForwardAuthNginx:
         self.stderr.close()
 
 
-def _own(make_server):
-    gh = make_server(start=False)
+def _own(make_server, cheap_hashing=True):
+    gh = make_server(start=False, cheap_hashing=cheap_hashing)
     gh.add_user("operator", "Operator")
     gh.add_user("reader", "ReadOnly")
     return gh, ForwardAuthNginx(gh)
@@ -266,5 +269,31 @@ def test_cold_cache_in_parallel(make_server):
                     assert r.text == FILE_TEXT
             else:
                 assert_redfish_error(r, 401, "NoValidSession")
+    finally:
+        own.stop()
+
+
+def test_client_gone_while_hashing(make_server):
+    """Clients that hang up while their password is being hashed (real
+    argon2id costs, so the hash outlasts the connection): the subrequest
+    resumes on a request nginx has ended, nothing breaks, and the next
+    clients are answered (the sanitizer build checks the memory)."""
+    gh, own = _own(make_server, cheap_hashing=False)
+    try:
+        ctx = ssl.create_default_context(cafile=gh.ca)
+        # Each credential once, none cached: each of them waits for a hash.
+        creds = [("reader", gh.users["reader"]), ("operator", gh.users["operator"])]
+        creds += [(f"ghost{i}", "not-the-password") for i in range(4)]
+        for name, pw in creds:
+            cred = base64.b64encode(f"{name}:{pw}".encode()).decode()
+            with socket.create_connection(("127.0.0.1", gh.port), timeout=10) as raw:
+                with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                    tls.sendall(f"GET /app/hello.txt HTTP/1.1\r\nHost: x\r\n"
+                                f"Authorization: Basic {cred}\r\n\r\n".encode())
+        assert own.proc.poll() is None
+        r = _get(gh, "/app/hello.txt", auth=("reader", gh.users["reader"]))
+        assert r.status_code == 200 and r.text == FILE_TEXT, f"{r.status_code} {r.text[:300]}"
+        assert _echo(_get(gh, "/svc/who", auth=("operator", gh.users["operator"])))["user"] \
+            == "operator"
     finally:
         own.stop()
