@@ -39,7 +39,7 @@ http {{
     gatehouse_config "{config}";
 
     server {{
-        listen 127.0.0.1:{port} ssl;
+        listen 127.0.0.1:{port} ssl http2;
         ssl_certificate "{data}/pki/server-chain.pem";
         ssl_certificate_key "{data}/pki/server.key";
 
@@ -295,5 +295,33 @@ def test_client_gone_while_hashing(make_server):
         assert r.status_code == 200 and r.text == FILE_TEXT, f"{r.status_code} {r.text[:300]}"
         assert _echo(_get(gh, "/svc/who", auth=("operator", gh.users["operator"])))["user"] \
             == "operator"
+    finally:
+        own.stop()
+
+
+def _curl_h2(gh, path, *args):
+    """(status, headers text, body) of an HTTP/2 request by curl; the
+    credentials, if any, given in a config file rather than on argv."""
+    p = subprocess.run(["curl", "-sS", "--http2", "--cacert", gh.ca, "-D", "-",
+                        "-o", "-", *args, gh.url + path],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    head, _, body = p.stdout.replace("\r\n", "\n").partition("\n\n")
+    assert head.startswith("HTTP/2 "), head
+    return int(head.split()[1]), head.lower(), body
+
+
+def test_http2(make_server):
+    """The same over HTTP/2: a refusal in Redfish's words with its
+    WWW-Authenticate, and Basic credentials that pass."""
+    gh, own = _own(make_server)
+    try:
+        status, head, body = _curl_h2(gh, "/app/hello.txt")
+        assert status == 401 and "www-authenticate: basic realm=\"redfish\"" in head, head
+        assert "NoValidSession" in body, body
+        cfg = gh.dir / "curl-admin.cfg"
+        cfg.write_text(f'user = "admin:{gh.admin_password}"\n')
+        status, _, body = _curl_h2(gh, "/svc/who", "-K", str(cfg))
+        assert status == 200 and body.startswith("user=admin role=Administrator"), body
     finally:
         own.stop()
