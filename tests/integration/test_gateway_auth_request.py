@@ -146,8 +146,8 @@ class ForwardAuthNginx:
         self.stderr.close()
 
 
-def _own(make_server, cheap_hashing=True):
-    gh = make_server(start=False, cheap_hashing=cheap_hashing)
+def _own(make_server, cheap_hashing=True, config=None):
+    gh = make_server(config=config, start=False, cheap_hashing=cheap_hashing)
     gh.add_user("operator", "Operator")
     gh.add_user("reader", "ReadOnly")
     return gh, ForwardAuthNginx(gh)
@@ -323,5 +323,25 @@ def test_http2(make_server):
         cfg.write_text(f'user = "admin:{gh.admin_password}"\n')
         status, _, body = _curl_h2(gh, "/svc/who", "-K", str(cfg))
         assert status == 200 and body.startswith("user=admin role=Administrator"), body
+    finally:
+        own.stop()
+
+
+def test_throttled_source(make_server):
+    """A source that failed too often: its next check is refused before any
+    hash, even with the right password. nginx's auth_request makes the 429
+    a 500; the error_page 500 gives the client the 429 itself, with
+    Retry-After and Redfish's body."""
+    gh, own = _own(make_server, config={
+        "throttle": {"throttle_failures": 3, "throttle_delay": 120, "throttle_max_delay": 600},
+        "lockout": {"lockout_threshold": 0}})
+    try:
+        codes = [_get(gh, "/app/hello.txt", auth=("admin", f"Wrong-{i}-pw")).status_code
+                 for i in range(4)]
+        assert codes == [401, 401, 401, 429], codes
+        r = _get(gh, "/app/hello.txt", auth=("admin", gh.admin_password))
+        assert_redfish_error(r, 429, "ServiceTemporarilyUnavailable")
+        assert 1 <= int(r.headers["Retry-After"]) <= 120, r.headers
+        assert _get(gh, "/bare/hello.txt", auth=("admin", gh.admin_password)).status_code == 500
     finally:
         own.stop()
