@@ -207,17 +207,20 @@ ngx_http_gatehouse_auth_decided(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t 
 }
 
 /* May who make the main request? The dialect's forward hook, where its plan
- * says (a thread pool when it needs the store); without one, the method's
- * default privileges, and the dialect's 403 when they are lacking. */
+ * says (a thread pool when it needs the store); without one, or for a path
+ * the dialect answers itself (local: forward decides only what is passed
+ * on), the method's default privileges, and the dialect's 403 when they are
+ * lacking. */
 static ngx_int_t
 ngx_http_gatehouse_auth_authorize(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx)
 {
     ngx_http_gatehouse_main_conf_t *gmcf = ngx_http_gatehouse_main_conf(r);
     gh_policy_subject               subj;
     gh_response                     resp;
-    bool                            allowed;
+    bool                            allowed, forward;
 
-    if (ctx->dialect->forward != NULL && ctx->plan.work != GH_WORK_INLINE) {
+    forward = ctx->dialect->forward != NULL && !ctx->plan.local;
+    if (forward && ctx->plan.work != GH_WORK_INLINE) {
         if (ngx_http_gatehouse_post(r, ctx, GH_JOB_FORWARD) != NGX_OK) {
             gh_response_init(&resp);
             ctx->dialect->refuse(&ctx->req, GH_REFUSE_UNAVAILABLE, &resp);
@@ -226,7 +229,7 @@ ngx_http_gatehouse_auth_authorize(ngx_http_request_t *r, ngx_http_gatehouse_ctx_
         return NGX_AGAIN;
     }
     gh_response_init(&resp);
-    if (ctx->dialect->forward != NULL) {
+    if (forward) {
         allowed = ctx->dialect->forward(&gmcf->inline_service, &ctx->req, &ctx->plan,
                                         &ctx->who, &resp);
     } else {
