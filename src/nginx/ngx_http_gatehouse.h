@@ -49,6 +49,10 @@ typedef struct ngx_http_gatehouse_stream_s ngx_http_gatehouse_stream_t;
 
 typedef struct {
     ngx_flag_t         enable;
+    /* `gatehouse_auth_request DIALECT;`: the dialect whose credentials the
+     * location checks for nginx's auth_request (auth_request.c); NULL when
+     * it has none. Not inherited: it names the one location. */
+    const gh_dialect  *auth_dialect;
 } ngx_http_gatehouse_loc_conf_t;
 
 typedef enum {
@@ -56,12 +60,14 @@ typedef enum {
     GH_STATE_WAITING,        /* a thread-pool task is running for it */
     GH_STATE_AUTHENTICATED,  /* or open: serve it */
     GH_STATE_VERIFIED,       /* back from the hash pool: ctx->auth says how */
-    GH_STATE_LOOKED_UP       /* the session store answered later: ctx->found says how */
+    GH_STATE_LOOKED_UP,      /* the session store answered later: ctx->found says how */
+    GH_STATE_DECIDED         /* back from forward in a thread pool: ctx->allowed says how */
 } ngx_http_gatehouse_state_e;
 
 typedef enum {
     GH_JOB_VERIFY = 1,       /* Basic credentials not in the cache */
     GH_JOB_SERVE,            /* the dialect's serve, off the event loop */
+    GH_JOB_FORWARD,          /* the dialect's forward, off the event loop (auth_request.c) */
     GH_JOB_SYNC              /* the worker's periodic change-log and upkeep */
 } ngx_http_gatehouse_job_e;
 
@@ -76,10 +82,12 @@ typedef struct {
     unsigned           has_who:1;
     unsigned           in_lookup:1;   /* inside gh_session_find */
     unsigned           answered:1;    /* the session store has called back */
+    unsigned           allowed:1;     /* GH_JOB_FORWARD: what forward answered */
+    gh_refusal         refusal;       /* why ngx_http_gatehouse_authenticate refused */
     gh_shared_result   found;         /* the session store's answer */
     ngx_http_gatehouse_job_e job;
     gh_auth_result     auth;
-    gh_response       *resp;          /* GH_JOB_SERVE: the task's answer */
+    gh_response       *resp;          /* GH_JOB_SERVE, GH_JOB_FORWARD: the task's answer */
     ngx_http_gatehouse_stream_t *stream;  /* set once an event stream opened */
     unsigned           has_key:1;     /* stream_key holds a Basic credential's */
     uint8_t            stream_key[GH_DIGEST_LEN]; /* plan.stream: its credential cache key */
@@ -107,6 +115,18 @@ extern ngx_uint_t ngx_http_gatehouse_index;
 /* handler.c */
 ngx_int_t ngx_http_gatehouse_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_gatehouse_content_handler(ngx_http_request_t *r);
+/* Authenticate ctx's request by the credential in ctx->plan.cred, or go on
+ * where it waited: NGX_OK when ctx->who is known; NGX_AGAIN while the
+ * session store or the hash pool works (the request is blocked, and resumes
+ * through r->write_event_handler, which must call this again); NGX_DECLINED
+ * when refused, ctx->refusal saying why, for the caller to answer. Used by
+ * the access phase and by gatehouse_auth_request's subrequests alike. */
+ngx_int_t ngx_http_gatehouse_authenticate(ngx_http_request_t *r,
+    ngx_http_gatehouse_ctx_t *ctx);
+
+/* auth_request.c */
+char *ngx_http_gatehouse_auth_request_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_gatehouse_auth_request_handler(ngx_http_request_t *r);
 
 /* request.c: below every other file here, calling none of them. */
 /* Send resp (headers, then its body: a borrowed one as it is, an owned one

@@ -3,9 +3,11 @@
  * finds the dialect, asks it what the request carries, and checks it: a
  * session token against the shared block, Basic credentials against the
  * credential cache, else in the hash thread pool (the request waits, the
- * event loop does not). The content handler reads the body when the route
- * wants it and runs the dialect's serve, on the event loop when it touches
- * memory only, else in a thread pool. Refusals are the dialect's own.
+ * event loop does not); ngx_http_gatehouse_authenticate, which does that,
+ * also checks gatehouse_auth_request's subrequests (auth_request.c). The
+ * content handler reads the body when the route wants it and runs the
+ * dialect's serve, on the event loop when it touches memory only, else in a
+ * thread pool. Refusals are the dialect's own.
  */
 #include "ngx_http_gatehouse.h"
 
@@ -45,13 +47,21 @@ ngx_http_gatehouse_refusal(gh_auth_result auth)
     }
 }
 
+/* A refusal for the caller of ngx_http_gatehouse_authenticate to answer. */
+static ngx_int_t
+ngx_http_gatehouse_refused(ngx_http_gatehouse_ctx_t *ctx, gh_refusal why)
+{
+    ctx->refusal = why;
+    return NGX_DECLINED;
+}
+
 /* The verdict on a token, once the session store has answered. */
 static ngx_int_t
-ngx_http_gatehouse_token_verdict(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx)
+ngx_http_gatehouse_token_verdict(ngx_http_gatehouse_ctx_t *ctx)
 {
     /* A session belongs to the dialect that made it. */
     if (ctx->found != GH_SHARED_OK || ngx_strcmp(ctx->who.dialect, ctx->dialect->name) != 0) {
-        return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_NO_CREDENTIALS);
+        return ngx_http_gatehouse_refused(ctx, GH_REFUSE_NO_CREDENTIALS);
     }
     ctx->has_who = 1;
     ctx->state = GH_STATE_AUTHENTICATED;
@@ -104,7 +114,7 @@ ngx_http_gatehouse_check_token(ngx_http_request_t *r, ngx_http_gatehouse_main_co
         r->main->blocked++;
         return NGX_AGAIN;
     }
-    return ngx_http_gatehouse_token_verdict(r, ctx);
+    return ngx_http_gatehouse_token_verdict(ctx);
 }
 
 static ngx_int_t
@@ -137,12 +147,67 @@ ngx_http_gatehouse_check_basic(ngx_http_request_t *r, ngx_http_gatehouse_main_co
     ctx->req.retry_after = gh_service_throttle_wait(&gmcf->inline_service,
                                                     ctx->req.client_addr, NULL);
     if (ctx->req.retry_after > 0) {
-        return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_THROTTLED);
+        return ngx_http_gatehouse_refused(ctx, GH_REFUSE_THROTTLED);
     }
     if (ngx_http_gatehouse_post(r, ctx, GH_JOB_VERIFY) != NGX_OK) {
-        return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_UNAVAILABLE);
+        return ngx_http_gatehouse_refused(ctx, GH_REFUSE_UNAVAILABLE);
     }
     return NGX_AGAIN;
+}
+
+/* Back from the hash pool with the verdict on Basic credentials. */
+static ngx_int_t
+ngx_http_gatehouse_basic_verdict(ngx_http_gatehouse_main_conf_t *gmcf,
+    ngx_http_gatehouse_ctx_t *ctx)
+{
+    if (ctx->auth == GH_AUTH_THROTTLED) {
+        ctx->req.retry_after = gh_service_throttle_wait(&gmcf->inline_service,
+                                                        ctx->req.client_addr, NULL);
+    }
+    if (ctx->auth != GH_AUTH_OK) {
+        return ngx_http_gatehouse_refused(ctx, ngx_http_gatehouse_refusal(ctx->auth));
+    }
+    ctx->has_who = 1;
+    ctx->state = GH_STATE_AUTHENTICATED;
+    return NGX_OK;
+}
+
+ngx_int_t
+ngx_http_gatehouse_authenticate(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf = ngx_http_gatehouse_main_conf(r);
+
+    switch (ctx->state) {
+    case GH_STATE_WAITING:
+        return NGX_AGAIN;
+    case GH_STATE_AUTHENTICATED:
+        return NGX_OK;
+    case GH_STATE_LOOKED_UP:
+        return ngx_http_gatehouse_token_verdict(ctx);
+    case GH_STATE_VERIFIED:
+        return ngx_http_gatehouse_basic_verdict(gmcf, ctx);
+    default:
+        break;
+    }
+    switch (ctx->plan.cred.kind) {
+    case GH_CRED_TOKEN:
+    case GH_CRED_BEARER:
+        return ngx_http_gatehouse_check_token(r, gmcf, ctx);
+    case GH_CRED_BASIC:
+        return ngx_http_gatehouse_check_basic(r, gmcf, ctx);
+    case GH_CRED_MALFORMED:
+        return ngx_http_gatehouse_refused(ctx, GH_REFUSE_MALFORMED);
+    default:
+        return ngx_http_gatehouse_refused(ctx, GH_REFUSE_NO_CREDENTIALS);
+    }
+}
+
+/* The access phase's answer to ngx_http_gatehouse_authenticate's. */
+static ngx_int_t
+ngx_http_gatehouse_access_verdict(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
+    ngx_int_t rc)
+{
+    return rc == NGX_DECLINED ? ngx_http_gatehouse_refuse(r, ctx, ctx->refusal) : rc;
 }
 
 ngx_int_t
@@ -169,28 +234,7 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
 
     ctx = ngx_http_gatehouse_get_ctx(r);
     if (ctx != NULL) {
-        switch (ctx->state) {
-        case GH_STATE_WAITING:
-            return NGX_AGAIN;
-        case GH_STATE_AUTHENTICATED:
-            return NGX_OK;
-        case GH_STATE_LOOKED_UP:
-            return ngx_http_gatehouse_token_verdict(r, ctx);
-        case GH_STATE_VERIFIED:
-        default:
-            /* Back from the hash pool with the verdict on Basic credentials. */
-            if (ctx->auth == GH_AUTH_THROTTLED) {
-                ctx->req.retry_after = gh_service_throttle_wait(&gmcf->inline_service,
-                                                                ctx->req.client_addr, NULL);
-            }
-            if (ctx->auth != GH_AUTH_OK) {
-                return ngx_http_gatehouse_refuse(r, ctx,
-                                                 ngx_http_gatehouse_refusal(ctx->auth));
-            }
-            ctx->has_who = 1;
-            ctx->state = GH_STATE_AUTHENTICATED;
-            return NGX_OK;
-        }
+        return ngx_http_gatehouse_access_verdict(r, ctx, ngx_http_gatehouse_authenticate(r, ctx));
     }
 
     ctx = ngx_palloc(r->pool, sizeof(ngx_http_gatehouse_ctx_t));
@@ -227,17 +271,7 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
         return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_PLAIN_HTTP);
     }
 
-    switch (ctx->plan.cred.kind) {
-    case GH_CRED_TOKEN:
-    case GH_CRED_BEARER:
-        return ngx_http_gatehouse_check_token(r, gmcf, ctx);
-    case GH_CRED_BASIC:
-        return ngx_http_gatehouse_check_basic(r, gmcf, ctx);
-    case GH_CRED_MALFORMED:
-        return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_MALFORMED);
-    default:
-        return ngx_http_gatehouse_refuse(r, ctx, GH_REFUSE_NO_CREDENTIALS);
-    }
+    return ngx_http_gatehouse_access_verdict(r, ctx, ngx_http_gatehouse_authenticate(r, ctx));
 }
 
 /* Serve now (memory only) or hand the request to a thread pool. */

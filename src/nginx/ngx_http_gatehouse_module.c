@@ -1,6 +1,7 @@
 /*
  * ngx_http_gatehouse_module.c: the module's shape, as nginx modules go: the
- * directives (`gatehouse_error` is ngx_http_gatehouse_error.c's), the main and
+ * directives (`gatehouse_error` is ngx_http_gatehouse_error.c's,
+ * `gatehouse_auth_request` ngx_http_gatehouse_auth_request.c's), the main and
  * location configuration, the shared-memory zone that holds the core's shared
  * block, the thread pools, and each worker's start (load the block from the
  * store once, start the sync timer, ready the event streams' list). Its
@@ -49,6 +50,13 @@ static ngx_command_t ngx_http_gatehouse_commands[] = {
       ngx_http_gatehouse,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_gatehouse_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("gatehouse_auth_request"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_gatehouse_auth_request_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("gatehouse_error"),
@@ -252,6 +260,12 @@ ngx_http_gatehouse_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
     *h = ngx_http_gatehouse_access_handler;
+    /* gatehouse_auth_request's subrequests, which skip the access phase. */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+    *h = ngx_http_gatehouse_auth_request_handler;
     return ngx_http_gatehouse_header_check_conf(cf,
                ngx_http_conf_get_module_main_conf(cf, ngx_http_gatehouse_module));
 }

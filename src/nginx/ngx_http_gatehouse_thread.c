@@ -88,6 +88,15 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
                                 ctx->has_who ? &ctx->who : NULL, ctx->resp);
         }
         break;
+    case GH_JOB_FORWARD:
+        if (svc == NULL) {
+            ctx->dialect->refuse(&ctx->req, GH_REFUSE_UNAVAILABLE, ctx->resp);
+            ctx->allowed = 0;
+        } else {
+            ctx->allowed = ctx->dialect->forward(svc, &ctx->req, &ctx->plan,
+                                                 ctx->has_who ? &ctx->who : NULL, ctx->resp);
+        }
+        break;
     default:
         break;
     }
@@ -139,7 +148,7 @@ ngx_http_gatehouse_task_done(ngx_event_t *ev)
         return;
     }
 
-    ctx->state = GH_STATE_VERIFIED;
+    ctx->state = ctx->job == GH_JOB_FORWARD ? GH_STATE_DECIDED : GH_STATE_VERIFIED;
     if (r->done) {
         /* The request ended while we worked: let nginx finish closing it. */
         c->write->handler(c->write);
@@ -163,7 +172,7 @@ ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     if (task == NULL) {
         return NGX_ERROR;
     }
-    if (job == GH_JOB_SERVE) {
+    if (job == GH_JOB_SERVE || job == GH_JOB_FORWARD) {
         ctx->resp = ngx_palloc(r->pool, sizeof(gh_response));
         if (ctx->resp == NULL) {
             return NGX_ERROR;
@@ -183,7 +192,7 @@ ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     if (ngx_thread_task_post(pool, task) != NGX_OK) {
         return NGX_ERROR;
     }
-    if (job == GH_JOB_VERIFY) {
+    if (job != GH_JOB_SERVE) {
         ctx->state = GH_STATE_WAITING;
     }
     r->main->blocked++;
