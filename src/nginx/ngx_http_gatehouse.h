@@ -14,6 +14,7 @@
 #include "core/lowprio.h"
 #include "core/service.h"
 #include "dialects/common/dialect.h"
+#include "dialects/common/gateway.h"
 
 typedef struct {
     ngx_str_t          data_dir;
@@ -48,7 +49,10 @@ typedef struct {
 typedef struct ngx_http_gatehouse_stream_s ngx_http_gatehouse_stream_t;
 
 typedef struct {
-    ngx_flag_t         enable;
+    ngx_flag_t          enable;
+    /* The location's own content handler (proxy_pass's), kept by
+     * merge_loc_conf: gateway mode when not NULL (proxy.c). */
+    ngx_http_handler_pt upstream_handler;
 } ngx_http_gatehouse_loc_conf_t;
 
 typedef enum {
@@ -62,13 +66,16 @@ typedef enum {
 typedef enum {
     GH_JOB_VERIFY = 1,       /* Basic credentials not in the cache */
     GH_JOB_SERVE,            /* the dialect's serve, off the event loop */
-    GH_JOB_SYNC              /* the worker's periodic change-log and upkeep */
+    GH_JOB_SYNC,             /* the worker's periodic change-log and upkeep */
+    GH_JOB_FORWARD           /* the dialect's forward, off the event loop */
 } ngx_http_gatehouse_job_e;
+
+typedef struct ngx_http_gatehouse_ctx_s ngx_http_gatehouse_ctx_t;
 
 /* A request's context. It is not zeroed whole: the fields up to plan are,
  * classify fills plan, and resp exists only while a thread-pool task serves
  * (one served on the event loop answers from the stack). */
-typedef struct {
+struct ngx_http_gatehouse_ctx_s {
     const gh_dialect  *dialect;
     gh_request         req;
     gh_principal       who;
@@ -79,13 +86,21 @@ typedef struct {
     gh_shared_result   found;         /* the session store's answer */
     ngx_http_gatehouse_job_e job;
     gh_auth_result     auth;
-    gh_response       *resp;          /* GH_JOB_SERVE: the task's answer */
+    gh_response       *resp;          /* GH_JOB_SERVE, _FORWARD: the task's answer */
     ngx_http_gatehouse_stream_t *stream;  /* set once an event stream opened */
     unsigned           has_key:1;     /* stream_key holds a Basic credential's */
     uint8_t            stream_key[GH_DIGEST_LEN]; /* plan.stream: its credential cache key */
     gh_str             token;         /* the session token classify found, in a header */
+    /* Gateway mode (proxy.c). */
+    unsigned           watch:1;       /* passed on and long-lived: watched while it lasts */
+    unsigned           forward_ok:1;  /* the dialect's forward said pass it on */
+    ngx_array_t       *answer_headers; /* forward's headers, for the upstream's answer */
+    /* GH_JOB_FORWARD: what the task's completion resumes (proxy.c's, called
+     * through this so that thread.c names no file above it). */
+    void             (*resume)(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx);
     gh_plan            plan;          /* set by the dialect's classify */
-} ngx_http_gatehouse_ctx_t;
+    gh_gateway_who     gw;            /* gateway mode: who forward found (req.gateway_who) */
+};
 
 /* The module's index among nginx's HTTP modules (its ctx_index), set by
  * module.c when nginx makes the main configuration, before any directive of
@@ -107,6 +122,21 @@ extern ngx_uint_t ngx_http_gatehouse_index;
 /* handler.c */
 ngx_int_t ngx_http_gatehouse_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_gatehouse_content_handler(ngx_http_request_t *r);
+
+/* proxy.c: gateway mode, above handler.c */
+/* The content handler of a `gatehouse on;` location with an upstream. */
+ngx_int_t ngx_http_gatehouse_gateway_handler(ngx_http_request_t *r);
+/* Puts the header filter that adds forward's headers in the chain. */
+ngx_int_t ngx_http_gatehouse_proxy_init(ngx_conf_t *cf);
+
+/* identity.c */
+/* Rebuild r's request headers for the upstream: credentials, the identity
+ * family and the client's X-Forwarded-* out; who's identity (none when NULL)
+ * and the connection's X-Forwarded-* in. */
+ngx_int_t ngx_http_gatehouse_identity(ngx_http_request_t *r, const gh_dialect *dialect,
+    const gh_principal *who, unsigned privileges);
+/* A WebSocket upgrade or an event stream, as the request asks (identity.c). */
+ngx_uint_t ngx_http_gatehouse_long_lived(ngx_http_request_t *r, const gh_request *req);
 
 /* request.c: below every other file here, calling none of them. */
 /* Send resp (headers, then its body: a borrowed one as it is, an owned one
@@ -159,5 +189,9 @@ void ngx_http_gatehouse_stream_init(ngx_cycle_t *cycle, ngx_http_gatehouse_main_
  * worker has max_streams open). */
 ngx_int_t ngx_http_gatehouse_stream_open(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     gh_response *resp);
+/* Watch a request passed on to the upstream that lasts (a WebSocket, an
+ * event stream) as a stream is watched: it ends (the upstream's connection
+ * too) within the tick of its credential ending. NGX_OK or NGX_ERROR. */
+ngx_int_t ngx_http_gatehouse_stream_watch(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx);
 
 #endif

@@ -8,6 +8,7 @@
  * priority (nice 19), so a wrong-password storm from many addresses waits
  * behind itself while others' logins go through gatehouse_hash at once.
  * Each pool thread keeps its own store connection (a thread-local service).
+ * A gateway's forward hook runs in these pools too when it needs the store.
  * The request is blocked while its task runs and resumes in the event loop
  * when the task's completion event fires, as nginx's own aio threads do.
  *
@@ -80,6 +81,16 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
                                                  "basic", &ctx->who);
         gh_credential_wipe(cred);
         break;
+    case GH_JOB_FORWARD:
+        if (svc == NULL) {
+            ctx->dialect->refuse(&ctx->req, GH_REFUSE_UNAVAILABLE, ctx->resp);
+            ctx->forward_ok = 0;
+        } else {
+            ctx->forward_ok = ctx->dialect->forward(svc, &ctx->req, &ctx->plan,
+                                                    ctx->has_who ? &ctx->who : NULL,
+                                                    ctx->resp);
+        }
+        break;
     case GH_JOB_SERVE:
         if (svc == NULL) {
             ctx->dialect->refuse(&ctx->req, GH_REFUSE_UNAVAILABLE, ctx->resp);
@@ -131,6 +142,11 @@ ngx_http_gatehouse_task_done(ngx_event_t *ev)
     r->main->blocked--;
     r->aio = 0;
 
+    if (ctx->job == GH_JOB_FORWARD) {
+        ctx->resume(r, ctx);
+        ngx_http_run_posted_requests(c);
+        return;
+    }
     if (ctx->job == GH_JOB_SERVE) {
         rc = ngx_http_gatehouse_send(r, ctx->resp);
         gh_response_free(ctx->resp);
@@ -163,7 +179,7 @@ ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     if (task == NULL) {
         return NGX_ERROR;
     }
-    if (job == GH_JOB_SERVE) {
+    if (job == GH_JOB_SERVE || job == GH_JOB_FORWARD) {
         ctx->resp = ngx_palloc(r->pool, sizeof(gh_response));
         if (ctx->resp == NULL) {
             return NGX_ERROR;
