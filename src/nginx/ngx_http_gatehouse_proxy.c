@@ -211,7 +211,11 @@ ngx_http_gatehouse_upstream_first(ngx_http_request_t *r, ngx_http_gatehouse_ctx_
     if (ngx_http_gatehouse_identity(sr, ctx->dialect, who, privileges) != NGX_OK) {
         return NGX_ERROR;
     }
+    /* The subrequest's reference goes when it is done, before the resume;
+     * this one is the content phase's NGX_DONE's to drop, as the thread
+     * pool's is. */
     r->write_event_handler = ngx_http_gatehouse_first_resume;
+    r->main->count++;
     return NGX_DONE;
 }
 
