@@ -1,13 +1,14 @@
 /*
  * ngx_http_gatehouse_identity.c: what the upstream receives of a request
- * gatehouse passes on (docs/gateway.md). nginx's proxy modules send
+ * gatehouse passes on (docs/nginx.md, gateway mode). nginx's proxy modules send
  * r->headers_in.headers as they find it, so the list is rebuilt without:
  * every header that carries any dialect's credential (credential_headers,
  * all copies), every header of the identity family (the prefix below) and
  * the client's X-Forwarded-For, -Proto and -Host; and with gatehouse's
  * cookies (every dialect's credential_cookies) taken out of each Cookie
  * header, the other cookies kept in their order, a Cookie header left empty
- * dropped. Names are compared ignoring case and with '_' equal to '-': an
+ * dropped (gh_cookies_without, credential.c, which has a fuzz target).
+ * Names are compared ignoring case and with '_' equal to '-': an
  * upstream behind CGI-like glue reads X_Gatehouse_User as X-Gatehouse-User.
  * Then gatehouse adds who the request is (none on an open route) and the
  * usual X-Forwarded-* of the connection.
@@ -80,46 +81,14 @@ ngx_http_gatehouse_dropped(ngx_str_t *name)
            || ngx_http_gatehouse_name_is(name, "X-Forwarded-Host", 1);
 }
 
-/* value without gatehouse's cookies, "; "-joined, in out (of value's size
- * at most); its length, 0 when none is left. */
-static size_t
-ngx_http_gatehouse_cookies_kept(ngx_str_t *value, u_char *out)
+/* Is a cookie of that name any dialect's credential (gh_cookies_without)? */
+static bool
+ngx_http_gatehouse_cookie_dropped(gh_str name, void *arg)
 {
-    u_char    *p = value->data, *end = p + value->len, *start, *last, *eq;
-    u_char    *o = out;
-    ngx_str_t  name;
+    ngx_str_t  n = { name.len, (u_char *) name.data };
 
-    while (p < end) {
-        while (p < end && (*p == ' ' || *p == '\t' || *p == ';')) {
-            p++;
-        }
-        start = p;
-        while (p < end && *p != ';') {
-            p++;
-        }
-        last = p;
-        while (last > start && (last[-1] == ' ' || last[-1] == '\t')) {
-            last--;
-        }
-        if (last == start) {
-            continue;
-        }
-        eq = ngx_strlchr(start, last, '=');
-        name.data = start;
-        name.len = (eq != NULL ? eq : last) - start;
-        while (name.len > 0 && (name.data[name.len - 1] == ' ' || name.data[name.len - 1] == '\t')) {
-            name.len--;
-        }
-        if (ngx_http_gatehouse_listed(&name, 1)) {
-            continue;
-        }
-        if (o != out) {
-            *o++ = ';';
-            *o++ = ' ';
-        }
-        o = ngx_cpymem(o, start, last - start);
-    }
-    return (size_t) (o - out);
+    (void) arg;
+    return ngx_http_gatehouse_listed(&n, 1);
 }
 
 /* Push name: value onto list (both in r's pool or static), with the
@@ -262,11 +231,12 @@ ngx_http_gatehouse_keep(ngx_http_request_t *r, ngx_list_t *list, ngx_table_elt_t
         *copy = *h;
         return NGX_OK;
     }
-    value = ngx_pnalloc(r->pool, h->value.len + 1);
+    value = ngx_pnalloc(r->pool, 2 * h->value.len);
     if (value == NULL) {
         return NGX_ERROR;
     }
-    len = ngx_http_gatehouse_cookies_kept(&h->value, value);
+    len = gh_cookies_without((gh_str) { (const char *) h->value.data, h->value.len },
+                             ngx_http_gatehouse_cookie_dropped, NULL, (char *) value);
     if (len == 0) {
         return NGX_OK;
     }
