@@ -14,6 +14,7 @@
 #include "core/lowprio.h"
 #include "core/service.h"
 #include "dialects/common/dialect.h"
+#include "dialects/common/gateway.h"
 
 typedef struct {
     ngx_str_t          data_dir;
@@ -48,11 +49,14 @@ typedef struct {
 typedef struct ngx_http_gatehouse_stream_s ngx_http_gatehouse_stream_t;
 
 typedef struct {
-    ngx_flag_t         enable;
+    ngx_flag_t          enable;
+    /* The location's own content handler (proxy_pass's), kept by
+     * merge_loc_conf: gateway mode when not NULL (proxy.c). */
+    ngx_http_handler_pt upstream_handler;
     /* `gatehouse_auth_request DIALECT;`: the dialect whose credentials the
      * location checks for nginx's auth_request (auth_request.c); NULL when
      * it has none. Not inherited: it names the one location. */
-    const gh_dialect  *auth_dialect;
+    const gh_dialect   *auth_dialect;
 } ngx_http_gatehouse_loc_conf_t;
 
 typedef enum {
@@ -67,14 +71,17 @@ typedef enum {
 typedef enum {
     GH_JOB_VERIFY = 1,       /* Basic credentials not in the cache */
     GH_JOB_SERVE,            /* the dialect's serve, off the event loop */
-    GH_JOB_FORWARD,          /* the dialect's forward, off the event loop (auth_request.c) */
+    GH_JOB_FORWARD,          /* the dialect's forward, off the event loop (proxy.c,
+                              * auth_request.c) */
     GH_JOB_SYNC              /* the worker's periodic change-log and upkeep */
 } ngx_http_gatehouse_job_e;
+
+typedef struct ngx_http_gatehouse_ctx_s ngx_http_gatehouse_ctx_t;
 
 /* A request's context. It is not zeroed whole: the fields up to plan are,
  * classify fills plan, and resp exists only while a thread-pool task serves
  * (one served on the event loop answers from the stack). */
-typedef struct {
+struct ngx_http_gatehouse_ctx_s {
     const gh_dialect  *dialect;
     gh_request         req;
     gh_principal       who;
@@ -82,7 +89,7 @@ typedef struct {
     unsigned           has_who:1;
     unsigned           in_lookup:1;   /* inside gh_session_find */
     unsigned           answered:1;    /* the session store has called back */
-    unsigned           allowed:1;     /* GH_JOB_FORWARD: what forward answered */
+    unsigned           allowed:1;     /* what the dialect's forward answered: pass it on */
     gh_refusal         refusal;       /* why ngx_http_gatehouse_authenticate refused */
     gh_shared_result   found;         /* the session store's answer */
     ngx_http_gatehouse_job_e job;
@@ -92,8 +99,16 @@ typedef struct {
     unsigned           has_key:1;     /* stream_key holds a Basic credential's */
     uint8_t            stream_key[GH_DIGEST_LEN]; /* plan.stream: its credential cache key */
     gh_str             token;         /* the session token classify found, in a header */
+    /* Gateway mode (proxy.c). */
+    unsigned           watch:1;       /* passed on and long-lived: watched while it lasts */
+    ngx_array_t       *answer_headers; /* forward's headers, for the upstream's answer */
+    /* GH_JOB_FORWARD: what the task's completion resumes (proxy.c's, called
+     * through this so that thread.c names no file above it); NULL: the
+     * request's phases run again (auth_request.c's, GH_STATE_DECIDED). */
+    void             (*resume)(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx);
     gh_plan            plan;          /* set by the dialect's classify */
-} ngx_http_gatehouse_ctx_t;
+    gh_gateway_who     gw;            /* gateway mode: who forward found (req.gateway_who) */
+};
 
 /* The module's index among nginx's HTTP modules (its ctx_index), set by
  * module.c when nginx makes the main configuration, before any directive of
@@ -127,6 +142,21 @@ ngx_int_t ngx_http_gatehouse_authenticate(ngx_http_request_t *r,
 /* auth_request.c */
 char *ngx_http_gatehouse_auth_request_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_gatehouse_auth_request_handler(ngx_http_request_t *r);
+
+/* proxy.c: gateway mode, above handler.c */
+/* The content handler of a `gatehouse on;` location with an upstream. */
+ngx_int_t ngx_http_gatehouse_gateway_handler(ngx_http_request_t *r);
+/* Puts the header filter that adds forward's headers in the chain. */
+ngx_int_t ngx_http_gatehouse_proxy_init(ngx_conf_t *cf);
+
+/* identity.c */
+/* Rebuild r's request headers for the upstream: credentials, the identity
+ * family and the client's X-Forwarded-* out; who's identity (none when NULL)
+ * and the connection's X-Forwarded-* in. */
+ngx_int_t ngx_http_gatehouse_identity(ngx_http_request_t *r, const gh_dialect *dialect,
+    const gh_principal *who, unsigned privileges);
+/* A WebSocket upgrade or an event stream, as the request asks (identity.c). */
+ngx_uint_t ngx_http_gatehouse_long_lived(ngx_http_request_t *r, const gh_request *req);
 
 /* request.c: below every other file here, calling none of them. */
 /* Send resp (headers, then its body: a borrowed one as it is, an owned one
@@ -179,5 +209,9 @@ void ngx_http_gatehouse_stream_init(ngx_cycle_t *cycle, ngx_http_gatehouse_main_
  * worker has max_streams open). */
 ngx_int_t ngx_http_gatehouse_stream_open(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     gh_response *resp);
+/* Watch a request passed on to the upstream that lasts (a WebSocket, an
+ * event stream) as a stream is watched: it ends (the upstream's connection
+ * too) within the tick of its credential ending. NGX_OK or NGX_ERROR. */
+ngx_int_t ngx_http_gatehouse_stream_watch(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx);
 
 #endif

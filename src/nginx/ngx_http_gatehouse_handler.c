@@ -130,7 +130,7 @@ ngx_http_gatehouse_check_basic(ngx_http_request_t *r, ngx_http_gatehouse_main_co
     /* An event stream checks its credential in the cache for as long as it
      * lasts (ngx_http_gatehouse_stream.c): under this key, which verifying
      * puts there too. */
-    if (ctx->plan.stream) {
+    if (ctx->plan.stream || ctx->watch) {
         ngx_memcpy(ctx->stream_key, key, sizeof(key));
         ctx->has_key = 1;
     }
@@ -263,6 +263,10 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
     }
     ctx->dialect->classify(&ctx->req, &ctx->plan);
     ctx->token = ctx->plan.cred.token;
+    /* Gateway mode: a request passed on that lasts is watched (proxy.c). */
+    if (glcf->upstream_handler != NULL && ctx->dialect->forward != NULL && !ctx->plan.local) {
+        ctx->watch = ngx_http_gatehouse_long_lived(r, &ctx->req);
+    }
     if (ctx->plan.open) {
         ctx->state = GH_STATE_AUTHENTICATED;
         return NGX_OK;

@@ -16,7 +16,6 @@ static void *ngx_http_gatehouse_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_gatehouse_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_gatehouse_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child);
-static char *ngx_http_gatehouse(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_gatehouse_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_gatehouse_init_zone(ngx_shm_zone_t *zone, void *data);
 static ngx_int_t ngx_http_gatehouse_init_process(ngx_cycle_t *cycle);
@@ -47,7 +46,7 @@ static ngx_command_t ngx_http_gatehouse_commands[] = {
 
     { ngx_string("gatehouse"),
       NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_http_gatehouse,
+      ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_gatehouse_loc_conf_t, enable),
       NULL },
@@ -152,13 +151,6 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "gatehouse: %s", err);
             return NGX_CONF_ERROR;
         }
-        /* Never serve the bundled tree to someone who asked to guard an API. */
-        if (gmcf->config.upstream[0] != '\0') {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "gatehouse: %s: upstream: guarding an upstream is not built "
-                               "yet; leave upstream empty to serve the bundled tree", path);
-            return NGX_CONF_ERROR;
-        }
     }
 
     /* Read once here, in the master: every worker inherits it. Without a
@@ -219,31 +211,27 @@ ngx_http_gatehouse_create_loc_conf(ngx_conf_t *cf)
     return glcf;
 }
 
+/* `gatehouse on;` guards a location and serves the dialects from it. The
+ * location's own content handler, when it has one (proxy_pass's: set by its
+ * directive, so before this merge whatever the order of the directives), is
+ * kept for gateway mode (ngx_http_gatehouse_proxy.c). */
 static char *
 ngx_http_gatehouse_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 {
     ngx_http_gatehouse_loc_conf_t *prev = parent;
     ngx_http_gatehouse_loc_conf_t *conf = child;
+    ngx_http_core_loc_conf_t      *clcf;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
-    return NGX_CONF_OK;
-}
-
-/* `gatehouse on;` guards a location and serves the dialects from it. */
-static char *
-ngx_http_gatehouse(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_gatehouse_loc_conf_t *glcf = conf;
-    ngx_http_core_loc_conf_t      *clcf;
-    char                          *rv;
-
-    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-    if (glcf->enable) {
+    if (conf->enable) {
         clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-        clcf->handler = ngx_http_gatehouse_content_handler;
+        if (clcf->handler != ngx_http_gatehouse_content_handler
+            && clcf->handler != ngx_http_gatehouse_gateway_handler)
+        {
+            conf->upstream_handler = clcf->handler;
+        }
+        clcf->handler = conf->upstream_handler != NULL ? ngx_http_gatehouse_gateway_handler
+                                                       : ngx_http_gatehouse_content_handler;
     }
     return NGX_CONF_OK;
 }
@@ -266,6 +254,9 @@ ngx_http_gatehouse_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
     *h = ngx_http_gatehouse_auth_request_handler;
+    if (ngx_http_gatehouse_proxy_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
     return ngx_http_gatehouse_header_check_conf(cf,
                ngx_http_conf_get_module_main_conf(cf, ngx_http_gatehouse_module));
 }

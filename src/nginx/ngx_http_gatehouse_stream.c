@@ -29,6 +29,12 @@
  * age; a client that stops reading is dropped after send_timeout, or once
  * GH_STREAM_BACKLOG bytes wait for it. The number of streams per worker is
  * capped (max_streams); one more gets the dialect's 503.
+ *
+ * Gateway mode: a request passed on to the upstream that lasts (a WebSocket
+ * upgrade, an event stream) is on the same list, marked forwarded: the tick
+ * checks its credential alike and, once it has ended, ends the request,
+ * which closes the upstream's connection too (the upstream module's
+ * cleanup). Nothing is written to it, it is neither capped nor listed.
  */
 #include "ngx_http_gatehouse.h"
 
@@ -48,6 +54,7 @@ struct ngx_http_gatehouse_stream_s {
     uint8_t                         key[GH_DIGEST_LEN];  /* Basic: the credential's cache key */
     unsigned                        basic:1;
     unsigned                        linked:1;
+    unsigned                        forwarded:1;  /* the upstream's: watched, not written */
     uint64_t                        after;        /* the last event it has seen */
     uint64_t                        id;           /* in the shared block's stream table */
     const char                     *keepalive;
@@ -67,8 +74,10 @@ ngx_http_gatehouse_stream_unlink(ngx_http_gatehouse_stream_t *st)
     if (st->linked) {
         ngx_queue_remove(&st->queue);
         st->linked = 0;
-        st->gmcf->nstreams--;
-        gh_shared_stream_remove(st->gmcf->shared, st->id);
+        if (!st->forwarded) {
+            st->gmcf->nstreams--;
+            gh_shared_stream_remove(st->gmcf->shared, st->id);
+        }
     }
 }
 
@@ -167,7 +176,14 @@ ngx_http_gatehouse_stream_end(ngx_http_gatehouse_stream_t *st, ngx_int_t rc)
 
     ngx_http_gatehouse_stream_unlink(st);
     gh_wipe(st->key, sizeof(st->key));
-    if (rc == NGX_OK) {
+    if (st->forwarded) {
+        /* Terminated as a client gone would be: the upstream module's
+         * cleanup closes its connection and finalizes the request once more
+         * (NGX_DONE), which must not free it under the termination: this
+         * reference is the terminate handler's to drop. */
+        r->main->count++;
+        rc = NGX_ERROR;
+    } else if (rc == NGX_OK) {
         rc = ngx_http_send_special(r, NGX_HTTP_LAST);
     }
     ngx_http_finalize_request(r, rc);
@@ -207,7 +223,7 @@ ngx_http_gatehouse_stream_live(ngx_http_gatehouse_stream_t *st, int64_t now)
     gh_principal                    who;
 
     /* Someone deleted it (Redfish: its EventDestination). */
-    if (!gh_shared_stream_wanted(gmcf->shared, st->id)) {
+    if (!st->forwarded && !gh_shared_stream_wanted(gmcf->shared, st->id)) {
         return 0;
     }
     /* A session's account given another role, or told to change its
@@ -255,6 +271,14 @@ static void
 ngx_http_gatehouse_stream_visit(ngx_http_gatehouse_stream_t *st, const gh_shared_event *ev,
     size_t n, int64_t now, ngx_msec_t keepalive)
 {
+    /* A request passed on belongs to the upstream module: ended, the
+     * upstream's connection with it, never written to. */
+    if (st->forwarded) {
+        if (ngx_exiting || ngx_quit || ngx_terminate || !ngx_http_gatehouse_stream_live(st, now)) {
+            ngx_http_gatehouse_stream_end(st, NGX_ERROR);
+        }
+        return;
+    }
     if (ngx_exiting || ngx_quit || ngx_terminate) {
         ngx_http_gatehouse_stream_end(st, NGX_OK);
         return;
@@ -397,4 +421,45 @@ ngx_http_gatehouse_stream_open(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *
         return NGX_ERROR;
     }
     return NGX_DONE;
+}
+
+ngx_int_t
+ngx_http_gatehouse_stream_watch(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf = ngx_http_gatehouse_main_conf(r);
+    ngx_http_gatehouse_stream_t    *st;
+    ngx_pool_cleanup_t             *cln;
+    ngx_int_t                       rc = NGX_ERROR;
+
+    st = ngx_pcalloc(r->pool, sizeof(ngx_http_gatehouse_stream_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (st == NULL || cln == NULL) {
+        goto done;
+    }
+    if (ctx->who.session_id[0] == '\0') {
+        if (!ctx->has_key) {
+            goto done;      /* nothing to watch it by: refused, not let through unwatched */
+        }
+        ngx_memcpy(st->key, ctx->stream_key, sizeof(st->key));
+        st->basic = 1;
+    }
+    st->r = r;
+    st->gmcf = gmcf;
+    st->dialect = ctx->dialect;
+    st->who = ctx->who;
+    st->forwarded = 1;
+    cln->handler = ngx_http_gatehouse_stream_cleanup;
+    cln->data = st;
+    if (ngx_queue_empty(&gmcf->streams)) {
+        gmcf->events_after = gh_shared_event_last(gmcf->shared);
+    }
+    ngx_queue_insert_tail(&gmcf->streams, &st->queue);
+    st->linked = 1;
+    if (!gmcf->stream_event.timer_set) {
+        ngx_add_timer(&gmcf->stream_event, GH_STREAM_TICK_MS);
+    }
+    rc = NGX_OK;
+done:
+    gh_wipe(ctx->stream_key, sizeof(ctx->stream_key));
+    return rc;
 }

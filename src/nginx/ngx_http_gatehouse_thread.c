@@ -8,6 +8,7 @@
  * priority (nice 19), so a wrong-password storm from many addresses waits
  * behind itself while others' logins go through gatehouse_hash at once.
  * Each pool thread keeps its own store connection (a thread-local service).
+ * A gateway's forward hook runs in these pools too when it needs the store.
  * The request is blocked while its task runs and resumes in the event loop
  * when the task's completion event fires, as nginx's own aio threads do.
  *
@@ -140,6 +141,11 @@ ngx_http_gatehouse_task_done(ngx_event_t *ev)
     r->main->blocked--;
     r->aio = 0;
 
+    if (ctx->job == GH_JOB_FORWARD && ctx->resume != NULL) {
+        ctx->resume(r, ctx);
+        ngx_http_run_posted_requests(c);
+        return;
+    }
     if (ctx->job == GH_JOB_SERVE) {
         rc = ngx_http_gatehouse_send(r, ctx->resp);
         gh_response_free(ctx->resp);

@@ -329,16 +329,42 @@ class Gatehouse:
                     raise
                 self.port, self.http_port = free_ports(2)
 
+    # An nginx configuration of the test's own instead of the one `gatehouse
+    # serve` writes: a function of this instance returning its text (see
+    # nginx_conf_paths), run with Debian's nginx as "your own nginx" would be.
+    nginx_conf = None
+
+    def nginx_conf_paths(self):
+        """What an nginx configuration of a test's own needs: the module, the
+        prefix directory (temp paths, pid), the user the workers run as (the
+        data directory's owner), the data directory, configuration and CA."""
+        import pwd
+        prefix = self.dir / "nginx"
+        for sub in ("", "tmp"):
+            (prefix / sub).mkdir(exist_ok=True)
+            os.chown(prefix / sub, self.owner_uid, self.owner_gid)
+        return {"module": str(MODULE), "prefix": str(prefix), "data": str(self.data),
+                "config": str(self.config_path), "port": self.port,
+                "user": pwd.getpwuid(self.owner_uid).pw_name}
+
+    def _command(self):
+        if self.nginx_conf is not None:
+            conf = self.dir / "nginx.conf"
+            conf.write_text(self.nginx_conf(self))
+            return ["/usr/sbin/nginx", "-p", str(self.dir / "nginx"), "-c", str(conf),
+                    "-g", "daemon off;"]
+        return [str(GATEHOUSE), "serve", "--data-dir", str(self.data),
+                "--config", str(self.config_path),
+                "--listen", f"127.0.0.1:{self.port}",
+                "--http-listen", f"127.0.0.1:{self.http_port}"]
+
     def _start(self, timeout):
         assert self.proc is None, "already started"
         self.write_config()
         stderr_start = len(self.stderr_text())
         self._stderr = open(self.stderr_path, "ab")
         self._stdout = open(self.stdout_path, "ab")
-        cmd = [str(GATEHOUSE), "serve", "--data-dir", str(self.data),
-               "--config", str(self.config_path),
-               "--listen", f"127.0.0.1:{self.port}",
-               "--http-listen", f"127.0.0.1:{self.http_port}"]
+        cmd = self._command()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._stdout,
                                      stderr=self._stderr, env=self.env(self.data),
                                      start_new_session=True)

@@ -317,6 +317,41 @@ static void test_x_auth_token(void **state)
     assert_int_equal(c.kind, GH_CRED_MALFORMED);
 }
 
+/* gh_cookies_without dropping the cookies named PVEAuthCookie (any case). */
+static bool drop_pve(gh_str name, void *arg)
+{
+    (*(int *)arg)++;
+    return gh_str_eq_nocase(name, "PVEAuthCookie");
+}
+
+static const char *without(const char *header)
+{
+    static char out[2048];
+    int         asked = 0;
+    size_t      n = gh_cookies_without(header != NULL ? S(header) : (gh_str){ NULL, 0 },
+                                       drop_pve, &asked, out);
+
+    assert_true(n <= 2 * (header != NULL ? strlen(header) : 0));
+    out[n] = '\0';
+    return out;
+}
+
+static void test_cookies_without(void **state)
+{
+    (void)state;
+    assert_string_equal(without("a=1; PVEAuthCookie=x; b=2"), "a=1; b=2");
+    assert_string_equal(without("PVEAuthCookie=x"), "");
+    assert_string_equal(without("pveauthcookie=x;PVEAuthCookie=y"), "");
+    assert_string_equal(without("a=1;b=2"), "a=1; b=2");
+    assert_string_equal(without("  ;a=1;;  b ;PVEAuthCookie =x; c=\"q;"), "a=1; b; c=\"q");
+    assert_string_equal(without("PVEAuthCookieX=1; XPVEAuthCookie=2"),
+                        "PVEAuthCookieX=1; XPVEAuthCookie=2");
+    assert_string_equal(without("a=PVEAuthCookie=1"), "a=PVEAuthCookie=1");
+    assert_string_equal(without(""), "");
+    assert_string_equal(without(NULL), "");
+    assert_string_equal(without(";;;"), "");
+}
+
 /* The cookie's value, or "(null)" when absent or malformed. */
 static const char *cookie(const char *header, const char *name)
 {
@@ -390,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_reuse_and_wipe),
         cmocka_unit_test(test_x_auth_token),
         cmocka_unit_test(test_cookie),
+        cmocka_unit_test(test_cookies_without),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

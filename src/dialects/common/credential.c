@@ -270,6 +270,32 @@ gh_str gh_credential_cookie(gh_str header, const char *name)
     return none;
 }
 
+size_t gh_cookies_without(gh_str header, bool (*drop)(gh_str name, void *arg), void *arg,
+                          char *out)
+{
+    size_t pos = 0, n = 0;
+
+    while (header.data != NULL && pos < header.len) {
+        const char *semi = memchr(header.data + pos, ';', header.len - pos);
+        size_t      end = semi != NULL ? (size_t)(semi - header.data) : header.len;
+        gh_str      pair = gh_trim((gh_str){ header.data + pos, end - pos });
+        const char *eq = pair.len > 0 ? memchr(pair.data, '=', pair.len) : NULL;
+        gh_str      name = gh_trim((gh_str){ pair.data,
+                                             eq != NULL ? (size_t)(eq - pair.data) : pair.len });
+
+        pos = end + 1;
+        if (pair.len == 0 || drop(name, arg))
+            continue;
+        if (n > 0) {
+            out[n++] = ';';
+            out[n++] = ' ';
+        }
+        memcpy(out + n, pair.data, pair.len);
+        n += pair.len;
+    }
+    return n;
+}
+
 void gh_credential_wipe(gh_credential *cred)
 {
     if (cred == NULL)

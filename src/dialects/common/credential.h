@@ -52,6 +52,16 @@ void gh_credential_token(gh_str value, gh_credential *cred);
  * stripped; an empty value gives .data non-NULL, .len 0. A view into header. */
 gh_str gh_credential_cookie(gh_str header, const char *name);
 
+/* header's cookies without those drop(name, arg) says to leave out, in their
+ * order and "; "-joined, into out (room for 2 * header.len bytes: a lone ';'
+ * between two pairs becomes "; "; no NUL added); the length written, 0 when
+ * none is left. A pair is what lies between two
+ * ';', its blanks trimmed; its name what comes before its first '=' (the
+ * whole pair without one), blanks trimmed; an empty pair is dropped. What a
+ * gateway passes on of a Cookie header once gatehouse's own are gone. */
+size_t gh_cookies_without(gh_str header, bool (*drop)(gh_str name, void *arg), void *arg,
+                          char *out);
+
 /* Wipe the secret parts. */
 void gh_credential_wipe(gh_credential *cred);
 

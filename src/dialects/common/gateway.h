@@ -15,6 +15,15 @@
 #include "http.h"
 #include "../../core/policy.h"
 
+/* Who a forwarded request is, when the dialect's forward hook found out
+ * itself (gh_request.gateway_who): the principal and the privileges it
+ * holds (role.h bits, less what its credential withholds). */
+typedef struct gh_gateway_who {
+    bool         set;
+    gh_principal who;
+    unsigned     privileges;
+} gh_gateway_who;
+
 /* The most alternatives a default may offer (the registry's OR of sets). */
 #define GH_GATEWAY_ALTERNATIVES 4
 

@@ -59,6 +59,11 @@ struct gh_request {
      * failed or answered too much to hold). */
     int          upstream_status;
     gh_str       upstream_body;
+    /* Gateway mode, forward on a route open to the adapter that the dialect
+     * authenticates itself (a Proxmox VE API token): where forward says who
+     * the request is, for the identity headers the upstream gets
+     * (gateway.h). NULL elsewhere. */
+    struct gh_gateway_who *gateway_who;
 };
 
 /* A value is kept as its place in the arena, not a pointer, so a response

@@ -24,6 +24,7 @@
  * the ticket came with; an API token needs no such proof.
  */
 #include "proxmox_internal.h"
+#include "../common/gateway.h"
 
 #include <string.h>
 
@@ -46,16 +47,34 @@ static bool gh_pve_unsafe(gh_method m)
     return m != GH_METHOD_GET && m != GH_METHOD_HEAD;
 }
 
+/* The ticket a request carries in its cookie: none (401 No ticket), a
+ * malformed one, or its session token. */
+static void gh_pve_credential(const gh_request *req, gh_credential *cred)
+{
+    gh_pve_ticket ticket;
+    gh_str        cookie = gh_credential_cookie(gh_request_header(req, "Cookie"), GH_PVE_COOKIE);
+
+    if (cookie.data == NULL)
+        return;
+    if (gh_pve_ticket_parse(cookie, &ticket) != 0) {
+        cred->kind = GH_CRED_MALFORMED;
+        return;
+    }
+    cred->kind = GH_CRED_TOKEN;
+    cred->token = ticket.secret;
+}
+
 static void gh_pve_classify(const gh_request *req, gh_plan *plan)
 {
     gh_pve_route *r = gh_pve_route_in(plan);
-    gh_pve_ticket ticket;
     gh_pve_apitoken api;
-    gh_str        cookie;
     bool          writes = req->method == GH_METHOD_POST || req->method == GH_METHOD_PUT;
 
     gh_plan_init(plan);
     gh_pve_route_parse(req->path, r);
+    /* Gateway mode: gatehouse's own endpoints (tickets, API tokens) and
+     * the rest of access/ (its accounts and roles) are answered here. */
+    plan->local = r->kind != GH_PVE_TREE || gh_path_under(req->path, "/api2/json/access");
     if (r->kind == GH_PVE_TICKET) {
         plan->open = true;
         plan->read_body = req->method == GH_METHOD_POST;
@@ -71,15 +90,7 @@ static void gh_pve_classify(const gh_request *req, gh_plan *plan)
         plan->work = GH_WORK_STORE;
         return;
     }
-    cookie = gh_credential_cookie(gh_request_header(req, "Cookie"), GH_PVE_COOKIE);
-    if (cookie.data == NULL)
-        return;                     /* no credential: 401 No ticket */
-    if (gh_pve_ticket_parse(cookie, &ticket) != 0) {
-        plan->cred.kind = GH_CRED_MALFORMED;
-        return;
-    }
-    plan->cred.kind = GH_CRED_TOKEN;
-    plan->cred.token = ticket.secret;
+    gh_pve_credential(req, &plan->cred);
 }
 
 /* ---- refusals and errors from outside ---- */
@@ -257,6 +268,62 @@ done:
     gh_pve_finish(resp);
 }
 
+/* Gateway mode: the gates of serve, then the privileges the method and
+ * path need (gateway.h). An API token is checked here, in the I/O pool
+ * (classify left its route open to the adapter), and says who it is
+ * through req->gateway_who. */
+static bool gh_pve_forward(gh_service *svc, const gh_request *req, const gh_plan *plan,
+                           const gh_principal *who, gh_response *resp)
+{
+    const gh_pve_route *route = gh_pve_route_of(plan);
+    gh_principal        by_token;
+    gh_pve_ctx          c = { svc, req, route, who, false, 0, resp };
+    gh_policy_subject   subject;
+    bool                ok = false;
+
+    if (route->api_token) {
+        if (!gh_pve_apitoken_check(&c, &by_token))
+            goto done;
+        c.who = &by_token;
+        c.by_api_token = true;
+    } else if (who == NULL) {
+        gh_pve_refuse(req, GH_REFUSE_NO_CREDENTIALS, resp);
+        return false;
+    }
+    subject = gh_policy_subject_of(c.who);
+    subject.withheld = c.withheld;
+    if (!c.by_api_token && !gh_pve_ticket_user_ok(req, c.who)) {
+        gh_pve_fail(resp, 401, "permission denied - invalid PVE ticket");
+    } else if (!gh_policy_allows(&subject, (gh_policy_act){ .op = GH_OP_USE }, NULL)) {
+        gh_pve_fail(resp, 403, "Permission check failed");
+    } else if (!c.by_api_token && gh_pve_unsafe(req->method) &&
+               !gh_pve_csrf_ok(svc->secret, c.who->session_id,
+                               gh_request_header(req, GH_PVE_CSRF_HEADER))) {
+        gh_pve_fail(resp, 401, "Permission denied - invalid csrf token");
+    } else if (c.who->password_change_required) {
+        gh_pve_fail(resp, 403, "password change required");
+    } else if (!gh_gateway_allows(req->config, req, &subject, NULL, 0, NULL)) {
+        gh_pve_fail(resp, 403, "Permission check failed");
+    } else {
+        ok = true;
+        if (c.by_api_token && req->gateway_who != NULL) {
+            req->gateway_who->set = true;
+            req->gateway_who->who = by_token;
+            req->gateway_who->privileges = gh_policy_holds(&subject);
+        }
+    }
+done:
+    gh_wipe(&by_token, sizeof(by_token));
+    if (!ok)
+        gh_pve_finish(resp);
+    return ok;
+}
+
+static const char *const gh_pve_credential_headers[] = {
+    "Authorization", GH_PVE_CSRF_HEADER, NULL
+};
+static const char *const gh_pve_credential_cookies[] = { GH_PVE_COOKIE, NULL };
+
 const gh_dialect gh_proxmox_dialect = {
     .name = GH_PVE_DIALECT,
     .label = "Proxmox VE",
@@ -265,4 +332,8 @@ const gh_dialect gh_proxmox_dialect = {
     .refuse = gh_pve_refuse,
     .fail = gh_pve_fail_hook,
     .serve = gh_pve_serve,
+    .forward = gh_pve_forward,
+    .credential = gh_pve_credential,
+    .credential_headers = gh_pve_credential_headers,
+    .credential_cookies = gh_pve_credential_cookies,
 };
