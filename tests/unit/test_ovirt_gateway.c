@@ -183,6 +183,30 @@ static void test_csrf(void **state)
                           "persistent-auth", "JSESSIONID", cookie, NULL));
 }
 
+/* SSO and the CA spelled otherwise never pass on, nor a path unreadable. */
+static void test_local_spelled_otherwise(void **state)
+{
+    static const char *const paths[] = {
+        GH_OVIRT_ENGINE "/sso/./oauth/token", GH_OVIRT_ENGINE "/services//sso-logout",
+        GH_OVIRT_API "/../services/pki-resource", GH_OVIRT_API "/..;/sso/oauth/token",
+        GH_OVIRT_ENGINE "/services/sso-logout;jsessionid=1", GH_OVIRT_API "/vms%2f..",
+    };
+    fixture *f = *state;
+    char     b[128];
+
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        forwarded fw = forward(f, "GET", paths[i], "Authorization", as(b, "admin@internal"),
+                               NULL);
+
+        if (fw.passed || fw.local || fw.r.resp.status != 404)
+            fail_msg("%s: passed %d local %d status %d", paths[i], fw.passed, fw.local,
+                     fw.r.resp.status);
+        done(&fw.r);
+    }
+    expect_passed(forward(f, "GET", GH_OVIRT_API "/vms/../hosts", "Authorization",
+                          as(b, "admin@internal"), NULL));
+}
+
 /* Rules, on the path a servlet container would read too. */
 static void test_rules(void **state)
 {
@@ -213,6 +237,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_method_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistent_auth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csrf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_local_spelled_otherwise, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
     };
 

@@ -145,6 +145,33 @@ static void test_csrf(void **state)
                            "DELL-EMC-TOKEN", l.csrf, NULL), 403, "0xE1403002");
 }
 
+/* A path that reads as gatehouse's own route once normalised, or that
+ * cannot be read, never passes on: 404, as serve answers what it cannot read. */
+static void test_local_spelled_otherwise(void **state)
+{
+    static const char *const paths[] = {
+        "/api/rest/./local_user", "/api/rest//login_session", "/api/rest/volume/../role",
+        "/api/rest/volume/%2e%2e/local_user/1", "/api/rest/local_user;x",
+        "/api/rest/logout/", "/api/rest/volume%2f..", "/api/rest/x%zz",
+    };
+    fixture *f = *state;
+
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        forwarded fw = forward(f, "POST", paths[i], "Authorization", BASIC_ADMIN, NULL);
+
+        if (fw.local) {
+            /* classify saw it is local already: served, never forwarded */
+            done(&fw.r);
+            continue;
+        }
+        if (fw.passed)
+            fail_msg("%s passed on", paths[i]);
+        expect_error(fw.r, 404, "0xE1404001");
+    }
+    expect_passed(forward(f, "POST", "/api/rest/volume/../volume", "Authorization",
+                          BASIC_ADMIN, NULL));
+}
+
 /* A password change pending: nothing passes on, whatever the role. */
 static void test_password_change_required(void **state)
 {
@@ -187,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_credential),
         cmocka_unit_test_setup_teardown(test_method_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csrf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_local_spelled_otherwise, setup, teardown),
         cmocka_unit_test_setup_teardown(test_password_change_required, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
     };

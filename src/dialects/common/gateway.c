@@ -171,6 +171,21 @@ static unsigned gh_gw_relevant(gh_str path)
     return how;
 }
 
+bool gh_gateway_any_reading(gh_str raw, bool (*fn)(gh_str path, void *arg), void *arg)
+{
+    unsigned relevant = gh_gw_relevant(raw);
+    char     path[GH_GATEWAY_PATH_MAX + 1];
+    size_t   len;
+
+    for (unsigned how = 0; how < GH_GATEWAY_READINGS; how++) {
+        if ((how & ~relevant) != 0)
+            continue;
+        if (!gh_gateway_normalise(raw, how, path, &len) || fn((gh_str){ path, len }, arg))
+            return true;
+    }
+    return false;
+}
+
 bool gh_gateway_allows(const gh_config *cfg, const gh_request *req,
                        const gh_policy_subject *who, const unsigned *dflt, size_t ndflt,
                        gh_privilege *missing)

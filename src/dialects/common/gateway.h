@@ -91,6 +91,13 @@ bool gh_gateway_rules_add(void *rules, const char *prefix, const char *value, ch
  * a bad escape, an escaped '/' or NUL, ".." above the root, or too long. */
 bool gh_gateway_normalise(gh_str raw, unsigned how, char *out, size_t *len);
 
+/* Does any reading of raw (those its bytes make different, as rules are
+ * matched) satisfy fn, or is one unreadable (gh_gateway_normalise false)?
+ * For a dialect's forward hook: a path that reads as one of its local
+ * routes ("/./local_user", "%2e/pki-resource"), or that cannot be told
+ * from one, must not pass on to an upstream that would read it so. */
+bool gh_gateway_any_reading(gh_str raw, bool (*fn)(gh_str path, void *arg), void *arg);
+
 /* What the method alone calls for: Login for GET and HEAD, Login and
  * ConfigureComponents for anything else. */
 unsigned gh_gateway_method_needs(gh_method method);

@@ -333,6 +333,16 @@ void gh_ovirt_serve_api(gh_service *svc, const gh_tree *tree, const gh_request *
  * need, then what Prefer asks of sessions, done here since the answer is
  * the upstream's: a new session's cookie goes on that answer; a cookie's
  * session that the request ends is ended before it passes on. */
+/* Does a reading of a path name one of gatehouse's own routes? */
+static bool gh_ovirt_reads_local(gh_str path, void *arg)
+{
+    gh_ovirt_route *route = arg;
+
+    gh_ovirt_route_parse(path, route);
+    return route->kind == GH_OV_PKI || route->kind == GH_OV_TOKEN ||
+           route->kind == GH_OV_LOGOUT;
+}
+
 bool gh_ovirt_forward_api(gh_service *svc, const gh_request *req, const gh_principal *who,
                           const gh_ovirt_route *route, gh_response *resp)
 {
@@ -341,6 +351,7 @@ bool gh_ovirt_forward_api(gh_service *svc, const gh_request *req, const gh_princ
     gh_policy_subject subject = gh_policy_subject_of(who);
     char              opened[GH_SESSION_ID_LEN + 1] = "";
     bool              api = route->kind == GH_OV_API;
+    gh_ovirt_route    local;
 
     gh_ovirt_api_credential(req, &auth, &cred);
     gh_credential_wipe(&cred);
@@ -348,6 +359,10 @@ bool gh_ovirt_forward_api(gh_service *svc, const gh_request *req, const gh_princ
         gh_ovirt_unauthorized(resp);
     } else if (!gh_ovirt_may(who, GH_OP_USE)) {
         gh_ovirt_text(resp, 403, NULL, "Insufficient privileges\n");
+    } else if (gh_gateway_any_reading(req->path, gh_ovirt_reads_local, &local)) {
+        /* SSO or the CA spelled another way, or a path that cannot be told
+         * from them: gatehouse's, never the upstream's. */
+        gh_ovirt_text(resp, 404, NULL, "Not found\n");
     } else if (!gh_ovirt_csrf_ok(req, &auth)) {
         gh_ovirt_text(resp, 403, NULL, "CSRF protection: repeat the session id in the "
                       "JSESSIONID header\n");

@@ -377,6 +377,15 @@ static void gh_ps_serve(gh_service *svc, const gh_tree *tree, const gh_request *
     free(q);
 }
 
+/* Does a reading of a path name one of gatehouse's own routes? */
+static bool gh_ps_reads_local(gh_str path, void *arg)
+{
+    gh_ps_route *route = arg;
+
+    gh_ps_route_parse(path, route);
+    return route->kind != GH_PS_TREE;
+}
+
 /* Gateway mode: the gates of serve that are not about the resource itself,
  * then the privileges the method and path need (gateway.h); a refusal in the
  * dialect's error JSON, 403. A cookie session's read passes on with the
@@ -385,6 +394,7 @@ static bool gh_ps_forward(gh_service *svc, const gh_request *req, const gh_plan 
                           const gh_principal *who, gh_response *resp)
 {
     gh_ps_ctx         c = { svc, NULL, req, who, gh_ps_route_of(plan), NULL, resp };
+    gh_ps_route       local;
     bool              read = req->method == GH_METHOD_GET || req->method == GH_METHOD_HEAD;
     bool              pass = false;
     char              token[GH_PS_CSRF_LEN + 1];
@@ -397,6 +407,10 @@ static bool gh_ps_forward(gh_service *svc, const gh_request *req, const gh_plan 
     subject = gh_policy_subject_of(who);
     if (!gh_policy_allows(&subject, (gh_policy_act){ .op = GH_OP_USE }, NULL))
         gh_ps_fail(resp, GH_PS_E_PRIVILEGE, NULL);
+    else if (gh_gateway_any_reading(req->path, gh_ps_reads_local, &local))
+        /* Sessions and accounts spelled another way, or a path that cannot
+         * be told from them: gatehouse's, never the upstream's. */
+        gh_ps_fail(resp, GH_PS_E_NOT_FOUND, c.route->path_len > 0 ? c.route->path : "/");
     else if (who->session_id[0] != '\0' && gh_ps_unsafe(req->method) && !gh_ps_csrf_ok(&c))
         gh_ps_fail(resp, GH_PS_E_CSRF, NULL);
     else if (who->password_change_required)
