@@ -361,6 +361,41 @@ static void test_tricks(void **state)
     assert_false(allows(&cfg, GH_METHOD_GET, "/..", &admin, NULL));
 }
 
+static bool names_secret(gh_str path, void *arg)
+{
+    (*(int *)arg)++;
+    return gh_path_under(path, "/api/secret");
+}
+
+static bool any(const char *path, int *asked)
+{
+    *asked = 0;
+    return gh_gateway_any_reading((gh_str){ path, strlen(path) }, names_secret, asked);
+}
+
+/* A router is asked about every reading but the plain path's own, which it
+ * routed already; an unreadable path counts as one it cannot tell apart. */
+static void test_any_reading(void **state)
+{
+    int asked;
+
+    (void)state;
+    assert_false(any("/api/secret", &asked));
+    assert_int_equal(asked, 0);
+    assert_false(any("/api/x.y/.z/..a", &asked));
+    assert_int_equal(asked, 0);
+    assert_true(any("/api/./secret", &asked));
+    assert_true(any("/api/x/../secret", &asked));
+    assert_true(any("/api//secret", &asked));
+    assert_true(any("/api/se%63ret", &asked));
+    assert_true(any("/api/secret/..;/x", &asked));
+    assert_false(any("/api/x;y/z", &asked));
+    assert_int_equal(asked, 4);                /* every combination of ';' and "//" */
+    assert_true(any("/api/x%2fy", &asked));    /* unreadable */
+    assert_int_equal(asked, 0);
+    assert_true(any("/..", &asked));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_dialect_default),
         cmocka_unit_test(test_normalise),
         cmocka_unit_test(test_tricks),
+        cmocka_unit_test(test_any_reading),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

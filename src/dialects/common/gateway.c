@@ -171,12 +171,35 @@ static unsigned gh_gw_relevant(gh_str path)
     return how;
 }
 
+/* Is every reading of path the path itself, as a router reads it: no '%',
+ * ';', "//", "." or ".." segment, and short enough to read? */
+static bool gh_gw_plain(gh_str path)
+{
+    if (path.len == 0 || path.len > GH_GATEWAY_PATH_MAX || path.data[0] != '/')
+        return false;
+    for (size_t i = 0; i < path.len; i++) {
+        char c = path.data[i];
+
+        if (c == '%' || c == ';' || (c == '/' && i + 1 < path.len && path.data[i + 1] == '/'))
+            return false;
+        if (c == '.' && path.data[i - 1] == '/' &&
+            (i + 1 == path.len || path.data[i + 1] == '/' ||
+             (path.data[i + 1] == '.' && (i + 2 == path.len || path.data[i + 2] == '/'))))
+            return false;
+    }
+    return true;
+}
+
 bool gh_gateway_any_reading(gh_str raw, bool (*fn)(gh_str path, void *arg), void *arg)
 {
     unsigned relevant = gh_gw_relevant(raw);
     char     path[GH_GATEWAY_PATH_MAX + 1];
     size_t   len;
 
+    /* The one reading is the path the dialect's classify routed already:
+     * the common case costs one pass over the bytes and no routing. */
+    if (gh_gw_plain(raw))
+        return false;
     for (unsigned how = 0; how < GH_GATEWAY_READINGS; how++) {
         if ((how & ~relevant) != 0)
             continue;

@@ -95,7 +95,9 @@ bool gh_gateway_normalise(gh_str raw, unsigned how, char *out, size_t *len);
  * matched) satisfy fn, or is one unreadable (gh_gateway_normalise false)?
  * For a dialect's forward hook: a path that reads as one of its local
  * routes ("/./local_user", "%2e/pki-resource"), or that cannot be told
- * from one, must not pass on to an upstream that would read it so. */
+ * from one, must not pass on to an upstream that would read it so. A path
+ * whose one reading is itself (no '%', ';', "//", "." or "..") is not
+ * handed to fn: the dialect's classify routed it as it is already. */
 bool gh_gateway_any_reading(gh_str raw, bool (*fn)(gh_str path, void *arg), void *arg);
 
 /* What the method alone calls for: Login for GET and HEAD, Login and
