@@ -175,14 +175,17 @@ static void test_local_spelled_otherwise(void **state)
 /* A password change pending: nothing passes on, whatever the role. */
 static void test_password_change_required(void **state)
 {
-    fixture *f = *state;
+    fixture  *f = *state;
+    forwarded fw;
 
     add_account(f, "fresh", GH_ROLE_ADMINISTRATOR, false, true);
     expect_refused(forward(f, "GET", "/api/rest/volume", "Authorization", BASIC_FRESH, NULL),
                    403, "0xE1403003");
     /* Its own routes stay gatehouse's, where it may change the password. */
-    assert_true(forward(f, "GET", "/api/rest/login_session", "Authorization", BASIC_FRESH,
-                        NULL).local);
+    fw = forward(f, "GET", "/api/rest/login_session", "Authorization", BASIC_FRESH, NULL);
+    assert_true(fw.local);
+    assert_int_equal(fw.r.resp.status, 200);
+    done(&fw.r);
 }
 
 /* [authorize] rules override the default, and "none" refuses everyone. */
