@@ -7,7 +7,9 @@
  * documentation in docs/gatehouse.conf.example have one thing to agree with.
  * A section someone else owns brings a table of the same shape
  * (gh_config_section, config.h); once declared it is read by the same code,
- * into the settings area of the gh_config, with the same rules.
+ * into the settings area of the gh_config, with the same rules; or, for a
+ * section whose keys are not known in advance (the gateway's [authorize],
+ * a key per path), by its own line hook, handed each key and value whole.
  *
  * Reading is strict: an unknown section or key, a key given twice, a number
  * that is not wholly a number or falls outside its range, a string that does
@@ -231,14 +233,17 @@ void *gh_config_section_edit(gh_config *cfg, const gh_config_section *sec)
 
 /* The key name of section in ps's config: where its settings start (*base),
  * its slot in ps->seen (*slot); NULL when there is none, *section_known
- * saying whether the section is. */
+ * saying whether the section is, and *lines the section when it reads its
+ * lines itself (gh_config_section.line). */
 static const gh_config_key *gh_config_find(gh_config_parse *ps, const char *section,
                                            const char *name, void **base, size_t *slot,
-                                           bool *section_known)
+                                           bool *section_known,
+                                           const gh_config_section **lines)
 {
     gh_config *cfg = ps->cfg;
 
     *section_known = false;
+    *lines = NULL;
     for (size_t i = 0; i < GH_CONFIG_NKEYS; i++) {
         if (strcmp(gh_config_keys[i].section, section) != 0)
             continue;
@@ -255,7 +260,9 @@ static const gh_config_key *gh_config_find(gh_config_parse *ps, const char *sect
         if (strcmp(sec->name, section) != 0)
             continue;
         *section_known = true;
-        for (size_t k = 0; k < sec->nkeys; k++) {
+        *base = cfg->section_data + cfg->declared[s].offset;
+        *lines = sec;
+        for (size_t k = 0; sec->line == NULL && k < sec->nkeys; k++) {
             if (strcmp(sec->keys[k].name, name) == 0) {
                 *base = cfg->section_data + cfg->declared[s].offset;
                 *slot = GH_CONFIG_NKEYS + s * GH_CONFIG_SECTION_KEYS_MAX + k;
@@ -266,11 +273,35 @@ static const gh_config_key *gh_config_find(gh_config_parse *ps, const char *sect
     return NULL;
 }
 
+/* A line of a section that reads its lines itself: the value must be the
+ * whole rest of the line (no inline comment cut off of it by inih). */
+static int gh_config_line(gh_config_parse *ps, const gh_config_section *sec, void *base,
+                          const char *name, const char *value)
+{
+    char   why[192] = "";
+    size_t raw = strlen(ps->line), vlen = strlen(value);
+
+    while (raw > 0 && (ps->line[raw - 1] == '\n' || ps->line[raw - 1] == '\r' ||
+                       ps->line[raw - 1] == ' ' || ps->line[raw - 1] == '\t'))
+        raw--;
+    if (vlen > raw || memcmp(ps->line + raw - vlen, value, vlen) != 0) {
+        gh_config_error(ps, ps->lineno, name, "an inline comment is not allowed in [%s]",
+                        sec->name);
+        return 0;
+    }
+    if (!sec->line(base, name, value, why, sizeof(why))) {
+        gh_config_error(ps, ps->lineno, name, "%s", why[0] != '\0' ? why : "refused");
+        return 0;
+    }
+    return 1;
+}
+
 static int gh_config_handler(void *user, const char *section, const char *name,
                              const char *value)
 {
     gh_config_parse *ps = user;
     const gh_config_key *key;
+    const gh_config_section *lines;
     const char *why = NULL;
     bool section_known;
     void *base = NULL;
@@ -282,11 +313,13 @@ static int gh_config_handler(void *user, const char *section, const char *name,
         gh_config_error(ps, ps->lineno, name, "indented (continuation lines are not supported)");
         return 0;
     }
-    key = gh_config_find(ps, section, name, &base, &slot, &section_known);
+    key = gh_config_find(ps, section, name, &base, &slot, &section_known, &lines);
     if (!section_known) {
         gh_config_error(ps, ps->lineno, name, "unknown section [%s]", section);
         return 0;
     }
+    if (lines != NULL && lines->line != NULL)
+        return gh_config_line(ps, lines, base, name, value);
     if (key == NULL) {
         gh_config_error(ps, ps->lineno, name, "unknown key in [%s]", section);
         return 0;

@@ -46,13 +46,22 @@ typedef struct {
 } gh_config_key;
 
 /* A section someone else owns: [name], its keys, and size bytes of settings
- * starting as a copy of defaults. Static storage; declared by address. */
+ * starting as a copy of defaults. Static storage; declared by address.
+ *
+ * A section whose keys are not known in advance (the [authorize] rules, one
+ * key per path) has no key table but line: it is handed each "name = value"
+ * of the section, in the order of the file, with its settings; false with
+ * the reason in why refuses the line (reported as "FILE:LINE: name: why").
+ * Such a section refuses an inline comment (" ;" after the value, which inih
+ * would drop silently), so a value is never read short of what is written. */
 typedef struct {
     const char          *name;
     const gh_config_key *keys;
     size_t               nkeys;
     const void          *defaults;
     size_t               size;
+    bool               (*line)(void *settings, const char *name, const char *value,
+                               char *why, size_t whylen);
 } gh_config_section;
 
 /* What a section's settings are aligned for: integers, doubles, pointers,
@@ -66,7 +75,9 @@ typedef union {
 
 #define GH_CONFIG_SECTIONS_MAX     8      /* declared sections in one gh_config */
 #define GH_CONFIG_SECTION_KEYS_MAX 32     /* keys of one declared section */
-#define GH_CONFIG_SECTION_BYTES    2048   /* settings of all of them together */
+/* Settings of all of them together: the dialects' (about 2 KiB) and the
+ * [authorize] rules (dialects/common/gateway.h, about 20 KiB). */
+#define GH_CONFIG_SECTION_BYTES    (2048 + 20480)
 
 typedef struct {
     /* [server] */

@@ -483,13 +483,13 @@ static const gh_config_key widget_keys[] = {
       sizeof(((widget_settings *)0)->names), 0, 0, false },
 };
 static const gh_config_section widget = {
-    "widget", widget_keys, 3, &widget_defaults, sizeof(widget_settings)
+    "widget", widget_keys, 3, &widget_defaults, sizeof(widget_settings), NULL
 };
 static const gh_config_section widget_again = {
-    "widget", widget_keys, 3, &widget_defaults, sizeof(widget_settings)
+    "widget", widget_keys, 3, &widget_defaults, sizeof(widget_settings), NULL
 };
 static const gh_config_section server_too = {
-    "server", widget_keys, 3, &widget_defaults, sizeof(widget_settings)
+    "server", widget_keys, 3, &widget_defaults, sizeof(widget_settings), NULL
 };
 
 static void test_declared_section(void **state)

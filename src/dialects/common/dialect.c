@@ -12,6 +12,7 @@
  * src/dialects/README.md.
  */
 #include "dialect.h"
+#include "gateway.h"
 
 #include <stdio.h>
 
@@ -29,6 +30,9 @@ const gh_dialect *const gh_dialects[] = {
 int gh_dialect_config_defaults(gh_config *cfg, char *err, size_t errlen)
 {
     gh_config_defaults(cfg);
+    /* The gateway's [authorize] rules, shared by every dialect. */
+    if (gh_config_declare(cfg, &gh_gateway_config, err, errlen) != 0)
+        return -1;
     for (size_t i = 0; gh_dialects[i] != NULL; i++) {
         if (gh_dialects[i]->config != NULL &&
             gh_config_declare(cfg, gh_dialects[i]->config, err, errlen) != 0)

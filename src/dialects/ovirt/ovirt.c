@@ -14,6 +14,12 @@
  *                           cookie: ovirt_api.c
  *
  * Everything else under /ovirt-engine needs credentials too, then is 404.
+ *
+ * Gateway mode (docs/gateway.md): the CA, the SSO token and sso-logout stay
+ * gatehouse's (plan.local); the API, its root included, and everything else
+ * under the prefix are the engine's behind: forward (ovirt_api.c) puts them
+ * through the API's gates and the [authorize] rules or the method's
+ * default, and opens or ends persistent-auth sessions as serve does.
  * Without valid credentials the engine answers 401 with the reason phrase
  * "Authorization Required" and realm "RESTAPI"; errors nginx decides (limits,
  * malformed requests) are short plain text.
@@ -34,11 +40,13 @@ static void gh_ovirt_classify(const gh_request *req, gh_plan *plan)
     switch (route->kind) {
     case GH_OV_PKI:
         plan->open = true;
+        plan->local = true;
         plan->work = gh_ovirt_read_method(req->method) ? GH_WORK_STORE : GH_WORK_INLINE;
         break;
     case GH_OV_TOKEN:
     case GH_OV_LOGOUT:
         plan->open = true;
+        plan->local = true;
         if (gh_ovirt_sso_method(req->method)) {
             plan->read_body = req->method == GH_METHOD_POST;
             plan->work = route->kind == GH_OV_TOKEN ? GH_WORK_HASH : GH_WORK_STORE;
@@ -163,6 +171,30 @@ static void gh_ovirt_serve(gh_service *svc, const gh_tree *tree, const gh_reques
     }
 }
 
+/* ---- gateway mode ---- */
+
+static bool gh_ovirt_forward(gh_service *svc, const gh_request *req, const gh_plan *plan,
+                             const gh_principal *who, gh_response *resp)
+{
+    return gh_ovirt_forward_api(svc, req, who, gh_ovirt_route_of(plan), resp);
+}
+
+/* What the API reads: Authorization, else the persistent-auth cookie,
+ * whatever the path (the cookie is read on the API's path alone). */
+static void gh_ovirt_credential(const gh_request *req, gh_credential *cred)
+{
+    gh_ovirt_auth auth;
+    gh_request    api = *req;
+
+    api.path = GH_STR(GH_OVIRT_API);
+    gh_ovirt_api_credential(&api, &auth, cred);
+}
+
+/* The JSESSIONID header repeats a CSRF-protected session's token. */
+static const char *const gh_ovirt_credential_headers[] = { "Authorization", GH_OVIRT_COOKIE,
+                                                           NULL };
+static const char *const gh_ovirt_credential_cookies[] = { GH_OVIRT_COOKIE, NULL };
+
 const gh_dialect gh_ovirt_dialect = {
     .name = GH_OVIRT_NAME,
     .label = "oVirt",
@@ -172,4 +204,8 @@ const gh_dialect gh_ovirt_dialect = {
     .refuse = gh_ovirt_refuse,
     .fail = gh_ovirt_fail,
     .serve = gh_ovirt_serve,
+    .forward = gh_ovirt_forward,
+    .credential = gh_ovirt_credential,
+    .credential_headers = gh_ovirt_credential_headers,
+    .credential_cookies = gh_ovirt_credential_cookies,
 };

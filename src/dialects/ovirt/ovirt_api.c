@@ -28,6 +28,7 @@
  * the session records stay as every dialect shares them.
  */
 #include "ovirt_internal.h"
+#include "../common/gateway.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -323,4 +324,70 @@ void gh_ovirt_serve_api(gh_service *svc, const gh_tree *tree, const gh_request *
                                    "; Max-Age=0; Secure; HttpOnly");
         }
     }
+}
+
+/* ---- gateway mode ---- */
+
+/* A request for the upstream: the API's gates (a principal, no password
+ * change pending, Login, CSRF), then the privileges its method and path
+ * need, then what Prefer asks of sessions, done here since the answer is
+ * the upstream's: a new session's cookie goes on that answer; a cookie's
+ * session that the request ends is ended before it passes on. */
+/* Does a reading of a path name one of gatehouse's own routes? */
+static bool gh_ovirt_reads_local(gh_str path, void *arg)
+{
+    gh_ovirt_route *route = arg;
+
+    gh_ovirt_route_parse(path, route);
+    return route->kind == GH_OV_PKI || route->kind == GH_OV_TOKEN ||
+           route->kind == GH_OV_LOGOUT;
+}
+
+bool gh_ovirt_forward_api(gh_service *svc, const gh_request *req, const gh_principal *who,
+                          const gh_ovirt_route *route, gh_response *resp)
+{
+    gh_ovirt_auth     auth;
+    gh_credential     cred;
+    gh_policy_subject subject = gh_policy_subject_of(who);
+    char              opened[GH_SESSION_ID_LEN + 1] = "";
+    bool              api = route->kind == GH_OV_API;
+    gh_ovirt_route    local;
+
+    gh_ovirt_api_credential(req, &auth, &cred);
+    gh_credential_wipe(&cred);
+    if (who == NULL || who->password_change_required) {
+        gh_ovirt_unauthorized(resp);
+    } else if (!gh_ovirt_may(who, GH_OP_USE)) {
+        gh_ovirt_text(resp, 403, NULL, "Insufficient privileges\n");
+    } else if (gh_gateway_any_reading(req->path, gh_ovirt_reads_local, &local)) {
+        /* SSO or the CA spelled another way, or a path that cannot be told
+         * from them: gatehouse's, never the upstream's. */
+        gh_ovirt_text(resp, 404, NULL, "Not found\n");
+    } else if (!gh_ovirt_csrf_ok(req, &auth)) {
+        gh_ovirt_text(resp, 403, NULL, "CSRF protection: repeat the session id in the "
+                      "JSESSIONID header\n");
+    } else if (!gh_gateway_allows(svc->config, req, &subject, NULL, 0, NULL)) {
+        /* What the engine answers an action the user's roles do not permit. */
+        gh_ovirt_fault(resp, 403, gh_ovirt_format_for(gh_request_header(req, "Accept")) ==
+                       GH_OV_FORMAT_JSON ? GH_OV_FORMAT_JSON : GH_OV_FORMAT_XML,
+                       "Operation Failed", "[User is not authorized to perform this action.]");
+    } else if (api && (auth.creates || auth.ends) && svc->store == NULL) {
+        gh_ovirt_text(resp, 503, NULL, "Service unavailable\n");
+    } else if (!api || !auth.creates || gh_ovirt_api_open_session(svc, req, who, &auth,
+                                                                  opened, resp)) {
+        if (!api || !auth.ends)
+            return true;
+        if (gh_ovirt_api_end_session(svc, req, who, &auth) == GH_STORE_OK) {
+            if (!auth.creates)
+                gh_response_header_add(resp, "Set-Cookie", GH_OVIRT_COOKIE "=; Path="
+                                       GH_OVIRT_API "; Max-Age=0; Secure; HttpOnly");
+            return true;
+        }
+        if (opened[0] != '\0')
+            (void)gh_service_session_end(svc, opened, GH_AUDIT_REVOKED, who->user,
+                                         req->client_addr);
+        gh_response_free(resp);
+        gh_ovirt_text(resp, 503, NULL, "Service unavailable\n");
+    }
+    return false;
 }

@@ -192,6 +192,12 @@ void gh_ovirt_serve_api(gh_service *svc, const gh_tree *tree, const gh_request *
                         const gh_principal *who, const gh_ovirt_route *route,
                         gh_response *resp);
 
+/* Gateway mode: may req (an API request, or another under the engine's
+ * prefix) pass on to the upstream? Its sessions opened or ended as serve
+ * would; false with the engine's refusal in resp. */
+bool gh_ovirt_forward_api(gh_service *svc, const gh_request *req, const gh_principal *who,
+                          const gh_ovirt_route *route, gh_response *resp);
+
 /* ---- replies (ovirt_xml.c) ---- */
 
 /* A plain-text reply; reason and text of static storage (text is lent to

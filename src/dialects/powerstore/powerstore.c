@@ -19,6 +19,12 @@
  * at load to a plain read, stay here: serve inlines them, where in a file of
  * their own each would cost a call on every request (bench/instructions).
  *
+ * Gateway mode (docs/gateway.md): login_session, logout, local_user and role
+ * stay gatehouse's (plan.local); every other request goes through forward,
+ * the same first gates as serve (Login, CSRF, password change pending: none
+ * of these routes is exempt), then the [authorize] rule or the method's
+ * default, and passes on to the upstream.
+ *
  * Nothing under /api/rest is open. Credentials are Basic on the request
  * itself, which PowerStore clients resend at will and which wins when both are
  * present, or the auth_cookie of a session (a session token, looked up by the
@@ -27,6 +33,7 @@
  * a GET of the same session showed; Basic needs no such proof.
  */
 #include "powerstore_internal.h"
+#include "../common/gateway.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,10 +55,24 @@ static gh_work gh_ps_work(const gh_ps_route *r, gh_method m)
     }
 }
 
+/* What a request carries: Basic, which wins, else the session cookie. */
+static void gh_ps_credential(const gh_request *req, gh_credential *cred)
+{
+    gh_str cookie;
+
+    gh_credential_authorization(gh_request_header(req, "Authorization"), false, cred);
+    if (cred->kind == GH_CRED_BASIC || cred->kind == GH_CRED_MALFORMED)
+        return;
+    /* No Basic (PowerStore has no Bearer): the session cookie, if any. */
+    gh_credential_wipe(cred);
+    cookie = gh_credential_cookie(gh_request_header(req, "Cookie"), GH_PS_COOKIE);
+    if (cookie.data != NULL && cookie.len > 0)
+        gh_credential_token(cookie, cred);
+}
+
 static void gh_ps_classify(const gh_request *req, gh_plan *plan)
 {
     const gh_ps_route *route = gh_ps_route_in(plan);
-    gh_str             cookie;
 
     gh_plan_init(plan);
     gh_ps_route_parse(req->path, gh_ps_route_in(plan));
@@ -59,14 +80,10 @@ static void gh_ps_classify(const gh_request *req, gh_plan *plan)
     plan->read_body = plan->work != GH_WORK_INLINE &&
                       (route->kind == GH_PS_USERS || route->kind == GH_PS_USER) &&
                       (req->method == GH_METHOD_POST || req->method == GH_METHOD_PATCH);
-    gh_credential_authorization(gh_request_header(req, "Authorization"), false, &plan->cred);
-    if (plan->cred.kind == GH_CRED_BASIC || plan->cred.kind == GH_CRED_MALFORMED)
-        return;
-    /* No Basic (PowerStore has no Bearer): the session cookie, if any. */
-    gh_credential_wipe(&plan->cred);
-    cookie = gh_credential_cookie(gh_request_header(req, "Cookie"), GH_PS_COOKIE);
-    if (cookie.data != NULL && cookie.len > 0)
-        gh_credential_token(cookie, &plan->cred);
+    /* Gateway mode: sessions, accounts and the roles they name are
+     * gatehouse's own; the rest of the API is the upstream's. */
+    plan->local = route->kind != GH_PS_TREE;
+    gh_ps_credential(req, &plan->cred);
 }
 
 /* ---- refusals and errors from outside ---- */
@@ -360,6 +377,61 @@ static void gh_ps_serve(gh_service *svc, const gh_tree *tree, const gh_request *
     free(q);
 }
 
+/* Does a reading of a path name one of gatehouse's own routes? */
+static bool gh_ps_reads_local(gh_str path, void *arg)
+{
+    gh_ps_route *route = arg;
+
+    gh_ps_route_parse(path, route);
+    return route->kind != GH_PS_TREE;
+}
+
+/* Gateway mode: the gates of serve that are not about the resource itself,
+ * then the privileges the method and path need (gateway.h); a refusal in the
+ * dialect's error JSON, 403. A cookie session's read passes on with the
+ * CSRF token its writes need, as serve shows it. */
+static bool gh_ps_forward(gh_service *svc, const gh_request *req, const gh_plan *plan,
+                          const gh_principal *who, gh_response *resp)
+{
+    gh_ps_ctx         c = { svc, NULL, req, who, gh_ps_route_of(plan), NULL, resp };
+    gh_ps_route       local;
+    bool              read = req->method == GH_METHOD_GET || req->method == GH_METHOD_HEAD;
+    bool              pass = false;
+    char              token[GH_PS_CSRF_LEN + 1];
+    gh_policy_subject subject;
+
+    if (who == NULL) {
+        gh_ps_refuse(req, GH_REFUSE_NO_CREDENTIALS, resp);
+        return false;
+    }
+    subject = gh_policy_subject_of(who);
+    if (!gh_policy_allows(&subject, (gh_policy_act){ .op = GH_OP_USE }, NULL))
+        gh_ps_fail(resp, GH_PS_E_PRIVILEGE, NULL);
+    else if (gh_gateway_any_reading(req->path, gh_ps_reads_local, &local))
+        /* Sessions and accounts spelled another way, or a path that cannot
+         * be told from them: gatehouse's, never the upstream's. */
+        gh_ps_fail(resp, GH_PS_E_NOT_FOUND, c.route->path_len > 0 ? c.route->path : "/");
+    else if (who->session_id[0] != '\0' && gh_ps_unsafe(req->method) && !gh_ps_csrf_ok(&c))
+        gh_ps_fail(resp, GH_PS_E_CSRF, NULL);
+    else if (who->password_change_required)
+        gh_ps_fail_password_change(resp, who);
+    else if (!gh_gateway_allows(svc->config, req, &subject, NULL, 0, NULL))
+        gh_ps_fail(resp, GH_PS_E_PRIVILEGE, NULL);
+    else
+        pass = true;
+    if (pass && read && who->session_id[0] != '\0') {
+        gh_ps_csrf_token(svc->secret, who->session_id, token);
+        gh_response_header_add(resp, GH_PS_CSRF_HEADER, "%s", token);
+        gh_wipe(token, sizeof(token));
+    }
+    if (!pass)
+        gh_ps_finish(resp);
+    return pass;
+}
+
+static const char *const gh_ps_credential_headers[] = { "Authorization", GH_PS_CSRF_HEADER, NULL };
+static const char *const gh_ps_credential_cookies[] = { GH_PS_COOKIE, NULL };
+
 const gh_dialect gh_powerstore_dialect = {
     .name = GH_PS_NAME,
     .label = "PowerStore",
@@ -370,4 +442,8 @@ const gh_dialect gh_powerstore_dialect = {
     .fail = gh_ps_fail_hook,
     .serve = gh_ps_serve,
     .render = gh_ps_render,
+    .forward = gh_ps_forward,
+    .credential = gh_ps_credential,
+    .credential_headers = gh_ps_credential_headers,
+    .credential_cookies = gh_ps_credential_cookies,
 };
