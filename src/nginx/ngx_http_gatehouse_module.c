@@ -144,13 +144,6 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "gatehouse: %s", err);
             return NGX_CONF_ERROR;
         }
-        /* Never serve the bundled tree to someone who asked to guard an API. */
-        if (gmcf->config.upstream[0] != '\0') {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "gatehouse: %s: upstream: guarding an upstream is not built "
-                               "yet; leave upstream empty to serve the bundled tree", path);
-            return NGX_CONF_ERROR;
-        }
     }
 
     /* Read once here, in the master: every worker inherits it. Without a
