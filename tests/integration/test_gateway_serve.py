@@ -304,3 +304,158 @@ def test_unix_socket_upstream(make_server, upstreams, base_dir):
     # Redfish has no upstream: its bundled tree
     r = gh.get("/redfish/v1/Systems", headers=basic("admin", gh.admin_password))
     assert r.status_code == 200 and "X-Upstream" not in r.headers
+
+
+# ------------------------------------------------------------------ uploads
+
+class HashingUpstream:
+    """An upstream of this test's own (the stdlib's HTTP server, HTTP/1.1,
+    127.0.0.1): a POST's body is hashed as it is read, 1 MiB at a time, never
+    held, and answered as {"bytes": N, "sha256": HEX}; a GET gets a small
+    JSON document (so that gatehouse's start sees /redfish/v1/ answered)."""
+
+    def __init__(self):
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, doc):
+                body = json.dumps(doc).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("X-Upstream", "hashing")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                self._answer({"@odata.id": self.path})
+
+            def _chunks(self):
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0], 16)
+                        if size == 0:
+                            self.rfile.readline()
+                            return
+                        while size > 0:
+                            piece = self.rfile.read(min(size, 1 << 20))
+                            size -= len(piece)
+                            yield piece
+                        self.rfile.readline()
+                left = int(self.headers.get("Content-Length", "0"))
+                while left > 0:
+                    piece = self.rfile.read(min(left, 1 << 20))
+                    if not piece:
+                        raise ConnectionError("body cut short")
+                    left -= len(piece)
+                    yield piece
+
+            def do_POST(self):
+                h, n = hashlib.sha256(), 0
+                for piece in self._chunks():
+                    h.update(piece)
+                    n += len(piece)
+                outer.received.append((self.path, n, h.hexdigest()))
+                self._answer({"bytes": n, "sha256": h.hexdigest()})
+
+        self.received = []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def vm_rss_kib(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                status = f.read()
+        except OSError:
+            continue
+        m = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        total += int(m.group(1)) if m else 0
+    return total
+
+
+def test_upload_1gib_streams_through(make_server):
+    """A 1 GiB firmware image to an upload path: made on the fly and never
+    held by the test, streamed through gatehouse to the upstream, which gets
+    the same SHA-256; the workers' resident memory grows by less than 64 MiB."""
+    hashing = HashingUpstream()
+    try:
+        gh = make_server(config={"redfish": {"upstream": hashing.url}})
+        workers = gh.worker_pids()
+        assert workers
+        base = vm_rss_kib(workers)
+        peak = [base]
+        done = threading.Event()
+
+        def sample():
+            while not done.is_set():
+                peak[0] = max(peak[0], vm_rss_kib(workers))
+                done.wait(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        block = os.urandom(1 << 20)
+        sent = hashlib.sha256()
+        ctx = ssl.create_default_context(cafile=gh.ca)
+        with socket.create_connection(("127.0.0.1", gh.port), timeout=120) as raw, \
+                ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            auth = base64.b64encode(f"admin:{gh.admin_password}".encode()).decode()
+            tls.sendall((f"POST /redfish/v1/UpdateService/upload HTTP/1.1\r\n"
+                         f"Host: 127.0.0.1:{gh.port}\r\nAuthorization: Basic {auth}\r\n"
+                         f"Content-Type: application/octet-stream\r\n"
+                         f"Content-Length: {GiB}\r\nConnection: close\r\n\r\n").encode())
+            for i in range(GiB >> 20):
+                piece = i.to_bytes(8, "big") + block[8:]     # every MiB different
+                sent.update(piece)
+                tls.sendall(piece)
+            answer = b""
+            while True:
+                data = tls.recv(65536)
+                if not data:
+                    break
+                answer += data
+        done.set()
+        sampler.join(5)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), answer[:600]
+        assert json.loads(body) == {"bytes": GiB, "sha256": sent.hexdigest()}
+        assert hashing.received == [("/redfish/v1/UpdateService/upload", GiB,
+                                     sent.hexdigest())]
+        growth = (peak[0] - base) * 1024
+        assert growth < 64 << 20, f"workers' VmRSS grew by {growth >> 20} MiB"
+    finally:
+        hashing.stop()
+
+
+def test_upload_limit_elsewhere(make_server):
+    """Outside the upload paths the ordinary body limit holds: 413 in the
+    dialect's format, nothing reaches the upstream."""
+    hashing = HashingUpstream()
+    try:
+        gh = make_server(config={"redfish": {"upstream": hashing.url}})
+        r = gh.request("POST", "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset",
+                       data=b"x" * (65536 + 1), headers=basic("admin", gh.admin_password))
+        assert r.status_code == 413, r.text
+        assert r.json()["error"]["code"].startswith("Base."), r.text
+        assert hashing.received == []
+    finally:
+        hashing.stop()
+

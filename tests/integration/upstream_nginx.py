@@ -15,7 +15,8 @@ service root of its own (the bundled tree has none: gatehouse renders its
 own). Every answer carries `X-Upstream: upstream-nginx`, so a test can tell
 the upstream's answer from gatehouse's bundled tree. /redfish/v1/UpstreamEcho
 answers, as JSON, the Host, Connection, Upgrade and Authorization headers it
-received. Nothing else: a POST gets nginx's 405.
+received. Nothing else: a POST gets nginx's 405. seen() lists the requests it
+answered (its access log).
 
 It runs as root's child in its own process group and stops by PID; as root
 its workers run as nobody, and a unix socket is made writable for anyone
@@ -56,7 +57,8 @@ pid "{dir}/nginx.pid";
 error_log "{dir}/error.log" info;
 events {{ worker_connections 256; }}
 http {{
-    access_log off;
+    log_format seen '$request_method $request_uri $status';
+    access_log "{dir}/access.log" seen;
     client_body_temp_path "{dir}/tmp";
     proxy_temp_path "{dir}/tmp";
     fastcgi_temp_path "{dir}/tmp";
@@ -180,6 +182,13 @@ class UpstreamNginx:
             return True
         except OSError:
             return False
+
+    def seen(self):
+        """["METHOD URI STATUS", ...]: every request the upstream answered."""
+        try:
+            return (self.dir / "access.log").read_text().splitlines()
+        except OSError:
+            return []
 
     def log(self):
         text = ""
