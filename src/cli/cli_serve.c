@@ -60,6 +60,8 @@ static const char gh_serve_usage[] =
     "Write the nginx configuration for DIR (DIR/run/nginx.conf) and run nginx with\n"
     "the gatehouse module in the foreground, logging to stderr, until SIGTERM or\n"
     "SIGINT. Run as root, it first becomes the owner of DIR: nginx never runs as root.\n"
+    "With `upstream` in the configuration ([server], or a dialect's section), the\n"
+    "dialects' paths are authenticated and passed on to it (docs/gateway.md).\n"
     "\n"
     "One server per data directory: serve (and --check, which rewrites\n"
     "DIR/run/nginx.conf) refuses a DIR another server holds, and serve refuses an\n"
