@@ -196,7 +196,7 @@ static int gh_gateway_location(FILE *out, const char *tmpl, const gh_config *cfg
 {
     const gh_gateway_up *u = &p->up[up];
     gh_tmpl_var vars[GH_GATEWAY_VARS];
-    char        match[1100], name[32];
+    char        match[1100], name[48];
     size_t      n = 0;
     int64_t     read = u->cfg.timeout;
 
@@ -247,7 +247,12 @@ static int gh_gateway_paths(const char *key, const char *list, bool upload,
         for (i = 0; i < *n; i++)
             if (strlen(paths[i].path) == len && memcmp(paths[i].path, s, len) == 0)
                 break;
-        if (p->of[d] >= 0 && i == *n && *n < GH_GATEWAY_PATHS) {
+        if (p->of[d] >= 0 && i == *n && *n == GH_GATEWAY_PATHS) {
+            gh_cli_err("%s: more than %d paths in upload_paths and stream_paths", key,
+                       GH_GATEWAY_PATHS);
+            return -1;
+        }
+        if (p->of[d] >= 0 && i == *n) {
             snprintf(paths[i].path, sizeof(paths[i].path), "%.*s", (int)len, s);
             paths[i].up = p->of[d];
             (*n)++;
@@ -280,7 +285,7 @@ static int gh_gateway_upstreams(FILE *out, const gh_gateway_plan *p)
         return -1;
     for (size_t i = 0; i < p->nup; i++) {
         gh_tmpl_var vars[3];
-        char        name[32];
+        char        name[48];
         size_t      n = 0;
 
         snprintf(name, sizeof(name), "gatehouse_upstream_%zu", i + 1);

@@ -306,6 +306,23 @@ def test_unix_socket_upstream(make_server, upstreams, base_dir):
     assert r.status_code == 200 and "X-Upstream" not in r.headers
 
 
+def test_no_spelling_reaches_the_upstream_unauthenticated(make_server, upstreams, base_dir):
+    """nginx picks the location on the decoded, normalised path, gatehouse
+    reads the path as sent: however a dialect's path is spelled (percent
+    escapes, case, // and ..), without credentials nothing reaches the
+    upstream."""
+    up = upstreams(base_dir)
+    gh = make_server(config={"server": {"upstream": up.url}})
+    before = len(up.seen())
+    for path in ("/%72edfish/v1/Systems", "/redfish/v1/%53ystems", "/redfish//v1/Systems",
+                 "/redfish/v1/../v1/Systems", "/REDFISH/v1/Systems", "/api/rest/%76olume",
+                 "/%61pi/rest/volume", "/ovirt-engine/%61pi/vms", "/%6fvirt-engine/api/vms",
+                 "/api2/json/%6eodes", "/redfish/v1/Systems%2F1"):
+        r = gh.get(path)
+        assert r.status_code in (400, 401, 404) and "X-Upstream" not in r.headers, \
+            (path, r.status_code, r.text[:300])
+    assert len(up.seen()) == before, up.seen()[before:]
+
 # ------------------------------------------------------------------ uploads
 
 class HashingUpstream:
@@ -458,4 +475,5 @@ def test_upload_limit_elsewhere(make_server):
         assert hashing.received == []
     finally:
         hashing.stop()
+
 
