@@ -477,3 +477,65 @@ def test_upload_limit_elsewhere(make_server):
         hashing.stop()
 
 
+
+
+# ------------------------------------------------------- real clients through
+
+@pytest.fixture
+def gateway(make_server, upstreams, base_dir):
+    """gatehouse with every dialect guarding upstream_nginx (plain HTTP), and
+    a ReadOnly account."""
+    up = upstreams(base_dir)
+    gh = make_server(config={"server": {"upstream": up.url}}, start=False)
+    gh.add_user("reader", "ReadOnly")
+    gh.start()
+    return gh, up
+
+
+@pytest.fixture
+def shim(tmp_path):
+    from test_clients import SHIM
+    (tmp_path / "sitecustomize.py").write_text(SHIM)
+    return tmp_path
+
+
+@pytest.mark.parametrize("auth", ["Basic", "Session"])
+def test_redfishtool_through_the_gateway(gateway, shim, auth):
+    """redfishtool, as test_clients.py runs it (verifying against gatehouse's
+    CA), logs in (SessionService is gatehouse's) and reads the upstream's
+    resources."""
+    from test_clients import Redfishtool
+    gh, up = gateway
+    rft = Redfishtool(gh, shim)
+    before = gh.sessions_server_side()
+    systems = rft.json("Systems", auth=auth)
+    assert [m["@odata.id"] for m in systems["Members"]] == ["/redfish/v1/Systems/1"]
+    system = rft.json("Systems", "-1", auth=auth)
+    assert system["@odata.id"] == "/redfish/v1/Systems/1"
+    chassis = rft.json("Chassis", "-1", auth=auth)
+    assert chassis["@odata.id"] == "/redfish/v1/Chassis/1"
+    seen = up.seen()
+    assert "GET /redfish/v1/Systems/1 200" in seen and "GET /redfish/v1/Chassis/1 200" in seen
+    # nothing of gatehouse's own reached the upstream, and no session is left over
+    assert not [s for s in seen if "/SessionService" in s], seen
+    assert gh.sessions_server_side() == before
+
+
+def test_sushy_through_the_gateway(gateway):
+    import sushy
+    import sushy.auth
+    gh, up = gateway
+    auth = sushy.auth.SessionOrBasicAuth(username="reader", password=gh.users["reader"])
+    conn = sushy.Sushy(f"{gh.url}/redfish/v1", verify=gh.ca, auth=auth)
+    try:
+        system = conn.get_system("/redfish/v1/Systems/1")
+        key = auth.get_session_key()
+        assert key, "sushy fell back to Basic authentication"
+        gh.secrets.add(key)
+        assert system.identity == "1" and system.uuid
+        assert str(system.power_state).lower().endswith("on")
+        assert "GET /redfish/v1/Systems/1 200" in up.seen()
+    finally:
+        auth.close()
+    assert auth.get_session_key() is None
+    assert not [s for s in up.seen() if "/SessionService" in s], up.seen()
