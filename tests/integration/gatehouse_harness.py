@@ -233,6 +233,8 @@ class Gatehouse:
         # start() waits for this open path to answer 200 (a gateway's test may
         # name one its upstream does not answer)
         self.ready_path = "/redfish/v1/"
+        # more ASAN_OPTIONS for the sanitizer build (a test measuring memory)
+        self.asan_options = ""
         self.admin_password = new_password("Admin")
         self.secrets = set()      # every password and token used against this server
         self.secrets.add(self.admin_password)
@@ -284,6 +286,8 @@ class Gatehouse:
             env.pop(k, None)
         if SANITIZE:
             env.update(sanitizer_env(sanitizer_dir or self.san_dir))
+            if self.asan_options:
+                env["ASAN_OPTIONS"] += ":" + self.asan_options
         return env
 
     def init(self):
