@@ -1,7 +1,8 @@
 /*
  * cli_serve.c: `gatehouse serve`: write DATA_DIR/run/nginx.conf from the
  * template (data/nginx.conf.in) and exec nginx on it in the foreground.
- * cli_template.c does the substitution.
+ * cli_template.c does the substitution; cli_gateway.c renders the part of
+ * gateway mode (upstream blocks and locations) from its own templates.
  *
  * exec, not fork: nginx becomes this process, so the signals a supervisor or
  * a terminal sends (SIGTERM, SIGINT) reach the nginx master itself and it
@@ -35,6 +36,7 @@
 
 #include "../pki/pki.h"
 #include "cli_common.h"
+#include "cli_gateway.h"
 #include "cli_guard.h"
 #include "cli_template.h"
 
@@ -58,6 +60,8 @@ static const char gh_serve_usage[] =
     "Write the nginx configuration for DIR (DIR/run/nginx.conf) and run nginx with\n"
     "the gatehouse module in the foreground, logging to stderr, until SIGTERM or\n"
     "SIGINT. Run as root, it first becomes the owner of DIR: nginx never runs as root.\n"
+    "With `upstream` in the configuration ([server], or a dialect's section), the\n"
+    "dialects' paths are authenticated and passed on to it (docs/gateway.md).\n"
     "\n"
     "One server per data directory: serve (and --check, which rewrites\n"
     "DIR/run/nginx.conf) refuses a DIR another server holds, and serve refuses an\n"
@@ -177,28 +181,6 @@ static int gh_serve_pick(const char *what, const char *arg, const char *cfg,
     return 0;
 }
 
-/* A path nginx reads inside double quotes: nothing that could end the quote,
- * start a variable or a comment, or break the line. */
-static bool gh_serve_path_ok(const char *what, const char *path)
-{
-    const char *p;
-
-    if (path[0] != '/') {
-        gh_cli_err("%s %s is not an absolute path", what, path);
-        return false;
-    }
-    for (p = path; *p != '\0'; p++) {
-        unsigned char c = (unsigned char)*p;
-
-        if (c < 0x20 || c == 0x7f || strchr("\"'\\$;{}#", c) != NULL) {
-            gh_cli_err("%s %s holds a character nginx's configuration cannot take "
-                       "safely (%s)", what, path, "quote, backslash, $ ; { } # or control");
-            return false;
-        }
-    }
-    return true;
-}
-
 /* Without [server] module and without the module where the build put it:
  * the one next to this binary, as an installed layout may have it. */
 static void gh_serve_module_near_binary(char *out, size_t outlen)
@@ -275,11 +257,11 @@ static int gh_serve_plan_make(gh_cli_ctx *ctx, const gh_serve_args *a, gh_serve_
         gh_cli_err("data directory path too long");
         return -1;
     }
-    if (!gh_serve_path_ok("the data directory", ctx->data_dir)
-        || !gh_serve_path_ok("the module", plan->module)
-        || !gh_serve_path_ok("the resource tree", plan->tree)
+    if (!gh_tmpl_path_ok("the data directory", ctx->data_dir)
+        || !gh_tmpl_path_ok("the module", plan->module)
+        || !gh_tmpl_path_ok("the resource tree", plan->tree)
         || (ctx->config_path[0] != '\0'
-            && !gh_serve_path_ok("the configuration", ctx->config_path)))
+            && !gh_tmpl_path_ok("the configuration", ctx->config_path)))
         return -1;
     return 0;
 }
@@ -321,7 +303,7 @@ static int gh_serve_preflight(gh_cli_ctx *ctx, const gh_serve_plan *plan)
                    ctx->config_path, strerror(errno));
         return -1;
     }
-    return 0;
+    return gh_cli_gateway_check(ctx);
 }
 
 /* Renew the server certificate when it is gatehouse's own and near its end;
@@ -360,6 +342,7 @@ static void gh_tmpl_var_set(gh_tmpl_var *vars, size_t *n, const char *name,
     gh_tmpl_var *var = &vars[(*n)++];
 
     var->name = name;
+    var->text = NULL;
     if (s != NULL)
         snprintf(var->value, sizeof(var->value), "%s", s);
     else
@@ -367,7 +350,7 @@ static void gh_tmpl_var_set(gh_tmpl_var *vars, size_t *n, const char *name,
 }
 
 static size_t gh_tmpl_vars(const gh_cli_ctx *ctx, const gh_serve_plan *plan,
-                            gh_tmpl_var *vars)
+                           const gh_cli_gateway *gw, gh_tmpl_var *vars)
 {
     const gh_config *c = &ctx->cfg;
     long             nproc = sysconf(_SC_NPROCESSORS_ONLN), workers;
@@ -402,6 +385,10 @@ static size_t gh_tmpl_vars(const gh_cli_ctx *ctx, const gh_serve_plan *plan,
         gh_tmpl_var_set(vars, &n, "HTTPS_PORT", NULL, 0, "");
     else
         gh_tmpl_var_set(vars, &n, "HTTPS_PORT", ":%lld", plan->port, NULL);
+    gh_tmpl_var_set(vars, &n, "GATEWAY_UPSTREAMS", NULL, 0, "");
+    vars[n - 1].text = gw->upstreams;
+    gh_tmpl_var_set(vars, &n, "GATEWAY_LOCATIONS", NULL, 0, "");
+    vars[n - 1].text = gw->locations;
     return n;
 }
 
@@ -424,6 +411,7 @@ static int gh_serve_write(const gh_cli_ctx *ctx, const gh_serve_plan *plan)
     static const char *const tmp[] = { "tmp", "tmp/body", "tmp/proxy", "tmp/fastcgi",
                                        "tmp/uwsgi", "tmp/scgi" };
     gh_tmpl_var vars[GH_SERVE_VAR_MAX];
+    gh_cli_gateway gw = { NULL, NULL };
     char         path[GH_PATH_MAX + 16], *tmpl = NULL, *text = NULL;
     size_t       tmpl_len = 0, text_len = 0, i, n;
     int          fd = -1, rc = -1;
@@ -435,7 +423,9 @@ static int gh_serve_write(const gh_cli_ctx *ctx, const gh_serve_plan *plan)
     }
     if (gh_cli_read_file(GH_NGINX_TEMPLATE, GH_SERVE_TEMPLATE_MAX, &tmpl, &tmpl_len) < 0)
         return -1;
-    n = gh_tmpl_vars(ctx, plan, vars);
+    if (gh_cli_gateway_render(ctx, &gw) < 0)
+        goto done;
+    n = gh_tmpl_vars(ctx, plan, &gw, vars);
     if (gh_tmpl_render(GH_NGINX_TEMPLATE, tmpl, vars, n, &text, &text_len) < 0)
         goto done;
     snprintf(path, sizeof(path), "%s.new", plan->conf);
@@ -455,6 +445,7 @@ done:
         close(fd);
     free(tmpl);
     free(text);
+    gh_cli_gateway_free(&gw);
     return rc;
 }
 

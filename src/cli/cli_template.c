@@ -57,10 +57,30 @@ static int gh_tmpl_line(FILE *out, const char *source, int lineno, const char *l
                        (int)(j - i + 1), line + i);
             return -1;
         }
-        fputs(v->value, out);
+        fputs(gh_tmpl_value(v), out);
         i = j + 1;
     }
     return 0;
+}
+
+bool gh_tmpl_path_ok(const char *what, const char *path)
+{
+    const char *p;
+
+    if (path[0] != '/') {
+        gh_cli_err("%s %s is not an absolute path", what, path);
+        return false;
+    }
+    for (p = path; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (c < 0x20 || c == 0x7f || strchr("\"'\\$;{}#", c) != NULL) {
+            gh_cli_err("%s %s holds a character nginx's configuration cannot take "
+                       "safely (%s)", what, path, "quote, backslash, $ ; { } # or control");
+            return false;
+        }
+    }
+    return true;
 }
 
 int gh_tmpl_render(const char *source, const char *tmpl, const gh_tmpl_var *vars,
@@ -98,7 +118,7 @@ int gh_tmpl_render(const char *source, const char *tmpl, const gh_tmpl_var *vars
                 goto done;
             }
             in_if = true;
-            keep = v->value[0] != '\0';
+            keep = gh_tmpl_value(v)[0] != '\0';
         } else if (strncmp(s, "#@endif", 7) == 0) {
             if (!in_if) {
                 gh_cli_err("%s:%d: #@endif without #@if", source, lineno);

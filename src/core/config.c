@@ -58,7 +58,10 @@ static const gh_config_core_key gh_config_keys[] = {
     GH_CFG_NUM("server", max_header_bytes, GH_CONFIG_I64, 1024, 1048576),
     GH_CFG_NUM("server", idle_connection_seconds, GH_CONFIG_I64, 1, 3600),
     GH_CFG_NUM("server", max_connections, GH_CONFIG_I64, 1, 1000000),
-    GH_CFG_STR("server", upstream, GH_CONFIG_URL, true),
+    GH_CFG_STR("server", identity_header_prefix, GH_CONFIG_PREFIX, false),
+    GH_CFG_STR("server", upload_paths, GH_CONFIG_PATHS, true),
+    GH_CFG_NUM("server", upload_max_bytes, GH_CONFIG_I64, 1024, INT64_C(1) << 40),
+    GH_CFG_STR("server", stream_paths, GH_CONFIG_PATHS, true),
     GH_CFG_STR("server", data_tree, GH_CONFIG_PATH, true),
     GH_CFG_STR("server", log_level, GH_CONFIG_LEVEL, false),
     GH_CFG_NUM("sessions", session_timeout, GH_CONFIG_I64, 30, 86400),
@@ -93,6 +96,8 @@ static const gh_config_core_key gh_config_keys[] = {
 };
 
 #define GH_CONFIG_NKEYS (sizeof(gh_config_keys) / sizeof(gh_config_keys[0]))
+/* Where the upstream* keys' slots start in gh_config_parse.seen. */
+#define GH_CONFIG_UPSTREAM_SLOT (GH_CONFIG_NKEYS + GH_CONFIG_SECTIONS_MAX * GH_CONFIG_SECTION_KEYS_MAX)
 
 typedef struct {
     gh_config  *cfg;            /* the working copy */
@@ -103,8 +108,10 @@ typedef struct {
     int         lineno;         /* of the line inih is handling */
     bool        indented;       /* that line starts with a blank */
     /* line each key was set on (0: not): the core's, then GH_CONFIG_SECTION_KEYS_MAX
-     * for each declared section */
-    int         seen[GH_CONFIG_NKEYS + GH_CONFIG_SECTIONS_MAX * GH_CONFIG_SECTION_KEYS_MAX];
+     * for each declared section, then the upstream* keys of [server] and of
+     * each section carrying them (config_upstream.c) */
+    int         seen[GH_CONFIG_UPSTREAM_SLOT
+                     + (GH_CONFIG_SECTIONS_MAX + 1) * GH_CONFIG_UPSTREAM_KEYS];
     bool        failed;
     int         errline;        /* of the first error we reported */
     char       *err;
@@ -145,6 +152,10 @@ void gh_config_defaults(gh_config *cfg)
     cfg->max_header_bytes = 16384;
     cfg->idle_connection_seconds = 60;
     cfg->max_connections = 1024;
+    gh_config_upstream_defaults(&cfg->upstream);
+    snprintf(cfg->identity_header_prefix, sizeof(cfg->identity_header_prefix), "%s",
+             "X-Gatehouse-");
+    cfg->upload_max_bytes = INT64_C(4) << 30;
     cfg->session_timeout = 1800;
     cfg->session_lifetime = 0;
     cfg->max_sessions = 10000;
@@ -303,7 +314,7 @@ static int gh_config_handler(void *user, const char *section, const char *name,
     const gh_config_key *key;
     const gh_config_section *lines;
     const char *why = NULL;
-    bool section_known;
+    bool section_known = false, upstream_section;
     void *base = NULL;
     size_t slot = 0;
 
@@ -313,7 +324,13 @@ static int gh_config_handler(void *user, const char *section, const char *name,
         gh_config_error(ps, ps->lineno, name, "indented (continuation lines are not supported)");
         return 0;
     }
-    key = gh_config_find(ps, section, name, &base, &slot, &section_known, &lines);
+    lines = NULL;
+    key = gh_config_upstream_find(ps->cfg, section, name, &base, &slot, &upstream_section);
+    if (key != NULL)
+        slot += GH_CONFIG_UPSTREAM_SLOT;
+    else
+        key = gh_config_find(ps, section, name, &base, &slot, &section_known, &lines);
+    section_known = key != NULL || section_known || upstream_section;
     if (!section_known) {
         gh_config_error(ps, ps->lineno, name, "unknown section [%s]", section);
         return 0;
@@ -395,8 +412,13 @@ static void gh_config_pair_error(gh_config_parse *ps, const char *a, const char 
 static void gh_config_check(gh_config_parse *ps)
 {
     const gh_config *c = ps->cfg;
+    const char *key = NULL, *why = NULL;
+    int line;
 
-    if (c->argon2.m_cost_kib < 8 * c->argon2.parallelism)
+    line = gh_config_upstream_check(c, ps->seen + GH_CONFIG_UPSTREAM_SLOT, &key, &why);
+    if (line > 0)
+        gh_config_error(ps, line, key, "%s", why);
+    else if (c->argon2.m_cost_kib < 8 * c->argon2.parallelism)
         gh_config_pair_error(ps, "argon2_m_cost_kib", "argon2_parallelism",
                              "argon2_m_cost_kib must be at least 8 * argon2_parallelism");
     else if (c->min_password_length > c->max_password_length)

@@ -28,12 +28,15 @@ typedef enum {
     GH_CONFIG_I64,      /* int64_t */
     GH_CONFIG_U32,      /* uint32_t */
     GH_CONFIG_ADDR,     /* char[]: HOST:PORT or [V6]:PORT */
-    GH_CONFIG_URL,      /* char[]: http:// or https:// URL */
+    GH_CONFIG_URL,      /* char[]: http://HOST[:PORT], https://HOST[:PORT] or unix:/PATH */
     GH_CONFIG_NAME,     /* char[]: a user name */
     GH_CONFIG_PATH,     /* char[]: any printable text */
     GH_CONFIG_BOOL,     /* bool: true/false, yes/no, on/off */
     GH_CONFIG_NAMES,    /* char[]: names separated by commas and blanks */
-    GH_CONFIG_LEVEL     /* char[]: an nginx error-log level, emerg..info */
+    GH_CONFIG_LEVEL,    /* char[]: an nginx error-log level, emerg..info */
+    GH_CONFIG_HOST,     /* char[]: a host name or an IP address */
+    GH_CONFIG_PREFIX,   /* char[]: the start of a header name: letters, digits, '-' */
+    GH_CONFIG_PATHS     /* char[]: URL paths (/a/b), separated by commas and blanks */
 } gh_config_type;
 
 typedef struct {
@@ -79,6 +82,22 @@ typedef union {
  * [authorize] rules (dialects/common/gateway.h, about 20 KiB). */
 #define GH_CONFIG_SECTION_BYTES    (2048 + 20480)
 
+/* Where a gateway passes requests on (docs/gateway.md): the upstream* keys,
+ * in [server] and, key by key over it, in a section that carries them
+ * (gh_config_upstream_declare). */
+typedef struct {
+    char     url[512];                /* upstream: empty = serve the bundled tree */
+    char     ca[GH_PATH_MAX];         /* upstream_ca: empty = the system's CAs */
+    char     server_name[256];        /* upstream_server_name: empty = the URL's host */
+    char     client_cert[GH_PATH_MAX];/* upstream_client_cert: empty = none */
+    char     client_key[GH_PATH_MAX]; /* upstream_client_key: with client_cert */
+    int64_t  keepalive;               /* upstream_keepalive: 32 idle connections per worker */
+    int64_t  connect_timeout;         /* upstream_connect_timeout: 5 s */
+    int64_t  timeout;                 /* upstream_timeout: 60 s, each send and read */
+} gh_config_upstream_t;
+
+#define GH_CONFIG_UPSTREAM_KEYS 8     /* the keys of gh_config_upstream_t */
+
 typedef struct {
     /* [server] */
     char     listen[128];             /* 127.0.0.1:8443 */
@@ -91,7 +110,11 @@ typedef struct {
     int64_t  max_header_bytes;        /* 16384 */
     int64_t  idle_connection_seconds; /* 60 */
     int64_t  max_connections;         /* 1024 per worker */
-    char     upstream[512];           /* empty = serve the bundled tree */
+    gh_config_upstream_t upstream;    /* the upstream* keys */
+    char     identity_header_prefix[64];  /* "X-Gatehouse-" */
+    char     upload_paths[1024];      /* request bodies streamed unbuffered; default: dialect.c */
+    int64_t  upload_max_bytes;        /* 4 GiB: the body limit there */
+    char     stream_paths[1024];      /* answers passed unbuffered; default: dialect.c */
     char     data_tree[GH_PATH_MAX];  /* bundled resource trees; empty = installed default */
     char     log_level[16];           /* "error": the least severe nginx error-log level written */
 
@@ -140,6 +163,16 @@ typedef struct {
         size_t                   offset;
     } declared[GH_CONFIG_SECTIONS_MAX];
     _Alignas(gh_config_align) unsigned char section_data[GH_CONFIG_SECTION_BYTES];
+
+    /* Sections that carry the upstream* keys (gh_config_upstream_declare):
+     * what each gave, and which keys it gave (bit i: key i of the table in
+     * config_upstream.c), the others being [server]'s. */
+    size_t   nupstreams;
+    struct {
+        char                 section[32];
+        uint32_t             given;
+        gh_config_upstream_t settings;
+    } upstreams[GH_CONFIG_SECTIONS_MAX];
 } gh_config;
 
 /* Fill cfg with the core's defaults; no section is declared. */
@@ -156,6 +189,16 @@ int gh_config_declare(gh_config *cfg, const gh_config_section *section, char *er
 const void *gh_config_section_get(const gh_config *cfg, const gh_config_section *section);
 /* The same, to change them (a test, or the owner before anything reads). */
 void *gh_config_section_edit(gh_config *cfg, const gh_config_section *section);
+
+/* Let section [name] (declared or not) carry the upstream* keys, each one
+ * given there winning over [server]'s. 0, or -1 with the reason in err: a
+ * core section, a name too long or given twice, too many. */
+int gh_config_upstream_declare(gh_config *cfg, const char *name, char *err, size_t errlen);
+
+/* The upstream in force for section [name] into *out: [server]'s keys with
+ * those the section gave over them; [server]'s alone for NULL or a section
+ * that carries none. */
+void gh_config_upstream(const gh_config *cfg, const char *name, gh_config_upstream_t *out);
 
 /* Read an INI file over the defaults already in cfg. 0 on success; otherwise
  * -1 with a message naming the file, line and key in err. */

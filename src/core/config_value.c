@@ -75,17 +75,85 @@ static bool gh_config_addr_ok(const char *s)
     return gh_config_integer(colon + 1, 1, 65535, &port, &why);
 }
 
+static bool gh_config_host_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+           || c == '.' || c == '-';
+}
+
+/* A host name or IPv4 address; an IPv6 address too when v6 (bare, as SNI
+ * names never are, or in brackets in a URL). */
+static bool gh_config_host_ok(const char *s, size_t len, bool v6)
+{
+    size_t colons = 0;
+
+    if (len == 0 || s[0] == '-' || s[0] == '.')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        colons += s[i] == ':';
+        if (!gh_config_host_char(s[i]) && !(v6 && s[i] == ':'))
+            return false;
+    }
+    return !v6 || colons >= 2;
+}
+
+/*
+ * Where a gateway passes requests on: http://HOST[:PORT] or
+ * https://HOST[:PORT] (HOST a name, an IPv4 address or [IPv6]), with a
+ * lone "/" after it at most, since a request's path goes on unchanged; or
+ * unix:/PATH, a socket, whose path is written unquoted into nginx.conf.
+ */
 static bool gh_config_url_ok(const char *s)
 {
-    const char *host;
+    const char *host, *end, *colon;
+    int64_t     port;
+    const char *why;
 
+    if (strncmp(s, "unix:/", 6) == 0)
+        return gh_config_safe_text(s, " \t#$");
     if (strncmp(s, "http://", 7) == 0)
         host = s + 7;
     else if (strncmp(s, "https://", 8) == 0)
         host = s + 8;
     else
         return false;
-    return host[0] != '\0' && host[0] != '/' && gh_config_safe_text(s, " \t");
+    end = host + strcspn(host, "/");
+    if (end[0] == '/' && end[1] != '\0')
+        return false;
+    if (host[0] == '[') {
+        const char *close = memchr(host, ']', (size_t)(end - host));
+
+        if (close == NULL || !gh_config_host_ok(host + 1, (size_t)(close - host - 1), true))
+            return false;
+        colon = close + 1 < end ? close + 1 : NULL;
+        if (colon != NULL && *colon != ':')
+            return false;
+    } else {
+        colon = memchr(host, ':', (size_t)(end - host));
+        if (!gh_config_host_ok(host, (size_t)((colon != NULL ? colon : end) - host), false))
+            return false;
+    }
+    if (colon != NULL) {
+        char digits[8];
+        size_t n = (size_t)(end - colon - 1);
+
+        if (n == 0 || n >= sizeof(digits))
+            return false;
+        memcpy(digits, colon + 1, n);
+        digits[n] = '\0';
+        return gh_config_integer(digits, 1, 65535, &port, &why);
+    }
+    return true;
+}
+
+/* The start of an HTTP header name: letters, digits and '-'. */
+static bool gh_config_prefix_ok(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
+              || (*s >= '0' && *s <= '9') || *s == '-'))
+            return false;
+    return true;
 }
 
 /* POSIX portable user names, which nginx's "user" directive will take. */
@@ -130,6 +198,41 @@ static bool gh_config_names_ok(const char *s)
         if (*s == '\0')
             return names > 0;
     }
+}
+
+/* URL paths separated by commas and blanks, each of '/' and segments of
+ * letters, digits, '.', '_', '~' and '-', none of them "." or "..", since
+ * they become nginx locations matched against the normalised path. */
+static bool gh_config_paths_ok(const char *s)
+{
+    size_t names = 0;
+
+    while (*s != '\0') {
+        size_t seg = 0, dots = 0;
+
+        while (*s != '\0' && gh_config_list_sep(*s))
+            s++;
+        if (*s == '\0')
+            break;
+        if (*s != '/')
+            return false;
+        for (; *s != '\0' && !gh_config_list_sep(*s); s++) {
+            if (*s == '/') {
+                if ((seg > 0 && seg == dots && dots <= 2) || (s[1] == '/'))
+                    return false;
+                seg = dots = 0;
+                continue;
+            }
+            if (!gh_config_name_char(*s) && *s != '~')
+                return false;
+            seg++;
+            dots += *s == '.';
+        }
+        if (seg > 0 && seg == dots && dots <= 2)
+            return false;
+        names++;
+    }
+    return names > 0;
 }
 
 bool gh_config_list_has(const char *list, const char *name, size_t len)
@@ -190,7 +293,7 @@ static bool gh_config_string(const gh_config_key *k, const char *value, char *ds
         break;
     case GH_CONFIG_URL:
         ok = gh_config_url_ok(value);
-        *why = "not an http:// or https:// URL";
+        *why = "not http://HOST[:PORT], https://HOST[:PORT] or unix:/PATH";
         break;
     case GH_CONFIG_NAME:
         ok = gh_config_name_ok(value);
@@ -203,6 +306,19 @@ static bool gh_config_string(const gh_config_key *k, const char *value, char *ds
     case GH_CONFIG_LEVEL:
         ok = gh_config_list_has("emerg,alert,crit,error,warn,notice,info", value, len);
         *why = "not one of emerg, alert, crit, error, warn, notice, info";
+        break;
+    case GH_CONFIG_HOST:
+        ok = gh_config_host_ok(value, len, strchr(value, ':') != NULL);
+        *why = "not a host name or IP address";
+        break;
+    case GH_CONFIG_PREFIX:
+        ok = gh_config_prefix_ok(value);
+        *why = "not the start of a header name (letters, digits and '-')";
+        break;
+    case GH_CONFIG_PATHS:
+        ok = gh_config_paths_ok(value);
+        *why = "not a list of paths (/a/b: letters, digits, '.', '_', '~', '-', "
+               "no . or .. segment), separated by commas";
         break;
     default:
         ok = gh_config_safe_text(value, "");

@@ -1,6 +1,7 @@
 /*
- * config_value.h: private to config.c and config_value.c: judging and
- * storing one value of the configuration file.
+ * config_value.h: private to config.c, config_value.c and config_upstream.c:
+ * judging and storing one value of the configuration file, and the
+ * upstream* keys.
  */
 #ifndef GH_CONFIG_VALUE_H
 #define GH_CONFIG_VALUE_H
@@ -11,5 +12,24 @@
  * core's keys), from value; false with a short reason in *why, the field
  * unchanged. */
 bool gh_config_set(const gh_config_key *k, const char *value, void *base, const char **why);
+
+/* [server]'s upstream defaults into *u. */
+void gh_config_upstream_defaults(gh_config_upstream_t *u);
+
+/* The index in cfg->upstreams of section name, or -1. */
+int gh_config_upstream_index(const gh_config *cfg, const char *name);
+
+/* The upstream* key name of section in cfg: its settings (*base), its slot
+ * among the upstream keys' (*slot, below (GH_CONFIG_SECTIONS_MAX + 1) *
+ * GH_CONFIG_UPSTREAM_KEYS), marked given in the section; NULL when it is
+ * not one, *section_known saying whether section carries them at all. */
+const gh_config_key *gh_config_upstream_find(gh_config *cfg, const char *section,
+                                             const char *name, void **base, size_t *slot,
+                                             bool *section_known);
+
+/* The rules between upstream keys, seen holding the line each slot was set
+ * on: 0 when they hold, else the line to blame, with its *key and *why. */
+int gh_config_upstream_check(const gh_config *cfg, const int *seen, const char **key,
+                             const char **why);
 
 #endif

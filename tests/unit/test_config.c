@@ -86,7 +86,16 @@ static void test_defaults(void **state)
     assert_int_equal(c.max_header_bytes, 16384);
     assert_int_equal(c.idle_connection_seconds, 60);
     assert_int_equal(c.max_connections, 1024);
-    assert_string_equal(c.upstream, "");
+    assert_string_equal(c.upstream.url, "");
+    assert_string_equal(c.upstream.ca, "");
+    assert_int_equal(c.upstream.keepalive, 32);
+    assert_int_equal(c.upstream.connect_timeout, 5);
+    assert_int_equal(c.upstream.timeout, 60);
+    assert_string_equal(c.identity_header_prefix, "X-Gatehouse-");
+    assert_int_equal(c.upload_max_bytes, INT64_C(4) << 30);
+    assert_string_equal(c.upload_paths,
+                        "/redfish/v1/UpdateService, /api/rest/software_package/upload");
+    assert_string_equal(c.stream_paths, "/redfish/v1/EventService/SSE");
     assert_string_equal(c.data_tree, "");
     assert_string_equal(c.log_level, "error");
     assert_int_equal(c.session_timeout, 1800);
@@ -137,7 +146,7 @@ static void test_good_file(void **state)
                "http_listen =\n"
                "user = www-data\n"
                "workers = 4\n"
-               "upstream = https://10.0.0.5:443/api\n"
+               "upstream = https://10.0.0.5:443/\n"
                "max_body_bytes = 1048576   ; inline comment\n"
                "data_tree = /srv/gatehouse trees\n"
                "log_level = info\n"
@@ -176,7 +185,7 @@ static void test_good_file(void **state)
     assert_string_equal(c.http_listen, "");
     assert_string_equal(c.user, "www-data");
     assert_int_equal(c.workers, 4);
-    assert_string_equal(c.upstream, "https://10.0.0.5:443/api");
+    assert_string_equal(c.upstream.url, "https://10.0.0.5:443/");
     assert_int_equal(c.max_body_bytes, 1048576);
     assert_string_equal(c.data_tree, "/srv/gatehouse trees");
     assert_string_equal(c.log_level, "info");
@@ -290,9 +299,9 @@ static void test_errors(void **state)
     expect_error(p, "[server]\nlisten = 127.0.0.1:443{\n",
                  "2: listen: not HOST:PORT or [IPV6]:PORT");
     expect_error(p, "[server]\nupstream = ftp://x\n",
-                 "2: upstream: not an http:// or https:// URL");
+                 "2: upstream: not http://HOST[:PORT], https://HOST[:PORT] or unix:/PATH");
     expect_error(p, "[server]\nupstream = http://a b\n",
-                 "2: upstream: not an http:// or https:// URL");
+                 "2: upstream: not http://HOST[:PORT], https://HOST[:PORT] or unix:/PATH");
     expect_error(p, "[server]\nuser = -root\n", "2: user: not a user name");
     expect_error(p, "[server]\nuser = a/b\n", "2: user: not a user name");
     expect_error(p, "[server]\nnginx = /usr/sbin/nginx;evil\n",
@@ -419,6 +428,123 @@ static void test_list_has(void **state)
     assert_true(gh_config_list_has(list, "lab-1@more", 5));
 }
 
+/* The upstream* keys: [server]'s, and a dialect's own over them key by key;
+ * a dialect without a section of its own ([redfish]) carries them too. */
+static void test_upstream_keys(void **state)
+{
+    fixture *f = *state;
+    gh_config c;
+    gh_config_upstream_t u;
+    char err[512];
+
+    write_file(f->path,
+               "[server]\n"
+               "upstream = https://api.example:8443\n"
+               "upstream_ca = /etc/gh/ca.pem\n"
+               "upstream_server_name = bmc.example\n"
+               "upstream_client_cert = /etc/gh/client.pem\n"
+               "upstream_client_key = /etc/gh/client.key\n"
+               "upstream_keepalive = 0\n"
+               "upstream_connect_timeout = 2\n"
+               "upstream_timeout = 30\n"
+               "identity_header_prefix = X-Gw-\n"
+               "upload_paths = /redfish/v1/UpdateService/upload, /api/rest/x.y\n"
+               "upload_max_bytes = 1099511627776\n"
+               "stream_paths =\n"
+               "[redfish]\n"
+               "upstream = unix:/run/bmc.sock\n"
+               "upstream_timeout = 7\n"
+               "[ovirt]\n"
+               "profiles = internal\n"
+               "upstream = http://[::1]:8080/\n"
+               "upstream_client_cert =\n"
+               "upstream_client_key =\n"
+               "[powerstore]\n"
+               "upstream =\n");
+    defaults(&c);
+    if (gh_config_load(&c, f->path, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_string_equal(c.identity_header_prefix, "X-Gw-");
+    assert_string_equal(c.upload_paths, "/redfish/v1/UpdateService/upload, /api/rest/x.y");
+    assert_int_equal(c.upload_max_bytes, INT64_C(1) << 40);
+    assert_string_equal(c.stream_paths, "");
+
+    gh_config_upstream(&c, NULL, &u);
+    assert_string_equal(u.url, "https://api.example:8443");
+    assert_string_equal(u.server_name, "bmc.example");
+    assert_int_equal(u.keepalive, 0);
+    gh_config_upstream(&c, "proxmox", &u);        /* gave nothing: [server]'s */
+    assert_memory_equal(&u, &c.upstream, sizeof(u));
+    gh_config_upstream(&c, "redfish", &u);
+    assert_string_equal(u.url, "unix:/run/bmc.sock");
+    assert_int_equal(u.timeout, 7);
+    assert_int_equal(u.connect_timeout, 2);       /* [server]'s */
+    assert_string_equal(u.ca, "/etc/gh/ca.pem");
+    gh_config_upstream(&c, "ovirt", &u);
+    assert_string_equal(u.url, "http://[::1]:8080/");
+    assert_string_equal(u.client_cert, "");       /* given empty: wins */
+    assert_string_equal(u.client_key, "");
+    assert_string_equal(u.server_name, "bmc.example");
+    gh_config_upstream(&c, "powerstore", &u);
+    assert_string_equal(u.url, "");               /* the bundled tree */
+    gh_config_upstream(&c, "nosuch", &u);
+    assert_memory_equal(&u, &c.upstream, sizeof(u));
+}
+
+static void test_upstream_errors(void **state)
+{
+    fixture *f = *state;
+    const char *p = f->path;
+    static const char *const bad_urls[] = {
+        "http://", "http:///x", "https://a/api", "http://a:0", "http://a:65536",
+        "http://a:", "http://a:8x", "http://[::1", "http://[zz]:80", "http://-a",
+        "http://a;b", "http://user@a", "unix:relative", "unix:/a b", "unix:/a$b",
+        "unix:/a#b", "unix:/a;b", "https://a/?q", "http://a:80:90",
+    };
+    char text[256];
+
+    for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
+        snprintf(text, sizeof(text), "[redfish]\nupstream = %s\n", bad_urls[i]);
+        expect_error(p, text, "2: upstream: not http://HOST[:PORT], https://HOST[:PORT] "
+                              "or unix:/PATH");
+    }
+    expect_error(p, "[redfish]\nupstream = http://a\nupstream = http://b\n",
+                 "3: upstream: given twice (first on line 2)");
+    expect_error(p, "[redfish]\nprofiles = x\n", "2: profiles: unknown key in [redfish]");
+    expect_error(p, "[proxmox]\nupstream_keepalive = -1\n",
+                 "2: upstream_keepalive: out of range");
+    expect_error(p, "[server]\nupstream_timeout = 0\n", "2: upstream_timeout: out of range");
+    expect_error(p, "[server]\nupstream_server_name = a/b\n",
+                 "2: upstream_server_name: not a host name or IP address");
+    expect_error(p, "[server]\nidentity_header_prefix = X_Gh\n",
+                 "2: identity_header_prefix: not the start of a header name "
+                 "(letters, digits and '-')");
+    expect_error(p, "[server]\nidentity_header_prefix =\n",
+                 "2: identity_header_prefix: may not be empty");
+    expect_error(p, "[server]\nupload_max_bytes = 1023\n", "2: upload_max_bytes: out of range");
+    {
+        static const char *const bad_paths[] = {
+            "redfish", "/a//b", "/a/../b", "/a/./b", "/a/..", "/a b;", "/a%2e", "/a?x",
+            "/a, b", "/a$",
+        };
+        for (size_t i = 0; i < sizeof(bad_paths) / sizeof(bad_paths[0]); i++) {
+            snprintf(text, sizeof(text), "[server]\nupload_paths = %s\n", bad_paths[i]);
+            expect_error(p, text, "2: upload_paths: not a list of paths (/a/b: letters, "
+                                  "digits, '.', '_', '~', '-', no . or .. segment), "
+                                  "separated by commas");
+        }
+    }
+    /* A client certificate and its key go together, in effect in each
+     * section: blamed on the later line of the pair, or on [server]'s. */
+    expect_error(p, "[server]\nupstream_client_cert = /c.pem\n",
+                 "2: upstream_client_cert: upstream_client_cert and upstream_client_key "
+                 "go together: both or neither");
+    expect_error(p, "[server]\nupstream_client_cert = /c.pem\nupstream_client_key = /k\n"
+                    "[redfish]\nupstream_client_key =\n",
+                 "5: upstream_client_key: upstream_client_cert and upstream_client_key "
+                 "go together: both or neither");
+}
+
 static void test_example_as_shipped(void **state)
 {
     gh_config c, d;
@@ -458,7 +584,7 @@ static void test_example_uncommented(void **state)
     fclose(in);
     assert_int_equal(fclose(out), 0);
     /* Every key of gh_config, each once (a second one would be an error). */
-    assert_int_equal(settings, 44);
+    assert_int_equal(settings, 55);
 
     defaults(&c);
     defaults(&d);
@@ -548,6 +674,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
         cmocka_unit_test(test_missing_file_and_small_err),
         cmocka_unit_test(test_list_has),
+        cmocka_unit_test_setup_teardown(test_upstream_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upstream_errors, setup, teardown),
         cmocka_unit_test(test_example_as_shipped),
         cmocka_unit_test_setup_teardown(test_example_uncommented, setup, teardown),
         cmocka_unit_test_setup_teardown(test_declared_section, setup, teardown),

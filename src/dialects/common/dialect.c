@@ -3,7 +3,10 @@
  * in src/dialects/dialects.def, expanded here into their declarations and
  * gh_dialects[]; the choice of a dialect by path; the loading of the
  * bundled tree with each dialect's render hook; the configuration with each
- * dialect's declared section; and, for the store, the names of the dialects
+ * dialect's declared section, every dialect's section carrying the upstream*
+ * keys (so [redfish] upstream = URL guards Redfish alone), and the paths of
+ * the dialects' firmware uploads and event streams as the defaults of
+ * upload_paths and stream_paths; and, for the store, the names of the dialects
  * that sessions stored before schema 5 gave by number. It sits above every dialect:
  * it uses them, and nothing in a dialect uses it. A dialect owns its prefix
  * and everything below it on a segment boundary, matched ignoring ASCII case
@@ -27,15 +30,28 @@ const gh_dialect *const gh_dialects[] = {
     NULL
 };
 
+/* Request bodies a gateway streams to the upstream unbuffered: Redfish's
+ * UpdateService, where OpenBMC's HttpPushUri (the service itself) and
+ * MultipartHttpPushUri (.../update) take firmware images, and PowerStore's
+ * software package upload. Answers it passes on unbuffered: the Redfish
+ * EventService's Server-Sent Events stream. (docs/gateway.md) */
+static const char gh_dialect_upload_paths[] =
+    "/redfish/v1/UpdateService, /api/rest/software_package/upload";
+static const char gh_dialect_stream_paths[] = "/redfish/v1/EventService/SSE";
+
 int gh_dialect_config_defaults(gh_config *cfg, char *err, size_t errlen)
 {
     gh_config_defaults(cfg);
+    snprintf(cfg->upload_paths, sizeof(cfg->upload_paths), "%s", gh_dialect_upload_paths);
+    snprintf(cfg->stream_paths, sizeof(cfg->stream_paths), "%s", gh_dialect_stream_paths);
     /* The gateway's [authorize] rules, shared by every dialect. */
     if (gh_config_declare(cfg, &gh_gateway_config, err, errlen) != 0)
         return -1;
     for (size_t i = 0; gh_dialects[i] != NULL; i++) {
         if (gh_dialects[i]->config != NULL &&
             gh_config_declare(cfg, gh_dialects[i]->config, err, errlen) != 0)
+            return -1;
+        if (gh_config_upstream_declare(cfg, gh_dialects[i]->name, err, errlen) != 0)
             return -1;
     }
     return 0;
