@@ -155,6 +155,16 @@ ngx_int_t ngx_http_gatehouse_proxy_init(ngx_conf_t *cf);
  * and the connection's X-Forwarded-* in. */
 ngx_int_t ngx_http_gatehouse_identity(ngx_http_request_t *r, const gh_dialect *dialect,
     const gh_principal *who, unsigned privileges);
+/* Push who's identity headers onto list (the request's, or the answer's of
+ * gatehouse_auth_request): the configured prefix, then User, Role,
+ * Privileges (DMTF names, comma-separated), Session (empty for Basic), Dialect. */
+ngx_int_t ngx_http_gatehouse_identity_add(ngx_http_request_t *r, ngx_list_t *list,
+    const gh_dialect *dialect, const gh_principal *who, unsigned privileges);
+/* Who the upstream (or auth_request's caller) is told the request is: the
+ * dialect's own finding (ctx->gw, an API token), else the adapter's
+ * (ctx->who), else nobody (an open route); its privileges in *privileges. */
+const gh_principal *ngx_http_gatehouse_identity_of(ngx_http_gatehouse_ctx_t *ctx,
+    unsigned *privileges);
 /* A WebSocket upgrade or an event stream, as the request asks (identity.c). */
 ngx_uint_t ngx_http_gatehouse_long_lived(ngx_http_request_t *r, const gh_request *req);
 

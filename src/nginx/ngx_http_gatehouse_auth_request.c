@@ -30,11 +30,6 @@
 
 #include <stdlib.h>
 
-/* The identity headers' names: this prefix, then User, Role, Privileges,
- * Session and Dialect. The one place it is written until the configuration
- * names it (identity_header_prefix). */
-#define NGX_HTTP_GATEHOUSE_IDENTITY_PREFIX  "X-Gatehouse-"
-
 /* Wipe a kept refusal's header values when the request ends. Also what finds
  * the refusal again: the pool cleanup that has this handler. */
 static void
@@ -130,59 +125,20 @@ ngx_http_gatehouse_auth_answer(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *
     return NGX_DONE;
 }
 
-static ngx_int_t
-ngx_http_gatehouse_auth_identity_add(ngx_http_request_t *r, const char *name, const char *value)
-{
-    ngx_table_elt_t *h;
-    size_t           plen = sizeof(NGX_HTTP_GATEHOUSE_IDENTITY_PREFIX) - 1;
-    size_t           nlen = ngx_strlen(name);
-    size_t           vlen = ngx_strlen(value);
-    u_char          *p;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    p = ngx_pnalloc(r->pool, plen + nlen + vlen);
-    if (h == NULL || p == NULL) {
-        return NGX_ERROR;
-    }
-    h->hash = 1;
-    h->key.data = p;
-    h->key.len = plen + nlen;
-    p = ngx_cpymem(p, NGX_HTTP_GATEHOUSE_IDENTITY_PREFIX, plen);
-    p = ngx_cpymem(p, name, nlen);
-    h->value.data = p;
-    h->value.len = vlen;
-    ngx_memcpy(p, value, vlen);
-    return NGX_OK;
-}
-
-/* The identity headers of who, for auth_request_set ($sent_http_x_gatehouse_user
- * and the rest). Privileges: their DMTF names in role.h's order. */
+/* The identity headers of who the request is, for auth_request_set
+ * ($sent_http_x_gatehouse_user and the rest): identity.c's, on the answer. */
 static ngx_int_t
 ngx_http_gatehouse_auth_identity(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx)
 {
-    gh_policy_subject subj = gh_policy_subject_of(&ctx->who);
-    unsigned          holds = gh_policy_holds(&subj);
-    const char       *role = gh_role_name(ctx->who.role);
-    char              privs[160];
-    u_char           *p = (u_char *) privs, *end = p + sizeof(privs) - 1;
-    unsigned          bit;
+    const gh_principal *who;
+    unsigned            privileges;
 
-    for (bit = 1; bit != 0 && bit <= holds; bit <<= 1) {
-        if ((holds & bit) != 0) {
-            p = ngx_slprintf(p, end, "%s%s", p == (u_char *) privs ? "" : ",",
-                             gh_privilege_name((gh_privilege) bit));
-        }
-    }
-    *p = '\0';
-    if (ngx_http_gatehouse_auth_identity_add(r, "User", ctx->who.user) != NGX_OK
-        || ngx_http_gatehouse_auth_identity_add(r, "Role", role != NULL ? role : "") != NGX_OK
-        || ngx_http_gatehouse_auth_identity_add(r, "Privileges", privs) != NGX_OK
-        || ngx_http_gatehouse_auth_identity_add(r, "Session", ctx->who.session_id) != NGX_OK
-        || ngx_http_gatehouse_auth_identity_add(r, "Dialect", ctx->dialect->name) != NGX_OK)
-    {
+    who = ngx_http_gatehouse_identity_of(ctx, &privileges);
+    if (who == NULL) {
         return NGX_ERROR;
     }
-    return NGX_OK;
+    return ngx_http_gatehouse_identity_add(r, &r->headers_out.headers, ctx->dialect, who,
+                                           privileges);
 }
 
 /* The decision made: 204 with the identity and forward's headers, or resp. */
@@ -260,6 +216,9 @@ ngx_http_gatehouse_auth_start(ngx_http_request_t *r, const gh_dialect *dialect)
         return NULL;
     }
     ctx->dialect = dialect;
+    /* Where forward finds who the request is itself (an API token). */
+    ctx->gw.set = false;
+    ctx->req.gateway_who = &ctx->gw;
     /* classify makes the plan forward reads (its route, where it runs) and
      * reads the credential as on the dialect's own routes; the credential
      * hook, where there is one, reads it for a path of any service. */

@@ -3,7 +3,8 @@
  * gatehouse passes on (docs/nginx.md, gateway mode). nginx's proxy modules send
  * r->headers_in.headers as they find it, so the list is rebuilt without:
  * every header that carries any dialect's credential (credential_headers,
- * all copies), every header of the identity family (the prefix below) and
+ * all copies), every header of the identity family ([server]
+ * identity_header_prefix, X-Gatehouse- by default) and
  * the client's X-Forwarded-For, -Proto and -Host; and with gatehouse's
  * cookies (every dialect's credential_cookies) taken out of each Cookie
  * header, the other cookies kept in their order, a Cookie header left empty
@@ -19,11 +20,6 @@
 #include "ngx_http_gatehouse.h"
 
 #include "dialects/common/gateway.h"
-
-/* The identity family's prefix. [server] identity_header_prefix will name
- * it (issue 14); until the configuration has that key, this is the one
- * place that does. */
-#define NGX_HTTP_GATEHOUSE_IDENTITY_PREFIX  "X-Gatehouse-"
 
 /* Privileges as DMTF names, comma-separated: room for all of role.h's. */
 #define NGX_HTTP_GATEHOUSE_PRIVILEGES_MAX   256
@@ -71,11 +67,18 @@ ngx_http_gatehouse_listed(ngx_str_t *name, ngx_uint_t cookies)
     return 0;
 }
 
+/* The identity family's prefix, as configured. */
+static const char *
+ngx_http_gatehouse_prefix(ngx_http_request_t *r)
+{
+    return ngx_http_gatehouse_main_conf(r)->config.identity_header_prefix;
+}
+
 static ngx_uint_t
-ngx_http_gatehouse_dropped(ngx_str_t *name)
+ngx_http_gatehouse_dropped(ngx_str_t *name, const char *prefix)
 {
     return ngx_http_gatehouse_listed(name, 0)
-           || ngx_http_gatehouse_name_is(name, NGX_HTTP_GATEHOUSE_IDENTITY_PREFIX, 0)
+           || ngx_http_gatehouse_name_is(name, prefix, 0)
            || ngx_http_gatehouse_name_is(name, "X-Forwarded-For", 1)
            || ngx_http_gatehouse_name_is(name, "X-Forwarded-Proto", 1)
            || ngx_http_gatehouse_name_is(name, "X-Forwarded-Host", 1);
@@ -120,7 +123,8 @@ static ngx_int_t
 ngx_http_gatehouse_push_identity(ngx_http_request_t *r, ngx_list_t *list, const char *suffix,
     const char *value)
 {
-    size_t  plen = sizeof(NGX_HTTP_GATEHOUSE_IDENTITY_PREFIX) - 1, slen = ngx_strlen(suffix);
+    const char *prefix = ngx_http_gatehouse_prefix(r);
+    size_t  plen = ngx_strlen(prefix), slen = ngx_strlen(suffix);
     size_t  vlen = ngx_strlen(value);
     u_char *name, *v;
 
@@ -129,17 +133,18 @@ ngx_http_gatehouse_push_identity(ngx_http_request_t *r, ngx_list_t *list, const 
     if (name == NULL || v == NULL) {
         return NGX_ERROR;
     }
-    ngx_memcpy(ngx_cpymem(name, NGX_HTTP_GATEHOUSE_IDENTITY_PREFIX, plen), suffix, slen + 1);
+    ngx_memcpy(ngx_cpymem(name, prefix, plen), suffix, slen + 1);
     ngx_memcpy(v, value, vlen + 1);
     return ngx_http_gatehouse_push(r, list, (const char *) name, v, vlen) != NULL
            ? NGX_OK : NGX_ERROR;
 }
 
-/* X-Gatehouse-User, -Role, -Privileges, -Session, -Dialect. */
-static ngx_int_t
-ngx_http_gatehouse_add_identity(ngx_http_request_t *r, ngx_list_t *list,
+ngx_int_t
+ngx_http_gatehouse_identity_add(ngx_http_request_t *r, ngx_list_t *list,
     const gh_dialect *dialect, const gh_principal *who, unsigned privileges)
 {
+    const char *role = gh_role_name(who->role);
+
     char        privs[NGX_HTTP_GATEHOUSE_PRIVILEGES_MAX];
     size_t      n = 0, len;
     unsigned    bit;
@@ -158,7 +163,7 @@ ngx_http_gatehouse_add_identity(ngx_http_request_t *r, ngx_list_t *list,
     }
     privs[n] = '\0';
     if (ngx_http_gatehouse_push_identity(r, list, "User", who->user) != NGX_OK
-        || ngx_http_gatehouse_push_identity(r, list, "Role", gh_role_name(who->role)) != NGX_OK
+        || ngx_http_gatehouse_push_identity(r, list, "Role", role != NULL ? role : "") != NGX_OK
         || ngx_http_gatehouse_push_identity(r, list, "Privileges", privs) != NGX_OK
         || ngx_http_gatehouse_push_identity(r, list, "Session", who->session_id) != NGX_OK
         || ngx_http_gatehouse_push_identity(r, list, "Dialect", dialect->name) != NGX_OK)
@@ -252,6 +257,26 @@ ngx_http_gatehouse_keep(ngx_http_request_t *r, ngx_list_t *list, ngx_table_elt_t
     return NGX_OK;
 }
 
+/* Who the upstream is told the request is: the dialect's own finding (an
+ * API token), else the adapter's, else nobody (an open route). */
+const gh_principal *
+ngx_http_gatehouse_identity_of(ngx_http_gatehouse_ctx_t *ctx, unsigned *privileges)
+{
+    gh_policy_subject subject;
+
+    if (ctx->req.gateway_who != NULL && ctx->gw.set) {
+        *privileges = ctx->gw.privileges;
+        return &ctx->gw.who;
+    }
+    if (!ctx->has_who) {
+        *privileges = 0;
+        return NULL;
+    }
+    subject = gh_policy_subject_of(&ctx->who);
+    *privileges = gh_policy_holds(&subject);
+    return &ctx->who;
+}
+
 /* Would the access handler's request, passed on, last (a WebSocket upgrade,
  * an event stream)? Then the adapter keeps what it needs to watch it. */
 ngx_uint_t
@@ -274,6 +299,7 @@ ngx_int_t
 ngx_http_gatehouse_identity(ngx_http_request_t *r, const gh_dialect *dialect,
     const gh_principal *who, unsigned privileges)
 {
+    const char       *prefix = ngx_http_gatehouse_prefix(r);
     ngx_list_t        list;
     ngx_list_part_t  *part = &r->headers_in.headers.part;
     ngx_table_elt_t  *h = part->elts;
@@ -301,7 +327,7 @@ ngx_http_gatehouse_identity(ngx_http_request_t *r, const gh_dialect *dialect,
             h = part->elts;
             i = 0;
         }
-        if (ngx_http_gatehouse_dropped(&h[i].key)) {
+        if (ngx_http_gatehouse_dropped(&h[i].key, prefix)) {
             continue;
         }
         if (ngx_http_gatehouse_keep(r, &list, &h[i]) != NGX_OK) {
@@ -309,7 +335,7 @@ ngx_http_gatehouse_identity(ngx_http_request_t *r, const gh_dialect *dialect,
         }
     }
     if (who != NULL
-        && ngx_http_gatehouse_add_identity(r, &list, dialect, who, privileges) != NGX_OK)
+        && ngx_http_gatehouse_identity_add(r, &list, dialect, who, privileges) != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -33,26 +33,6 @@ static u_char ngx_http_gatehouse_subrequest_mark;
 
 static ngx_http_output_header_filter_pt  ngx_http_gatehouse_next_header_filter;
 
-/* Who the upstream is told the request is: the dialect's own finding (an
- * API token), else the adapter's, else nobody (an open route). */
-static const gh_principal *
-ngx_http_gatehouse_forwarded_who(ngx_http_gatehouse_ctx_t *ctx, unsigned *privileges)
-{
-    gh_policy_subject subject;
-
-    if (ctx->req.gateway_who != NULL && ctx->gw.set) {
-        *privileges = ctx->gw.privileges;
-        return &ctx->gw.who;
-    }
-    if (!ctx->has_who) {
-        *privileges = 0;
-        return NULL;
-    }
-    subject = gh_policy_subject_of(&ctx->who);
-    *privileges = gh_policy_holds(&subject);
-    return &ctx->who;
-}
-
 /* forward's response headers, for the header filter: copied into r's pool. */
 static ngx_int_t
 ngx_http_gatehouse_keep_answer_headers(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
@@ -98,7 +78,7 @@ ngx_http_gatehouse_forward_pass(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t 
         }
         return ngx_http_gatehouse_send(r, resp);
     }
-    who = ngx_http_gatehouse_forwarded_who(ctx, &privileges);
+    who = ngx_http_gatehouse_identity_of(ctx, &privileges);
     if (ngx_http_gatehouse_keep_answer_headers(r, ctx, resp) != NGX_OK
         || ngx_http_gatehouse_identity(r, ctx->dialect, who, privileges) != NGX_OK)
     {
@@ -207,7 +187,7 @@ ngx_http_gatehouse_upstream_first(ngx_http_request_t *r, ngx_http_gatehouse_ctx_
     sr->header_only = r->header_only;
     /* Its own error is ours to judge (first_done), not an error page's. */
     sr->error_page = 1;
-    who = ngx_http_gatehouse_forwarded_who(ctx, &privileges);
+    who = ngx_http_gatehouse_identity_of(ctx, &privileges);
     if (ngx_http_gatehouse_identity(sr, ctx->dialect, who, privileges) != NGX_OK) {
         return NGX_ERROR;
     }

@@ -310,6 +310,32 @@ def test_upstream_down_is_dialect_502(base_dir):
         gh.cleanup()
 
 
+def test_identity_prefix_configured(base_dir, upstream):
+    """[server] identity_header_prefix names the family: gatehouse's headers
+    carry it, and a client's copies of it (any case, '_') are dropped."""
+    gh = H.Gatehouse(base_dir, "gateway-prefix",
+                     config={"server": {"identity_header_prefix": "X-Api-Auth-"}})
+    gh.nginx_conf = nginx_conf(upstream.port)
+    gh.init()
+    gh.start()
+    try:
+        ticket, _ = login(gh)
+        r = gh.request("GET", API + "/nodes/t11",
+                       headers={"Cookie": f"PVEAuthCookie={ticket}", "x-api-auth-user": "root",
+                                "X_API_AUTH_ROLE": "Administrator"})
+        assert r.status_code == 200, r.text
+        rec = arrived(upstream, "/nodes/t11")
+        assert rec.values("X-Api-Auth-User") == ["admin"]
+        assert rec.values("X-Api-Auth-Role") == ["Administrator"]
+        assert rec.values("X-Api-Auth-Dialect") == ["proxmox"]
+        assert not [n for n in names_lower(rec) if n.startswith("x-gatehouse-")]
+    finally:
+        gh.close_sessions()
+        gh.stop()
+        assert not gh.sanitizer_reports()
+        gh.cleanup()
+
+
 def test_http2_forwarded_without_credentials(gw, upstream):
     ticket, _ = login(gw)
     p = subprocess.run(["curl", "-sS", "--http2", "--cacert", gw.ca, "-o", "/dev/null",
