@@ -1,6 +1,6 @@
 /*
  * ngx_http_gatehouse_auth_request.c: forward authentication for nginx's own
- * auth_request (docs/gateway-auth-request.md). `gatehouse_auth_request
+ * auth_request (docs/gateway.md, "Forward authentication"). `gatehouse_auth_request
  * DIALECT;` makes a location answer the subrequest auth_request sends it:
  * the MAIN request's credentials, read as DIALECT reads them, are checked
  * exactly as the access handler checks them (ngx_http_gatehouse_authenticate:

@@ -1,5 +1,5 @@
 """gatehouse_auth_request: forward authentication for nginx's auth_request
-(docs/gateway-auth-request.md). Debian's nginx with the module runs the
+(docs/gateway.md, "Forward authentication"). Debian's nginx with the module runs the
 documented configuration (written here, not by `gatehouse serve`) in front of
 a static directory and of a second server that echoes what a proxied service
 receives; the data directory is a real `gatehouse init`'s, and the Redfish
@@ -20,7 +20,7 @@ from gatehouse_harness import (MODULE, SESSIONS, assert_redfish_error, free_port
 
 FILE_TEXT = "hello from behind gatehouse\n"
 
-# The documented example (docs/gateway-auth-request.md), with the test's
+# The documented example (docs/gateway.md, "Forward authentication"), with the test's
 # paths and ports, a static location and an echoing backend.
 CONF = """
 load_module "{module}";

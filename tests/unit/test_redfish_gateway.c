@@ -1,6 +1,6 @@
 /*
  * test_redfish_gateway.c: the Redfish dialect in gateway mode
- * (docs/gateway-redfish.md): which routes gatehouse answers itself, the
+ * (docs/gateway.md, "Redfish"): which routes gatehouse answers itself, the
  * forward hook's verdict on the rest (open routes, paths that could name
  * another resource upstream, Login, PasswordChangeRequired, DMTF's Privilege
  * Registry with its overrides and actions, the method's default elsewhere),

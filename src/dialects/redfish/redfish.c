@@ -15,7 +15,7 @@
  * Responses name the canonical @odata.id. Every response carries
  * OData-Version: 4.0 and Cache-Control.
  *
- * In gateway mode (docs/gateway-redfish.md) classify marks the routes
+ * In gateway mode (docs/gateway.md, "Redfish") classify marks the routes
  * gatehouse answers itself (local: the sessions, the accounts, the version
  * document and the service root, which it takes from the upstream), and
  * forward decides on every other request before it is passed on: a path
