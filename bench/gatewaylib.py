@@ -210,21 +210,29 @@ http {{
 
 # ------------------------------------------------ gatehouse, gateway mode
 
+def serve_check(g):
+    """`gatehouse serve --check` on g's addresses: DATA/run/nginx.conf written
+    (and tested by nginx) as `gatehouse serve` writes it, as nodes."""
+    g.cli("serve", "--check", "--listen", f"127.0.0.1:{g.port}",
+          "--http-listen", f"127.0.0.1:{g.http_port}")
+    return parse(g.nginx_conf())
+
+
 def gateway_nginx_conf(g, upstream):
     """THE GATEWAY SIDE OF ROW 8: the nginx.conf gatehouse guards upstream
-    with, as nodes. g: a bl.Gatehouse, initialised and stopped.
+    with, as nodes. g: a bl.Gatehouse, initialised, not running.
 
     INTERIM, until `upstream = URL` in [server] is on main (issue 14,
     i14-serve): `gatehouse serve` writes its bundled-tree configuration, and
     this adds an upstream block with keepalive and `proxy_pass` after
     `gatehouse on;` in its location /, and a location of gatehouse alone for
     the Redfish sessions (a module that passes every route on would send a
-    login to the upstream). Once the key exists, this function is
-    instead: set g's config [server] upstream = upstream.url, g.start(),
-    g.stop(), and return parse(g.nginx_conf()) as serve wrote it."""
-    g.start()
-    g.stop()
-    conf = parse(g.nginx_conf())
+    login to the upstream). Once the key exists, this function's body is
+    instead these two lines, serve's configuration taken as it is:
+        g.set_config({**g.config, "server": {**g.config["server"],
+                                             "upstream": upstream.url}})
+        return serve_check(g)"""
+    conf = serve_check(g)
     http = one(conf, "http")
     http[2].insert(0, ["upstream", [UPSTREAM_NAME], [
         ["server", [f"127.0.0.1:{upstream.port}"], None],
@@ -263,10 +271,12 @@ def has_auth_request(module):
 
 
 def add_forward_auth(conf, gh_port, port, dialect="redfish"):
-    """A second HTTPS server in gatehouse's nginx.conf, on port: a copy of
-    the gateway server whose location / asks gatehouse by nginx auth_request
-    (a location with gatehouse_auth_request) instead of `gatehouse on`, and
-    passes the identity it answers on, the client's credentials not."""
+    """A second HTTPS server in gatehouse's nginx.conf, on port, as someone
+    who runs nginx in front of an API would add: a copy of the gateway
+    server whose proxying location asks gatehouse by nginx auth_request (a
+    location with gatehouse_auth_request) instead of `gatehouse on`, and
+    passes the identity it answers on, the client's credentials not; no
+    location of gatehouse's own."""
     server = copy.deepcopy(https_server(conf, gh_port))
     set_listen_port(server, gh_port, port)
     loc = proxy_location(server)
@@ -283,6 +293,9 @@ def add_forward_auth(conf, gh_port, port, dialect="redfish"):
                      None])
         loc[2].append(["proxy_set_header", [h, var], None])
     loc[2] = sets + loc[2] + [["proxy_set_header", [h, '""'], None] for h in AUTH_STRIPPED]
+    # Its other locations stay (the error page's) but for gatehouse's own.
+    server[2] = [n for n in server[2] if n[0] != "location" or n is loc
+                 or not find(n[2], "gatehouse")]
     server[2].append(
         ["location", ["=", AUTH_LOCATION], [["internal", [], None],
                                             [AUTH_DIRECTIVE, [dialect], None]]])
@@ -313,6 +326,8 @@ def plain_proxy_conf(gh_conf, gh_port, port, workdir):
                 n = [n[0], [f'"{tmp}/{n[0].split("_")[0]}"'], None]
             elif n[2] is not None:
                 n = [n[0], n[1], strip(n[2])]
+                if n[0] == "location" and not n[2]:
+                    continue    # a location of gatehouse's alone
             out.append(n)
         return out
 
