@@ -110,12 +110,21 @@ def https_server(conf, port):
     return found[0]
 
 
-def proxy_location(server):
-    """The location of a server that passes requests on (proxy_pass)."""
+def proxy_location(server, path):
+    """The location of a server that passes path on (proxy_pass): of the
+    prefix locations (plain or ^~) and exact ones, the longest match."""
+    def match(loc):
+        mod, uri = (loc[1][0], loc[1][1]) if len(loc[1]) == 2 else ("", loc[1][0])
+        uri = unquote(uri)
+        if mod == "=":
+            return len(uri) + 1 if uri == path else -1
+        return len(uri) if mod in ("", "^~") and path.startswith(uri) else -1
+
     found = [loc for loc in find(server[2], "location") if find(loc[2], "proxy_pass")]
-    if len(found) != 1:
-        raise RuntimeError(f"nginx.conf: {len(found)} locations with proxy_pass")
-    return found[0]
+    best = max(found, key=match, default=None)
+    if best is None or match(best) < 0:
+        raise RuntimeError(f"nginx.conf: no location with proxy_pass for {path}")
+    return best
 
 
 def set_listen_port(server, old, new):
@@ -237,12 +246,11 @@ def gateway_nginx_conf(g, upstream):
     http[2].insert(0, ["upstream", [UPSTREAM_NAME], [
         ["server", [f"127.0.0.1:{upstream.port}"], None],
         ["keepalive", [str(UPSTREAM_KEEPALIVE)], None]]])
-    loc = next(loc for loc in find(https_server(conf, g.port)[2], "location")
-               if loc[1] == ["/"])
+    server = https_server(conf, g.port)
+    loc = next(loc for loc in find(server[2], "location") if loc[1] == ["/"])
     loc[2] += [["proxy_pass", [f"http://{UPSTREAM_NAME}"], None],
                ["proxy_http_version", ["1.1"], None],
                ["proxy_set_header", ["Connection", '""'], None]]
-    server = https_server(conf, g.port)
     server[2].insert(server[2].index(loc), ["location", ["^~", "/redfish/v1/SessionService/"],
                                             [["gatehouse", ["on"], None]]])
     return conf
@@ -270,18 +278,17 @@ def has_auth_request(module):
     return (AUTH_DIRECTIVE + "\0").encode() in Path(module).read_bytes()
 
 
-def add_forward_auth(conf, gh_port, port, dialect="redfish"):
+def add_forward_auth(conf, gh_port, port, path, dialect="redfish"):
     """A second HTTPS server in gatehouse's nginx.conf, on port, as someone
     who runs nginx in front of an API would add: a copy of the gateway
-    server whose proxying location asks gatehouse by nginx auth_request (a
+    server whose location proxying path asks gatehouse by nginx auth_request (a
     location with gatehouse_auth_request) instead of `gatehouse on`, and
     passes the identity it answers on, the client's credentials not; no
     location of gatehouse's own."""
     server = copy.deepcopy(https_server(conf, gh_port))
     set_listen_port(server, gh_port, port)
-    loc = proxy_location(server)
-    if find(loc[2], "gatehouse"):
-        loc[2] = [n for n in loc[2] if not n[0].startswith("gatehouse")]
+    loc = proxy_location(server, path)
+    loc[2] = [n for n in loc[2] if not n[0].startswith("gatehouse")]
     headers = [n for n in loc[2] if n[0] == "proxy_set_header"] or \
         [n for n in server[2] if n[0] == "proxy_set_header"] or \
         [n for n in one(conf, "http")[2] if n[0] == "proxy_set_header"]
@@ -379,7 +386,7 @@ class Gateway:
 
     PER_ADDRESS = 1024
 
-    def __init__(self, g, upstream, owner, module):
+    def __init__(self, g, upstream, owner, module, path):
         self.g, self.owner, self.proc = g, owner, None
         self.nodes = lift_per_address_limit(gateway_nginx_conf(g, upstream), self.PER_ADDRESS)
         self.gateway_nodes = copy.deepcopy(self.nodes)     # before the forward-auth server
@@ -387,7 +394,7 @@ class Gateway:
         if has_auth_request(module):
             self.auth_port = next(p for p in bl.free_ports(3)
                                   if p not in (g.port, g.http_port))
-            add_forward_auth(self.nodes, g.port, self.auth_port)
+            add_forward_auth(self.nodes, g.port, self.auth_port, path)
         self.conf = g.dir / "nginx-gateway.conf"
         self.conf.write_text("# bench/run row 8: gatehouse guarding an upstream.\n"
                              + dump(self.nodes))

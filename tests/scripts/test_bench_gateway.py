@@ -23,6 +23,7 @@ import gatewaylib as gl  # noqa: E402
 
 BUILD = Path(os.environ.get("GATEHOUSE_BUILD") or ROOT / "build").resolve()
 NGINX = "/usr/sbin/nginx"
+RESOURCE = "/redfish/v1/Systems/1"
 
 
 def walk(nodes):
@@ -48,7 +49,8 @@ def gateway_of(base):
     module = BUILD / "ngx_http_gatehouse_module.so"
     g = bl.Gatehouse(base, "gw", BUILD / "gatehouse", {"server": {"module": str(module)}},
                      "Bench-gateway-test-1").init()
-    upstream = SimpleNamespace(port=bl.free_ports(1)[0])
+    port = bl.free_ports(1)[0]
+    upstream = SimpleNamespace(port=port, url=f"http://127.0.0.1:{port}")
     return SimpleNamespace(g=g, base=base, upstream=upstream,
                            nodes=gl.gateway_nginx_conf(g, upstream), module=module)
 
@@ -70,13 +72,21 @@ def test_parse_gives_back_what_it_read(gateway):
             gl.parse(bad)
 
 
-def test_interim_gateway_adds_proxy_after_gatehouse_on(gateway):
+def test_gateway_guards_and_passes_on_with_keepalive(gateway):
+    """What row 8 needs of gatehouse's configuration, whoever writes it (the
+    interim gateway_nginx_conf or serve with [server] upstream): the
+    location of the resource has `gatehouse on` and proxy_pass to an
+    upstream block of the upstream's address with keepalive."""
     server = gl.https_server(gateway.nodes, gateway.g.port)
-    loc = gl.proxy_location(server)
-    assert loc[1] == ["/"] and [n[0] for n in loc[2]][:2] == ["gatehouse", "proxy_pass"]
-    up = gl.one(gl.one(gateway.nodes, "http")[2], "upstream")
-    assert up[2] == [["server", [f"127.0.0.1:{gateway.upstream.port}"], None],
-                     ["keepalive", [str(gl.UPSTREAM_KEEPALIVE)], None]]
+    loc = gl.proxy_location(server, RESOURCE)
+    assert ["gatehouse", ["on"], None] in loc[2] + server[2]
+    target = gl.one(loc[2], "proxy_pass")[1][0]
+    assert target.startswith("http://")
+    up = [u for u in gl.find(gl.one(gateway.nodes, "http")[2], "upstream")
+          if u[1] == [target[len("http://"):]]]
+    assert len(up) == 1
+    assert ["server", [f"127.0.0.1:{gateway.upstream.port}"], None] in up[0][2]
+    assert gl.find(up[0][2], "keepalive")
     nginx_test(gl.dump(gateway.nodes), gateway.g.data / "run", gateway.base / "gw.conf")
 
 
@@ -93,8 +103,8 @@ def test_plain_proxy_is_gatehouse_without_the_module(gateway, tmp_path):
     for name in ("ssl_certificate", "ssl_certificate_key", "ssl_protocols", "ssl_ciphers",
                  "add_header"):
         assert gl.find(server[2], name) == gl.find(mine[2], name), name
-    assert gl.proxy_location(server)[2] == [n for n in gl.proxy_location(mine)[2]
-                                            if n[0] != "gatehouse"]
+    assert gl.proxy_location(server, RESOURCE)[2] == [
+        n for n in gl.proxy_location(mine, RESOURCE)[2] if n[0] != "gatehouse"]
     assert gl.find(http[2], "upstream") == gl.find(gl.one(gateway.nodes, "http")[2],
                                                    "upstream")
     assert gl.one(plain, "pid")[1] == [f'"{tmp_path}/nginx.pid"']
@@ -104,9 +114,9 @@ def test_plain_proxy_is_gatehouse_without_the_module(gateway, tmp_path):
 
 def test_forward_auth_guards_by_auth_request(gateway):
     import copy
-    nodes = gl.add_forward_auth(copy.deepcopy(gateway.nodes), gateway.g.port, 1)
+    nodes = gl.add_forward_auth(copy.deepcopy(gateway.nodes), gateway.g.port, 1, RESOURCE)
     server = gl.https_server(nodes, 1)
-    loc = gl.proxy_location(server)
+    loc = gl.proxy_location(server, RESOURCE)
     names = [n[0] for n in loc[2]]
     assert names[0] == "auth_request" and loc[2][0][1] == [gl.AUTH_LOCATION]
     assert not any(n[0].startswith("gatehouse") for n in loc[2])
@@ -122,6 +132,16 @@ def test_forward_auth_guards_by_auth_request(gateway):
                       for n in auth[0][2]]
     gl.set_listen_port(server, 1, bl.free_ports(1)[0])
     nginx_test(gl.dump(nodes), gateway.g.data / "run", gateway.base / "fa.conf")
+
+
+def test_proxy_location_is_the_longest_match():
+    server = gl.parse("server { location / { proxy_pass a; } location ^~ /redfish/ "
+                      "{ proxy_pass b; } location = /redfish/v1/Systems/1 { return 204; } "
+                      "location /r { gatehouse on; } }")[0]
+    assert gl.proxy_location(server, RESOURCE)[2] == [["proxy_pass", ["b"], None]]
+    assert gl.proxy_location(server, "/api/x")[2] == [["proxy_pass", ["a"], None]]
+    with pytest.raises(RuntimeError):
+        gl.proxy_location(gl.parse("server { location /x { proxy_pass a; } }")[0], "/y")
 
 
 def test_per_address_limit_lifted_everywhere():
