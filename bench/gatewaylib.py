@@ -30,11 +30,12 @@ import benchlib as bl
 
 UPSTREAM_NAME = "bench_upstream"        # the upstream block of the interim gateway conf
 UPSTREAM_KEEPALIVE = 128                # its idle connections kept per worker
-AUTH_LOCATION = "/.gatehouse/auth"      # the forward-auth subrequest's location
+AUTH_LOCATION = "/gatehouse-auth"       # the forward-auth subrequest's location
 AUTH_DIRECTIVE = "gatehouse_auth_request"
 # The identity headers gatehouse_auth_request answers, passed on by the
-# forward-auth server as nginx's auth_request_set example does (issue 14).
-AUTH_IDENTITY = ("X-Gatehouse-User", "X-Gatehouse-Role", "X-Gatehouse-Privileges")
+# forward-auth server as the example of docs/gateway-auth-request.md does.
+AUTH_IDENTITY = ("X-Gatehouse-User", "X-Gatehouse-Role", "X-Gatehouse-Privileges",
+                 "X-Gatehouse-Session", "X-Gatehouse-Dialect")
 # What the forward-auth server must not pass on: the client's credentials.
 AUTH_STRIPPED = ("Authorization", "X-Auth-Token")
 
@@ -280,11 +281,12 @@ def has_auth_request(module):
 
 def add_forward_auth(conf, gh_port, port, path, dialect="redfish"):
     """A second HTTPS server in gatehouse's nginx.conf, on port, as someone
-    who runs nginx in front of an API would add: a copy of the gateway
-    server whose location proxying path asks gatehouse by nginx auth_request (a
-    location with gatehouse_auth_request) instead of `gatehouse on`, and
-    passes the identity it answers on, the client's credentials not; no
-    location of gatehouse's own."""
+    who runs nginx in front of an API would add it, after the example of
+    docs/gateway-auth-request.md: a copy of the gateway server whose
+    location proxying path asks gatehouse by nginx auth_request (a location
+    with gatehouse_auth_request, also its error_page for 401, 403 and 500)
+    instead of `gatehouse on`, and passes the identity it answers on, the
+    client's credentials not; no location or error page of gatehouse's."""
     server = copy.deepcopy(https_server(conf, gh_port))
     set_listen_port(server, gh_port, port)
     loc = proxy_location(server, path)
@@ -299,10 +301,10 @@ def add_forward_auth(conf, gh_port, port, path, dialect="redfish"):
         sets.append(["auth_request_set", [var, "$sent_http_" + h.lower().replace("-", "_")],
                      None])
         loc[2].append(["proxy_set_header", [h, var], None])
-    loc[2] = sets + loc[2] + [["proxy_set_header", [h, '""'], None] for h in AUTH_STRIPPED]
-    # Its other locations stay (the error page's) but for gatehouse's own.
-    server[2] = [n for n in server[2] if n[0] != "location" or n is loc
-                 or not find(n[2], "gatehouse")]
+    loc[2] = sets + [["error_page", ["401", "403", "500", AUTH_LOCATION], None]] + loc[2] + [
+        ["proxy_set_header", [h, '""'], None] for h in AUTH_STRIPPED]
+    server[2] = [n for n in server[2] if n is loc or (
+        n[0] != "location" and not any("/.gatehouse/" in a for a in n[1]))]
     server[2].append(
         ["location", ["=", AUTH_LOCATION], [["internal", [], None],
                                             [AUTH_DIRECTIVE, [dialect], None]]])

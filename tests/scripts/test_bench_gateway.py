@@ -125,6 +125,12 @@ def test_forward_auth_guards_by_auth_request(gateway):
     auth = [n for n in gl.find(server[2], "location") if n[1] == ["=", gl.AUTH_LOCATION]]
     assert auth and [gl.AUTH_DIRECTIVE, ["redfish"], None] in auth[0][2]
     assert not [n for n in gl.find(server[2], "location") if gl.find(n[2], "gatehouse")]
+    assert not [n for n in walk(server[2]) if any("/.gatehouse/" in a for a in n[1])]
+    assert ["error_page", ["401", "403", "500", gl.AUTH_LOCATION], None] in loc[2]
+    passed = {n[1][0]: n[1][1] for n in loc[2] if n[0] == "proxy_set_header"}
+    sets = {n[1][0]: n[1][1] for n in loc[2] if n[0] == "auth_request_set"}
+    for h in gl.AUTH_IDENTITY:
+        assert sets[passed[h]] == "$sent_http_" + h.lower().replace("-", "_")
     # The rest is what nginx accepts, the directive of the module aside
     # when this build has none (then the row says it is not available).
     if not gl.has_auth_request(gateway.module):
