@@ -234,8 +234,9 @@ def gateway_nginx_conf(g, upstream):
 
     INTERIM, until `upstream = URL` in [server] is on main (issue 14,
     i14-serve): `gatehouse serve` writes its bundled-tree configuration, and
-    this adds an upstream block with keepalive and `proxy_pass` after
-    `gatehouse on;` in its location /, and a location of gatehouse alone for
+    this adds what docs/nginx.md's "Guarding an upstream" shows: an upstream
+    block with keepalive, and `proxy_pass` with its settings after
+    `gatehouse on;` in location /; and a location of gatehouse alone for
     the Redfish sessions (a module that passes every route on would send a
     login to the upstream). Once the key exists, this function's body is
     instead these two lines, serve's configuration taken as it is:
@@ -244,14 +245,18 @@ def gateway_nginx_conf(g, upstream):
         return serve_check(g)"""
     conf = serve_check(g)
     http = one(conf, "http")
-    http[2].insert(0, ["upstream", [UPSTREAM_NAME], [
-        ["server", [f"127.0.0.1:{upstream.port}"], None],
-        ["keepalive", [str(UPSTREAM_KEEPALIVE)], None]]])
+    http[2][:0] = [
+        ["map", ["$http_upgrade", "$connection_upgrade"], [["default", ["upgrade"], None],
+                                                          ["''", ["''"], None]]],
+        ["upstream", [UPSTREAM_NAME], [["server", [f"127.0.0.1:{upstream.port}"], None],
+                                       ["keepalive", [str(UPSTREAM_KEEPALIVE)], None]]]]
     server = https_server(conf, g.port)
     loc = next(loc for loc in find(server[2], "location") if loc[1] == ["/"])
     loc[2] += [["proxy_pass", [f"http://{UPSTREAM_NAME}"], None],
                ["proxy_http_version", ["1.1"], None],
-               ["proxy_set_header", ["Connection", '""'], None]]
+               ["proxy_set_header", ["Upgrade", "$http_upgrade"], None],
+               ["proxy_set_header", ["Connection", "$connection_upgrade"], None],
+               ["proxy_buffering", ["off"], None]]
     server[2].insert(server[2].index(loc), ["location", ["^~", "/redfish/v1/SessionService/"],
                                             [["gatehouse", ["on"], None]]])
     return conf
