@@ -425,6 +425,7 @@ class Gatehouse:
         self.set_config(config)
 
     def set_config(self, config):
+        self.config = config
         self.conf.write_text(ini(config))
         os.chmod(self.conf, 0o644)
 
