@@ -28,8 +28,6 @@ from pathlib import Path
 
 import benchlib as bl
 
-UPSTREAM_NAME = "bench_upstream"        # the upstream block of the interim gateway conf
-UPSTREAM_KEEPALIVE = 128                # its idle connections kept per worker
 AUTH_LOCATION = "/gatehouse-auth"       # the forward-auth subrequest's location
 AUTH_DIRECTIVE = "gatehouse_auth_request"
 # The identity headers gatehouse_auth_request answers, passed on by the
@@ -112,16 +110,22 @@ def https_server(conf, port):
 
 
 def proxy_location(server, path):
-    """The location of a server that passes path on (proxy_pass): of the
-    prefix locations (plain or ^~) and exact ones, the longest match."""
+    """The location of a server that passes path on (proxy_pass): an exact
+    one, else the first regular expression that matches (as nginx picks;
+    `gatehouse serve` writes its dialects' as `~*`), else the longest prefix
+    (plain or ^~)."""
     def match(loc):
         mod, uri = (loc[1][0], loc[1][1]) if len(loc[1]) == 2 else ("", loc[1][0])
         uri = unquote(uri)
         if mod == "=":
-            return len(uri) + 1 if uri == path else -1
+            return 1 << 30 if uri == path else -1
+        if mod in ("~", "~*"):
+            hit = re.search(uri, path, re.I if mod == "~*" else 0)
+            return (1 << 20) - order[id(loc)] if hit else -1
         return len(uri) if mod in ("", "^~") and path.startswith(uri) else -1
 
     found = [loc for loc in find(server[2], "location") if find(loc[2], "proxy_pass")]
+    order = {id(loc): i for i, loc in enumerate(find(server[2], "location"))}
     best = max(found, key=match, default=None)
     if best is None or match(best) < 0:
         raise RuntimeError(f"nginx.conf: no location with proxy_pass for {path}")
@@ -230,36 +234,10 @@ def serve_check(g):
 
 def gateway_nginx_conf(g, upstream):
     """THE GATEWAY SIDE OF ROW 8: the nginx.conf gatehouse guards upstream
-    with, as nodes. g: a bl.Gatehouse, initialised, not running.
-
-    INTERIM, until `upstream = URL` in [server] is on main (issue 14,
-    i14-serve): `gatehouse serve` writes its bundled-tree configuration, and
-    this adds what docs/nginx.md's "Guarding an upstream" shows: an upstream
-    block with keepalive, and `proxy_pass` with its settings after
-    `gatehouse on;` in location /; and a location of gatehouse alone for
-    the Redfish sessions (a module that passes every route on would send a
-    login to the upstream). Once the key exists, this function's body is
-    instead these two lines, serve's configuration taken as it is:
-        g.set_config({**g.config, "server": {**g.config["server"],
-                                             "upstream": upstream.url}})
-        return serve_check(g)"""
-    conf = serve_check(g)
-    http = one(conf, "http")
-    http[2][:0] = [
-        ["map", ["$http_upgrade", "$connection_upgrade"], [["default", ["upgrade"], None],
-                                                          ["''", ["''"], None]]],
-        ["upstream", [UPSTREAM_NAME], [["server", [f"127.0.0.1:{upstream.port}"], None],
-                                       ["keepalive", [str(UPSTREAM_KEEPALIVE)], None]]]]
-    server = https_server(conf, g.port)
-    loc = next(loc for loc in find(server[2], "location") if loc[1] == ["/"])
-    loc[2] += [["proxy_pass", [f"http://{UPSTREAM_NAME}"], None],
-               ["proxy_http_version", ["1.1"], None],
-               ["proxy_set_header", ["Upgrade", "$http_upgrade"], None],
-               ["proxy_set_header", ["Connection", "$connection_upgrade"], None],
-               ["proxy_buffering", ["off"], None]]
-    server[2].insert(server[2].index(loc), ["location", ["^~", "/redfish/v1/SessionService/"],
-                                            [["gatehouse", ["on"], None]]])
-    return conf
+    with, as nodes: what `gatehouse serve` writes with `[server] upstream`
+    set to it, taken as it is. g: a bl.Gatehouse, initialised, not running."""
+    g.set_config({**g.config, "server": {**g.config["server"], "upstream": upstream.url}})
+    return serve_check(g)
 
 
 def lift_per_address_limit(conf, limit):
