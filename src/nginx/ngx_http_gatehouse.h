@@ -16,6 +16,23 @@
 #include "dialects/common/dialect.h"
 #include "dialects/common/gateway.h"
 
+/* What identity.c reads a request's headers by and writes its own with, made
+ * once from the configuration (ngx_http_gatehouse_identity_init). */
+#define NGX_HTTP_GATEHOUSE_PRIVILEGE_SETS  32   /* every set of role.h's five privileges */
+#define NGX_HTTP_GATEHOUSE_DROPPED_MAX     32
+typedef struct {
+    ngx_table_elt_t  names[8];         /* the identity family's five, X-Forwarded-For, -Proto, -Host */
+    ngx_str_t        prefix;           /* the family's prefix; all names here folded: */
+    ngx_str_t        dropped[NGX_HTTP_GATEHOUSE_DROPPED_MAX]; /* lower case, '_' as '-' */
+    ngx_uint_t       ndropped;         /* every dialect's credential headers, X-Forwarded-* */
+    ngx_str_t        cookies[NGX_HTTP_GATEHOUSE_DROPPED_MAX]; /* every dialect's cookies */
+    ngx_uint_t       ncookies;
+    ngx_str_t        cookie;           /* "cookie" */
+    u_char           first[256];       /* the first bytes of prefix and dropped */
+    u_char           cookie_first[256];/* of cookies, and of "cookie" */
+    ngx_str_t        privileges[NGX_HTTP_GATEHOUSE_PRIVILEGE_SETS]; /* "Login,ConfigureSelf" */
+} ngx_http_gatehouse_identity_t;
+
 typedef struct {
     ngx_str_t          data_dir;
     ngx_str_t          tree_dir;
@@ -28,6 +45,7 @@ typedef struct {
     ngx_thread_pool_t *io_pool;
     ngx_thread_pool_t *suspect_pool; /* optional: NULL when nginx.conf has none */
     gh_tree           *tree;
+    ngx_http_gatehouse_identity_t *identity;
     char              *db_path;      /* NUL-terminated, from the cycle's pool */
     char              *data_dir_c;
 
@@ -155,6 +173,8 @@ ngx_int_t ngx_http_gatehouse_proxy_init(ngx_conf_t *cf);
  * and the connection's X-Forwarded-* in. */
 ngx_int_t ngx_http_gatehouse_identity(ngx_http_request_t *r, const gh_dialect *dialect,
     const gh_principal *who, unsigned privileges);
+/* identity.c's tables, from gmcf's configuration (init_main_conf). */
+ngx_int_t ngx_http_gatehouse_identity_init(ngx_conf_t *cf, ngx_http_gatehouse_main_conf_t *gmcf);
 /* Push who's identity headers onto list (the request's, or the answer's of
  * gatehouse_auth_request): the configured prefix, then User, Role,
  * Privileges (DMTF names, comma-separated), Session (empty for Basic), Dialect. */

@@ -21,8 +21,24 @@
 
 #include "dialects/common/gateway.h"
 
-/* Privileges as DMTF names, comma-separated: room for all of role.h's. */
-#define NGX_HTTP_GATEHOUSE_PRIVILEGES_MAX   256
+/* The headers gatehouse adds, in the order of ngx_http_gatehouse_identity_t.names. */
+static const char *const ngx_http_gatehouse_identity_suffixes[] = {
+    "User", "Role", "Privileges", "Session", "Dialect"
+};
+static const char *const ngx_http_gatehouse_forwarded[] = {
+    "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"
+};
+
+enum {
+    NGX_HTTP_GATEHOUSE_ID_USER = 0,
+    NGX_HTTP_GATEHOUSE_ID_ROLE,
+    NGX_HTTP_GATEHOUSE_ID_PRIVILEGES,
+    NGX_HTTP_GATEHOUSE_ID_SESSION,
+    NGX_HTTP_GATEHOUSE_ID_DIALECT,
+    NGX_HTTP_GATEHOUSE_ID_XFF,
+    NGX_HTTP_GATEHOUSE_ID_XFP,
+    NGX_HTTP_GATEHOUSE_ID_XFH
+};
 
 static u_char
 ngx_http_gatehouse_fold(u_char c)
@@ -31,142 +47,223 @@ ngx_http_gatehouse_fold(u_char c)
     return c == '_' ? '-' : c;
 }
 
-/* Does name start with (or, whole, equal) s, ignoring case, '_' as '-'? */
+/* Do the first n bytes of a and b match, ignoring case, '_' as '-'? b is
+ * folded already. */
 static ngx_uint_t
-ngx_http_gatehouse_name_is(ngx_str_t *name, const char *s, ngx_uint_t whole)
+ngx_http_gatehouse_folded_eq(const u_char *a, const u_char *b, size_t n)
 {
-    size_t  n = ngx_strlen(s), i;
+    size_t  i;
 
-    if (name->len < n || (whole && name->len != n)) {
-        return 0;
-    }
     for (i = 0; i < n; i++) {
-        if (ngx_http_gatehouse_fold(name->data[i]) != ngx_http_gatehouse_fold((u_char) s[i])) {
+        if (ngx_http_gatehouse_fold(a[i]) != b[i]) {
             return 0;
         }
     }
     return 1;
 }
 
-/* Is name in any dialect's list (credential_headers or _cookies)? */
-static ngx_uint_t
-ngx_http_gatehouse_listed(ngx_str_t *name, ngx_uint_t cookies)
+/* s folded, into cf's pool; its first byte marked in first. */
+static ngx_int_t
+ngx_http_gatehouse_folded(ngx_conf_t *cf, const char *s, ngx_str_t *out, u_char *first)
+{
+    size_t  i, n = ngx_strlen(s);
+
+    out->data = ngx_pnalloc(cf->pool, n);
+    if (out->data == NULL || n == 0) {
+        return NGX_ERROR;
+    }
+    for (i = 0; i < n; i++) {
+        out->data[i] = ngx_http_gatehouse_fold((u_char) s[i]);
+    }
+    out->len = n;
+    first[out->data[0]] = 1;
+    return NGX_OK;
+}
+
+/* A header's name and the lower-case name and hash proxy modules look it up
+ * by, made once: a request's copy takes them as they are. */
+static ngx_int_t
+ngx_http_gatehouse_name(ngx_conf_t *cf, const char *prefix, const char *name,
+    ngx_table_elt_t *h)
+{
+    size_t  plen = ngx_strlen(prefix), n = plen + ngx_strlen(name);
+
+    h->key.data = ngx_pnalloc(cf->pool, n);
+    h->lowcase_key = ngx_pnalloc(cf->pool, n);
+    if (h->key.data == NULL || h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+    ngx_memcpy(ngx_cpymem(h->key.data, prefix, plen), name, n - plen);
+    h->key.len = n;
+    h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, n);
+    return NGX_OK;
+}
+
+/* The text of each set of privileges: DMTF names, comma-separated. */
+static ngx_int_t
+ngx_http_gatehouse_privilege_texts(ngx_conf_t *cf, ngx_http_gatehouse_identity_t *ids)
+{
+    u_char      buf[256], *p;
+    ngx_uint_t  set, bit;
+
+    for (set = 0; set < NGX_HTTP_GATEHOUSE_PRIVILEGE_SETS; set++) {
+        p = buf;
+        for (bit = 1; bit < NGX_HTTP_GATEHOUSE_PRIVILEGE_SETS; bit <<= 1) {
+            if (set & bit) {
+                p = ngx_slprintf(p, buf + sizeof(buf), "%s%s", p == buf ? "" : ",",
+                                 gh_privilege_name((gh_privilege) bit));
+            }
+        }
+        ids->privileges[set].len = p - buf;
+        ids->privileges[set].data = ngx_pnalloc(cf->pool, p - buf + 1);
+        if (ids->privileges[set].data == NULL) {
+            return NGX_ERROR;
+        }
+        ngx_memcpy(ids->privileges[set].data, buf, p - buf);
+    }
+    return NGX_OK;
+}
+
+/* Every dialect's credential headers or cookies, folded, into out. */
+static ngx_int_t
+ngx_http_gatehouse_listed_names(ngx_conf_t *cf, ngx_uint_t cookies, ngx_str_t *out,
+    ngx_uint_t max, ngx_uint_t *n, u_char *first)
 {
     const char *const *list;
     ngx_uint_t         d, i;
 
     for (d = 0; gh_dialects[d] != NULL; d++) {
-        list = cookies ? gh_dialects[d]->credential_cookies
-                       : gh_dialects[d]->credential_headers;
+        list = cookies ? gh_dialects[d]->credential_cookies : gh_dialects[d]->credential_headers;
         for (i = 0; list != NULL && list[i] != NULL; i++) {
-            if (ngx_http_gatehouse_name_is(name, list[i], 1)) {
-                return 1;
+            if (*n == max || ngx_http_gatehouse_folded(cf, list[i], &out[*n], first) != NGX_OK) {
+                return NGX_ERROR;
             }
+            (*n)++;
+        }
+    }
+    return NGX_OK;
+}
+
+ngx_int_t
+ngx_http_gatehouse_identity_init(ngx_conf_t *cf, ngx_http_gatehouse_main_conf_t *gmcf)
+{
+    ngx_http_gatehouse_identity_t *ids;
+    const char                    *prefix = gmcf->config.identity_header_prefix;
+    ngx_uint_t                     i;
+
+    ids = ngx_pcalloc(cf->pool, sizeof(*ids));
+    if (ids == NULL) {
+        return NGX_ERROR;
+    }
+    for (i = 0; i < 5; i++) {
+        if (ngx_http_gatehouse_name(cf, prefix, ngx_http_gatehouse_identity_suffixes[i],
+                                    &ids->names[i]) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+    for (i = 0; i < 3; i++) {
+        if (ngx_http_gatehouse_name(cf, "", ngx_http_gatehouse_forwarded[i],
+                                    &ids->names[NGX_HTTP_GATEHOUSE_ID_XFF + i]) != NGX_OK
+            || ngx_http_gatehouse_folded(cf, ngx_http_gatehouse_forwarded[i],
+                                         &ids->dropped[ids->ndropped++], ids->first) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+    if (ngx_http_gatehouse_folded(cf, prefix, &ids->prefix, ids->first) != NGX_OK
+        || ngx_http_gatehouse_folded(cf, "Cookie", &ids->cookie, ids->cookie_first) != NGX_OK
+        || ngx_http_gatehouse_listed_names(cf, 0, ids->dropped, NGX_HTTP_GATEHOUSE_DROPPED_MAX,
+                                           &ids->ndropped, ids->first) != NGX_OK
+        || ngx_http_gatehouse_listed_names(cf, 1, ids->cookies, NGX_HTTP_GATEHOUSE_DROPPED_MAX,
+                                           &ids->ncookies, ids->cookie_first) != NGX_OK
+        || ngx_http_gatehouse_privilege_texts(cf, ids) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+    gmcf->identity = ids;
+    return NGX_OK;
+}
+
+/* Is name (whole) one of names? */
+static ngx_uint_t
+ngx_http_gatehouse_among(const u_char *name, size_t len, const ngx_str_t *names, ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (names[i].len == len && ngx_http_gatehouse_folded_eq(name, names[i].data, len)) {
+            return 1;
         }
     }
     return 0;
 }
 
-/* The identity family's prefix, as configured. */
-static const char *
-ngx_http_gatehouse_prefix(ngx_http_request_t *r)
-{
-    return ngx_http_gatehouse_main_conf(r)->config.identity_header_prefix;
-}
-
+/* Is a request header dropped: a credential, of the identity family, or the
+ * client's X-Forwarded-*? Most names are told apart by their first byte. */
 static ngx_uint_t
-ngx_http_gatehouse_dropped(ngx_str_t *name, const char *prefix)
+ngx_http_gatehouse_dropped(const ngx_http_gatehouse_identity_t *ids, ngx_str_t *name)
 {
-    return ngx_http_gatehouse_listed(name, 0)
-           || ngx_http_gatehouse_name_is(name, prefix, 0)
-           || ngx_http_gatehouse_name_is(name, "X-Forwarded-For", 1)
-           || ngx_http_gatehouse_name_is(name, "X-Forwarded-Proto", 1)
-           || ngx_http_gatehouse_name_is(name, "X-Forwarded-Host", 1);
+    if (name->len == 0 || !ids->first[ngx_http_gatehouse_fold(name->data[0])]) {
+        return 0;
+    }
+    return (name->len >= ids->prefix.len
+            && ngx_http_gatehouse_folded_eq(name->data, ids->prefix.data, ids->prefix.len))
+           || ngx_http_gatehouse_among(name->data, name->len, ids->dropped, ids->ndropped);
 }
 
 /* Is a cookie of that name any dialect's credential (gh_cookies_without)? */
 static bool
 ngx_http_gatehouse_cookie_dropped(gh_str name, void *arg)
 {
-    ngx_str_t  n = { name.len, (u_char *) name.data };
+    const ngx_http_gatehouse_identity_t *ids = arg;
 
-    (void) arg;
-    return ngx_http_gatehouse_listed(&n, 1);
+    return name.len > 0 && ids->cookie_first[ngx_http_gatehouse_fold((u_char) name.data[0])]
+           && ngx_http_gatehouse_among((const u_char *) name.data, name.len, ids->cookies,
+                                       ids->ncookies);
 }
 
-/* Push name: value onto list (both in r's pool or static), with the
- * lower-case name and its hash the proxy modules look it up by. */
+/* Push header k of the tables with value onto list (value lives as long as
+ * the request). */
 static ngx_table_elt_t *
-ngx_http_gatehouse_push(ngx_http_request_t *r, ngx_list_t *list, const char *name,
-    u_char *value, size_t len)
+ngx_http_gatehouse_push(const ngx_http_gatehouse_identity_t *ids, ngx_list_t *list,
+    ngx_uint_t k, const u_char *value, size_t len)
 {
     ngx_table_elt_t *h = ngx_list_push(list);
-    size_t           n = ngx_strlen(name);
 
     if (h == NULL) {
         return NULL;
     }
-    h->lowcase_key = ngx_pnalloc(r->pool, n);
-    if (h->lowcase_key == NULL) {
-        return NULL;
-    }
-    h->hash = ngx_hash_strlow(h->lowcase_key, (u_char *) name, n);
-    h->key.data = (u_char *) name;
-    h->key.len = n;
-    h->value.data = value;
+    *h = ids->names[k];
+    h->value.data = (u_char *) value;
     h->value.len = len;
     return h;
-}
-
-/* Push prefix + suffix: value (a C string, copied). */
-static ngx_int_t
-ngx_http_gatehouse_push_identity(ngx_http_request_t *r, ngx_list_t *list, const char *suffix,
-    const char *value)
-{
-    const char *prefix = ngx_http_gatehouse_prefix(r);
-    size_t  plen = ngx_strlen(prefix), slen = ngx_strlen(suffix);
-    size_t  vlen = ngx_strlen(value);
-    u_char *name, *v;
-
-    name = ngx_pnalloc(r->pool, plen + slen + 1);
-    v = ngx_pnalloc(r->pool, vlen + 1);
-    if (name == NULL || v == NULL) {
-        return NGX_ERROR;
-    }
-    ngx_memcpy(ngx_cpymem(name, prefix, plen), suffix, slen + 1);
-    ngx_memcpy(v, value, vlen + 1);
-    return ngx_http_gatehouse_push(r, list, (const char *) name, v, vlen) != NULL
-           ? NGX_OK : NGX_ERROR;
 }
 
 ngx_int_t
 ngx_http_gatehouse_identity_add(ngx_http_request_t *r, ngx_list_t *list,
     const gh_dialect *dialect, const gh_principal *who, unsigned privileges)
 {
-    const char *role = gh_role_name(who->role);
+    const ngx_http_gatehouse_identity_t *ids = ngx_http_gatehouse_main_conf(r)->identity;
+    const char                          *role = gh_role_name(who->role);
+    const ngx_str_t                     *privs;
 
-    char        privs[NGX_HTTP_GATEHOUSE_PRIVILEGES_MAX];
-    size_t      n = 0, len;
-    unsigned    bit;
-    const char *name;
-
-    for (bit = 1; bit != 0 && bit <= privileges; bit <<= 1) {
-        name = (privileges & bit) ? gh_privilege_name((gh_privilege) bit) : NULL;
-        len = name != NULL ? ngx_strlen(name) : 0;
-        if (len == 0 || n + len + 2 > sizeof(privs)) {
-            continue;
-        }
-        if (n > 0) {
-            privs[n++] = ',';
-        }
-        n = (size_t) ((char *) ngx_cpymem(privs + n, name, len) - privs);
+    if (role == NULL) {
+        role = "";
     }
-    privs[n] = '\0';
-    if (ngx_http_gatehouse_push_identity(r, list, "User", who->user) != NGX_OK
-        || ngx_http_gatehouse_push_identity(r, list, "Role", role != NULL ? role : "") != NGX_OK
-        || ngx_http_gatehouse_push_identity(r, list, "Privileges", privs) != NGX_OK
-        || ngx_http_gatehouse_push_identity(r, list, "Session", who->session_id) != NGX_OK
-        || ngx_http_gatehouse_push_identity(r, list, "Dialect", dialect->name) != NGX_OK)
+    privs = &ids->privileges[privileges & (NGX_HTTP_GATEHOUSE_PRIVILEGE_SETS - 1)];
+    if (ngx_http_gatehouse_push(ids, list, NGX_HTTP_GATEHOUSE_ID_USER, (const u_char *) who->user,
+                                ngx_strlen(who->user)) == NULL
+        || ngx_http_gatehouse_push(ids, list, NGX_HTTP_GATEHOUSE_ID_ROLE, (const u_char *) role,
+                                   ngx_strlen(role)) == NULL
+        || ngx_http_gatehouse_push(ids, list, NGX_HTTP_GATEHOUSE_ID_PRIVILEGES, privs->data,
+                                   privs->len) == NULL
+        || ngx_http_gatehouse_push(ids, list, NGX_HTTP_GATEHOUSE_ID_SESSION,
+                                   (const u_char *) who->session_id,
+                                   ngx_strlen(who->session_id)) == NULL
+        || ngx_http_gatehouse_push(ids, list, NGX_HTTP_GATEHOUSE_ID_DIALECT,
+                                   (const u_char *) dialect->name,
+                                   ngx_strlen(dialect->name)) == NULL)
     {
         return NGX_ERROR;
     }
@@ -175,13 +272,14 @@ ngx_http_gatehouse_identity_add(ngx_http_request_t *r, ngx_list_t *list,
 
 /* X-Forwarded-For (the client's address), -Proto, -Host (as the client sent it). */
 static ngx_int_t
-ngx_http_gatehouse_add_forwarded(ngx_http_request_t *r, ngx_list_t *list)
+ngx_http_gatehouse_add_forwarded(ngx_http_request_t *r, const ngx_http_gatehouse_identity_t *ids,
+    ngx_list_t *list)
 {
     ngx_table_elt_t **xff, *h;
     ngx_str_t        *host;
 
-    h = ngx_http_gatehouse_push(r, list, "X-Forwarded-For", r->connection->addr_text.data,
-                                r->connection->addr_text.len);
+    h = ngx_http_gatehouse_push(ids, list, NGX_HTTP_GATEHOUSE_ID_XFF,
+                                r->connection->addr_text.data, r->connection->addr_text.len);
     if (h == NULL) {
         return NGX_ERROR;
     }
@@ -202,18 +300,19 @@ ngx_http_gatehouse_add_forwarded(ngx_http_request_t *r, ngx_list_t *list)
 #endif
 #if (NGX_HTTP_SSL)
     if (r->connection->ssl != NULL) {
-        h = ngx_http_gatehouse_push(r, list, "X-Forwarded-Proto", (u_char *) "https", 5);
+        h = ngx_http_gatehouse_push(ids, list, NGX_HTTP_GATEHOUSE_ID_XFP, (u_char *) "https", 5);
     } else
 #endif
     {
-        h = ngx_http_gatehouse_push(r, list, "X-Forwarded-Proto", (u_char *) "http", 4);
+        h = ngx_http_gatehouse_push(ids, list, NGX_HTTP_GATEHOUSE_ID_XFP, (u_char *) "http", 4);
     }
     if (h == NULL) {
         return NGX_ERROR;
     }
     host = r->headers_in.host != NULL ? &r->headers_in.host->value : &r->headers_in.server;
     if (host->len > 0
-        && ngx_http_gatehouse_push(r, list, "X-Forwarded-Host", host->data, host->len) == NULL)
+        && ngx_http_gatehouse_push(ids, list, NGX_HTTP_GATEHOUSE_ID_XFH, host->data,
+                                   host->len) == NULL)
     {
         return NGX_ERROR;
     }
@@ -222,13 +321,16 @@ ngx_http_gatehouse_add_forwarded(ngx_http_request_t *r, ngx_list_t *list)
 
 /* Copy h to list, its cookies filtered when it is a Cookie header. */
 static ngx_int_t
-ngx_http_gatehouse_keep(ngx_http_request_t *r, ngx_list_t *list, ngx_table_elt_t *h)
+ngx_http_gatehouse_keep(ngx_http_request_t *r, const ngx_http_gatehouse_identity_t *ids,
+    ngx_list_t *list, ngx_table_elt_t *h)
 {
     ngx_table_elt_t  *copy, **cookie;
     u_char           *value;
     size_t            len;
 
-    if (!ngx_http_gatehouse_name_is(&h->key, "Cookie", 1)) {
+    if (h->key.len != ids->cookie.len
+        || !ngx_http_gatehouse_folded_eq(h->key.data, ids->cookie.data, ids->cookie.len))
+    {
         copy = ngx_list_push(list);
         if (copy == NULL) {
             return NGX_ERROR;
@@ -241,7 +343,7 @@ ngx_http_gatehouse_keep(ngx_http_request_t *r, ngx_list_t *list, ngx_table_elt_t
         return NGX_ERROR;
     }
     len = gh_cookies_without((gh_str) { (const char *) h->value.data, h->value.len },
-                             ngx_http_gatehouse_cookie_dropped, NULL, (char *) value);
+                             ngx_http_gatehouse_cookie_dropped, (void *) ids, (char *) value);
     if (len == 0) {
         return NGX_OK;
     }
@@ -299,7 +401,7 @@ ngx_int_t
 ngx_http_gatehouse_identity(ngx_http_request_t *r, const gh_dialect *dialect,
     const gh_principal *who, unsigned privileges)
 {
-    const char       *prefix = ngx_http_gatehouse_prefix(r);
+    const ngx_http_gatehouse_identity_t *ids = ngx_http_gatehouse_main_conf(r)->identity;
     ngx_list_t        list;
     ngx_list_part_t  *part = &r->headers_in.headers.part;
     ngx_table_elt_t  *h = part->elts;
@@ -327,10 +429,10 @@ ngx_http_gatehouse_identity(ngx_http_request_t *r, const gh_dialect *dialect,
             h = part->elts;
             i = 0;
         }
-        if (ngx_http_gatehouse_dropped(&h[i].key, prefix)) {
+        if (ngx_http_gatehouse_dropped(ids, &h[i].key)) {
             continue;
         }
-        if (ngx_http_gatehouse_keep(r, &list, &h[i]) != NGX_OK) {
+        if (ngx_http_gatehouse_keep(r, ids, &list, &h[i]) != NGX_OK) {
             return NGX_ERROR;
         }
     }
@@ -339,7 +441,7 @@ ngx_http_gatehouse_identity(ngx_http_request_t *r, const gh_dialect *dialect,
     {
         return NGX_ERROR;
     }
-    if (ngx_http_gatehouse_add_forwarded(r, &list) != NGX_OK) {
+    if (ngx_http_gatehouse_add_forwarded(r, ids, &list) != NGX_OK) {
         return NGX_ERROR;
     }
     /* The list's last part is its first while it has one: point it at the

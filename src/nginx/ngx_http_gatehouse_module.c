@@ -162,6 +162,9 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
             return NGX_CONF_ERROR;
         }
     }
+    if (ngx_http_gatehouse_identity_init(cf, gmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
     if (gh_tree_load(path, &gmcf->tree, err, sizeof(err)) != 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "gatehouse: tree: %s", err);
         return NGX_CONF_ERROR;
