@@ -220,3 +220,22 @@ def test_sessions_accounts_roles_are_gatehouses(gw, upstream):
     assert gw.logout(token, location).status_code == 204
     assert not [r.path for r in upstream.snapshot()
                 if "sessionservice" in r.path.lower() or "accountservice" in r.path.lower()]
+
+
+@pytest.mark.parametrize("http", ["--http1.1", "--http2"])
+def test_get_body_dropped_post_body_passed(gw, upstream, http):
+    """A GET's body has no meaning (RFC 9110 9.3.1) and is not passed on
+    (ngx_http_gatehouse_proxy.c: libgovirt's GET retry declares one it never
+    sends); a POST's is, whole. Over HTTP/1.1 and HTTP/2 alike."""
+    import subprocess
+    for method, path in (("GET", "/redfish/v1/Chassis/get-body" + http),
+                         ("POST", "/redfish/v1/Chassis/post-body" + http)):
+        p = subprocess.run(["curl", "-sS", http, "--cacert", gw.ca, "-X", method,
+                            "-u", f"admin:{gw.admin_password}", "-H", "Content-Type: text/plain",
+                            "--data-binary", "x" * 1000, "-o", "/dev/null",
+                            "-w", "%{http_code}", gw.url + path],
+                           capture_output=True, text=True, timeout=30)
+        assert p.stdout == "200", (method, p.stdout, p.stderr)
+        (rec,) = arrived(upstream, method, path)
+        assert rec.body_len == (0 if method == "GET" else 1000), (method, rec.body_len)
+        assert rec.values("Content-Length") == ([] if method == "GET" else ["1000"])
