@@ -138,15 +138,13 @@ def test_no_credential_and_no_spoofed_identity_arrive(gw, upstream):
     spoof = ("X-Gatehouse-User: admin\r\nx-gatehouse-user: root\r\n"
              "X-GATEHOUSE-ROLE: Administrator\r\nX-Gatehouse-Privileges: ConfigureManager\r\n"
              "X_Gatehouse_User: root2\r\nx-gatehouse-session: forged\r\n"
-             "X-Gatehouse-Dialect: ovirt\r\nX-Forwarded-For: 10.9.9.9\r\n"
-             "Authorization: Basic " + "Zm9vOmJhcg==" + "\r\n")
-    for path, creds in ((SYSTEM + "/spoof-token", f"X-Auth-Token: {token}\r\n"),
-                        (SYSTEM + "/spoof-basic", "")):
-        if not creds:
-            # the client's own Basic credentials, the made-up one after them
-            spoof = spoof.replace("Authorization: Basic Zm9vOmJhcg==\r\n", "")
-            creds = ("Authorization: Basic " + base64.b64encode(
-                f"operator:{gw.users['operator']}".encode()).decode() + "\r\n")
+             "X-Gatehouse-Dialect: ovirt\r\nX-Forwarded-For: 10.9.9.9\r\n")
+    own_basic = base64.b64encode(f"operator:{gw.users['operator']}".encode()).decode()
+    # a session token with a made-up Basic header beside it; the account's
+    # own Basic credentials
+    for path, creds in ((SYSTEM + "/spoof-token",
+                         f"X-Auth-Token: {token}\r\nAuthorization: Basic Zm9vOmJhcg==\r\n"),
+                        (SYSTEM + "/spoof-basic", f"Authorization: Basic {own_basic}\r\n")):
         answer = raw(gw, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{gw.port}\r\n{creds}"
                          f"{spoof}Connection: close\r\n\r\n")
         assert answer.startswith(b"HTTP/1.1 200"), answer[:400]
