@@ -263,9 +263,15 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
     }
     ctx->dialect->classify(&ctx->req, &ctx->plan);
     ctx->token = ctx->plan.cred.token;
-    /* Gateway mode: a request passed on that lasts is watched (proxy.c). */
+    /* Gateway mode: a request passed on that lasts is watched (proxy.c):
+     * one that asks for an event stream or an upgrade, and any request on a
+     * stream path, whose answer is passed on as it comes, whatever the
+     * client's Accept (curl sends its own, and the stream is the same). */
     if (glcf->upstream_handler != NULL && ctx->dialect->forward != NULL && !ctx->plan.local) {
-        ctx->watch = ngx_http_gatehouse_long_lived(r, &ctx->req);
+        ctx->watch = ngx_http_gatehouse_long_lived(r, &ctx->req)
+                     || gh_gateway_path_listed(gmcf->config.stream_paths,
+                                               (gh_str) { (const char *) r->uri.data,
+                                                          r->uri.len });
     }
     if (ctx->plan.open) {
         ctx->state = GH_STATE_AUTHENTICATED;

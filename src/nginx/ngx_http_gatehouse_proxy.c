@@ -63,6 +63,38 @@ ngx_http_gatehouse_keep_answer_headers(ngx_http_request_t *r, ngx_http_gatehouse
     return NGX_OK;
 }
 
+/* The upstream handler, for a GET's or HEAD's body dropped rather than
+ * passed on. Such a body has no meaning (RFC 9110 9.3.1), the bundled tree
+ * drops it too (ngx_http_gatehouse_discard_body: what has arrived is read,
+ * and when a declared body has not all come the answer closes the
+ * connection), and the proxy would wait for it: libgovirt repeats a GET
+ * after a 401 declaring a 17-byte body it never sends, which held the
+ * request until client_body_timeout and then broke the connection. The
+ * proxy reads the length to send on while the handler runs (create_request
+ * runs in it): told there is no body, it reads none and sends no
+ * Content-Length; the length is given back for nginx's discarding. */
+static ngx_int_t
+ngx_http_gatehouse_pass_without_body(ngx_http_request_t *r,
+    ngx_http_gatehouse_loc_conf_t *glcf)
+{
+    off_t       length;
+    unsigned    chunked;
+    ngx_int_t   rc;
+
+    rc = ngx_http_gatehouse_discard_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+    length = r->headers_in.content_length_n;
+    chunked = r->headers_in.chunked;
+    r->headers_in.content_length_n = -1;
+    r->headers_in.chunked = 0;
+    rc = glcf->upstream_handler(r);
+    r->headers_in.content_length_n = length;
+    r->headers_in.chunked = chunked;
+    return rc;
+}
+
 /* forward's verdict: its refusal, or the request passed on. */
 static ngx_int_t
 ngx_http_gatehouse_forward_pass(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
@@ -92,6 +124,11 @@ ngx_http_gatehouse_forward_pass(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t 
     {
         return ngx_http_gatehouse_fail(r, ctx->dialect, &ctx->req,
                                        NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+    if ((r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))
+        && (r->headers_in.content_length_n > 0 || r->headers_in.chunked))
+    {
+        return ngx_http_gatehouse_pass_without_body(r, glcf);
     }
     return glcf->upstream_handler(r);
 }

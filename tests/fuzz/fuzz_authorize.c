@@ -9,6 +9,9 @@
  * "." or ".." segment but an escaped one read literally, never longer than
  * the path), and that a principal
  * holding every privilege is refused only by "none" or an unreadable path.
+ * The value line is also read as a list of stream paths
+ * (gh_gateway_path_listed): an empty path is under none of them, and a
+ * prefix line without separators is under itself.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -128,6 +131,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         }
     }
+    if (size == 0 && gh_gateway_path_listed(value, req.path))
+        abort();
+    if (prefix[0] != '\0' && strcspn(prefix, ", \t") == strlen(prefix) &&
+        strlen(prefix) <= GH_GATEWAY_PATH_MAX &&
+        !gh_gateway_path_listed(prefix, (gh_str){ prefix, strlen(prefix) }))
+        abort();
     free(prefix);
     free(value);
     return 0;

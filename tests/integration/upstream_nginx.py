@@ -10,8 +10,10 @@ simple management API backend would, for gatehouse in gateway mode to guard.
     up.stop()
 
 What it serves: GET of a path P answers data/P/index.json (or data/P) as
-application/json; /redfish and /redfish/v1/ answer a small version object and
-service root of its own (the bundled tree has none: gatehouse renders its
+application/json (under /ovirt-engine, data/P/index.xml as application/xml
+unless Accept names JSON, as the engine chooses); /redfish and /redfish/v1/ answer a small
+version object and service root of its own, and /ovirt-engine/api the
+engine's <api> root (the bundled tree has neither: gatehouse renders its
 own). Every answer carries `X-Upstream: upstream-nginx`, so a test can tell
 the upstream's answer from gatehouse's bundled tree. /redfish/v1/UpstreamEcho
 answers, as JSON, the Host, Connection, Upgrade and Authorization headers it
@@ -50,6 +52,29 @@ SERVICE_ROOT = """{
 }
 """
 
+# The oVirt engine's API root, as the engine answers GET /ovirt-engine/api.
+OVIRT_ROOT_XML = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<api>'
+    '<link href="/ovirt-engine/api/clusters" rel="clusters"/>'
+    '<link href="/ovirt-engine/api/hosts" rel="hosts"/>'
+    '<link href="/ovirt-engine/api/vms" rel="vms"/>'
+    '<product_info><name>oVirt Engine (upstream)</name><vendor>ovirt.org</vendor>'
+    '<version><build>0</build><full_version>4.5.4</full_version><major>4</major>'
+    '<minor>5</minor><revision>0</revision></version></product_info>'
+    '<time>2026-01-01T00:00:00.000+00:00</time></api>\n')
+
+OVIRT_ROOT_JSON = """{
+  "link": [
+    {"href": "/ovirt-engine/api/clusters", "rel": "clusters"},
+    {"href": "/ovirt-engine/api/hosts", "rel": "hosts"},
+    {"href": "/ovirt-engine/api/vms", "rel": "vms"}
+  ],
+  "product_info": {"name": "oVirt Engine (upstream)", "vendor": "ovirt.org",
+                   "version": {"build": "0", "full_version": "4.5.4", "major": "4",
+                               "minor": "5", "revision": "0"}}
+}
+"""
+
 CONF = """\
 {user}
 worker_processes 1;
@@ -65,6 +90,9 @@ http {{
     uwsgi_temp_path "{dir}/tmp";
     scgi_temp_path "{dir}/tmp";
     keepalive_requests 100000;
+    types {{ application/json json; application/xml xml; }}
+    # the oVirt engine answers XML unless Accept asks for JSON
+    map $http_accept $ovirt_doc {{ default xml; "~*json" json; }}
     server {{
         listen {listen};
 {tls}
@@ -74,6 +102,10 @@ http {{
 
         location ~ ^/redfish/?$ {{ root "{own}"; try_files /version.json =404; }}
         location ~ ^/redfish/v1/?$ {{ root "{own}"; try_files /root.json =404; }}
+        location ~ ^/ovirt-engine/api/?$ {{ root "{own}"; try_files /api.$ovirt_doc =404; }}
+        location /ovirt-engine/ {{
+            try_files $uri/index.$ovirt_doc $uri/index.json $uri =404;
+        }}
         location = /redfish/v1/UpstreamEcho {{
             return 200 '{{"Host": "$http_host", "Connection": "$http_connection", "Upgrade": "$http_upgrade", "Authorization": "$http_authorization"}}';
         }}
@@ -134,7 +166,9 @@ class UpstreamNginx:
         os.chmod(self.dir / "own", 0o755)
         (self.dir / "own" / "version.json").write_text('{"v1": "/redfish/v1/"}\n')
         (self.dir / "own" / "root.json").write_text(SERVICE_ROOT)
-        for f in ("version.json", "root.json"):
+        (self.dir / "own" / "api.xml").write_text(OVIRT_ROOT_XML)
+        (self.dir / "own" / "api.json").write_text(OVIRT_ROOT_JSON)
+        for f in ("version.json", "root.json", "api.xml", "api.json"):
             os.chmod(self.dir / "own" / f, 0o644)
         self.tls = tls
         self.socket = self.dir / "upstream.sock" if unix else None

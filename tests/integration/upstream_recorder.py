@@ -9,8 +9,11 @@ the body's length and SHA-256. A request is recorded as soon as its head
 has arrived (body_len None until the body is read), so a test can wait for
 the arrival of a request the upstream never finishes.
 
-What it answers is chosen by the last segment of the path, so that any
-dialect's prefix may lead to it (/api2/json/nodes/slow, /redfish/v1/x/sse):
+What it answers: a document a test set for the path (set_document(path,
+status, obj): that status and obj as JSON, e.g. a Redfish service root);
+else what the last segment of the path names, ignoring case, so that any
+dialect's prefix may lead to it (/api2/json/nodes/slow, /redfish/v1/x/sse,
+/redfish/v1/EventService/SSE):
   slow    waits (for stop() or 60 s) without answering: past any proxy timeout
   reset   reads a little of the body, then resets the connection (RST)
   503     its own 503 with a JSON body {"upstream": "own 503"}
@@ -68,7 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _last_segment(self):
-        return self.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        return self.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1].lower()
 
     def _record(self):
         rec = Recorded(self.command, self.path, list(self.headers.items()))
@@ -131,6 +134,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._read_body(rec)
         rec.done.set()
+        with self.server.lock:
+            document = self.server.recorder.documents.get(self.path.split("?", 1)[0])
+        if document is not None:
+            self._json(*document)
+            return
         if kind == "slow":
             self.server.recorder.stopping.wait(SLOW_MAX)
             self.close_connection = True
@@ -268,6 +276,7 @@ class UpstreamRecorder:
 
     def __init__(self):
         self.requests = []
+        self.documents = {}
         self.stopping = threading.Event()
         self._open = {}
         self._closed = {}
@@ -309,6 +318,15 @@ class UpstreamRecorder:
     def clear(self):
         with self._server.lock:
             self.requests.clear()
+
+    def set_document(self, path, status, obj):
+        """Answer every request for path (its query aside) with status
+        and obj as JSON; obj None: forget path's document."""
+        with self._server.lock:
+            if obj is None:
+                self.documents.pop(path, None)
+            else:
+                self.documents[path] = (status, obj)
 
     def send_event(self, text):
         """Write "data: text" on every open SSE stream; how many it reached."""

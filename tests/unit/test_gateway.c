@@ -396,6 +396,25 @@ static void test_any_reading(void **state)
     assert_true(any("/..", &asked));
 }
 
+/* The stream paths a forwarded request is watched on, as serve's locations
+ * match them: any case, on a segment boundary, commas and blanks between. */
+static void test_path_listed(void **state)
+{
+    const char *list = " /redfish/v1/EventService/SSE, /api/rest/events\t/x/y/";
+
+    (void)state;
+    assert_true(gh_gateway_path_listed(list, GH_STR("/redfish/v1/EventService/SSE")));
+    assert_true(gh_gateway_path_listed(list, GH_STR("/REDFISH/v1/eventservice/sse")));
+    assert_true(gh_gateway_path_listed(list, GH_STR("/redfish/v1/EventService/SSE/1")));
+    assert_true(gh_gateway_path_listed(list, GH_STR("/api/rest/events")));
+    assert_true(gh_gateway_path_listed(list, GH_STR("/x/y/z")));
+    assert_false(gh_gateway_path_listed(list, GH_STR("/redfish/v1/EventService/SSEx")));
+    assert_false(gh_gateway_path_listed(list, GH_STR("/redfish/v1/EventService")));
+    assert_false(gh_gateway_path_listed(list, GH_STR("/api/rest/event")));
+    assert_false(gh_gateway_path_listed("", GH_STR("/redfish/v1/EventService/SSE")));
+    assert_false(gh_gateway_path_listed(" , ", GH_STR("/")));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_normalise),
         cmocka_unit_test(test_tricks),
         cmocka_unit_test(test_any_reading),
+        cmocka_unit_test(test_path_listed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -251,3 +251,24 @@ bool gh_gateway_allows(const gh_config *cfg, const gh_request *req,
     }
     return true;
 }
+
+bool gh_gateway_path_listed(const char *list, gh_str path)
+{
+    char   one[GH_GATEWAY_PATH_MAX + 1];
+    size_t len;
+    bool   found = false;
+
+    while (!found && *list != '\0') {
+        list += strspn(list, ", \t");
+        len = strcspn(list, ", \t");
+        if (len == 0)
+            break;
+        if (len < sizeof(one)) {
+            memcpy(one, list, len);
+            one[len] = '\0';
+            found = gh_path_under(path, one);
+        }
+        list += len;
+    }
+    return found;
+}

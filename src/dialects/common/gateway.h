@@ -125,4 +125,10 @@ bool gh_gateway_allows(const gh_config *cfg, const gh_request *req,
                        const gh_policy_subject *who, const unsigned *dflt, size_t ndflt,
                        gh_privilege *missing);
 
+/* Is path (nginx's decoded, normal path) one of list's paths or below one,
+ * as `gatehouse serve` writes their locations (ignoring ASCII case, on a
+ * segment boundary)? list: upload_paths or stream_paths, paths separated
+ * by commas and blanks. */
+bool gh_gateway_path_listed(const char *list, gh_str path);
+
 #endif
