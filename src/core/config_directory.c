@@ -1,0 +1,262 @@
+/*
+ * config_directory.c: the [directory NAME] sections of the configuration
+ * file, one directory profile each (docs/directory.md), at most
+ * GH_DIRECTORY_MAX of them. config.c reads the file and asks here for a key
+ * of a section whose name starts with "directory ": the first key of a new
+ * NAME takes the next free profile, with its defaults. This file owns the
+ * table of the keys, their defaults, and the rules a profile must keep,
+ * checked once the whole file is read: servers that are ldap:// or ldaps://
+ * URLs and nothing more (libldap parses them), StartTLS on ldap:// only, a
+ * service DN with its password file, group DNs that parse as DNs, at least
+ * one group mapped to a role, and one default profile at most.
+ */
+#include "config_value.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <ldap.h>
+
+#define GH_DIR_PREFIX "directory "
+
+#define GH_DIR_STR(name, field, kind, empty) \
+    { name, kind, offsetof(gh_config_directory, field), \
+      sizeof(((gh_config_directory *)0)->field), 0, 0, empty }
+#define GH_DIR_NUM(name, field, lo, hi) \
+    { name, GH_CONFIG_I64, offsetof(gh_config_directory, field), 0, lo, hi, false }
+#define GH_DIR_BOOL(name, field) \
+    { name, GH_CONFIG_BOOL, offsetof(gh_config_directory, field), 0, 0, 0, false }
+
+static const gh_config_key gh_directory_keys[GH_DIRECTORY_KEYS] = {
+    GH_DIR_STR("servers", servers, GH_CONFIG_TEXT, false),
+    GH_DIR_BOOL("starttls", starttls),
+    GH_DIR_STR("ca", ca, GH_CONFIG_PATH, true),
+    GH_DIR_STR("bind_dn", bind_dn, GH_CONFIG_TEXT, true),
+    GH_DIR_STR("bind_password_file", bind_password_file, GH_CONFIG_PATH, true),
+    GH_DIR_STR("user_base", user_base, GH_CONFIG_TEXT, false),
+    GH_DIR_STR("user_filter", user_filter, GH_CONFIG_TEXT, false),
+    GH_DIR_STR("user_attribute", user_attribute, GH_CONFIG_TEXT, false),
+    GH_DIR_STR("group_attribute", group_attribute, GH_CONFIG_TEXT, true),
+    GH_DIR_STR("group_base", group_base, GH_CONFIG_TEXT, true),
+    GH_DIR_STR("group_filter", group_filter, GH_CONFIG_TEXT, false),
+    GH_DIR_STR("group_member_attribute", group_member_attribute, GH_CONFIG_TEXT, false),
+    GH_DIR_STR("administrator_groups", administrator_groups, GH_CONFIG_TEXT, true),
+    GH_DIR_STR("operator_groups", operator_groups, GH_CONFIG_TEXT, true),
+    GH_DIR_STR("readonly_groups", readonly_groups, GH_CONFIG_TEXT, true),
+    GH_DIR_NUM("connect_timeout", connect_timeout, 1, 300),
+    GH_DIR_NUM("bind_timeout", bind_timeout, 1, 300),
+    GH_DIR_NUM("search_timeout", search_timeout, 1, 300),
+    GH_DIR_BOOL("default", is_default),
+};
+
+enum { GH_DIR_K_SERVERS = 0, GH_DIR_K_USER_BASE = 5, GH_DIR_K_DEFAULT = 18 };
+
+void gh_config_directory_defaults(gh_config_directory *d)
+{
+    memset(d, 0, sizeof(*d));
+    snprintf(d->user_filter, sizeof(d->user_filter), "%s", "(objectClass=*)");
+    snprintf(d->user_attribute, sizeof(d->user_attribute), "%s", "uid");
+    snprintf(d->group_attribute, sizeof(d->group_attribute), "%s", "memberOf");
+    snprintf(d->group_filter, sizeof(d->group_filter), "%s", "(objectClass=groupOfNames)");
+    snprintf(d->group_member_attribute, sizeof(d->group_member_attribute), "%s", "member");
+    d->connect_timeout = 5;
+    d->bind_timeout = 5;
+    d->search_timeout = 10;
+}
+
+bool gh_config_directory_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n > GH_DOMAIN_MAX || strcmp(name, "internal") == 0)
+        return false;
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789._-") == n;
+}
+
+const gh_config_directory *gh_config_directory_get(const gh_config *cfg, const char *name)
+{
+    for (size_t i = 0; cfg != NULL && name != NULL && i < cfg->ndirectories; i++)
+        if (strcmp(cfg->directories[i].name, name) == 0)
+            return &cfg->directories[i];
+    return NULL;
+}
+
+const gh_config_directory *gh_config_directory_default(const gh_config *cfg)
+{
+    for (size_t i = 0; cfg != NULL && i < cfg->ndirectories; i++)
+        if (cfg->directories[i].is_default)
+            return &cfg->directories[i];
+    return NULL;
+}
+
+const gh_config_key *gh_config_directory_find(gh_config *cfg, const char *section,
+                                              const char *name, void **base, size_t *slot,
+                                              bool *section_known, const char **why)
+{
+    const char *pname = section + sizeof(GH_DIR_PREFIX) - 1;
+    gh_config_directory *d;
+
+    *section_known = strncmp(section, GH_DIR_PREFIX, sizeof(GH_DIR_PREFIX) - 1) == 0;
+    *why = NULL;
+    if (!*section_known)
+        return NULL;
+    if (!gh_config_directory_name_ok(pname)) {
+        *why = "not a profile name (1 to 64 letters, digits, '.', '_', '-'; not internal)";
+        return NULL;
+    }
+    d = (gh_config_directory *)gh_config_directory_get(cfg, pname);
+    if (d == NULL) {
+        if (cfg->ndirectories == GH_DIRECTORY_MAX) {
+            *why = "too many [directory NAME] sections (at most 4)";
+            return NULL;
+        }
+        d = &cfg->directories[cfg->ndirectories++];
+        gh_config_directory_defaults(d);
+        snprintf(d->name, sizeof(d->name), "%s", pname);
+    }
+    for (size_t k = 0; k < GH_DIRECTORY_KEYS; k++) {
+        if (strcmp(gh_directory_keys[k].name, name) != 0)
+            continue;
+        *base = d;
+        *slot = (size_t)(d - cfg->directories) * GH_DIRECTORY_KEYS + k;
+        return &gh_directory_keys[k];
+    }
+    return NULL;
+}
+
+/* Each URL of a list: ldap:// or ldaps://, host and port, nothing more. */
+static bool gh_config_directory_servers_ok(const char *servers, bool starttls)
+{
+    char        url[512];
+    const char *p = servers;
+    size_t      n, count = 0;
+    bool        ok = true;
+
+    while (ok && *p != '\0') {
+        LDAPURLDesc *lud = NULL;
+
+        p += strspn(p, " \t,");
+        n = strcspn(p, " \t,");
+        if (n == 0)
+            break;
+        if (n >= sizeof(url))
+            return false;
+        memcpy(url, p, n);
+        url[n] = '\0';
+        p += n;
+        count++;
+        ok = ldap_url_parse(url, &lud) == LDAP_URL_SUCCESS && lud->lud_host != NULL &&
+             (strcmp(lud->lud_scheme, "ldap") == 0 ||
+              (strcmp(lud->lud_scheme, "ldaps") == 0 && !starttls)) &&
+             (lud->lud_dn == NULL || lud->lud_dn[0] == '\0') && lud->lud_attrs == NULL &&
+             lud->lud_filter == NULL && lud->lud_exts == NULL;
+        if (lud != NULL)
+            ldap_free_urldesc(lud);
+    }
+    return ok && count > 0;
+}
+
+/* An attribute description: a letter, then letters, digits and '-'. */
+static bool gh_config_directory_attr_ok(const char *a)
+{
+    size_t n = strlen(a);
+
+    return n > 0 && ((a[0] >= 'a' && a[0] <= 'z') || (a[0] >= 'A' && a[0] <= 'Z')) &&
+           strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n;
+}
+
+static bool gh_config_directory_filter_ok(const char *f)
+{
+    size_t n = strlen(f);
+
+    return n >= 2 && f[0] == '(' && f[n - 1] == ')';
+}
+
+bool gh_config_directory_groups_ok(const char *list)
+{
+    char        dn[GH_DIRECTORY_GROUPS_MAX];
+    const char *p = list;
+    bool        ok = true;
+
+    while (ok && *p != '\0') {
+        LDAPDN parsed = NULL;
+        size_t n = strcspn(p, "|");
+
+        if (n >= sizeof(dn))
+            return false;
+        memcpy(dn, p, n);
+        dn[n] = '\0';
+        p += n + (p[n] == '|');
+        ok = n > 0 && ldap_str2dn(dn, &parsed, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS &&
+             parsed != NULL;
+        if (parsed != NULL)
+            ldap_dnfree(parsed);
+    }
+    return ok;
+}
+
+/* The first line given for a profile: blamed for what it lacks. */
+static int gh_config_directory_line(const int *own)
+{
+    int line = 0;
+
+    for (size_t k = 0; k < GH_DIRECTORY_KEYS; k++)
+        if (own[k] != 0 && (line == 0 || own[k] < line))
+            line = own[k];
+    return line;
+}
+
+/* The rules of one profile: true when it keeps them, else false with *why. */
+static bool gh_config_directory_rule(const gh_config_directory *d, const int *own,
+                                    const char **why)
+{
+    bool mapped = d->administrator_groups[0] != '\0' || d->operator_groups[0] != '\0' ||
+                  d->readonly_groups[0] != '\0';
+
+    if (own[GH_DIR_K_SERVERS] == 0 || own[GH_DIR_K_USER_BASE] == 0)
+        *why = "a profile needs servers and user_base";
+    else if (!gh_config_directory_servers_ok(d->servers, d->starttls))
+        *why = "not a list of ldap://HOST[:PORT] or ldaps://HOST[:PORT] URLs "
+               "(ldaps:// and starttls do not go together)";
+    else if ((d->bind_dn[0] == '\0') != (d->bind_password_file[0] == '\0'))
+        *why = "bind_dn and bind_password_file go together: both or neither";
+    else if (!gh_config_directory_attr_ok(d->user_attribute) ||
+             !gh_config_directory_attr_ok(d->group_member_attribute) ||
+             (d->group_attribute[0] != '\0' && !gh_config_directory_attr_ok(d->group_attribute)))
+        *why = "not an attribute name (a letter, then letters, digits and '-')";
+    else if (!gh_config_directory_filter_ok(d->user_filter) ||
+             !gh_config_directory_filter_ok(d->group_filter))
+        *why = "not an LDAP filter in parentheses";
+    else if (!gh_config_directory_groups_ok(d->administrator_groups) ||
+             !gh_config_directory_groups_ok(d->operator_groups) ||
+             !gh_config_directory_groups_ok(d->readonly_groups))
+        *why = "not a list of group DNs separated by '|'";
+    else if (!mapped)
+        *why = "no group is mapped to a role: nobody could log in";
+    else
+        return true;
+    return false;
+}
+
+int gh_config_directory_check(const gh_config *cfg, const int *seen, const char **key,
+                              const char **why)
+{
+    int defaults = 0;
+
+    for (size_t i = 0; i < cfg->ndirectories; i++) {
+        const int *own = seen + i * GH_DIRECTORY_KEYS;
+
+        if (!gh_config_directory_rule(&cfg->directories[i], own, why)) {
+            *key = cfg->directories[i].name;
+            return gh_config_directory_line(own);
+        }
+        if (cfg->directories[i].is_default && ++defaults > 1) {
+            *key = gh_directory_keys[GH_DIR_K_DEFAULT].name;
+            *why = "only one directory profile may be the default";
+            return own[GH_DIR_K_DEFAULT];
+        }
+    }
+    return 0;
+}
