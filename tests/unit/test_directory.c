@@ -1,7 +1,9 @@
 /*
  * test_directory.c: [directory NAME] sections of the configuration file
- * (their defaults, every rule, errors as FILE:LINE: key: reason), and the
- * example profile of docs/gatehouse.conf.example.
+ * (their defaults, every rule, errors as FILE:LINE: key: reason), the group
+ * → role map, and the refusals gh_directory_verify makes before or without a
+ * directory: an empty password, a server that does not answer. The logins
+ * against a real slapd are in tests/integration/test_directory.py.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,9 +14,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../../src/core/config.h"
+#include "../../src/core/directory.h"
 #include "../../src/dialects/common/dialect.h"
 
 #define GOOD                                                                        \
@@ -182,12 +187,93 @@ static void test_example_profile(void **state)
     assert_string_equal(d->user_filter, "(&(objectClass=inetOrgPerson)(!(employeeType=disabled)))");
 }
 
+static gh_config_directory map(void)
+{
+    gh_config_directory d;
+
+    memset(&d, 0, sizeof(d));
+    snprintf(d.administrator_groups, sizeof(d.administrator_groups), "%s",
+             "cn=admins,ou=groups,dc=example,dc=org|cn=root\\2C the,dc=example,dc=org");
+    snprintf(d.operator_groups, sizeof(d.operator_groups), "%s",
+             "cn=ops,ou=groups,dc=example,dc=org");
+    snprintf(d.readonly_groups, sizeof(d.readonly_groups), "%s",
+             "cn=readers,ou=groups,dc=example,dc=org|cn=ops,ou=groups,dc=example,dc=org");
+    return d;
+}
+
+static void test_role_map(void **state)
+{
+    gh_config_directory d = map();
+    const char *none[] = { "cn=others,ou=groups,dc=example,dc=org", "not a dn", NULL };
+    const char *readers[] = { "CN=Readers, OU=Groups, DC=Example, DC=Org" };
+    const char *ops[] = { "cn=readers,ou=groups,dc=example,dc=org",
+                          "cn=ops,ou=groups,dc=example,dc=org" };
+    const char *all[] = { "cn=ops,ou=groups,dc=example,dc=org", "cn=x",
+                          "cn=root\\, the,dc=example,dc=org" };
+    const char *near[] = { "cn=admins,ou=groups,dc=example", "cn=admins,ou=groups,dc=example,dc=org,dc=x",
+                           "cn=admins*,ou=groups,dc=example,dc=org" };
+
+    (void)state;
+    assert_int_equal(gh_directory_role(&d, none, 3), GH_ROLE_NONE);
+    assert_int_equal(gh_directory_role(&d, none, 0), GH_ROLE_NONE);
+    assert_int_equal(gh_directory_role(&d, readers, 1), GH_ROLE_READONLY);
+    assert_int_equal(gh_directory_role(&d, ops, 2), GH_ROLE_OPERATOR);
+    /* one DN in two lists: the better role; an escaped comma either way */
+    assert_int_equal(gh_directory_role(&d, all, 3), GH_ROLE_ADMINISTRATOR);
+    assert_int_equal(gh_directory_role(&d, near, 3), GH_ROLE_NONE);
+}
+
+/* A port of 127.0.0.1 nobody listens on. */
+static int closed_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static void test_verify_without_directory(void **state)
+{
+    gh_config_directory d = map();
+    gh_role role = GH_ROLE_ADMINISTRATOR;
+    char why[256];
+
+    (void)state;
+    snprintf(d.name, sizeof(d.name), "%s", "corp");
+    snprintf(d.servers, sizeof(d.servers), "ldap://127.0.0.1:%d", closed_port());
+    snprintf(d.user_base, sizeof(d.user_base), "%s", "dc=example,dc=org");
+    snprintf(d.user_filter, sizeof(d.user_filter), "%s", "(objectClass=*)");
+    snprintf(d.user_attribute, sizeof(d.user_attribute), "%s", "uid");
+    d.connect_timeout = d.bind_timeout = d.search_timeout = 2;
+    /* an empty password is refused before any connection */
+    assert_int_equal(gh_directory_verify(&d, "dana", "", 0, &role, why, sizeof(why)),
+                     GH_DIR_BAD_PASSWORD);
+    assert_int_equal(role, GH_ROLE_NONE);
+    assert_int_equal(gh_directory_verify(&d, "dana", "secret-pw", 9, &role, why, sizeof(why)),
+                     GH_DIR_UNAVAILABLE);
+    assert_non_null(strstr(why, "127.0.0.1"));
+    assert_null(strstr(why, "secret-pw"));
+    assert_int_equal(gh_directory_probe(&d, why, sizeof(why)), -1);
+    gh_directory_close_thread();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_good_profile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_example_profile, setup, teardown),
+        cmocka_unit_test(test_role_map),
+        cmocka_unit_test(test_verify_without_directory),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
