@@ -9,7 +9,9 @@ small tree loaded with slapadd before it starts:
       ou=people     users (inetOrgPerson), passwords in self.passwords
       ou=groups     groupOfNames: admins, operators, readers, others (mapped to no role)
 
-A user whose employeeType is "disabled" is the disabled one: the profile's
+Each user also carries memberOf (the memberof overlay keeps it as groups
+change), so a profile may read groups either way. A user whose employeeType
+is "disabled" is the disabled one: the profile's
 user_filter leaves such entries out (docs/directory.md), which slapd honours
 without any overlay. stop() ends slapd by its PID; start() again serves the
 same tree on the same ports. modify() changes the tree as its root.
@@ -109,6 +111,7 @@ class Slapd:
             "allow bind_anon_dn",
             "modulepath /usr/lib/ldap",
             "moduleload back_mdb",
+            "moduleload memberof",
             f"pidfile {d}/slapd.pid",
             f"argsfile {d}/slapd.args",
             f"TLSCACertificateFile {self.pki.ca}",
@@ -120,6 +123,9 @@ class Slapd:
             f"directory {d}/db",
             f'rootdn "{ROOT_DN}"',
             f"rootpw {self.root_password}",
+            # memberOf on each user, kept up to date as groups change (the
+            # tree loads it with slapadd, which runs no overlay)
+            "overlay memberof",
             "access to attrs=userPassword by anonymous auth by * none",
             f'access to * by dn.exact="{SERVICE_DN}" read by * none',
             "",
@@ -141,6 +147,7 @@ class Slapd:
                  _attr("cn", uid), "sn: Test", f"userPassword: {self.passwords[uid]}"]
             if uid in DISABLED:
                 e.append("employeeType: disabled")
+            e += [_attr("memberOf", group_dn(g)) for g in USERS[uid]]
             entries.append(e)
         for g in ("admins", "operators", "readers", "others"):
             members = [u for u, gs in USERS.items() if g in gs]

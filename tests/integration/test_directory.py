@@ -42,6 +42,9 @@ def _directory_server(base_dir, slapd, prefix, password=None, profiles=None, loc
         slapd.profile("tls", bind_password_file=str(pwfile), starttls="true",
                       servers=f"{slapd.ldap_url}"),
         profiles)
+    for name, keys in config.items():
+        if name.startswith("directory ") and keys.get("bind_dn"):
+            keys.setdefault("bind_password_file", str(pwfile))
     gh = _new(base_dir, prefix, config, True, start=False)     # started once the file is its
     os.chown(pwfile, gh.owner_uid, gh.owner_gid)
     for uid, pw in slapd.passwords.items():
@@ -78,8 +81,11 @@ def dgh(base_dir, slapd, silent):
     hung = slapd.profile("hung", servers=f"ldap://127.0.0.1:{silent}", bind_dn="",
                          bind_password_file="", connect_timeout=1, bind_timeout=1,
                          search_timeout=1)
+    # the groups from the user's memberOf instead of a group search
+    mof = slapd.profile("mof", group_attribute="memberOf", group_base="")
     # wrong passwords of the tests below must not lock anyone out here
-    gh = _directory_server(base_dir, slapd, "directory", lockout=0, profiles=hung)
+    gh = _directory_server(base_dir, slapd, "directory", lockout=0,
+                           profiles=H.merge_config(hung, mof))
     gh.add_user("carol", "ReadOnly")      # shadows the directory's carol
     yield gh
     _finish(gh)
@@ -112,6 +118,19 @@ def test_redfish_basic_and_roles(dgh, slapd):
     assert r.status_code in (200, 204), r.text
     r = dgh.request("PATCH", ACCOUNT_SERVICE, json=body, headers=basic("dana", pw["dana"]))
     assert r.status_code in (200, 204), r.text
+
+
+def test_groups_from_member_of(dgh, slapd):
+    """The same roles when the groups come from the user's memberOf."""
+    pw = slapd.passwords
+    body = {"AccountLockoutThreshold": 0}
+    r = dgh.request("PATCH", ACCOUNT_SERVICE, json=body, headers=basic("rita@mof", pw["rita"]))
+    H.assert_redfish_error(r, 403, "InsufficientPrivilege")
+    r = dgh.request("PATCH", ACCOUNT_SERVICE, json=body, headers=basic("mixa@mof", pw["mixa"]))
+    assert r.status_code in (200, 204), r.text
+    assert redfish_get(dgh, "olly@mof", pw["olly"]).status_code == 200
+    assert redfish_get(dgh, "nogr@mof", pw["nogr"]).status_code == 401
+    assert redfish_get(dgh, "dora@mof", pw["dora"]).status_code == 401
 
 
 def test_redfish_session_of_directory_user(dgh, slapd):
@@ -338,16 +357,23 @@ def test_wrong_service_password_at_start(base_dir, slapd):
 
 def test_unreachable_server_at_start_then_failover(base_dir, slapd):
     """The first server of the list answers nothing: gatehouse starts, logs
-    it, and logs users in through the second."""
+    it, and logs users in through the second. A server whose certificate
+    does not verify is not used."""
     dead = f"ldap://127.0.0.1:{H.free_port()}"
+    # sysca: the system's CAs, which do not know the test CA
     gh = _directory_server(base_dir, slapd, "dir-failover",
-                           profiles={"directory corp": {"servers": f"{dead} {slapd.ldaps_url}"},
-                                     "directory tls": {"servers": dead}})
+                           profiles=H.merge_config(
+                               {"directory corp": {"servers": f"{dead} {slapd.ldaps_url}"},
+                                "directory tls": {"servers": dead}},
+                               slapd.profile("sysca", ca="")))
     try:
         H.wait_for(lambda: 'directory "tls" does not answer' in gh.stderr_text(), 10,
                    "the start-up log naming the unreachable directory")
         assert redfish_get(gh, "admin", gh.admin_password).status_code == 200
         assert redfish_get(gh, "olly", slapd.passwords["olly"]).status_code == 200
+        # a server whose certificate the profile's CA does not verify is no server
+        assert 'directory "sysca" does not answer' in gh.stderr_text()
+        assert redfish_get(gh, "olly@sysca", slapd.passwords["olly"]).status_code == 503
     finally:
         _finish(gh)
 
