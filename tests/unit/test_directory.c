@@ -147,9 +147,13 @@ static void test_errors(void **state)
                  "readonly_groups = cn=r\nuser_attribute = u id\n", "2: x: not an attribute");
     expect_error("[directory x]\nservers = ldap://a\nuser_base = dc=x\n"
                  "readonly_groups = cn=r\nsearch_timeout = 0\n", "5: search_timeout:");
-    expect_error(GOOD "[directory y]\nservers = ldap://a\nuser_base = dc=x\n"
+    expect_error(GOOD "[directory y]\nservers = ldaps://a\nuser_base = dc=x\n"
                  "readonly_groups = cn=r\ndefault = true\n",
                  "13: default: only one directory profile may be the default");
+    /* A password in the clear over a network: refused; to this host, allowed. */
+    expect_error("[directory x]\nservers = ldaps://a ldap://dc.example.org\nuser_base = dc=x\n"
+                 "readonly_groups = cn=r\n",
+                 "2: x: an ldap:// server other than this host needs starttls");
     expect_error("[directory a]\nservers = ldap://a\n[directory b]\nservers = ldap://a\n"
                  "[directory c]\nservers = ldap://a\n[directory d]\nservers = ldap://a\n"
                  "[directory e]\nservers = ldap://a\n", "10: servers: [directory e]: too many");
