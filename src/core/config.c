@@ -98,6 +98,9 @@ static const gh_config_core_key gh_config_keys[] = {
 #define GH_CONFIG_NKEYS (sizeof(gh_config_keys) / sizeof(gh_config_keys[0]))
 /* Where the upstream* keys' slots start in gh_config_parse.seen. */
 #define GH_CONFIG_UPSTREAM_SLOT (GH_CONFIG_NKEYS + GH_CONFIG_SECTIONS_MAX * GH_CONFIG_SECTION_KEYS_MAX)
+/* Where the [directory NAME] keys' slots start (config_directory.c). */
+#define GH_CONFIG_DIRECTORY_SLOT \
+    (GH_CONFIG_UPSTREAM_SLOT + (GH_CONFIG_SECTIONS_MAX + 1) * GH_CONFIG_UPSTREAM_KEYS)
 
 typedef struct {
     gh_config  *cfg;            /* the working copy */
@@ -109,9 +112,9 @@ typedef struct {
     bool        indented;       /* that line starts with a blank */
     /* line each key was set on (0: not): the core's, then GH_CONFIG_SECTION_KEYS_MAX
      * for each declared section, then the upstream* keys of [server] and of
-     * each section carrying them (config_upstream.c) */
-    int         seen[GH_CONFIG_UPSTREAM_SLOT
-                     + (GH_CONFIG_SECTIONS_MAX + 1) * GH_CONFIG_UPSTREAM_KEYS];
+     * each section carrying them (config_upstream.c), then the keys of
+     * each [directory NAME] (config_directory.c) */
+    int         seen[GH_CONFIG_DIRECTORY_SLOT + GH_DIRECTORY_MAX * GH_DIRECTORY_KEYS];
     bool        failed;
     int         errline;        /* of the first error we reported */
     char       *err;
@@ -325,10 +328,19 @@ static int gh_config_handler(void *user, const char *section, const char *name,
         return 0;
     }
     lines = NULL;
-    key = gh_config_upstream_find(ps->cfg, section, name, &base, &slot, &upstream_section);
+    key = gh_config_directory_find(ps->cfg, section, name, &base, &slot, &section_known, &why);
+    if (why != NULL) {
+        gh_config_error(ps, ps->lineno, name, "[%s]: %s", section, why);
+        return 0;
+    }
     if (key != NULL)
+        slot += GH_CONFIG_DIRECTORY_SLOT;
+    upstream_section = false;
+    if (key == NULL && !section_known)
+        key = gh_config_upstream_find(ps->cfg, section, name, &base, &slot, &upstream_section);
+    if (key != NULL && !section_known)
         slot += GH_CONFIG_UPSTREAM_SLOT;
-    else
+    else if (key == NULL && !section_known)
         key = gh_config_find(ps, section, name, &base, &slot, &section_known, &lines);
     section_known = key != NULL || section_known || upstream_section;
     if (!section_known) {
@@ -416,6 +428,8 @@ static void gh_config_check(gh_config_parse *ps)
     int line;
 
     line = gh_config_upstream_check(c, ps->seen + GH_CONFIG_UPSTREAM_SLOT, &key, &why);
+    if (line == 0)
+        line = gh_config_directory_check(c, ps->seen + GH_CONFIG_DIRECTORY_SLOT, &key, &why);
     if (line > 0)
         gh_config_error(ps, line, key, "%s", why);
     else if (c->argon2.m_cost_kib < 8 * c->argon2.parallelism)

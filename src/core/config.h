@@ -36,7 +36,9 @@ typedef enum {
     GH_CONFIG_LEVEL,    /* char[]: an nginx error-log level, emerg..info */
     GH_CONFIG_HOST,     /* char[]: a host name or an IP address */
     GH_CONFIG_PREFIX,   /* char[]: the start of a header name: letters, digits, '-' */
-    GH_CONFIG_PATHS     /* char[]: URL paths (/a/b), separated by commas and blanks */
+    GH_CONFIG_PATHS,    /* char[]: URL paths (/a/b), separated by commas and blanks */
+    GH_CONFIG_TEXT      /* char[]: printable text, UTF-8 too, quotes and backslashes
+                           allowed: never written into nginx.conf (LDAP DNs, filters) */
 } gh_config_type;
 
 typedef struct {
@@ -98,6 +100,35 @@ typedef struct {
 
 #define GH_CONFIG_UPSTREAM_KEYS 8     /* the keys of gh_config_upstream_t */
 
+/* A directory profile: a [directory NAME] section (docs/directory.md). */
+#define GH_DIRECTORY_MAX        4     /* profiles in one configuration */
+#define GH_DIRECTORY_KEYS       19    /* the keys of gh_config_directory */
+#define GH_DIRECTORY_DN_MAX     512   /* bytes of a DN or a filter */
+#define GH_DIRECTORY_GROUPS_MAX 1024  /* bytes of a role's list of group DNs */
+
+typedef struct {
+    char     name[GH_DOMAIN_MAX + 1];           /* NAME of [directory NAME] */
+    char     servers[512];                      /* ldap:// or ldaps:// URLs, tried in order */
+    bool     starttls;                          /* false: StartTLS on ldap:// URLs */
+    char     ca[GH_PATH_MAX];                   /* empty = the system's CAs */
+    char     bind_dn[GH_DIRECTORY_DN_MAX];      /* the service account */
+    char     bind_password_file[GH_PATH_MAX];   /* its password, read at each connect */
+    char     user_base[GH_DIRECTORY_DN_MAX];
+    char     user_filter[GH_DIRECTORY_DN_MAX];  /* (objectClass=*) */
+    char     user_attribute[64];                /* uid */
+    char     group_attribute[64];               /* memberOf; empty = a group search */
+    char     group_base[GH_DIRECTORY_DN_MAX];   /* empty = user_base */
+    char     group_filter[GH_DIRECTORY_DN_MAX]; /* (objectClass=groupOfNames) */
+    char     group_member_attribute[64];        /* member */
+    char     administrator_groups[GH_DIRECTORY_GROUPS_MAX]; /* DNs separated by '|' */
+    char     operator_groups[GH_DIRECTORY_GROUPS_MAX];
+    char     readonly_groups[GH_DIRECTORY_GROUPS_MAX];
+    int64_t  connect_timeout;                   /* 5 s */
+    int64_t  bind_timeout;                      /* 5 s */
+    int64_t  search_timeout;                    /* 10 s */
+    bool     is_default;                        /* default: the profile for plain names */
+} gh_config_directory;
+
 typedef struct {
     /* [server] */
     char     listen[128];             /* 127.0.0.1:8443 */
@@ -155,6 +186,10 @@ typedef struct {
     /* [audit] */
     char     audit_log[GH_PATH_MAX];  /* empty = DATA_DIR/audit.log */
 
+    /* [directory NAME], in the order of the file */
+    size_t   ndirectories;
+    gh_config_directory directories[GH_DIRECTORY_MAX];
+
     /* Declared sections (gh_config_declare), in the order declared: each
      * one's settings at its offset in section_data. */
     size_t   nsections;
@@ -203,6 +238,11 @@ void gh_config_upstream(const gh_config *cfg, const char *name, gh_config_upstre
 /* Read an INI file over the defaults already in cfg. 0 on success; otherwise
  * -1 with a message naming the file, line and key in err. */
 int gh_config_load(gh_config *cfg, const char *path, char *err, size_t errlen);
+
+/* The directory profile called name, or NULL. Owned by cfg. */
+const gh_config_directory *gh_config_directory_get(const gh_config *cfg, const char *name);
+/* The profile marked default (at most one is), or NULL. Owned by cfg. */
+const gh_config_directory *gh_config_directory_default(const gh_config *cfg);
 
 /* Is name (len bytes, not NUL-terminated) one of the names of a list key
  * (GH_CONFIG_NAMES: names separated by commas and blanks)? Exact match. */

@@ -53,6 +53,16 @@ static bool gh_config_safe_text(const char *s, const char *also_forbidden)
     return true;
 }
 
+/* Text that is never written into nginx.conf (an LDAP DN or filter): no
+ * control character, anything else, bytes of UTF-8 included. */
+static bool gh_config_text_ok(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
 /* HOST:PORT or [V6]:PORT with a port of 1..65535. */
 static bool gh_config_addr_ok(const char *s)
 {
@@ -314,6 +324,10 @@ static bool gh_config_string(const gh_config_key *k, const char *value, char *ds
     case GH_CONFIG_PREFIX:
         ok = gh_config_prefix_ok(value);
         *why = "not the start of a header name (letters, digits and '-')";
+        break;
+    case GH_CONFIG_TEXT:
+        ok = gh_config_text_ok(value);
+        *why = "holds a control character";
         break;
     case GH_CONFIG_PATHS:
         ok = gh_config_paths_ok(value);

@@ -32,4 +32,29 @@ const gh_config_key *gh_config_upstream_find(gh_config *cfg, const char *section
 int gh_config_upstream_check(const gh_config *cfg, const int *seen, const char **key,
                              const char **why);
 
+/* A [directory NAME] section's profile with its defaults. */
+void gh_config_directory_defaults(gh_config_directory *d);
+
+/* NAME of [directory NAME]: 1 to GH_DOMAIN_MAX letters, digits, '.', '_',
+ * '-', and not "internal" (the local accounts' domain). */
+bool gh_config_directory_name_ok(const char *name);
+
+/* Group DNs separated by '|', each one a DN libldap parses; "" is a list. */
+bool gh_config_directory_groups_ok(const char *list);
+
+/* Key name of section, when section is [directory NAME]: the profile's
+ * settings (*base, taken for NAME at its first key), its slot among the
+ * directory keys' (*slot, below GH_DIRECTORY_MAX * GH_DIRECTORY_KEYS); NULL
+ * when it is not one, *section_known saying whether the section is a
+ * directory one, *why (else NULL) why such a section is refused. */
+const gh_config_key *gh_config_directory_find(gh_config *cfg, const char *section,
+                                              const char *name, void **base, size_t *slot,
+                                              bool *section_known, const char **why);
+
+/* The rules of each profile and between them, seen holding the line each
+ * directory slot was set on: 0 when they hold, else the line to blame, with
+ * *key (a key or the profile's name) and *why. */
+int gh_config_directory_check(const gh_config *cfg, const int *seen, const char **key,
+                              const char **why);
+
 #endif

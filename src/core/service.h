@@ -44,11 +44,20 @@ typedef enum {
  * (in the shared block, copied to the store).
  * A lock refuses logins, right password or wrong, and ends no session. A
  * throttled source gets GH_AUTH_THROTTLED before anything is checked. The
- * password is not kept. */
+ * password is not kept.
+ * A name that is no local account is checked against a directory profile
+ * of the configuration: NAME@PROFILE against PROFILE, any other name
+ * against the default profile (service_login.c); GH_AUTH_UNAVAILABLE when
+ * the directory does not answer. */
 gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
                                           const char *password, size_t password_len,
                                           const char *client_addr, const char *method,
                                           gh_principal *who);
+/* The same for local accounts only: no directory is asked. */
+gh_auth_result gh_service_verify_local_password(gh_service *svc, const char *user,
+                                                const char *password, size_t password_len,
+                                                const char *client_addr, const char *method,
+                                                gh_principal *who);
 
 /* Seconds the source of client_addr must still wait before its next
  * password check (rounded up; 0: none), by the [throttle] policy. Memory

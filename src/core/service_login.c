@@ -21,10 +21,25 @@
  * are counted and locked like real ones, and every refusal writes its
  * counters, so locked, unknown and wrong cost the same. Only the audit log
  * says which it was.
+ *
+ * A name that is no local account, or NAME@PROFILE, is checked against a
+ * directory profile (directory.h): PROFILE, else the default profile. Local
+ * accounts always win: the directory is asked only when the store has no
+ * local account of the name. A directory user who logs in has a shadow
+ * account, NAME@PROFILE in the profile's domain with no password, written
+ * at each login with the role its groups gave: sessions, the credential
+ * cache and the lockout name it like any account, and an administrator may
+ * disable or lock it. Its lockout counters are those of the shadow name,
+ * whichever way the user logged in; a locked name is refused before any
+ * bind. A directory that does not answer refuses with GH_AUTH_UNAVAILABLE
+ * and counts nothing.
  */
 #include "service.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "directory.h"
 
 typedef struct {
     char       source[GH_SOURCE_MAX];
@@ -238,10 +253,160 @@ static void note_success(gh_service *svc, gh_account *acct, const login_counters
         (void)gh_store_account_update(svc->store, acct, acct->generation);
 }
 
-gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
-                                          const char *password, size_t password_len,
-                                          const char *client_addr, const char *method,
-                                          gh_principal *who)
+/* The shadow account of a directory user after a good bind: added at the
+ * first login, its role written when its groups changed, its lock of
+ * failed logins ended. */
+static gh_store_err shadow_write(gh_service *svc, const gh_config_directory *p,
+                                 const char *name, bool known, gh_role role, gh_account *acct)
+{
+    if (!known) {
+        memset(acct, 0, sizeof(*acct));
+        snprintf(acct->name, sizeof(acct->name), "%s", name);
+        snprintf(acct->domain, sizeof(acct->domain), "%s", p->name);
+        acct->role = role;
+        acct->enabled = true;
+        return gh_store_account_add(svc->store, acct);
+    }
+    if (acct->role == role && acct->locked_until == 0)
+        return GH_STORE_OK;
+    acct->role = role;
+    acct->locked_until = 0;
+    return gh_service_account_update(svc, acct, acct->generation);
+}
+
+/* NAME@PROFILE, the shadow account's name; "@" alone (no one) when it
+ * does not fit. */
+static void shadow_name(const char *user, const gh_config_directory *p,
+                        char name[GH_USER_NAME_MAX + 1])
+{
+    size_t ulen = strlen(user), plen = strlen(p->name);
+
+    name[0] = '@';
+    name[1] = '\0';
+    if (ulen + 1 + plen <= GH_USER_NAME_MAX) {
+        memcpy(name, user, ulen);
+        name[ulen] = '@';
+        memcpy(name + ulen + 1, p->name, plen + 1);
+    }
+}
+
+/* What a directory's answer means to the caller, once counted. */
+static gh_auth_result directory_answer(gh_service *svc, const gh_config_directory *p,
+                                       gh_directory_result dr, const char *name, bool known,
+                                       gh_account *acct, login_counters *lc,
+                                       const char *client_addr, const char *method,
+                                       const char *why)
+{
+    char detail[GH_DOMAIN_MAX + 300];
+
+    snprintf(detail, sizeof(detail), "directory %s: %s", p->name, why);
+    if (dr == GH_DIR_UNAVAILABLE) {
+        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, name, client_addr, method, NULL,
+                       detail);
+        return GH_AUTH_UNAVAILABLE;
+    }
+    throttle_failure(svc, lc->throttle_key);
+    note_failure(svc, known ? acct : NULL, name, lc, client_addr, method, gh_now(), false,
+                 detail);
+    return GH_AUTH_BAD_CREDENTIALS;
+}
+
+/* user (the directory's name of the user) against profile p: login_name is
+ * the name as the client gave it, the key of its cached credential. */
+static gh_auth_result verify_directory(gh_service *svc, const gh_config_directory *p,
+                                       const char *user, const char *login_name,
+                                       const char *password, size_t password_len,
+                                       const char *client_addr, const char *method,
+                                       gh_principal *who)
+{
+    gh_auth_result rc = GH_AUTH_BAD_CREDENTIALS;
+    char name[GH_USER_NAME_MAX + 1], why[256], detail[96];
+    int64_t now = gh_now();
+    uint8_t key[GH_DIGEST_LEN];
+    gh_directory_result dr;
+    login_counters lc;
+    gh_account acct;
+    gh_store_err err;
+    gh_role role = GH_ROLE_NONE;
+    bool known;
+
+    memset(&acct, 0, sizeof(acct));
+    memset(key, 0, sizeof(key));
+    shadow_name(user, p, name);
+    err = gh_store_account_get(svc->store, name, &acct);
+    if ((err != GH_STORE_OK && err != GH_STORE_NOT_FOUND) ||
+        counters_read(svc, name, client_addr, &lc) != GH_STORE_OK) {
+        rc = GH_AUTH_UNAVAILABLE;
+        goto done;
+    }
+    known = err == GH_STORE_OK && strcmp(acct.domain, p->name) == 0;
+    if ((known && gh_account_locked(&acct, now)) || gh_lockout_locked(&lc.pair, now) ||
+        gh_lockout_locked(&lc.wide, now)) {
+        throttle_failure(svc, lc.throttle_key);
+        note_failure(svc, known ? &acct : NULL, name, &lc, client_addr, method, now, true,
+                     "locked");
+        rc = GH_AUTH_LOCKED;
+        goto done;
+    }
+    dr = name[0] == '@' ? GH_DIR_NO_USER
+                        : gh_directory_verify(p, user, password, password_len, &role, why,
+                                              sizeof(why));
+    if (name[0] == '@')
+        snprintf(why, sizeof(why), "%s", "name too long");
+    if (dr != GH_DIR_OK) {
+        rc = directory_answer(svc, p, dr, name, known, &acct, &lc, client_addr, method, why);
+        goto done;
+    }
+    if (known && !acct.enabled) {
+        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, name, client_addr, method, NULL,
+                       "disabled");
+        rc = GH_AUTH_DISABLED;
+        goto done;
+    }
+    if (shadow_write(svc, p, name, known, role, &acct) != GH_STORE_OK) {
+        rc = GH_AUTH_UNAVAILABLE;
+        goto done;
+    }
+    if (lc.pair.failures != 0 || lc.pair.locked_until != 0)
+        (void)gh_store_failure_delete(svc->store, lc.pair.key);
+    fill_principal(&acct, who);
+    gh_token_credential_key(svc->secret, login_name, strlen(login_name), password,
+                            password_len, key);
+    gh_shared_cred_put(svc->shared, key, who, now + svc->config->credcache_seconds);
+    snprintf(detail, sizeof(detail), "directory %s", p->name);
+    gh_audit_write(svc->audit, GH_AUDIT_LOGIN, name, client_addr, method, NULL, detail);
+    rc = GH_AUTH_OK;
+done:
+    gh_wipe(key, sizeof(key));
+    return rc;
+}
+
+/* The profile a name may be for: NAME@PROFILE names one (*dir_user then
+ * the NAME part, in buf); a plain name the default profile, which the
+ * caller asks only when the store has no local account of it. NULL: none. */
+static const gh_config_directory *directory_of(gh_service *svc, const char *user, char *buf,
+                                               size_t buflen, const char **dir_user)
+{
+    const char *at = strrchr(user, '@');
+    const gh_config_directory *p;
+
+    *dir_user = user;
+    if (at == NULL)
+        return gh_config_directory_default(svc->config);
+    p = gh_config_directory_get(svc->config, at + 1);
+    if (p != NULL && (size_t)(at - user) < buflen) {
+        memcpy(buf, user, (size_t)(at - user));
+        buf[at - user] = '\0';
+        *dir_user = buf;
+        return p;
+    }
+    return NULL;
+}
+
+/* A local account's password; or, with directories, a directory's. */
+static gh_auth_result verify(gh_service *svc, const char *user, const char *password,
+                             size_t password_len, const char *client_addr,
+                             const char *method, bool directories, gh_principal *who)
 {
     gh_auth_result rc = GH_AUTH_BAD_CREDENTIALS;
     int64_t now = gh_now();
@@ -251,10 +416,21 @@ gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
     gh_store_err err;
     gh_password_result pv;
     bool known, locked;
+    const gh_config_directory *profile;
+    const char *name;
+    char dir_user[GH_USER_NAME_MAX + 1];
 
     memset(&acct, 0, sizeof(acct));
+    memset(key, 0, sizeof(key));
     if (gh_service_throttle_wait(svc, client_addr, NULL) > 0) {
         rc = GH_AUTH_THROTTLED;
+        goto done;
+    }
+    profile = directories ? directory_of(svc, user, dir_user, sizeof(dir_user), &name) : NULL;
+    name = profile != NULL ? name : user;
+    if (profile != NULL && name != user) {      /* NAME@PROFILE: never a local account */
+        rc = verify_directory(svc, profile, name, user, password, password_len, client_addr,
+                              method, who);
         goto done;
     }
     err = gh_store_account_get(svc->store, user, &acct);
@@ -262,11 +438,17 @@ gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
         rc = GH_AUTH_UNAVAILABLE;
         goto done;
     }
+    if (profile != NULL && (err == GH_STORE_NOT_FOUND || strcmp(acct.domain, "internal") != 0)) {
+        rc = verify_directory(svc, profile, user, user, password, password_len, client_addr,
+                              method, who);
+        goto done;
+    }
     if (counters_read(svc, user, client_addr, &lc) != GH_STORE_OK) {
         rc = GH_AUTH_UNAVAILABLE;
         goto done;
     }
-    known = err == GH_STORE_OK;
+    /* A directory user's shadow account has no password of its own. */
+    known = err == GH_STORE_OK && strcmp(acct.domain, "internal") == 0;
     locked = (known && gh_account_locked(&acct, now)) || gh_lockout_locked(&lc.pair, now) ||
              gh_lockout_locked(&lc.wide, now);
     /* The hash runs whatever the answer will be, and every refusal writes
@@ -305,4 +487,20 @@ done:
     gh_wipe(key, sizeof(key));
     gh_wipe(acct.password_hash, sizeof(acct.password_hash));
     return rc;
+}
+
+gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
+                                          const char *password, size_t password_len,
+                                          const char *client_addr, const char *method,
+                                          gh_principal *who)
+{
+    return verify(svc, user, password, password_len, client_addr, method, true, who);
+}
+
+gh_auth_result gh_service_verify_local_password(gh_service *svc, const char *user,
+                                                const char *password, size_t password_len,
+                                                const char *client_addr, const char *method,
+                                                gh_principal *who)
+{
+    return verify(svc, user, password, password_len, client_addr, method, false, who);
 }

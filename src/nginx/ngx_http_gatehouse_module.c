@@ -9,6 +9,7 @@
  * (ngx_http_gatehouse_log.c).
  */
 #include "ngx_http_gatehouse.h"
+#include "core/directory.h"
 
 #include <unistd.h>
 
@@ -121,6 +122,27 @@ ngx_http_gatehouse_cstr(ngx_conf_t *cf, ngx_str_t *s, const char *suffix)
     return p;
 }
 
+/* Each directory profile is tried once at start (the service account's
+ * bind), so that a wrong password or a server that does not answer is in
+ * the log at once. Nothing stops: local accounts are served, and the
+ * profile's users are refused until its directory answers. */
+static void
+ngx_http_gatehouse_probe_directories(ngx_conf_t *cf, const gh_config *config)
+{
+    char        why[512];
+    ngx_uint_t  i;
+
+    for (i = 0; i < config->ndirectories; i++) {
+        if (gh_directory_probe(&config->directories[i], why, sizeof(why)) == 0) {
+            continue;
+        }
+        ngx_log_error(NGX_LOG_ERR, cf->log, 0,
+                      "gatehouse: directory \"%s\" does not answer (%s); local accounts "
+                      "are served, its users refused until it does",
+                      config->directories[i].name, why);
+    }
+}
+
 static char *
 ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
 {
@@ -151,6 +173,7 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "gatehouse: %s", err);
             return NGX_CONF_ERROR;
         }
+        ngx_http_gatehouse_probe_directories(cf, &gmcf->config);
     }
 
     /* Read once here, in the master: every worker inherits it. Without a

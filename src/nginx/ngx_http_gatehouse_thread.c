@@ -75,7 +75,14 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
     switch (ctx->job) {
     case GH_JOB_VERIFY:
         cred = &ctx->plan.cred;
+        /* A domain the dialect resolved to local accounts (oVirt's
+         * user@internal) asks no directory; a directory's is user@PROFILE. */
         ctx->auth = svc == NULL ? GH_AUTH_UNAVAILABLE
+                    : cred->domain[0] != '\0' && strchr(cred->user, '@') == NULL
+                    ? gh_service_verify_local_password(svc, cred->user, cred->password,
+                                                       cred->password_len,
+                                                       ctx->req.client_addr, "basic",
+                                                       &ctx->who)
                     : gh_service_verify_password(svc, cred->user, cred->password,
                                                  cred->password_len, ctx->req.client_addr,
                                                  "basic", &ctx->who);

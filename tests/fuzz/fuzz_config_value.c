@@ -1,7 +1,8 @@
 /*
  * fuzz_config_value.c: libFuzzer target for the configuration values gateway
  * mode added (config_value.c): an upstream URL, a host name, a header-name
- * prefix, a list of paths, and a path, each given the whole input as its
+ * prefix, a list of paths, a path, and the free text of a directory
+ * profile (an LDAP DN or filter, GH_CONFIG_TEXT), each given the whole input as its
  * value. A value is taken whole or not at all: when taken, the field holds
  * exactly the input, NUL-terminated inside the field, with none of the
  * characters that would change the meaning of the nginx.conf it is written
@@ -15,7 +16,7 @@
 #include "../../src/core/config_value.h"
 
 typedef struct {
-    char url[64], host[64], prefix[64], paths[128], path[64];
+    char url[64], host[64], prefix[64], paths[128], path[64], text[64];
 } gh_fuzz_fields;
 
 static const gh_config_key gh_fuzz_keys[] = {
@@ -25,6 +26,7 @@ static const gh_config_key gh_fuzz_keys[] = {
       false },
     { "upload_paths", GH_CONFIG_PATHS, offsetof(gh_fuzz_fields, paths), 128, 0, 0, true },
     { "upstream_ca", GH_CONFIG_PATH, offsetof(gh_fuzz_fields, path), 64, 0, 0, true },
+    { "user_base", GH_CONFIG_TEXT, offsetof(gh_fuzz_fields, text), 64, 0, 0, true },
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -50,6 +52,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (memchr(field, '\0', key->size) == NULL || strcmp(field, value) != 0)
             abort();
+        if (key->type == GH_CONFIG_TEXT) {
+            /* never written into nginx.conf: anything but a control character */
+            for (const char *c = field; *c != '\0'; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                    abort();
+            continue;
+        }
         if (strpbrk(field, ";{}\"'\\\n\r") != NULL)
             abort();
         if (key->type == GH_CONFIG_URL && size > 0 && strncmp(field, "http://", 7) != 0

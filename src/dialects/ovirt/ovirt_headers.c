@@ -216,6 +216,16 @@ gh_ovirt_profile_result gh_ovirt_profile(const gh_config *cfg, char *user, const
         memcpy(user, GH_OVIRT_ADMIN_ACCOUNT, sizeof(GH_OVIRT_ADMIN_ACCOUNT));
         return GH_OV_PROFILE_OK;
     }
+    if (gh_config_directory_get(cfg, profile) != NULL) {
+        /* A directory profile: the core checks NAME@PROFILE against it. */
+        size_t ulen = strlen(user), plen = strlen(profile);
+
+        if (ulen + 1 + plen > GH_USER_NAME_MAX)
+            return GH_OV_PROFILE_UNKNOWN;
+        user[ulen] = '@';
+        memcpy(user + ulen + 1, profile, plen + 1);
+        return GH_OV_PROFILE_OK;
+    }
     return gh_config_list_has(profiles, profile, strlen(profile)) ? GH_OV_PROFILE_OK
                                                                   : GH_OV_PROFILE_UNKNOWN;
 }

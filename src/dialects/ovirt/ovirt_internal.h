@@ -104,7 +104,10 @@ typedef enum {
 
 /* Check user@profile against the configured profiles (cfg NULL: "internal").
  * On OK, user may be rewritten in place: admin@ovirt @ internalsso is the
- * account "admin". user holds GH_USER_NAME_MAX + 1 bytes. */
+ * account "admin", and a directory profile's user (a [directory NAME] of the
+ * configuration) becomes user@NAME, which the core checks against that
+ * directory (unknown when that does not fit). user holds GH_USER_NAME_MAX + 1
+ * bytes. */
 gh_ovirt_profile_result gh_ovirt_profile(const gh_config *cfg, char *user, const char *profile);
 
 typedef enum {

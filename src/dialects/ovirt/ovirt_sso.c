@@ -322,8 +322,11 @@ void gh_ovirt_serve_token(gh_service *svc, const gh_request *req, gh_response *r
         gh_ovirt_oauth_fail(resp, 503, t.rest_api, GH_OV_ERR_SERVER, "Service unavailable.");
         goto done;
     }
-    switch (gh_service_verify_password(svc, t.user, t.password, t.password_len,
-                                       req->client_addr, "ovirt-sso", &who)) {
+    /* user@PROFILE of a directory, else a local account alone (@internal). */
+    switch ((strchr(t.user, '@') != NULL ? gh_service_verify_password
+                                          : gh_service_verify_local_password)(
+                svc, t.user, t.password, t.password_len, req->client_addr, "ovirt-sso",
+                &who)) {
     case GH_AUTH_OK:
         if (who.password_change_required) {
             gh_ovirt_denied(&t, "Unable to log in because the password has expired", msg,

@@ -178,9 +178,10 @@ static void gh_pve_login(gh_pve_ctx *c)
     }
     /* A realm gatehouse has no accounts in checks a password all the same
      * (of a name that cannot exist), so it costs what a wrong one does. */
-    r = gh_service_verify_password(c->svc, idr == GH_PVE_ID_OK ? id.user : "@", l.password,
-                                   strlen(l.password), c->req->client_addr, "proxmox ticket",
-                                   &who);
+    /* pam and pve are local realms: no directory is asked (docs/directory.md). */
+    r = gh_service_verify_local_password(c->svc, idr == GH_PVE_ID_OK ? id.user : "@",
+                                         l.password, strlen(l.password), c->req->client_addr,
+                                         "proxmox ticket", &who);
     if (r == GH_AUTH_OK && idr == GH_PVE_ID_OK)
         gh_pve_login_session(c, &id, &who);
     else
