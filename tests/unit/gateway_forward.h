@@ -69,4 +69,25 @@ static inline void authorize(fixture *f, const char *prefix, const char *value)
         fail_msg("%s = %s: %s", prefix, value, why);
 }
 
+/* classify's reading of a GET of each of n paths: local (gatehouse's own)
+ * or not, as local says; and, when work is not NULL, served where *work
+ * says. */
+static inline void expect_routes(const gh_dialect *d, const char *const *paths, size_t n,
+                                 bool local, const gh_work *work)
+{
+    gh_request req;
+    gh_plan    plan;
+
+    memset(&req, 0, sizeof(req));
+    req.method = GH_METHOD_GET;
+    for (size_t i = 0; i < n; i++) {
+        req.path = (gh_str){ paths[i], strlen(paths[i]) };
+        d->classify(&req, &plan);
+        if (plan.local != local)
+            fail_msg("%s %s", paths[i], local ? "not local" : "local");
+        if (work != NULL)
+            assert_int_equal(plan.work, *work);
+    }
+}
+
 #endif

@@ -43,24 +43,10 @@ static void test_local_routes(void **state)
         GH_OVIRT_API, GH_OVIRT_API "/", GH_OVIRT_API "/vms", GH_OVIRT_API "/v4/hosts/1",
         GH_OVIRT_ENGINE "/webadmin", GH_OVIRT_ENGINE,
     };
-    gh_request req;
-    gh_plan    plan;
 
     (void)state;
-    memset(&req, 0, sizeof(req));
-    req.method = GH_METHOD_GET;
-    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
-        req.path = (gh_str){ local[i], strlen(local[i]) };
-        gh_ovirt_dialect.classify(&req, &plan);
-        if (!plan.local)
-            fail_msg("%s not local", local[i]);
-    }
-    for (size_t i = 0; i < sizeof(upstream) / sizeof(upstream[0]); i++) {
-        req.path = (gh_str){ upstream[i], strlen(upstream[i]) };
-        gh_ovirt_dialect.classify(&req, &plan);
-        if (plan.local)
-            fail_msg("%s local", upstream[i]);
-    }
+    expect_routes(&gh_ovirt_dialect, local, sizeof(local) / sizeof(local[0]), true, NULL);
+    expect_routes(&gh_ovirt_dialect, upstream, sizeof(upstream) / sizeof(upstream[0]), false, NULL);
 }
 
 static void test_credential(void **state)

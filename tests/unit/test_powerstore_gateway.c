@@ -40,25 +40,12 @@ static void test_local_routes(void **state)
     static const char *const upstream[] = {
         "/api/rest/volume", "/api/rest/volume/1", "/api/rest", "/api/rest/cluster/1/x",
     };
-    gh_request req;
-    gh_plan    plan;
+    static const gh_work on_the_loop = GH_WORK_INLINE;
 
     (void)state;
-    memset(&req, 0, sizeof(req));
-    req.method = GH_METHOD_GET;
-    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
-        req.path = (gh_str){ local[i], strlen(local[i]) };
-        gh_powerstore_dialect.classify(&req, &plan);
-        if (!plan.local)
-            fail_msg("%s not local", local[i]);
-    }
-    for (size_t i = 0; i < sizeof(upstream) / sizeof(upstream[0]); i++) {
-        req.path = (gh_str){ upstream[i], strlen(upstream[i]) };
-        gh_powerstore_dialect.classify(&req, &plan);
-        if (plan.local)
-            fail_msg("%s local", upstream[i]);
-        assert_int_equal(plan.work, GH_WORK_INLINE);
-    }
+    expect_routes(&gh_powerstore_dialect, local, sizeof(local) / sizeof(local[0]), true, NULL);
+    expect_routes(&gh_powerstore_dialect, upstream, sizeof(upstream) / sizeof(upstream[0]), false,
+                  &on_the_loop);
 }
 
 static void test_credential(void **state)
