@@ -26,6 +26,7 @@ it too):
 import pytest
 
 import gatehouse_harness as H
+from conftest import _finish, _new
 from ovirt_util import API as OVIRT_API, LOGOUT, TOKEN, bearer
 from test_ovirt_sdk import connect
 from test_ovirt_sdk import test_sdk_gets_a_new_token_once_on_401 as sdk_new_token_flow
@@ -53,21 +54,15 @@ def upstream(base_dir):
 def gw(base_dir, upstream):
     """One gateway for the module, every dialect guarding the upstream, with
     the accounts of the shared server (admin, operator, reader)."""
-    gh = H.Gatehouse(base_dir, "gw-clients", config={
-        "lockout": {"lockout_threshold": 0}, "server": {"upstream": upstream.url}})
-    gh.init()
+    gh = _new(base_dir, "gw-clients", {"lockout": {"lockout_threshold": 0},
+                                       "server": {"upstream": upstream.url}}, start=False)
     gh.add_user("operator", "Operator")
     gh.add_user("reader", "ReadOnly")
     gh.start()
     try:
         yield gh
     finally:
-        gh.close_sessions()
-        gh.stop()
-        problems = [f"sanitizer report {w}:\n{t[:4000]}" for w, t in gh.sanitizer_reports()]
-        problems += [f"secret in {w}: {what}" for w, what in gh.leaked_secrets()]
-        assert not problems, "\n".join(problems)
-        gh.cleanup()
+        _finish(gh)
 
 
 def seen_since(upstream, mark):
