@@ -126,8 +126,11 @@ const gh_config_key *gh_config_directory_find(gh_config *cfg, const char *sectio
     return NULL;
 }
 
-/* Each URL of a list: ldap:// or ldaps://, host and port, nothing more. */
-static bool gh_config_directory_servers_ok(const char *servers, bool starttls)
+/* Each URL of a list: ldap:// or ldaps://, host and port, nothing more.
+ * *cleartext: an ldap:// server other than this host (127.x, ::1,
+ * localhost) without StartTLS, to which a user's bind would carry the
+ * password in the clear. */
+static bool gh_config_directory_servers_ok(const char *servers, bool starttls, bool *cleartext)
 {
     char        url[512];
     const char *p = servers;
@@ -152,39 +155,14 @@ static bool gh_config_directory_servers_ok(const char *servers, bool starttls)
               (strcmp(lud->lud_scheme, "ldaps") == 0 && !starttls)) &&
              (lud->lud_dn == NULL || lud->lud_dn[0] == '\0') && lud->lud_attrs == NULL &&
              lud->lud_filter == NULL && lud->lud_exts == NULL;
+        if (ok && !starttls && strcmp(lud->lud_scheme, "ldap") == 0 &&
+            strcmp(lud->lud_host, "localhost") != 0 && strcmp(lud->lud_host, "::1") != 0 &&
+            strncmp(lud->lud_host, "127.", 4) != 0)
+            *cleartext = true;
         if (lud != NULL)
             ldap_free_urldesc(lud);
     }
     return ok && count > 0;
-}
-
-/* Does every ldap:// server of the list (servers_ok has passed) either
- * speak StartTLS or sit on this host? A user's password is sent in its
- * bind: never over a network in the clear. */
-static bool gh_config_directory_tls_ok(const char *servers, bool starttls)
-{
-    char        url[512];
-    const char *p = servers;
-    size_t      n;
-    bool        ok = true;
-
-    while (ok && !starttls && *p != '\0') {
-        LDAPURLDesc *lud = NULL;
-
-        p += strspn(p, " \t,");
-        n = strcspn(p, " \t,");
-        if (n == 0 || n >= sizeof(url))
-            break;
-        memcpy(url, p, n);
-        url[n] = '\0';
-        p += n;
-        if (ldap_url_parse(url, &lud) != LDAP_URL_SUCCESS)
-            return false;
-        ok = strcmp(lud->lud_scheme, "ldaps") == 0 || strcmp(lud->lud_host, "localhost") == 0 ||
-             strcmp(lud->lud_host, "::1") == 0 || strncmp(lud->lud_host, "127.", 4) == 0;
-        ldap_free_urldesc(lud);
-    }
-    return ok;
 }
 
 /* An attribute description: a letter, then letters, digits and '-'. */
@@ -243,10 +221,11 @@ static bool gh_config_directory_rule(const gh_config_directory *d, const int *ow
 {
     bool mapped = d->administrator_groups[0] != '\0' || d->operator_groups[0] != '\0' ||
                   d->readonly_groups[0] != '\0';
+    bool cleartext = false;
 
     if (own[GH_DIR_K_SERVERS] == 0 || own[GH_DIR_K_USER_BASE] == 0)
         *why = "a profile needs servers and user_base";
-    else if (!gh_config_directory_servers_ok(d->servers, d->starttls))
+    else if (!gh_config_directory_servers_ok(d->servers, d->starttls, &cleartext))
         *why = "not a list of ldap://HOST[:PORT] or ldaps://HOST[:PORT] URLs "
                "(ldaps:// and starttls do not go together)";
     else if ((d->bind_dn[0] == '\0') != (d->bind_password_file[0] == '\0'))
@@ -264,7 +243,7 @@ static bool gh_config_directory_rule(const gh_config_directory *d, const int *ow
         *why = "not a list of group DNs separated by '|'";
     else if (!mapped)
         *why = "no group is mapped to a role: nobody could log in";
-    else if (!gh_config_directory_tls_ok(d->servers, d->starttls))
+    else if (cleartext)
         *why = "an ldap:// server other than this host needs starttls = yes (or use "
                "ldaps://): passwords never cross a network in the clear";
     else
