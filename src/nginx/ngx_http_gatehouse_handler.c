@@ -139,9 +139,7 @@ ngx_http_gatehouse_check_basic(ngx_http_request_t *r, ngx_http_gatehouse_main_co
     /* A domain the dialect resolved to local accounts (oVirt's
      * user@internal) takes a local account alone, never the directory user
      * (NAME@PROFILE) cached under the same plain name. */
-    if (hit && cred->domain[0] != '\0' && ngx_strchr(cred->user, '@') == NULL
-        && ngx_strchr(ctx->who.user, '@') != NULL)
-    {
+    if (hit && gh_credential_local_only(cred) && ngx_strchr(ctx->who.user, '@') != NULL) {
         hit = 0;
     }
     if (hit) {

@@ -78,7 +78,7 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
         /* A domain the dialect resolved to local accounts (oVirt's
          * user@internal) asks no directory; a directory's is user@PROFILE. */
         ctx->auth = svc == NULL ? GH_AUTH_UNAVAILABLE
-                    : cred->domain[0] != '\0' && strchr(cred->user, '@') == NULL
+                    : gh_credential_local_only(cred)
                     ? gh_service_verify_local_password(svc, cred->user, cred->password,
                                                        cred->password_len,
                                                        ctx->req.client_addr, "basic",

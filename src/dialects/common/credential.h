@@ -35,6 +35,15 @@ typedef struct {
     gh_str token;
 } gh_credential;
 
+/* Does a Basic cred name a local account alone? So it does when the
+ * dialect resolved its domain to local accounts (oVirt's user@internal:
+ * the domain split off, no '@' left in the user); a directory account's
+ * name is user@PROFILE, and a name without a domain may be either. */
+static inline bool gh_credential_local_only(const gh_credential *cred)
+{
+    return cred->domain[0] != '\0' && strchr(cred->user, '@') == NULL;
+}
+
 /* Parse an Authorization value. split_domain: "user@domain" splits at the last
  * '@' (oVirt); otherwise the whole name is the user. Sets kind to BASIC,
  * BEARER, NONE (header absent: value.data NULL; or another scheme) or
