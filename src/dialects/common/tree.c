@@ -159,7 +159,7 @@ static bool gh_tree_name_ok(const char *name)
     return true;
 }
 
-static void gh_tree_etag(const char *body, size_t len, char etag[GH_TREE_ETAG_LEN + 1])
+void gh_tree_etag(const char *body, size_t len, char etag[GH_TREE_ETAG_LEN + 1])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int  mdlen = 0;
@@ -168,8 +168,8 @@ static void gh_tree_etag(const char *body, size_t len, char etag[GH_TREE_ETAG_LE
         memset(md, 0, 8);
     etag[0] = '"';
     gh_token_hex(md, 8, etag + 1);
-    etag[17] = '"';
-    etag[18] = '\0';
+    etag[GH_TREE_ETAG_LEN - 1] = '"';
+    etag[GH_TREE_ETAG_LEN] = '\0';
 }
 
 /* Read all size bytes of an open file into a new buffer with a NUL after. */

@@ -64,6 +64,11 @@ const gh_tree_entry *gh_tree_find(const gh_tree *tree, gh_str path, const char *
  * added at the same path as entry i comes after it. */
 const gh_tree_entry *gh_tree_at(const gh_tree *tree, size_t i);
 
+/* The strong ETag an entry of body's bytes has: the first 8 bytes of its
+ * SHA-256 in hex, quoted. For a document a dialect makes per request of
+ * what the tree would hold (the Redfish root taken from an upstream). */
+void gh_tree_etag(const char *body, size_t len, char etag[GH_TREE_ETAG_LEN + 1]);
+
 /* For a dialect's render hook only, while the tree loads: add body (malloc'd,
  * len bytes, a NUL after them; taken over, freed on failure too) as the
  * resource at path in a format. It takes the place of a file of the same

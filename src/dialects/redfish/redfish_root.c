@@ -17,8 +17,6 @@
 #include "redfish_internal.h"
 #include "../common/json_text.h"
 
-#include <openssl/evp.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,20 +205,6 @@ static int gh_redfish_root_links(json_t *doc)
     return 0;
 }
 
-/* A strong ETag of a body, as the tree's entries have (tree.c). */
-static void gh_redfish_body_etag(const char *body, size_t len, char etag[GH_TREE_ETAG_LEN + 1])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int  mdlen = 0;
-
-    if (EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 8)
-        memset(md, 0, 8);
-    etag[0] = '"';
-    gh_token_hex(md, 8, etag + 1);
-    etag[GH_TREE_ETAG_LEN - 1] = '"';
-    etag[GH_TREE_ETAG_LEN] = '\0';
-}
-
 bool gh_redfish_serve_upstream_root(gh_redfish_ctx *c)
 {
     gh_str       up = c->req->upstream_body;
@@ -238,7 +222,7 @@ bool gh_redfish_serve_upstream_root(gh_redfish_ctx *c)
     text = gh_json_text(doc, &len);
     if (text == NULL)
         goto done;
-    gh_redfish_body_etag(text, len, etag);
+    gh_tree_etag(text, len, etag);
     gh_response_header_add(c->resp, "ETag", "%s", etag);
     gh_response_header_add(c->resp, "Cache-Control", "no-cache");
     gh_redfish_describedby_add(c->resp, doc);
