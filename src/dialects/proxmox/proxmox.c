@@ -206,22 +206,37 @@ static bool gh_pve_ticket_user_ok(const gh_request *req, const gh_principal *who
     return gh_pve_ticket_parse(cookie, &t) == 0 && strcmp(t.userid.user, who->user) == 0;
 }
 
-/* The gates every authenticated request passes; false with the answer made. */
-static bool gh_pve_gates(gh_pve_ctx *c)
+/* The gates of the caller every authenticated request passes, served or
+ * passed on: its ticket's user, Login, CSRF on a ticket's write, a pending
+ * password change. false with the answer made. */
+static bool gh_pve_caller_gates(gh_pve_ctx *c)
 {
     const gh_principal *who = c->who;
-    gh_method           m = c->req->method;
 
     if (!c->by_api_token && !gh_pve_ticket_user_ok(c->req, who)) {
         gh_pve_fail(c->resp, 401, "permission denied - invalid PVE ticket");
     } else if (!gh_pve_may(c, GH_OP_USE)) {
         gh_pve_fail(c->resp, 403, "Permission check failed");
-    } else if (!c->by_api_token && gh_pve_unsafe(m) &&
+    } else if (!c->by_api_token && gh_pve_unsafe(c->req->method) &&
                !gh_pve_csrf_ok(c->svc->secret, who->session_id,
                                gh_request_header(c->req, GH_PVE_CSRF_HEADER))) {
         gh_pve_fail(c->resp, 401, "Permission denied - invalid csrf token");
     } else if (who->password_change_required) {
         gh_pve_fail(c->resp, 403, "password change required");
+    } else {
+        return true;
+    }
+    return false;
+}
+
+/* The gates every authenticated request served here passes: the caller's,
+ * then the route's methods and validity; false with the answer made. */
+static bool gh_pve_gates(gh_pve_ctx *c)
+{
+    gh_method m = c->req->method;
+
+    if (!gh_pve_caller_gates(c)) {
+        ;   /* answered */
     } else if (c->route->kind != GH_PVE_TREE &&
                (gh_pve_allowed(c->route->kind) & GH_METHOD_BIT(m)) == 0) {
         gh_pve_fail_method(c->resp, gh_pve_allowed(c->route->kind));
@@ -292,16 +307,8 @@ static bool gh_pve_forward(gh_service *svc, const gh_request *req, const gh_plan
     }
     subject = gh_policy_subject_of(c.who);
     subject.withheld = c.withheld;
-    if (!c.by_api_token && !gh_pve_ticket_user_ok(req, c.who)) {
-        gh_pve_fail(resp, 401, "permission denied - invalid PVE ticket");
-    } else if (!gh_policy_allows(&subject, (gh_policy_act){ .op = GH_OP_USE }, NULL)) {
-        gh_pve_fail(resp, 403, "Permission check failed");
-    } else if (!c.by_api_token && gh_pve_unsafe(req->method) &&
-               !gh_pve_csrf_ok(svc->secret, c.who->session_id,
-                               gh_request_header(req, GH_PVE_CSRF_HEADER))) {
-        gh_pve_fail(resp, 401, "Permission denied - invalid csrf token");
-    } else if (c.who->password_change_required) {
-        gh_pve_fail(resp, 403, "password change required");
+    if (!gh_pve_caller_gates(&c)) {
+        ;   /* answered */
     } else if (!gh_gateway_allows(req->config, req, &subject, NULL, 0, NULL)) {
         gh_pve_fail(resp, 403, "Permission check failed");
     } else {
