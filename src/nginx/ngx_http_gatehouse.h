@@ -232,6 +232,17 @@ ngx_int_t ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_
 ngx_int_t ngx_http_gatehouse_start_sync(ngx_cycle_t *cycle,
     ngx_http_gatehouse_main_conf_t *gmcf);
 
+/* thread_service.c */
+/* Ready the threads' services (a worker's init_process). */
+ngx_int_t ngx_http_gatehouse_threads_init(ngx_cycle_t *cycle);
+/* The calling pool thread's service, opened on its first task; NULL if the
+ * store will not open: the caller fails closed. */
+gh_service *ngx_http_gatehouse_thread_service(ngx_http_gatehouse_main_conf_t *gmcf);
+/* Wait (a few seconds at most) until every pool thread that had a service
+ * has ended its use of it and of OpenSSL (a worker's exit_process, after
+ * nginx has ended its thread pools). */
+void ngx_http_gatehouse_threads_wait_ended(ngx_cycle_t *cycle);
+
 /* stream.c */
 void ngx_http_gatehouse_stream_init(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf);
 /* Send resp, which opens an event stream, and keep the request open for it:

@@ -392,6 +392,9 @@ ngx_http_gatehouse_init_process(ngx_cycle_t *cycle)
     if (gmcf == NULL || gmcf->shared == NULL) {
         return NGX_OK;
     }
+    if (ngx_http_gatehouse_threads_init(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
     /* Hashes wait for the event loop, not the other way round (lowprio.c). */
     gh_lowprio_set_nice(gmcf->config.hash_nice);
     /* Optional: without it, suspects' checks share gatehouse_hash. */
@@ -417,10 +420,13 @@ ngx_http_gatehouse_init_process(ngx_cycle_t *cycle)
     return ngx_http_gatehouse_start_sync(cycle, gmcf);
 }
 
-/* The thread pools have ended (their module exits first): so must the hash
- * lanes, before nginx unloads this module's code under them. */
+/* The thread pools have been told to end (their module exits first): wait
+ * until their threads have let go of their services and OpenSSL, before
+ * exit() cleans OpenSSL up (thread_service.c); then end the hash lanes,
+ * before nginx unloads this module's code under them. */
 static void
 ngx_http_gatehouse_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_gatehouse_threads_wait_ended(cycle);
     gh_lowprio_shutdown();
 }

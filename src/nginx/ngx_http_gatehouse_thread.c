@@ -7,7 +7,8 @@
  * queue of their own behind one thread whose hashes run at the lowest
  * priority (nice 19), so a wrong-password storm from many addresses waits
  * behind itself while others' logins go through gatehouse_hash at once.
- * Each pool thread keeps its own store connection (a thread-local service).
+ * Each pool thread keeps its own store connection (a thread-local service,
+ * thread_service.c).
  * A gateway's forward hook runs in these pools too when it needs the store.
  * The request is blocked while its task runs and resumes in the event loop
  * when the task's completion event fires, as nginx's own aio threads do.
@@ -17,8 +18,6 @@
  * every second writes batched last-used times and expires idle sessions.
  */
 #include "ngx_http_gatehouse.h"
-
-#include <stdlib.h>
 
 #define GH_SYNC_INTERVAL_MS  50
 #define GH_UPKEEP_EVERY      20    /* sync ticks: once a second */
@@ -32,31 +31,6 @@ typedef struct {
 
 #define GH_SUSPECT_NICE 19
 
-static _Thread_local gh_service *ngx_http_gatehouse_thread_service;
-
-/* This thread's service, opened on its first task. NULL if the store will
- * not open: the caller fails closed. */
-static gh_service *
-ngx_http_gatehouse_service(ngx_http_gatehouse_main_conf_t *gmcf)
-{
-    gh_service *svc = ngx_http_gatehouse_thread_service;
-
-    if (svc != NULL) {
-        return svc;
-    }
-    svc = calloc(1, sizeof(*svc));
-    if (svc == NULL) {
-        return NULL;
-    }
-    *svc = gmcf->inline_service;
-    if (gh_store_open(gmcf->db_path, &svc->store) != GH_STORE_OK) {
-        free(svc);
-        return NULL;
-    }
-    ngx_http_gatehouse_thread_service = svc;
-    return svc;
-}
-
 static void
 ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
 {
@@ -65,7 +39,7 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
     gh_credential             *cred;
     gh_service                *svc;
 
-    svc = ngx_http_gatehouse_service(t->gmcf);
+    svc = ngx_http_gatehouse_thread_service(t->gmcf);
     /* The suspect pool's threads run only suspects' checks; the same value
      * every time, so their hash lanes are made once. */
     if (t->suspect) {
@@ -217,7 +191,7 @@ static void
 ngx_http_gatehouse_sync_run(void *data, ngx_log_t *log)
 {
     ngx_http_gatehouse_main_conf_t *gmcf = data;
-    gh_service                     *svc = ngx_http_gatehouse_service(gmcf);
+    gh_service                     *svc = ngx_http_gatehouse_thread_service(gmcf);
 
     if (svc == NULL) {
         return;
