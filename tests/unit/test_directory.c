@@ -3,8 +3,9 @@
  * (their defaults, every rule, errors as FILE:LINE: key: reason), the group
  * → role map, and the refusals gh_directory_verify makes before or without a
  * directory: an empty password, a server that does not answer; the recheck's
- * lookup and what a recheck decides from each answer. The logins against a
- * real slapd are in tests/integration/test_directory.py.
+ * lookup and what a recheck decides from each answer. The logins and the
+ * rechecks against a real slapd are in tests/integration/test_directory.py
+ * and test_directory_recheck.py.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -79,7 +80,8 @@ static void test_good_profile(void **state)
     if (load(GOOD "[directory tls]\nservers = ldap://127.0.0.1:389\nstarttls = on\n"
              "user_base = dc=example,dc=org\nuser_attribute = sAMAccountName\n"
              "operator_groups = CN=Ops,DC=example,DC=org\n"
-             "connect_timeout = 2\nbind_timeout = 3\nsearch_timeout = 4\n",
+             "connect_timeout = 2\nbind_timeout = 3\nsearch_timeout = 4\n"
+             "recheck_interval = 0\n",
              &c, err, sizeof(err)) != 0)
         fail_msg("%s", err);
     assert_int_equal(c.ndirectories, 2);
@@ -94,6 +96,7 @@ static void test_good_profile(void **state)
     assert_int_equal(d->connect_timeout, 5);
     assert_int_equal(d->bind_timeout, 5);
     assert_int_equal(d->search_timeout, 10);
+    assert_int_equal(d->recheck_interval, 300);
     assert_false(d->starttls);
     d = gh_config_directory_get(&c, "tls");
     assert_non_null(d);
@@ -103,6 +106,7 @@ static void test_good_profile(void **state)
     assert_int_equal(d->connect_timeout, 2);
     assert_int_equal(d->bind_timeout, 3);
     assert_int_equal(d->search_timeout, 4);
+    assert_int_equal(d->recheck_interval, 0);           /* never */
     assert_null(gh_config_directory_get(&c, "internal"));
     assert_null(gh_config_directory_get(&c, "other"));
 }
@@ -148,6 +152,10 @@ static void test_errors(void **state)
                  "readonly_groups = cn=r\nuser_attribute = u id\n", "2: x: not an attribute");
     expect_error("[directory x]\nservers = ldap://a\nuser_base = dc=x\n"
                  "readonly_groups = cn=r\nsearch_timeout = 0\n", "5: search_timeout:");
+    expect_error("[directory x]\nservers = ldap://a\nuser_base = dc=x\n"
+                 "readonly_groups = cn=r\nrecheck_interval = 86401\n", "5: recheck_interval:");
+    expect_error("[directory x]\nservers = ldap://a\nuser_base = dc=x\n"
+                 "readonly_groups = cn=r\nrecheck_interval = -1\n", "5: recheck_interval:");
     expect_error(GOOD "[directory y]\nservers = ldaps://a\nuser_base = dc=x\n"
                  "readonly_groups = cn=r\ndefault = true\n",
                  "13: default: only one directory profile may be the default");
@@ -190,6 +198,7 @@ static void test_example_profile(void **state)
     assert_string_equal(d->group_attribute, "");
     assert_string_equal(d->bind_password_file, "/etc/gatehouse/ldap.pw");
     assert_string_equal(d->user_filter, "(&(objectClass=inetOrgPerson)(!(employeeType=disabled)))");
+    assert_int_equal(d->recheck_interval, 300);
 }
 
 static gh_config_directory map(void)
