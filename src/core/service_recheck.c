@@ -44,15 +44,21 @@
 #define RECHECK_PAGES     16
 #define RECHECK_BUDGET_MS 1000
 
-/* The account's last check and last answer (0, 0: none kept). */
-static bool recheck_state(gh_service *svc, int64_t id, int64_t *checked, int64_t *confirmed)
+/* The account's last check and last answer: GH_STORE_NOT_FOUND when none
+ * is kept (or it does not read as two numbers: counted as none). */
+static gh_store_err recheck_state(gh_service *svc, int64_t id, int64_t *checked,
+                                  int64_t *confirmed)
 {
     char value[GH_ATTRIBUTE_VALUE_MAX + 1];
+    gh_store_err err;
 
     *checked = *confirmed = 0;
-    return gh_store_attribute_get(svc->store, id, RECHECK_NS, RECHECK_NAME, value,
-                                  sizeof(value)) == GH_STORE_OK &&
-           sscanf(value, "%" SCNd64 " %" SCNd64, checked, confirmed) == 2;
+    err = gh_store_attribute_get(svc->store, id, RECHECK_NS, RECHECK_NAME, value,
+                                 sizeof(value));
+    if (err == GH_STORE_OK &&
+        sscanf(value, "%" SCNd64 " %" SCNd64, checked, confirmed) != 2)
+        err = GH_STORE_NOT_FOUND;
+    return err;
 }
 
 static gh_store_err recheck_write(gh_service *svc, int64_t id, int64_t checked,
@@ -77,16 +83,18 @@ static recheck_claim_result recheck_claim(gh_service *svc, int64_t id, int64_t n
 {
     recheck_claim_result rc = RECHECK_NOT_DUE;
     int64_t checked = 0;
-    bool    known;
     gh_store_err err = gh_store_begin(svc->store);
 
     *confirmed = 0;
+    if (err == GH_STORE_OK)
+        err = recheck_state(svc, id, &checked, confirmed);
+    if (err == GH_STORE_NOT_FOUND) {
+        err = GH_STORE_OK;
+        rc = RECHECK_FIRST;
+    } else if (err == GH_STORE_OK && checked <= now - interval) {
+        rc = RECHECK_DUE;
+    }
     if (err == GH_STORE_OK) {
-        known = recheck_state(svc, id, &checked, confirmed);
-        if (!known)
-            rc = RECHECK_FIRST;
-        else if (checked <= now - interval)
-            rc = RECHECK_DUE;
         if (rc == RECHECK_FIRST || (rc == RECHECK_DUE &&
                                     checked < now - 2 * interval - RECHECK_STALE_MS))
             *confirmed = now;
@@ -101,8 +109,8 @@ static bool recheck_user(const gh_account *acct, char *user, size_t userlen)
 {
     size_t n = strlen(acct->name), d = strlen(acct->domain);
 
-    if (n < d + 2 || acct->name[n - d - 1] != '@' || strcmp(acct->name + n - d, acct->domain) != 0 ||
-        n - d - 1 >= userlen)
+    if (n < d + 2 || n - d - 1 >= userlen || acct->name[n - d - 1] != '@' ||
+        strcmp(acct->name + n - d, acct->domain) != 0)
         return false;
     memcpy(user, acct->name, n - d - 1);
     user[n - d - 1] = '\0';
