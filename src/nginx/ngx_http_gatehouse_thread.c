@@ -272,7 +272,7 @@ ngx_http_gatehouse_sync_tick(ngx_event_t *ev)
         if (ngx_thread_task_post(gmcf->io_pool, gmcf->sync_task) == NGX_OK) {
             gmcf->sync_busy = 1;
         }
-        if (gmcf->recheck_task != NULL && !gmcf->recheck_busy
+        if (!gmcf->recheck_busy
             && gmcf->sync_ticks % GH_UPKEEP_EVERY == 0
             && ngx_thread_task_post(gmcf->io_pool, gmcf->recheck_task) == NGX_OK)
         {
@@ -282,19 +282,14 @@ ngx_http_gatehouse_sync_tick(ngx_event_t *ev)
     ngx_add_timer(ev, GH_SYNC_INTERVAL_MS);
 }
 
-/* The recheck's task, when a profile rechecks its users at all. */
+/* The recheck's task. Posted whatever the configuration: a round with no
+ * profile that rechecks returns at once, and profiles need not all come
+ * from the file read at start. */
 static ngx_int_t
 ngx_http_gatehouse_start_recheck(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf)
 {
     ngx_thread_task_t *task;
-    ngx_uint_t         i, wanted = 0;
 
-    for (i = 0; i < gmcf->config.ndirectories; i++) {
-        wanted |= gmcf->config.directories[i].recheck_interval > 0;
-    }
-    if (!wanted) {
-        return NGX_OK;
-    }
     task = ngx_thread_task_alloc(cycle->pool, 0);
     if (task == NULL) {
         return NGX_ERROR;
