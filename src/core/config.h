@@ -102,7 +102,8 @@ typedef struct {
 
 /* A directory profile: a [directory NAME] section (docs/directory.md). */
 #define GH_DIRECTORY_MAX        4     /* profiles in one configuration */
-#define GH_DIRECTORY_KEYS       19    /* the keys of gh_config_directory */
+#define GH_DIRECTORY_KEYS       20    /* the keys of gh_config_directory */
+#define GH_DIRECTORY_RECHECK_MAX 86400 /* seconds: recheck_interval at most (a day) */
 #define GH_DIRECTORY_DN_MAX     512   /* bytes of a DN or a filter */
 #define GH_DIRECTORY_GROUPS_MAX 1024  /* bytes of a role's list of group DNs */
 
@@ -126,6 +127,7 @@ typedef struct {
     int64_t  connect_timeout;                   /* 5 s */
     int64_t  bind_timeout;                      /* 5 s */
     int64_t  search_timeout;                    /* 10 s */
+    int64_t  recheck_interval;                  /* 300 s: live sessions rechecked; 0 = never */
     bool     is_default;                        /* default: the profile for plain names */
 } gh_config_directory;
 

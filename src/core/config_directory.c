@@ -28,29 +28,65 @@
 #define GH_DIR_BOOL(name, field) \
     { name, GH_CONFIG_BOOL, offsetof(gh_config_directory, field), 0, 0, 0, false }
 
-static const gh_config_key gh_directory_keys[GH_DIRECTORY_KEYS] = {
-    GH_DIR_STR("servers", servers, GH_CONFIG_TEXT, false),
-    GH_DIR_BOOL("starttls", starttls),
-    GH_DIR_STR("ca", ca, GH_CONFIG_PATH, true),
-    GH_DIR_STR("bind_dn", bind_dn, GH_CONFIG_TEXT, true),
-    GH_DIR_STR("bind_password_file", bind_password_file, GH_CONFIG_PATH, true),
-    GH_DIR_STR("user_base", user_base, GH_CONFIG_TEXT, false),
-    GH_DIR_STR("user_filter", user_filter, GH_CONFIG_TEXT, false),
-    GH_DIR_STR("user_attribute", user_attribute, GH_CONFIG_TEXT, false),
-    GH_DIR_STR("group_attribute", group_attribute, GH_CONFIG_TEXT, true),
-    GH_DIR_STR("group_base", group_base, GH_CONFIG_TEXT, true),
-    GH_DIR_STR("group_filter", group_filter, GH_CONFIG_TEXT, false),
-    GH_DIR_STR("group_member_attribute", group_member_attribute, GH_CONFIG_TEXT, false),
-    GH_DIR_STR("administrator_groups", administrator_groups, GH_CONFIG_TEXT, true),
-    GH_DIR_STR("operator_groups", operator_groups, GH_CONFIG_TEXT, true),
-    GH_DIR_STR("readonly_groups", readonly_groups, GH_CONFIG_TEXT, true),
-    GH_DIR_NUM("connect_timeout", connect_timeout, 1, 300),
-    GH_DIR_NUM("bind_timeout", bind_timeout, 1, 300),
-    GH_DIR_NUM("search_timeout", search_timeout, 1, 300),
-    GH_DIR_BOOL("default", is_default),
+/* The keys by index: the table below is filled by these, so that a key
+ * added anywhere keeps every index the checks use right, and the count
+ * is checked against config.h's. */
+enum {
+    GH_DIR_K_SERVERS = 0,
+    GH_DIR_K_STARTTLS,
+    GH_DIR_K_CA,
+    GH_DIR_K_BIND_DN,
+    GH_DIR_K_BIND_PASSWORD_FILE,
+    GH_DIR_K_USER_BASE,
+    GH_DIR_K_USER_FILTER,
+    GH_DIR_K_USER_ATTRIBUTE,
+    GH_DIR_K_GROUP_ATTRIBUTE,
+    GH_DIR_K_GROUP_BASE,
+    GH_DIR_K_GROUP_FILTER,
+    GH_DIR_K_GROUP_MEMBER_ATTRIBUTE,
+    GH_DIR_K_ADMINISTRATOR_GROUPS,
+    GH_DIR_K_OPERATOR_GROUPS,
+    GH_DIR_K_READONLY_GROUPS,
+    GH_DIR_K_CONNECT_TIMEOUT,
+    GH_DIR_K_BIND_TIMEOUT,
+    GH_DIR_K_SEARCH_TIMEOUT,
+    GH_DIR_K_RECHECK_INTERVAL,
+    GH_DIR_K_DEFAULT,
+    GH_DIR_K_COUNT
 };
 
-enum { GH_DIR_K_SERVERS = 0, GH_DIR_K_USER_BASE = 5, GH_DIR_K_DEFAULT = 18 };
+_Static_assert(GH_DIR_K_COUNT == GH_DIRECTORY_KEYS, "GH_DIRECTORY_KEYS is the keys' count");
+
+static const gh_config_key gh_directory_keys[GH_DIRECTORY_KEYS] = {
+    [GH_DIR_K_SERVERS] = GH_DIR_STR("servers", servers, GH_CONFIG_TEXT, false),
+    [GH_DIR_K_STARTTLS] = GH_DIR_BOOL("starttls", starttls),
+    [GH_DIR_K_CA] = GH_DIR_STR("ca", ca, GH_CONFIG_PATH, true),
+    [GH_DIR_K_BIND_DN] = GH_DIR_STR("bind_dn", bind_dn, GH_CONFIG_TEXT, true),
+    [GH_DIR_K_BIND_PASSWORD_FILE] =
+        GH_DIR_STR("bind_password_file", bind_password_file, GH_CONFIG_PATH, true),
+    [GH_DIR_K_USER_BASE] = GH_DIR_STR("user_base", user_base, GH_CONFIG_TEXT, false),
+    [GH_DIR_K_USER_FILTER] = GH_DIR_STR("user_filter", user_filter, GH_CONFIG_TEXT, false),
+    [GH_DIR_K_USER_ATTRIBUTE] =
+        GH_DIR_STR("user_attribute", user_attribute, GH_CONFIG_TEXT, false),
+    [GH_DIR_K_GROUP_ATTRIBUTE] =
+        GH_DIR_STR("group_attribute", group_attribute, GH_CONFIG_TEXT, true),
+    [GH_DIR_K_GROUP_BASE] = GH_DIR_STR("group_base", group_base, GH_CONFIG_TEXT, true),
+    [GH_DIR_K_GROUP_FILTER] = GH_DIR_STR("group_filter", group_filter, GH_CONFIG_TEXT, false),
+    [GH_DIR_K_GROUP_MEMBER_ATTRIBUTE] =
+        GH_DIR_STR("group_member_attribute", group_member_attribute, GH_CONFIG_TEXT, false),
+    [GH_DIR_K_ADMINISTRATOR_GROUPS] =
+        GH_DIR_STR("administrator_groups", administrator_groups, GH_CONFIG_TEXT, true),
+    [GH_DIR_K_OPERATOR_GROUPS] =
+        GH_DIR_STR("operator_groups", operator_groups, GH_CONFIG_TEXT, true),
+    [GH_DIR_K_READONLY_GROUPS] =
+        GH_DIR_STR("readonly_groups", readonly_groups, GH_CONFIG_TEXT, true),
+    [GH_DIR_K_CONNECT_TIMEOUT] = GH_DIR_NUM("connect_timeout", connect_timeout, 1, 300),
+    [GH_DIR_K_BIND_TIMEOUT] = GH_DIR_NUM("bind_timeout", bind_timeout, 1, 300),
+    [GH_DIR_K_SEARCH_TIMEOUT] = GH_DIR_NUM("search_timeout", search_timeout, 1, 300),
+    [GH_DIR_K_RECHECK_INTERVAL] =
+        GH_DIR_NUM("recheck_interval", recheck_interval, 0, GH_DIRECTORY_RECHECK_MAX),
+    [GH_DIR_K_DEFAULT] = GH_DIR_BOOL("default", is_default),
+};
 
 void gh_config_directory_defaults(gh_config_directory *d)
 {
@@ -63,6 +99,7 @@ void gh_config_directory_defaults(gh_config_directory *d)
     d->connect_timeout = 5;
     d->bind_timeout = 5;
     d->search_timeout = 10;
+    d->recheck_interval = 300;
 }
 
 bool gh_config_directory_name_ok(const char *name)

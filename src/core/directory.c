@@ -6,7 +6,9 @@
  * (ldap_dn_normalize: spacing, escaping) and compared without regard to
  * case, as directories compare DNs. The best role wins, so a user in an
  * operators' group and an administrators' group is an Administrator; a user
- * in no mapped group has no role, and may not log in.
+ * in no mapped group has no role, and may not log in. It also owns what a
+ * recheck of a live session's user makes of the directory's answer
+ * (gh_directory_recheck_decide; service_recheck.c acts on it).
  */
 #include "directory.h"
 
@@ -73,4 +75,21 @@ gh_role gh_directory_role(const gh_config_directory *p, const char *const *group
             best = r;
     }
     return best;
+}
+
+gh_directory_recheck gh_directory_recheck_decide(gh_directory_result dr, gh_role had,
+                                                 gh_role role, int64_t since_confirmed_ms,
+                                                 int64_t interval_ms)
+{
+    switch (dr) {
+    case GH_DIR_OK:
+        return role == had ? GH_RECHECK_KEEP : GH_RECHECK_ROLE;
+    case GH_DIR_NO_USER:
+    case GH_DIR_NO_ROLE:
+        return GH_RECHECK_END;
+    default:
+        /* Not answered: the user may have been removed meanwhile. Kept
+         * through one missed recheck, ended at the next one missed. */
+        return since_confirmed_ms >= 2 * interval_ms ? GH_RECHECK_END : GH_RECHECK_KEEP;
+    }
 }

@@ -31,6 +31,31 @@ gh_directory_result gh_directory_verify(const gh_config_directory *p, const char
                                         const char *password, size_t password_len,
                                         gh_role *role, char *why, size_t whylen);
 
+/* The same without a password, for a user who logged in before: the
+ * user's entry, searched with the service account, and its groups' role.
+ * GH_DIR_OK with *role, GH_DIR_NO_USER (gone, or left out by the profile's
+ * user_filter: disabled), GH_DIR_NO_ROLE, or GH_DIR_UNAVAILABLE; never
+ * GH_DIR_BAD_PASSWORD. Nothing binds as the user. */
+gh_directory_result gh_directory_lookup(const gh_config_directory *p, const char *user,
+                                        gh_role *role, char *why, size_t whylen);
+
+/* What a recheck of a directory user with live sessions does. */
+typedef enum {
+    GH_RECHECK_KEEP = 0,    /* nothing changes */
+    GH_RECHECK_ROLE,        /* the account and its sessions take the new role */
+    GH_RECHECK_END          /* its live sessions end */
+} gh_directory_recheck;
+
+/* The decision, from the lookup's answer dr (role: what it gave on
+ * GH_DIR_OK), the role the account has, and, for a directory that does not
+ * answer, how long ago (ms) it last answered for this user, against the
+ * profile's interval (ms): a user gone, disabled or in no mapped group
+ * loses the sessions; a directory that does not answer keeps them for one
+ * more interval, then ends them (docs/directory.md says why). */
+gh_directory_recheck gh_directory_recheck_decide(gh_directory_result dr, gh_role had,
+                                                 gh_role role, int64_t since_confirmed_ms,
+                                                 int64_t interval_ms);
+
 /* Connect to p's servers and bind as its service account, then let go:
  * 0 when that worked, else -1 with the reason in why (no secret). */
 int gh_directory_probe(const gh_config_directory *p, char *why, size_t whylen);

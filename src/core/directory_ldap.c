@@ -296,7 +296,8 @@ static int gh_dir_find_user(LDAP *ld, const gh_config_directory *p, const char *
     return rc;
 }
 
-/* One attempt on this thread's connections, opened as needed. */
+/* One attempt on this thread's connections, opened as needed: the user's
+ * entry and groups, then, with a password (cred not NULL), its bind. */
 static int gh_dir_attempt(gh_dir_conn *c, const char *user, struct berval *cred,
                           gh_dir_user *u, bool *found, char *why, size_t whylen)
 {
@@ -315,7 +316,7 @@ static int gh_dir_attempt(gh_dir_conn *c, const char *user, struct berval *cred,
             snprintf(why, whylen, "search: %s", ldap_err2string(rc));
         return rc;
     }
-    if (!*found)
+    if (!*found || cred == NULL)
         return LDAP_SUCCESS;
     if (c->bind == NULL)
         rc = gh_dir_open(p, false, &c->bind, why, whylen);
@@ -328,28 +329,23 @@ static int gh_dir_attempt(gh_dir_conn *c, const char *user, struct berval *cred,
     return rc;
 }
 
-gh_directory_result gh_directory_verify(const gh_config_directory *p, const char *user,
-                                        const char *password, size_t password_len,
-                                        gh_role *role, char *why, size_t whylen)
+/* The user's entry, groups and (with cred) bind, tried once more on fresh
+ * connections after a failure of transport, then what it means: the role
+ * of the groups, or why there is none. */
+static gh_directory_result gh_dir_check(const gh_config_directory *p, const char *user,
+                                        struct berval *cred, gh_role *role, char *why,
+                                        size_t whylen)
 {
     gh_directory_result res = GH_DIR_UNAVAILABLE;
     gh_dir_conn        *c = gh_dir_slot(p);
-    struct berval       cred = { (ber_len_t)password_len, (char *)password };
     gh_dir_user         u;
     bool                found = false;
     int                 rc = LDAP_OTHER;
 
     memset(&u, 0, sizeof(u));
-    *role = GH_ROLE_NONE;
-    why[0] = '\0';
-    if (password_len == 0 || user[0] == '\0') {
-        snprintf(why, whylen, "%s", "empty name or password");
-        res = password_len == 0 ? GH_DIR_BAD_PASSWORD : GH_DIR_NO_USER;
-        goto done;
-    }
     for (int tries = 0; tries < 2; tries++) {
         why[0] = '\0';
-        rc = gh_dir_attempt(c, user, &cred, &u, &found, why, whylen);
+        rc = gh_dir_attempt(c, user, cred, &u, &found, why, whylen);
         if (!gh_dir_transport_error(rc) && rc != LDAP_CONNECT_ERROR)
             break;
     }
@@ -360,10 +356,37 @@ gh_directory_result gh_directory_verify(const gh_config_directory *p, const char
         *role = gh_directory_role(p, (const char *const *)u.groups, u.ngroups);
         res = *role == GH_ROLE_NONE ? GH_DIR_NO_ROLE : GH_DIR_OK;
         snprintf(why, whylen, "%s", res == GH_DIR_OK ? "" : "in no group mapped to a role");
-    } else if (found && (rc == LDAP_INVALID_CREDENTIALS || !gh_dir_transport_error(rc))) {
+    } else if (cred != NULL && found &&
+               (rc == LDAP_INVALID_CREDENTIALS || !gh_dir_transport_error(rc))) {
         res = GH_DIR_BAD_PASSWORD;
     }
-done:
     gh_dir_user_free(&u);
     return res;
+}
+
+gh_directory_result gh_directory_verify(const gh_config_directory *p, const char *user,
+                                        const char *password, size_t password_len,
+                                        gh_role *role, char *why, size_t whylen)
+{
+    struct berval cred = { (ber_len_t)password_len, (char *)password };
+
+    *role = GH_ROLE_NONE;
+    why[0] = '\0';
+    if (password_len == 0 || user[0] == '\0') {
+        snprintf(why, whylen, "%s", "empty name or password");
+        return password_len == 0 ? GH_DIR_BAD_PASSWORD : GH_DIR_NO_USER;
+    }
+    return gh_dir_check(p, user, &cred, role, why, whylen);
+}
+
+gh_directory_result gh_directory_lookup(const gh_config_directory *p, const char *user,
+                                        gh_role *role, char *why, size_t whylen)
+{
+    *role = GH_ROLE_NONE;
+    why[0] = '\0';
+    if (user[0] == '\0') {
+        snprintf(why, whylen, "%s", "empty name");
+        return GH_DIR_NO_USER;
+    }
+    return gh_dir_check(p, user, NULL, role, why, whylen);
 }

@@ -125,4 +125,13 @@ gh_store_err gh_service_apply_changes(gh_service *svc);
  * theirs. */
 gh_store_err gh_service_upkeep(gh_service *svc, int64_t now);
 
+/* Recheck the directory users with live sessions whose profile's
+ * recheck_interval has passed since their last check (service_recheck.c):
+ * a new role given to the account and its sessions, the sessions of a user
+ * gone, disabled or in no mapped group revoked. A page of accounts per
+ * profile and call; once for the whole server, whoever calls (the store
+ * elects). Asks the directory: may wait for its timeouts. now_ms is
+ * gh_epoch_ms. */
+gh_store_err gh_service_directory_recheck(gh_service *svc, int64_t now_ms);
+
 #endif

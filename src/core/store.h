@@ -20,6 +20,9 @@
 
 typedef struct gh_store gh_store;
 
+/* Rows of one page of a walk (store_internal.h's GH_STORE_PAGE). */
+#define GH_STORE_PAGE_MAX 16
+
 typedef enum {
     GH_STORE_OK = 0,
     GH_STORE_NOT_FOUND,
@@ -121,6 +124,14 @@ gh_store_err gh_store_account_delete(gh_store *store, int64_t id);
  * Walks read a page of rows at a time, so a callback may use the same store. */
 typedef int (*gh_account_cb)(const gh_account *acct, void *arg);
 gh_store_err gh_store_account_foreach(gh_store *store, gh_account_cb cb, void *arg);
+/* The ids of up to GH_STORE_PAGE accounts of domain that have a stored
+ * session and whose attribute (dialect, name), read as a leading integer,
+ * is at most before or missing: those without one first, then the
+ * smallest. *n receives how many. (What falls due: directory users'
+ * rechecks, service_recheck.c.) */
+gh_store_err gh_store_account_due(gh_store *store, const char *domain, const char *dialect,
+                                  const char *name, int64_t before,
+                                  int64_t ids[GH_STORE_PAGE_MAX], size_t *n);
 
 /* Sessions. Insert and delete are durable (committed) when they return.
  * Insert: GH_STORE_EXISTS if the id or digest is taken, GH_STORE_NOT_FOUND if

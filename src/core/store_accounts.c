@@ -205,3 +205,30 @@ gh_store_err gh_store_account_foreach(gh_store *store, gh_account_cb cb, void *a
     gh_wipe(page, sizeof page);
     return err;
 }
+
+gh_store_err gh_store_account_due(gh_store *store, const char *domain, const char *dialect,
+                                  const char *name, int64_t before,
+                                  int64_t ids[GH_STORE_PAGE_MAX], size_t *n)
+{
+    sqlite3_stmt *st;
+
+    *n = 0;
+    if (store == NULL || domain == NULL || dialect == NULL || name == NULL)
+        return GH_STORE_ERROR;
+    /* sessions_account indexes the EXISTS; CAST reads the leading integer */
+    st = gh_store_stmt(store, GH_ST_ACCOUNT_DUE,
+        "SELECT a.id FROM accounts a LEFT JOIN account_attributes t"
+        " ON t.account_id = a.id AND t.dialect = ?2 AND t.name = ?3"
+        " WHERE a.domain = ?1"
+        " AND EXISTS (SELECT 1 FROM sessions s WHERE s.account_id = a.id)"
+        " AND (t.value IS NULL OR CAST(t.value AS INTEGER) <= ?4)"
+        " ORDER BY t.value IS NOT NULL, CAST(t.value AS INTEGER), a.id LIMIT ?5");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    return gh_store_page(st, sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC) == SQLITE_OK &&
+                             sqlite3_bind_text(st, 2, dialect, -1, SQLITE_STATIC) == SQLITE_OK &&
+                             sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+                             sqlite3_bind_int64(st, 4, before) == SQLITE_OK &&
+                             sqlite3_bind_int(st, 5, GH_STORE_PAGE) == SQLITE_OK,
+                         gh_store_int64_row, ids, sizeof(ids[0]), n);
+}

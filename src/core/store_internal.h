@@ -14,7 +14,7 @@
 /* Rows a walk copies out before it calls back: the statement is reset first,
  * so a callback may use the store (even the same walk) and no read snapshot
  * is held across callbacks to stall WAL checkpoints. */
-#define GH_STORE_PAGE 16
+#define GH_STORE_PAGE GH_STORE_PAGE_MAX
 
 /* One slot per statement; each is prepared on first use with the SQL its one
  * caller passes, and kept until the connection closes. */
@@ -35,6 +35,7 @@ typedef enum {
     GH_ST_ACCOUNT_GENERATION,
     GH_ST_ACCOUNT_DELETE,
     GH_ST_ACCOUNT_PAGE,
+    GH_ST_ACCOUNT_DUE,
     GH_ST_SETTING_GET,
     GH_ST_SETTING_SET,
     GH_ST_SESSION_INSERT,

@@ -58,6 +58,8 @@ typedef struct {
     ngx_thread_task_t *sync_task;
     ngx_uint_t         sync_busy;
     ngx_uint_t         sync_ticks;
+    ngx_thread_task_t *recheck_task;   /* directory users' live sessions rechecked */
+    ngx_uint_t         recheck_busy;
     ngx_queue_t        streams;       /* the worker's open event streams */
     ngx_uint_t         nstreams;
     ngx_event_t        stream_event;  /* walks them while there are any */

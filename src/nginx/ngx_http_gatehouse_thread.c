@@ -16,6 +16,10 @@
  * The sync timer: every 50 ms each worker applies the change log (so a
  * revocation by the command line reaches every worker within 100 ms), and
  * every second writes batched last-used times and expires idle sessions.
+ * Once a second it also posts the recheck of directory users' live sessions
+ * (gh_service_directory_recheck), a task of its own so that a directory
+ * slow to answer holds up no change log; the store elects which worker's
+ * task asks the directory about each user.
  */
 #include "ngx_http_gatehouse.h"
 
@@ -211,6 +215,25 @@ ngx_http_gatehouse_sync_done(ngx_event_t *ev)
 }
 
 static void
+ngx_http_gatehouse_recheck_run(void *data, ngx_log_t *log)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf = data;
+    gh_service                     *svc = ngx_http_gatehouse_service(gmcf);
+
+    if (svc != NULL) {
+        (void) gh_service_directory_recheck(svc, gh_epoch_ms());
+    }
+}
+
+static void
+ngx_http_gatehouse_recheck_done(ngx_event_t *ev)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf = ev->data;
+
+    gmcf->recheck_busy = 0;
+}
+
+static void
 ngx_http_gatehouse_sync_tick(ngx_event_t *ev)
 {
     ngx_http_gatehouse_main_conf_t *gmcf = ev->data;
@@ -223,8 +246,34 @@ ngx_http_gatehouse_sync_tick(ngx_event_t *ev)
         if (ngx_thread_task_post(gmcf->io_pool, gmcf->sync_task) == NGX_OK) {
             gmcf->sync_busy = 1;
         }
+        if (!gmcf->recheck_busy
+            && gmcf->sync_ticks % GH_UPKEEP_EVERY == 0
+            && ngx_thread_task_post(gmcf->io_pool, gmcf->recheck_task) == NGX_OK)
+        {
+            gmcf->recheck_busy = 1;
+        }
     }
     ngx_add_timer(ev, GH_SYNC_INTERVAL_MS);
+}
+
+/* The recheck's task. Posted whatever the configuration: a round with no
+ * profile that rechecks returns at once, and profiles need not all come
+ * from the file read at start. */
+static ngx_int_t
+ngx_http_gatehouse_start_recheck(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf)
+{
+    ngx_thread_task_t *task;
+
+    task = ngx_thread_task_alloc(cycle->pool, 0);
+    if (task == NULL) {
+        return NGX_ERROR;
+    }
+    task->ctx = gmcf;
+    task->handler = ngx_http_gatehouse_recheck_run;
+    task->event.data = gmcf;
+    task->event.handler = ngx_http_gatehouse_recheck_done;
+    gmcf->recheck_task = task;
+    return NGX_OK;
 }
 
 ngx_int_t
@@ -241,6 +290,9 @@ ngx_http_gatehouse_start_sync(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t
     task->event.data = gmcf;
     task->event.handler = ngx_http_gatehouse_sync_done;
     gmcf->sync_task = task;
+    if (ngx_http_gatehouse_start_recheck(cycle, gmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     gmcf->sync_event.handler = ngx_http_gatehouse_sync_tick;
     gmcf->sync_event.data = gmcf;

@@ -74,7 +74,8 @@ def _attr(name, value):
 
 
 class Slapd:
-    def __init__(self, directory):
+    def __init__(self, directory, debug="0"):
+        self.debug = debug              # slapd -d: "stats" logs each operation
         self.dir = Path(directory)
         self.dir.mkdir(parents=True)
         os.chmod(self.dir, 0o755)
@@ -159,8 +160,9 @@ class Slapd:
         assert self.proc is None
         urls = f"{self.ldap_url}/ {self.ldaps_url}/"
         log = open(self.log_path, "ab")
-        # -d 0: in the foreground (a child of the test), logging nothing.
-        self.proc = subprocess.Popen([SLAPD, "-f", str(self.conf), "-h", urls, "-d", "0"],
+        # -d: in the foreground (a child of the test); 0 logs nothing, stats
+        # each operation (to self.log_path).
+        self.proc = subprocess.Popen([SLAPD, "-f", str(self.conf), "-h", urls, "-d", self.debug],
                                      stdout=log, stderr=log)
         log.close()
         deadline = time.monotonic() + timeout

@@ -2,8 +2,10 @@
  * test_directory.c: [directory NAME] sections of the configuration file
  * (their defaults, every rule, errors as FILE:LINE: key: reason), the group
  * → role map, and the refusals gh_directory_verify makes before or without a
- * directory: an empty password, a server that does not answer. The logins
- * against a real slapd are in tests/integration/test_directory.py.
+ * directory: an empty password, a server that does not answer; the recheck's
+ * lookup and what a recheck decides from each answer. The logins and the
+ * rechecks against a real slapd are in tests/integration/test_directory.py
+ * and test_directory_recheck.py.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,7 +80,8 @@ static void test_good_profile(void **state)
     if (load(GOOD "[directory tls]\nservers = ldap://127.0.0.1:389\nstarttls = on\n"
              "user_base = dc=example,dc=org\nuser_attribute = sAMAccountName\n"
              "operator_groups = CN=Ops,DC=example,DC=org\n"
-             "connect_timeout = 2\nbind_timeout = 3\nsearch_timeout = 4\n",
+             "connect_timeout = 2\nbind_timeout = 3\nsearch_timeout = 4\n"
+             "recheck_interval = 0\n",
              &c, err, sizeof(err)) != 0)
         fail_msg("%s", err);
     assert_int_equal(c.ndirectories, 2);
@@ -93,6 +96,7 @@ static void test_good_profile(void **state)
     assert_int_equal(d->connect_timeout, 5);
     assert_int_equal(d->bind_timeout, 5);
     assert_int_equal(d->search_timeout, 10);
+    assert_int_equal(d->recheck_interval, 300);
     assert_false(d->starttls);
     d = gh_config_directory_get(&c, "tls");
     assert_non_null(d);
@@ -102,6 +106,7 @@ static void test_good_profile(void **state)
     assert_int_equal(d->connect_timeout, 2);
     assert_int_equal(d->bind_timeout, 3);
     assert_int_equal(d->search_timeout, 4);
+    assert_int_equal(d->recheck_interval, 0);           /* never */
     assert_null(gh_config_directory_get(&c, "internal"));
     assert_null(gh_config_directory_get(&c, "other"));
 }
@@ -147,6 +152,10 @@ static void test_errors(void **state)
                  "readonly_groups = cn=r\nuser_attribute = u id\n", "2: x: not an attribute");
     expect_error("[directory x]\nservers = ldap://a\nuser_base = dc=x\n"
                  "readonly_groups = cn=r\nsearch_timeout = 0\n", "5: search_timeout:");
+    expect_error("[directory x]\nservers = ldap://a\nuser_base = dc=x\n"
+                 "readonly_groups = cn=r\nrecheck_interval = 86401\n", "5: recheck_interval:");
+    expect_error("[directory x]\nservers = ldap://a\nuser_base = dc=x\n"
+                 "readonly_groups = cn=r\nrecheck_interval = -1\n", "5: recheck_interval:");
     expect_error(GOOD "[directory y]\nservers = ldaps://a\nuser_base = dc=x\n"
                  "readonly_groups = cn=r\ndefault = true\n",
                  "13: default: only one directory profile may be the default");
@@ -189,6 +198,7 @@ static void test_example_profile(void **state)
     assert_string_equal(d->group_attribute, "");
     assert_string_equal(d->bind_password_file, "/etc/gatehouse/ldap.pw");
     assert_string_equal(d->user_filter, "(&(objectClass=inetOrgPerson)(!(employeeType=disabled)))");
+    assert_int_equal(d->recheck_interval, 300);
 }
 
 static gh_config_directory map(void)
@@ -267,7 +277,47 @@ static void test_verify_without_directory(void **state)
     assert_non_null(strstr(why, "127.0.0.1"));
     assert_null(strstr(why, "secret-pw"));
     assert_int_equal(gh_directory_probe(&d, why, sizeof(why)), -1);
+    /* the recheck's lookup: no password, the same answer */
+    role = GH_ROLE_ADMINISTRATOR;
+    assert_int_equal(gh_directory_lookup(&d, "dana", &role, why, sizeof(why)),
+                     GH_DIR_UNAVAILABLE);
+    assert_int_equal(role, GH_ROLE_NONE);
+    assert_non_null(strstr(why, "127.0.0.1"));
+    assert_int_equal(gh_directory_lookup(&d, "", &role, why, sizeof(why)), GH_DIR_NO_USER);
     gh_directory_close_thread();
+}
+
+/* What a recheck does with each answer of the directory. */
+static void test_recheck_decide(void **state)
+{
+    const int64_t iv = 300000;      /* ms */
+
+    (void)state;
+    /* the same role: nothing; another: the new one, up or down */
+    assert_int_equal(gh_directory_recheck_decide(GH_DIR_OK, GH_ROLE_OPERATOR, GH_ROLE_OPERATOR,
+                                                 0, iv), GH_RECHECK_KEEP);
+    assert_int_equal(gh_directory_recheck_decide(GH_DIR_OK, GH_ROLE_READONLY,
+                                                 GH_ROLE_ADMINISTRATOR, 0, iv),
+                     GH_RECHECK_ROLE);
+    assert_int_equal(gh_directory_recheck_decide(GH_DIR_OK, GH_ROLE_ADMINISTRATOR,
+                                                 GH_ROLE_READONLY, 0, iv), GH_RECHECK_ROLE);
+    /* gone or disabled (no entry under the filter), in no mapped group: ended,
+     * however recently the directory answered */
+    assert_int_equal(gh_directory_recheck_decide(GH_DIR_NO_USER, GH_ROLE_READONLY,
+                                                 GH_ROLE_NONE, 0, iv), GH_RECHECK_END);
+    assert_int_equal(gh_directory_recheck_decide(GH_DIR_NO_ROLE, GH_ROLE_READONLY,
+                                                 GH_ROLE_NONE, 0, iv), GH_RECHECK_END);
+    /* no answer: kept through one missed recheck, ended at the next */
+    assert_int_equal(gh_directory_recheck_decide(GH_DIR_UNAVAILABLE, GH_ROLE_READONLY,
+                                                 GH_ROLE_NONE, iv, iv), GH_RECHECK_KEEP);
+    assert_int_equal(gh_directory_recheck_decide(GH_DIR_UNAVAILABLE, GH_ROLE_READONLY,
+                                                 GH_ROLE_NONE, 2 * iv - 1, iv),
+                     GH_RECHECK_KEEP);
+    assert_int_equal(gh_directory_recheck_decide(GH_DIR_UNAVAILABLE, GH_ROLE_READONLY,
+                                                 GH_ROLE_NONE, 2 * iv, iv), GH_RECHECK_END);
+    /* an answer a lookup never gives counts as none */
+    assert_int_equal(gh_directory_recheck_decide(GH_DIR_BAD_PASSWORD, GH_ROLE_READONLY,
+                                                 GH_ROLE_NONE, 0, iv), GH_RECHECK_KEEP);
 }
 
 int main(void)
@@ -278,6 +328,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_example_profile, setup, teardown),
         cmocka_unit_test(test_role_map),
         cmocka_unit_test(test_verify_without_directory),
+        cmocka_unit_test(test_recheck_decide),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
