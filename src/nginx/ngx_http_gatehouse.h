@@ -44,6 +44,7 @@ typedef struct {
     ngx_thread_pool_t *hash_pool;
     ngx_thread_pool_t *io_pool;
     ngx_thread_pool_t *suspect_pool; /* optional: NULL when nginx.conf has none */
+    ngx_thread_pool_t *directory_pool; /* optional: the recheck's, else io_pool */
     gh_tree           *tree;
     ngx_http_gatehouse_identity_t *identity;
     char              *db_path;      /* NUL-terminated, from the cycle's pool */

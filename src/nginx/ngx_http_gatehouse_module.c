@@ -99,6 +99,7 @@ static ngx_str_t ngx_http_gatehouse_zone_name = ngx_string("gatehouse");
 static ngx_str_t ngx_http_gatehouse_hash_pool = ngx_string("gatehouse_hash");
 static ngx_str_t ngx_http_gatehouse_io_pool = ngx_string("gatehouse_io");
 static ngx_str_t ngx_http_gatehouse_suspect_pool = ngx_string("gatehouse_suspect");
+static ngx_str_t ngx_http_gatehouse_directory_pool = ngx_string("gatehouse_directory");
 
 static void *
 ngx_http_gatehouse_create_main_conf(ngx_conf_t *cf)
@@ -399,6 +400,11 @@ ngx_http_gatehouse_init_process(ngx_cycle_t *cycle)
     gh_lowprio_set_nice(gmcf->config.hash_nice);
     /* Optional: without it, suspects' checks share gatehouse_hash. */
     gmcf->suspect_pool = ngx_thread_pool_get(cycle, &ngx_http_gatehouse_suspect_pool);
+    /* Optional: without it, the directory recheck shares gatehouse_io. */
+    gmcf->directory_pool = ngx_thread_pool_get(cycle, &ngx_http_gatehouse_directory_pool);
+    if (gmcf->directory_pool == NULL) {
+        gmcf->directory_pool = gmcf->io_pool;
+    }
 
     if (gmcf->config.audit_log[0] != '\0') {
         ngx_cpystrn((u_char *) audit_path, (u_char *) gmcf->config.audit_log,

@@ -17,8 +17,9 @@
  * revocation by the command line reaches every worker within 100 ms), and
  * every second writes batched last-used times and expires idle sessions.
  * Once a second it also posts the recheck of directory users' live sessions
- * (gh_service_directory_recheck), a task of its own so that a directory
- * slow to answer holds up no change log; the store elects which worker's
+ * (gh_service_directory_recheck), a task of its own in gatehouse_directory
+ * (else gatehouse_io) so that a directory slow to answer holds up no change
+ * log and no store work; the store elects which worker's
  * task asks the directory about each user.
  */
 #include "ngx_http_gatehouse.h"
@@ -218,7 +219,7 @@ static void
 ngx_http_gatehouse_recheck_run(void *data, ngx_log_t *log)
 {
     ngx_http_gatehouse_main_conf_t *gmcf = data;
-    gh_service                     *svc = ngx_http_gatehouse_service(gmcf);
+    gh_service                     *svc = ngx_http_gatehouse_thread_service(gmcf);
 
     if (svc != NULL) {
         (void) gh_service_directory_recheck(svc, gh_epoch_ms());
@@ -248,7 +249,7 @@ ngx_http_gatehouse_sync_tick(ngx_event_t *ev)
         }
         if (!gmcf->recheck_busy
             && gmcf->sync_ticks % GH_UPKEEP_EVERY == 0
-            && ngx_thread_task_post(gmcf->io_pool, gmcf->recheck_task) == NGX_OK)
+            && ngx_thread_task_post(gmcf->directory_pool, gmcf->recheck_task) == NGX_OK)
         {
             gmcf->recheck_busy = 1;
         }
