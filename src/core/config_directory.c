@@ -48,9 +48,19 @@ static const gh_config_key gh_directory_keys[GH_DIRECTORY_KEYS] = {
     GH_DIR_NUM("bind_timeout", bind_timeout, 1, 300),
     GH_DIR_NUM("search_timeout", search_timeout, 1, 300),
     GH_DIR_BOOL("default", is_default),
+    GH_DIR_STR("kind", kind, GH_CONFIG_NAME, false),
+    GH_DIR_BOOL("enabled", enabled),
 };
 
-enum { GH_DIR_K_SERVERS = 0, GH_DIR_K_USER_BASE = 5, GH_DIR_K_DEFAULT = 18 };
+/* The index of a key in the table, by name (the table is the one truth). */
+static size_t gh_config_directory_key(const char *name)
+{
+    size_t k = 0;
+
+    while (k < GH_DIRECTORY_KEYS && strcmp(gh_directory_keys[k].name, name) != 0)
+        k++;
+    return k;
+}
 
 void gh_config_directory_defaults(gh_config_directory *d)
 {
@@ -63,6 +73,8 @@ void gh_config_directory_defaults(gh_config_directory *d)
     d->connect_timeout = 5;
     d->bind_timeout = 5;
     d->search_timeout = 10;
+    snprintf(d->kind, sizeof(d->kind), "%s", GH_DIRECTORY_KIND_LDAP);
+    d->enabled = true;
 }
 
 bool gh_config_directory_name_ok(const char *name)
@@ -223,8 +235,12 @@ static bool gh_config_directory_rule(const gh_config_directory *d, const int *ow
                   d->readonly_groups[0] != '\0';
     bool cleartext = false;
 
-    if (own[GH_DIR_K_SERVERS] == 0 || own[GH_DIR_K_USER_BASE] == 0)
+    if (own[gh_config_directory_key("servers")] == 0 ||
+        own[gh_config_directory_key("user_base")] == 0)
         *why = "a profile needs servers and user_base";
+    else if (strcmp(d->kind, GH_DIRECTORY_KIND_LDAP) != 0 &&
+             strcmp(d->kind, GH_DIRECTORY_KIND_AD) != 0)
+        *why = "kind is ldap or active_directory";
     else if (!gh_config_directory_servers_ok(d->servers, d->starttls, &cleartext))
         *why = "not a list of ldap://HOST[:PORT] or ldaps://HOST[:PORT] URLs "
                "(ldaps:// and starttls do not go together)";
@@ -251,6 +267,23 @@ static bool gh_config_directory_rule(const gh_config_directory *d, const int *ow
     return false;
 }
 
+bool gh_config_directory_valid(const gh_config_directory *p, const char **why)
+{
+    int own[GH_DIRECTORY_KEYS];
+
+    if (!gh_config_directory_name_ok(p->name)) {
+        *why = "not a profile name (1 to 64 letters, digits, '.', '_', '-'; not internal)";
+        return false;
+    }
+    /* A profile written whole (not line by line) gives every key: the two
+     * it must give count as given when they are not empty. */
+    for (size_t k = 0; k < GH_DIRECTORY_KEYS; k++)
+        own[k] = 1;
+    own[gh_config_directory_key("servers")] = p->servers[0] != '\0';
+    own[gh_config_directory_key("user_base")] = p->user_base[0] != '\0';
+    return gh_config_directory_rule(p, own, why);
+}
+
 int gh_config_directory_check(const gh_config *cfg, const int *seen, const char **key,
                               const char **why)
 {
@@ -264,9 +297,11 @@ int gh_config_directory_check(const gh_config *cfg, const int *seen, const char 
             return gh_config_directory_line(own);
         }
         if (cfg->directories[i].is_default && ++defaults > 1) {
-            *key = gh_directory_keys[GH_DIR_K_DEFAULT].name;
+            size_t k = gh_config_directory_key("default");
+
+            *key = gh_directory_keys[k].name;
             *why = "only one directory profile may be the default";
-            return own[GH_DIR_K_DEFAULT];
+            return own[k];
         }
     }
     return 0;
