@@ -102,10 +102,14 @@ typedef struct {
 
 /* A directory profile: a [directory NAME] section (docs/directory.md). */
 #define GH_DIRECTORY_MAX        4     /* profiles in one configuration */
-#define GH_DIRECTORY_KEYS       20    /* the keys of gh_config_directory */
+#define GH_DIRECTORY_KEYS       22    /* the keys of gh_config_directory */
 #define GH_DIRECTORY_RECHECK_MAX 86400 /* seconds: recheck_interval at most (a day) */
 #define GH_DIRECTORY_DN_MAX     512   /* bytes of a DN or a filter */
 #define GH_DIRECTORY_GROUPS_MAX 1024  /* bytes of a role's list of group DNs */
+
+/* The kinds of directory (key kind): what a dialect shows a profile as. */
+#define GH_DIRECTORY_KIND_LDAP "ldap"
+#define GH_DIRECTORY_KIND_AD   "active_directory"
 
 typedef struct {
     char     name[GH_DOMAIN_MAX + 1];           /* NAME of [directory NAME] */
@@ -129,6 +133,10 @@ typedef struct {
     int64_t  search_timeout;                    /* 10 s */
     int64_t  recheck_interval;                  /* 300 s: live sessions rechecked; 0 = never */
     bool     is_default;                        /* default: the profile for plain names */
+    char     kind[24];                          /* GH_DIRECTORY_KIND_LDAP or _AD */
+    bool     enabled;                           /* true; false: never asked, its users refused */
+    int64_t  revision;                          /* not a key: 0 from the file, else the
+                                                   store's count of writes of this name */
 } gh_config_directory;
 
 typedef struct {
@@ -245,6 +253,28 @@ int gh_config_load(gh_config *cfg, const char *path, char *err, size_t errlen);
 const gh_config_directory *gh_config_directory_get(const gh_config *cfg, const char *name);
 /* The profile marked default (at most one is), or NULL. Owned by cfg. */
 const gh_config_directory *gh_config_directory_default(const gh_config *cfg);
+
+/* A [directory NAME] section's profile with its defaults (no name). */
+void gh_config_directory_defaults(gh_config_directory *d);
+
+/* NAME of [directory NAME]: 1 to GH_DOMAIN_MAX letters, digits, '.', '_',
+ * '-', and not "internal" (the local accounts' domain). */
+bool gh_config_directory_name_ok(const char *name);
+
+/* Does profile p keep the rules every profile of the file keeps (servers
+ * and user_base given, URLs, DNs, filters, attributes, a mapped group, no
+ * clear text over a network)? false with the reason in *why. The rules
+ * between profiles (one default) are the caller's. */
+bool gh_config_directory_valid(const gh_config_directory *p, const char **why);
+
+/* A profile's keys as "key=value" lines, each key once, into out (how the
+ * store keeps a profile written through the API); false if out is too
+ * small. gh_config_directory_read sets the keys of such lines over p, each
+ * judged as the file's would be: false with the reason in *why. Neither
+ * touches p's name or revision. */
+#define GH_DIRECTORY_TEXT_MAX 12288
+bool gh_config_directory_write(const gh_config_directory *p, char *out, size_t outlen);
+bool gh_config_directory_read(gh_config_directory *p, const char *text, const char **why);
 
 /* Is name (len bytes, not NUL-terminated) one of the names of a list key
  * (GH_CONFIG_NAMES: names separated by commas and blanks)? Exact match. */

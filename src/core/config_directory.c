@@ -52,6 +52,8 @@ enum {
     GH_DIR_K_SEARCH_TIMEOUT,
     GH_DIR_K_RECHECK_INTERVAL,
     GH_DIR_K_DEFAULT,
+    GH_DIR_K_KIND,
+    GH_DIR_K_ENABLED,
     GH_DIR_K_COUNT
 };
 
@@ -86,7 +88,19 @@ static const gh_config_key gh_directory_keys[GH_DIRECTORY_KEYS] = {
     [GH_DIR_K_RECHECK_INTERVAL] =
         GH_DIR_NUM("recheck_interval", recheck_interval, 0, GH_DIRECTORY_RECHECK_MAX),
     [GH_DIR_K_DEFAULT] = GH_DIR_BOOL("default", is_default),
+    [GH_DIR_K_KIND] = GH_DIR_STR("kind", kind, GH_CONFIG_NAME, false),
+    [GH_DIR_K_ENABLED] = GH_DIR_BOOL("enabled", enabled),
 };
+
+/* The index of a key in the table, by name (a stored profile's line). */
+static size_t gh_config_directory_key(const char *name)
+{
+    size_t k = 0;
+
+    while (k < GH_DIRECTORY_KEYS && strcmp(gh_directory_keys[k].name, name) != 0)
+        k++;
+    return k;
+}
 
 void gh_config_directory_defaults(gh_config_directory *d)
 {
@@ -100,6 +114,8 @@ void gh_config_directory_defaults(gh_config_directory *d)
     d->bind_timeout = 5;
     d->search_timeout = 10;
     d->recheck_interval = 300;
+    snprintf(d->kind, sizeof(d->kind), "%s", GH_DIRECTORY_KIND_LDAP);
+    d->enabled = true;
 }
 
 bool gh_config_directory_name_ok(const char *name)
@@ -260,8 +276,12 @@ static bool gh_config_directory_rule(const gh_config_directory *d, const int *ow
                   d->readonly_groups[0] != '\0';
     bool cleartext = false;
 
-    if (own[GH_DIR_K_SERVERS] == 0 || own[GH_DIR_K_USER_BASE] == 0)
+    if (own[GH_DIR_K_SERVERS] == 0 ||
+        own[GH_DIR_K_USER_BASE] == 0)
         *why = "a profile needs servers and user_base";
+    else if (strcmp(d->kind, GH_DIRECTORY_KIND_LDAP) != 0 &&
+             strcmp(d->kind, GH_DIRECTORY_KIND_AD) != 0)
+        *why = "kind is ldap or active_directory";
     else if (!gh_config_directory_servers_ok(d->servers, d->starttls, &cleartext))
         *why = "not a list of ldap://HOST[:PORT] or ldaps://HOST[:PORT] URLs "
                "(ldaps:// and starttls do not go together)";
@@ -288,6 +308,23 @@ static bool gh_config_directory_rule(const gh_config_directory *d, const int *ow
     return false;
 }
 
+bool gh_config_directory_valid(const gh_config_directory *p, const char **why)
+{
+    int own[GH_DIRECTORY_KEYS];
+
+    if (!gh_config_directory_name_ok(p->name)) {
+        *why = "not a profile name (1 to 64 letters, digits, '.', '_', '-'; not internal)";
+        return false;
+    }
+    /* A profile written whole (not line by line) gives every key: the two
+     * it must give count as given when they are not empty. */
+    for (size_t k = 0; k < GH_DIRECTORY_KEYS; k++)
+        own[k] = 1;
+    own[GH_DIR_K_SERVERS] = p->servers[0] != '\0';
+    own[GH_DIR_K_USER_BASE] = p->user_base[0] != '\0';
+    return gh_config_directory_rule(p, own, why);
+}
+
 int gh_config_directory_check(const gh_config *cfg, const int *seen, const char **key,
                               const char **why)
 {
@@ -301,10 +338,78 @@ int gh_config_directory_check(const gh_config *cfg, const int *seen, const char 
             return gh_config_directory_line(own);
         }
         if (cfg->directories[i].is_default && ++defaults > 1) {
-            *key = gh_directory_keys[GH_DIR_K_DEFAULT].name;
+            size_t k = GH_DIR_K_DEFAULT;
+
+            *key = gh_directory_keys[k].name;
             *why = "only one directory profile may be the default";
-            return own[GH_DIR_K_DEFAULT];
+            return own[k];
         }
     }
     return 0;
+}
+
+/* One key's value as text: a number, true/false, or the string itself. */
+static int gh_config_directory_value(const gh_config_key *k, const gh_config_directory *p,
+                                     char *out, size_t outlen)
+{
+    const char *field = (const char *)p + k->offset;
+
+    if (k->type == GH_CONFIG_I64)
+        return snprintf(out, outlen, "%lld", (long long)*(const int64_t *)(const void *)field);
+    if (k->type == GH_CONFIG_BOOL)
+        return snprintf(out, outlen, "%s", *(const bool *)(const void *)field ? "true" : "false");
+    return snprintf(out, outlen, "%s", field);
+}
+
+bool gh_config_directory_write(const gh_config_directory *p, char *out, size_t outlen)
+{
+    size_t used = 0;
+
+    for (size_t k = 0; k < GH_DIRECTORY_KEYS; k++) {
+        const gh_config_key *key = &gh_directory_keys[k];
+        int n = snprintf(out + used, outlen - used, "%s=", key->name);
+
+        if (n < 0 || (size_t)n >= outlen - used)
+            return false;
+        used += (size_t)n;
+        n = gh_config_directory_value(key, p, out + used, outlen - used);
+        if (n < 0 || (size_t)n + 1 >= outlen - used)
+            return false;
+        used += (size_t)n;
+        out[used++] = '\n';
+        out[used] = '\0';
+    }
+    return true;
+}
+
+bool gh_config_directory_read(gh_config_directory *p, const char *text, const char **why)
+{
+    char line[GH_DIRECTORY_GROUPS_MAX + 64];
+    bool ok = true;
+
+    *why = NULL;
+    while (ok && *text != '\0') {
+        size_t n = strcspn(text, "\n"), k;
+        char  *eq;
+
+        if (n >= sizeof(line)) {
+            *why = "a line too long";
+            return false;
+        }
+        memcpy(line, text, n);
+        line[n] = '\0';
+        text += n + (text[n] == '\n');
+        if ((eq = strchr(line, '=')) == NULL) {
+            *why = "not key=value";
+            return false;
+        }
+        *eq = '\0';
+        k = gh_config_directory_key(line);
+        if (k == GH_DIRECTORY_KEYS) {
+            *why = "not a key of a directory profile";
+            return false;
+        }
+        ok = gh_config_set(&gh_directory_keys[k], eq + 1, p, why);
+    }
+    return ok;
 }

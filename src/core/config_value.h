@@ -32,13 +32,6 @@ const gh_config_key *gh_config_upstream_find(gh_config *cfg, const char *section
 int gh_config_upstream_check(const gh_config *cfg, const int *seen, const char **key,
                              const char **why);
 
-/* A [directory NAME] section's profile with its defaults. */
-void gh_config_directory_defaults(gh_config_directory *d);
-
-/* NAME of [directory NAME]: 1 to GH_DOMAIN_MAX letters, digits, '.', '_',
- * '-', and not "internal" (the local accounts' domain). */
-bool gh_config_directory_name_ok(const char *name);
-
 /* Group DNs separated by '|', each one a DN libldap parses; "" is a list. */
 bool gh_config_directory_groups_ok(const char *list);
 

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "directory.h"
+#include "directory_profiles.h"
 
 #define RECHECK_NS   "directory"
 #define RECHECK_NAME "recheck"
@@ -233,13 +234,19 @@ static gh_store_err recheck_profile(gh_service *svc, const gh_config_directory *
 
 gh_store_err gh_service_directory_recheck(gh_service *svc, int64_t now_ms)
 {
-    gh_store_err err = GH_STORE_OK;
+    gh_directory_profiles profiles;
+    gh_store_err          err;
 
-    for (size_t i = 0; i < svc->config->ndirectories; i++) {
-        const gh_config_directory *p = &svc->config->directories[i];
+    /* The profiles in effect: the file's and those written through the API;
+     * a disabled one's users have no sessions left to check. */
+    err = gh_service_directory_list(svc, &profiles);
+    if (err != GH_STORE_OK)
+        return err;
+    for (size_t i = 0; i < profiles.n; i++) {
+        const gh_config_directory *p = &profiles.v[i];
         gh_store_err e;
 
-        if (p->recheck_interval <= 0)
+        if (p->recheck_interval <= 0 || !p->enabled)
             continue;
         e = recheck_profile(svc, p, now_ms);
         if (e != GH_STORE_OK)
