@@ -23,7 +23,9 @@
  * says which it was.
  *
  * A name that is no local account, or NAME@PROFILE, is checked against a
- * directory profile (directory.h): PROFILE, else the default profile. Local
+ * directory profile (directory.h): PROFILE, else the default profile, which
+ * takes a name whose part after its last '@' names no profile whole (an
+ * Active Directory userPrincipalName, NAME@DOMAIN). Local
  * accounts always win: the directory is asked only when the store has no
  * local account of the name. A directory user who logs in has a shadow
  * account, NAME@PROFILE in the profile's domain with no password, written
@@ -382,8 +384,10 @@ done:
 }
 
 /* The profile a name may be for: NAME@PROFILE names one (*dir_user then
- * the NAME part, in buf); a plain name the default profile, which the
- * caller asks only when the store has no local account of it. NULL: none. */
+ * the NAME part, in buf); a plain name, or one whose '@' is followed by no
+ * profile's name (NAME@DOMAIN, AD's userPrincipalName), the default
+ * profile, whole, which the caller asks only when the store has no local
+ * account of it. NULL: none. */
 static const gh_config_directory *directory_of(gh_service *svc, const char *user, char *buf,
                                                size_t buflen, const char **dir_user)
 {
@@ -391,10 +395,10 @@ static const gh_config_directory *directory_of(gh_service *svc, const char *user
     const gh_config_directory *p;
 
     *dir_user = user;
-    if (at == NULL)
+    p = at == NULL ? NULL : gh_config_directory_get(svc->config, at + 1);
+    if (p == NULL)
         return gh_config_directory_default(svc->config);
-    p = gh_config_directory_get(svc->config, at + 1);
-    if (p != NULL && (size_t)(at - user) < buflen) {
+    if ((size_t)(at - user) < buflen) {
         memcpy(buf, user, (size_t)(at - user));
         buf[at - user] = '\0';
         *dir_user = buf;
