@@ -36,8 +36,8 @@ BITWISE_DISABLED = "(!(userAccountControl:1.2.840.113556.1.4.803:=2))"
 def doc_profile():
     """(section name, keys) of the doc's Active Directory ini block."""
     text = DOC.read_text(encoding="utf-8")
-    m = re.search(r"^## Active Directory\n.*?^```ini\n(.*?)^```", text, re.S | re.M)
-    assert m, f"no ini block under '## Active Directory' in {DOC}"
+    m = re.search(r"^## Active Directory\b[^\n]*\n.*?^```ini\n(.*?)^```", text, re.S | re.M)
+    assert m, f"no ini block under '## Active Directory...' in {DOC}"
     cp = configparser.ConfigParser(delimiters=("=",), comment_prefixes=(";", "#"),
                                    interpolation=None)
     cp.optionxform = str
