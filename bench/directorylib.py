@@ -40,11 +40,13 @@ def _secret_file(path, text):
 
 
 class Directory:
-    """slapd, and a gatehouse (name) whose default profile is it."""
+    """slapd, and a gatehouse (name) whose default profile is it; slapd:
+    another Directory's slapd, to share (it starts and stops it)."""
 
-    def __init__(self, base, name, gatehouse_bin, config, admin_password):
+    def __init__(self, base, name, gatehouse_bin, config, admin_password, slapd=None):
         self.base = Path(base)
-        self.slapd = slapd_server.Slapd(self.base / "slapd")
+        self.own_slapd = slapd is None
+        self.slapd = slapd or slapd_server.Slapd(self.base / "slapd")
         self.password = self.slapd.passwords[DIR_USER]
         self.gh = bl.Gatehouse(base, name, gatehouse_bin, config, admin_password)
         # the service password's file, given to whoever runs the workers once
@@ -56,7 +58,8 @@ class Directory:
         self.gh.set_config({**config, **profile})
 
     def start(self):
-        self.slapd.start()
+        if self.own_slapd:
+            self.slapd.start()
         self.gh.init()
         if os.geteuid() == 0:
             os.chown(self.service_pw, *bl.owner_of(self.gh.data))
@@ -72,7 +75,8 @@ class Directory:
     def stop(self):
         if self.gh.proc is not None:
             self.gh.stop()
-        self.slapd.stop()
+        if self.own_slapd:
+            self.slapd.stop()
 
     def hash_threads(self):
         """Threads of all the workers' hash pools, where directory logins run."""
@@ -87,8 +91,8 @@ class Directory:
     def rate_cmd(self, rate_bin, seconds, threads):
         """bench/ldap_bind_rate's command line for this profile and user."""
         k = self.keys
-        user_pw = _secret_file(self.base / "ldap-user.pw", self.password)
-        service_pw = _secret_file(self.base / "ldap-service.pw", self.slapd.service_password)
+        user_pw = _secret_file(self.gh.dir / "ldap-user.pw", self.password)
+        service_pw = _secret_file(self.gh.dir / "ldap-service.pw", self.slapd.service_password)
         cmd = [str(rate_bin), "-H", k["servers"], "-C", k["ca"], "-D", k["bind_dn"],
                "-y", str(service_pw), "-b", k["user_base"], "-f", k["user_filter"],
                "-a", k["user_attribute"], "-u", DIR_USER, "-w", str(user_pw),
