@@ -23,7 +23,9 @@
  * says which it was.
  *
  * A name that is no local account, or NAME@PROFILE, is checked against a
- * directory profile (directory.h): PROFILE, else the default profile. Local
+ * directory profile (directory.h): PROFILE, else the default profile, which
+ * takes a name whose part after its last '@' names no profile whole (an
+ * Active Directory userPrincipalName, NAME@DOMAIN). Local
  * accounts always win: the directory is asked only when the store has no
  * local account of the name. A directory user who logs in has a shadow
  * account, NAME@PROFILE in the profile's domain with no password, written
@@ -402,22 +404,23 @@ done:
 }
 
 /* The profile in effect a name may be for, into *p: NAME@PROFILE names
- * one (*dir_user then the NAME part, in buf); a plain name the default
- * profile, which the caller asks only when the store has no local account
- * of it. GH_STORE_NOT_FOUND: none. Read from the store at each call
- * (directory_profiles.h), so a change through the API holds at once. */
+ * one (*dir_user then the NAME part, in buf); a plain name, or one whose
+ * '@' is followed by no profile's name (NAME@DOMAIN, AD's
+ * userPrincipalName), the default profile, whole, which the caller asks
+ * only when the store has no local account of it. GH_STORE_NOT_FOUND:
+ * none. Read from the store at each call (directory_profiles.h), so a
+ * change through the API holds at once. */
 static gh_store_err directory_of(gh_service *svc, const char *user, char *buf, size_t buflen,
                                  const char **dir_user, gh_config_directory *p)
 {
     const char *at = strrchr(user, '@');
-    gh_store_err err;
+    gh_store_err err = GH_STORE_NOT_FOUND;
 
     *dir_user = user;
-    if (at == NULL)
+    if (at != NULL && (size_t)(at - user) < buflen)
+        err = gh_service_directory_get(svc, at + 1, p);
+    if (err == GH_STORE_NOT_FOUND)
         return gh_service_directory_default(svc, p);
-    err = gh_service_directory_get(svc, at + 1, p);
-    if (err == GH_STORE_OK && (size_t)(at - user) >= buflen)
-        err = GH_STORE_NOT_FOUND;
     if (err == GH_STORE_OK) {
         memcpy(buf, user, (size_t)(at - user));
         buf[at - user] = '\0';

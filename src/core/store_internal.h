@@ -72,7 +72,12 @@ struct gh_store {
     sqlite3      *db;
     sqlite3_stmt *stmt[GH_ST_COUNT];
     uint8_t       secret[GH_DIGEST_LEN];
+    int64_t       busy_since_us;    /* monotonic: the first try of a wait for a lock */
 };
+
+/* Microseconds to sleep before try tries + 1 of a wait for another
+ * connection's lock: short at first, 1 ms at most (store_sqlite.c). */
+long gh_store_busy_delay_us(int tries);
 
 /* The cached statement for id, prepared from sql on first use; NULL on
  * failure. Borrowed: release it with gh_store_stmt_done, never finalize. */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../../src/core/store.h"
+#include "../../src/core/store_internal.h"
 
 typedef struct {
     char      dir[64];
@@ -1171,6 +1172,22 @@ static void test_busy(void **state)
     assert_int_equal(v, 2);
 }
 
+/* A wait for another connection's lock tries again after 50 µs, then
+ * twice as long each time, never more than 1 ms apart: SQLite's own
+ * timeout slept 1 ms first and up to 100 ms, while a commit holds the lock
+ * for well under one (bench/run row 10). test_busy shows the wait still
+ * ends with BUSY after GH_STORE_BUSY_MS. */
+static void test_busy_delays(void **state)
+{
+    (void)state;
+    assert_int_equal(gh_store_busy_delay_us(0), 50);
+    for (int t = 1; t < 100000; t++) {
+        assert_true(gh_store_busy_delay_us(t) >= gh_store_busy_delay_us(t - 1));
+        assert_true(gh_store_busy_delay_us(t) <= 1000);
+    }
+    assert_int_equal(gh_store_busy_delay_us(5), 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1195,6 +1212,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
+        cmocka_unit_test(test_busy_delays),
         cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_throttle_counters, setup, teardown),
     };
