@@ -18,17 +18,27 @@ typedef enum {
     GH_DIR_NO_USER,         /* no entry, or more than one, matched the name */
     GH_DIR_BAD_PASSWORD,    /* the directory refused the bind (or the password was empty) */
     GH_DIR_NO_ROLE,         /* the user is in no group mapped to a role */
-    GH_DIR_UNAVAILABLE      /* no server answered, or the service account was refused */
+    GH_DIR_UNAVAILABLE,     /* no server answered, or the service account was refused */
+    GH_DIR_REFUSED          /* the gate refused the user found: no bind was tried */
 } gh_directory_result;
+
+/* Asked by gh_directory_verify once the user's entry is found and before
+ * the bind, with the user's name as the directory holds it (the value of
+ * the profile's user_attribute: "dana" for "DANA", since directories match
+ * names without regard to case): the caller's lockout, which must count
+ * every spelling of one user as that user. false: no bind (GH_DIR_REFUSED). */
+typedef bool (*gh_directory_gate)(void *arg, const char *name);
 
 #define GH_DIRECTORY_GROUPS_READ 256  /* groups of one user looked at, at most */
 
-/* Check user (the value of the profile's user_attribute) and password
- * against profile p. On GH_DIR_OK *role is the best role its groups give.
- * why receives a short reason for the audit log (never a password). The
- * password is not kept. */
+/* Check user (the value of the profile's user_attribute, as typed) and
+ * password against profile p, asking gate (with gate_arg) before the bind.
+ * On GH_DIR_OK *role is the best role its groups give. why receives a
+ * short reason for the audit log (never a password). The password is not
+ * kept. */
 gh_directory_result gh_directory_verify(const gh_config_directory *p, const char *user,
                                         const char *password, size_t password_len,
+                                        gh_directory_gate gate, void *gate_arg,
                                         gh_role *role, char *why, size_t whylen);
 
 /* The same without a password, for a user who logged in before: the

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #include <ldap.h>
@@ -223,6 +224,7 @@ int gh_directory_probe(const gh_config_directory *p, char *why, size_t whylen)
 
 typedef struct {
     char  *dn;                                   /* ldap_memfree */
+    char   name[GH_USER_NAME_MAX + 1];           /* user_attribute's value: as stored */
     char  *groups[GH_DIRECTORY_GROUPS_READ];     /* malloc'd */
     size_t ngroups;
 } gh_dir_user;
@@ -289,13 +291,40 @@ static int gh_dir_group_search(LDAP *ld, const gh_config_directory *p, gh_dir_us
     return rc;
 }
 
-/* The user's entry: exactly one, its DN, and its groups. */
+/* The user's name as entry e holds it in the profile's user_attribute,
+ * into u->name: of its values, the one the directory matched to user
+ * (the same without regard to case, as directories match names; else the
+ * first). user itself when the entry shows none that fits. */
+static void gh_dir_stored_name(LDAP *ld, LDAPMessage *e, const gh_config_directory *p,
+                               const char *user, gh_dir_user *u)
+{
+    struct berval **vals = ldap_get_values_len(ld, e, p->user_attribute);
+    const struct berval *pick = NULL;
+
+    for (size_t i = 0; vals != NULL && vals[i] != NULL; i++) {
+        const struct berval *v = vals[i];
+
+        if (v->bv_len == 0 || v->bv_len > GH_USER_NAME_MAX || memchr(v->bv_val, '\0', v->bv_len))
+            continue;
+        if (pick == NULL || (v->bv_len == strlen(user) &&
+                             strncasecmp(v->bv_val, user, v->bv_len) == 0))
+            pick = v;
+    }
+    if (pick != NULL)
+        snprintf(u->name, sizeof(u->name), "%.*s", (int)pick->bv_len, pick->bv_val);
+    else
+        snprintf(u->name, sizeof(u->name), "%s", user);
+    ldap_value_free_len(vals);
+}
+
+/* The user's entry: exactly one, its DN, its name as stored, and its groups. */
 static int gh_dir_find_user(LDAP *ld, const gh_config_directory *p, const char *user,
                             gh_dir_user *u, bool *found)
 {
     struct timeval tv = { (time_t)p->search_timeout, 0 };
-    char          *attrs[] = { p->group_attribute[0] != '\0' ? (char *)p->group_attribute
-                                                            : (char *)"1.1", NULL };
+    char          *attrs[] = { (char *)p->user_attribute,
+                               p->group_attribute[0] != '\0' ? (char *)p->group_attribute : NULL,
+                               NULL };
     char           filter[GH_DIRECTORY_DN_MAX * 4];
     LDAPMessage   *res = NULL, *e;
     struct berval **vals = NULL;
@@ -314,6 +343,8 @@ static int gh_dir_find_user(LDAP *ld, const gh_config_directory *p, const char *
     e = *found ? ldap_first_entry(ld, res) : NULL;
     if (e != NULL && (u->dn = ldap_get_dn(ld, e)) == NULL)
         *found = false;
+    if (*found)
+        gh_dir_stored_name(ld, e, p, user, u);
     if (*found && p->group_attribute[0] != '\0')
         vals = ldap_get_values_len(ld, e, p->group_attribute);
     for (size_t i = 0; vals != NULL && vals[i] != NULL; i++)
@@ -325,10 +356,17 @@ static int gh_dir_find_user(LDAP *ld, const gh_config_directory *p, const char *
     return rc;
 }
 
+typedef struct {
+    gh_directory_gate fn;
+    void             *arg;
+} gh_dir_gate;
+
 /* One attempt on this thread's connections, opened as needed: the user's
- * entry and groups, then, with a password (cred not NULL), its bind. */
+ * entry and groups, then, with a password (cred not NULL) and gate's
+ * leave, its bind. */
 static int gh_dir_attempt(gh_dir_conn *c, const char *user, struct berval *cred,
-                          gh_dir_user *u, bool *found, char *why, size_t whylen)
+                          const gh_dir_gate *gate, gh_dir_user *u, bool *found,
+                          bool *refused, char *why, size_t whylen)
 {
     const gh_config_directory *p = c->profile;
     int rc = LDAP_SUCCESS;
@@ -347,6 +385,10 @@ static int gh_dir_attempt(gh_dir_conn *c, const char *user, struct berval *cred,
     }
     if (!*found || cred == NULL)
         return LDAP_SUCCESS;
+    if (gate != NULL && !gate->fn(gate->arg, u->name)) {
+        *refused = true;
+        return LDAP_SUCCESS;
+    }
     if (c->bind == NULL)
         rc = gh_dir_open(p, false, &c->bind, why, whylen);
     if (rc == LDAP_SUCCESS)
@@ -362,13 +404,13 @@ static int gh_dir_attempt(gh_dir_conn *c, const char *user, struct berval *cred,
  * connections after a failure of transport, then what it means: the role
  * of the groups, or why there is none. */
 static gh_directory_result gh_dir_check(const gh_config_directory *p, const char *user,
-                                        struct berval *cred, gh_role *role, char *why,
-                                        size_t whylen)
+                                        struct berval *cred, const gh_dir_gate *gate,
+                                        gh_role *role, char *why, size_t whylen)
 {
     gh_directory_result res = GH_DIR_UNAVAILABLE;
     gh_dir_conn        *c = gh_dir_slot(p);
     gh_dir_user         u;
-    bool                found = false;
+    bool                found = false, refused = false;
     int                 rc = LDAP_OTHER;
 
     memset(&u, 0, sizeof(u));
@@ -378,11 +420,14 @@ static gh_directory_result gh_dir_check(const gh_config_directory *p, const char
     }
     for (int tries = 0; tries < 2; tries++) {
         why[0] = '\0';
-        rc = gh_dir_attempt(c, user, cred, &u, &found, why, whylen);
-        if (!gh_dir_transport_error(rc) && rc != LDAP_CONNECT_ERROR)
+        rc = gh_dir_attempt(c, user, cred, gate, &u, &found, &refused, why, whylen);
+        if (refused || (!gh_dir_transport_error(rc) && rc != LDAP_CONNECT_ERROR))
             break;
     }
-    if (rc == LDAP_SUCCESS && !found) {
+    if (refused) {
+        res = GH_DIR_REFUSED;
+        snprintf(why, whylen, "%s", "refused before the bind");
+    } else if (rc == LDAP_SUCCESS && !found) {
         res = GH_DIR_NO_USER;
         snprintf(why, whylen, "%s", "no such directory user");
     } else if (rc == LDAP_SUCCESS) {
@@ -399,9 +444,11 @@ static gh_directory_result gh_dir_check(const gh_config_directory *p, const char
 
 gh_directory_result gh_directory_verify(const gh_config_directory *p, const char *user,
                                         const char *password, size_t password_len,
+                                        gh_directory_gate gate, void *gate_arg,
                                         gh_role *role, char *why, size_t whylen)
 {
     struct berval cred = { (ber_len_t)password_len, (char *)password };
+    gh_dir_gate   g = { gate, gate_arg };
 
     *role = GH_ROLE_NONE;
     why[0] = '\0';
@@ -409,7 +456,7 @@ gh_directory_result gh_directory_verify(const gh_config_directory *p, const char
         snprintf(why, whylen, "%s", "empty name or password");
         return password_len == 0 ? GH_DIR_BAD_PASSWORD : GH_DIR_NO_USER;
     }
-    return gh_dir_check(p, user, &cred, role, why, whylen);
+    return gh_dir_check(p, user, &cred, gate != NULL ? &g : NULL, role, why, whylen);
 }
 
 gh_directory_result gh_directory_lookup(const gh_config_directory *p, const char *user,
@@ -421,5 +468,5 @@ gh_directory_result gh_directory_lookup(const gh_config_directory *p, const char
         snprintf(why, whylen, "%s", "empty name");
         return GH_DIR_NO_USER;
     }
-    return gh_dir_check(p, user, NULL, role, why, whylen);
+    return gh_dir_check(p, user, NULL, NULL, role, why, whylen);
 }

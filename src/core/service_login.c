@@ -331,8 +331,61 @@ static void cache_still_good(gh_service *svc, const gh_config_directory *p, int6
     free(now);
 }
 
-/* user (the directory's name of the user) against profile p: login_name is
- * the name as the client gave it, the key of its cached credential. */
+/* A directory user's lockout, by the name the directory holds (a shadow
+ * account's name): every spelling the directory matches to one user
+ * counts as that user, and a locked one is refused before any bind. */
+typedef struct {
+    gh_service                *svc;
+    const gh_config_directory *p;
+    const char                *client_addr, *method;
+    int64_t                    now;
+    char                       name[GH_USER_NAME_MAX + 1];  /* NAME@PROFILE */
+    gh_account                 acct;
+    bool                       known, read;
+    login_counters             lc;
+    gh_auth_result             refusal;
+} directory_lockout;
+
+/* The shadow account and counters of NAME@PROFILE, for name; false when
+ * the store does not answer. */
+static bool directory_lockout_read(directory_lockout *l, const char *name)
+{
+    gh_store_err err;
+
+    shadow_name(name, l->p, l->name);
+    err = gh_store_account_get(l->svc->store, l->name, &l->acct);
+    if ((err != GH_STORE_OK && err != GH_STORE_NOT_FOUND) ||
+        counters_read(l->svc, l->name, l->client_addr, &l->lc) != GH_STORE_OK)
+        return false;
+    l->known = err == GH_STORE_OK && strcmp(l->acct.domain, l->p->name) == 0;
+    l->read = true;
+    return true;
+}
+
+/* gh_directory_gate: may the user the directory calls name bind? */
+static bool directory_lockout_gate(void *arg, const char *name)
+{
+    directory_lockout *l = arg;
+
+    if (!directory_lockout_read(l, name)) {
+        l->refusal = GH_AUTH_UNAVAILABLE;
+        return false;
+    }
+    if ((l->known && gh_account_locked(&l->acct, l->now)) ||
+        gh_lockout_locked(&l->lc.pair, l->now) || gh_lockout_locked(&l->lc.wide, l->now)) {
+        throttle_failure(l->svc, l->lc.throttle_key);
+        note_failure(l->svc, l->known ? &l->acct : NULL, l->name, &l->lc, l->client_addr,
+                     l->method, l->now, true, "locked");
+        l->refusal = GH_AUTH_LOCKED;
+        return false;
+    }
+    return true;
+}
+
+/* user (the name as the directory is asked for it) against profile p:
+ * login_name is the name as the client gave it, the key of its cached
+ * credential. The shadow account, the lockout and the audit name the user
+ * as the directory holds the name, whatever its spelling here. */
 static gh_auth_result verify_directory(gh_service *svc, const gh_config_directory *p,
                                        const char *user, const char *login_name,
                                        const char *password, size_t password_len,
@@ -340,65 +393,66 @@ static gh_auth_result verify_directory(gh_service *svc, const gh_config_director
                                        gh_principal *who)
 {
     gh_auth_result rc = GH_AUTH_BAD_CREDENTIALS;
-    char name[GH_USER_NAME_MAX + 1], why[256], detail[96];
-    int64_t now = gh_now();
+    char why[256], detail[96], typed[GH_USER_NAME_MAX + 1];
     uint8_t key[GH_DIGEST_LEN];
     gh_directory_result dr;
-    login_counters lc;
-    gh_account acct;
-    gh_store_err err;
     gh_role role = GH_ROLE_NONE;
-    bool known;
+    directory_lockout *l = calloc(1, sizeof(*l));
 
-    memset(&acct, 0, sizeof(acct));
     memset(key, 0, sizeof(key));
-    shadow_name(user, p, name);
-    err = gh_store_account_get(svc->store, name, &acct);
-    if ((err != GH_STORE_OK && err != GH_STORE_NOT_FOUND) ||
-        counters_read(svc, name, client_addr, &lc) != GH_STORE_OK) {
+    if (l == NULL) {
         rc = GH_AUTH_UNAVAILABLE;
         goto done;
     }
-    known = err == GH_STORE_OK && strcmp(acct.domain, p->name) == 0;
-    if ((known && gh_account_locked(&acct, now)) || gh_lockout_locked(&lc.pair, now) ||
-        gh_lockout_locked(&lc.wide, now)) {
-        throttle_failure(svc, lc.throttle_key);
-        note_failure(svc, known ? &acct : NULL, name, &lc, client_addr, method, now, true,
-                     "locked");
-        rc = GH_AUTH_LOCKED;
-        goto done;
-    }
+    *l = (directory_lockout){ .svc = svc, .p = p, .client_addr = client_addr,
+                              .method = method, .now = gh_now() };
+    shadow_name(user, p, typed);
     /* A disabled profile is never asked: its users are no one. */
-    dr = name[0] == '@' || !p->enabled
+    dr = typed[0] == '@' || !p->enabled
              ? GH_DIR_NO_USER
-             : gh_directory_verify(p, user, password, password_len, &role, why, sizeof(why));
-    if (name[0] == '@' || !p->enabled)
-        snprintf(why, sizeof(why), "%s", name[0] == '@' ? "name too long" : "disabled");
-    if (dr != GH_DIR_OK) {
-        rc = directory_answer(svc, p, dr, name, known, &acct, &lc, client_addr, method, why);
+             : gh_directory_verify(p, user, password, password_len, directory_lockout_gate, l,
+                                   &role, why, sizeof(why));
+    if (typed[0] == '@' || !p->enabled)
+        snprintf(why, sizeof(why), "%s", typed[0] == '@' ? "name too long" : "disabled");
+    if (dr == GH_DIR_REFUSED) {
+        rc = l->refusal;
         goto done;
     }
-    if (known && !acct.enabled) {
-        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, name, client_addr, method, NULL,
+    /* No entry was found (or none asked): the name is counted as given. */
+    if (!l->read && !directory_lockout_read(l, user)) {
+        rc = GH_AUTH_UNAVAILABLE;
+        goto done;
+    }
+    if (dr != GH_DIR_OK) {
+        rc = directory_answer(svc, p, dr, l->name, l->known, &l->acct, &l->lc, client_addr,
+                              method, why);
+        goto done;
+    }
+    if (l->known && !l->acct.enabled) {
+        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, l->name, client_addr, method, NULL,
                        "disabled");
         rc = GH_AUTH_DISABLED;
         goto done;
     }
-    if (shadow_write(svc, p, name, known, role, &acct) != GH_STORE_OK) {
+    if (shadow_write(svc, p, l->name, l->known, role, &l->acct) != GH_STORE_OK) {
         rc = GH_AUTH_UNAVAILABLE;
         goto done;
     }
-    if (lc.pair.failures != 0 || lc.pair.locked_until != 0)
-        (void)gh_store_failure_delete(svc->store, lc.pair.key);
-    fill_principal(&acct, who);
+    if (l->lc.pair.failures != 0 || l->lc.pair.locked_until != 0)
+        (void)gh_store_failure_delete(svc->store, l->lc.pair.key);
+    fill_principal(&l->acct, who);
     gh_token_credential_key(svc->secret, login_name, strlen(login_name), password,
                             password_len, key);
-    gh_shared_cred_put(svc->shared, key, who, now + svc->config->credcache_seconds);
-    cache_still_good(svc, p, acct.id);
+    gh_shared_cred_put(svc->shared, key, who, l->now + svc->config->credcache_seconds);
+    cache_still_good(svc, p, l->acct.id);
     snprintf(detail, sizeof(detail), "directory %s", p->name);
-    gh_audit_write(svc->audit, GH_AUDIT_LOGIN, name, client_addr, method, NULL, detail);
+    gh_audit_write(svc->audit, GH_AUDIT_LOGIN, l->name, client_addr, method, NULL, detail);
     rc = GH_AUTH_OK;
 done:
+    if (l != NULL) {
+        gh_wipe(l->acct.password_hash, sizeof(l->acct.password_hash));
+        free(l);
+    }
     gh_wipe(key, sizeof(key));
     return rc;
 }

@@ -316,6 +316,27 @@ def test_wrong_password_locks_out(base_dir, slapd):
         _finish(gh)
 
 
+def test_lockout_counts_every_spelling_of_a_name(base_dir, slapd):
+    """The directory matches "Rita" and "RITA" to rita: so does the lockout.
+    Before, each spelling had a shadow name and counters of its own, and a
+    locked rita logged in as Rita."""
+    gh = _directory_server(base_dir, slapd, "dir-case")
+    try:
+        pw = slapd.passwords["rita"]
+        for name in ("rita", "Rita", "RITA"):          # 3 failures, one user
+            assert redfish_get(gh, name, pw + "wrong").status_code == 401
+        for name in ("rita", "Rita", "rItA"):
+            assert redfish_get(gh, name, pw).status_code == 401, f"{name} let in when locked"
+        audit = gh.audit_log.read_text(errors="replace")
+        assert "Rita@corp" not in audit and "RITA@corp" not in audit
+        # A spelling is one user once in: the shadow account the directory's name.
+        assert redfish_get(gh, "OLLY", slapd.passwords["olly"]).status_code == 200
+        names = gh.cli("user", "list").stdout
+        assert "olly@corp" in names and "OLLY@corp" not in names
+    finally:
+        _finish(gh)
+
+
 # --------------------------------------------------- the directory goes away
 
 

@@ -269,10 +269,11 @@ static void test_verify_without_directory(void **state)
     snprintf(d.user_attribute, sizeof(d.user_attribute), "%s", "uid");
     d.connect_timeout = d.bind_timeout = d.search_timeout = 2;
     /* an empty password is refused before any connection */
-    assert_int_equal(gh_directory_verify(&d, "dana", "", 0, &role, why, sizeof(why)),
+    assert_int_equal(gh_directory_verify(&d, "dana", "", 0, NULL, NULL, &role, why, sizeof(why)),
                      GH_DIR_BAD_PASSWORD);
     assert_int_equal(role, GH_ROLE_NONE);
-    assert_int_equal(gh_directory_verify(&d, "dana", "secret-pw", 9, &role, why, sizeof(why)),
+    assert_int_equal(gh_directory_verify(&d, "dana", "secret-pw", 9, NULL, NULL, &role, why,
+                                         sizeof(why)),
                      GH_DIR_UNAVAILABLE);
     assert_non_null(strstr(why, "127.0.0.1"));
     assert_null(strstr(why, "secret-pw"));
