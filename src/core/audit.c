@@ -70,6 +70,7 @@ const char *gh_audit_event_name(gh_audit_event event)
     case GH_AUDIT_REVOKED:         return "revoked";
     case GH_AUDIT_LOCKOUT:         return "lockout";
     case GH_AUDIT_ACCOUNT_CHANGED: return "account_changed";
+    case GH_AUDIT_DIRECTORY_CHANGED: return "directory_changed";
     }
     return "unknown";
 }

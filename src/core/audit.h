@@ -18,7 +18,8 @@ typedef enum {
     GH_AUDIT_EXPIRED,
     GH_AUDIT_REVOKED,
     GH_AUDIT_LOCKOUT,
-    GH_AUDIT_ACCOUNT_CHANGED
+    GH_AUDIT_ACCOUNT_CHANGED,
+    GH_AUDIT_DIRECTORY_CHANGED  /* a directory profile written or deleted */
 } gh_audit_event;
 
 /* Open path for appending (created 0600). *out owned by the caller. NULL path

@@ -265,6 +265,15 @@ bool gh_config_directory_name_ok(const char *name);
  * between profiles (one default) are the caller's. */
 bool gh_config_directory_valid(const gh_config_directory *p, const char **why);
 
+/* A profile's keys as "key=value" lines, each key once, into out (how the
+ * store keeps a profile written through the API); false if out is too
+ * small. gh_config_directory_read sets the keys of such lines over p, each
+ * judged as the file's would be: false with the reason in *why. Neither
+ * touches p's name or revision. */
+#define GH_DIRECTORY_TEXT_MAX 12288
+bool gh_config_directory_write(const gh_config_directory *p, char *out, size_t outlen);
+bool gh_config_directory_read(gh_config_directory *p, const char *text, const char **why);
+
 /* Is name (len bytes, not NUL-terminated) one of the names of a list key
  * (GH_CONFIG_NAMES: names separated by commas and blanks)? Exact match. */
 bool gh_config_list_has(const char *list, const char *name, size_t len);

@@ -306,3 +306,69 @@ int gh_config_directory_check(const gh_config *cfg, const int *seen, const char 
     }
     return 0;
 }
+
+/* One key's value as text: a number, true/false, or the string itself. */
+static int gh_config_directory_value(const gh_config_key *k, const gh_config_directory *p,
+                                     char *out, size_t outlen)
+{
+    const char *field = (const char *)p + k->offset;
+
+    if (k->type == GH_CONFIG_I64)
+        return snprintf(out, outlen, "%lld", (long long)*(const int64_t *)(const void *)field);
+    if (k->type == GH_CONFIG_BOOL)
+        return snprintf(out, outlen, "%s", *(const bool *)(const void *)field ? "true" : "false");
+    return snprintf(out, outlen, "%s", field);
+}
+
+bool gh_config_directory_write(const gh_config_directory *p, char *out, size_t outlen)
+{
+    size_t used = 0;
+
+    for (size_t k = 0; k < GH_DIRECTORY_KEYS; k++) {
+        const gh_config_key *key = &gh_directory_keys[k];
+        int n = snprintf(out + used, outlen - used, "%s=", key->name);
+
+        if (n < 0 || (size_t)n >= outlen - used)
+            return false;
+        used += (size_t)n;
+        n = gh_config_directory_value(key, p, out + used, outlen - used);
+        if (n < 0 || (size_t)n + 1 >= outlen - used)
+            return false;
+        used += (size_t)n;
+        out[used++] = '\n';
+        out[used] = '\0';
+    }
+    return true;
+}
+
+bool gh_config_directory_read(gh_config_directory *p, const char *text, const char **why)
+{
+    char line[GH_DIRECTORY_GROUPS_MAX + 64];
+    bool ok = true;
+
+    *why = NULL;
+    while (ok && *text != '\0') {
+        size_t n = strcspn(text, "\n"), k;
+        char  *eq;
+
+        if (n >= sizeof(line)) {
+            *why = "a line too long";
+            return false;
+        }
+        memcpy(line, text, n);
+        line[n] = '\0';
+        text += n + (text[n] == '\n');
+        if ((eq = strchr(line, '=')) == NULL) {
+            *why = "not key=value";
+            return false;
+        }
+        *eq = '\0';
+        k = gh_config_directory_key(line);
+        if (k == GH_DIRECTORY_KEYS) {
+            *why = "not a key of a directory profile";
+            return false;
+        }
+        ok = gh_config_set(&gh_directory_keys[k], eq + 1, p, why);
+    }
+    return ok;
+}

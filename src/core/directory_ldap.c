@@ -30,12 +30,14 @@
 #include "token.h"
 
 typedef struct {
-    const gh_config_directory *profile;
-    LDAP                      *search;   /* bound as the service account */
-    LDAP                      *bind;     /* users bind here */
+    gh_config_directory *profile;   /* a copy of the one connected for (malloc'd) */
+    LDAP                *search;    /* bound as the service account */
+    LDAP                *bind;      /* users bind here */
+    uint64_t             used;      /* when last used, in this thread's count */
 } gh_dir_conn;
 
 static _Thread_local gh_dir_conn gh_dir_conns[GH_DIRECTORY_MAX];
+static _Thread_local uint64_t    gh_dir_uses;
 
 static void gh_dir_drop(LDAP **ld)
 {
@@ -49,26 +51,53 @@ void gh_directory_close_thread(void)
     for (size_t i = 0; i < GH_DIRECTORY_MAX; i++) {
         gh_dir_drop(&gh_dir_conns[i].search);
         gh_dir_drop(&gh_dir_conns[i].bind);
+        free(gh_dir_conns[i].profile);
         gh_dir_conns[i].profile = NULL;
     }
 }
 
-/* This thread's connections to p: a slot of its own, taken over from the
- * least recent profile when all are in use (a reloaded configuration). */
+/* Would connections made for profile a serve profile b? The same servers,
+ * TLS and service account, and the same version: a profile changed through
+ * the API has a new revision, its password file perhaps new contents. */
+static bool gh_dir_same_connection(const gh_config_directory *a, const gh_config_directory *b)
+{
+    return a->revision == b->revision && a->starttls == b->starttls &&
+           a->connect_timeout == b->connect_timeout && a->bind_timeout == b->bind_timeout &&
+           strcmp(a->servers, b->servers) == 0 && strcmp(a->ca, b->ca) == 0 &&
+           strcmp(a->bind_dn, b->bind_dn) == 0 &&
+           strcmp(a->bind_password_file, b->bind_password_file) == 0;
+}
+
+/* This thread's connections for p, by name, with a copy of p to search by:
+ * callers pass a copy of one version of a profile (the file's, or the
+ * store's at one revision), and connections made for another version are
+ * closed and made afresh. A new name takes a free slot, else the least
+ * recently used one. NULL: no memory. */
 static gh_dir_conn *gh_dir_slot(const gh_config_directory *p)
 {
-    size_t free_slot = 0;
+    gh_dir_conn *c = NULL, *lru = &gh_dir_conns[0];
 
-    for (size_t i = 0; i < GH_DIRECTORY_MAX; i++) {
-        if (gh_dir_conns[i].profile == p)
-            return &gh_dir_conns[i];
-        if (gh_dir_conns[i].profile == NULL)
-            free_slot = i;
+    for (size_t i = 0; i < GH_DIRECTORY_MAX && c == NULL; i++) {
+        gh_dir_conn *s = &gh_dir_conns[i];
+
+        if (s->profile != NULL && strcmp(s->profile->name, p->name) == 0)
+            c = s;
+        else if (lru->profile != NULL && (s->profile == NULL || s->used < lru->used))
+            lru = s;
     }
-    gh_dir_drop(&gh_dir_conns[free_slot].search);
-    gh_dir_drop(&gh_dir_conns[free_slot].bind);
-    gh_dir_conns[free_slot].profile = p;
-    return &gh_dir_conns[free_slot];
+    if (c == NULL)
+        c = lru;
+    if (c->profile == NULL || strcmp(c->profile->name, p->name) != 0 ||
+        !gh_dir_same_connection(c->profile, p)) {
+        gh_dir_drop(&c->search);
+        gh_dir_drop(&c->bind);
+    }
+    if (c->profile == NULL && (c->profile = malloc(sizeof(*p))) == NULL)
+        return NULL;
+    if (c->profile != p)
+        memcpy(c->profile, p, sizeof(*p));
+    c->used = ++gh_dir_uses;
+    return c;
 }
 
 static bool gh_dir_transport_error(int rc)
@@ -333,7 +362,7 @@ gh_directory_result gh_directory_verify(const gh_config_directory *p, const char
                                         gh_role *role, char *why, size_t whylen)
 {
     gh_directory_result res = GH_DIR_UNAVAILABLE;
-    gh_dir_conn        *c = gh_dir_slot(p);
+    gh_dir_conn        *c = NULL;
     struct berval       cred = { (ber_len_t)password_len, (char *)password };
     gh_dir_user         u;
     bool                found = false;
@@ -345,6 +374,10 @@ gh_directory_result gh_directory_verify(const gh_config_directory *p, const char
     if (password_len == 0 || user[0] == '\0') {
         snprintf(why, whylen, "%s", "empty name or password");
         res = password_len == 0 ? GH_DIR_BAD_PASSWORD : GH_DIR_NO_USER;
+        goto done;
+    }
+    if ((c = gh_dir_slot(p)) == NULL) {
+        snprintf(why, whylen, "%s", "out of memory");
         goto done;
     }
     for (int tries = 0; tries < 2; tries++) {

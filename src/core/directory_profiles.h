@@ -21,9 +21,8 @@
  * stored profile's bind_password_file names: the database holds no password,
  * and nothing reads one back.
  *
- * Names of the dialects stay out of here: a dialect maps its own resources
- * (Redfish's LDAP/ActiveDirectory, PowerStore's ldap_domain) onto profiles,
- * telling them apart by kind.
+ * A dialect maps resources of its own onto profiles, telling them apart by
+ * kind where it needs to; nothing here knows them.
  */
 #ifndef GH_DIRECTORY_PROFILES_H
 #define GH_DIRECTORY_PROFILES_H
@@ -83,5 +82,11 @@ gh_directory_put_result gh_service_directory_put(gh_service *svc, const gh_confi
 gh_directory_put_result gh_service_directory_delete(gh_service *svc, const char *name,
                                                     const char *actor,
                                                     const char *client_addr);
+
+/* What a change of profile name ("" or NULL: any) means to this server:
+ * the cached credentials of its users dropped, and the sessions of users of
+ * profiles no longer in effect or disabled removed from the shared block.
+ * The change log's apply (service_sync.c) and the writers above call it. */
+gh_store_err gh_service_directory_apply(gh_service *svc, const char *name);
 
 #endif

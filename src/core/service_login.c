@@ -36,6 +36,8 @@
  */
 #include "service.h"
 
+#include "directory_profiles.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -348,11 +350,12 @@ static gh_auth_result verify_directory(gh_service *svc, const gh_config_director
         rc = GH_AUTH_LOCKED;
         goto done;
     }
-    dr = name[0] == '@' ? GH_DIR_NO_USER
-                        : gh_directory_verify(p, user, password, password_len, &role, why,
-                                              sizeof(why));
-    if (name[0] == '@')
-        snprintf(why, sizeof(why), "%s", "name too long");
+    /* A disabled profile is never asked: its users are no one. */
+    dr = name[0] == '@' || !p->enabled
+             ? GH_DIR_NO_USER
+             : gh_directory_verify(p, user, password, password_len, &role, why, sizeof(why));
+    if (name[0] == '@' || !p->enabled)
+        snprintf(why, sizeof(why), "%s", name[0] == '@' ? "name too long" : "disabled");
     if (dr != GH_DIR_OK) {
         rc = directory_answer(svc, p, dr, name, known, &acct, &lc, client_addr, method, why);
         goto done;
@@ -381,26 +384,29 @@ done:
     return rc;
 }
 
-/* The profile a name may be for: NAME@PROFILE names one (*dir_user then
- * the NAME part, in buf); a plain name the default profile, which the
- * caller asks only when the store has no local account of it. NULL: none. */
-static const gh_config_directory *directory_of(gh_service *svc, const char *user, char *buf,
-                                               size_t buflen, const char **dir_user)
+/* The profile in effect a name may be for, into *p: NAME@PROFILE names
+ * one (*dir_user then the NAME part, in buf); a plain name the default
+ * profile, which the caller asks only when the store has no local account
+ * of it. GH_STORE_NOT_FOUND: none. Read from the store at each call
+ * (directory_profiles.h), so a change through the API holds at once. */
+static gh_store_err directory_of(gh_service *svc, const char *user, char *buf, size_t buflen,
+                                 const char **dir_user, gh_config_directory *p)
 {
     const char *at = strrchr(user, '@');
-    const gh_config_directory *p;
+    gh_store_err err;
 
     *dir_user = user;
     if (at == NULL)
-        return gh_config_directory_default(svc->config);
-    p = gh_config_directory_get(svc->config, at + 1);
-    if (p != NULL && (size_t)(at - user) < buflen) {
+        return gh_service_directory_default(svc, p);
+    err = gh_service_directory_get(svc, at + 1, p);
+    if (err == GH_STORE_OK && (size_t)(at - user) >= buflen)
+        err = GH_STORE_NOT_FOUND;
+    if (err == GH_STORE_OK) {
         memcpy(buf, user, (size_t)(at - user));
         buf[at - user] = '\0';
         *dir_user = buf;
-        return p;
     }
-    return NULL;
+    return err;
 }
 
 /* A local account's password; or, with directories, a directory's. */
@@ -416,8 +422,9 @@ static gh_auth_result verify(gh_service *svc, const char *user, const char *pass
     gh_store_err err;
     gh_password_result pv;
     bool known, locked;
-    const gh_config_directory *profile;
-    const char *name;
+    const gh_config_directory *profile = NULL;
+    gh_config_directory prof;
+    const char *name = user;
     char dir_user[GH_USER_NAME_MAX + 1];
 
     memset(&acct, 0, sizeof(acct));
@@ -426,7 +433,13 @@ static gh_auth_result verify(gh_service *svc, const char *user, const char *pass
         rc = GH_AUTH_THROTTLED;
         goto done;
     }
-    profile = directories ? directory_of(svc, user, dir_user, sizeof(dir_user), &name) : NULL;
+    err = directories ? directory_of(svc, user, dir_user, sizeof(dir_user), &name, &prof)
+                      : GH_STORE_NOT_FOUND;
+    if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND) {
+        rc = GH_AUTH_UNAVAILABLE;
+        goto done;
+    }
+    profile = err == GH_STORE_OK ? &prof : NULL;
     name = profile != NULL ? name : user;
     if (profile != NULL && name != user) {      /* NAME@PROFILE: never a local account */
         rc = verify_directory(svc, profile, name, user, password, password_len, client_addr,

@@ -19,6 +19,8 @@
  */
 #include "service.h"
 
+#include "directory_profiles.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,6 +274,9 @@ static int apply_change(const gh_change *change, void *arg)
         break;
     case GH_CHANGE_SETTING:
         (void)gh_service_sync_settings(svc);
+        break;
+    case GH_CHANGE_DIRECTORY:
+        (void)gh_service_directory_apply(svc, change->subject);
         break;
     }
     return 0;

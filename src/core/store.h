@@ -71,7 +71,8 @@ typedef struct {
 typedef enum {
     GH_CHANGE_ACCOUNT = 1,     /* subject_id = account id: changed or deleted */
     GH_CHANGE_SESSION = 2,     /* subject = session id: revoked */
-    GH_CHANGE_SETTING = 3      /* subject = setting key */
+    GH_CHANGE_SETTING = 3,     /* subject = setting key */
+    GH_CHANGE_DIRECTORY = 4    /* subject = profile name ("" when too long: any) */
 } gh_change_kind;
 
 typedef struct {
@@ -231,6 +232,26 @@ gh_store_err gh_store_throttle_scan(gh_store *store, int64_t now, uint32_t max,
 /* Delete up to GH_STORE_EXPIRE_BATCH counters that expired by now; *count
  * (may be NULL) receives how many. */
 gh_store_err gh_store_throttle_prune(gh_store *store, int64_t now, int *count);
+
+/* Directory profiles written through the API (directory_profiles.h), by
+ * name: text is the profile as gh_config_directory_write gives it, or NULL
+ * for one deleted (a tombstone). Each write stores its revision (the
+ * sequence number of the GH_CHANGE_DIRECTORY it logs, so never the same
+ * twice) and, with end_sessions, deletes in the same transaction every
+ * session of an account whose domain is name (the profile's users).
+ * forget removes the row (a profile the file does not have, deleted),
+ * logged and ending sessions the same way. The walk calls cb for each row
+ * by name, one row read at a time: cb may use the store. */
+typedef struct {
+    char        name[GH_DOMAIN_MAX + 1];
+    const char *text;                       /* NULL: deleted */
+    int64_t     revision;
+} gh_stored_directory;
+gh_store_err gh_store_directory_put(gh_store *store, const char *name, const char *text,
+                                    bool end_sessions, int64_t *revision);
+gh_store_err gh_store_directory_forget(gh_store *store, const char *name);
+typedef int (*gh_directory_cb)(const gh_stored_directory *row, void *arg);
+gh_store_err gh_store_directory_foreach(gh_store *store, gh_directory_cb cb, void *arg);
 
 /* The change log. */
 gh_store_err gh_store_change_last(gh_store *store, int64_t *seq);

@@ -60,6 +60,10 @@ typedef enum {
     GH_ST_ATTRIBUTE_SET,
     GH_ST_ATTRIBUTE_DELETE,
     GH_ST_ATTRIBUTE_LIST,
+    GH_ST_DIRECTORY_LIST,
+    GH_ST_DIRECTORY_PUT,
+    GH_ST_DIRECTORY_FORGET,
+    GH_ST_DIRECTORY_END_SESSIONS,
     GH_ST_COUNT
 } gh_store_stmt_id;
 
@@ -90,7 +94,7 @@ gh_store_err gh_store_fetch(sqlite3_stmt *stmt, bool bound, gh_store_row_fn row,
 gh_store_err gh_store_page(sqlite3_stmt *stmt, bool bound, gh_store_row_fn row,
                            void *items, size_t item_size, size_t *n);
 
-#define GH_STORE_SCHEMA 5       /* PRAGMA user_version this code writes and reads */
+#define GH_STORE_SCHEMA 6       /* PRAGMA user_version this code writes and reads */
 
 /* Bring the schema of db from *version (0: an empty database) to
  * GH_STORE_SCHEMA, inside the caller's write transaction; *version follows.

@@ -100,6 +100,16 @@ static const char store_schema_v5[] =
     " WHEN 'MinPasswordLength' THEN 'min_password_length'"
     " WHEN 'MaxPasswordLength' THEN 'max_password_length' ELSE key END;";
 
+/* Version 6: directory profiles written through the API
+ * (store_directory.c), by name: text holds the profile's keys as
+ * config_directory.c writes them, NULL for one deleted (a tombstone that
+ * hides the file's profile of that name); revision is the change sequence
+ * of the write that made the row what it is. */
+static const char store_schema_v6[] =
+    "CREATE TABLE directory_profiles(name TEXT PRIMARY KEY NOT NULL, text TEXT,"
+    " revision INTEGER NOT NULL) WITHOUT ROWID;"
+    "PRAGMA user_version = 6;";
+
 /* The columns of accounts that are the core's; any other one (version 2's)
  * is named DIALECT_ATTRIBUTE and holds a dialect's value, 0 or '' for none. */
 static const char *const store_account_core_columns[] = {
@@ -244,6 +254,10 @@ int gh_store_schema_upgrade(sqlite3 *db, int64_t *version)
     if (err == SQLITE_OK && *version == 4) {
         err = store_migrate_v5(db);
         *version = 5;
+    }
+    if (err == SQLITE_OK && *version == 5) {
+        err = sqlite3_exec(db, store_schema_v6, NULL, NULL, NULL);
+        *version = 6;
     }
     if (err == SQLITE_OK && *version != GH_STORE_SCHEMA)
         err = SQLITE_MISMATCH;   /* written by a newer gatehouse: do not guess its layout */

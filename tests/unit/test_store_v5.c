@@ -153,7 +153,7 @@ static void test_v4_opens_named(void **state)
     assert_int_equal(v, 15);
     gh_store_close(s);
 
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('accounts')"
                                       " WHERE name LIKE '%role%' AND name <> 'role'"), 0);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sessions WHERE typeof(dialect) <> 'text'"),
