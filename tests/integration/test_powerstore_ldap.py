@@ -308,3 +308,63 @@ def test_bind_password_never_read_back_nor_logged(psgh, slapd):
     # nginx's logs, for every secret when the server stops)
     text = psgh.audit_log.read_text(errors="replace")
     assert "secret" in text and pw not in text
+
+
+# PyPowerStore (github.com/dell/python-powerstore; utils/constants.py and
+# configuration.py, the "LDAP Domain" and "LDAP Account" operations), as
+# ProgrammersGuideExamples/ldap_domain_examples.py and ldap_account_examples.py
+# call them; replayed with test_powerstore_clients.py's PowerStoreClient (the
+# library is no Debian package).
+LDAP_DOMAIN_DETAILS_QUERY = {
+    "select": "id,domain_name,ldap_servers,port,ldap_server_type,protocol,bind_user,"
+              "ldap_timeout,is_global_catalog,user_id_attribute,user_object_class,"
+              "user_search_path,group_name_attribute,group_member_attribute,"
+              "group_object_class,group_search_path,group_search_level,"
+              "ldap_server_type_l10n,protocol_l10n"}
+LDAP_ACCOUNT_DETAILS_QUERY = {"select": "id,role_id,domain_id,name,type,type_l10n,dn"}
+
+
+def test_pypowerstore_ldap_sequence(psgh, slapd):
+    from test_powerstore_clients import PyPowerStoreReplay
+
+    c = PyPowerStoreReplay(psgh, "admin", psgh.admin_password)
+    # create_ldap_domain_configuration, verify_ldap_domain_configuration,
+    # modify_ldap_domain_configuration
+    body = lab_body(slapd, "py.example.org")
+    body.pop("ldap_timeout")
+    body["is_global_catalog"] = False
+    made = c.request("POST", DOMAINS, payload=body)
+    assert made == {"id": "py.example.org"}
+    assert c.request("POST", DOMAINS + "/py.example.org/verify") is None
+    assert c.request("PATCH", DOMAINS + "/py.example.org",
+                     payload={"ldap_server_type": "AD"}) is None
+    # get_ldap_domain_configuration_list, _details, _details_by_name
+    listed = c.request("GET", DOMAINS, querystring=LDAP_DOMAIN_DETAILS_QUERY)
+    assert {d["id"] for d in listed} >= {"corp", "py.example.org"}
+    assert all(set(d) == set(LDAP_DOMAIN_DETAILS_QUERY["select"].split(",")) for d in listed)
+    got = c.request("GET", DOMAINS + "/py.example.org", querystring=LDAP_DOMAIN_DETAILS_QUERY)
+    assert got["ldap_server_type"] == "AD" and got["ldap_server_type_l10n"] == "AD"
+    assert got["protocol"] == "LDAP" and got["ldap_servers"] == ["127.0.0.1"]
+    assert got["ldap_timeout"] == 5000 and got["group_search_level"] == 0
+    by_name = c.request("GET", DOMAINS, querystring={
+        **LDAP_DOMAIN_DETAILS_QUERY, "domain_name": "eq.py.example.org"})
+    assert [d["id"] for d in by_name] == ["py.example.org"]
+    # create_ldap_account, modify_ldap_account_details, get_ldap_account_list,
+    # get_ldap_account_details, delete_ldap_account
+    acc = c.request("POST", ACCOUNTS, payload={"domain_id": "py.example.org",
+                                                 "name": "operators", "type": "Group",
+                                                 "role_id": "1"})
+    assert acc["id"].isdigit()
+    assert c.request("PATCH", ACCOUNTS + "/" + acc["id"], payload={"role_id": "2"}) is None
+    accounts = c.request("GET", ACCOUNTS, querystring=LDAP_ACCOUNT_DETAILS_QUERY)
+    mine = [a for a in accounts if a["id"] == acc["id"]]
+    assert mine == [{"id": acc["id"], "role_id": "2", "domain_id": "py.example.org",
+                     "name": "operators", "type": "Group", "type_l10n": "Group",
+                     "dn": group_dn("operators")}], accounts
+    assert c.request("GET", ACCOUNTS + "/" + acc["id"],
+                     querystring=LDAP_ACCOUNT_DETAILS_QUERY) == mine[0]
+    assert role_ids(psgh, "olly@py.example.org", slapd.passwords["olly"]) == ["2"]
+    assert c.request("DELETE", ACCOUNTS + "/" + acc["id"]) is None
+    # delete_ldap_domain_configuration
+    assert c.request("DELETE", DOMAINS + "/py.example.org") is None
+    assert c.logout_session().status_code == 204
