@@ -161,6 +161,8 @@ static void test_domain_refused(void **state)
         { "{\"domain_name\":\"d\",\"ldap_servers\":[\"h\"],\"bind_user\":\"cn=a\","
           "\"bind_password\":\"p\",\"protocol\":\"ldap\"}", GH_PS_E_BAD_VALUE, "protocol" },
         { "{\"domain_name\":\"d\",\"ldap_servers\":[\"h\"],\"bind_user\":\"cn=a\","
+          "\"bind_password\":\"\"}", GH_PS_E_BAD_VALUE, "bind_password" },
+        { "{\"domain_name\":\"d\",\"ldap_servers\":[\"h\"],\"bind_user\":\"cn=a\","
           "\"bind_password\":\"p\",\"ldap_server_type\":\"NIS\"}", GH_PS_E_BAD_VALUE,
           "ldap_server_type" },
         { "{\"domain_name\":\"d\",\"ldap_servers\":[\"h\"],\"bind_user\":\"cn=a\","

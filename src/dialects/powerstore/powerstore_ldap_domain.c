@@ -399,6 +399,11 @@ gh_ps_error gh_ps_ldap_domain_apply(const json_t *body, bool create, gh_config_d
             return GH_PS_E_MISSING_PROPERTY;
         }
     }
+    if (json_object_get(body, "bind_password") != NULL &&
+        json_string_length(json_object_get(body, "bind_password")) == 0) {
+        *prop = "bind_password";    /* an empty one would be an anonymous bind */
+        return GH_PS_E_BAD_VALUE;
+    }
     if (type != NULL && strcmp(type, "OpenLDAP") != 0 && strcmp(type, "AD") != 0) {
         *prop = "ldap_server_type";
         return GH_PS_E_BAD_VALUE;
