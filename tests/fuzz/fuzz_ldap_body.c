@@ -7,13 +7,47 @@
  * map, listed and taken out again. A profile written must keep its strings
  * terminated within their fields, an ldap_domain shown must never hold the
  * bind password, and an account added must be found by its id and removed.
+ * The same input is also an Authorization value read by the dialect's
+ * credential hook, which spells DOMAIN\user as user@DOMAIN: it must keep
+ * the parser's kind, password and length, and change only such a name.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/dialects/common/credential.h"
 #include "../../src/dialects/powerstore/powerstore_internal.h"
+
+static gh_str fuzz_value;
+
+static gh_str fuzz_header(const gh_request *req, const char *name)
+{
+    (void)req;
+    return strcmp(name, "Authorization") == 0 ? fuzz_value : (gh_str){ NULL, 0 };
+}
+
+static void credential(const uint8_t *data, size_t size)
+{
+    gh_request    req;
+    gh_credential plain, ps;
+
+    memset(&req, 0, sizeof(req));
+    req.header = fuzz_header;
+    fuzz_value = (gh_str){ (const char *)data, size };
+    gh_credential_authorization(fuzz_value, false, &plain);
+    gh_powerstore_dialect.credential(&req, &ps);
+    if (plain.kind == GH_CRED_BASIC) {
+        if (ps.kind != GH_CRED_BASIC || ps.password_len != plain.password_len ||
+            strlen(ps.user) != strlen(plain.user) ||
+            (strcmp(ps.user, plain.user) != 0 &&
+             (strchr(plain.user, '\\') == NULL || strchr(ps.user, '@') == NULL ||
+              strchr(ps.user, '\\') != NULL)))
+            abort();
+    }
+    gh_credential_wipe(&plain);
+    gh_credential_wipe(&ps);
+}
 
 static void file_profile(gh_config_directory *p)
 {
@@ -105,6 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gh_config_directory p;
     const char         *prop = NULL;
 
+    credential(data, size);
     if (!json_is_object(body)) {
         json_decref(body);
         return 0;

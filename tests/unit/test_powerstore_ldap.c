@@ -53,6 +53,7 @@ static void test_domain_json(void **state)
 {
     gh_config_directory p;
     json_t             *d;
+    char               *text;
 
     (void)state;
     file_profile(&p);
@@ -77,7 +78,10 @@ static void test_domain_json(void **state)
     assert_true(json_is_false(json_object_get(d, "is_global_catalog")));
     /* never a password, nor where it is kept */
     assert_null(json_object_get(d, "bind_password"));
-    assert_null(strstr(json_dumps(d, 0), "ldap.pw"));
+    text = json_dumps(d, 0);
+    assert_non_null(text);
+    assert_null(strstr(text, "ldap.pw"));
+    free(text);
     json_decref(d);
     snprintf(p.kind, sizeof(p.kind), "%s", GH_DIRECTORY_KIND_AD);
     snprintf(p.servers, sizeof(p.servers), "ldap://[::1] ldap://dc1");
