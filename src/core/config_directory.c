@@ -230,7 +230,7 @@ static int gh_config_directory_line(const int *own)
 /* The rules of one profile: true when it keeps them, else false with *why.
  * A profile of the file (from_file) must map a group to a role: one that maps
  * none lets nobody in, surely a mistake there. One written through an API
- * need not (PowerStore makes a domain first, then maps its groups one by
+ * need not (an API may make a profile first, then map its groups one by
  * one): it fails closed until it does. */
 static bool gh_config_directory_rule(const gh_config_directory *d, const int *own,
                                     bool from_file, const char **why)
