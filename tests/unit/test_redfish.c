@@ -28,7 +28,7 @@ static void test_classify(void **state)
         { "PATCH", "/redfish/v1/SessionService", false, true, GH_WORK_STORE },
         { "DELETE", "/redfish/v1/SessionService/Sessions/0123456789abcdef0123456789ABCDEF",
           false, false, GH_WORK_STORE },
-        { "GET", "/redfish/v1/AccountService", false, false, GH_WORK_INLINE },
+        { "GET", "/redfish/v1/AccountService", false, false, GH_WORK_STORE },
         { "PATCH", "/redfish/v1/AccountService", false, true, GH_WORK_STORE },
         { "GET", "/redfish/v1/AccountService/Accounts", false, false, GH_WORK_STORE },
         { "POST", "/redfish/v1/AccountService/Accounts", false, true, GH_WORK_HASH },

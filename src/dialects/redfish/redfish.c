@@ -37,8 +37,9 @@ static gh_work gh_redfish_work(const gh_redfish_route *r, gh_method m)
     case GH_RF_SESSIONS:
     case GH_RF_SESSIONS_MEMBERS: return read ? GH_WORK_STORE : GH_WORK_HASH;
     case GH_RF_SESSION:          return GH_WORK_STORE;
-    case GH_RF_SESSION_SERVICE:
-    case GH_RF_ACCOUNT_SERVICE:  return read ? GH_WORK_INLINE : GH_WORK_STORE;
+    case GH_RF_SESSION_SERVICE:  return read ? GH_WORK_INLINE : GH_WORK_STORE;
+    /* Its LDAP and ActiveDirectory objects are read from the store. */
+    case GH_RF_ACCOUNT_SERVICE:  return GH_WORK_STORE;
     case GH_RF_ACCOUNTS:         return read ? GH_WORK_STORE : GH_WORK_HASH;
     /* PATCH may carry a Password; the body is not read yet, so assume it does. */
     case GH_RF_ACCOUNT:          return m == GH_METHOD_PATCH ? GH_WORK_HASH : GH_WORK_STORE;

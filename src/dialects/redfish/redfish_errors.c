@@ -451,6 +451,7 @@ static bool gh_redfish_prop_type_ok(const json_t *v, gh_redfish_prop_kind kind)
     case GH_RF_PROP_INTEGER: return json_is_integer(v);
     case GH_RF_PROP_BOOLEAN: return json_is_boolean(v);
     case GH_RF_PROP_ARRAY:   return json_is_array(v);
+    case GH_RF_PROP_OBJECT:  return json_is_object(v);
     default:                 return false;
     }
 }

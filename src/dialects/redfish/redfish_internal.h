@@ -9,6 +9,8 @@
  *   redfish_sessions.c   the SessionService
  *   redfish_accounts.c   the ManagerAccount resources
  *   redfish_account_service.c  the AccountService settings and the Roles
+ *   redfish_directory.c  its LDAP and ActiveDirectory objects over the
+ *                        core's directory profiles
  *   redfish_events.c     the EventService and its SSE stream
  *   redfish_root.c       the open documents (the render hook), the service
  *                        root taken from the upstream (gateway mode), and below it
@@ -173,6 +175,7 @@ typedef enum {
     GH_RF_PROP_INTEGER,
     GH_RF_PROP_BOOLEAN,
     GH_RF_PROP_ARRAY,
+    GH_RF_PROP_OBJECT,
     GH_RF_PROP_READONLY     /* known, never writable */
 } gh_redfish_prop_kind;
 
@@ -247,6 +250,25 @@ bool gh_redfish_serve_upstream_root(gh_redfish_ctx *c);
 /* Add /redfish/v1/openapi.yaml, describing the tree as loaded so far and the
  * service's own routes, as a "reply" entry. 0, or -1 with err. */
 int gh_redfish_openapi_render(gh_tree *tree, char *err, size_t errlen);
+
+/* ---- the AccountService's LDAP and ActiveDirectory (redfish_directory.c) ---- */
+
+/* What a PATCH object asks beyond the profile's keys. */
+typedef struct {
+    const char *password;       /* Authentication.Password (the body's): a new
+                                   service password, or NULL */
+    size_t      password_len;
+} gh_redfish_directory_change;
+
+/* The ExternalAccountProvider object of profile p (NULL: none of its kind,
+ * shown empty and disabled); ad: ActiveDirectory, else LDAP. New reference,
+ * NULL when out of memory. The password is always null. */
+json_t *gh_redfish_directory_json(const gh_config_directory *p, bool ad);
+/* Read a PATCH's LDAP or ActiveDirectory object over p: a message appended
+ * to errors for each property unknown, not writable, of the wrong type or
+ * form (returns how many). chg's password points into obj. */
+size_t gh_redfish_directory_patch(const json_t *obj, gh_config_directory *p,
+                                  gh_redfish_directory_change *chg, json_t *errors);
 
 /* ---- handlers ---- */
 
