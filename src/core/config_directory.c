@@ -228,10 +228,10 @@ static int gh_config_directory_line(const int *own)
 }
 
 /* The rules of one profile: true when it keeps them, else false with *why.
- * A profile of the file (from_file) must map a group to a role: one that maps
- * none lets nobody in, surely a mistake there. One written through an API
- * need not (an API may make a profile first, then map its groups one by
- * one): it fails closed until it does. */
+ * A profile must map a group to a role: one that maps none lets nobody in,
+ * surely a mistake. But a profile written through an API (not from_file)
+ * that is disabled need not: an API may make a profile first, switched off,
+ * then map its groups one by one. */
 static bool gh_config_directory_rule(const gh_config_directory *d, const int *own,
                                     bool from_file, const char **why)
 {
@@ -261,7 +261,7 @@ static bool gh_config_directory_rule(const gh_config_directory *d, const int *ow
              !gh_config_directory_groups_ok(d->operator_groups) ||
              !gh_config_directory_groups_ok(d->readonly_groups))
         *why = "not a list of group DNs separated by '|'";
-    else if (from_file && !mapped)
+    else if ((from_file || d->enabled) && !mapped)
         *why = "no group is mapped to a role: nobody could log in";
     else if (cleartext)
         *why = "an ldap:// server other than this host needs starttls = yes (or use "

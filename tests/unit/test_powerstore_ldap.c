@@ -111,7 +111,7 @@ static void test_domain_create(void **state)
     assert_string_equal(p.name, "example.org");
     assert_string_equal(p.servers, "ldaps://127.0.0.1:636 ldaps://10.0.0.2:636");
     assert_string_equal(p.kind, GH_DIRECTORY_KIND_LDAP);
-    assert_true(p.enabled);
+    assert_false(p.enabled);                                    /* maps nobody yet */
     assert_false(p.is_default);
     assert_string_equal(p.user_base, "dc=example,dc=org");      /* the domain's own */
     assert_string_equal(p.group_base, "ou=groups,dc=example,dc=org");
@@ -289,6 +289,17 @@ static void test_accounts(void **state)
     assert_int_equal(gh_ps_ldap_map_remove(&p, "uid=olly,ou=people,dc=example,dc=org"), 3);
     assert_string_equal(p.readonly_groups, "");
     assert_int_equal(gh_ps_ldap_map_remove(&p, "uid=olly,ou=people,dc=example,dc=org"), 0);
+    /* the last DN out disables the profile, the first one in enables it */
+    p.enabled = true;
+    assert_int_equal(gh_ps_ldap_map_remove(&p, "cn=readers,ou=groups,dc=example,dc=org"), 2);
+    assert_true(p.enabled);
+    assert_int_equal(gh_ps_ldap_map_remove(&p, "cn=admins,ou=groups,dc=example,dc=org"), 1);
+    assert_false(p.enabled);
+    assert_true(gh_ps_ldap_map_add(&p, 3, "cn=readers,ou=groups,dc=example,dc=org"));
+    assert_true(p.enabled);
+    p.enabled = false;      /* switched off elsewhere: another DN leaves it so */
+    assert_true(gh_ps_ldap_map_add(&p, 1, "cn=admins,ou=groups,dc=example,dc=org"));
+    assert_false(p.enabled);
 }
 
 static void test_account_dn(void **state)

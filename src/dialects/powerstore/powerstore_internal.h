@@ -319,9 +319,11 @@ typedef int (*gh_ps_ldap_account_cb)(const gh_config_directory *p, unsigned role
 /* cb for each DN of p's role map, Administrator's first; stops at and
  * returns cb's first non-zero answer. */
 int gh_ps_ldap_accounts_each(const gh_config_directory *p, gh_ps_ldap_account_cb cb, void *arg);
-/* Take dn (any spelling) out of p's role map: the role it had, or 0. */
+/* Take dn (any spelling) out of p's role map: the role it had, or 0. A map
+ * left empty disables p (a profile that maps nobody is kept off). */
 unsigned gh_ps_ldap_map_remove(gh_config_directory *p, const char *dn);
-/* Add dn to p's role map under role; false when the list is full. */
+/* Add dn to p's role map under role; false when the list is full. The first
+ * DN of an empty map enables p. */
 bool gh_ps_ldap_map_add(gh_config_directory *p, unsigned role, const char *dn);
 /* The DN an ldap_account body names in p (its name and type); GH_PS_E_COUNT,
  * or BAD_VALUE with *prop. */

@@ -12,6 +12,11 @@
  * restart and a change of role; its type is User when the DN's first RDN is
  * the domain's user id attribute, else Group. Created from a name, its DN
  * is that RDN under the user (or group) search path, as a flat tree has it.
+ *
+ * A domain whose role map is empty lets nobody in, and the core keeps such
+ * a profile disabled: the first ldap_account added enables it, the last
+ * one removed disables it (ending its users' sessions). A domain disabled
+ * otherwise (Redfish's ServiceEnabled) stays so while its map holds any.
  */
 #include "powerstore_internal.h"
 
@@ -162,6 +167,12 @@ static bool gh_ps_list_remove(char *list, const char *norm)
     return found;
 }
 
+static bool gh_ps_map_empty(const gh_config_directory *p)
+{
+    return p->administrator_groups[0] == '\0' && p->operator_groups[0] == '\0' &&
+           p->readonly_groups[0] == '\0';
+}
+
 unsigned gh_ps_ldap_map_remove(gh_config_directory *p, const char *dn)
 {
     char     norm[GH_DIRECTORY_GROUPS_MAX];
@@ -174,6 +185,8 @@ unsigned gh_ps_ldap_map_remove(gh_config_directory *p, const char *dn)
             gh_ps_list_remove(gh_ps_role_list(p, role), norm))
             was = role;
     }
+    if (was != 0 && gh_ps_map_empty(p))
+        p->enabled = false;
     return was;
 }
 
@@ -188,6 +201,8 @@ bool gh_ps_ldap_map_add(gh_config_directory *p, unsigned role, const char *dn)
     len = strlen(dn);
     if (used + (used > 0) + len >= GH_DIRECTORY_GROUPS_MAX)
         return false;
+    if (gh_ps_map_empty(p))
+        p->enabled = true;
     if (used > 0)
         list[used++] = '|';
     memcpy(list + used, dn, len + 1);

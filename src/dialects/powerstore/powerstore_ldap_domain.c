@@ -270,7 +270,7 @@ static void gh_ps_domain_fresh(const char *name, bool ad, gh_config_directory *p
     gh_config_directory_defaults(p);
     snprintf(p->name, sizeof(p->name), "%s", name);
     snprintf(p->kind, sizeof(p->kind), "%s", ad ? GH_DIRECTORY_KIND_AD : GH_DIRECTORY_KIND_LDAP);
-    p->enabled = true;
+    p->enabled = false;     /* it maps nobody yet: its first ldap_account enables it */
     p->is_default = false;
     p->group_attribute[0] = '\0';       /* PowerStore searches for groups */
     snprintf(p->user_attribute, sizeof(p->user_attribute), "%s", ad ? "sAMAccountName" : "uid");
