@@ -39,6 +39,7 @@
 #include "directory_profiles.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "directory.h"
@@ -313,6 +314,21 @@ static gh_auth_result directory_answer(gh_service *svc, const gh_config_director
     return GH_AUTH_BAD_CREDENTIALS;
 }
 
+/* A profile changed while its user was checked (the check read it before
+ * the change): the credential just cached was verified under the old
+ * settings, and the change's drop may have come before it was cached. Read
+ * after the put, so that either this sees the change or the change's drop
+ * comes after the put. */
+static void cache_still_good(gh_service *svc, const gh_config_directory *p, int64_t account_id)
+{
+    gh_config_directory *now = malloc(sizeof(*now));
+
+    if (now == NULL || gh_service_directory_get(svc, p->name, now) != GH_STORE_OK ||
+        now->revision != p->revision || !now->enabled)
+        gh_shared_cred_drop_account(svc->shared, account_id);
+    free(now);
+}
+
 /* user (the directory's name of the user) against profile p: login_name is
  * the name as the client gave it, the key of its cached credential. */
 static gh_auth_result verify_directory(gh_service *svc, const gh_config_directory *p,
@@ -376,6 +392,7 @@ static gh_auth_result verify_directory(gh_service *svc, const gh_config_director
     gh_token_credential_key(svc->secret, login_name, strlen(login_name), password,
                             password_len, key);
     gh_shared_cred_put(svc->shared, key, who, now + svc->config->credcache_seconds);
+    cache_still_good(svc, p, acct.id);
     snprintf(detail, sizeof(detail), "directory %s", p->name);
     gh_audit_write(svc->audit, GH_AUDIT_LOGIN, name, client_addr, method, NULL, detail);
     rc = GH_AUTH_OK;

@@ -203,7 +203,7 @@ static void test_new_profiles_and_rules(void **state)
     fixture *f = *state;
     gh_directory_profiles l;
     gh_config_directory p;
-    char why[256], name[16];
+    char why[256], name[32];
 
     file_profile(&p, "bad");
     p.servers[0] = '\0';

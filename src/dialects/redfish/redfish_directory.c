@@ -286,7 +286,9 @@ static bool gh_rf_dir_map_put(gh_config_directory *p, const char *dn, const char
 
     if (used + n + 2 > GH_DIRECTORY_GROUPS_MAX)
         return false;
-    snprintf(list + used, GH_DIRECTORY_GROUPS_MAX - used, "%s%s", used > 0 ? "|" : "", dn);
+    if (used > 0)
+        list[used++] = '|';
+    memcpy(list + used, dn, n + 1);
     return true;
 }
 
