@@ -262,9 +262,10 @@ void gh_config_directory_defaults(gh_config_directory *d);
 bool gh_config_directory_name_ok(const char *name);
 
 /* Does profile p keep the rules every profile of the file keeps (servers
- * and user_base given, URLs, DNs, filters, attributes, a mapped group, no
- * clear text over a network)? false with the reason in *why. The rules
- * between profiles (one default) are the caller's. */
+ * and user_base given, URLs, DNs, filters, attributes, no clear text over a
+ * network)? false with the reason in *why. The rules between profiles (one
+ * default) are the caller's. A profile must also map a group to a role,
+ * but for one written through an API that is disabled (enabled false). */
 bool gh_config_directory_valid(const gh_config_directory *p, const char **why);
 
 /* A profile's keys as "key=value" lines, each key once, into out (how the

@@ -268,9 +268,13 @@ static int gh_config_directory_line(const int *own)
     return line;
 }
 
-/* The rules of one profile: true when it keeps them, else false with *why. */
+/* The rules of one profile: true when it keeps them, else false with *why.
+ * A profile must map a group to a role: one that maps none lets nobody in,
+ * surely a mistake. But a profile written through an API (not from_file)
+ * that is disabled need not: an API may make a profile first, switched off,
+ * then map its groups one by one. */
 static bool gh_config_directory_rule(const gh_config_directory *d, const int *own,
-                                    const char **why)
+                                    bool from_file, const char **why)
 {
     bool mapped = d->administrator_groups[0] != '\0' || d->operator_groups[0] != '\0' ||
                   d->readonly_groups[0] != '\0';
@@ -298,7 +302,7 @@ static bool gh_config_directory_rule(const gh_config_directory *d, const int *ow
              !gh_config_directory_groups_ok(d->operator_groups) ||
              !gh_config_directory_groups_ok(d->readonly_groups))
         *why = "not a list of group DNs separated by '|'";
-    else if (!mapped)
+    else if ((from_file || d->enabled) && !mapped)
         *why = "no group is mapped to a role: nobody could log in";
     else if (cleartext)
         *why = "an ldap:// server other than this host needs starttls = yes (or use "
@@ -322,7 +326,7 @@ bool gh_config_directory_valid(const gh_config_directory *p, const char **why)
         own[k] = 1;
     own[GH_DIR_K_SERVERS] = p->servers[0] != '\0';
     own[GH_DIR_K_USER_BASE] = p->user_base[0] != '\0';
-    return gh_config_directory_rule(p, own, why);
+    return gh_config_directory_rule(p, own, false, why);
 }
 
 int gh_config_directory_check(const gh_config *cfg, const int *seen, const char **key,
@@ -333,7 +337,7 @@ int gh_config_directory_check(const gh_config *cfg, const int *seen, const char 
     for (size_t i = 0; i < cfg->ndirectories; i++) {
         const int *own = seen + i * GH_DIRECTORY_KEYS;
 
-        if (!gh_config_directory_rule(&cfg->directories[i], own, why)) {
+        if (!gh_config_directory_rule(&cfg->directories[i], own, true, why)) {
             *key = cfg->directories[i].name;
             return gh_config_directory_line(own);
         }

@@ -400,6 +400,19 @@ static int gh_dir_attempt(gh_dir_conn *c, const char *user, struct berval *cred,
     return rc;
 }
 
+/* The best role u's groups give, or the role map gives u's own DN (a map
+ * may name a user as well as a group). */
+static gh_role gh_dir_user_role(const gh_config_directory *p, const gh_dir_user *u)
+{
+    const char *self[1] = { u->dn };
+    gh_role     groups = gh_directory_role(p, (const char *const *)u->groups, u->ngroups);
+    gh_role     own = gh_directory_role(p, self, 1);
+
+    if (groups == GH_ROLE_NONE)
+        return own;
+    return own != GH_ROLE_NONE && own < groups ? own : groups;
+}
+
 /* The user's entry, groups and (with cred) bind, tried once more on fresh
  * connections after a failure of transport, then what it means: the role
  * of the groups, or why there is none. */
@@ -431,7 +444,7 @@ static gh_directory_result gh_dir_check(const gh_config_directory *p, const char
         res = GH_DIR_NO_USER;
         snprintf(why, whylen, "%s", "no such directory user");
     } else if (rc == LDAP_SUCCESS) {
-        *role = gh_directory_role(p, (const char *const *)u.groups, u.ngroups);
+        *role = gh_dir_user_role(p, &u);
         res = *role == GH_ROLE_NONE ? GH_DIR_NO_ROLE : GH_DIR_OK;
         snprintf(why, whylen, "%s", res == GH_DIR_OK ? "" : "in no group mapped to a role");
     } else if (cred != NULL && found &&

@@ -35,7 +35,9 @@ static void test_local_routes(void **state)
     static const char *const local[] = {
         "/api/rest/login_session", "/api/rest/logout", "/api/rest/local_user",
         "/api/rest/local_user/1", "/api/rest/local_user/name:admin", "/api/rest/role",
-        "/api/rest/role/1", "/api/rest/login_session/",
+        "/api/rest/role/1", "/api/rest/login_session/", "/api/rest/ldap_domain",
+        "/api/rest/ldap_domain/corp", "/api/rest/ldap_domain/corp/verify",
+        "/api/rest/ldap_account", "/api/rest/ldap_account/12",
     };
     static const char *const upstream[] = {
         "/api/rest/volume", "/api/rest/volume/1", "/api/rest", "/api/rest/cluster/1/x",

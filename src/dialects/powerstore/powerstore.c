@@ -12,15 +12,15 @@
  *   Accept without application/json -> 406;  method -> 405 + Allow;  a body
  *   typed other than application/json -> 415;  a bad query -> 400 (416 for
  *   limit <= 0);  an unknown member -> 404;  then the handler
- *   (powerstore_session.c, powerstore_users.c, or the bundled resources of
- *   powerstore_tree.c).
+ *   (powerstore_session.c, powerstore_users.c, powerstore_ldap.c, or the
+ *   bundled resources of powerstore_tree.c).
  *
  * The checks of the request headers, and the lending of an answer rendered
  * at load to a plain read, stay here: serve inlines them, where in a file of
  * their own each would cost a call on every request (bench/instructions).
  *
- * Gateway mode (docs/gateway.md): login_session, logout, local_user and role
- * stay gatehouse's (plan.local); every other request goes through forward,
+ * Gateway mode (docs/gateway.md): login_session, logout, local_user, role,
+ * ldap_domain and ldap_account stay gatehouse's (plan.local); every other request goes through forward,
  * the same first gates as serve (Login, CSRF, password change pending: none
  * of these routes is exempt), then the [authorize] rule or the method's
  * default, and passes on to the upstream.
@@ -51,8 +51,33 @@ static gh_work gh_ps_work(const gh_ps_route *r, gh_method m)
     case GH_PS_USERS:   return m == GH_METHOD_POST ? GH_WORK_HASH : GH_WORK_STORE;
     /* PATCH may carry a password (and a current_password to verify). */
     case GH_PS_USER:    return m == GH_METHOD_PATCH ? GH_WORK_HASH : GH_WORK_STORE;
+    case GH_PS_LDAP_DOMAINS:
+    case GH_PS_LDAP_DOMAIN:
+    case GH_PS_LDAP_ACCOUNTS:
+    case GH_PS_LDAP_ACCOUNT: return GH_WORK_STORE;
+    /* A bind to the directory, bounded by its timeouts: where binds run. */
+    case GH_PS_LDAP_VERIFY:  return GH_WORK_HASH;
     default:            return GH_WORK_INLINE;
     }
+}
+
+/* DOMAIN\user, as Windows spells a directory account, is user@DOMAIN to
+ * the core (a local name never holds a backslash); the same length, so it
+ * is rewritten in place. Anything else stays as given. */
+static void gh_ps_domain_user(gh_credential *cred)
+{
+    char   *bs = strchr(cred->user, '\\');
+    size_t  dlen, ulen;
+    char    text[GH_USER_NAME_MAX + 1];
+
+    if (bs == NULL || strchr(bs + 1, '\\') != NULL || strchr(cred->user, '@') != NULL)
+        return;
+    dlen = (size_t)(bs - cred->user);
+    ulen = strlen(bs + 1);
+    if (dlen == 0 || ulen == 0)
+        return;
+    snprintf(text, sizeof(text), "%s@%.*s", bs + 1, (int)dlen, cred->user);
+    memcpy(cred->user, text, dlen + ulen + 2);
 }
 
 /* What a request carries: Basic, which wins, else the session cookie. */
@@ -61,6 +86,8 @@ static void gh_ps_credential(const gh_request *req, gh_credential *cred)
     gh_str cookie;
 
     gh_credential_authorization(gh_request_header(req, "Authorization"), false, cred);
+    if (cred->kind == GH_CRED_BASIC)
+        gh_ps_domain_user(cred);
     if (cred->kind == GH_CRED_BASIC || cred->kind == GH_CRED_MALFORMED)
         return;
     /* No Basic (PowerStore has no Bearer): the session cookie, if any. */
@@ -78,7 +105,9 @@ static void gh_ps_classify(const gh_request *req, gh_plan *plan)
     gh_ps_route_parse(req->path, gh_ps_route_in(plan));
     plan->work = gh_ps_work(route, req->method);
     plan->read_body = plan->work != GH_WORK_INLINE &&
-                      (route->kind == GH_PS_USERS || route->kind == GH_PS_USER) &&
+                      (route->kind == GH_PS_USERS || route->kind == GH_PS_USER ||
+                       route->kind == GH_PS_LDAP_DOMAINS || route->kind == GH_PS_LDAP_DOMAIN ||
+                       route->kind == GH_PS_LDAP_ACCOUNTS || route->kind == GH_PS_LDAP_ACCOUNT) &&
                       (req->method == GH_METHOD_POST || req->method == GH_METHOD_PATCH);
     /* Gateway mode: sessions, accounts and the roles they name are
      * gatehouse's own; the rest of the API is the upstream's. */
@@ -277,6 +306,11 @@ static void gh_ps_dispatch(gh_ps_ctx *c)
     case GH_PS_ROLE:          gh_ps_serve_role(c); break;
     case GH_PS_USERS:         gh_ps_serve_users(c); break;
     case GH_PS_USER:          gh_ps_serve_user(c); break;
+    case GH_PS_LDAP_DOMAINS:  gh_ps_serve_ldap_domains(c); break;
+    case GH_PS_LDAP_DOMAIN:   gh_ps_serve_ldap_domain(c); break;
+    case GH_PS_LDAP_VERIFY:   gh_ps_serve_ldap_verify(c); break;
+    case GH_PS_LDAP_ACCOUNTS: gh_ps_serve_ldap_accounts(c); break;
+    case GH_PS_LDAP_ACCOUNT:  gh_ps_serve_ldap_account(c); break;
     default:                  gh_ps_serve_tree(c); break;
     }
 }

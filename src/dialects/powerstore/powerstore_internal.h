@@ -9,6 +9,11 @@
  *                         plain reads, served without building them
  *   powerstore_session.c  login_session, logout and the CSRF token
  *   powerstore_users.c    the roles and local_user
+ *   powerstore_ldap.c     ldap_domain and ldap_account: directory profiles
+ *                         served, over the two files that map them
+ *   powerstore_ldap_domain.c, powerstore_ldap_account.c
+ *                         an ldap_domain as a profile, an ldap_account as a
+ *                         DN of a profile's role map, both ways
  *   powerstore_tree.c     the bundled read-only resources and the render hook
  *   powerstore_route.c    the routes and the methods each allows
  *   powerstore_query.c    the query parameters (filters, limit and offset),
@@ -24,6 +29,7 @@
 #include <jansson.h>
 
 #include "../../core/account.h"
+#include "../../core/config.h"
 #include "../../core/policy.h"
 #include "../common/form.h"
 #include "powerstore.h"
@@ -184,6 +190,9 @@ typedef enum {
     GH_PS_E_BUILT_IN,
     GH_PS_E_SELF,
     GH_PS_E_NAME_EXISTS,
+    GH_PS_E_LDAP_EXISTS,
+    GH_PS_E_LDAP_REFUSED,
+    GH_PS_E_LDAP_VERIFY,
     GH_PS_E_TOO_MANY,
     GH_PS_E_HEADERS_TOO_LARGE,
     GH_PS_E_INTERNAL,
@@ -282,5 +291,53 @@ void gh_ps_serve_roles(gh_ps_ctx *c);
 void gh_ps_serve_role(gh_ps_ctx *c);
 void gh_ps_serve_users(gh_ps_ctx *c);
 void gh_ps_serve_user(gh_ps_ctx *c);
+
+/* ---- directory profiles: ldap_domain and ldap_account ---- */
+
+#define GH_PS_LDAP_SERVERS_MAX 8     /* hosts of one ldap_domain */
+
+/* An ldap_domain of profile p (powerstore_ldap_domain.c); NULL when out of
+ * memory. Never a password. */
+json_t *gh_ps_ldap_domain_json(const gh_config_directory *p);
+/* The properties of a POST (create: *p filled from fresh defaults) or a
+ * PATCH (onto *p, the profile in effect) of an ldap_domain body.
+ * GH_PS_E_COUNT when they apply, else the error (BAD_PROPERTY,
+ * MISSING_PROPERTY, BAD_VALUE) with *prop naming the property. The
+ * bind_password is not looked at beyond its type: the caller takes it. */
+gh_ps_error gh_ps_ldap_domain_apply(const json_t *body, bool create, gh_config_directory *p,
+                                    const char **prop);
+/* One DN that libldap parses, with no '|' (the role map's separator). */
+bool gh_ps_ldap_dn_ok(const char *dn);
+
+/* The id of the ldap_account of dn in domain (powerstore_ldap_account.c):
+ * 1 to 2^48 - 1, the same for every spelling of the DN; 0 when dn is no DN. */
+int64_t gh_ps_ldap_account_id(const char *domain, const char *dn);
+/* The ldap_account of dn, mapped to PowerStore role role in profile p. */
+json_t *gh_ps_ldap_account_json(const gh_config_directory *p, unsigned role, const char *dn);
+typedef int (*gh_ps_ldap_account_cb)(const gh_config_directory *p, unsigned role,
+                                     const char *dn, void *arg);
+/* cb for each DN of p's role map, Administrator's first; stops at and
+ * returns cb's first non-zero answer. */
+int gh_ps_ldap_accounts_each(const gh_config_directory *p, gh_ps_ldap_account_cb cb, void *arg);
+/* Take dn (any spelling) out of p's role map: the role it had, or 0. A map
+ * left empty disables p (a profile that maps nobody is kept off). */
+unsigned gh_ps_ldap_map_remove(gh_config_directory *p, const char *dn);
+/* Add dn to p's role map under role; false when the list is full. The first
+ * DN of an empty map enables p. */
+bool gh_ps_ldap_map_add(gh_config_directory *p, unsigned role, const char *dn);
+/* The DN an ldap_account body names in p (its name and type); GH_PS_E_COUNT,
+ * or BAD_VALUE with *prop. */
+gh_ps_error gh_ps_ldap_account_dn(const json_t *body, const gh_config_directory *p, char *dn,
+                                  size_t dnlen, const char **prop);
+/* A role_id an ldap_account may have (one that reads back as written: 1, 2
+ * or 3), or 0. */
+unsigned gh_ps_ldap_role_value(const json_t *v);
+
+/* The handlers (powerstore_ldap.c). */
+void gh_ps_serve_ldap_domains(gh_ps_ctx *c);
+void gh_ps_serve_ldap_domain(gh_ps_ctx *c);
+void gh_ps_serve_ldap_verify(gh_ps_ctx *c);
+void gh_ps_serve_ldap_accounts(gh_ps_ctx *c);
+void gh_ps_serve_ldap_account(gh_ps_ctx *c);
 
 #endif

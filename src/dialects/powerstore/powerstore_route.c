@@ -2,7 +2,7 @@
  * powerstore_route.c: the PowerStore routes (powerstore_route.h): which
  * route a request path names, segment names matched exactly as PowerStore
  * matches them, a member id checked as it is spelled, and the methods each
- * route allows. The router (powerstore.c) classifies and serves by them, and
+ * route allows (ldap_domain's and ldap_account's among them). The router (powerstore.c) classifies and serves by them, and
  * the render hook (powerstore_tree.c) finds the bundled files by them.
  */
 #include "powerstore_internal.h"
@@ -34,6 +34,52 @@ static bool gh_ps_user_seg(gh_str seg, gh_ps_route *r)
     return true;
 }
 
+_Static_assert(GH_DOMAIN_MAX <= GH_USER_NAME_MAX, "a domain name must fit route.user_name");
+
+/* An ldap_domain member: a profile's name. */
+static bool gh_ps_domain_seg(gh_str seg, gh_ps_route *r)
+{
+    if (seg.len == 0 || seg.len > GH_DOMAIN_MAX)
+        return false;
+    memcpy(r->user_name, seg.data, seg.len);
+    r->user_name[seg.len] = '\0';
+    return gh_config_directory_name_ok(r->user_name);
+}
+
+/* An ldap_account member: its id in decimal, 1 to 2^48 - 1, one spelling. */
+static bool gh_ps_account_seg(gh_str seg, gh_ps_route *r)
+{
+    int64_t v = 0;
+
+    if (seg.len == 0 || seg.len > 15 || seg.data[0] == '0')
+        return false;
+    for (size_t i = 0; i < seg.len; i++) {
+        if (seg.data[i] < '0' || seg.data[i] > '9')
+            return false;
+        v = v * 10 + (seg.data[i] - '0');
+    }
+    r->user_id = v;
+    return v < ((int64_t)1 << 48);
+}
+
+/* The routes of three segments below the root: /api/rest/NAME. */
+static gh_ps_route_kind gh_ps_collection_kind(gh_str name)
+{
+    if (gh_str_eq(name, "login_session"))
+        return GH_PS_LOGIN_SESSION;
+    if (gh_str_eq(name, "logout"))
+        return GH_PS_LOGOUT;
+    if (gh_str_eq(name, "role"))
+        return GH_PS_ROLES;
+    if (gh_str_eq(name, "local_user"))
+        return GH_PS_USERS;
+    if (gh_str_eq(name, "ldap_domain"))
+        return GH_PS_LDAP_DOMAINS;
+    if (gh_str_eq(name, "ldap_account"))
+        return GH_PS_LDAP_ACCOUNTS;
+    return GH_PS_TREE;
+}
+
 void gh_ps_route_parse(gh_str raw, gh_ps_route *r)
 {
     gh_str seg[5];
@@ -59,20 +105,27 @@ void gh_ps_route_parse(gh_str raw, gh_ps_route *r)
     }
     r->segments = n;
     r->collection_len = r->path_len;
-    if (n < 3 || n > 4 || !gh_str_eq(seg[0], "api") || !gh_str_eq(seg[1], "rest"))
+    if (n < 3 || n > 5 || !gh_str_eq(seg[0], "api") || !gh_str_eq(seg[1], "rest"))
         return;
     if (n == 3) {
-        if (gh_str_eq(seg[2], "login_session"))
-            r->kind = GH_PS_LOGIN_SESSION;
-        else if (gh_str_eq(seg[2], "logout"))
-            r->kind = GH_PS_LOGOUT;
-        else if (gh_str_eq(seg[2], "role"))
-            r->kind = GH_PS_ROLES;
-        else if (gh_str_eq(seg[2], "local_user"))
-            r->kind = GH_PS_USERS;
+        r->kind = gh_ps_collection_kind(seg[2]);
         return;
     }
-    if (gh_str_eq(seg[2], "role")) {
+    if (n == 5) {
+        /* ldap_domain/{name}/verify; the tree has nothing this deep */
+        if (gh_str_eq(seg[2], "ldap_domain") && gh_str_eq(seg[4], "verify")) {
+            r->kind = GH_PS_LDAP_VERIFY;
+            r->valid = gh_ps_domain_seg(seg[3], r);
+        }
+        return;
+    }
+    if (gh_str_eq(seg[2], "ldap_domain")) {
+        r->kind = GH_PS_LDAP_DOMAIN;
+        r->valid = gh_ps_domain_seg(seg[3], r);
+    } else if (gh_str_eq(seg[2], "ldap_account")) {
+        r->kind = GH_PS_LDAP_ACCOUNT;
+        r->valid = gh_ps_account_seg(seg[3], r);
+    } else if (gh_str_eq(seg[2], "role")) {
         r->kind = GH_PS_ROLE;
         r->valid = seg[3].len == 1 && seg[3].data[0] >= '1' &&
                    seg[3].data[0] < '1' + GH_PS_ROLE_COUNT;
@@ -91,8 +144,15 @@ unsigned gh_ps_allowed(gh_ps_route_kind kind)
 {
     switch (kind) {
     case GH_PS_LOGOUT: return GH_METHOD_BIT(GH_METHOD_POST);
-    case GH_PS_USERS:  return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_POST);
-    case GH_PS_USER:   return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_PATCH) | GH_METHOD_BIT(GH_METHOD_DELETE);
+    case GH_PS_LDAP_VERIFY: return GH_METHOD_BIT(GH_METHOD_POST);
+    case GH_PS_USERS:
+    case GH_PS_LDAP_DOMAINS:
+    case GH_PS_LDAP_ACCOUNTS:
+        return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_POST);
+    case GH_PS_USER:
+    case GH_PS_LDAP_DOMAIN:
+    case GH_PS_LDAP_ACCOUNT:
+        return GH_METHOD_READ | GH_METHOD_BIT(GH_METHOD_PATCH) | GH_METHOD_BIT(GH_METHOD_DELETE);
     default:           return GH_METHOD_READ;
     }
 }

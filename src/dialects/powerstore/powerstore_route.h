@@ -19,7 +19,12 @@ typedef enum {
     GH_PS_ROLES,             /* /api/rest/role */
     GH_PS_ROLE,              /* /api/rest/role/{1..5} */
     GH_PS_USERS,             /* /api/rest/local_user */
-    GH_PS_USER               /* /api/rest/local_user/{id | name:NAME} */
+    GH_PS_USER,              /* /api/rest/local_user/{id | name:NAME} */
+    GH_PS_LDAP_DOMAINS,      /* /api/rest/ldap_domain */
+    GH_PS_LDAP_DOMAIN,       /* /api/rest/ldap_domain/{name} */
+    GH_PS_LDAP_VERIFY,       /* /api/rest/ldap_domain/{name}/verify */
+    GH_PS_LDAP_ACCOUNTS,     /* /api/rest/ldap_account */
+    GH_PS_LDAP_ACCOUNT       /* /api/rest/ldap_account/{id} */
 } gh_ps_route_kind;
 
 typedef struct {
@@ -30,8 +35,10 @@ typedef struct {
     size_t   collection_len;               /* GH_PS_TREE: bytes of /api/rest/TYPE in path */
     size_t   member_off, member_len;       /* GH_PS_TREE with 4 segments: the id in path */
     unsigned role;                         /* GH_PS_ROLE: 1..5 */
-    int64_t  user_id;                      /* GH_PS_USER by id; 0 when by name */
-    char     user_name[GH_USER_NAME_MAX + 1]; /* GH_PS_USER by name:NAME */
+    int64_t  user_id;                      /* GH_PS_USER by id; 0 when by name;
+                                            * GH_PS_LDAP_ACCOUNT: its id */
+    char     user_name[GH_USER_NAME_MAX + 1]; /* GH_PS_USER by name:NAME;
+                                            * GH_PS_LDAP_DOMAIN, _VERIFY: the domain */
     char     path[GH_PS_PATH_MAX + 1];     /* decoded, one trailing slash dropped; last:
                                             * parsing zeroes what comes before, not this */
 } gh_ps_route;
