@@ -152,6 +152,36 @@ static void test_fields(void **state)
     free(text);
 }
 
+/* A record longer than the usual (every field at its cap, escaped six
+ * bytes a character) is written whole, after one of the usual size. */
+static void test_long_record_whole(void **state)
+{
+    fixture *f = *state;
+    gh_audit *a;
+    char field[300], *text;
+    size_t len;
+    json_t *o;
+
+    memset(field, 0x01, sizeof(field) - 1);
+    field[sizeof(field) - 1] = '\0';
+    assert_int_equal(gh_audit_open(f->path, &a), 0);
+    gh_audit_write(a, GH_AUDIT_LOGIN, "alice", NULL, NULL, NULL, "short");
+    gh_audit_write(a, GH_AUDIT_LOGIN_FAILED, field, field, field, field, field);
+    gh_audit_close(a);
+
+    text = slurp(f->path, &len);
+    assert_int_equal(count_lines(text), 2);
+    assert_true(len > 5 * 256 * 6);
+    o = line_at(text, 1);
+    assert_int_equal(strlen(json_string_value(json_object_get(o, "detail"))), 256);
+    assert_int_equal(strlen(json_string_value(json_object_get(o, "user"))), 256);
+    json_decref(o);
+    o = line_at(text, 0);
+    assert_string_equal(json_string_value(json_object_get(o, "detail")), "short");
+    json_decref(o);
+    free(text);
+}
+
 static void test_no_secret_leaks(void **state)
 {
     fixture *f = *state;
@@ -345,6 +375,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_record_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_secret_leaks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forgery_and_bad_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_utf8_cut_on_boundary, setup, teardown),

@@ -52,6 +52,22 @@ static void test_text_bytes(void **state)
     free(text);
     json_decref(v);
 
+    /* A body longer than the usual buffer: measured, then written whole. */
+    {
+        char big[5001];
+
+        memset(big, 'b', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        v = json_pack("{s:s}", "big", big);
+        text = gh_json_text(v, &len);
+        assert_non_null(text);
+        assert_int_equal(len, strlen(text));
+        assert_int_equal(len, 5000 + strlen("{\n  \"big\": \"\"\n}\n"));
+        assert_non_null(strstr(text, big));
+        free(text);
+        json_decref(v);
+    }
+
     /* A bare value is a body too; nothing is no body. */
     v = json_string("x");
     text = gh_json_text(v, &len);
