@@ -6,11 +6,14 @@
  * ldap_domain; and as an ldap_account body, its DN built, added to the role
  * map, listed and taken out again. A profile written must keep its strings
  * terminated within their fields, an ldap_domain shown must never hold the
- * bind password, and an account added must be found by its id and removed.
+ * bind password (the body is applied again with its password swapped for a
+ * mark no other field holds, which must not show), and an account added
+ * must be found by its id and removed.
  * The same input is also an Authorization value read by the dialect's
  * credential hook, which spells DOMAIN\user as user@DOMAIN: it must keep
  * the parser's kind, password and length, and change only such a name.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,22 +77,68 @@ static void check_terminated(const gh_config_directory *p)
         abort();
 }
 
-static void show(const gh_config_directory *p, const json_t *body)
+/* The password of a body that has one, as the fuzzer wrote it, is
+ * swapped for this before the body is applied, so that finding it in what
+ * is shown means the password was shown, not that the fuzzer's password
+ * happened to be a piece of another field or of a key. */
+#define LEAK_MARK "Pw-leak-mark-0c1f9e"
+
+/* body's copy with a password of the fuzzer's (a string, not empty)
+ * swapped for LEAK_MARK; NULL when it has none or holds LEAK_MARK itself. */
+static json_t *marked(const json_t *body)
 {
-    json_t     *d = gh_ps_ldap_domain_json(p);
-    char       *text;
-    const char *pw = json_string_value(json_object_get(body, "bind_password"));
+    const json_t *pw = json_object_get(body, "bind_password");
+    json_t       *copy;
+    char         *text;
+    bool          fuzzed_mark;
+
+    if (!json_is_string(pw) || json_string_length(pw) == 0)
+        return NULL;
+    text = json_dumps(body, 0);
+    fuzzed_mark = text == NULL || strstr(text, LEAK_MARK) != NULL;
+    free(text);
+    if (fuzzed_mark || (copy = json_deep_copy(body)) == NULL)
+        return NULL;
+    json_object_set_new(copy, "bind_password", json_string(LEAK_MARK));
+    return copy;
+}
+
+/* p shown as an ldap_domain; marked: p was written from a marked body. */
+static void show(const gh_config_directory *p, bool marked)
+{
+    json_t *d = gh_ps_ldap_domain_json(p);
+    char   *text;
 
     if (d == NULL || json_object_get(d, "bind_password") != NULL)
         abort();
     text = json_dumps(d, 0);
-    if (text == NULL)
-        abort();
-    /* a password of some length never shows (short ones may match by chance) */
-    if (pw != NULL && strlen(pw) >= 12 && strstr(text, pw) != NULL)
+    if (text == NULL || (marked && strstr(text, LEAK_MARK) != NULL))
         abort();
     free(text);
     json_decref(d);
+}
+
+/* body applied as a create, then as a PATCH onto a profile of the file. */
+static void domain(const json_t *body, bool marked)
+{
+    gh_config_directory p;
+    const char         *prop = NULL;
+
+    if (gh_ps_ldap_domain_apply(body, true, &p, &prop) == GH_PS_E_COUNT) {
+        check_terminated(&p);
+        show(&p, marked);
+    } else if (prop == NULL) {
+        abort();
+    }
+    file_profile(&p);
+    if (gh_ps_ldap_domain_apply(body, false, &p, &prop) == GH_PS_E_COUNT) {
+        check_terminated(&p);
+        if (strcmp(p.name, "corp") != 0)
+            abort();
+        show(&p, marked);
+    } else if (prop == NULL) {
+        abort();
+    }
 }
 
 typedef struct {
@@ -135,30 +184,19 @@ static void account(const json_t *body)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    json_t             *body = json_loadb((const char *)data, size, JSON_ALLOW_NUL, NULL);
-    gh_config_directory p;
-    const char         *prop = NULL;
+    json_t *body = json_loadb((const char *)data, size, JSON_ALLOW_NUL, NULL);
+    json_t *mark;
 
     credential(data, size);
     if (!json_is_object(body)) {
         json_decref(body);
         return 0;
     }
-    if (gh_ps_ldap_domain_apply(body, true, &p, &prop) == GH_PS_E_COUNT) {
-        check_terminated(&p);
-        show(&p, body);
-    } else if (prop == NULL) {
-        abort();
-    }
-    file_profile(&p);
-    if (gh_ps_ldap_domain_apply(body, false, &p, &prop) == GH_PS_E_COUNT) {
-        check_terminated(&p);
-        if (strcmp(p.name, "corp") != 0)
-            abort();
-        show(&p, body);
-    } else if (prop == NULL) {
-        abort();
-    }
+    domain(body, false);
+    mark = marked(body);
+    if (mark != NULL)
+        domain(mark, true);
+    json_decref(mark);
     account(body);
     json_decref(body);
     return 0;
