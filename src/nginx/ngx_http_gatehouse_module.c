@@ -263,6 +263,34 @@ ngx_http_gatehouse_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     return NGX_CONF_OK;
 }
 
+/*
+ * OpenSSL decrypts a TLS record in place in its read buffer, and nginx has
+ * it free that buffer whenever it is empty (SSL_MODE_RELEASE_BUFFERS): a
+ * request's plaintext (a login body's password, an Authorization header)
+ * would lie in freed heap until some allocation happens to reuse the block.
+ * With SSL_OP_CLEANSE_PLAINTEXT OpenSSL wipes plaintext once handed over
+ * and when it releases a buffer. Every server with TLS gets it.
+ */
+static void
+ngx_http_gatehouse_cleanse_plaintext(ngx_conf_t *cf)
+{
+#ifdef SSL_OP_CLEANSE_PLAINTEXT
+    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_core_srv_conf_t  **cscfp;
+    ngx_http_ssl_srv_conf_t    *sscf;
+    ngx_uint_t                  s;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    cscfp = cmcf->servers.elts;
+    for (s = 0; s < cmcf->servers.nelts; s++) {
+        sscf = cscfp[s]->ctx->srv_conf[ngx_http_ssl_module.ctx_index];
+        if (sscf != NULL && sscf->ssl.ctx != NULL) {
+            SSL_CTX_set_options(sscf->ssl.ctx, SSL_OP_CLEANSE_PLAINTEXT);
+        }
+    }
+#endif
+}
+
 static ngx_int_t
 ngx_http_gatehouse_postconfiguration(ngx_conf_t *cf)
 {
@@ -281,6 +309,7 @@ ngx_http_gatehouse_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
     *h = ngx_http_gatehouse_auth_request_handler;
+    ngx_http_gatehouse_cleanse_plaintext(cf);
     if (ngx_http_gatehouse_proxy_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
