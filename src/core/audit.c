@@ -125,7 +125,7 @@ void gh_audit_write(gh_audit *audit, gh_audit_event event, const char *user,
                     const char *session_id, const char *detail)
 {
     json_t *obj = NULL;
-    char *line = NULL;
+    char usual[1024], *line = NULL, *out;
     size_t need, len;
     ssize_t n;
 
@@ -143,22 +143,27 @@ void gh_audit_write(gh_audit *audit, gh_audit_event event, const char *user,
         || gh_audit_set(obj, "detail", detail) != 0)
         goto done;
 
-    /* Dump into our own buffer so the newline goes out in the same write. */
-    need = json_dumpb(obj, NULL, 0, JSON_COMPACT);
+    /* Dump into our own buffer so the newline goes out in the same write:
+     * a record of the usual size in one pass, into the stack's; a longer
+     * one (a long detail) measured by that pass, then dumped again. */
+    need = json_dumpb(obj, usual, sizeof(usual) - 1, JSON_COMPACT);
     if (need == 0)
         goto done;
-    line = malloc(need + 1);
-    if (line == NULL)
-        goto done;
-    len = json_dumpb(obj, line, need, JSON_COMPACT);
-    if (len != need)
-        goto done;
-    line[len++] = '\n';
+    if (need < sizeof(usual)) {
+        out = usual;
+    } else {
+        line = malloc(need + 1);
+        if (line == NULL || json_dumpb(obj, line, need, JSON_COMPACT) != need)
+            goto done;
+        out = line;
+    }
+    len = need;
+    out[len++] = '\n';
 
     /* A retry after a partial write would split the record; only an
      * interrupted write that wrote nothing is tried again. */
     do
-        n = write(audit->fd, line, len);
+        n = write(audit->fd, out, len);
     while (n < 0 && errno == EINTR);
 done:
     free(line);

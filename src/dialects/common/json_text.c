@@ -1,25 +1,35 @@
 /*
- * json_text.c: JSON as gatehouse writes it (json_text.h). jansson measures
- * the text first (json_dumpb with no buffer), so the body is one allocation
- * with room for the final newline, never a copy of a copy.
+ * json_text.c: JSON as gatehouse writes it (json_text.h). jansson writes
+ * the text once into a buffer of a usual size, which json_dumpb says was
+ * enough or how much is needed (then a second pass into one that fits):
+ * the body is one allocation with room for the final newline, never a copy
+ * of a copy, and a usual body is dumped once, not measured first.
  */
 #include "json_text.h"
 
 #include <stdlib.h>
 
+#define GH_JSON_USUAL 2048    /* bytes: most replies fit */
+
 char *gh_json_text(const json_t *v, size_t *len)
 {
-    char  *text = NULL;
+    char  *text = NULL, *bigger;
     size_t need;
 
     *len = 0;
-    if (v == NULL)
+    if (v == NULL || (text = malloc(GH_JSON_USUAL)) == NULL)
         goto done;
-    need = json_dumpb(v, NULL, 0, GH_JSON_FLAGS);
-    if (need == 0)
-        goto done;
-    text = malloc(need + 2);
-    if (text == NULL || json_dumpb(v, text, need, GH_JSON_FLAGS) != need) {
+    need = json_dumpb(v, text, GH_JSON_USUAL - 2, GH_JSON_FLAGS);
+    if (need > GH_JSON_USUAL - 2) {
+        bigger = realloc(text, need + 2);
+        if (bigger == NULL || json_dumpb(v, bigger, need, GH_JSON_FLAGS) != need) {
+            free(bigger != NULL ? bigger : text);
+            text = NULL;
+            goto done;
+        }
+        text = bigger;
+    }
+    if (need == 0) {
         free(text);
         text = NULL;
         goto done;
