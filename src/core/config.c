@@ -47,6 +47,13 @@ typedef struct {
     { sec, { #field, kind, offsetof(gh_config, field), \
              sizeof(((gh_config *)0)->field), 0, 0, empty } }
 
+/* [store]'s keys: fields of gh_config.store, named without the prefix. */
+#define GH_CFG_STORE_NUM(field, lo, hi) \
+    { "store", { #field, GH_CONFIG_I64, offsetof(gh_config, store.field), 0, lo, hi, false } }
+#define GH_CFG_STORE_STR(field, kind, empty) \
+    { "store", { #field, kind, offsetof(gh_config, store.field), \
+                 sizeof(((gh_config *)0)->store.field), 0, 0, empty } }
+
 static const gh_config_core_key gh_config_keys[] = {
     GH_CFG_STR("server", listen, GH_CONFIG_ADDR, false),
     GH_CFG_STR("server", http_listen, GH_CONFIG_ADDR, true),
@@ -93,6 +100,19 @@ static const gh_config_core_key gh_config_keys[] = {
     GH_CFG_NUM("events", max_streams, GH_CONFIG_I64, 0, 100000),
     GH_CFG_NUM("events", keepalive_seconds, GH_CONFIG_I64, 1, 3600),
     GH_CFG_STR("audit", audit_log, GH_CONFIG_PATH, true),
+    GH_CFG_STORE_STR(url, GH_CONFIG_PATH, true),
+    GH_CFG_STORE_STR(username, GH_CONFIG_NAME, true),
+    GH_CFG_STORE_STR(password_file, GH_CONFIG_PATH, true),
+    GH_CFG_STORE_STR(tls_ca, GH_CONFIG_PATH, true),
+    GH_CFG_STORE_STR(tls_cert, GH_CONFIG_PATH, true),
+    GH_CFG_STORE_STR(tls_key, GH_CONFIG_PATH, true),
+    GH_CFG_STORE_STR(tls_server_name, GH_CONFIG_PATH, true),
+    GH_CFG_STORE_STR(key_prefix, GH_CONFIG_PATH, false),
+    GH_CFG_STORE_STR(secret_file, GH_CONFIG_PATH, true),
+    GH_CFG_STORE_NUM(connect_timeout_ms, 10, 60000),
+    GH_CFG_STORE_NUM(timeout_ms, 10, 60000),
+    GH_CFG_STORE_NUM(wait_replicas, -1, 16),
+    GH_CFG_STORE_NUM(wait_ms, 1, 60000),
 };
 
 #define GH_CONFIG_NKEYS (sizeof(gh_config_keys) / sizeof(gh_config_keys[0]))
@@ -183,6 +203,11 @@ void gh_config_defaults(gh_config *cfg)
     cfg->throttle_max_delay = 60;
     cfg->max_streams = 64;
     cfg->keepalive_seconds = 15;
+    snprintf(cfg->store.key_prefix, sizeof(cfg->store.key_prefix), "%s", "gh:");
+    cfg->store.connect_timeout_ms = 500;
+    cfg->store.timeout_ms = 1000;
+    cfg->store.wait_replicas = -1;
+    cfg->store.wait_ms = 100;
 }
 
 static bool gh_config_core_section(const char *name)

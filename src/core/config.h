@@ -139,6 +139,25 @@ typedef struct {
                                                    store's count of writes of this name */
 } gh_config_directory;
 
+/* [store]: where the durable state is (store.h's gh_store_config, which
+ * points into it). Every key may be left out: an empty url keeps the
+ * embedded store in DATA_DIR. docs/scale-out.md. */
+typedef struct {
+    char     url[512];                /* empty = embedded; redis://, rediss://, unix:, redis-sentinel:// */
+    char     username[64];            /* Redis ACL user */
+    char     password_file[GH_PATH_MAX];
+    char     tls_ca[GH_PATH_MAX];
+    char     tls_cert[GH_PATH_MAX];
+    char     tls_key[GH_PATH_MAX];
+    char     tls_server_name[256];
+    char     key_prefix[64];          /* "gh:" */
+    char     secret_file[GH_PATH_MAX];/* empty = DATA_DIR/store-secret */
+    int64_t  connect_timeout_ms;      /* 500 */
+    int64_t  timeout_ms;              /* 1000 */
+    int64_t  wait_replicas;           /* -1: 1 with Sentinel, else 0 */
+    int64_t  wait_ms;                 /* 100 */
+} gh_config_store;
+
 typedef struct {
     /* [server] */
     char     listen[128];             /* 127.0.0.1:8443 */
@@ -195,6 +214,9 @@ typedef struct {
 
     /* [audit] */
     char     audit_log[GH_PATH_MAX];  /* empty = DATA_DIR/audit.log */
+
+    /* [store] */
+    gh_config_store store;
 
     /* [directory NAME], in the order of the file */
     size_t   ndirectories;

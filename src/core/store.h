@@ -1,8 +1,11 @@
 /*
  * store.h: the durable store: accounts, sessions, live settings and the change
- * log, in one SQLite database (WAL). Every call is synchronous and may wait on
- * disk: call it from the command line or an nginx thread-pool task, never an
- * event loop. One gh_store is one connection; use one per thread.
+ * log, in one SQLite database (WAL, the embedded store) or in Redis (several
+ * nodes sharing one state, docs/scale-out.md); which one is the backend's
+ * business (store_backend.h), callers see only this interface. Every call is
+ * synchronous and may wait on disk or the network: call it from the command
+ * line or an nginx thread-pool task, never an event loop. One gh_store is one
+ * connection; use one per thread.
  *
  * The change log is how the command line and the API reach every running
  * worker: each write that matters to a running server (an account changed or
@@ -28,8 +31,14 @@ typedef enum {
     GH_STORE_NOT_FOUND,
     GH_STORE_EXISTS,       /* a unique name is taken */
     GH_STORE_CONFLICT,     /* expected generation did not match */
-    GH_STORE_BUSY,         /* the database stayed locked past the busy timeout */
-    GH_STORE_ERROR
+    GH_STORE_BUSY,         /* the database stayed locked past the busy timeout, or
+                              (Redis) a key read in a transaction changed before
+                              it committed: run the whole transaction again */
+    GH_STORE_ERROR,
+    GH_STORE_LIMIT,        /* gh_store_session_insert_limited: the account has
+                              its most live sessions already */
+    GH_STORE_GAP           /* gh_store_change_since: the log was trimmed past
+                              seq; what a reader holds may be stale: drop it */
 } gh_store_err;
 
 /* Short English text for an error code. Static storage. */
@@ -96,6 +105,59 @@ void gh_store_numbered_dialects(const char *const *names, size_t n);
 gh_store_err gh_store_open(const char *path, gh_store **out);
 void gh_store_close(gh_store *store);
 
+/* Where the store is: the [store] section of gatehouse.conf (config.h's
+ * gh_config.store), or what the command line was given. Strings are the
+ * caller's and must outlive every store opened with it. */
+typedef struct {
+    const char *url;              /* NULL or "": the embedded store at path;
+                                     redis://[USER@]HOST:PORT[/DB],
+                                     rediss://... (TLS), unix:/PATH[?db=N],
+                                     redis-sentinel://H1:P1,H2:P2/MASTER[/DB] */
+    const char *path;             /* the SQLite file of the embedded store */
+    const char *username;         /* Redis ACL user; NULL/"": default */
+    const char *password_file;    /* Redis password, first line; NULL/"": none */
+    const char *tls_ca;           /* rediss: CA file the server is verified by */
+    const char *tls_cert;         /* rediss: client certificate, optional */
+    const char *tls_key;          /* rediss: its key */
+    const char *tls_server_name;  /* rediss: SNI and the name verified; default host */
+    const char *key_prefix;       /* every Redis key starts with it; default "gh:" */
+    const char *secret_file;      /* Redis: the 32-byte server secret, the same
+                                     file on every node (never in Redis) */
+    int         connect_timeout_ms; /* 0: 500 */
+    int         timeout_ms;       /* a command's answer; 0: 1000 */
+    int         wait_replicas;    /* replicas a write waits for (WAIT); < 0: 1
+                                     with Sentinel, else 0 */
+    int         wait_ms;          /* how long WAIT waits; 0: 100 */
+} gh_store_config;
+
+/* Open the store cfg names: the embedded one (as gh_store_open(cfg->path))
+ * when cfg->url is empty, else a connection to Redis, checked (the server is
+ * a primary, the keys were made by `gatehouse init --store` with this
+ * secret). A Redis connection lost later is made again by the next call
+ * that needs it (at most one try per 100 ms; calls in between fail at once,
+ * GH_STORE_ERROR): a store opened once stays usable across outages and
+ * failovers. The first open fails when Redis cannot be reached. */
+gh_store_err gh_store_open_config(const gh_store_config *cfg, gh_store **out);
+/* True when other nodes share this store (Redis): what a node holds of it
+ * is a cache, kept true by the change log and the bell below. */
+bool gh_store_shared(const gh_store *store);
+/* The backend's reason for the last GH_STORE_ERROR, for a log line (never a
+ * secret): static or owned by the store until its next call. */
+const char *gh_store_last_error(const gh_store *store);
+
+/* The bell: rung (Redis pub/sub) by every write that logs a change, so a
+ * node learns of it at once instead of at its next poll of the log. open
+ * subscribes on a connection of its own (GH_STORE_NOT_FOUND: this backend
+ * has no bell; poll the log). wait waits up to timeout_ms: GH_STORE_OK when
+ * it rang (*seq: the newest change it announced), GH_STORE_NOT_FOUND when
+ * it did not, GH_STORE_ERROR when the subscription was lost (messages may
+ * have been missed: whatever the caller holds may be stale). It checks the
+ * connection itself (a PING each second while quiet). close unsubscribes. */
+typedef struct gh_store_bell gh_store_bell;
+gh_store_err gh_store_bell_open(const gh_store_config *cfg, gh_store_bell **out);
+gh_store_err gh_store_bell_wait(gh_store_bell *bell, int timeout_ms, int64_t *seq);
+void gh_store_bell_close(gh_store_bell *bell);
+
 /* Several writes as one transaction (each write then commits with it, not
  * alone). begin is BEGIN IMMEDIATE: it takes the write lock now, under the
  * busy timeout, rather than fail later when a read would have to become a
@@ -138,6 +200,29 @@ gh_store_err gh_store_account_due(gh_store *store, const char *domain, const cha
  * Insert: GH_STORE_EXISTS if the id or digest is taken, GH_STORE_NOT_FOUND if
  * account_id names no account. */
 gh_store_err gh_store_session_insert(gh_store *store, const gh_session_record *rec);
+/* The same, as one atomic step with the per-account limit: GH_STORE_LIMIT
+ * when the account holds max_per_account sessions live at now already (the
+ * rule of gh_store_session_ended with default_idle); max_per_account <= 0
+ * sets no limit. No other writer, on any node, can slip in between the count
+ * and the insert. */
+gh_store_err gh_store_session_insert_limited(gh_store *store, const gh_session_record *rec,
+                                             int64_t max_per_account, int64_t now,
+                                             int64_t default_idle);
+/* A session by its token digest, with what a node caches of it: its
+ * account's role and password-change flag and the change-log sequence read
+ * in the same snapshot (a cache fill made with it is only kept by a reader
+ * that has applied no later change). GH_STORE_NOT_FOUND: none, or its
+ * account is gone or disabled. acct may be NULL. */
+typedef struct {
+    gh_role role;
+    bool    password_change_required;
+    bool    enabled;
+    int64_t locked_until;
+    int64_t seq;
+} gh_store_session_owner;
+gh_store_err gh_store_session_find_digest(gh_store *store, const uint8_t digest[GH_DIGEST_LEN],
+                                          gh_session_record *out,
+                                          gh_store_session_owner *acct);
 gh_store_err gh_store_session_get(gh_store *store, const char *id, gh_session_record *out);
 /* Deletes one session and logs a GH_CHANGE_SESSION. */
 gh_store_err gh_store_session_delete(gh_store *store, const char *id);
@@ -222,6 +307,16 @@ gh_store_err gh_store_setting_set(gh_store *store, const char *key, int64_t valu
 gh_store_err gh_store_failure_get(gh_store *store, const uint8_t key[GH_DIGEST_LEN],
                                   gh_failure *out);
 gh_store_err gh_store_failure_put(gh_store *store, const gh_failure *f);
+/* Count one failure in the counter of key (owner's) at now, atomically on
+ * every node: read it (a new one when none is kept), apply gh_lockout_count
+ * with reset_after, threshold and duration (which sets expires), write it;
+ * *out receives it and *locked whether this failure locked it. The Redis
+ * backend does it in a script that follows lockout.c's arithmetic exactly
+ * (the store contract tests compare the two). */
+gh_store_err gh_store_failure_count(gh_store *store, const uint8_t key[GH_DIGEST_LEN],
+                                    const uint8_t owner[GH_DIGEST_LEN], int64_t now,
+                                    int64_t reset_after, int64_t threshold,
+                                    int64_t duration, gh_failure *out, bool *locked);
 gh_store_err gh_store_failure_delete(gh_store *store, const uint8_t key[GH_DIGEST_LEN]);
 /* Delete every counter of an owner (an account's, from every source). */
 gh_store_err gh_store_failure_clear_owner(gh_store *store, const uint8_t owner[GH_DIGEST_LEN]);
@@ -271,5 +366,18 @@ gh_store_err gh_store_change_since(gh_store *store, int64_t seq, gh_change_cb cb
 /* Drops change rows with seq < before_seq (they were seen long ago).
  * gh_store_change_last never goes backwards, even when every row is gone. */
 gh_store_err gh_store_change_prune(gh_store *store, int64_t before_seq);
+
+/* Moving an installation between stores (`gatehouse store copy`): writes
+ * that keep what the source had. account_import keeps acct's id,
+ * generation and created (GH_STORE_EXISTS when the id or name is taken) and
+ * logs nothing; directory_import keeps the row's revision; change_floor
+ * makes gh_store_change_last at least seq, so no reader of the target sees
+ * the sequence go backwards; secret_import replaces the server secret (the
+ * embedded store's row, the Redis store's secret file and check value). The
+ * target is meant to be empty: nothing else is checked. */
+gh_store_err gh_store_account_import(gh_store *store, const gh_account *acct);
+gh_store_err gh_store_directory_import(gh_store *store, const gh_stored_directory *row);
+gh_store_err gh_store_change_floor(gh_store *store, int64_t seq);
+gh_store_err gh_store_secret_import(gh_store *store, const uint8_t secret[GH_DIGEST_LEN]);
 
 #endif

@@ -71,6 +71,8 @@ const char *gh_store_strerror(gh_store_err err)
     case GH_STORE_EXISTS:    return "already exists";
     case GH_STORE_CONFLICT:  return "changed since it was read";
     case GH_STORE_BUSY:      return "store busy";
+    case GH_STORE_LIMIT:     return "too many sessions for the account";
+    case GH_STORE_GAP:       return "change log trimmed past the reader";
     case GH_STORE_ERROR:     break;
     }
     return "store error";
