@@ -26,7 +26,7 @@ CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fstack-protector-strong \
             -I/usr/include/libxml2 $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LIBS      = -lssl -lcrypto -ljansson -lxml2 -largon2 -lcrypt -lsqlite3 -linih -lldap -llber -lpthread
+LIBS      = -lssl -lcrypto -ljansson -lxml2 -largon2 -lcrypt -lsqlite3 -linih -lldap -llber -lhiredis -lpthread
 
 LIB_SRC   = $(sort $(wildcard src/core/*.c src/dialects/*/*.c src/pki/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
