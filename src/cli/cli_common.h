@@ -127,6 +127,7 @@ int gh_cli_password_policy(gh_cli_ctx *ctx, const char *password, size_t len);
 int gh_cli_init(int argc, char **argv);
 int gh_cli_user(int argc, char **argv);
 int gh_cli_session(int argc, char **argv);
+int gh_cli_store(int argc, char **argv);
 int gh_cli_serve(int argc, char **argv);
 int gh_cli_bench(int argc, char **argv);     /* hidden: bench-fill, for bench/ */
 
