@@ -1,6 +1,7 @@
 /*
- * store_accounts.c: accounts in the durable store (the connection, schema and
- * helpers are in store_sqlite.c, shared through store_internal.h).
+ * store_accounts.c: accounts in the durable store (the connection is in
+ * store_sqlite.c, the helpers in store_statements.c, shared through
+ * store_internal.h).
  *
  * An account row carries a generation, set to 1 on insert and bumped by every
  * update in the same statement that writes the row. An update names the

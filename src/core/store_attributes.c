@@ -1,6 +1,7 @@
 /*
  * store_attributes.c: what a dialect keeps of an account for itself, in the
- * durable store (the connection, schema and helpers are in store_sqlite.c).
+ * durable store (the connection is in store_sqlite.c, the helpers in
+ * store_statements.c).
  *
  * One row per (account, dialect, name), its value text. The core never reads
  * a value: the dialect that wrote it is the one that knows what it means, and

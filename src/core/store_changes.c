@@ -1,7 +1,7 @@
 /*
  * store_changes.c: live settings and the change log in the embedded store
- * (the connection and helpers are in store_sqlite.c, shared through
- * store_internal.h). A setting write commits with its GH_CHANGE_SETTING row.
+ * (the connection is in store_sqlite.c, the helpers in
+ * store_statements.c, shared through store_internal.h). A setting write commits with its GH_CHANGE_SETTING row.
  * The log's sequence is the changes table's AUTOINCREMENT: sqlite_sequence
  * keeps the last number given out even once prune has removed its row, so
  * gh_store_change_last never goes backwards, and change_floor (a store copied
@@ -84,7 +84,8 @@ static bool store_change_row(sqlite3_stmt *st, void *out)
     return gh_store_column_text(st, 3, c->subject, sizeof c->subject);
 }
 
-gh_store_err gh_store_sqlite_change_since(gh_store *base, int64_t seq, gh_change_cb cb, void *arg)
+gh_store_err gh_store_sqlite_change_since(gh_store *base, int64_t seq, gh_change_cb cb,
+                                          void *arg)
 {
     gh_store_sqlite *store = (gh_store_sqlite *)base;
     gh_change page[GH_STORE_PAGE];

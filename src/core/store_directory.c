@@ -1,6 +1,7 @@
 /*
  * store_directory.c: directory profiles written through the API, in the
- * durable store (the connection, schema and helpers are in store_sqlite.c;
+ * durable store (the connection is in store_sqlite.c, the helpers in
+ * store_statements.c;
  * what the rows mean is service_directory.c's).
  *
  * One row per profile name: its keys as text, or NULL for a tombstone. Each

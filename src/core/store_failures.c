@@ -1,6 +1,6 @@
 /*
  * store_failures.c: failed-login counters in the durable store (the
- * connection, schema and helpers are in store_sqlite.c). A row of
+ * connection is in store_sqlite.c, the helpers in store_statements.c). A row of
  * login_failures is one lockout counter of lockout.h, keyed by an HMAC; its
  * owner, the HMAC of the account name, lets an unlock clear every counter of
  * an account at once. A row of source_throttle is the throttle counter of a
@@ -8,6 +8,9 @@
  * while the server runs, and this copy is what a restart loads back.
  * Counters are written by the thread that checked the password, and so they
  * survive a restart. Rows past their end are pruned in batches by the upkeep.
+ * Counting a failure (read, gh_lockout_count, write) is one write
+ * transaction, so failures counted at once by several threads or processes
+ * are never lost.
  */
 #include "store_internal.h"
 

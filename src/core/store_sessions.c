@@ -1,6 +1,6 @@
 /*
- * store_sessions.c: sessions in the durable store (the connection, schema and
- * helpers are in store_sqlite.c).
+ * store_sessions.c: sessions in the durable store (the connection is in
+ * store_sqlite.c, the helpers in store_statements.c).
  *
  * A session row is what a client was promised: insert and delete commit (and
  * so reach the disk, synchronous=FULL) before they return. Revoking a session
@@ -16,6 +16,8 @@
  * rowid order from where the caller's last batch stopped: a store where a
  * million sessions ended while the server was down is swept without ever
  * holding the write lock for longer than one batch.
+ * A limited insert counts the account's live sessions and inserts under one
+ * write lock: logins racing each other cannot both pass the same count.
  * Last-used times arrive in batches from the shared block and only ever move
  * forward, so a late batch cannot make a session look older than it is.
  */
