@@ -9,12 +9,19 @@
  * nginx workers will run as. Files named on the command line are read first,
  * while the caller's own rights still apply.
  *
+ * With a shared store (--store URL, or [store] url in the configuration) the
+ * accounts live there: the directory gets its certificates, the secret file
+ * and a gatehouse.conf naming the store, and the admin account is made in
+ * the store unless it has one already (a second node joining: its secret
+ * file must be the first node's copy, or the store refuses the open).
+ *
  * An initialised directory (database with the admin account) is left alone.
  * A directory that holds anything but gatehouse's own files is refused, so a
  * slip such as `--data-dir /etc` can neither chmod nor chown it.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -32,7 +39,7 @@
 
 static const char gh_init_usage[] =
     "usage: gatehouse init [--data-dir DIR] [--admin-password-file FILE]\n"
-    "                      [--cert FILE --key FILE] [--config FILE]\n"
+    "                      [--cert FILE --key FILE] [--store URL] [--config FILE]\n"
     "\n"
     "Create DIR (mode 0700) with the database, a CA (DIR/pki/ca.pem) and a server\n"
     "certificate it signs, and the built-in account `admin` (role Administrator).\n"
@@ -46,10 +53,17 @@ static const char gh_init_usage[] =
     "  --cert FILE      bring your own: the server certificate first, then every\n"
     "                   issuer, the CA last (its last certificate becomes ca.pem)\n"
     "  --key FILE       the unencrypted private key of that server certificate\n"
+    "  --store URL      keep accounts and sessions in the shared store at URL\n"
+    "                   (redis://HOST:PORT, docs/scale-out.md), written to\n"
+    "                   DIR/gatehouse.conf as [store] url; the server secret goes\n"
+    "                   to DIR/store-secret ([store] secret_file), made when\n"
+    "                   missing: copy it to every other node before its init.\n"
+    "                   A store that has its admin account already is joined:\n"
+    "                   nothing is added to it\n"
     GH_CLI_COMMON_HELP;
 
 typedef struct {
-    const char *data_dir, *config, *password_file, *cert_file, *key_file;
+    const char *data_dir, *config, *password_file, *cert_file, *key_file, *store;
     char       *cert, *key;            /* contents of the files, read as the caller */
     size_t      cert_len, key_len;
     char        password[GH_PASSWORD_MAX + 1];
@@ -75,7 +89,7 @@ static int gh_init_check_contents(const char *dir)
     static const char *const ours[] = {
         ".", "..", "gatehouse.conf", "gatehouse.db", "gatehouse.db-wal",
         "gatehouse.db-shm", "gatehouse.db-journal", "pki", "run", "audit.log",
-        "initial-admin-password", "lost+found",
+        "initial-admin-password", "lost+found", "store-secret",
     };
     DIR           *d = opendir(dir);
     struct dirent *e;
@@ -216,27 +230,29 @@ done:
     return rc;
 }
 
-/* True when the directory holds a database with the admin account in it.
- * Reads only; nothing is left open. */
+/* True when the directory holds a database with the admin account in it
+ * (the embedded store). Reads only; nothing is left open. */
 static int gh_init_done_already(gh_cli_ctx *ctx, bool *done)
 {
-    char         db[GH_PATH_MAX];
-    struct stat  st;
-    gh_account   acct;
-    gh_store    *store = NULL;
-    gh_store_err err;
+    gh_store_paths  paths;
+    gh_store_config cfg;
+    struct stat     st;
+    gh_account      acct;
+    gh_store       *store = NULL;
+    gh_store_err    err;
 
     *done = false;
-    if (gh_cli_path(ctx, db, sizeof(db), GH_DB_FILE) < 0 || stat(db, &st) < 0)
-        return 0;
-    err = gh_store_open(db, &store);
+    if (!gh_store_config_from(&ctx->cfg.store, ctx->data_dir, &paths, &cfg) ||
+        stat(cfg.path, &st) < 0)
+        return 0;       /* none yet (a path too long: gh_cli_open says so) */
+    err = gh_store_open_config(&cfg, &store);
     if (err == GH_STORE_OK) {
         err = gh_store_account_get(store, "admin", &acct);
         gh_wipe(&acct, sizeof(acct));
         gh_store_close(store);
     }
     if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND) {
-        gh_cli_err("cannot read %s: %s", db, gh_store_strerror(err));
+        gh_cli_err("cannot read %s: %s", cfg.path, gh_store_strerror(err));
         return -1;
     }
     *done = err == GH_STORE_OK;
@@ -249,6 +265,7 @@ static int gh_init_parse(int argc, char **argv, gh_init_args *a)
         { "admin-password-file", &a->password_file, NULL },
         { "cert", &a->cert_file, NULL },
         { "key", &a->key_file, NULL },
+        { "store", &a->store, NULL },
         { NULL, NULL, NULL }
     };
     const gh_cli_spec spec = { "init", gh_init_usage, own, &a->data_dir, &a->config, NULL, 0 };
@@ -282,15 +299,98 @@ static int gh_init_read_inputs(gh_init_args *a)
     return 0;
 }
 
+/* --store URL: the configuration in use must name it, or there is none
+ * yet and DIR/gatehouse.conf will (gh_init_write_store). */
+static int gh_init_store_arg(gh_cli_ctx *ctx, const char *url)
+{
+    if (url == NULL)
+        return 0;
+    if (url[0] == '\0' || strlen(url) >= sizeof(ctx->cfg.store.url)) {
+        gh_cli_err("init: --store wants a URL (redis://HOST:PORT, ...)");
+        return -1;
+    }
+    for (const char *p = url; *p != '\0'; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            gh_cli_err("init: --store: a URL has no control characters");
+            return -1;
+        }
+    }
+    if (ctx->config_path[0] != '\0' && strcmp(ctx->cfg.store.url, url) != 0) {
+        gh_cli_err("init: %s does not say `[store] url = %s`: put it there, or leave "
+                   "--store out", ctx->config_path, url);
+        return -1;
+    }
+    snprintf(ctx->cfg.store.url, sizeof(ctx->cfg.store.url), "%s", url);
+    return 0;
+}
+
+/* DIR/gatehouse.conf naming the store, read back as any configuration is
+ * (so what serve will read is what was checked). */
+static int gh_init_write_store(gh_cli_ctx *ctx)
+{
+    char  path[GH_PATH_MAX], err[512];
+    FILE *fp = NULL;
+    int   fd, rc = -1;
+
+    if (ctx->config_path[0] != '\0')
+        return 0;       /* it names the store already (gh_init_store_arg) */
+    if (gh_cli_path(ctx, path, sizeof(path), GH_CONF_FILE) < 0)
+        return -1;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
+        gh_cli_err("cannot create %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    fprintf(fp, "# written by `gatehouse init --store`\n[store]\nurl = %s\n",
+            ctx->cfg.store.url);
+    if (fclose(fp) != 0)
+        gh_cli_err("cannot write %s: %s", path, strerror(errno));
+    else if (gh_config_load(&ctx->cfg, path, err, sizeof(err)) < 0)
+        gh_cli_err("%s", err);
+    else
+        rc = 0;
+    if (rc < 0)
+        unlink(path);
+    return rc;
+}
+
+/* The admin account, unless the shared store has one (another node's init
+ * made it): then this node joins. */
+static int gh_init_store_admin(gh_cli_ctx *ctx, gh_init_args *a, bool *joined)
+{
+    gh_account   acct;
+    gh_store_err err = GH_STORE_NOT_FOUND;
+
+    *joined = false;
+    if (ctx->cfg.store.url[0] != '\0') {
+        err = gh_store_account_get(ctx->store, "admin", &acct);
+        gh_wipe(&acct, sizeof(acct));
+    }
+    if (err == GH_STORE_OK) {
+        *joined = true;
+        return 0;
+    }
+    if (err != GH_STORE_NOT_FOUND) {
+        gh_cli_err("cannot read the store ([store] url): %s", gh_store_strerror(err));
+        return -1;
+    }
+    return gh_init_admin(ctx, a);
+}
+
 static int gh_init_run(gh_cli_ctx *ctx, gh_init_args *a)
 {
     char        db[GH_PATH_MAX];
     struct stat st;
-    bool        done;
+    bool        done = false, shared;
 
     /* A password the policy refuses must not leave a half-made directory. */
     if (!a->generated && gh_cli_password_policy(ctx, a->password, a->password_len) < 0)
         return GH_EXIT_FAIL;
+    if (gh_init_store_arg(ctx, a->store) < 0)
+        return GH_EXIT_FAIL;
+    shared = ctx->cfg.store.url[0] != '\0';
     if (stat(ctx->data_dir, &st) < 0) {
         if (mkdir(ctx->data_dir, 0700) < 0) {
             gh_cli_err("cannot create %s: %s", ctx->data_dir, strerror(errno));
@@ -301,10 +401,12 @@ static int gh_init_run(gh_cli_ctx *ctx, gh_init_args *a)
     }
     /* An existing database is looked at as the directory's owner, so that
      * looking leaves no file of root's behind. */
-    if (geteuid() == 0 && gh_cli_path(ctx, db, sizeof(db), GH_DB_FILE) == 0
+    if (!shared && geteuid() == 0 && gh_cli_path(ctx, db, sizeof(db), GH_DB_FILE) == 0
         && stat(db, &st) == 0 && gh_cli_become_owner(ctx, false, false) < 0)
         return GH_EXIT_FAIL;
-    if (gh_init_done_already(ctx, &done) < 0)
+    /* A shared store is looked at once this runs as the owner (below): its
+     * open may make the secret file, which the workers must read. */
+    if (!shared && gh_init_done_already(ctx, &done) < 0)
         return GH_EXIT_FAIL;
     if (done) {
         printf("%s is already initialised; nothing changed\n", ctx->data_dir);
@@ -318,13 +420,17 @@ static int gh_init_run(gh_cli_ctx *ctx, gh_init_args *a)
     }
     if (gh_init_certificates(ctx, a) < 0)
         return GH_EXIT_FAIL;
+    if (shared && gh_init_write_store(ctx) < 0)
+        return GH_EXIT_FAIL;
     if (gh_cli_open(ctx, true) < 0)
         return GH_EXIT_FAIL;
-    if (gh_init_admin(ctx, a) < 0)
+    if (gh_init_store_admin(ctx, a, &done) < 0)
         return GH_EXIT_FAIL;
     printf("initialised %s\n", ctx->data_dir);
     printf("CA certificate: %s/pki/%s\n", ctx->data_dir, GH_PKI_CA_CERT);
-    if (a->generated)
+    if (done)
+        printf("the store ([store] url) has its accounts already: joined it\n");
+    else if (a->generated)
         printf("admin password: %s\n", a->password);
     fflush(stdout);
     return GH_EXIT_OK;

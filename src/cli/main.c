@@ -20,6 +20,7 @@ static const char gh_cli_usage[] =
     "  serve     write the nginx configuration for a data directory and run nginx\n"
     "  user      add, change, delete, list, lock and unlock accounts\n"
     "  session   list and revoke sessions\n"
+    "  store     copy everything between the embedded store and another (Redis)\n"
     "\n"
     "Every command takes --data-dir DIR (default: $GATEHOUSE_DATA_DIR, else ./var\n"
     "when it holds a data directory, as `make run` leaves it) and --config FILE;\n"
@@ -40,6 +41,7 @@ int main(int argc, char **argv)
         { "serve", gh_cli_serve },
         { "user", gh_cli_user },
         { "session", gh_cli_session },
+        { "store", gh_cli_store },
         { "bench-fill", gh_cli_bench },     /* bench/ only; not in the usage */
     };
     size_t i;
