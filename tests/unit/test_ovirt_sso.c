@@ -269,6 +269,21 @@ static void test_lockout_and_unavailable(void **state)
     assert_string_equal(str_at(&r, "error_code"), "server_error");
     assert_string_equal(hdr(&r, "Retry-After"), "30");
     done(&r);
+    /* A directory that does not answer: 503, and when to try again. */
+    gh_config_directory_defaults(&f->cfg.directories[0]);
+    snprintf(f->cfg.directories[0].name, sizeof(f->cfg.directories[0].name), "corp");
+    snprintf(f->cfg.directories[0].servers, sizeof(f->cfg.directories[0].servers),
+             "ldap://127.0.0.1:1");
+    snprintf(f->cfg.directories[0].user_base, sizeof(f->cfg.directories[0].user_base),
+             "ou=people,dc=example,dc=org");
+    f->cfg.directories[0].connect_timeout = 1;
+    f->cfg.ndirectories = 1;
+    r = token_post(f, "grant_type=password&scope=ovirt-app-api&username=carol%40corp"
+                      "&password=password1");
+    assert_int_equal(r.resp.status, 503);
+    assert_string_equal(str_at(&r, "error_code"), "server_error");
+    assert_string_equal(hdr(&r, "Retry-After"), "30");
+    done(&r);
 }
 
 static void test_lifetime(void **state)

@@ -253,7 +253,7 @@ static bool gh_ovirt_api_open_session(gh_service *svc, const gh_request *req,
         return true;
     case GH_SESSION_LIMIT_TOTAL:
     case GH_SESSION_LIMIT_ACCOUNT:
-        gh_response_header_add(resp, "Retry-After", "30");
+        gh_response_header_add(resp, "Retry-After", "%d", GH_OVIRT_RETRY_AFTER);
         gh_ovirt_text(resp, 503, NULL, "Too many sessions; try again later\n");
         return false;
     default:

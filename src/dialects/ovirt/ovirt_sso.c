@@ -30,7 +30,6 @@
 
 #define GH_OVIRT_BAD_LOGIN "Unable to log in. Verify your login information or contact the " \
                            "system administrator"
-#define GH_OVIRT_RETRY_AFTER 30
 
 gh_str gh_ovirt_form_body(const gh_request *req)
 {
@@ -338,6 +337,7 @@ void gh_ovirt_serve_token(gh_service *svc, const gh_request *req, gh_response *r
         break;
     case GH_AUTH_UNAVAILABLE:
         gh_ovirt_oauth_fail(resp, 503, t.rest_api, GH_OV_ERR_SERVER, "Service unavailable.");
+        gh_response_header_add(resp, "Retry-After", "%d", GH_OVIRT_RETRY_AFTER);
         break;
     case GH_AUTH_THROTTLED:
         gh_ovirt_oauth_fail(resp, 429, t.rest_api, GH_OV_ERR_ACCESS_DENIED,
