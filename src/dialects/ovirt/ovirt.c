@@ -74,7 +74,6 @@ static void gh_ovirt_refuse(const gh_request *req, gh_refusal why, gh_response *
     switch (why) {
     case GH_REFUSE_UNAVAILABLE:
         gh_ovirt_text(resp, 503, NULL, "Service unavailable\n");
-        gh_response_header_add(resp, "Retry-After", "%d", GH_OVIRT_RETRY_AFTER);
         break;
     case GH_REFUSE_MALFORMED:
         gh_ovirt_text(resp, 400, NULL, "Malformed Authorization header\n");
