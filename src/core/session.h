@@ -60,8 +60,12 @@ gh_session_store *gh_session_store_local(gh_shared *shared);
  * runs gh_session_miss_run where it may wait and then gh_session_miss_done
  * back where the find was called; defer returning false (nothing taken)
  * answers GH_SHARED_UNAVAILABLE, as does a store error. find_arg is the
- * find's callback argument. Owned by the caller, freed with
- * gh_session_store_close (the block and the store stay). NULL when out of
+ * find's callback argument. The deferring instance answers later, on the
+ * thread that called find: that thread must never wait for the answer
+ * (gh_session_find_wait would wait for ever), so only the adapter's own
+ * find uses it; dialects wait only on a service with a store. Owned by the
+ * caller, freed with gh_session_store_close (the block and the store
+ * stay). NULL when out of
  * memory. */
 typedef struct gh_session_miss gh_session_miss;
 typedef bool (*gh_session_defer_fn)(void *defer_arg, gh_session_miss *miss, void *find_arg);
