@@ -65,6 +65,10 @@ gh_auth_result gh_service_verify_local_password(gh_service *svc, const char *use
  * source's failures within the window. */
 int64_t gh_service_throttle_wait(const gh_service *svc, const char *client_addr,
                                  uint32_t *failures);
+/* Count a failure of the source of client_addr in the block's throttle (a
+ * token the store does not know: guessing is slowed as wrong passwords
+ * are). Memory only. */
+void gh_service_throttle_fail(const gh_service *svc, const char *client_addr);
 
 /* Forget every failed-login counter and lock of an account name, from every
  * source (an unlock, a deleted account). */
@@ -117,12 +121,25 @@ gh_store_err gh_service_sync_settings(gh_service *svc);
 gh_store_err gh_service_load(gh_service *svc);
 
 /* Apply the change log since the block's sequence: the command line's and
- * other workers' account, session and setting changes. Idempotent. */
+ * other workers' account, session and setting changes. Idempotent. In
+ * cache mode (gh_shared_cached) a failure drops the whole cache and marks
+ * the store down (gh_shared_drop_all), and a call while it is down tries
+ * gh_service_cache_recover instead. */
 gh_store_err gh_service_apply_changes(gh_service *svc);
+/* Cache mode: the store answers again; take its change sequence and live
+ * settings and clear the down mark (gh_shared_cache_reset). Sessions come
+ * back as they are used (session_cached.c). */
+gh_store_err gh_service_cache_recover(gh_service *svc);
+/* Seconds past its end a session stays in a shared store before the sweep
+ * takes it: longer than the batch of last-used times (a second), so no
+ * node's touch still on its way is overtaken. */
+#define GH_SERVICE_SWEEP_GRACE 2
 
 /* Periodic upkeep: write batched last-used times, expire sessions past their
- * end (store and block, audited), prune failure and throttle counters past
- * theirs. */
+ * end (store and block, audited; in cache mode the block's evicted
+ * unaudited and the store's after GH_SERVICE_SWEEP_GRACE), prune failure and
+ * throttle counters past theirs. In cache mode a failure drops the cache as
+ * gh_service_apply_changes does. */
 gh_store_err gh_service_upkeep(gh_service *svc, int64_t now);
 
 /* Recheck the directory users with live sessions whose profile's

@@ -82,6 +82,18 @@ int64_t gh_service_throttle_wait(const gh_service *svc, const char *client_addr,
     return (ms + 999) / 1000;
 }
 
+void gh_service_throttle_fail(const gh_service *svc, const char *client_addr)
+{
+    gh_throttle_policy p = throttle_policy(svc->config);
+    char source[GH_SOURCE_MAX];
+    uint8_t key[GH_DIGEST_LEN];
+
+    gh_lockout_source(client_addr, source);
+    gh_lockout_key_throttle(svc->secret, source, key);
+    (void)gh_shared_throttle_fail(svc->shared, key, gh_now_ms(), &p);
+    gh_wipe(key, sizeof(key));
+}
+
 /* An unknown user costs the same hash as a known one, so timing does not
  * tell which names exist. The dummy hash is made once per thread. */
 static gh_password_result verify_dummy(gh_service *svc, const char *password, size_t len)

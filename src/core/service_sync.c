@@ -12,6 +12,13 @@
  * first up to the table's room, before that part is done, so the block
  * never counts as loaded without them.
  *
+ * With a store other nodes share (cache mode, gh_shared_cached) the block
+ * is a cache of it (session_cached.c fills what it lacks): a change log
+ * that cannot be read drops the whole cache and marks the store down, and
+ * the next apply that reaches the store starts the cache over at its
+ * current sequence (gh_service_cache_recover); idle ends found here are
+ * evicted unaudited, and the store's sweep waits a grace past them.
+ *
  * Nothing on the way to the first answer waits for a write: the load reads
  * the store once over and leaves sessions that ended while the server was
  * down where they are, and every worker's upkeep sweeps them out a bounded
@@ -282,7 +289,21 @@ static int apply_change(const gh_change *change, void *arg)
     return 0;
 }
 
-gh_store_err gh_service_apply_changes(gh_service *svc)
+gh_store_err gh_service_cache_recover(gh_service *svc)
+{
+    int64_t seq;
+    gh_store_err err = gh_store_change_last(svc->store, &seq);
+
+    /* The sequence first: a change made while the settings are read is
+     * applied again after, which is harmless. */
+    if (err == GH_STORE_OK)
+        err = gh_service_sync_settings(svc);
+    if (err == GH_STORE_OK)
+        gh_shared_cache_reset(svc->shared, seq);
+    return err;
+}
+
+static gh_store_err apply_since(gh_service *svc)
 {
     int64_t from = gh_shared_change_seq(svc->shared), to;
     gh_store_err err;
@@ -292,9 +313,27 @@ gh_store_err gh_service_apply_changes(gh_service *svc)
     err = gh_store_change_last(svc->store, &to);
     if (err != GH_STORE_OK || to <= from)
         return err;
+    gh_shared_apply_begin(svc->shared, to);
     err = gh_store_change_since(svc->store, from, apply_change, svc);
     if (err == GH_STORE_OK)
         (void)gh_shared_advance_seq(svc->shared, from, to);
+    return err;
+}
+
+gh_store_err gh_service_apply_changes(gh_service *svc)
+{
+    gh_store_err err;
+
+    if (!gh_shared_cached(svc->shared))
+        return apply_since(svc);
+    /* A cache: while the store is down, try it again; a change log that
+     * cannot be read (the store lost, or the log trimmed past what the block
+     * applied) leaves the cache stale, so all of it goes. */
+    if (gh_shared_store_down(svc->shared))
+        return gh_service_cache_recover(svc);
+    err = apply_since(svc);
+    if (err != GH_STORE_OK)
+        gh_shared_drop_all(svc->shared);
     return err;
 }
 
@@ -308,6 +347,11 @@ static gh_store_err sweep_store(gh_service *svc, int64_t now)
 
     if (from < 0)
         return GH_STORE_OK;
+    /* Shared with other nodes: a session is swept only once it has been
+     * ended for a grace longer than the touch batch, so that no node's
+     * touch still on its way is overtaken. */
+    if (gh_shared_cached(svc->shared))
+        now -= GH_SERVICE_SWEEP_GRACE;
     err = gh_store_session_expire(svc->store, now,
                                   gh_service_setting(svc, GH_SET_SESSION_TIMEOUT), &next,
                                   &count);
@@ -322,6 +366,7 @@ gh_store_err gh_service_upkeep(gh_service *svc, int64_t now)
     gh_session_touch *touched = NULL;
     gh_session_record *expired = NULL;
     gh_store_err err = GH_STORE_OK;
+    bool cached = gh_shared_cached(svc->shared);
     size_t n, rounds;
 
     touched = malloc(UPKEEP_BATCH * sizeof(*touched));
@@ -342,8 +387,10 @@ gh_store_err gh_service_upkeep(gh_service *svc, int64_t now)
     } while (err == GH_STORE_OK && n == UPKEEP_BATCH && --rounds > 0);
     if (err != GH_STORE_OK)
         goto done;
+    /* A cache evicts what ended here without a word: another node may have
+     * kept it alive, and what ended everywhere is the store's to sweep. */
     n = gh_shared_session_expire(svc->shared, now, expired, UPKEEP_BATCH);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && !cached; i++)
         gh_audit_write(svc->audit, GH_AUDIT_EXPIRED, expired[i].user, expired[i].client_addr,
                        NULL, expired[i].id, NULL);
     if (n > 0)
@@ -354,6 +401,8 @@ gh_store_err gh_service_upkeep(gh_service *svc, int64_t now)
     if (err == GH_STORE_OK)
         err = gh_store_throttle_prune(svc->store, now, NULL);
 done:
+    if (err != GH_STORE_OK && cached)
+        gh_shared_drop_all(svc->shared);
     free(touched);
     free(expired);
     return err;

@@ -1,10 +1,12 @@
 /*
  * session.h: the session store interface. Every live session sits in a
  * store all workers share; the local one is the shared block (backed by
- * SQLite for durability, see service.c), and a network store (Redis, for
- * several machines) comes later. The interface is asynchronous because a
- * network store answers later: each operation reports through its callback,
- * exactly once. The local store calls back before the call returns.
+ * the embedded store for durability, see service.c); with a store shared by
+ * several nodes (Redis) the block is a cache of it and the cached store
+ * looks up what the block lacks (session_cached.c). The interface is
+ * asynchronous because such a lookup may answer later: each operation
+ * reports through its callback, exactly once. The local store calls back
+ * before the call returns.
  */
 #ifndef GH_SESSION_H
 #define GH_SESSION_H
@@ -48,6 +50,36 @@ void gh_session_store_close(gh_session_store *ss);
  * returns. Owned by the caller, freed with gh_session_store_close (the block
  * stays). NULL when out of memory. */
 gh_session_store *gh_session_store_local(gh_shared *shared);
+
+/* The cached store (session_cached.c), for a block in cache mode
+ * (gh_shared_cached; otherwise it answers as the local store does): a find
+ * the block cannot answer (GH_SHARED_NOT_FOUND or GH_SHARED_STALE) asks the
+ * store (gh_store_session_find_digest) and fills the block from its answer
+ * (gh_shared_session_fill). With a store (a thread's instance) it asks at
+ * once; without one (the event loop's) it hands the lookup to defer, which
+ * runs gh_session_miss_run where it may wait and then gh_session_miss_done
+ * back where the find was called; defer returning false (nothing taken)
+ * answers GH_SHARED_UNAVAILABLE, as does a store error. find_arg is the
+ * find's callback argument. The deferring instance answers later, on the
+ * thread that called find: that thread must never wait for the answer
+ * (gh_session_find_wait would wait for ever), so only the adapter's own
+ * find uses it; dialects wait only on a service with a store. Owned by the
+ * caller, freed with gh_session_store_close (the block and the store
+ * stay). NULL when out of
+ * memory. */
+typedef struct gh_session_miss gh_session_miss;
+typedef bool (*gh_session_defer_fn)(void *defer_arg, gh_session_miss *miss, void *find_arg);
+gh_session_store *gh_session_store_cached(gh_shared *shared, gh_store *store,
+                                          gh_session_defer_fn defer, void *defer_arg);
+/* Look the miss up in store (may wait: a thread's work). */
+void gh_session_miss_run(gh_session_miss *miss, gh_store *store);
+/* What the lookup found: GH_SHARED_NOT_FOUND when the store holds no live
+ * session of the token (a guess, or one ended). */
+gh_shared_result gh_session_miss_result(const gh_session_miss *miss);
+/* Answer the find's callback with what run found, and free the miss. */
+void gh_session_miss_done(gh_session_miss *miss);
+/* Free a miss whose find no longer wants its answer. */
+void gh_session_miss_free(gh_session_miss *miss);
 
 /* For callers that may wait (a thread-pool task, the command line): run one
  * operation and wait for its callback, however the store answers. */

@@ -203,7 +203,9 @@ void gh_shared_load_done(gh_shared *sh, int64_t change_seq)
     shared_lock(sh);
     if (change_seq < h->change_seq)
         h->change_seq = change_seq;
-    h->load_parts_done++;
+    /* A cache reset may have counted this part done already. */
+    if (h->load_parts_done < GH_SHARED_LOAD_PARTS)
+        h->load_parts_done++;
     shared_unlock(sh);
 }
 
@@ -227,6 +229,59 @@ bool gh_shared_advance_seq(gh_shared *sh, int64_t from, int64_t to)
         sh->hdr->change_seq = to;
     shared_unlock(sh);
     return ok;
+}
+
+void gh_shared_apply_begin(gh_shared *sh, int64_t seq)
+{
+    shared_lock(sh);
+    if (seq > sh->hdr->change_horizon)
+        sh->hdr->change_horizon = seq;
+    shared_unlock(sh);
+}
+
+void gh_shared_set_cached(gh_shared *sh, bool cached)
+{
+    shared_lock(sh);
+    sh->hdr->cached = cached;
+    shared_unlock(sh);
+}
+
+bool gh_shared_cached(gh_shared *sh)
+{
+    bool cached;
+
+    shared_lock(sh);
+    cached = sh->hdr->cached != 0;
+    shared_unlock(sh);
+    return cached;
+}
+
+bool gh_shared_store_down(gh_shared *sh)
+{
+    bool down;
+
+    shared_lock(sh);
+    down = sh->hdr->store_down != 0;
+    shared_unlock(sh);
+    return down;
+}
+
+void gh_shared_cache_reset(gh_shared *sh, int64_t seq)
+{
+    shared_hdr *h = sh->hdr;
+
+    shared_lock(sh);
+    /* Nothing read before the loss is held any more: the block starts over
+     * at seq, and fills read at older sequences are refused. A load still
+     * running (a worker's start) ends by lowering change_seq to where it
+     * read, so what changed since is applied again. */
+    if (h->load_parts_done < GH_SHARED_LOAD_PARTS || h->change_seq < seq)
+        h->change_seq = seq;
+    h->load_parts_claimed = h->load_parts_done = GH_SHARED_LOAD_PARTS;
+    if (seq > h->change_horizon)
+        h->change_horizon = seq;
+    h->store_down = 0;
+    shared_unlock(sh);
 }
 
 void gh_shared_store_expiry_due(gh_shared *sh)

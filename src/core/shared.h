@@ -101,8 +101,44 @@ typedef enum {
     GH_SHARED_OK = 0,
     GH_SHARED_NOT_FOUND,
     GH_SHARED_EXPIRED,          /* found, past its idle or absolute end: removed */
-    GH_SHARED_FULL              /* the table holds max_sessions already */
+    GH_SHARED_FULL,             /* the table holds max_sessions already */
+    GH_SHARED_STALE,            /* cache mode: idle here, maybe used on another
+                                   node: the store's last use decides */
+    GH_SHARED_UNAVAILABLE       /* cache mode: the store is down: refuse (503) */
 } gh_shared_result;
+
+/* Cache mode: the store is shared with other nodes (gh_store_shared), so
+ * the block holds what this node has seen of it, not all of it: a session
+ * it lacks may live in the store (session_cached.c looks), an idle verdict
+ * is not final (another node may have used the session: GH_SHARED_STALE),
+ * and while the store is down (gh_shared_drop_all) finds answer
+ * GH_SHARED_UNAVAILABLE and the credential cache none. Set once at a
+ * worker's start; off (the embedded store) the block is the whole truth. */
+void gh_shared_set_cached(gh_shared *sh, bool cached);
+bool gh_shared_cached(gh_shared *sh);
+bool gh_shared_store_down(gh_shared *sh);
+/* The store was lost (a lost subscription, a failed sync, a gap in the
+ * change log) or never reached: mark it down and forget every session and
+ * cached credential, a slice per lock hold. Anything read before comes back
+ * only through a fill made after gh_shared_cache_reset. */
+void gh_shared_drop_all(gh_shared *sh);
+/* The store answers again, at change sequence seq: the block counts as
+ * loaded at seq (a load still running lowers it when done, so its changes
+ * are applied again), and the mark is cleared. */
+void gh_shared_cache_reset(gh_shared *sh, int64_t seq);
+/* An applier of the change log is about to apply changes up to seq: a fill
+ * read at an older sequence may hold what those changes remove. */
+void gh_shared_apply_begin(gh_shared *sh, int64_t seq);
+/* A cache fill: rec read from the store with its account's role and flag at
+ * change sequence seq. Added (or, when the block holds its id, its last use
+ * moved forward and touched) only if the block is loaded, the store up, and
+ * no change after seq has been applied or is being applied: else
+ * GH_SHARED_STALE and nothing is kept (a revocation racing the read is
+ * never undone). GH_SHARED_FULL when the pool has no room. Adds no event:
+ * the session is not new. */
+gh_shared_result gh_shared_session_fill(gh_shared *sh, const gh_session_record *rec,
+                                        gh_role role, bool password_change_required,
+                                        int64_t seq);
 
 /* Sessions. A session's idle timeout of 0 means the live SessionTimeout.
  * Adding an id the block holds already adds nothing. */
@@ -123,7 +159,9 @@ gh_shared_result gh_shared_session_load(gh_shared *sh, const gh_shared_loaded_se
                                         size_t n);
 /* Find by token digest at time now; on success fill who, refresh last-used
  * and copy the record to rec (when not NULL). An expired entry is removed,
- * GH_SHARED_EXPIRED returned and the removed record copied to rec. */
+ * GH_SHARED_EXPIRED returned and the removed record copied to rec. In cache
+ * mode an entry past its idle end (not its absolute one) stays and answers
+ * GH_SHARED_STALE, and a store down answers GH_SHARED_UNAVAILABLE. */
 gh_shared_result gh_shared_session_find(gh_shared *sh, const uint8_t digest[GH_DIGEST_LEN],
                                         int64_t now, gh_principal *who,
                                         gh_session_record *rec);
@@ -210,7 +248,8 @@ gh_shared_result gh_shared_stream_get(gh_shared *sh, uint64_t id, gh_shared_stre
  * worker that is gone (it died holding them) are dropped on the way. */
 size_t gh_shared_streams(gh_shared *sh, gh_shared_stream *out, size_t max);
 
-/* Credential cache: key from gh_token_credential_key. */
+/* Credential cache: key from gh_token_credential_key. In cache mode, while
+ * the store is down, get finds nothing and put keeps nothing. */
 void gh_shared_cred_put(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN],
                         const gh_principal *who, int64_t expires);
 bool gh_shared_cred_get(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN], int64_t now,

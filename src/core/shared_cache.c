@@ -79,6 +79,9 @@ void gh_shared_cred_put(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN],
     i = cred_find(sh, key);
     if (i != NIL)
         cred_unlink(sh, i);
+    /* Verified before the store was lost: kept no more than the rest. */
+    if (sh->hdr->cached && sh->hdr->store_down)
+        goto done;
     i = pool_take(sh, &sh->hdr->creds, sh->creds, sizeof(cred_node), cred_unlink);
     if (i == NIL)
         goto done;
@@ -103,6 +106,9 @@ bool gh_shared_cred_get(gh_shared *sh, const uint8_t key[GH_DIGEST_LEN], int64_t
     uint32_t i;
 
     shared_lock(sh);
+    /* A store down: what was cached may have changed meanwhile. */
+    if (sh->hdr->cached && sh->hdr->store_down)
+        goto done;
     i = cred_find(sh, key);
     if (i == NIL)
         goto done;
@@ -125,6 +131,29 @@ void gh_shared_cred_drop_account(gh_shared *sh, int64_t account_id)
             cred_unlink(sh, i);
     }
     shared_unlock(sh);
+}
+
+/* Credentials unlinked per lock hold when the whole cache is dropped. */
+#define CRED_DROP_SLICE 4096
+
+void shared_cred_drop_all(gh_shared *sh)
+{
+    uint32_t from = 0, fresh;
+
+    shared_lock(sh);
+    fresh = sh->hdr->creds.fresh;
+    shared_unlock(sh);
+    while (from < fresh) {
+        uint32_t to = fresh - from > CRED_DROP_SLICE ? from + CRED_DROP_SLICE : fresh;
+
+        shared_lock(sh);
+        for (uint32_t i = from; i < to; i++) {
+            if (sh->creds[i].used)
+                cred_unlink(sh, i);
+        }
+        shared_unlock(sh);
+        from = to;
+    }
 }
 
 static uint32_t *throttle_bucket(gh_shared *sh, const uint8_t *key)

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define SHARED_MAGIC   0x6768736861726564ULL   /* "ghshared" */
-#define SHARED_VERSION 9u
+#define SHARED_VERSION 10u
 #define NIL            UINT32_MAX
 
 typedef struct {
@@ -71,6 +71,9 @@ typedef struct {
     uint32_t load_parts_done;              /* all of them: the block is loaded */
     int64_t  load_rowid_last;              /* the first claimer's last rowid: the split */
     int64_t  store_expiry_from;            /* next store expiry batch; -1: none due */
+    int64_t  change_horizon;               /* highest seq an applier has begun on */
+    uint8_t  cached;                       /* cache mode (gh_shared_set_cached) */
+    uint8_t  store_down;                   /* cache mode: the store is lost */
     pool_hdr creds;
     pool_hdr throttles;
     uint64_t event_last;                   /* seq of the newest event; 0: none yet */
@@ -95,6 +98,9 @@ struct gh_shared {
     gh_shared_stream *streams;             /* GH_SHARED_STREAMS slots; id 0: free */
     gh_shared_lock lock;
 };
+
+/* Forget every cached credential, a slice per lock hold (shared_cache.c). */
+void shared_cred_drop_all(gh_shared *sh);
 
 /* Append an event to the ring; the caller holds the lock (shared_events.c). */
 void shared_event_add(gh_shared *sh, gh_event_kind kind, const gh_session_record *rec);

@@ -82,8 +82,10 @@ static void touched_unlink(gh_shared *sh, uint32_t i)
     n->touched = 0;
 }
 
-/* Unlink node i from its chains (and the touched list) and free it. */
-static void session_unlink(gh_shared *sh, uint32_t i)
+/* Unlink node i from its chains (and the touched list) and free it; event:
+ * tell the session event ring it is gone (a cache dropped says nothing: the
+ * session itself lives on). */
+static void session_unlink_as(gh_shared *sh, uint32_t i, bool event)
 {
     session_node *n = &sh->sessions[i];
     uint32_t *link;
@@ -97,13 +99,19 @@ static void session_unlink(gh_shared *sh, uint32_t i)
     *link = n->next_id;
     if (n->touched)
         touched_unlink(sh, i);
-    shared_event_add(sh, GH_EVENT_SESSION_REMOVED, &n->rec);
+    if (event)
+        shared_event_add(sh, GH_EVENT_SESSION_REMOVED, &n->rec);
 
     memset(n, 0, sizeof(*n));
     n->next_digest = sh->hdr->sessions.free_head;
     n->next_id = NIL;
     sh->hdr->sessions.free_head = i;
     sh->hdr->sessions.count--;
+}
+
+static void session_unlink(gh_shared *sh, uint32_t i)
+{
+    session_unlink_as(sh, i, true);
 }
 
 static void fill_principal(const session_node *n, gh_principal *who)
@@ -164,6 +172,70 @@ gh_shared_result gh_shared_session_add(gh_shared *sh, const gh_session_record *r
     return rc;
 }
 
+gh_shared_result gh_shared_session_fill(gh_shared *sh, const gh_session_record *rec,
+                                        gh_role role, bool password_change_required,
+                                        int64_t seq)
+{
+    shared_hdr *h = sh->hdr;
+    gh_shared_result rc = GH_SHARED_STALE;
+    session_node *n;
+    uint32_t i;
+
+    shared_lock(sh);
+    if (h->store_down || h->load_parts_done < GH_SHARED_LOAD_PARTS ||
+        h->change_seq < 0 || h->change_seq > seq || h->change_horizon > seq)
+        goto done;
+    rc = GH_SHARED_OK;
+    i = find_by_id(sh, rec->id);
+    if (i == NIL) {
+        if (!session_insert(sh, rec, role, password_change_required)) {
+            rc = GH_SHARED_FULL;
+            goto done;
+        }
+        /* The fill is a use: its time reaches the store with the next batch. */
+        touched_push(sh, find_by_id(sh, rec->id));
+        goto done;
+    }
+    n = &sh->sessions[i];
+    n->role = (uint8_t)role;
+    n->password_change_required = password_change_required;
+    if (rec->last_used > n->rec.last_used) {
+        n->rec.last_used = rec->last_used;
+        if (!n->touched)
+            touched_push(sh, i);
+    }
+done:
+    shared_unlock(sh);
+    return rc;
+}
+
+/* Nodes unlinked per lock hold when the whole cache is dropped. */
+#define DROP_SLICE 4096
+
+void gh_shared_drop_all(gh_shared *sh)
+{
+    uint32_t from = 0, fresh;
+
+    shared_lock(sh);
+    sh->hdr->store_down = 1;
+    fresh = sh->hdr->sessions.fresh;
+    shared_unlock(sh);
+    /* Fills are refused from the mark on, so a slice walk clears the pool:
+     * nodes past fresh were never used. */
+    while (from < fresh) {
+        uint32_t to = fresh - from > DROP_SLICE ? from + DROP_SLICE : fresh;
+
+        shared_lock(sh);
+        for (uint32_t i = from; i < to; i++) {
+            if (sh->sessions[i].used)
+                session_unlink_as(sh, i, false);
+        }
+        shared_unlock(sh);
+        from = to;
+    }
+    shared_cred_drop_all(sh);
+}
+
 /* Sessions ahead of the one being added whose bucket heads are fetched. */
 #define LOAD_AHEAD 8
 
@@ -221,12 +293,23 @@ gh_shared_result gh_shared_session_find(gh_shared *sh, const uint8_t digest[GH_D
     uint32_t i;
 
     shared_lock(sh);
+    if (sh->hdr->cached && sh->hdr->store_down) {
+        rc = GH_SHARED_UNAVAILABLE;
+        goto done;
+    }
     i = find_by_digest(sh, digest);
     if (i == NIL) {
         rc = GH_SHARED_NOT_FOUND;
         goto done;
     }
     n = &sh->sessions[i];
+    /* Another node may have used it since: its idle end is the store's to
+     * tell. Its absolute end is the same everywhere. */
+    if (sh->hdr->cached && session_expired(sh, n, now) &&
+        (n->rec.expires <= 0 || now < n->rec.expires)) {
+        rc = GH_SHARED_STALE;
+        goto done;
+    }
     if (session_expired(sh, n, now)) {
         if (rec != NULL)
             *rec = n->rec;

@@ -60,6 +60,12 @@ typedef struct {
     ngx_thread_task_t *sync_task;
     ngx_uint_t         sync_busy;
     ngx_uint_t         sync_ticks;
+    /* A worker that started while a shared store was down has no server
+     * secret yet: the sync task's thread finds it (its store gave it), the
+     * sync completion copies it to inline_service on the event loop. */
+    ngx_uint_t         secret_pending;
+    ngx_uint_t         secret_found;
+    uint8_t            found_secret[GH_DIGEST_LEN];
     ngx_thread_task_t *recheck_task;   /* directory users' live sessions rechecked */
     ngx_uint_t         recheck_busy;
     ngx_queue_t        streams;       /* the worker's open event streams */
@@ -111,6 +117,7 @@ struct ngx_http_gatehouse_ctx_s {
     unsigned           has_who:1;
     unsigned           in_lookup:1;   /* inside gh_session_find */
     unsigned           answered:1;    /* the session store has called back */
+    unsigned           throttled:1;   /* a store lookup refused: the source waits */
     unsigned           allowed:1;     /* what the dialect's forward answered: pass it on */
     gh_refusal         refusal;       /* why ngx_http_gatehouse_authenticate refused */
     gh_shared_result   found;         /* the session store's answer */
@@ -233,8 +240,21 @@ ngx_int_t ngx_http_gatehouse_log_redact(ngx_cycle_t *cycle);
 /* thread.c */
 ngx_int_t ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     ngx_http_gatehouse_job_e job);
+/* The cached session store's defer hook (session.h): looks a token the
+ * block lacks up in the store, in the I/O pool; defer_arg is the main
+ * configuration, find_arg the request. A source throttled for failures
+ * gets no lookup: false, with ctx->throttled set. */
+bool ngx_http_gatehouse_defer_miss(void *defer_arg, gh_session_miss *miss, void *find_arg);
 ngx_int_t ngx_http_gatehouse_start_sync(ngx_cycle_t *cycle,
     ngx_http_gatehouse_main_conf_t *gmcf);
+
+/* listener.c */
+/* Start the worker's listener to the store's bell, when the store has one
+ * (init_process); stop and join it (exit_process, before the pool
+ * threads are waited for). */
+ngx_int_t ngx_http_gatehouse_listener_start(ngx_cycle_t *cycle,
+    ngx_http_gatehouse_main_conf_t *gmcf);
+void ngx_http_gatehouse_listener_stop(ngx_cycle_t *cycle);
 
 /* thread_service.c */
 /* Ready the threads' services (a worker's init_process). */

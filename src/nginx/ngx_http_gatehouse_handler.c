@@ -1,7 +1,9 @@
 /*
  * ngx_http_gatehouse_handler.c: the request path in nginx. The access handler
  * finds the dialect, asks it what the request carries, and checks it: a
- * session token against the shared block, Basic credentials against the
+ * session token against the shared block (with a store other nodes share,
+ * one the block lacks is looked up in the store in the I/O pool: thread.c's
+ * ngx_http_gatehouse_defer_miss), Basic credentials against the
  * credential cache, else in the hash thread pool (the request waits, the
  * event loop does not); ngx_http_gatehouse_authenticate, which does that,
  * also checks gatehouse_auth_request's subrequests (auth_request.c). The
@@ -59,6 +61,15 @@ ngx_http_gatehouse_refused(ngx_http_gatehouse_ctx_t *ctx, gh_refusal why)
 static ngx_int_t
 ngx_http_gatehouse_token_verdict(ngx_http_gatehouse_ctx_t *ctx)
 {
+    /* A source guessing tokens the store does not know waits, as one
+     * guessing passwords does (the lookup was not even asked for). */
+    if (ctx->throttled) {
+        return ngx_http_gatehouse_refused(ctx, GH_REFUSE_THROTTLED);
+    }
+    /* A store that cannot be asked: fail closed. */
+    if (ctx->found == GH_SHARED_UNAVAILABLE) {
+        return ngx_http_gatehouse_refused(ctx, GH_REFUSE_UNAVAILABLE);
+    }
     /* A session belongs to the dialect that made it. */
     if (ctx->found != GH_SHARED_OK || ngx_strcmp(ctx->who.dialect, ctx->dialect->name) != 0) {
         return ngx_http_gatehouse_refused(ctx, GH_REFUSE_NO_CREDENTIALS);

@@ -398,6 +398,19 @@ ngx_http_gatehouse_load(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf
     {
         ngx_msleep(100);
     }
+    if (err != GH_STORE_OK && gmcf->config.store.url[0] != '\0') {
+        /* A store other nodes share, not reachable now: serve 503 from a
+         * block marked down, until the sync ticks or the listener reach it
+         * (service_sync.c's recovery); the first to do so brings the
+         * server secret (thread.c's sync_done). */
+        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                      "gatehouse: the store ([store] url) does not answer (%s); "
+                      "refusing with 503 until it does", gh_store_strerror(err));
+        gh_shared_set_cached(gmcf->shared, 1);
+        gh_shared_drop_all(gmcf->shared);
+        gmcf->secret_pending = 1;
+        return NGX_OK;
+    }
     if (err != GH_STORE_OK) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "gatehouse: cannot open the store \"%s\": %s",
@@ -410,6 +423,8 @@ ngx_http_gatehouse_load(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf
         gh_store_close(svc.store);
         return NGX_ERROR;
     }
+    /* Shared with other nodes: the block is a cache of the store. */
+    gh_shared_set_cached(gmcf->shared, gh_store_shared(svc.store));
 
     if (gh_service_load(&svc) != GH_STORE_OK) {
         ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
@@ -420,6 +435,26 @@ ngx_http_gatehouse_load(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf
     for (i = 0; i < 5000 && gh_shared_change_seq(gmcf->shared) < 0; i++) {
         ngx_msleep(2);
     }
+    return NGX_OK;
+}
+
+/* With a store other nodes share, the event loop's session store is the
+ * cached one: a token the block lacks is looked up in gatehouse_io
+ * (thread.c's ngx_http_gatehouse_defer_miss). */
+static ngx_int_t
+ngx_http_gatehouse_cache_sessions(ngx_http_gatehouse_main_conf_t *gmcf)
+{
+    gh_session_store *ss;
+
+    if (!gh_shared_cached(gmcf->shared)) {
+        return NGX_OK;
+    }
+    ss = gh_session_store_cached(gmcf->shared, NULL, ngx_http_gatehouse_defer_miss, gmcf);
+    if (ss == NULL) {
+        return NGX_ERROR;
+    }
+    gh_session_store_close(gmcf->inline_service.sessions);
+    gmcf->inline_service.sessions = ss;
     return NGX_OK;
 }
 
@@ -462,17 +497,26 @@ ngx_http_gatehouse_init_process(ngx_cycle_t *cycle)
     if (ngx_http_gatehouse_load(cycle, gmcf) != NGX_OK) {
         return NGX_ERROR;
     }
+    if (ngx_http_gatehouse_cache_sessions(gmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
     ngx_http_gatehouse_stream_init(cycle, gmcf);
-    return ngx_http_gatehouse_start_sync(cycle, gmcf);
+    if (ngx_http_gatehouse_start_sync(cycle, gmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+    return ngx_http_gatehouse_listener_start(cycle, gmcf);
 }
 
-/* The thread pools have been told to end (their module exits first): wait
- * until their threads have let go of their services and OpenSSL, before
+/* The store's listener is stopped and joined (it ends its connections and
+ * OpenSSL state itself). The thread pools have been told to end (their
+ * module exits first): wait until their threads have let go of their
+ * services and OpenSSL, before
  * exit() cleans OpenSSL up (thread_service.c); then end the hash lanes,
  * before nginx unloads this module's code under them. */
 static void
 ngx_http_gatehouse_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_gatehouse_listener_stop(cycle);
     ngx_http_gatehouse_threads_wait_ended(cycle);
     gh_lowprio_shutdown();
 }

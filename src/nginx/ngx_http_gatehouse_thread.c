@@ -192,6 +192,82 @@ ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     return NGX_OK;
 }
 
+/* A token the shared block lacks, looked up in a store other nodes share
+ * (session_cached.c): the lookup runs in the I/O pool; its completion, on
+ * the event loop, answers the find, whose callback resumes the request. */
+typedef struct {
+    ngx_http_request_t             *r;
+    ngx_http_gatehouse_main_conf_t *gmcf;
+    gh_session_miss                *miss;
+} ngx_http_gatehouse_lookup_t;
+
+static void
+ngx_http_gatehouse_lookup_run(void *data, ngx_log_t *log)
+{
+    ngx_http_gatehouse_lookup_t *t = data;
+    gh_service                  *svc = ngx_http_gatehouse_thread_service(t->gmcf);
+
+    /* No service: no store, and the lookup answers unavailable. */
+    gh_session_miss_run(t->miss, svc != NULL ? svc->store : NULL);
+}
+
+static void
+ngx_http_gatehouse_lookup_done(ngx_event_t *ev)
+{
+    ngx_http_gatehouse_lookup_t *t = ev->data;
+    ngx_http_request_t          *r = t->r;
+    ngx_http_gatehouse_ctx_t    *ctx = ngx_http_gatehouse_get_ctx(r);
+    ngx_connection_t            *c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+    r->aio = 0;
+    /* A token the store does not know counts against its source. */
+    if (gh_session_miss_result(t->miss) == GH_SHARED_NOT_FOUND) {
+        gh_service_throttle_fail(&t->gmcf->inline_service, ctx->req.client_addr);
+    }
+    if (r->done) {
+        /* The request ended while we looked: let nginx finish closing it. */
+        gh_session_miss_free(t->miss);
+        r->main->blocked--;
+        c->write->handler(c->write);
+        return;
+    }
+    gh_session_miss_done(t->miss);      /* the find's callback resumes it */
+}
+
+bool
+ngx_http_gatehouse_defer_miss(void *defer_arg, gh_session_miss *miss, void *find_arg)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf = defer_arg;
+    ngx_http_request_t             *r = find_arg;
+    ngx_http_gatehouse_ctx_t       *ctx = ngx_http_gatehouse_get_ctx(r);
+    ngx_http_gatehouse_lookup_t    *t;
+    ngx_thread_task_t              *task;
+
+    ctx->req.retry_after = gh_service_throttle_wait(&gmcf->inline_service,
+                                                    ctx->req.client_addr, NULL);
+    if (ctx->req.retry_after > 0) {
+        ctx->throttled = 1;
+        return false;
+    }
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_gatehouse_lookup_t));
+    if (task == NULL) {
+        return false;
+    }
+    t = task->ctx;
+    t->r = r;
+    t->gmcf = gmcf;
+    t->miss = miss;
+    task->handler = ngx_http_gatehouse_lookup_run;
+    task->event.data = t;
+    task->event.handler = ngx_http_gatehouse_lookup_done;
+    if (ngx_thread_task_post(gmcf->io_pool, task) != NGX_OK) {
+        return false;
+    }
+    r->aio = 1;
+    return true;
+}
+
 static void
 ngx_http_gatehouse_sync_run(void *data, ngx_log_t *log)
 {
@@ -200,6 +276,12 @@ ngx_http_gatehouse_sync_run(void *data, ngx_log_t *log)
 
     if (svc == NULL) {
         return;
+    }
+    /* A worker that started while the store was down learns the server
+     * secret from the first thread that reaches the store (sync_done). */
+    if (gmcf->secret_pending && !gmcf->secret_found) {
+        ngx_memcpy(gmcf->found_secret, svc->secret, sizeof(gmcf->found_secret));
+        gmcf->secret_found = 1;
     }
     (void) gh_service_apply_changes(svc);
     if (gmcf->sync_ticks % GH_UPKEEP_EVERY == 0) {
@@ -213,6 +295,12 @@ ngx_http_gatehouse_sync_done(ngx_event_t *ev)
     ngx_http_gatehouse_main_conf_t *gmcf = ev->data;
 
     gmcf->sync_busy = 0;
+    if (gmcf->secret_pending && gmcf->secret_found) {
+        ngx_memcpy(gmcf->inline_service.secret, gmcf->found_secret,
+                   sizeof(gmcf->inline_service.secret));
+        gh_wipe(gmcf->found_secret, sizeof(gmcf->found_secret));
+        gmcf->secret_pending = 0;
+    }
 }
 
 static void

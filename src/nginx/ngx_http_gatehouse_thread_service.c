@@ -36,6 +36,28 @@ static pthread_cond_t   ngx_http_gatehouse_threads_ended = PTHREAD_COND_INITIALI
 static ngx_uint_t       ngx_http_gatehouse_threads_live;   /* with a service, not ended */
 
 static _Thread_local gh_service *ngx_http_gatehouse_thread_svc;
+static _Thread_local ngx_uint_t  ngx_http_gatehouse_thread_own_sessions;
+
+/* With a store other nodes share: the thread's own cached session store,
+ * which asks the thread's store at once when the block lacks a session,
+ * and the server secret as that store has it (a worker that started while
+ * the store was down never had it). */
+static ngx_int_t
+ngx_http_gatehouse_thread_cache(gh_service *svc)
+{
+    if (!gh_shared_cached(svc->shared)) {
+        return NGX_OK;
+    }
+    if (gh_store_secret(svc->store, svc->secret) != GH_STORE_OK) {
+        return NGX_ERROR;
+    }
+    svc->sessions = gh_session_store_cached(svc->shared, svc->store, NULL, NULL);
+    if (svc->sessions == NULL) {
+        return NGX_ERROR;
+    }
+    ngx_http_gatehouse_thread_own_sessions = 1;
+    return NGX_OK;
+}
 
 /* The key's destructor, run by the ending thread with its service. */
 static void
@@ -44,6 +66,9 @@ ngx_http_gatehouse_thread_end(void *data)
     gh_service *svc = data;
 
     gh_directory_close_thread();
+    if (ngx_http_gatehouse_thread_own_sessions) {
+        gh_session_store_close(svc->sessions);
+    }
     gh_store_close(svc->store);
     free(svc);
     ngx_http_gatehouse_thread_svc = NULL;
@@ -86,17 +111,27 @@ ngx_http_gatehouse_thread_service(ngx_http_gatehouse_main_conf_t *gmcf)
         free(svc);
         return NULL;
     }
+    if (ngx_http_gatehouse_thread_cache(svc) != NGX_OK) {
+        goto fail;
+    }
     pthread_mutex_lock(&ngx_http_gatehouse_threads_lock);
     if (pthread_setspecific(ngx_http_gatehouse_thread_key, svc) != 0) {
         pthread_mutex_unlock(&ngx_http_gatehouse_threads_lock);
-        gh_store_close(svc->store);
-        free(svc);
-        return NULL;
+        goto fail;
     }
     ngx_http_gatehouse_threads_live++;
     pthread_mutex_unlock(&ngx_http_gatehouse_threads_lock);
     ngx_http_gatehouse_thread_svc = svc;
     return svc;
+
+fail:
+    if (ngx_http_gatehouse_thread_own_sessions) {
+        gh_session_store_close(svc->sessions);
+        ngx_http_gatehouse_thread_own_sessions = 0;
+    }
+    gh_store_close(svc->store);
+    free(svc);
+    return NULL;
 }
 
 void

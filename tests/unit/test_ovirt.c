@@ -400,9 +400,13 @@ static void test_refuse(void **state)
     gh_ovirt_dialect.refuse(&t.req, GH_REFUSE_PLAIN_HTTP, &resp);
     assert_int_equal(resp.status, 403);
     gh_response_free(&resp);
+    /* The store is down: try again later, as the other dialects say. */
     gh_ovirt_dialect.refuse(&t.req, GH_REFUSE_UNAVAILABLE, &resp);
     assert_int_equal(resp.status, 503);
     assert_string_equal(resp.content_type, GH_OVIRT_TEXT_TYPE);
+    assert_int_equal(resp.nheaders, 1);
+    assert_string_equal(resp.headers[0].name, "Retry-After");
+    assert_string_equal(gh_response_value(&resp, 0), "30");
     gh_response_free(&resp);
 }
 

@@ -345,6 +345,34 @@ static void test_persistent_auth(void **state)
     assert_int_equal(rec.idle_timeout, 300);
 }
 
+/* A shared store lost: the session a request's cookie names cannot be
+ * looked up, so it is not said to end (503, no new cookie given). */
+static void test_end_store_down(void **state)
+{
+    fixture *f = *state;
+    char b[128], cookie[160], sent[200];
+    result r;
+
+    r = run(f, "HEAD", GH_OVIRT_API, NULL, "Authorization", auth_admin(b),
+            "Prefer", "persistent-auth", NULL);
+    assert_int_equal(r.resp.status, 200);
+    cookie_of(&r, cookie, sizeof(cookie));
+    done(&r);
+    snprintf(sent, sizeof(sent), "JSESSIONID=%s", cookie);
+    gh_shared_set_cached(f->shared, true);
+    gh_session_store_close(f->svc.sessions);
+    assert_non_null(f->svc.sessions = gh_session_store_cached(f->shared, f->svc.store,
+                                                              NULL, NULL));
+    gh_shared_drop_all(f->shared);
+    /* new-auth: credentials make a new session and end the cookie's. */
+    r = run(f, "GET", GH_OVIRT_API "/vms", NULL, "Cookie", sent,
+            "Authorization", auth_admin(b), "Prefer", "persistent-auth, new-auth", NULL);
+    assert_int_equal(r.resp.status, 503);
+    assert_string_equal(hdr(&r, "Retry-After"), "30");
+    assert_null(hdr(&r, "Set-Cookie"));
+    done(&r);
+}
+
 static void test_new_auth_and_bearer(void **state)
 {
     fixture *f = *state;
@@ -479,6 +507,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_root_xml, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_end_store_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_root_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head_version_accept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tree, setup, teardown),

@@ -269,6 +269,21 @@ static void test_lockout_and_unavailable(void **state)
     assert_string_equal(str_at(&r, "error_code"), "server_error");
     assert_string_equal(hdr(&r, "Retry-After"), "30");
     done(&r);
+    /* A directory that does not answer: 503, and when to try again. */
+    gh_config_directory_defaults(&f->cfg.directories[0]);
+    snprintf(f->cfg.directories[0].name, sizeof(f->cfg.directories[0].name), "corp");
+    snprintf(f->cfg.directories[0].servers, sizeof(f->cfg.directories[0].servers),
+             "ldap://127.0.0.1:1");
+    snprintf(f->cfg.directories[0].user_base, sizeof(f->cfg.directories[0].user_base),
+             "ou=people,dc=example,dc=org");
+    f->cfg.directories[0].connect_timeout = 1;
+    f->cfg.ndirectories = 1;
+    r = token_post(f, "grant_type=password&scope=ovirt-app-api&username=carol%40corp"
+                      "&password=password1");
+    assert_int_equal(r.resp.status, 503);
+    assert_string_equal(str_at(&r, "error_code"), "server_error");
+    assert_string_equal(hdr(&r, "Retry-After"), "30");
+    done(&r);
 }
 
 static void test_lifetime(void **state)
@@ -388,6 +403,35 @@ static void test_logout(void **state)
 }
 
 /* A Redfish session's token sent to the oVirt logout is not ended. */
+/* A shared store lost: a logout that cannot look its token up is refused
+ * (503, try again), never answered as done. */
+static void test_logout_store_down(void **state)
+{
+    fixture *f = *state;
+    char token[GH_TOKEN_TEXT_LEN + 1], body[160];
+    result r;
+
+    get_token(f, "admin%40internal", token);
+    gh_shared_set_cached(f->shared, true);
+    gh_session_store_close(f->svc.sessions);
+    assert_non_null(f->svc.sessions = gh_session_store_cached(f->shared, f->svc.store,
+                                                              NULL, NULL));
+    gh_shared_drop_all(f->shared);
+    snprintf(body, sizeof(body), "scope=ovirt-app-api&token=%s", token);
+    r = run(f, "POST", GH_OVIRT_LOGOUT, body, "Accept", "application/json",
+            "Content-Type", FORM, NULL);
+    assert_int_equal(r.resp.status, 503);
+    assert_string_equal(hdr(&r, "Retry-After"), "30");
+    done(&r);
+    /* Back: the token was never ended, and now it is. */
+    assert_int_equal(gh_service_apply_changes(&f->svc), GH_STORE_OK);
+    r = run(f, "POST", GH_OVIRT_LOGOUT, body, "Accept", "application/json",
+            "Content-Type", FORM, NULL);
+    assert_int_equal(r.resp.status, 200);
+    done(&r);
+    assert_int_equal(ovirt_sessions(f), 0);
+}
+
 static void test_logout_leaves_other_dialects(void **state)
 {
     fixture *f = *state;
@@ -461,6 +505,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lifetime, setup, teardown),
         cmocka_unit_test_setup_teardown(test_single_token_per_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_logout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_logout_store_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_logout_leaves_other_dialects, setup, teardown),
         cmocka_unit_test(test_token_check_alone),
     };

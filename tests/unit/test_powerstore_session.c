@@ -224,6 +224,16 @@ static void test_logout_basic(void **state)
     r = run(f, "GET", "/api/rest/volume", NULL, "Cookie", theirs.cookie, NULL);
     assert_int_equal(r.resp.status, 200);
     done(&r);
+    /* A shared store lost: the cookie's session cannot be looked up, so
+     * the logout is refused, never said done. */
+    gh_shared_set_cached(f->shared, true);
+    gh_session_store_close(f->svc.sessions);
+    assert_non_null(f->svc.sessions = gh_session_store_cached(f->shared, f->svc.store,
+                                                              NULL, NULL));
+    gh_shared_drop_all(f->shared);
+    r = run(f, "POST", "/api/rest/logout", NULL, "Authorization", BASIC_VIEWER,
+            "Cookie", theirs.cookie, NULL);
+    expect_error(r, 503, "0xE1503001");
 }
 
 static void test_expiry(void **state)

@@ -253,7 +253,6 @@ static bool gh_ovirt_api_open_session(gh_service *svc, const gh_request *req,
         return true;
     case GH_SESSION_LIMIT_TOTAL:
     case GH_SESSION_LIMIT_ACCOUNT:
-        gh_response_header_add(resp, "Retry-After", "30");
         gh_ovirt_text(resp, 503, NULL, "Too many sessions; try again later\n");
         return false;
     default:
@@ -280,6 +279,8 @@ static gh_store_err gh_ovirt_api_end_session(gh_service *svc, const gh_request *
         gh_token_digest(token.data, token.len, digest);
         found = gh_session_find_wait(svc->sessions, digest, gh_now(), NULL, &rec);
         gh_wipe(digest, sizeof(digest));
+        if (found == GH_SHARED_UNAVAILABLE)
+            return GH_STORE_ERROR;  /* never say it ended when that is not known */
         if ((found != GH_SHARED_OK && found != GH_SHARED_EXPIRED) ||
             strcmp(rec.dialect, GH_OVIRT_NAME) != 0)
             return GH_STORE_OK;     /* nothing of ours to end */

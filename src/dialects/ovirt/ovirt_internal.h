@@ -35,6 +35,9 @@
  * after its token in the cookie (see ovirt_api.c for why the mark lives there). */
 #define GH_OVIRT_CSRF_MARK  ".c"
 
+/* Seconds a client is told to wait after any 503 (no room for a session,
+ * the store down): gh_ovirt_text and gh_ovirt_oauth_fail add it. */
+#define GH_OVIRT_RETRY_AFTER 30
 #define GH_OVIRT_TEXT_TYPE  "text/plain; charset=utf-8"
 #define GH_OVIRT_JSON_TYPE  "application/json"
 #define GH_OVIRT_API_JSON   "application/json; charset=utf-8"

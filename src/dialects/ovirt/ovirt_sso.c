@@ -30,7 +30,6 @@
 
 #define GH_OVIRT_BAD_LOGIN "Unable to log in. Verify your login information or contact the " \
                            "system administrator"
-#define GH_OVIRT_RETRY_AFTER 30
 
 gh_str gh_ovirt_form_body(const gh_request *req)
 {
@@ -282,7 +281,6 @@ static void gh_ovirt_token_create(gh_service *svc, const gh_request *req, const 
     case GH_SESSION_LIMIT_ACCOUNT:
         gh_ovirt_oauth_fail(resp, 503, t->rest_api, GH_OV_ERR_SERVER,
                             "Too many sessions; try again later.");
-        gh_response_header_add(resp, "Retry-After", "%d", GH_OVIRT_RETRY_AFTER);
         return;
     default:
         gh_ovirt_oauth_fail(resp, 503, t->rest_api, GH_OV_ERR_SERVER, "Service unavailable.");
@@ -390,6 +388,8 @@ void gh_ovirt_serve_logout(gh_service *svc, const gh_request *req, gh_response *
             gh_token_digest(token, strlen(token), digest);
             found = gh_session_find_wait(svc->sessions, digest, gh_now(), NULL, &rec);
         }
+        if (found == GH_SHARED_UNAVAILABLE)
+            err = GH_STORE_ERROR;   /* the store is down: not logged out */
         /* An expired session is gone from the block; its row goes too. */
         if ((found == GH_SHARED_OK || found == GH_SHARED_EXPIRED) &&
             strcmp(rec.dialect, GH_OVIRT_NAME) == 0)

@@ -30,6 +30,8 @@ void gh_ovirt_text(gh_response *resp, int status, const char *reason, const char
     resp->status = status;
     resp->reason = reason;
     gh_response_ref_body(resp, text, strlen(text), GH_OVIRT_TEXT_TYPE);
+    if (status == 503)
+        gh_response_header_add(resp, "Retry-After", "%d", GH_OVIRT_RETRY_AFTER);
 }
 
 void gh_ovirt_unauthorized(gh_response *resp)
@@ -71,6 +73,8 @@ void gh_ovirt_oauth_fail(gh_response *resp, int status, bool rest_api, gh_ovirt_
                            : json_pack("{s:s, s:s}", "error", c, "error_description", message),
                   GH_OVIRT_JSON_TYPE);
     gh_response_header_add(resp, "Cache-Control", "no-store");
+    if (status == 503)
+        gh_response_header_add(resp, "Retry-After", "%d", GH_OVIRT_RETRY_AFTER);
 }
 
 /* ---- XML through xmlwriter ---- */

@@ -218,8 +218,10 @@ done:
 /* ---- logout ---- */
 
 /* The PowerStore session of the caller's account that the request's
- * auth_cookie names; false when there is none. */
-static bool gh_ps_cookie_session(const gh_ps_ctx *c, char id[GH_SESSION_ID_LEN + 1])
+ * auth_cookie names; false when there is none, or (*unavailable) when the
+ * store could not say. */
+static bool gh_ps_cookie_session(const gh_ps_ctx *c, char id[GH_SESSION_ID_LEN + 1],
+                                 bool *unavailable)
 {
     gh_str            cookie = gh_credential_cookie(gh_request_header(c->req, "Cookie"),
                                                     GH_PS_COOKIE);
@@ -227,14 +229,18 @@ static bool gh_ps_cookie_session(const gh_ps_ctx *c, char id[GH_SESSION_ID_LEN +
     gh_principal      found;
     gh_session_record rec;
     uint8_t           digest[GH_DIGEST_LEN];
+    gh_shared_result  r;
     bool              ok = false;
 
+    *unavailable = false;
     gh_credential_token(cookie, &cred);
     if (cred.kind != GH_CRED_TOKEN)
         goto done;
     gh_token_digest(cred.token.data, cred.token.len, digest);
     memset(&found, 0, sizeof(found));
-    if (gh_session_find_wait(c->svc->sessions, digest, gh_now(), &found, &rec) == GH_SHARED_OK &&
+    r = gh_session_find_wait(c->svc->sessions, digest, gh_now(), &found, &rec);
+    *unavailable = r == GH_SHARED_UNAVAILABLE;
+    if (r == GH_SHARED_OK &&
         strcmp(found.dialect, GH_PS_NAME) == 0 && found.account_id == c->who->account_id) {
         memcpy(id, found.session_id, GH_SESSION_ID_LEN + 1);
         ok = true;
@@ -249,14 +255,17 @@ void gh_ps_serve_logout(gh_ps_ctx *c)
 {
     char         id[GH_SESSION_ID_LEN + 1] = "";
     gh_store_err err = GH_STORE_OK;
+    bool         unavailable = false;
 
     if (!gh_ps_need_store(c))
         return;
     if (c->who->session_id[0] != '\0')
         memcpy(id, c->who->session_id, sizeof(id));
-    else if (!gh_ps_cookie_session(c, id))
+    else if (!gh_ps_cookie_session(c, id, &unavailable))
         id[0] = '\0';
-    if (id[0] != '\0')
+    if (unavailable)
+        err = GH_STORE_ERROR;       /* the store is down: not logged out */
+    else if (id[0] != '\0')
         err = gh_service_session_end(c->svc, id, GH_AUDIT_LOGOUT, c->who->user,
                                      c->req->client_addr);
     if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND) {
