@@ -148,13 +148,14 @@ static int read_reply(gh_redis *r, int64_t deadline, redisReply **reply)
             return rc;
         }
         n = gh_redis_sock_read(&r->sock, buf, sizeof(buf), deadline, r->err, sizeof(r->err));
-        if (n > 0 && !gh_redis_parser_feed(&r->parser, buf, (size_t)n, &why)) {
-            say(r->err, sizeof(r->err), "Redis: %s", why);
-            n = -1;
-        }
-        OPENSSL_cleanse(buf, n > 0 ? (size_t)n : 0);
         if (n <= 0)
             return n < 0 ? -1 : 0;
+        rc = gh_redis_parser_feed(&r->parser, buf, (size_t)n, &why) ? 0 : -1;
+        OPENSSL_cleanse(buf, (size_t)n);
+        if (rc < 0) {
+            say(r->err, sizeof(r->err), "Redis: %s", why);
+            return -1;
+        }
     }
 }
 
