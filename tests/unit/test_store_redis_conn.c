@@ -920,6 +920,75 @@ static void test_sentinel(void **state)
     gh_test_redis_stop(&primary);
 }
 
+/* Waits (bound ms at most) until an inline command's answer holds want. */
+static bool wait_answer(const gh_test_redis *s, const char *line, const char *want, int bound)
+{
+    int64_t end = gh_test_redis_ms() + bound;
+    char    answer[1024];
+
+    while (gh_test_redis_ms() < end) {
+        if (gh_test_redis_inline(s, line, answer, sizeof(answer)) && strstr(answer, want) != NULL)
+            return true;
+        nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+    }
+    return false;
+}
+
+/* A failover: the sentinel promotes the replica; the old primary, made a
+ * replica, answers -READONLY; the connection asks the sentinel again and
+ * lands on the new primary, without being opened again. */
+static void test_sentinel_failover(void **state)
+{
+    gh_test_redis   a, b, sentinel;
+    char            conf[256], url[160], of[32], bport[8], demote[64];
+    const char     *replica_of[3] = { "--replicaof", of, NULL };
+    gh_store_config cfg;
+    gh_redis       *r = NULL;
+    redisReply     *reply = NULL;
+    int64_t         end;
+
+    (void)state;
+    assert_true(gh_test_redis_start(&a, 0, NULL));
+    snprintf(of, sizeof(of), "127.0.0.1 %u", (unsigned)a.port);
+    assert_true(gh_test_redis_start(&b, 0, replica_of));
+    assert_true(wait_answer(&b, "INFO replication", "master_link_status:up", 10000));
+    snprintf(conf, sizeof(conf),
+             "sentinel monitor gh-main 127.0.0.1 %u 1\n"
+             "sentinel down-after-milliseconds gh-main 60000\n",
+             (unsigned)a.port);
+    assert_true(gh_test_redis_start_as(&sentinel, 0, NULL, conf));
+    snprintf(url, sizeof(url), "redis-sentinel://127.0.0.1:%u/gh-main", (unsigned)sentinel.port);
+    cfg = config(url);
+    open_ok(&cfg, &r);
+    expect(r, "OK", "SET", "before", "failover", NULL);
+
+    /* Once the sentinel knows the replica, a failover to it. */
+    assert_true(wait_answer(&sentinel, "SENTINEL FAILOVER gh-main", "+OK", 20000));
+    snprintf(bport, sizeof(bport), "%u", (unsigned)b.port);
+    assert_true(wait_answer(&sentinel, "SENTINEL get-master-addr-by-name gh-main", bport, 20000));
+    assert_true(wait_answer(&b, "ROLE", "master", 10000));
+    /* The sentinel would demote the old primary in its own time: at once. */
+    snprintf(demote, sizeof(demote), "REPLICAOF 127.0.0.1 %u", (unsigned)b.port);
+    assert_true(wait_answer(&a, demote, "+OK", 5000));
+
+    assert_int_equal(run(r, &reply, "SET", "after", "failover", NULL), GH_STORE_ERROR);
+    assert_non_null(strstr(gh_redis_error(r), "no longer the primary"));
+    end = gh_test_redis_ms() + 10000;
+    while (run(r, &reply, "SET", "after", "failover", NULL) != GH_STORE_OK &&
+           gh_test_redis_ms() < end)
+        nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+    assert_non_null(reply);
+    gh_redis_reply_free(reply);
+    assert_int_equal(run(r, &reply, "CONFIG", "GET", "port", NULL), GH_STORE_OK);
+    assert_string_equal(reply->element[1]->str, bport);
+    gh_redis_reply_free(reply);
+    expect(r, "failover", "GET", "before", NULL);
+    gh_redis_close(r);
+    gh_test_redis_stop(&sentinel);
+    gh_test_redis_stop(&b);
+    gh_test_redis_stop(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -940,6 +1009,7 @@ int main(void)
         cmocka_unit_test(test_bad_replies),
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_sentinel),
+        cmocka_unit_test(test_sentinel_failover),
     };
 
     if (gh_test_redis_url() == NULL) {
