@@ -738,6 +738,53 @@ static void test_bad_replies(void **state)
     }
 }
 
+/* -LOADING and -MASTERDOWN, like -READONLY, say this server is not the
+ * primary to use: the call fails and the connection closes, even when the
+ * reply is one of a pipeline's. An error reply of another code is an
+ * answer. */
+static void test_demoted_replies(void **state)
+{
+    static const char *const loading[] = { HANDSHAKE_ANSWERS, "+OK\r\n",
+                                           "-LOADING Redis is loading the dataset\r\n" };
+    static const char *const down[] = { HANDSHAKE_ANSWERS, "+OK\r\n",
+                                        "-MASTERDOWN Link with MASTER is down\r\n" };
+    static const char *const other[] = { HANDSHAKE_ANSWERS, "+OK\r\n",
+                                         "-LOADINGX not the same code\r\n" };
+    static const char *const *const cases[] = { loading, down, other };
+    static const char *const codes[] = { "LOADING", "MASTERDOWN", NULL };
+
+    (void)state;
+    for (size_t i = 0; i < 3; i++) {
+        fake_server     f;
+        char            url[128];
+        gh_store_config cfg;
+        gh_redis       *r = NULL;
+        const char     *get[2] = { "GET", "a" };
+        size_t          lens[2] = { 3, 1 };
+        gh_redis_cmd    cmds[2] = { { 2, get, lens }, { 2, get, lens } };
+        redisReply     *replies[2] = { NULL, NULL };
+
+        fake_start(&f, cases[i], 5, true);
+        snprintf(url, sizeof(url), "redis://127.0.0.1:%u", (unsigned)f.port);
+        cfg = config(url);
+        open_ok(&cfg, &r);
+        if (codes[i] != NULL) {
+            assert_int_equal(gh_redis_pipeline(r, cmds, 2, replies), GH_STORE_ERROR);
+            assert_null(replies[0]);
+            assert_null(replies[1]);
+            assert_non_null(strstr(gh_redis_error(r), codes[i]));
+            assert_non_null(strstr(gh_redis_error(r), "no longer the primary"));
+        } else {
+            assert_int_equal(gh_redis_pipeline(r, cmds, 2, replies), GH_STORE_OK);
+            assert_int_equal(replies[1]->type, REDIS_REPLY_ERROR);
+            gh_redis_reply_free(replies[0]);
+            gh_redis_reply_free(replies[1]);
+        }
+        fake_stop(&f, true);
+        gh_redis_close(r);
+    }
+}
+
 /* ---- TLS ---- */
 
 static void sh(const char *fmt, ...)
@@ -1007,6 +1054,7 @@ int main(void)
         cmocka_unit_test(test_command_timeout),
         cmocka_unit_test(test_eof_mid_reply),
         cmocka_unit_test(test_bad_replies),
+        cmocka_unit_test(test_demoted_replies),
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_sentinel),
         cmocka_unit_test(test_sentinel_failover),
