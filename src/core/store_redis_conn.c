@@ -78,6 +78,14 @@ static void conn_drop(gh_redis *r)
     gh_redis_parser_free(&r->parser);
 }
 
+/* A connection that worked is dropped: its error is now why Redis is down
+ * (what the calls refused before the next try say). */
+static void conn_lost(gh_redis *r)
+{
+    say(r->down, sizeof(r->down), "%s", r->err);
+    conn_drop(r);
+}
+
 /* The code word of an error reply ("WRONGPASS", "NOSCRIPT"), never more of
  * what it says. */
 static void error_code(const redisReply *reply, char *out, size_t size)
@@ -188,7 +196,7 @@ done:
             say(r->err, sizeof(r->err), "Redis: no answer within %d ms", conn_timeout(r));
         while (got > 0)
             gh_redis_reply_free(replies[--got]);
-        conn_drop(r);
+        conn_lost(r);
     }
     return err;
 }
@@ -388,6 +396,17 @@ static bool conn_ready(gh_redis *r)
         ok = connect_sentinel(r);
     else
         ok = connect_one(r, r->url.hosts[0].host, r->url.hosts[0].port, true);
+    if (!ok && r->url.kind != GH_REDIS_SENTINEL) {
+        /* Which server, for the log line (a sentinel's reason names its own). */
+        char why[sizeof(r->down)];
+
+        memcpy(why, r->down, sizeof(why));
+        if (r->url.kind == GH_REDIS_UNIX)
+            say(r->down, sizeof(r->down), "unix:%s: %s", r->url.path, why);
+        else
+            say(r->down, sizeof(r->down), "%s:%u: %s", r->url.hosts[0].host,
+                (unsigned)r->url.hosts[0].port, why);
+    }
     if (!ok)
         say(r->err, sizeof(r->err), "Redis unreachable: %s", r->down);
     return ok;
@@ -461,7 +480,7 @@ gh_store_err gh_redis_pipeline(gh_redis *r, const gh_redis_cmd *cmds, size_t n,
             gh_redis_reply_free(replies[i]);
             replies[i] = NULL;
         }
-        conn_drop(r);
+        conn_lost(r);
         err = GH_STORE_ERROR;
     }
     return err;
@@ -487,7 +506,7 @@ gh_store_err gh_redis_subscribe(gh_redis *r, const char *channel)
          rep->element[0]->type != REDIS_REPLY_STRING ||
          strcmp(rep->element[0]->str, "subscribe") != 0)) {
         say(r->err, sizeof(r->err), "Redis: SUBSCRIBE refused");
-        conn_drop(r);
+        conn_lost(r);
         err = GH_STORE_ERROR;
     }
     gh_redis_reply_free(rep);
@@ -508,7 +527,7 @@ gh_store_err gh_redis_read(gh_redis *r, int timeout_ms, redisReply **reply)
         return GH_STORE_OK;
     if (rc == 0)
         return GH_STORE_NOT_FOUND;
-    conn_drop(r);
+    conn_lost(r);
     return GH_STORE_ERROR;
 }
 
@@ -522,7 +541,7 @@ gh_store_err gh_redis_ping(gh_redis *r)
     }
     if (!gh_redis_sock_write(&r->sock, ping, sizeof(ping) - 1,
                              gh_redis_now_ms() + conn_timeout(r), r->err, sizeof(r->err))) {
-        conn_drop(r);
+        conn_lost(r);
         return GH_STORE_ERROR;
     }
     return GH_STORE_OK;

@@ -193,7 +193,8 @@ static bool sock_try(gh_redis_sock *s, int family, const struct sockaddr *sa, so
     }
     if (connect(s->fd, sa, len) == 0)
         return true;
-    if (errno != EINPROGRESS && errno != EAGAIN) {
+    /* A unix socket answers EAGAIN when its backlog is full: not connected. */
+    if (errno != EINPROGRESS) {
         snprintf(err, err_size, "connect: %s", strerror(errno));
         goto fail;
     }

@@ -524,10 +524,11 @@ static void test_replica(void **state)
 static void test_restart(void **state)
 {
     gh_test_redis   srv;
-    char            url[128];
+    char            url[128], tried[128], paced[160];
     gh_store_config cfg;
     gh_redis       *r = NULL;
     redisReply     *reply = NULL;
+    int64_t         end;
 
     (void)state;
     assert_true(gh_test_redis_start(&srv, 0, NULL));
@@ -540,12 +541,24 @@ static void test_restart(void **state)
     assert_true(wait_ready(r));
     expect(r, "OK", "SET", "after", "restart", NULL);
 
-    /* Down: the first call tries and fails, the next one does not try. */
+    /* Down: calls fail; once one has tried and been refused, the next one
+     * (within 100 ms of it) does not try, and says why and where. */
     gh_test_redis_kill(&srv);
+    snprintf(tried, sizeof(tried), "Redis unreachable: 127.0.0.1:%u: connect: Connection refused",
+             (unsigned)srv.port);
+    snprintf(paced, sizeof(paced), "Redis unreachable (next try within 100 ms): 127.0.0.1:%u: "
+             "connect: Connection refused", (unsigned)srv.port);
+    end = gh_test_redis_ms() + 5000;
+    do {
+        assert_int_equal(run(r, &reply, "PING", NULL), GH_STORE_ERROR);
+        assert_null(reply);
+        if (strcmp(gh_redis_error(r), tried) == 0)
+            break;
+        nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+    } while (gh_test_redis_ms() < end);
+    assert_string_equal(gh_redis_error(r), tried);
     assert_int_equal(run(r, &reply, "PING", NULL), GH_STORE_ERROR);
-    assert_int_equal(run(r, &reply, "PING", NULL), GH_STORE_ERROR);
-    assert_int_equal(run(r, &reply, "PING", NULL), GH_STORE_ERROR);
-    assert_non_null(strstr(gh_redis_error(r), "next try within 100 ms"));
+    assert_string_equal(gh_redis_error(r), paced);
     assert_true(gh_test_redis_run(&srv));
     assert_true(wait_ready(r));
     gh_redis_close(r);
@@ -703,6 +716,10 @@ static void test_eof_mid_reply(void **state)
     assert_null(reply);
     if (strstr(gh_redis_error(r), "closed the connection") == NULL)
         fail_msg("%s", gh_redis_error(r));
+    /* Within 100 ms of the last connect: refused at once, for that reason. */
+    assert_int_equal(run(r, &reply, "GET", "a", NULL), GH_STORE_ERROR);
+    assert_string_equal(gh_redis_error(r), "Redis unreachable (next try within 100 ms): "
+                                           "the server closed the connection");
     fake_stop(&f, true);
     gh_redis_close(r);
 }
@@ -783,6 +800,36 @@ static void test_demoted_replies(void **state)
         fake_stop(&f, true);
         gh_redis_close(r);
     }
+}
+
+/* A unix socket whose backlog is full answers EAGAIN to a connect: that is
+ * a refusal, not a connection in progress to wait for. */
+static void test_unix_backlog_full(void **state)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    char               dir[] = "/tmp/gh-unix.XXXXXX", url[160];
+    int                lfd, filler;
+    gh_store_config    cfg;
+    gh_redis          *r = NULL;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s/s", dir);
+    lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(lfd, 0), 0);
+    filler = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(connect(filler, (struct sockaddr *)&a, sizeof(a)), 0);
+    snprintf(url, sizeof(url), "unix:%s", a.sun_path);
+    cfg = config(url);
+    assert_int_equal(gh_redis_open(&cfg, &r), GH_STORE_ERROR);
+    if (strstr(gh_redis_error(r), "connect: Resource temporarily unavailable") == NULL)
+        fail_msg("%s", gh_redis_error(r));
+    gh_redis_close(r);
+    close(filler);
+    close(lfd);
+    unlink(a.sun_path);
+    rmdir(dir);
 }
 
 /* ---- TLS ---- */
@@ -1044,6 +1091,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_unix_socket),
+        cmocka_unit_test(test_unix_backlog_full),
         cmocka_unit_test(test_eval_reload),
         cmocka_unit_test(test_oversize_reply),
         cmocka_unit_test(test_subscribe),
