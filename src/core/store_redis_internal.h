@@ -26,13 +26,16 @@
  *   P acct:byname           hash  name -> id
  *   P acct:ids              zset  id scored by id
  *   P acct:dom:<domain>     set   ids of the domain's accounts
- *   P acct:<id>:sess        set   the account's session ids
+ *   P acct:<id>:sess        zset  the account's sessions: member <cid>, score 0
  *   P acct:<id>:attr        hash  "<dialect>\0<name>" -> value
  *   P sess:<id>             hash  digest(hex) account_id user dialect client_addr
- *                                 created last_used idle_timeout expires ord
+ *                                 created last_used idle_timeout expires ord cid
  *   P sess:dig:<hex digest> str   session id (the token itself is never stored)
  *   P sess:seq              str   INCR: ord, the creation order (SQLite's rowid)
  *   P sess:ord              zset  session id scored by ord
+ *   P sess:created          zset  member <cid>, score 0: sessions by (created, id)
+ *     <cid> is created as 16 hex digits (sign bit flipped, so byte order is
+ *     numeric order) ':' id; ZRANGEBYLEX walks it; the id is from byte 18.
  *   P set                   hash  setting -> integer
  *   P fail:..., thr:..., dir:...  store_redis_misc.c
  *   P chg:seq               str   INCR: change sequence numbers
@@ -79,6 +82,7 @@ typedef struct {
     /* gh_store_begin .. gh_store_end */
     bool                   tx;
     bool                   tx_watched;      /* a WATCH was sent */
+    bool                   tx_broken;       /* a command in it failed: end refuses */
     gh_store_redis_queued *queue;
     size_t                 nqueued, queue_cap;
     char                   error[GH_STORE_REDIS_ERROR_MAX];
@@ -91,9 +95,9 @@ static inline gh_store_redis *gh_store_redis_of(gh_store *s)
 }
 
 /*
- * Arguments of one command or script, built in place: the keys first (each
- * the prefix and a formatted name, copied into the struct), then the rest
- * (borrowed text or bytes, or integers formatted into the struct). A field
+ * Arguments of one command or script, built in place: keys (each the prefix
+ * and a formatted name, copied into the struct; a script's come first) and
+ * the rest (borrowed text or bytes, or integers formatted into the struct). A field
  * that does not fit makes ok false, and every call with it answers
  * GH_STORE_ERROR. Sized for a stack.
  */
@@ -106,7 +110,7 @@ typedef struct {
     size_t      lens[GH_STORE_REDIS_ARGS_MAX];
     size_t      keyidx[GH_STORE_REDIS_KEYS_MAX];   /* argv index of each key */
     char        keys[GH_STORE_REDIS_KEYS_MAX][GH_STORE_REDIS_KEY_MAX];
-    char        nums[GH_STORE_REDIS_ARGS_MAX][24];
+    char        nums[GH_STORE_REDIS_ARGS_MAX][2 * GH_DIGEST_LEN + 1]; /* ints, hex */
 } gh_store_redis_args;
 
 void gh_store_redis_args_init(gh_store_redis_args *a);
@@ -120,6 +124,14 @@ void gh_store_redis_arg_str(gh_store_redis_args *a, const char *s);
 void gh_store_redis_arg_int(gh_store_redis_args *a, int64_t v);
 /* A digest or HMAC key as 64 hex digits (formatted into the struct). */
 void gh_store_redis_arg_hex(gh_store_redis_args *a, const uint8_t digest[GH_DIGEST_LEN]);
+
+/* cfg's key prefix ("gh:" when unset) into prefix, its length into *len;
+ * false when it is longer than GH_STORE_REDIS_PREFIX_MAX. */
+bool gh_store_redis_prefix(const gh_store_config *cfg,
+                           char prefix[GH_STORE_REDIS_PREFIX_MAX + 1], size_t *len);
+/* Why the last gh_store_redis_open on this thread failed ("" when it did
+ * not): the open hands back no store to ask. Thread-local storage. */
+const char *gh_store_redis_open_error(void);
 
 /* P + the formatted name into buf; false when it does not fit. */
 bool gh_store_redis_key(const gh_store_redis *s, char *buf, size_t size, const char *fmt, ...)
@@ -209,18 +221,19 @@ gh_store_err gh_store_redis_fail(gh_store_redis *s, const char *fmt, ...)
     "end\n" \
     "local function gh_sess_del(p, id)\n" \
     "  local k = p .. 'sess:' .. id\n" \
-    "  local v = redis.call('HMGET', k, 'digest', 'account_id')\n" \
+    "  local v = redis.call('HMGET', k, 'digest', 'account_id', 'cid')\n" \
     "  if not v[1] then return false end\n" \
     "  redis.call('DEL', k, p .. 'sess:dig:' .. v[1])\n" \
     "  redis.call('ZREM', p .. 'sess:ord', id)\n" \
-    "  redis.call('SREM', p .. 'acct:' .. v[2] .. ':sess', id)\n" \
+    "  redis.call('ZREM', p .. 'sess:created', v[3])\n" \
+    "  redis.call('ZREM', p .. 'acct:' .. v[2] .. ':sess', v[3])\n" \
     "  return true\n" \
     "end\n" \
     "local function gh_sess_del_account(p, account_id)\n" \
     "  local set = p .. 'acct:' .. account_id .. ':sess'\n" \
     "  local n = 0\n" \
-    "  for _, id in ipairs(redis.call('SMEMBERS', set)) do\n" \
-    "    if gh_sess_del(p, id) then n = n + 1 end\n" \
+    "  for _, cid in ipairs(redis.call('ZRANGE', set, 0, -1)) do\n" \
+    "    if gh_sess_del(p, string.sub(cid, 18)) then n = n + 1 end\n" \
     "  end\n" \
     "  redis.call('DEL', set)\n" \
     "  return n\n" \
@@ -229,6 +242,8 @@ gh_store_err gh_store_redis_fail(gh_store_redis *s, const char *fmt, ...)
 /* The backend (store_backend.h's members, same contracts). */
 gh_store_err gh_store_redis_begin(gh_store *s);                         /* _call.c */
 gh_store_err gh_store_redis_end(gh_store *s, gh_store_err err);         /* _call.c */
+/* Free what a transaction's queue holds (at close). */
+void gh_store_redis_tx_free(gh_store_redis *s);                        /* _call.c */
 
 gh_store_err gh_store_redis_account_get(gh_store *s, const char *name, gh_account *out);
 gh_store_err gh_store_redis_account_get_by_id(gh_store *s, int64_t id, gh_account *out);
