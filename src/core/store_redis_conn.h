@@ -46,7 +46,11 @@ typedef struct {
 bool gh_redis_url_parse(const char *url, gh_redis_url *out, char *err, size_t err_size);
 
 /* Connect to cfg's primary. cfg must outlive the connection. GH_STORE_ERROR
- * with the reason in gh_redis_error when it cannot be reached. */
+ * with the reason in gh_redis_error(*out) when it cannot be reached (or the
+ * url or TLS settings are wrong). *out is set either way (NULL only when
+ * out of memory), owned by the caller, released with gh_redis_close: one
+ * that could not connect tries again at its next call, so a store may keep
+ * it through an outage. */
 gh_store_err gh_redis_open(const gh_store_config *cfg, gh_redis **out);
 void gh_redis_close(gh_redis *r);
 /* Why the last call failed (no secret), valid until the next call. */
@@ -54,8 +58,10 @@ const char *gh_redis_error(const gh_redis *r);
 
 /* One command, argv[i] of lens[i] bytes (binary safe). *reply receives the
  * answer, which may be an error reply (REDIS_REPLY_ERROR) the caller reads;
- * free it with gh_redis_reply_free. GH_STORE_ERROR: no answer (the
- * connection is closed; the next call reconnects). */
+ * free it with gh_redis_reply_free. GH_STORE_ERROR: no answer within
+ * timeout_ms, a reply over 4 MiB, or one saying this server is no longer
+ * the primary (-READONLY, -LOADING, -MASTERDOWN): the connection is closed
+ * and the next call reconnects. */
 gh_store_err gh_redis_command(gh_redis *r, size_t argc, const char *const *argv,
                               const size_t *lens, redisReply **reply);
 
@@ -84,6 +90,9 @@ gh_store_err gh_redis_eval(gh_redis *r, gh_redis_script *script, size_t nkeys, s
 void gh_redis_reply_free(redisReply *reply);
 
 /* Subscribed mode, for the bell: SUBSCRIBE channel, then read what comes.
+ * A subscribed connection takes only these three calls (Redis answers
+ * nothing else in that mode); when read or ping fails, the subscription is
+ * gone with the connection: subscribe again (it connects again).
  * read waits up to timeout_ms: GH_STORE_OK with *reply (a pub/sub message
  * or a PING's answer), GH_STORE_NOT_FOUND when nothing came, GH_STORE_ERROR
  * when the connection is gone. ping sends a PING without waiting. */
