@@ -153,7 +153,7 @@ static int gh_bench_fill(gh_cli_ctx *ctx, const gh_bench_args *a)
     char              token[GH_TOKEN_TEXT_LEN + 1];
     double            t0, secs;
     long              done = 0, stored = 0, in_batch = 0;
-    int               rc = -1;
+    int               rc = -1, busy = 0;
 
     memset(&rec, 0, sizeof(rec));
     memset(token, 0, sizeof(token));
@@ -176,8 +176,13 @@ static int gh_bench_fill(gh_cli_ctx *ctx, const gh_bench_args *a)
         } else if (++in_batch == a->batch || done == a->count || err != GH_STORE_OK) {
             err = gh_store_end(ctx->store, err);       /* commit, or roll the batch back */
             in_batch = 0;
-            if (err == GH_STORE_OK)
+            if (err == GH_STORE_OK) {
                 stored = done;
+                busy = 0;
+            } else if (err == GH_STORE_BUSY && ++busy < GH_STORE_TX_TRIES) {
+                done = stored;      /* what it read changed: the batch again */
+                err = GH_STORE_OK;
+            }
         }
     }
     secs = gh_bench_clock() - t0;

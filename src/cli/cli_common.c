@@ -319,16 +319,22 @@ int gh_cli_open(gh_cli_ctx *ctx, bool create)
 
     if (gh_cli_become_owner(ctx, false, false) < 0)
         return -1;
-    if (gh_cli_path(ctx, path, sizeof(path), GH_DB_FILE) < 0)
+    if (!gh_store_config_from(&ctx->cfg.store, ctx->data_dir, &ctx->store_paths,
+                              &ctx->store_cfg)) {
+        gh_cli_err("%s: path too long", ctx->data_dir);
         return -1;
-    if (!create && stat(path, &st) < 0) {
+    }
+    if (ctx->cfg.store.url[0] == '\0' && !create && stat(ctx->store_cfg.path, &st) < 0) {
         gh_cli_err("%s is not initialised (no %s): run `gatehouse init --data-dir %s`",
                    ctx->data_dir, GH_DB_FILE, ctx->data_dir);
         return -1;
     }
-    err = gh_store_open(path, &ctx->store);
+    err = gh_store_open_config(&ctx->store_cfg, &ctx->store);
     if (err != GH_STORE_OK) {
-        gh_cli_err("cannot open %s: %s", path, gh_store_strerror(err));
+        /* a URL may carry a user name: not repeated */
+        gh_cli_err("cannot open %s: %s", ctx->cfg.store.url[0] != '\0' ? "the store ([store] url)"
+                                                                     : ctx->store_cfg.path,
+                   gh_store_strerror(err));
         ctx->store = NULL;
         return -1;
     }

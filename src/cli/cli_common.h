@@ -63,6 +63,8 @@ typedef struct {
     char       data_dir[GH_PATH_MAX];     /* absolute */
     char       config_path[GH_PATH_MAX];  /* absolute; "" when on defaults */
     gh_config  cfg;
+    gh_store_paths  store_paths;          /* what store_cfg names in data_dir */
+    gh_store_config store_cfg;            /* [store] of cfg; after gh_cli_open */
     gh_store  *store;                     /* after gh_cli_open */
     gh_audit  *audit;                     /* after gh_cli_open */
 } gh_cli_ctx;

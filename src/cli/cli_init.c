@@ -220,23 +220,28 @@ done:
  * Reads only; nothing is left open. */
 static int gh_init_done_already(gh_cli_ctx *ctx, bool *done)
 {
-    char         db[GH_PATH_MAX];
-    struct stat  st;
-    gh_account   acct;
-    gh_store    *store = NULL;
-    gh_store_err err;
+    gh_store_paths  paths;
+    gh_store_config cfg;
+    struct stat     st;
+    gh_account      acct;
+    gh_store       *store = NULL;
+    gh_store_err    err;
 
     *done = false;
-    if (gh_cli_path(ctx, db, sizeof(db), GH_DB_FILE) < 0 || stat(db, &st) < 0)
+    if (!gh_store_config_from(&ctx->cfg.store, ctx->data_dir, &paths, &cfg))
+        return 0;       /* gh_cli_open says so */
+    if (ctx->cfg.store.url[0] == '\0' && stat(cfg.path, &st) < 0)
         return 0;
-    err = gh_store_open(db, &store);
+    err = gh_store_open_config(&cfg, &store);
     if (err == GH_STORE_OK) {
         err = gh_store_account_get(store, "admin", &acct);
         gh_wipe(&acct, sizeof(acct));
         gh_store_close(store);
     }
     if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND) {
-        gh_cli_err("cannot read %s: %s", db, gh_store_strerror(err));
+        gh_cli_err("cannot read %s: %s", ctx->cfg.store.url[0] == '\0' ? cfg.path
+                                                                     : "the store ([store] url)",
+                   gh_store_strerror(err));
         return -1;
     }
     *done = err == GH_STORE_OK;

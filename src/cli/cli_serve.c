@@ -272,7 +272,9 @@ static int gh_serve_preflight(gh_cli_ctx *ctx, const gh_serve_plan *plan)
     char        path[GH_PATH_MAX];
     struct stat st;
 
-    if (gh_cli_path(ctx, path, sizeof(path), GH_DB_FILE) < 0 || stat(path, &st) < 0) {
+    /* the embedded store's file; a Redis store was made by init --store */
+    if (ctx->cfg.store.url[0] == '\0' &&
+        (gh_cli_path(ctx, path, sizeof(path), GH_DB_FILE) < 0 || stat(path, &st) < 0)) {
         gh_cli_err("%s is not initialised: run `gatehouse init --data-dir %s` first",
                    ctx->data_dir, ctx->data_dir);
         return -1;

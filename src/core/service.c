@@ -27,9 +27,10 @@ gh_session_result gh_service_session_create(gh_service *svc, const gh_principal 
                                             char token[GH_TOKEN_TEXT_LEN + 1],
                                             gh_session_record *rec)
 {
-    int64_t           now = gh_now(), live = 0;
+    int64_t           now = gh_now();
     uint32_t          total = gh_shared_session_count(svc->shared);
     gh_shared_result  added;
+    gh_store_err      err;
     gh_session_result rc = GH_SESSION_FAILED;
 
     memset(rec, 0, sizeof(*rec));
@@ -37,19 +38,6 @@ gh_session_result gh_service_session_create(gh_service *svc, const gh_principal 
         rc = GH_SESSION_LIMIT_TOTAL;
         goto done;
     }
-    /* An account holds no more sessions than the block does, so the store's
-     * count (a walk over the account's rows, as long as it has sessions) is
-     * asked for only once the block holds as many as the per-account limit. */
-    if (total >= svc->config->max_sessions_per_account &&
-        gh_store_session_count_live(svc->store, who->account_id, now,
-                                    gh_service_setting(svc, GH_SET_SESSION_TIMEOUT),
-                                    &live) != GH_STORE_OK)
-        goto done;
-    if (live >= svc->config->max_sessions_per_account) {
-        rc = GH_SESSION_LIMIT_ACCOUNT;
-        goto done;
-    }
-
     if (dialect == NULL || dialect[0] == '\0' ||
         !gh_str_copy(rec->dialect, sizeof(rec->dialect), (gh_str){ dialect, strlen(dialect) }))
         goto done;
@@ -66,7 +54,16 @@ gh_session_result gh_service_session_create(gh_service *svc, const gh_principal 
         gh_str_copy(rec->client_addr, sizeof(rec->client_addr),
                     (gh_str){ client_addr, strlen(client_addr) });
 
-    if (gh_store_session_insert(svc->store, rec) != GH_STORE_OK)
+    /* The per-account limit is the store's to check, in one step with the
+     * insert: two logins racing (here, in another worker, on another node)
+     * cannot both pass a count taken before either inserted. The block's
+     * room (max_sessions) is this node's. */
+    err = gh_store_session_insert_limited(svc->store, rec,
+                                          svc->config->max_sessions_per_account, now,
+                                          gh_service_setting(svc, GH_SET_SESSION_TIMEOUT));
+    if (err == GH_STORE_LIMIT)
+        rc = GH_SESSION_LIMIT_ACCOUNT;
+    if (err != GH_STORE_OK)
         goto done;
     added = gh_session_add_wait(svc->sessions, rec, who->role, who->password_change_required);
     if (added != GH_SHARED_OK) {

@@ -149,8 +149,8 @@ static void lock_account(gh_service *svc, gh_account *acct, int64_t until)
 }
 
 /* Copy the source's throttle counter, as the block holds it now, to the
- * store; inside a transaction. Read under the store's write lock, the copy
- * written last is the newest, whichever worker counted last. */
+ * store (one put: the block is its truth while the server runs, and this
+ * copy is what a restart loads back). */
 static gh_store_err throttle_save(gh_service *svc, const uint8_t key[GH_DIGEST_LEN])
 {
     gh_throttle_policy p = throttle_policy(svc->config);
@@ -173,11 +173,29 @@ static void throttle_failure(gh_service *svc, const uint8_t key[GH_DIGEST_LEN])
     (void)gh_shared_throttle_fail(svc->shared, key, gh_now_ms(), &p);
 }
 
-/* Count a failure in both lockout counters, read again inside the
- * transaction so that failures counted meanwhile by other threads are not
- * lost. A refusal of a locked login counts nothing (a guesser held at one
- * source must not go on toward the account-wide lock), but writes its
- * counters all the same, so that it costs what any other refusal does. */
+/* Write both lockout counters back as they are now, counting nothing: a
+ * refusal of a locked login (a guesser held at one source must not go on
+ * toward the account-wide lock) costs what any other refusal does. Read
+ * again inside the transaction so that failures counted meanwhile by other
+ * threads are not written over. */
+static gh_store_err counters_rewrite(gh_service *svc, login_counters *lc)
+{
+    gh_store_err err = gh_store_begin(svc->store);
+
+    if (err == GH_STORE_OK)
+        err = counter_read(svc, &lc->pair);
+    if (err == GH_STORE_OK)
+        err = counter_read(svc, &lc->wide);
+    if (err == GH_STORE_OK)
+        err = gh_store_failure_put(svc->store, &lc->pair);
+    if (err == GH_STORE_OK)
+        err = gh_store_failure_put(svc->store, &lc->wide);
+    return gh_store_end(svc->store, err);
+}
+
+/* Count a failure in both lockout counters, each one atomic step of the
+ * store (gh_store_failure_count): failures counted meanwhile by other
+ * threads, workers or nodes are never lost. */
 static gh_store_err count_lockout(gh_service *svc, login_counters *lc, int64_t now,
                                   bool locked, bool *pair_locked, bool *wide_locked)
 {
@@ -189,24 +207,19 @@ static gh_store_err count_lockout(gh_service *svc, login_counters *lc, int64_t n
     *pair_locked = *wide_locked = false;
     if (threshold <= 0)
         return GH_STORE_OK;
-    err = counter_read(svc, &lc->pair);
+    if (locked)
+        return counters_rewrite(svc, lc);
+    err = gh_store_failure_count(svc->store, lc->pair.key, lc->pair.owner, now, reset_after,
+                                 threshold, duration, &lc->pair, pair_locked);
     if (err == GH_STORE_OK)
-        err = counter_read(svc, &lc->wide);
-    if (err == GH_STORE_OK) {
-        *pair_locked = !locked &&
-                       gh_lockout_count(&lc->pair, now, reset_after, threshold, duration);
-        *wide_locked = !locked &&
-                       gh_lockout_count(&lc->wide, now, reset_after,
-                                        svc->config->lockout_account_threshold, duration);
-        err = gh_store_failure_put(svc->store, &lc->pair);
-    }
-    if (err == GH_STORE_OK)
-        err = gh_store_failure_put(svc->store, &lc->wide);
+        err = gh_store_failure_count(svc->store, lc->wide.key, lc->wide.owner, now,
+                                     reset_after, svc->config->lockout_account_threshold,
+                                     duration, &lc->wide, wide_locked);
     return err;
 }
 
-/* A refused login: the throttle's copy and the lockout counters in one
- * transaction, then what a lock entails. */
+/* A refused login: the throttle's copy, the lockout counters, then what a
+ * lock entails. */
 static void note_failure(gh_service *svc, gh_account *acct, const char *user,
                          login_counters *lc, const char *client_addr, const char *method,
                          int64_t now, bool locked, const char *why)
@@ -215,12 +228,10 @@ static void note_failure(gh_service *svc, gh_account *acct, const char *user,
     gh_store_err err;
 
     gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, user, client_addr, method, NULL, why);
-    err = gh_store_begin(svc->store);
-    if (err == GH_STORE_OK)
-        err = throttle_save(svc, lc->throttle_key);
+    err = throttle_save(svc, lc->throttle_key);
     if (err == GH_STORE_OK)
         err = count_lockout(svc, lc, now, locked, &pair_locked, &wide_locked);
-    if (gh_store_end(svc->store, err) != GH_STORE_OK)
+    if (err != GH_STORE_OK)
         return;
     /* A cached credential is checked before any counter: drop it, so the
      * locked source is refused even the right password. */
@@ -555,10 +566,7 @@ static gh_auth_result verify(gh_service *svc, const char *user, const char *pass
         goto done;
     }
     if (!acct.enabled) {
-        err = gh_store_begin(svc->store);
-        if (err == GH_STORE_OK)
-            err = throttle_save(svc, lc.throttle_key);
-        (void)gh_store_end(svc->store, err);
+        (void)throttle_save(svc, lc.throttle_key);
         gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, acct.name, client_addr, method,
                        NULL, "disabled");
         rc = GH_AUTH_DISABLED;

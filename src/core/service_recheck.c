@@ -77,18 +77,17 @@ typedef enum {
     RECHECK_DUE
 } recheck_claim_result;
 
-/* Take the account's recheck if it is still due at now, with *confirmed
- * the directory's last answer for it. */
-static recheck_claim_result recheck_claim(gh_service *svc, int64_t id, int64_t now,
-                                          int64_t interval, int64_t *confirmed)
+/* One try of recheck_claim, inside its transaction: *result its end. */
+static recheck_claim_result recheck_claim_once(gh_service *svc, int64_t id, int64_t now,
+                                               int64_t interval, int64_t *confirmed,
+                                               gh_store_err *result)
 {
     recheck_claim_result rc = RECHECK_NOT_DUE;
     int64_t checked = 0;
-    gh_store_err err = gh_store_begin(svc->store);
+    gh_store_err err;
 
     *confirmed = 0;
-    if (err == GH_STORE_OK)
-        err = recheck_state(svc, id, &checked, confirmed);
+    err = recheck_state(svc, id, &checked, confirmed);
     if (err == GH_STORE_NOT_FOUND) {
         err = GH_STORE_OK;
         rc = RECHECK_FIRST;
@@ -102,7 +101,28 @@ static recheck_claim_result recheck_claim(gh_service *svc, int64_t id, int64_t n
         if (rc != RECHECK_NOT_DUE)
             err = recheck_write(svc, id, now, *confirmed);
     }
-    return gh_store_end(svc->store, err) == GH_STORE_OK ? rc : RECHECK_NOT_DUE;
+    *result = err;
+    return rc;
+}
+
+/* Take the account's recheck if it is still due at now, with *confirmed
+ * the directory's last answer for it; the claim runs again when another
+ * writer changed what it read before it committed (GH_STORE_BUSY). */
+static recheck_claim_result recheck_claim(gh_service *svc, int64_t id, int64_t now,
+                                          int64_t interval, int64_t *confirmed)
+{
+    recheck_claim_result rc = RECHECK_NOT_DUE;
+    gh_store_err err = GH_STORE_BUSY;
+
+    *confirmed = 0;
+    for (int tries = 0; err == GH_STORE_BUSY && tries < GH_STORE_TX_TRIES; tries++) {
+        err = gh_store_begin(svc->store);
+        if (err != GH_STORE_OK)
+            break;
+        rc = recheck_claim_once(svc, id, now, interval, confirmed, &err);
+        err = gh_store_end(svc->store, err);
+    }
+    return err == GH_STORE_OK ? rc : RECHECK_NOT_DUE;
 }
 
 /* NAME of the shadow account NAME@PROFILE; false when it is none. */

@@ -15,6 +15,7 @@
 #ifndef GH_STORE_H
 #define GH_STORE_H
 
+#include "config.h"
 #include "gh.h"
 #include "lockout.h"
 #include "password.h"
@@ -138,6 +139,18 @@ typedef struct {
  * GH_STORE_ERROR): a store opened once stays usable across outages and
  * failovers. The first open fails when Redis cannot be reached. */
 gh_store_err gh_store_open_config(const gh_store_config *cfg, gh_store **out);
+
+/* The files a config made by gh_store_config_from names in the data
+ * directory: the embedded database, and the default secret file. */
+typedef struct {
+    char path[GH_PATH_MAX];           /* DATA_DIR/gatehouse.db */
+    char secret_file[GH_PATH_MAX];    /* DATA_DIR/store-secret */
+} gh_store_paths;
+/* Fill out from gatehouse.conf's [store] section (sec) and the data
+ * directory: out's strings point into sec and paths, which must outlive it.
+ * False when a path does not fit. */
+bool gh_store_config_from(const gh_config_store *sec, const char *data_dir,
+                          gh_store_paths *paths, gh_store_config *out);
 /* True when other nodes share this store (Redis): what a node holds of it
  * is a cache, kept true by the change log and the bell below. */
 bool gh_store_shared(const gh_store *store);
@@ -167,6 +180,9 @@ void gh_store_bell_close(gh_store_bell *bell);
  * transaction, which SQLite does not nest. */
 gh_store_err gh_store_begin(gh_store *store);
 gh_store_err gh_store_end(gh_store *store, gh_store_err err);
+/* How many times a caller runs a whole transaction whose end answered
+ * GH_STORE_BUSY (on Redis: a key it read changed before it committed). */
+#define GH_STORE_TX_TRIES 5
 
 /* The 32-byte server secret, made at first open and kept in the database. */
 gh_store_err gh_store_secret(gh_store *store, uint8_t out[GH_DIGEST_LEN]);

@@ -59,8 +59,9 @@ static bool store_account_bind(sqlite3_stmt *st, const gh_account *a)
            sqlite3_bind_text(st, 9, a->password_hash, -1, SQLITE_STATIC) == SQLITE_OK;
 }
 
-gh_store_err gh_store_account_get(gh_store *store, const char *name, gh_account *out)
+gh_store_err gh_store_sqlite_account_get(gh_store *base, const char *name, gh_account *out)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
 
     if (store == NULL || name == NULL || out == NULL)
@@ -73,8 +74,9 @@ gh_store_err gh_store_account_get(gh_store *store, const char *name, gh_account 
                           store_account_row, out);
 }
 
-gh_store_err gh_store_account_get_by_id(gh_store *store, int64_t id, gh_account *out)
+gh_store_err gh_store_sqlite_account_get_by_id(gh_store *base, int64_t id, gh_account *out)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
 
     if (store == NULL || out == NULL)
@@ -87,8 +89,9 @@ gh_store_err gh_store_account_get_by_id(gh_store *store, int64_t id, gh_account 
                           store_account_row, out);
 }
 
-gh_store_err gh_store_account_add(gh_store *store, gh_account *acct)
+gh_store_err gh_store_sqlite_account_add(gh_store *base, gh_account *acct)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
     gh_store_err err;
     int64_t now = gh_now();
@@ -111,9 +114,32 @@ gh_store_err gh_store_account_add(gh_store *store, gh_account *acct)
     return err;
 }
 
-gh_store_err gh_store_account_update(gh_store *store, gh_account *acct,
-                                     int64_t expected_generation)
+/* Insert with the id, generation and created time the row had where it
+ * came from: a taken id or name is GH_STORE_EXISTS. */
+gh_store_err gh_store_sqlite_account_import(gh_store *base, const gh_account *acct)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
+    sqlite3_stmt *st;
+
+    if (store == NULL || acct == NULL || !store_account_sound(acct) || acct->id <= 0 ||
+        acct->generation <= 0)
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, GH_ST_ACCOUNT_IMPORT,
+        "INSERT INTO accounts(name, domain, role, enabled, built_in, password_change_required,"
+        " locked_until, generation, created, password_hash, id)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?10, ?8, ?9, ?11)");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    return gh_store_exec(st, store_account_bind(st, acct) &&
+                             sqlite3_bind_int64(st, 8, acct->created) == SQLITE_OK &&
+                             sqlite3_bind_int64(st, 10, acct->generation) == SQLITE_OK &&
+                             sqlite3_bind_int64(st, 11, acct->id) == SQLITE_OK);
+}
+
+gh_store_err gh_store_sqlite_account_update(gh_store *base, gh_account *acct,
+                                            int64_t expected_generation)
+{
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st, *probe;
     gh_store_err err;
     int64_t generation = 0;
@@ -129,7 +155,7 @@ gh_store_err gh_store_account_update(gh_store *store, gh_account *acct,
                           "SELECT generation FROM accounts WHERE id = ?1");
     if (st == NULL || probe == NULL)
         return GH_STORE_ERROR;
-    err = gh_store_begin(store);
+    err = gh_store_tx_begin(store);
     if (err != GH_STORE_OK)
         return err;
     /* RETURNING makes the whole change at the first row */
@@ -148,14 +174,15 @@ gh_store_err gh_store_account_update(gh_store *store, gh_account *acct,
     }
     if (err == GH_STORE_OK)
         err = gh_store_log_change(store, GH_CHANGE_ACCOUNT, acct->id, NULL);
-    err = gh_store_end(store, err);
+    err = gh_store_tx_end(store, err);
     if (err == GH_STORE_OK)
         acct->generation = generation;
     return err;
 }
 
-gh_store_err gh_store_account_delete(gh_store *store, int64_t id)
+gh_store_err gh_store_sqlite_account_delete(gh_store *base, int64_t id)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
     gh_store_err err;
 
@@ -164,7 +191,7 @@ gh_store_err gh_store_account_delete(gh_store *store, int64_t id)
     st = gh_store_stmt(store, GH_ST_ACCOUNT_DELETE, "DELETE FROM accounts WHERE id = ?1");
     if (st == NULL)
         return GH_STORE_ERROR;
-    err = gh_store_begin(store);
+    err = gh_store_tx_begin(store);
     if (err != GH_STORE_OK)
         return err;
     /* the account's sessions go with it (ON DELETE CASCADE); sqlite3_changes
@@ -174,11 +201,12 @@ gh_store_err gh_store_account_delete(gh_store *store, int64_t id)
         err = GH_STORE_NOT_FOUND;
     if (err == GH_STORE_OK)
         err = gh_store_log_change(store, GH_CHANGE_ACCOUNT, id, NULL);
-    return gh_store_end(store, err);
+    return gh_store_tx_end(store, err);
 }
 
-gh_store_err gh_store_account_foreach(gh_store *store, gh_account_cb cb, void *arg)
+gh_store_err gh_store_sqlite_account_foreach(gh_store *base, gh_account_cb cb, void *arg)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     gh_account page[GH_STORE_PAGE];
     int64_t after = INT64_MIN;
     bool stop = false;
@@ -206,10 +234,11 @@ gh_store_err gh_store_account_foreach(gh_store *store, gh_account_cb cb, void *a
     return err;
 }
 
-gh_store_err gh_store_account_due(gh_store *store, const char *domain, const char *dialect,
-                                  const char *name, int64_t before,
-                                  int64_t ids[GH_STORE_PAGE_MAX], size_t *n)
+gh_store_err gh_store_sqlite_account_due(gh_store *base, const char *domain, const char *dialect,
+                                         const char *name, int64_t before,
+                                         int64_t ids[GH_STORE_PAGE_MAX], size_t *n)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
 
     *n = 0;

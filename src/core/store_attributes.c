@@ -31,9 +31,10 @@ static bool store_attribute_row(sqlite3_stmt *st, void *out)
     return gh_store_column_text(st, 0, o->value, o->size);
 }
 
-gh_store_err gh_store_attribute_get(gh_store *store, int64_t account_id, const char *dialect,
-                                    const char *name, char *value, size_t size)
+gh_store_err gh_store_sqlite_attribute_get(gh_store *base, int64_t account_id, const char *dialect,
+                                           const char *name, char *value, size_t size)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     store_attribute_out out = { value, size };
     sqlite3_stmt *st;
 
@@ -51,9 +52,10 @@ gh_store_err gh_store_attribute_get(gh_store *store, int64_t account_id, const c
                           store_attribute_row, &out);
 }
 
-gh_store_err gh_store_attribute_set(gh_store *store, int64_t account_id, const char *dialect,
-                                    const char *name, const char *value)
+gh_store_err gh_store_sqlite_attribute_set(gh_store *base, int64_t account_id, const char *dialect,
+                                           const char *name, const char *value)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
 
     if (store == NULL || value == NULL || strlen(value) > GH_ATTRIBUTE_VALUE_MAX ||
@@ -71,9 +73,10 @@ gh_store_err gh_store_attribute_set(gh_store *store, int64_t account_id, const c
                              sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC) == SQLITE_OK);
 }
 
-gh_store_err gh_store_attribute_delete(gh_store *store, int64_t account_id, const char *dialect,
-                                       const char *name)
+gh_store_err gh_store_sqlite_attribute_delete(gh_store *base, int64_t account_id, const char *dialect,
+                                              const char *name)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
     gh_store_err err;
 
@@ -94,9 +97,10 @@ gh_store_err gh_store_attribute_delete(gh_store *store, int64_t account_id, cons
 /* By name, in byte order: the table is WITHOUT ROWID, keyed by (account,
  * dialect, name), so this is a range of its primary key, and the prefix is
  * compared as text, never as a LIKE pattern. */
-gh_store_err gh_store_attribute_foreach(gh_store *store, int64_t account_id, const char *dialect,
-                                        const char *prefix, gh_attribute_cb cb, void *arg)
+gh_store_err gh_store_sqlite_attribute_foreach(gh_store *base, int64_t account_id, const char *dialect,
+                                               const char *prefix, gh_attribute_cb cb, void *arg)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     char          name[GH_ATTRIBUTE_NAME_MAX + 1], value[GH_ATTRIBUTE_VALUE_MAX + 1];
     gh_store_err  err = GH_STORE_OK;
     sqlite3_stmt *st;

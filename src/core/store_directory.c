@@ -24,7 +24,7 @@ static bool store_directory_name_ok(const char *name)
 }
 
 /* The change row of a write of name, its sequence number in *seq. */
-static gh_store_err store_directory_log(gh_store *store, const char *name, int64_t *seq)
+static gh_store_err store_directory_log(gh_store_sqlite *store, const char *name, int64_t *seq)
 {
     char subject[GH_SESSION_ID_LEN + 1] = "";
     gh_store_err err;
@@ -37,7 +37,7 @@ static gh_store_err store_directory_log(gh_store *store, const char *name, int64
     return err;
 }
 
-static gh_store_err store_directory_end_sessions(gh_store *store, const char *name)
+static gh_store_err store_directory_end_sessions(gh_store_sqlite *store, const char *name)
 {
     sqlite3_stmt *st = gh_store_stmt(store, GH_ST_DIRECTORY_END_SESSIONS,
         "DELETE FROM sessions WHERE account_id IN (SELECT id FROM accounts WHERE domain = ?1)");
@@ -47,9 +47,10 @@ static gh_store_err store_directory_end_sessions(gh_store *store, const char *na
     return gh_store_exec(st, sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK);
 }
 
-gh_store_err gh_store_directory_put(gh_store *store, const char *name, const char *text,
-                                    bool end_sessions, int64_t *revision)
+gh_store_err gh_store_sqlite_directory_put(gh_store *base, const char *name, const char *text,
+                                           bool end_sessions, int64_t *revision)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
     gh_store_err err;
     int64_t seq = 0;
@@ -62,7 +63,7 @@ gh_store_err gh_store_directory_put(gh_store *store, const char *name, const cha
         " ON CONFLICT(name) DO UPDATE SET text = excluded.text, revision = excluded.revision");
     if (st == NULL)
         return GH_STORE_ERROR;
-    err = gh_store_begin(store);
+    err = gh_store_tx_begin(store);
     if (err != GH_STORE_OK)
         return err;
     err = store_directory_log(store, name, &seq);
@@ -74,14 +75,36 @@ gh_store_err gh_store_directory_put(gh_store *store, const char *name, const cha
             sqlite3_bind_int64(st, 3, seq) == SQLITE_OK);
     if (err == GH_STORE_OK && end_sessions)
         err = store_directory_end_sessions(store, name);
-    err = gh_store_end(store, err);
+    err = gh_store_tx_end(store, err);
     if (revision != NULL)
         *revision = err == GH_STORE_OK ? seq : 0;
     return err;
 }
 
-gh_store_err gh_store_directory_forget(gh_store *store, const char *name)
+/* The row as the source had it, revision included; logs nothing and ends
+ * no session (store copy fills a store no server runs on). */
+gh_store_err gh_store_sqlite_directory_import(gh_store *base, const gh_stored_directory *row)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
+    sqlite3_stmt *st;
+
+    if (store == NULL || row == NULL || !store_directory_name_ok(row->name) ||
+        (row->text != NULL && strlen(row->text) >= GH_DIRECTORY_TEXT_MAX))
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, GH_ST_DIRECTORY_IMPORT,
+        "INSERT INTO directory_profiles(name, text, revision) VALUES(?1, ?2, ?3)");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    return gh_store_exec(st,
+        sqlite3_bind_text(st, 1, row->name, -1, SQLITE_STATIC) == SQLITE_OK &&
+        (row->text != NULL ? sqlite3_bind_text(st, 2, row->text, -1, SQLITE_STATIC)
+                           : sqlite3_bind_null(st, 2)) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 3, row->revision) == SQLITE_OK);
+}
+
+gh_store_err gh_store_sqlite_directory_forget(gh_store *base, const char *name)
+{
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
     gh_store_err err;
     int64_t seq;
@@ -92,7 +115,7 @@ gh_store_err gh_store_directory_forget(gh_store *store, const char *name)
         "DELETE FROM directory_profiles WHERE name = ?1");
     if (st == NULL)
         return GH_STORE_ERROR;
-    err = gh_store_begin(store);
+    err = gh_store_tx_begin(store);
     if (err != GH_STORE_OK)
         return err;
     err = gh_store_exec(st, sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK);
@@ -102,7 +125,7 @@ gh_store_err gh_store_directory_forget(gh_store *store, const char *name)
         err = store_directory_log(store, name, &seq);
     if (err == GH_STORE_OK)
         err = store_directory_end_sessions(store, name);
-    return gh_store_end(store, err);
+    return gh_store_tx_end(store, err);
 }
 
 typedef struct {
@@ -123,8 +146,9 @@ static bool store_directory_row(sqlite3_stmt *st, void *out)
 
 /* By name, a row at a time (each read its own statement run), so cb may
  * write to the store. */
-gh_store_err gh_store_directory_foreach(gh_store *store, gh_directory_cb cb, void *arg)
+gh_store_err gh_store_sqlite_directory_foreach(gh_store *base, gh_directory_cb cb, void *arg)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     store_directory_item *it;
     char          after[GH_DOMAIN_MAX + 1] = "";
     gh_store_err  err = GH_STORE_OK;

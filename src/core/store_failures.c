@@ -35,9 +35,10 @@ static bool store_failure_row(sqlite3_stmt *st, void *out)
     return store_failure_blob(st, 0, f->key) && store_failure_blob(st, 1, f->owner);
 }
 
-gh_store_err gh_store_failure_get(gh_store *store, const uint8_t key[GH_DIGEST_LEN],
-                                  gh_failure *out)
+gh_store_err gh_store_sqlite_failure_get(gh_store *base, const uint8_t key[GH_DIGEST_LEN],
+                                         gh_failure *out)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
 
     if (store == NULL || key == NULL || out == NULL)
@@ -52,8 +53,9 @@ gh_store_err gh_store_failure_get(gh_store *store, const uint8_t key[GH_DIGEST_L
                           store_failure_row, out);
 }
 
-gh_store_err gh_store_failure_put(gh_store *store, const gh_failure *f)
+gh_store_err gh_store_sqlite_failure_put(gh_store *base, const gh_failure *f)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
 
     if (store == NULL || f == NULL)
@@ -72,7 +74,7 @@ gh_store_err gh_store_failure_put(gh_store *store, const gh_failure *f)
         sqlite3_bind_int64(st, 6, f->expires) == SQLITE_OK);
 }
 
-static gh_store_err store_failure_delete_by(gh_store *store, gh_store_stmt_id id,
+static gh_store_err store_failure_delete_by(gh_store_sqlite *store, gh_store_stmt_id id,
                                             const char *sql, const uint8_t *blob)
 {
     sqlite3_stmt *st;
@@ -86,20 +88,60 @@ static gh_store_err store_failure_delete_by(gh_store *store, gh_store_stmt_id id
                                                SQLITE_STATIC) == SQLITE_OK);
 }
 
-gh_store_err gh_store_failure_delete(gh_store *store, const uint8_t key[GH_DIGEST_LEN])
+/* Read, count, write under one write lock (BEGIN IMMEDIATE): two threads
+ * or processes counting failures of one key cannot both read the same row
+ * and lose one. */
+gh_store_err gh_store_sqlite_failure_count(gh_store *base, const uint8_t key[GH_DIGEST_LEN],
+                                           const uint8_t owner[GH_DIGEST_LEN], int64_t now,
+                                           int64_t reset_after, int64_t threshold,
+                                           int64_t duration, gh_failure *out, bool *locked)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
+    gh_failure f;
+    bool hit = false;
+    gh_store_err err;
+
+    if (store == NULL || key == NULL || owner == NULL || out == NULL)
+        return GH_STORE_ERROR;
+    err = gh_store_tx_begin(store);
+    if (err != GH_STORE_OK)
+        return err;
+    err = gh_store_sqlite_failure_get(base, key, &f);
+    if (err == GH_STORE_NOT_FOUND) {
+        memset(&f, 0, sizeof(f));
+        memcpy(f.key, key, GH_DIGEST_LEN);
+        memcpy(f.owner, owner, GH_DIGEST_LEN);
+        err = GH_STORE_OK;
+    }
+    if (err == GH_STORE_OK) {
+        hit = gh_lockout_count(&f, now, reset_after, threshold, duration);
+        err = gh_store_sqlite_failure_put(base, &f);
+    }
+    err = gh_store_tx_end(store, err);
+    if (err == GH_STORE_OK) {
+        *out = f;
+        if (locked != NULL)
+            *locked = hit;
+    }
+    return err;
+}
+
+gh_store_err gh_store_sqlite_failure_delete(gh_store *base, const uint8_t key[GH_DIGEST_LEN])
+{
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     return store_failure_delete_by(store, GH_ST_FAILURE_DELETE,
                                    "DELETE FROM login_failures WHERE key = ?1", key);
 }
 
-gh_store_err gh_store_failure_clear_owner(gh_store *store, const uint8_t owner[GH_DIGEST_LEN])
+gh_store_err gh_store_sqlite_failure_clear_owner(gh_store *base, const uint8_t owner[GH_DIGEST_LEN])
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     return store_failure_delete_by(store, GH_ST_FAILURE_CLEAR_OWNER,
                                    "DELETE FROM login_failures WHERE owner = ?1", owner);
 }
 
 /* A batch of rows past their end out of a table (its SQL in sql). */
-static gh_store_err store_prune(gh_store *store, gh_store_stmt_id id, const char *sql,
+static gh_store_err store_prune(gh_store_sqlite *store, gh_store_stmt_id id, const char *sql,
                                 int64_t now, int *count)
 {
     sqlite3_stmt *st;
@@ -119,16 +161,18 @@ static gh_store_err store_prune(gh_store *store, gh_store_stmt_id id, const char
     return err;
 }
 
-gh_store_err gh_store_failure_prune(gh_store *store, int64_t now, int *count)
+gh_store_err gh_store_sqlite_failure_prune(gh_store *base, int64_t now, int *count)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     return store_prune(store, GH_ST_FAILURE_PRUNE,
         "DELETE FROM login_failures WHERE rowid IN (SELECT rowid FROM login_failures"
         " WHERE expires <= ?1 LIMIT ?2)", now, count);
 }
 
-gh_store_err gh_store_throttle_put(gh_store *store, const gh_throttle_count *c,
-                                   int64_t expires)
+gh_store_err gh_store_sqlite_throttle_put(gh_store *base, const gh_throttle_count *c,
+                                          int64_t expires)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
 
     if (store == NULL || c == NULL)
@@ -157,9 +201,10 @@ static bool store_throttle_row(sqlite3_stmt *st, gh_throttle_count *c)
     return store_failure_blob(st, 0, c->key);
 }
 
-gh_store_err gh_store_throttle_scan(gh_store *store, int64_t now, uint32_t max,
-                                    gh_throttle_cb cb, void *arg)
+gh_store_err gh_store_sqlite_throttle_scan(gh_store *base, int64_t now, uint32_t max,
+                                           gh_throttle_cb cb, void *arg)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     gh_throttle_count c;
     gh_store_err err = GH_STORE_OK;
     sqlite3_stmt *st;
@@ -190,8 +235,9 @@ gh_store_err gh_store_throttle_scan(gh_store *store, int64_t now, uint32_t max,
     return err;
 }
 
-gh_store_err gh_store_throttle_prune(gh_store *store, int64_t now, int *count)
+gh_store_err gh_store_sqlite_throttle_prune(gh_store *base, int64_t now, int *count)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     return store_prune(store, GH_ST_THROTTLE_PRUNE,
         "DELETE FROM source_throttle WHERE rowid IN (SELECT rowid FROM source_throttle"
         " WHERE expires <= ?1 LIMIT ?2)", now, count);

@@ -53,8 +53,9 @@ static bool store_session_row(sqlite3_stmt *st, void *out)
            gh_store_column_text(st, 9, r->client_addr, sizeof r->client_addr);
 }
 
-gh_store_err gh_store_session_insert(gh_store *store, const gh_session_record *rec)
+gh_store_err gh_store_sqlite_session_insert(gh_store *base, const gh_session_record *rec)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
 
     if (store == NULL || rec == NULL || !gh_store_field_ok(rec->id, sizeof rec->id) ||
@@ -82,8 +83,84 @@ gh_store_err gh_store_session_insert(gh_store *store, const gh_session_record *r
         sqlite3_bind_text(st, 10, rec->client_addr, -1, SQLITE_STATIC) == SQLITE_OK);
 }
 
-gh_store_err gh_store_session_get(gh_store *store, const char *id, gh_session_record *out)
+/* The count and the insert under one write lock (BEGIN IMMEDIATE): no other
+ * connection, in this process or another, can insert in between. */
+gh_store_err gh_store_sqlite_session_insert_limited(gh_store *base, const gh_session_record *rec,
+                                                    int64_t max_per_account, int64_t now,
+                                                    int64_t default_idle)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
+    int64_t live = 0;
+    gh_store_err err;
+
+    if (store == NULL || rec == NULL)
+        return GH_STORE_ERROR;
+    err = gh_store_tx_begin(store);
+    if (err != GH_STORE_OK)
+        return err;
+    if (max_per_account > 0) {
+        err = gh_store_sqlite_session_count_live(base, rec->account_id, now, default_idle,
+                                                 &live);
+        if (err == GH_STORE_OK && live >= max_per_account)
+            err = GH_STORE_LIMIT;
+    }
+    if (err == GH_STORE_OK)
+        err = gh_store_sqlite_session_insert(base, rec);
+    return gh_store_tx_end(store, err);
+}
+
+typedef struct {
+    gh_session_record      *rec;
+    gh_store_session_owner *owner;
+} store_find_out;
+
+/* A session row (columns 0-9) with its account's columns and the log's
+ * sequence after it. */
+static bool store_session_owner_row(sqlite3_stmt *st, void *out)
+{
+    store_find_out *o = out;
+
+    if (!store_session_row(st, o->rec))
+        return false;
+    o->owner->role = (gh_role)sqlite3_column_int(st, 10);
+    o->owner->password_change_required = sqlite3_column_int(st, 11) != 0;
+    o->owner->enabled = sqlite3_column_int(st, 12) != 0;
+    o->owner->locked_until = sqlite3_column_int64(st, 13);
+    o->owner->seq = sqlite3_column_int64(st, 14);
+    return true;
+}
+
+/* One statement is one read snapshot: the session, its account and the
+ * log's sequence are read as of the same moment. */
+gh_store_err gh_store_sqlite_session_find_digest(gh_store *base,
+                                                 const uint8_t digest[GH_DIGEST_LEN],
+                                                 gh_session_record *out,
+                                                 gh_store_session_owner *acct)
+{
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
+    gh_store_session_owner scratch;
+    store_find_out o = { out, acct != NULL ? acct : &scratch };
+    sqlite3_stmt *st;
+
+    if (store == NULL || digest == NULL || out == NULL)
+        return GH_STORE_ERROR;
+    st = gh_store_stmt(store, GH_ST_SESSION_FIND_DIGEST,
+        "SELECT s.id, s.digest, s.account_id, s.user, s.dialect, s.created, s.last_used,"
+        " s.idle_timeout, s.expires, s.client_addr,"
+        " a.role, a.password_change_required, a.enabled, a.locked_until,"
+        " coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)"
+        " FROM sessions s JOIN accounts a ON a.id = s.account_id"
+        " WHERE s.digest = ?1 AND a.enabled <> 0");
+    if (st == NULL)
+        return GH_STORE_ERROR;
+    return gh_store_fetch(st, sqlite3_bind_blob(st, 1, digest, GH_DIGEST_LEN,
+                                                SQLITE_STATIC) == SQLITE_OK,
+                          store_session_owner_row, &o);
+}
+
+gh_store_err gh_store_sqlite_session_get(gh_store *base, const char *id, gh_session_record *out)
+{
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
 
     if (store == NULL || id == NULL || out == NULL)
@@ -96,8 +173,9 @@ gh_store_err gh_store_session_get(gh_store *store, const char *id, gh_session_re
                           store_session_row, out);
 }
 
-gh_store_err gh_store_session_delete(gh_store *store, const char *id)
+gh_store_err gh_store_sqlite_session_delete(gh_store *base, const char *id)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
     gh_store_err err;
 
@@ -106,7 +184,7 @@ gh_store_err gh_store_session_delete(gh_store *store, const char *id)
     st = gh_store_stmt(store, GH_ST_SESSION_DELETE, "DELETE FROM sessions WHERE id = ?1");
     if (st == NULL)
         return GH_STORE_ERROR;
-    err = gh_store_begin(store);
+    err = gh_store_tx_begin(store);
     if (err != GH_STORE_OK)
         return err;
     err = gh_store_exec(st, sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) == SQLITE_OK);
@@ -114,12 +192,13 @@ gh_store_err gh_store_session_delete(gh_store *store, const char *id)
         err = GH_STORE_NOT_FOUND;
     if (err == GH_STORE_OK)
         err = gh_store_log_change(store, GH_CHANGE_SESSION, 0, id);
-    return gh_store_end(store, err);
+    return gh_store_tx_end(store, err);
 }
 
-gh_store_err gh_store_session_delete_account(gh_store *store, int64_t account_id,
-                                             int *count)
+gh_store_err gh_store_sqlite_session_delete_account(gh_store *base, int64_t account_id,
+                                                    int *count)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
     gh_store_err err;
     int n = 0;
@@ -132,7 +211,7 @@ gh_store_err gh_store_session_delete_account(gh_store *store, int64_t account_id
                        "DELETE FROM sessions WHERE account_id = ?1");
     if (st == NULL)
         return GH_STORE_ERROR;
-    err = gh_store_begin(store);
+    err = gh_store_tx_begin(store);
     if (err != GH_STORE_OK)
         return err;
     err = gh_store_exec(st, sqlite3_bind_int64(st, 1, account_id) == SQLITE_OK);
@@ -141,24 +220,16 @@ gh_store_err gh_store_session_delete_account(gh_store *store, int64_t account_id
         /* logged even when none were stored: a worker may still hold some */
         err = gh_store_log_change(store, GH_CHANGE_ACCOUNT, account_id, NULL);
     }
-    err = gh_store_end(store, err);
+    err = gh_store_tx_end(store, err);
     if (err == GH_STORE_OK && count != NULL)
         *count = n;
     return err;
 }
 
-bool gh_store_session_ended(const gh_session_record *rec, int64_t now, int64_t default_idle)
+gh_store_err gh_store_sqlite_session_expire(gh_store *base, int64_t now, int64_t default_idle,
+                                            int64_t *from, int *count)
 {
-    int64_t idle = rec->idle_timeout > 0 ? rec->idle_timeout : default_idle;
-
-    if (idle > 0 && now - rec->last_used >= idle)
-        return true;
-    return rec->expires > 0 && now >= rec->expires;
-}
-
-gh_store_err gh_store_session_expire(gh_store *store, int64_t now, int64_t default_idle,
-                                     int64_t *from, int *count)
-{
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
     int rc = SQLITE_ERROR, n = 0;
 
@@ -194,9 +265,10 @@ gh_store_err gh_store_session_expire(gh_store *store, int64_t now, int64_t defau
     return GH_STORE_OK;
 }
 
-gh_store_err gh_store_session_count_live(gh_store *store, int64_t account_id, int64_t now,
-                                         int64_t default_idle, int64_t *count)
+gh_store_err gh_store_sqlite_session_count_live(gh_store *base, int64_t account_id, int64_t now,
+                                                int64_t default_idle, int64_t *count)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
 
     if (store == NULL || count == NULL)
@@ -213,9 +285,10 @@ gh_store_err gh_store_session_count_live(gh_store *store, int64_t account_id, in
                           gh_store_int64_row, count);
 }
 
-gh_store_err gh_store_session_touch(gh_store *store, const gh_session_touch *touches,
-                                    size_t n)
+gh_store_err gh_store_sqlite_session_touch(gh_store *base, const gh_session_touch *touches,
+                                           size_t n)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
     gh_store_err err;
 
@@ -228,7 +301,7 @@ gh_store_err gh_store_session_touch(gh_store *store, const gh_session_touch *tou
         "UPDATE sessions SET last_used = ?2 WHERE id = ?1 AND last_used < ?2");
     if (st == NULL)
         return GH_STORE_ERROR;
-    err = gh_store_begin(store);
+    err = gh_store_tx_begin(store);
     for (size_t i = 0; err == GH_STORE_OK && i < n; i++) {
         const gh_session_touch *t = &touches[i];
 
@@ -236,12 +309,13 @@ gh_store_err gh_store_session_touch(gh_store *store, const gh_session_touch *tou
             sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC) == SQLITE_OK &&
             sqlite3_bind_int64(st, 2, t->last_used) == SQLITE_OK);
     }
-    return gh_store_end(store, err);
+    return gh_store_tx_end(store, err);
 }
 
-gh_store_err gh_store_session_foreach(gh_store *store, int64_t account_id,
-                                      gh_session_cb cb, void *arg)
+gh_store_err gh_store_sqlite_session_foreach(gh_store *base, int64_t account_id,
+                                             gh_session_cb cb, void *arg)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     gh_session_record page[GH_STORE_PAGE];
     char after_id[GH_SESSION_ID_LEN + 1] = "";
     int64_t after_created = INT64_MIN;
@@ -282,9 +356,10 @@ gh_store_err gh_store_session_foreach(gh_store *store, int64_t account_id,
     return err;
 }
 
-gh_store_err gh_store_session_scan(gh_store *store, int64_t after, int64_t upto,
-                                   gh_session_cb cb, void *arg)
+gh_store_err gh_store_sqlite_session_scan(gh_store *base, int64_t after, int64_t upto,
+                                          gh_session_cb cb, void *arg)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     gh_session_record rec;
     gh_store_err err = GH_STORE_OK;
     sqlite3_stmt *st;
@@ -316,8 +391,9 @@ gh_store_err gh_store_session_scan(gh_store *store, int64_t after, int64_t upto,
     return err;
 }
 
-gh_store_err gh_store_session_rowid_last(gh_store *store, int64_t *rowid)
+gh_store_err gh_store_sqlite_session_rowid_last(gh_store *base, int64_t *rowid)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
 
     if (store == NULL || rowid == NULL)

@@ -1,10 +1,14 @@
 /*
- * store_sqlite.c: the durable store over SQLite: opening and migrating the
- * database, the server secret, live settings and the change log, and the
- * statement cache and helpers the other store files build on. The schema
- * and its upgrades live in store_schema.c. Accounts live
- * in store_accounts.c, sessions in store_sessions.c, failed-login counters
- * and the throttle counters of sources in store_failures.c; all of them share store_internal.h.
+ * store_sqlite.c: the embedded store over SQLite (store_backend.h's ops
+ * table, gh_store_sqlite_ops): opening and migrating the database, the
+ * server secret, and the table itself. The statement cache, transactions
+ * and the helpers every store file builds on are in store_statements.c;
+ * the schema and its upgrades live in store_schema.c.
+ * Accounts live in store_accounts.c, sessions in store_sessions.c, settings
+ * and the change log in store_changes.c, failed-login counters and the
+ * throttle counters of sources in store_failures.c, attributes in
+ * store_attributes.c, directory rows in store_directory.c; all of them share
+ * store_internal.h.
  *
  * Durability: the database runs in WAL mode with synchronous=FULL, so every
  * commit is fsync'd to the WAL before it returns, and a session or account
@@ -49,7 +53,7 @@ long gh_store_busy_delay_us(int tries)
  * time in those sleeps). Short sleeps instead, for as long in all. */
 static int store_busy(void *arg, int tries)
 {
-    gh_store       *store = arg;
+    gh_store_sqlite *store = arg;
     struct timespec ts;
     int64_t         now;
 
@@ -61,165 +65,6 @@ static int store_busy(void *arg, int tries)
         return 0;
     usleep((useconds_t)gh_store_busy_delay_us(tries));
     return 1;
-}
-
-const char *gh_store_strerror(gh_store_err err)
-{
-    switch (err) {
-    case GH_STORE_OK:        return "success";
-    case GH_STORE_NOT_FOUND: return "not found";
-    case GH_STORE_EXISTS:    return "already exists";
-    case GH_STORE_CONFLICT:  return "changed since it was read";
-    case GH_STORE_BUSY:      return "store busy";
-    case GH_STORE_LIMIT:     return "too many sessions for the account";
-    case GH_STORE_GAP:       return "change log trimmed past the reader";
-    case GH_STORE_ERROR:     break;
-    }
-    return "store error";
-}
-
-gh_store_err gh_store_rc(int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_OK:
-        return GH_STORE_OK;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return GH_STORE_BUSY;
-    case SQLITE_CONSTRAINT:
-        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-            return GH_STORE_EXISTS;
-        /* the only foreign key: a session naming an account that is gone */
-        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-            return GH_STORE_NOT_FOUND;
-        return GH_STORE_ERROR;
-    default:
-        return GH_STORE_ERROR;
-    }
-}
-
-sqlite3_stmt *gh_store_stmt(gh_store *store, gh_store_stmt_id id, const char *sql)
-{
-    /* PERSISTENT: these live as long as the connection, so SQLite keeps them
-     * out of its short-lived lookaside memory. */
-    if (store->stmt[id] == NULL &&
-        sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                           &store->stmt[id], NULL) != SQLITE_OK)
-        return NULL;
-    return store->stmt[id];
-}
-
-void gh_store_stmt_done(sqlite3_stmt *stmt)
-{
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-}
-
-gh_store_err gh_store_exec(sqlite3_stmt *stmt, bool bound)
-{
-    int rc = bound ? sqlite3_step(stmt) : SQLITE_ERROR;
-
-    gh_store_stmt_done(stmt);
-    return rc == SQLITE_DONE ? GH_STORE_OK : gh_store_rc(rc);
-}
-
-gh_store_err gh_store_fetch(sqlite3_stmt *stmt, bool bound, gh_store_row_fn row, void *out)
-{
-    int rc = bound ? sqlite3_step(stmt) : SQLITE_ERROR;
-    gh_store_err err;
-
-    if (rc == SQLITE_ROW)
-        err = row(stmt, out) ? GH_STORE_OK : GH_STORE_ERROR;
-    else
-        err = rc == SQLITE_DONE ? GH_STORE_NOT_FOUND : gh_store_rc(rc);
-    gh_store_stmt_done(stmt);
-    return err;
-}
-
-gh_store_err gh_store_page(sqlite3_stmt *stmt, bool bound, gh_store_row_fn row,
-                           void *items, size_t item_size, size_t *n)
-{
-    gh_store_err err = bound ? GH_STORE_OK : GH_STORE_ERROR;
-    int rc = SQLITE_DONE;
-
-    *n = 0;
-    while (err == GH_STORE_OK && *n < GH_STORE_PAGE &&
-           (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (!row(stmt, (char *)items + *n * item_size))
-            err = GH_STORE_ERROR;
-        (*n)++;
-    }
-    if (err == GH_STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        err = gh_store_rc(rc);
-    gh_store_stmt_done(stmt);
-    return err;
-}
-
-static gh_store_err store_run(gh_store *store, gh_store_stmt_id id, const char *sql)
-{
-    sqlite3_stmt *st = gh_store_stmt(store, id, sql);
-
-    return st == NULL ? GH_STORE_ERROR : gh_store_exec(st, true);
-}
-
-gh_store_err gh_store_begin(gh_store *store)
-{
-    return store_run(store, GH_ST_BEGIN, "BEGIN IMMEDIATE");
-}
-
-gh_store_err gh_store_end(gh_store *store, gh_store_err err)
-{
-    if (err == GH_STORE_OK)
-        err = store_run(store, GH_ST_COMMIT, "COMMIT");
-    /* A failed COMMIT leaves the transaction open (SQLite rolls back some
-     * errors itself); the next call must never find it still open. */
-    if (!sqlite3_get_autocommit(store->db))
-        (void)store_run(store, GH_ST_ROLLBACK, "ROLLBACK");
-    return err;
-}
-
-gh_store_err gh_store_log_change(gh_store *store, gh_change_kind kind, int64_t subject_id,
-                                 const char *subject)
-{
-    sqlite3_stmt *st = gh_store_stmt(store, GH_ST_CHANGE_ADD,
-        "INSERT INTO changes(kind, subject_id, subject) VALUES(?1, ?2, ?3)");
-
-    if (st == NULL)
-        return GH_STORE_ERROR;
-    return gh_store_exec(st,
-        sqlite3_bind_int(st, 1, (int)kind) == SQLITE_OK &&
-        sqlite3_bind_int64(st, 2, subject_id) == SQLITE_OK &&
-        sqlite3_bind_text(st, 3, subject != NULL ? subject : "", -1, SQLITE_STATIC) == SQLITE_OK);
-}
-
-bool gh_store_field_ok(const char *s, size_t size)
-{
-    return s != NULL && memchr(s, '\0', size) != NULL;
-}
-
-bool gh_store_column_text(sqlite3_stmt *stmt, int col, char *dst, size_t size)
-{
-    const unsigned char *text = sqlite3_column_text(stmt, col);
-    int len = sqlite3_column_bytes(stmt, col);
-
-    if (size == 0)
-        return false;
-    if (text == NULL) {
-        dst[0] = '\0';
-        /* NULL text is either a NULL value or SQLite out of memory */
-        return sqlite3_column_type(stmt, col) == SQLITE_NULL;
-    }
-    if (len < 0 || (size_t)len >= size)
-        return false;
-    memcpy(dst, text, (size_t)len);
-    dst[len] = '\0';
-    return true;
-}
-
-bool gh_store_int64_row(sqlite3_stmt *st, void *out)
-{
-    *(int64_t *)out = sqlite3_column_int64(st, 0);
-    return true;
 }
 
 /* open() rather than SQLite creates the file, so it is born 0600 whatever the
@@ -252,7 +97,7 @@ done:
 
 /* A pragma at open time. want, when given, is the text its row must hold;
  * *num, when given, receives its number. Setting a value answers no row. */
-static gh_store_err store_pragma(gh_store *store, const char *sql, const char *want,
+static gh_store_err store_pragma(gh_store_sqlite *store, const char *sql, const char *want,
                                  int64_t *num)
 {
     sqlite3_stmt *st = NULL;
@@ -288,7 +133,7 @@ static bool store_secret_row(sqlite3_stmt *st, void *out)
     return true;
 }
 
-static gh_store_err store_secret_load(gh_store *store)
+static gh_store_err store_secret_load(gh_store_sqlite *store)
 {
     sqlite3_stmt *st = gh_store_stmt(store, GH_ST_SECRET_GET,
                                      "SELECT value FROM meta WHERE key = 'secret'");
@@ -296,7 +141,7 @@ static gh_store_err store_secret_load(gh_store *store)
     return st == NULL ? GH_STORE_ERROR : gh_store_fetch(st, true, store_secret_row, store->secret);
 }
 
-static gh_store_err store_secret_make(gh_store *store)
+static gh_store_err store_secret_make(gh_store_sqlite *store)
 {
     uint8_t fresh[GH_DIGEST_LEN];
     sqlite3_stmt *st;
@@ -314,12 +159,12 @@ static gh_store_err store_secret_make(gh_store *store)
 
 /* Schema and secret in one write transaction, so two first openers serialize
  * and neither sees a half-made database. */
-static gh_store_err store_migrate(gh_store *store)
+static gh_store_err store_migrate(gh_store_sqlite *store)
 {
     int64_t version = -1;
     gh_store_err err;
 
-    err = gh_store_begin(store);
+    err = gh_store_tx_begin(store);
     if (err != GH_STORE_OK)
         return err;
     err = store_pragma(store, "PRAGMA user_version", NULL, &version);
@@ -334,12 +179,16 @@ static gh_store_err store_migrate(gh_store *store)
         if (err == GH_STORE_OK)
             err = store_secret_load(store);
     }
-    return gh_store_end(store, err);
+    return gh_store_tx_end(store, err);
 }
 
-gh_store_err gh_store_open(const char *path, gh_store **out)
+static const gh_store_ops gh_store_sqlite_ops;
+
+static void store_sqlite_close(gh_store *base);
+
+gh_store_err gh_store_sqlite_open(const char *path, gh_store **out)
 {
-    gh_store *store = NULL;
+    gh_store_sqlite *store = NULL;
     gh_store_err err = GH_STORE_ERROR;
     int rc;
 
@@ -352,6 +201,7 @@ gh_store_err gh_store_open(const char *path, gh_store **out)
     store = calloc(1, sizeof *store);
     if (store == NULL)
         goto done;
+    store->base.ops = &gh_store_sqlite_ops;
     rc = sqlite3_open_v2(path, &store->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                          NULL);
@@ -374,14 +224,16 @@ gh_store_err gh_store_open(const char *path, gh_store **out)
         err = store_migrate(store);
 done:
     if (err != GH_STORE_OK)
-        gh_store_close(store);
+        store_sqlite_close(store != NULL ? &store->base : NULL);
     else
-        *out = store;
+        *out = &store->base;
     return err;
 }
 
-void gh_store_close(gh_store *store)
+static void store_sqlite_close(gh_store *base)
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
+
     if (store == NULL)
         return;
     for (size_t i = 0; i < GH_ST_COUNT; i++)
@@ -391,8 +243,10 @@ void gh_store_close(gh_store *store)
     free(store);
 }
 
-gh_store_err gh_store_secret(gh_store *store, uint8_t out[GH_DIGEST_LEN])
+gh_store_err gh_store_sqlite_secret(gh_store *base, uint8_t out[GH_DIGEST_LEN])
 {
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
+
     if (store == NULL || out == NULL)
         return GH_STORE_ERROR;
     /* read at open and never changed afterwards */
@@ -400,111 +254,96 @@ gh_store_err gh_store_secret(gh_store *store, uint8_t out[GH_DIGEST_LEN])
     return GH_STORE_OK;
 }
 
-/* Settings. */
 
-gh_store_err gh_store_setting_get(gh_store *store, const char *key, int64_t *out)
+/* The secret row replaced, and the copy read at open with it. */
+gh_store_err gh_store_sqlite_secret_import(gh_store *base, const uint8_t secret[GH_DIGEST_LEN])
 {
-    sqlite3_stmt *st;
-
-    if (store == NULL || key == NULL || out == NULL)
-        return GH_STORE_ERROR;
-    st = gh_store_stmt(store, GH_ST_SETTING_GET, "SELECT value FROM settings WHERE key = ?1");
-    if (st == NULL)
-        return GH_STORE_ERROR;
-    return gh_store_fetch(st, sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) == SQLITE_OK,
-                          gh_store_int64_row, out);
-}
-
-gh_store_err gh_store_setting_set(gh_store *store, const char *key, int64_t value)
-{
-    char subject[GH_SESSION_ID_LEN + 1];      /* gh_change.subject */
-    size_t len;
+    gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
     gh_store_err err;
 
-    if (store == NULL || key == NULL || key[0] == '\0')
+    if (store == NULL || secret == NULL)
         return GH_STORE_ERROR;
-    st = gh_store_stmt(store, GH_ST_SETTING_SET,
-        "INSERT INTO settings(key, value) VALUES(?1, ?2)"
-        " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    st = gh_store_stmt(store, GH_ST_SECRET_IMPORT,
+                       "INSERT OR REPLACE INTO meta(key, value) VALUES('secret', ?1)");
     if (st == NULL)
         return GH_STORE_ERROR;
-    /* the change row holds what a gh_change can carry; keys are short */
-    len = strnlen(key, sizeof subject - 1);
-    memcpy(subject, key, len);
-    subject[len] = '\0';
-    err = gh_store_begin(store);
-    if (err != GH_STORE_OK)
-        return err;
-    err = gh_store_exec(st, sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) == SQLITE_OK &&
-                            sqlite3_bind_int64(st, 2, value) == SQLITE_OK);
+    err = gh_store_exec(st, sqlite3_bind_blob(st, 1, secret, GH_DIGEST_LEN,
+                                              SQLITE_STATIC) == SQLITE_OK);
     if (err == GH_STORE_OK)
-        err = gh_store_log_change(store, GH_CHANGE_SETTING, 0, subject);
-    return gh_store_end(store, err);
-}
-
-/* The change log. */
-
-gh_store_err gh_store_change_last(gh_store *store, int64_t *seq)
-{
-    sqlite3_stmt *st;
-
-    if (store == NULL || seq == NULL)
-        return GH_STORE_ERROR;
-    /* sqlite_sequence holds the last number ever given out, even when prune
-     * has removed that row, so the answer never goes backwards. */
-    st = gh_store_stmt(store, GH_ST_CHANGE_LAST,
-        "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)");
-    if (st == NULL)
-        return GH_STORE_ERROR;
-    return gh_store_fetch(st, true, gh_store_int64_row, seq);
-}
-
-static bool store_change_row(sqlite3_stmt *st, void *out)
-{
-    gh_change *c = out;
-
-    c->seq = sqlite3_column_int64(st, 0);
-    c->kind = (gh_change_kind)sqlite3_column_int(st, 1);
-    c->subject_id = sqlite3_column_int64(st, 2);
-    return gh_store_column_text(st, 3, c->subject, sizeof c->subject);
-}
-
-gh_store_err gh_store_change_since(gh_store *store, int64_t seq, gh_change_cb cb, void *arg)
-{
-    gh_change page[GH_STORE_PAGE];
-    bool stop = false;
-    sqlite3_stmt *st;
-    gh_store_err err;
-    size_t n;
-
-    if (store == NULL || cb == NULL)
-        return GH_STORE_ERROR;
-    st = gh_store_stmt(store, GH_ST_CHANGE_PAGE,
-        "SELECT seq, kind, subject_id, subject FROM changes WHERE seq > ?1"
-        " ORDER BY seq LIMIT ?2");
-    if (st == NULL)
-        return GH_STORE_ERROR;
-    do {
-        err = gh_store_page(st, sqlite3_bind_int64(st, 1, seq) == SQLITE_OK &&
-                                sqlite3_bind_int(st, 2, GH_STORE_PAGE) == SQLITE_OK,
-                            store_change_row, page, sizeof page[0], &n);
-        for (size_t i = 0; err == GH_STORE_OK && !stop && i < n; i++)
-            stop = cb(&page[i], arg) != 0;
-        if (n > 0)
-            seq = page[n - 1].seq;
-    } while (err == GH_STORE_OK && !stop && n == GH_STORE_PAGE);
+        memcpy(store->secret, secret, GH_DIGEST_LEN);
     return err;
 }
 
-gh_store_err gh_store_change_prune(gh_store *store, int64_t before_seq)
+static gh_store_err store_sqlite_begin(gh_store *base)
 {
-    sqlite3_stmt *st;
-
-    if (store == NULL)
-        return GH_STORE_ERROR;
-    st = gh_store_stmt(store, GH_ST_CHANGE_PRUNE, "DELETE FROM changes WHERE seq < ?1");
-    if (st == NULL)
-        return GH_STORE_ERROR;
-    return gh_store_exec(st, sqlite3_bind_int64(st, 1, before_seq) == SQLITE_OK);
+    return gh_store_tx_begin((gh_store_sqlite *)base);
 }
+
+static gh_store_err store_sqlite_end(gh_store *base, gh_store_err err)
+{
+    return gh_store_tx_end((gh_store_sqlite *)base, err);
+}
+
+/* SQLite's message for the connection's last failed call: names no bound
+ * value, so never a secret. */
+static const char *store_sqlite_last_error(const gh_store *base)
+{
+    const gh_store_sqlite *store = (const gh_store_sqlite *)base;
+
+    return sqlite3_errmsg(store->db);
+}
+
+static const gh_store_ops gh_store_sqlite_ops = {
+    .name = "sqlite",
+    .shared = false,
+    .close = store_sqlite_close,
+    .last_error = store_sqlite_last_error,
+    .begin = store_sqlite_begin,
+    .end = store_sqlite_end,
+    .secret = gh_store_sqlite_secret,
+    .secret_import = gh_store_sqlite_secret_import,
+    .account_get = gh_store_sqlite_account_get,
+    .account_get_by_id = gh_store_sqlite_account_get_by_id,
+    .account_add = gh_store_sqlite_account_add,
+    .account_import = gh_store_sqlite_account_import,
+    .account_update = gh_store_sqlite_account_update,
+    .account_delete = gh_store_sqlite_account_delete,
+    .account_foreach = gh_store_sqlite_account_foreach,
+    .account_due = gh_store_sqlite_account_due,
+    .session_insert = gh_store_sqlite_session_insert,
+    .session_insert_limited = gh_store_sqlite_session_insert_limited,
+    .session_get = gh_store_sqlite_session_get,
+    .session_find_digest = gh_store_sqlite_session_find_digest,
+    .session_delete = gh_store_sqlite_session_delete,
+    .session_delete_account = gh_store_sqlite_session_delete_account,
+    .session_expire = gh_store_sqlite_session_expire,
+    .session_count_live = gh_store_sqlite_session_count_live,
+    .session_touch = gh_store_sqlite_session_touch,
+    .session_foreach = gh_store_sqlite_session_foreach,
+    .session_scan = gh_store_sqlite_session_scan,
+    .session_rowid_last = gh_store_sqlite_session_rowid_last,
+    .attribute_get = gh_store_sqlite_attribute_get,
+    .attribute_set = gh_store_sqlite_attribute_set,
+    .attribute_delete = gh_store_sqlite_attribute_delete,
+    .attribute_foreach = gh_store_sqlite_attribute_foreach,
+    .setting_get = gh_store_sqlite_setting_get,
+    .setting_set = gh_store_sqlite_setting_set,
+    .failure_get = gh_store_sqlite_failure_get,
+    .failure_put = gh_store_sqlite_failure_put,
+    .failure_count = gh_store_sqlite_failure_count,
+    .failure_delete = gh_store_sqlite_failure_delete,
+    .failure_clear_owner = gh_store_sqlite_failure_clear_owner,
+    .failure_prune = gh_store_sqlite_failure_prune,
+    .throttle_put = gh_store_sqlite_throttle_put,
+    .throttle_scan = gh_store_sqlite_throttle_scan,
+    .throttle_prune = gh_store_sqlite_throttle_prune,
+    .directory_put = gh_store_sqlite_directory_put,
+    .directory_import = gh_store_sqlite_directory_import,
+    .directory_forget = gh_store_sqlite_directory_forget,
+    .directory_foreach = gh_store_sqlite_directory_foreach,
+    .change_last = gh_store_sqlite_change_last,
+    .change_since = gh_store_sqlite_change_since,
+    .change_prune = gh_store_sqlite_change_prune,
+    .change_floor = gh_store_sqlite_change_floor,
+};

@@ -47,7 +47,8 @@ typedef struct {
     ngx_thread_pool_t *directory_pool; /* optional: the recheck's, else io_pool */
     gh_tree           *tree;
     ngx_http_gatehouse_identity_t *identity;
-    char              *db_path;      /* NUL-terminated, from the cycle's pool */
+    gh_store_paths     store_paths;  /* files store_config names in data_dir */
+    gh_store_config    store_config; /* [store]: points into config, store_paths */
     char              *data_dir_c;
 
     /* Per process: set when the zone is initialised and the worker starts. */

@@ -160,8 +160,7 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     gmcf->data_dir_c = ngx_http_gatehouse_cstr(cf, &gmcf->data_dir, "");
-    gmcf->db_path = ngx_http_gatehouse_cstr(cf, &gmcf->data_dir, "/gatehouse.db");
-    if (gmcf->data_dir_c == NULL || gmcf->db_path == NULL) {
+    if (gmcf->data_dir_c == NULL) {
         return NGX_CONF_ERROR;
     }
 
@@ -175,6 +174,13 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
             return NGX_CONF_ERROR;
         }
         ngx_http_gatehouse_probe_directories(cf, &gmcf->config);
+    }
+    /* the main conf lives in the cycle's pool: so do the strings it points at */
+    if (!gh_store_config_from(&gmcf->config.store, gmcf->data_dir_c, &gmcf->store_paths,
+                              &gmcf->store_config))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "gatehouse: data directory path too long");
+        return NGX_CONF_ERROR;
     }
 
     /* Read once here, in the master: every worker inherits it. Without a
@@ -385,14 +391,19 @@ ngx_http_gatehouse_load(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf
     /* Another process may hold the database for a while (the command line,
      * a worker's batch of upkeep): each try waits out the busy timeout (5 s),
      * so a worker waits about a minute before giving up. */
-    for (i = 0; (err = gh_store_open(gmcf->db_path, &svc.store)) == GH_STORE_BUSY && i < 12;
+    for (i = 0;
+         (err = gh_store_open_config(&gmcf->store_config, &svc.store)) == GH_STORE_BUSY
+         && i < 12;
          i++)
     {
         ngx_msleep(100);
     }
     if (err != GH_STORE_OK) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                      "gatehouse: cannot open the store \"%s\"", gmcf->db_path);
+                      "gatehouse: cannot open the store \"%s\": %s",
+                      gmcf->config.store.url[0] != '\0' ? "[store] url"
+                                                         : gmcf->store_config.path,
+                      gh_store_strerror(err));
         return NGX_ERROR;
     }
     if (gh_store_secret(svc.store, gmcf->inline_service.secret) != GH_STORE_OK) {

@@ -82,7 +82,7 @@ ngx_http_gatehouse_thread_service(ngx_http_gatehouse_main_conf_t *gmcf)
         return NULL;
     }
     *svc = gmcf->inline_service;
-    if (gh_store_open(gmcf->db_path, &svc->store) != GH_STORE_OK) {
+    if (gh_store_open_config(&gmcf->store_config, &svc->store) != GH_STORE_OK) {
         free(svc);
         return NULL;
     }

@@ -376,9 +376,13 @@ static void gh_ps_user_create(gh_ps_ctx *c, const gh_account *caller)
     acct.enabled = !json_is_true(json_object_get(body, "is_locked"));
     if (!gh_ps_hash(c, json_object_get(body, "password"), &acct))
         goto done;
-    /* the account and the role it keeps, in one transaction */
-    err = gh_store_begin(c->svc->store);
-    if (err == GH_STORE_OK) {
+    /* the account and the role it keeps, in one transaction (again when the
+     * store says what it read changed before it committed) */
+    err = GH_STORE_BUSY;
+    for (int tries = 0; err == GH_STORE_BUSY && tries < GH_STORE_TX_TRIES; tries++) {
+        err = gh_store_begin(c->svc->store);
+        if (err != GH_STORE_OK)
+            break;
         err = gh_store_account_add(c->svc->store, &acct);
         if (err == GH_STORE_OK)
             err = gh_ps_role_keep(c->svc->store, acct.id, role);

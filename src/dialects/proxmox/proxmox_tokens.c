@@ -266,17 +266,13 @@ static bool gh_pve_token_params(gh_pve_ctx *c, gh_pve_token *tok)
     return true;
 }
 
-/* Keep tok as id of account_id, unless id is taken (GH_STORE_EXISTS): the
- * look and the write in one transaction, so two creations of one id cannot
- * both succeed (the second would replace the first one's secret). */
-static gh_store_err gh_pve_token_add(gh_store *store, int64_t account_id, const char *id,
-                                     const gh_pve_token *tok)
+/* The look and the write of gh_pve_token_add, inside its transaction. */
+static gh_store_err gh_pve_token_put_new(gh_store *store, int64_t account_id, const char *id,
+                                         const gh_pve_token *tok)
 {
     char         name[GH_ATTRIBUTE_NAME_MAX + 1], text[GH_ATTRIBUTE_VALUE_MAX + 1];
-    gh_store_err err = gh_store_begin(store);
+    gh_store_err err;
 
-    if (err != GH_STORE_OK)
-        return err;
     gh_pve_token_attr(id, name);
     err = gh_store_attribute_get(store, account_id, GH_PVE_DIALECT, name, text, sizeof(text));
     if (err == GH_STORE_OK) {
@@ -286,7 +282,25 @@ static gh_store_err gh_pve_token_add(gh_store *store, int64_t account_id, const 
         err = gh_store_attribute_set(store, account_id, GH_PVE_DIALECT, name, text);
     }
     gh_wipe(text, sizeof(text));
-    return gh_store_end(store, err);
+    return err;
+}
+
+/* Keep tok as id of account_id, unless id is taken (GH_STORE_EXISTS): the
+ * look and the write in one transaction, so two creations of one id cannot
+ * both succeed (the second would replace the first one's secret); run again
+ * when the store says what it read changed before it committed. */
+static gh_store_err gh_pve_token_add(gh_store *store, int64_t account_id, const char *id,
+                                     const gh_pve_token *tok)
+{
+    gh_store_err err = GH_STORE_BUSY;
+
+    for (int tries = 0; err == GH_STORE_BUSY && tries < GH_STORE_TX_TRIES; tries++) {
+        err = gh_store_begin(store);
+        if (err != GH_STORE_OK)
+            break;
+        err = gh_store_end(store, gh_pve_token_put_new(store, account_id, id, tok));
+    }
+    return err;
 }
 
 /* Remove token id of account_id: GH_STORE_NOT_FOUND when there is none. */
