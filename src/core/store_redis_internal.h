@@ -8,12 +8,14 @@
  * Files, each depending only on those below it (scripts/check-circles):
  *   store_redis.c             open (secret file, gh:meta), close, the ops table
  *   store_redis_bell.c        the bell (pub/sub listener)
+ *   store_redis_session_walks.c  session walks (uses _sessions.c)
  *   store_redis_sessions.c    sessions                      \
  *   store_redis_changes.c     the change log                 | the data
  *   store_redis_accounts.c    accounts, attributes, ...      |
  *   store_redis_misc.c        settings, failures, throttle,  /
  *                             directory rows
  *   store_redis_call.c        these helpers, begin/end (transactions), WAIT
+ *   store_redis_replies.c     the reply readers
  *   store_redis_conn.c        the connection (store_redis_conn.h)
  *
  * Key model (every key starts with the configured prefix P, "gh:" by
@@ -178,6 +180,13 @@ gh_store_err gh_store_redis_field_int(const redisReply *r, const char *name, int
 bool gh_store_redis_field_text(const redisReply *r, const char *name, char *dst, size_t size);
 /* 64 hex digits into a digest; false when it is not that. */
 bool gh_store_redis_unhex(const redisReply *r, uint8_t digest[GH_DIGEST_LEN]);
+
+/* The longest <cid>: created in hex, ':', a session id. */
+#define GH_STORE_REDIS_CID_MAX (16 + 1 + GH_SESSION_ID_LEN)
+/* A session hash (HGETALL's flat answer) of the session id (id_len bytes)
+ * into out: GH_STORE_NOT_FOUND for an empty one. store_redis_sessions.c. */
+gh_store_err gh_store_redis_session_parse(const redisReply *h, const char *id, size_t id_len,
+                                          gh_session_record *out);
 
 /* Note why the last call failed (printf, no secret): GH_STORE_ERROR. */
 gh_store_err gh_store_redis_fail(gh_store_redis *s, const char *fmt, ...)
