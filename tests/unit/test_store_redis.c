@@ -1,0 +1,548 @@
+/*
+ * test_store_redis.c: what only the Redis store does, against a real
+ * redis-server (GH_TEST_REDIS_URL, started by tests/unit/with-redis): the
+ * secret file and P meta (made on a first open, a wrong or missing secret
+ * refused by name), a second connection seeing writes, optimistic
+ * transactions (BUSY when a watched key changed), scripts lost by the
+ * server (SCRIPT FLUSH), WAIT failing closed, the trimmed change log
+ * (GH_STORE_GAP), the bell ringing and noticing a killed connection, and
+ * no token or password in any key or value. Each test has a key prefix and
+ * a secret file of its own.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../src/core/password.h"
+#include "../../src/core/store.h"
+#include "../../src/core/store_redis_internal.h"
+#include "../../src/core/token.h"
+
+typedef struct {
+    char            dir[64];
+    char            secret[128];
+    char            prefix[64];
+    gh_store_config cfg;
+    gh_store       *store;
+    gh_redis       *raw;          /* a plain connection, to look at the keys */
+} fixture;
+
+static int setup(void **state)
+{
+    static int n;
+    const char *url = getenv("GH_TEST_REDIS_URL");
+    fixture *f;
+
+    if (url == NULL || url[0] == '\0') {
+        fprintf(stderr, "GH_TEST_REDIS_URL is not set: run under tests/unit/with-redis\n");
+        return -1;
+    }
+    f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/gh_store_redis.XXXXXX");
+    if (mkdtemp(f->dir) == NULL) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->secret, sizeof f->secret, "%s/store-secret", f->dir);
+    snprintf(f->prefix, sizeof f->prefix, "t%d:%d:", (int)getpid(), ++n);
+    f->cfg.url = url;
+    f->cfg.key_prefix = f->prefix;
+    f->cfg.secret_file = f->secret;
+    f->cfg.timeout_ms = 2000;
+    *state = f;
+    if (gh_redis_open(&f->cfg, &f->raw) != GH_STORE_OK)
+        return -1;
+    return gh_store_open_config(&f->cfg, &f->store) == GH_STORE_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char path[160];
+
+    gh_store_close(f->store);
+    gh_redis_close(f->raw);
+    snprintf(path, sizeof path, "%s/other-secret", f->dir);
+    unlink(path);
+    unlink(f->secret);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* One command on the raw connection, its reply (the caller frees it). */
+static redisReply *raw(fixture *f, size_t argc, const char *const *argv)
+{
+    size_t lens[16];
+    redisReply *r = NULL;
+
+    assert_true(argc <= 16);
+    for (size_t i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    assert_int_equal(gh_redis_command(f->raw, argc, argv, lens, &r), GH_STORE_OK);
+    assert_non_null(r);
+    return r;
+}
+
+#define RAW(f, ...) raw((f), sizeof((const char *[]){ __VA_ARGS__ }) / sizeof(const char *), \
+                        (const char *[]){ __VA_ARGS__ })
+
+static void raw_ok(fixture *f, redisReply *r)
+{
+    (void)f;
+    assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
+    gh_redis_reply_free(r);
+}
+
+static int64_t add_account(gh_store *s, const char *name, const char *hash)
+{
+    gh_account a;
+
+    memset(&a, 0, sizeof a);
+    snprintf(a.name, sizeof a.name, "%s", name);
+    snprintf(a.domain, sizeof a.domain, "internal");
+    a.role = GH_ROLE_OPERATOR;
+    a.enabled = true;
+    snprintf(a.password_hash, sizeof a.password_hash, "%s",
+             hash != NULL ? hash : "$argon2id$v=19$m=65536,t=3,p=1$x$y");
+    assert_int_equal(gh_store_account_add(s, &a), GH_STORE_OK);
+    return a.id;
+}
+
+static gh_session_record make_session(const char *id, int64_t account_id, const char *token)
+{
+    gh_session_record r;
+
+    memset(&r, 0, sizeof r);
+    snprintf(r.id, sizeof r.id, "%s", id);
+    gh_token_digest(token, strlen(token), r.digest);
+    r.account_id = account_id;
+    snprintf(r.user, sizeof r.user, "user%lld", (long long)account_id);
+    snprintf(r.dialect, sizeof r.dialect, "redfish");
+    snprintf(r.client_addr, sizeof r.client_addr, "127.0.0.1");
+    r.created = 1000;
+    r.last_used = 1000;
+    return r;
+}
+
+static void write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+    FILE *fp = fopen(path, "wb");
+
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+/* The first open made the secret file (0600, 32 bytes) and P meta with
+ * the schema and the file's check value; the secret is the file's. */
+static void test_meta_made(void **state)
+{
+    fixture *f = *state;
+    uint8_t secret[GH_DIGEST_LEN], from_store[GH_DIGEST_LEN], mac[GH_DIGEST_LEN];
+    char key[128], check[2 * GH_DIGEST_LEN + 1];
+    const gh_bytes part = { "gatehouse store check 1", 23 };
+    struct stat st;
+    redisReply *r;
+    FILE *fp;
+
+    assert_int_equal(stat(f->secret, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(st.st_size, GH_DIGEST_LEN);
+    fp = fopen(f->secret, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fread(secret, 1, sizeof secret, fp), sizeof secret);
+    fclose(fp);
+    assert_int_equal(gh_store_secret(f->store, from_store), GH_STORE_OK);
+    assert_memory_equal(secret, from_store, sizeof secret);
+    assert_true(gh_store_shared(f->store));
+
+    assert_true(gh_token_mac(secret, &part, 1, mac));
+    gh_token_hex(mac, sizeof mac, check);
+    snprintf(key, sizeof key, "%smeta", f->prefix);
+    r = RAW(f, "HGET", key, "secret_check");
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    assert_string_equal(r->str, check);
+    gh_redis_reply_free(r);
+    r = RAW(f, "HGET", key, "schema");
+    assert_string_equal(r->str, "1");
+    gh_redis_reply_free(r);
+}
+
+/* A second node with the same file opens; one with another secret, or
+ * without the file, or with a file others may read, is refused, and the
+ * reason names the file. P meta is never replaced. */
+static void test_secret_refused(void **state)
+{
+    fixture *f = *state;
+    gh_store_config other = f->cfg;
+    char path[160], key[128], before[2 * GH_DIGEST_LEN + 1];
+    uint8_t wrong[GH_DIGEST_LEN];
+    gh_store *s = NULL;
+    redisReply *r;
+
+    assert_int_equal(gh_store_open_config(&f->cfg, &s), GH_STORE_OK);
+    gh_store_close(s);
+
+    snprintf(key, sizeof key, "%smeta", f->prefix);
+    r = RAW(f, "HGET", key, "secret_check");
+    snprintf(before, sizeof before, "%s", r->str);
+    gh_redis_reply_free(r);
+
+    snprintf(path, sizeof path, "%s/other-secret", f->dir);
+    other.secret_file = path;
+    assert_int_equal(gh_token_random(wrong, sizeof wrong), 0);
+    write_file(path, wrong, sizeof wrong, 0600);
+    s = NULL;
+    assert_int_equal(gh_store_open_config(&other, &s), GH_STORE_ERROR);
+    assert_null(s);
+    assert_non_null(strstr(gh_store_redis_open_error(), path));
+    assert_non_null(strstr(gh_store_redis_open_error(), "does not match"));
+
+    write_file(path, wrong, sizeof wrong, 0640);
+    assert_int_equal(gh_store_open_config(&other, &s), GH_STORE_ERROR);
+    assert_non_null(strstr(gh_store_redis_open_error(), path));
+
+    unlink(path);               /* missing: not made, the store has a secret */
+    assert_int_equal(gh_store_open_config(&other, &s), GH_STORE_ERROR);
+    assert_non_null(strstr(gh_store_redis_open_error(), path));
+    assert_int_equal(access(path, F_OK), -1);
+
+    r = RAW(f, "HGET", key, "secret_check");
+    assert_string_equal(r->str, before);
+    gh_redis_reply_free(r);
+}
+
+/* What one connection writes, another reads at once, changes included. */
+static void test_second_connection(void **state)
+{
+    fixture *f = *state;
+    int64_t acct = add_account(f->store, "alice", NULL), seq = -1;
+    gh_session_record r = make_session("s1", acct, "token-one"), got;
+    gh_store_session_owner owner;
+    gh_store *b = NULL;
+
+    assert_int_equal(gh_store_open_config(&f->cfg, &b), GH_STORE_OK);
+    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(b, "s1", &got), GH_STORE_OK);
+    assert_memory_equal(got.digest, r.digest, GH_DIGEST_LEN);
+    assert_int_equal(gh_store_session_find_digest(b, r.digest, &got, &owner), GH_STORE_OK);
+    assert_string_equal(got.id, "s1");
+    assert_int_equal(owner.role, GH_ROLE_OPERATOR);
+    assert_true(owner.enabled);
+    assert_int_equal(gh_store_change_last(b, &seq), GH_STORE_OK);
+    assert_int_equal(owner.seq, seq);
+    assert_int_equal(gh_store_session_delete(b, "s1"), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, "s1", &got), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_change_last(f->store, &owner.seq), GH_STORE_OK);
+    assert_int_equal(owner.seq, seq + 1);
+    gh_store_close(b);
+}
+
+/* A transaction that read a key another connection changed before it
+ * committed answers GH_STORE_BUSY and writes nothing; run again, it goes. */
+static void test_transaction_busy(void **state)
+{
+    fixture *f = *state;
+    int64_t acct = add_account(f->store, "alice", NULL);
+    gh_session_record r = make_session("s1", acct, "token-one"), got;
+    gh_session_touch t = { .id = "s1", .last_used = 2000 };
+    gh_store *b = NULL;
+
+    assert_int_equal(gh_store_open_config(&f->cfg, &b), GH_STORE_OK);
+    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+
+    assert_int_equal(gh_store_begin(f->store), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, "s1", &got), GH_STORE_OK);
+    assert_int_equal(gh_store_session_delete(f->store, "s1"), GH_STORE_OK);  /* queued */
+    assert_int_equal(gh_store_session_touch(b, &t, 1), GH_STORE_OK);         /* meanwhile */
+    assert_int_equal(gh_store_end(f->store, GH_STORE_OK), GH_STORE_BUSY);
+    assert_int_equal(gh_store_session_get(b, "s1", &got), GH_STORE_OK);
+    assert_int_equal(got.last_used, 2000);
+
+    /* untouched since the read: it commits */
+    assert_int_equal(gh_store_begin(f->store), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, "s1", &got), GH_STORE_OK);
+    assert_int_equal(gh_store_session_delete(f->store, "s1"), GH_STORE_OK);
+    assert_int_equal(gh_store_end(f->store, GH_STORE_OK), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(b, "s1", &got), GH_STORE_NOT_FOUND);
+
+    /* rolled back: nothing queued runs, a read-only one ends clean */
+    r = make_session("s2", acct, "token-two");
+    assert_int_equal(gh_store_begin(f->store), GH_STORE_OK);
+    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+    assert_int_equal(gh_store_end(f->store, GH_STORE_NOT_FOUND), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_get(b, "s2", &got), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_begin(f->store), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, "s2", &got), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_end(f->store, GH_STORE_OK), GH_STORE_OK);
+    gh_store_close(b);
+}
+
+/* A server that lost its scripts (SCRIPT FLUSH, a new primary) gets them
+ * again, alone and inside a transaction. */
+static void test_scripts_flushed(void **state)
+{
+    fixture *f = *state;
+    int64_t acct = add_account(f->store, "alice", NULL);
+    gh_session_record r = make_session("s1", acct, "token-one"), got;
+
+    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+    raw_ok(f, RAW(f, "SCRIPT", "FLUSH"));
+    r = make_session("s2", acct, "token-two");
+    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+    raw_ok(f, RAW(f, "SCRIPT", "FLUSH"));
+    r = make_session("s3", acct, "token-three");
+    assert_int_equal(gh_store_begin(f->store), GH_STORE_OK);
+    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+    assert_int_equal(gh_store_session_delete(f->store, "s1"), GH_STORE_OK);
+    assert_int_equal(gh_store_end(f->store, GH_STORE_OK), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, "s3", &got), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, "s1", &got), GH_STORE_NOT_FOUND);
+}
+
+/* wait_replicas with no replica: the write is refused, fail closed. */
+static void test_wait_fails_closed(void **state)
+{
+    fixture *f = *state;
+    gh_store_config cfg = f->cfg;
+    int64_t acct = add_account(f->store, "alice", NULL);
+    gh_session_record r = make_session("s1", acct, "token-one");
+    gh_store *s = NULL;
+
+    cfg.wait_replicas = 1;
+    cfg.wait_ms = 10;
+    assert_int_equal(gh_store_open_config(&cfg, &s), GH_STORE_OK);
+    assert_int_equal(gh_store_session_insert(s, &r), GH_STORE_ERROR);
+    assert_non_null(strstr(gh_store_last_error(s), "WAIT"));
+    gh_store_close(s);
+    r = make_session("s2", acct, "token-two");
+    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+}
+
+typedef struct {
+    int     n;
+    int64_t first;
+} seen_changes;
+
+static int see_change(const gh_change *c, void *arg)
+{
+    seen_changes *seen = arg;
+
+    if (seen->n++ == 0)
+        seen->first = c->seq;
+    return 0;
+}
+
+static gh_store_err changes_since(gh_store *s, int64_t seq, seen_changes *seen)
+{
+    memset(seen, 0, sizeof *seen);
+    return gh_store_change_since(s, seq, see_change, seen);
+}
+
+/* Entries trimmed off the stream past a reader are a gap (GH_STORE_GAP);
+ * entries pruned on purpose, or numbers change_floor jumped over, are not. */
+static void test_change_gap(void **state)
+{
+    fixture *f = *state;
+    seen_changes seen;
+    int64_t last = 0;
+    char key[128];
+
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 60 + i), GH_STORE_OK);
+    assert_int_equal(gh_store_change_last(f->store, &last), GH_STORE_OK);
+    assert_int_equal(last, 5);
+    assert_int_equal(gh_store_change_prune(f->store, 3), GH_STORE_OK);
+    assert_int_equal(changes_since(f->store, 0, &seen), GH_STORE_OK);
+    assert_int_equal(seen.n, 3);
+    assert_int_equal(seen.first, 3);
+
+    snprintf(key, sizeof key, "%schg", f->prefix);
+    raw_ok(f, RAW(f, "XTRIM", key, "MAXLEN", "1"));     /* as MAXLEN ~ trims */
+    assert_int_equal(changes_since(f->store, 2, &seen), GH_STORE_GAP);
+    assert_int_equal(changes_since(f->store, 4, &seen), GH_STORE_OK);
+    assert_int_equal(seen.n, 1);
+    raw_ok(f, RAW(f, "XTRIM", key, "MAXLEN", "0"));
+    assert_int_equal(changes_since(f->store, 4, &seen), GH_STORE_GAP);
+    assert_int_equal(changes_since(f->store, 5, &seen), GH_STORE_OK);
+    assert_int_equal(seen.n, 0);
+
+    assert_int_equal(gh_store_change_floor(f->store, 100), GH_STORE_OK);
+    assert_int_equal(gh_store_change_last(f->store, &last), GH_STORE_OK);
+    assert_int_equal(last, 100);
+    assert_int_equal(changes_since(f->store, 5, &seen), GH_STORE_OK);
+    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 70), GH_STORE_OK);
+    assert_int_equal(changes_since(f->store, 5, &seen), GH_STORE_OK);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(seen.first, 101);
+}
+
+/* The bell rings with the sequence number of a logged write, stays quiet
+ * otherwise, and reports its connection killed by the server. */
+static void test_bell(void **state)
+{
+    fixture *f = *state;
+    int64_t acct = add_account(f->store, "alice", NULL), seq = 0, last = 0;
+    gh_session_record r = make_session("s1", acct, "token-one");
+    gh_store_bell *bell = NULL;
+    redisReply *killed;
+    int tries;
+
+    assert_int_equal(gh_store_bell_open(&f->cfg, &bell), GH_STORE_OK);
+    assert_int_equal(gh_store_bell_wait(bell, 20, &seq), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);   /* logs nothing */
+    assert_int_equal(gh_store_bell_wait(bell, 20, &seq), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_delete(f->store, "s1"), GH_STORE_OK);
+    assert_int_equal(gh_store_bell_wait(bell, 5000, &seq), GH_STORE_OK);
+    assert_int_equal(gh_store_change_last(f->store, &last), GH_STORE_OK);
+    assert_int_equal(seq, last);
+
+    /* two writes, one wait: the newest */
+    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 61), GH_STORE_OK);
+    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 62), GH_STORE_OK);
+    for (tries = 0; tries < 10 && seq < last + 2; tries++)
+        assert_int_equal(gh_store_bell_wait(bell, 5000, &seq), GH_STORE_OK);
+    assert_int_equal(seq, last + 2);
+
+    /* the server drops the subscriber: the next wait says so, and again */
+    killed = RAW(f, "CLIENT", "KILL", "TYPE", "pubsub");
+    assert_int_equal(killed->type, REDIS_REPLY_INTEGER);
+    assert_true(killed->integer >= 1);
+    gh_redis_reply_free(killed);
+    assert_int_equal(gh_store_bell_wait(bell, 5000, &seq), GH_STORE_ERROR);
+    assert_int_equal(gh_store_bell_wait(bell, 0, &seq), GH_STORE_ERROR);
+    gh_store_bell_close(bell);
+}
+
+/* A server that stops answering (CLIENT PAUSE holds every command, the
+ * bell's PING too, for 2 s) is a lost bell once the PING's answer is
+ * overdue: sent after a quiet second, due 100 ms later. */
+static void test_bell_silent_server(void **state)
+{
+    fixture *f = *state;
+    gh_store_config cfg = f->cfg;
+    gh_store_bell *bell = NULL;
+    gh_store_err err = GH_STORE_NOT_FOUND;
+    int64_t seq = 0;
+    int waits;
+
+    cfg.timeout_ms = 100;
+    assert_int_equal(gh_store_bell_open(&cfg, &bell), GH_STORE_OK);
+    raw_ok(f, RAW(f, "CLIENT", "PAUSE", "2000", "ALL"));
+    for (waits = 0; waits < 10 && err == GH_STORE_NOT_FOUND; waits++)
+        err = gh_store_bell_wait(bell, 200, &seq);
+    assert_int_equal(err, GH_STORE_ERROR);
+    gh_store_bell_close(bell);
+    raw_ok(f, RAW(f, "PING"));          /* answered once the pause is over */
+}
+
+/* Whether text occurs in a reply's strings, at any depth. */
+static bool reply_holds(const redisReply *r, const char *text)
+{
+    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+        return memmem(r->str, r->len, text, strlen(text)) != NULL;
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
+        if (reply_holds(r->element[i], text))
+            return true;
+    return false;
+}
+
+/* Everything key holds, read the way its type is read. */
+static redisReply *read_value(fixture *f, const char *key)
+{
+    redisReply *type = RAW(f, "TYPE", key), *v;
+
+    assert_int_equal(type->type, REDIS_REPLY_STATUS);
+    if (strcmp(type->str, "string") == 0)
+        v = RAW(f, "GET", key);
+    else if (strcmp(type->str, "hash") == 0)
+        v = RAW(f, "HGETALL", key);
+    else if (strcmp(type->str, "zset") == 0)
+        v = RAW(f, "ZRANGE", key, "0", "-1", "WITHSCORES");
+    else if (strcmp(type->str, "set") == 0)
+        v = RAW(f, "SMEMBERS", key);
+    else if (strcmp(type->str, "stream") == 0)
+        v = RAW(f, "XRANGE", key, "-", "+");
+    else
+        v = RAW(f, "LRANGE", key, "0", "-1");
+    gh_redis_reply_free(type);
+    assert_int_not_equal(v->type, REDIS_REPLY_ERROR);
+    return v;
+}
+
+/* Whether text occurs in any key name or value under the prefix. */
+static bool stored_anywhere(fixture *f, const char *text)
+{
+    char pattern[80], cursor[32] = "0";
+    bool found = false;
+
+    snprintf(pattern, sizeof pattern, "%s*", f->prefix);
+    do {
+        redisReply *page = RAW(f, "SCAN", cursor, "MATCH", pattern, "COUNT", "100");
+
+        assert_int_equal(page->type, REDIS_REPLY_ARRAY);
+        snprintf(cursor, sizeof cursor, "%s", page->element[0]->str);
+        for (size_t i = 0; i < page->element[1]->elements; i++) {
+            const char *key = page->element[1]->element[i]->str;
+            redisReply *v = read_value(f, key);
+
+            found = found || strstr(key, text) != NULL || reply_holds(v, text);
+            gh_redis_reply_free(v);
+        }
+        gh_redis_reply_free(page);
+    } while (strcmp(cursor, "0") != 0);
+    return found;
+}
+
+/* No token and no password is kept: a session's token only as its digest,
+ * a password only as its argon2id hash. */
+static void test_no_secret_stored(void **state)
+{
+    static const gh_argon2_params fast = { 1, 64, 1 };
+    static const char token[] = "7f3a9c0e5b2d4f6a8c1e3b5d7f9a0c2e4b6d8f1a3c5e7b9d0f2a4c6e8b1d3f5a";
+    static const char password[] = "Correct-Horse-Battery-Staple-42";
+    fixture *f = *state;
+    char hash[GH_PASSWORD_HASH_MAX];
+    gh_session_record r;
+    int64_t acct;
+
+    assert_int_equal(gh_password_hash(&fast, password, strlen(password), hash), GH_PASSWORD_OK);
+    acct = add_account(f->store, "alice", hash);
+    r = make_session("s1", acct, token);
+    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 61), GH_STORE_OK);
+    /* the test itself can find what it looks for: the hash is there */
+    assert_true(stored_anywhere(f, "$argon2id$"));
+    assert_true(stored_anywhere(f, "s1"));
+    assert_false(stored_anywhere(f, token));
+    assert_false(stored_anywhere(f, password));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_meta_made, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transaction_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scripts_flushed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_fails_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_gap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bell, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bell_silent_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_secret_stored, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
