@@ -50,7 +50,8 @@ static gh_store_err store_redis_secret_read(gh_store_redis *s, const char *path,
     ssize_t got;
     int fd;
 
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* a symlink is followed: secrets are often mounted that way */
+    fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
             return GH_STORE_NOT_FOUND;

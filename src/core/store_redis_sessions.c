@@ -176,6 +176,8 @@ gh_store_err gh_store_redis_session_get(gh_store *store, const char *id, gh_sess
 
     if (id == NULL || out == NULL)
         return GH_STORE_ERROR;
+    if (strlen(id) > GH_SESSION_ID_LEN)
+        return GH_STORE_NOT_FOUND;      /* longer than any stored id (a client's) */
     gh_store_redis_args_init(&a);
     gh_store_redis_arg_str(&a, "HGETALL");
     gh_store_redis_arg_key(&a, s, "sess:%s", id);
@@ -268,6 +270,8 @@ gh_store_err gh_store_redis_session_delete(gh_store *store, const char *id)
 
     if (id == NULL)
         return GH_STORE_ERROR;
+    if (strlen(id) > GH_SESSION_ID_LEN)
+        return GH_STORE_NOT_FOUND;      /* longer than any stored id (a client's) */
     gh_store_redis_args_init(&a);
     gh_store_redis_arg_key(&a, s, "sess:%s", id);
     gh_store_redis_arg_str(&a, id);

@@ -249,6 +249,39 @@ static void test_second_connection(void **state)
     gh_store_close(b);
 }
 
+/* An id longer than any stored one (a client may send anything) is no
+ * such session, as in the embedded store, not an error. */
+static void test_long_session_id(void **state)
+{
+    fixture *f = *state;
+    char id[401];
+    gh_session_record got;
+    int64_t seq = 0, after = 0;
+
+    memset(id, 'a', sizeof id - 1);
+    id[sizeof id - 1] = '\0';
+    assert_int_equal(gh_store_change_last(f->store, &seq), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, id, &got), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_delete(f->store, id), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_change_last(f->store, &after), GH_STORE_OK);
+    assert_int_equal(after, seq);
+}
+
+/* The secret file may be a symlink (secrets are often mounted so). */
+static void test_secret_symlink(void **state)
+{
+    fixture *f = *state;
+    gh_store_config cfg = f->cfg;
+    char link_path[160];
+    gh_store *s = NULL;
+
+    snprintf(link_path, sizeof link_path, "%s/other-secret", f->dir);
+    assert_int_equal(symlink(f->secret, link_path), 0);
+    cfg.secret_file = link_path;
+    assert_int_equal(gh_store_open_config(&cfg, &s), GH_STORE_OK);
+    gh_store_close(s);
+}
+
 /* A transaction that read a key another connection changed before it
  * committed answers GH_STORE_BUSY and writes nothing; run again, it goes. */
 static void test_transaction_busy(void **state)
@@ -535,6 +568,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_meta_made, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_session_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_symlink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transaction_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scripts_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_fails_closed, setup, teardown),
