@@ -5,6 +5,8 @@
 #   make test       install, build, every test (checks, unit, integration, sanitizers, fuzz smoke)
 #   make check      the checks of the source itself: no circles among the files of src/
 #                   (scripts/check-circles, on the objects), the core names no dialect
+#   make unit-store the store's contract tests against the store GH_TEST_STORE_URL
+#                   names (with GH_TEST_STORE_SECRET_FILE), e.g. a Redis server
 #   make bench      gatehouse against plain nginx, side by side (bench/)
 #   make bench-instructions  instructions per request under callgrind, against plain nginx
 #   make fuzz       each fuzz target for FUZZ_SECONDS (60)
@@ -38,7 +40,7 @@ MOD_SRC   = $(sort $(wildcard src/nginx/*.c src/nginx/*.h)) src/nginx/config
 
 PYTEST    = /usr/bin/python3 -m pytest
 
-.PHONY: all run test check unit integration asan fuzz fuzz-smoke bench bench-instructions deps clean
+.PHONY: all run test check unit unit-store integration asan fuzz fuzz-smoke bench bench-instructions deps clean
 all: $(BUILD)/gatehouse $(BUILD)/ngx_http_gatehouse_module.so
 
 deps:
@@ -71,6 +73,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgatehouse.a
 # fails the run (make test installs it: scripts/install-deps).
 unit: $(UNIT_BIN)
 	tests/unit/with-redis scripts/run-unit $(UNIT_BIN)
+
+# The same contract tests `make unit` runs on the embedded store, once more
+# against another backend: each test under a key prefix of its own.
+unit-store: $(BUILD)/tests/test_store_contract
+	GH_TEST_STORE_URL='$(GH_TEST_STORE_URL)' \
+	    GH_TEST_STORE_SECRET_FILE='$(GH_TEST_STORE_SECRET_FILE)' \
+	    $(BUILD)/tests/test_store_contract
 
 # The check's own test first (tests/scripts), then the check on this build's
 # objects: the library and the command line, and the nginx adapter.

@@ -31,8 +31,9 @@ static bool store_attribute_row(sqlite3_stmt *st, void *out)
     return gh_store_column_text(st, 0, o->value, o->size);
 }
 
-gh_store_err gh_store_sqlite_attribute_get(gh_store *base, int64_t account_id, const char *dialect,
-                                           const char *name, char *value, size_t size)
+gh_store_err gh_store_sqlite_attribute_get(gh_store *base, int64_t account_id,
+                                           const char *dialect, const char *name,
+                                           char *value, size_t size)
 {
     gh_store_sqlite *store = (gh_store_sqlite *)base;
     store_attribute_out out = { value, size };
@@ -52,8 +53,9 @@ gh_store_err gh_store_sqlite_attribute_get(gh_store *base, int64_t account_id, c
                           store_attribute_row, &out);
 }
 
-gh_store_err gh_store_sqlite_attribute_set(gh_store *base, int64_t account_id, const char *dialect,
-                                           const char *name, const char *value)
+gh_store_err gh_store_sqlite_attribute_set(gh_store *base, int64_t account_id,
+                                           const char *dialect, const char *name,
+                                           const char *value)
 {
     gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
@@ -73,8 +75,8 @@ gh_store_err gh_store_sqlite_attribute_set(gh_store *base, int64_t account_id, c
                              sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC) == SQLITE_OK);
 }
 
-gh_store_err gh_store_sqlite_attribute_delete(gh_store *base, int64_t account_id, const char *dialect,
-                                              const char *name)
+gh_store_err gh_store_sqlite_attribute_delete(gh_store *base, int64_t account_id,
+                                              const char *dialect, const char *name)
 {
     gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
@@ -97,8 +99,9 @@ gh_store_err gh_store_sqlite_attribute_delete(gh_store *base, int64_t account_id
 /* By name, in byte order: the table is WITHOUT ROWID, keyed by (account,
  * dialect, name), so this is a range of its primary key, and the prefix is
  * compared as text, never as a LIKE pattern. */
-gh_store_err gh_store_sqlite_attribute_foreach(gh_store *base, int64_t account_id, const char *dialect,
-                                               const char *prefix, gh_attribute_cb cb, void *arg)
+gh_store_err gh_store_sqlite_attribute_foreach(gh_store *base, int64_t account_id,
+                                               const char *dialect, const char *prefix,
+                                               gh_attribute_cb cb, void *arg)
 {
     gh_store_sqlite *store = (gh_store_sqlite *)base;
     char          name[GH_ATTRIBUTE_NAME_MAX + 1], value[GH_ATTRIBUTE_VALUE_MAX + 1];

@@ -1,10 +1,13 @@
 /*
- * test_store.c: the SQLite store against its contract in store.h: file mode
- * and WAL, the secret, accounts, sessions, their expiry rule (in C and SQL
- * alike) and batched expiry, the one-pass scan by rowid range, settings, the
- * change log, failed-login and throttle counters, several connections, a
- * held lock, a
- * kill -9, and the migration of a database of the first schema.
+ * test_store_contract.c: the store against its contract in store.h, through
+ * store.h alone, so any backend can be held to it: the secret, accounts,
+ * sessions, their expiry rule (in C and in the store alike) and batched
+ * expiry, the one-pass scan, settings, the change log, failed-login and
+ * throttle counters, several connections, a kill -9, and the atomic steps
+ * (the per-account limit, the lockout count, the cache fill by digest) and
+ * the imports of `gatehouse store copy`. Every store is opened by
+ * store_fixture.h's setup/store_open: the embedded one by default, the one
+ * GH_TEST_STORE_URL names when it is set (make unit-store).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,181 +15,13 @@
 #include <cmocka.h>
 
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../src/core/store.h"
-#include "../../src/core/store_internal.h"
-
-typedef struct {
-    char      dir[64];
-    char      path[128];
-    gh_store *store;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-
-    if (f == NULL)
-        return -1;
-    *state = f;
-    snprintf(f->dir, sizeof f->dir, "/tmp/gh_store_test.XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof f->path, "%s/gatehouse.db", f->dir);
-    if (gh_store_open(f->path, &f->store) != GH_STORE_OK) {
-        rmdir(f->dir);
-        free(f);
-        return -1;
-    }
-    return 0;
-}
-
-static void remove_db(const char *path)
-{
-    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-    char name[160];
-
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
-        unlink(name);
-    }
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    char other[160];
-
-    gh_store_close(f->store);
-    remove_db(f->path);
-    snprintf(other, sizeof other, "%s/other.db", f->dir);
-    remove_db(other);
-    snprintf(other, sizeof other, "%s/garbage.db", f->dir);
-    remove_db(other);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static gh_account make_account(const char *name)
-{
-    gh_account a;
-
-    memset(&a, 0, sizeof a);
-    snprintf(a.name, sizeof a.name, "%s", name);
-    snprintf(a.domain, sizeof a.domain, "internal");
-    a.role = GH_ROLE_OPERATOR;
-    a.enabled = true;
-    snprintf(a.password_hash, sizeof a.password_hash, "$argon2id$v=19$m=65536,t=3,p=1$x$y");
-    return a;
-}
-
-static void assert_account_equal(const gh_account *x, const gh_account *y)
-{
-    assert_int_equal(x->id, y->id);
-    assert_string_equal(x->name, y->name);
-    assert_string_equal(x->domain, y->domain);
-    assert_int_equal(x->role, y->role);
-    assert_int_equal(x->enabled, y->enabled);
-    assert_int_equal(x->built_in, y->built_in);
-    assert_int_equal(x->password_change_required, y->password_change_required);
-    assert_int_equal(x->locked_until, y->locked_until);
-    assert_int_equal(x->generation, y->generation);
-    assert_int_equal(x->created, y->created);
-    assert_string_equal(x->password_hash, y->password_hash);
-}
-
-static int64_t add_account(gh_store *s, const char *name)
-{
-    gh_account a = make_account(name);
-
-    assert_int_equal(gh_store_account_add(s, &a), GH_STORE_OK);
-    return a.id;
-}
-
-static gh_session_record make_session(const char *id, int64_t account_id, int64_t created)
-{
-    gh_session_record r;
-
-    memset(&r, 0, sizeof r);
-    snprintf(r.id, sizeof r.id, "%s", id);
-    /* the digest only has to be unique per id here */
-    for (size_t i = 0; i < GH_DIGEST_LEN && id[0] != '\0'; i++)
-        r.digest[i] = (uint8_t)(id[i % strlen(id)] + i);
-    r.account_id = account_id;
-    snprintf(r.user, sizeof r.user, "user%lld", (long long)account_id);
-    snprintf(r.dialect, sizeof(r.dialect), "redfish");
-    r.created = created;
-    r.last_used = created;
-    snprintf(r.client_addr, sizeof r.client_addr, "127.0.0.1");
-    return r;
-}
-
-static void insert_session(gh_store *s, const char *id, int64_t account_id, int64_t created)
-{
-    gh_session_record r = make_session(id, account_id, created);
-
-    assert_int_equal(gh_store_session_insert(s, &r), GH_STORE_OK);
-}
-
-/* Collects the change log. */
-typedef struct {
-    gh_change rows[64];
-    size_t    n;
-    size_t    stop_after;   /* 0: never stop */
-} changes;
-
-static int collect_change(const gh_change *c, void *arg)
-{
-    changes *cs = arg;
-
-    if (cs->n < 64)
-        cs->rows[cs->n] = *c;
-    cs->n++;
-    return cs->stop_after != 0 && cs->n >= cs->stop_after;
-}
-
-static changes changes_since(gh_store *s, int64_t seq)
-{
-    changes cs;
-
-    memset(&cs, 0, sizeof cs);
-    assert_int_equal(gh_store_change_since(s, seq, collect_change, &cs), GH_STORE_OK);
-    return cs;
-}
-
-static int64_t last_seq(gh_store *s)
-{
-    int64_t seq = -1;
-
-    assert_int_equal(gh_store_change_last(s, &seq), GH_STORE_OK);
-    return seq;
-}
-
-/* Exactly one change since seq, of this kind; returns it. */
-static gh_change one_change(gh_store *s, int64_t seq, gh_change_kind kind)
-{
-    changes cs = changes_since(s, seq);
-
-    assert_int_equal(cs.n, 1);
-    assert_int_equal(cs.rows[0].kind, kind);
-    assert_true(cs.rows[0].seq > seq);
-    return cs.rows[0];
-}
-
-static void no_change(gh_store *s, int64_t seq)
-{
-    assert_int_equal(changes_since(s, seq).n, 0);
-}
+#include "store_fixture.h"
 
 static void test_strerror(void **state)
 {
@@ -194,142 +29,6 @@ static void test_strerror(void **state)
     for (int e = GH_STORE_OK; e <= GH_STORE_ERROR; e++)
         assert_non_null(gh_store_strerror((gh_store_err)e));
     assert_non_null(gh_store_strerror((gh_store_err)99));
-}
-
-static void test_open_mode_and_wal(void **state)
-{
-    fixture *f = *state;
-    char path[160], wal[170];
-    gh_store *s = NULL;
-    sqlite3 *raw = NULL;
-    sqlite3_stmt *st = NULL;
-    struct stat sb;
-    mode_t old = umask(0);      /* the mode must not depend on the umask */
-
-    snprintf(path, sizeof path, "%s/other.db", f->dir);
-    assert_int_equal(gh_store_open(path, &s), GH_STORE_OK);
-    umask(old);
-    assert_int_equal(stat(path, &sb), 0);
-    assert_int_equal(sb.st_mode & 0777, 0600);
-    add_account(s, "alice");
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    assert_int_equal(stat(wal, &sb), 0);
-    assert_int_equal(sb.st_mode & 0777, 0600);
-
-    assert_int_equal(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
-    sqlite3_finalize(st);
-    assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 6);
-    sqlite3_finalize(st);
-    sqlite3_close(raw);
-    gh_store_close(s);
-}
-
-static gh_throttle_count make_throttle(uint8_t key, uint32_t failures)
-{
-    gh_throttle_count c = { .failures = failures, .window_start = 1000000,
-                            .blocked_until = 2000000 };
-
-    memset(c.key, key, sizeof c.key);
-    return c;
-}
-
-/* What a throttle scan saw, in order. */
-typedef struct {
-    gh_throttle_count seen[8];
-    int               n;
-} throttle_seen;
-
-static int see_throttle(const gh_throttle_count *c, void *arg)
-{
-    throttle_seen *t = arg;
-
-    t->seen[t->n++] = *c;
-    return t->n == 8;
-}
-
-/* A database written by the first schema (user_version 1) opens, keeps its
- * accounts and sessions (the session's dialect number now its name), and
- * takes what later versions add: attributes, throttle counters. */
-static void test_migrate_v1(void **state)
-{
-    throttle_seen seen = { 0 };
-    gh_throttle_count thr;
-    fixture *f = *state;
-    char path[160];
-    gh_store *s = NULL;
-    sqlite3 *raw = NULL;
-    sqlite3_stmt *st = NULL;
-    gh_account a;
-    gh_session_record rec;
-    char value[8];
-
-    snprintf(path, sizeof path, "%s/other.db", f->dir);
-    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(raw,
-        "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL);"
-        "CREATE TABLE accounts(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
-        " domain TEXT NOT NULL, role INTEGER NOT NULL, enabled INTEGER NOT NULL,"
-        " built_in INTEGER NOT NULL, password_change_required INTEGER NOT NULL,"
-        " locked_until INTEGER NOT NULL, generation INTEGER NOT NULL,"
-        " created INTEGER NOT NULL, password_hash TEXT NOT NULL);"
-        "CREATE TABLE sessions(id TEXT PRIMARY KEY NOT NULL, digest BLOB UNIQUE NOT NULL,"
-        " account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
-        " user TEXT NOT NULL, dialect INTEGER NOT NULL, created INTEGER NOT NULL,"
-        " last_used INTEGER NOT NULL, idle_timeout INTEGER NOT NULL,"
-        " expires INTEGER NOT NULL, client_addr TEXT NOT NULL);"
-        "CREATE INDEX sessions_account ON sessions(account_id, created, id);"
-        "CREATE INDEX sessions_created ON sessions(created, id);"
-        "CREATE TABLE settings(key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL);"
-        "CREATE TABLE changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL,"
-        " subject_id INTEGER NOT NULL, subject TEXT NOT NULL);"
-        "INSERT INTO meta VALUES('secret', zeroblob(32));"
-        "INSERT INTO accounts VALUES(7, 'old', 'internal', 2, 1, 0, 0, 0, 3, 1000,"
-        " '$argon2id$v=19$m=65536,t=3,p=1$x$y');"
-        "INSERT INTO sessions VALUES('0123456789abcdef0123456789abcdef', zeroblob(32), 7,"
-        " 'old', 3, 1000, 1000, 3600, 0, '192.0.2.1');"
-        "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(raw);
-
-    assert_int_equal(gh_store_open(path, &s), GH_STORE_OK);
-    assert_int_equal(gh_store_account_get(s, "old", &a), GH_STORE_OK);
-    assert_int_equal(a.id, 7);
-    assert_int_equal(a.role, GH_ROLE_OPERATOR);
-    assert_int_equal(a.generation, 3);
-    assert_int_equal(gh_store_attribute_get(s, 7, "powerstore", "role", value, sizeof value),
-                     GH_STORE_NOT_FOUND);
-    assert_int_equal(gh_store_session_get(s, "0123456789abcdef0123456789abcdef", &rec),
-                     GH_STORE_OK);
-    assert_int_equal(rec.account_id, 7);
-    assert_string_equal(rec.dialect, "powerstore");
-    assert_int_equal(gh_store_attribute_set(s, 7, "powerstore", "role", "4"), GH_STORE_OK);
-    assert_int_equal(gh_store_account_update(s, &a, 3), GH_STORE_OK);
-    /* and the throttle counters of version 4 */
-    thr = make_throttle(5, 2);
-    assert_int_equal(gh_store_throttle_put(s, &thr, 100), GH_STORE_OK);
-    assert_int_equal(gh_store_throttle_scan(s, 0, 10, see_throttle, &seen), GH_STORE_OK);
-    assert_int_equal(seen.n, 1);
-    gh_store_close(s);
-
-    /* reopened at version 5: nothing runs twice, the value stays */
-    assert_int_equal(gh_store_open(path, &s), GH_STORE_OK);
-    assert_int_equal(gh_store_account_get_by_id(s, 7, &a), GH_STORE_OK);
-    assert_int_equal(gh_store_attribute_get(s, 7, "powerstore", "role", value, sizeof value),
-                     GH_STORE_OK);
-    assert_string_equal(value, "4");
-    assert_int_equal(a.generation, 4);
-    gh_store_close(s);
-
-    assert_int_equal(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 6);
-    sqlite3_finalize(st);
-    sqlite3_close(raw);
 }
 
 static gh_failure make_failure(uint8_t key, uint8_t owner, int64_t expires)
@@ -352,7 +51,7 @@ static void test_failures(void **state)
     gh_store *other;
     int n;
 
-    assert_int_equal(gh_store_open(f->path, &other), GH_STORE_OK);
+    assert_int_equal(store_open(f, &other), GH_STORE_OK);
     assert_int_equal(gh_store_failure_get(f->store, a.key, &got), GH_STORE_NOT_FOUND);
     assert_int_equal(gh_store_failure_put(f->store, &a), GH_STORE_OK);
     a.failures = 3;
@@ -390,7 +89,7 @@ static void test_throttle_counters(void **state)
     gh_store *other;
     int n;
 
-    assert_int_equal(gh_store_open(f->path, &other), GH_STORE_OK);
+    assert_int_equal(store_open(f, &other), GH_STORE_OK);
     assert_int_equal(gh_store_throttle_scan(other, 0, 10, see_throttle, &t), GH_STORE_OK);
     assert_int_equal(t.n, 0);
     assert_int_equal(gh_store_throttle_put(f->store, &a, 500), GH_STORE_OK);
@@ -416,60 +115,19 @@ static void test_throttle_counters(void **state)
     gh_store_close(other);
 }
 
-static void test_open_refuses(void **state)
-{
-    fixture *f = *state;
-    char path[160];
-    gh_store *s = (gh_store *)1;
-    sqlite3 *raw = NULL;
-    FILE *fp;
-
-    /* not a database */
-    snprintf(path, sizeof path, "%s/garbage.db", f->dir);
-    fp = fopen(path, "w");
-    assert_non_null(fp);
-    for (int i = 0; i < 64; i++)
-        fputs("this is not an SQLite database at all\n", fp);
-    fclose(fp);
-    assert_int_equal(gh_store_open(path, &s), GH_STORE_ERROR);
-    assert_null(s);
-    remove_db(path);
-
-    /* a schema from a newer gatehouse */
-    snprintf(path, sizeof path, "%s/other.db", f->dir);
-    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(raw, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(raw);
-    assert_int_equal(gh_store_open(path, &s), GH_STORE_ERROR);
-    assert_null(s);
-
-    /* a directory that does not exist */
-    snprintf(path, sizeof path, "%s/missing/gatehouse.db", f->dir);
-    assert_int_equal(gh_store_open(path, &s), GH_STORE_ERROR);
-    assert_int_equal(gh_store_open(NULL, &s), GH_STORE_ERROR);
-    assert_int_equal(gh_store_open(f->path, NULL), GH_STORE_ERROR);
-}
-
 static void test_secret_stable(void **state)
 {
     fixture *f = *state;
-    uint8_t a[GH_DIGEST_LEN], b[GH_DIGEST_LEN], c[GH_DIGEST_LEN], zero[GH_DIGEST_LEN] = { 0 };
-    char path[160];
-    gh_store *other = NULL;
+    uint8_t a[GH_DIGEST_LEN], b[GH_DIGEST_LEN], zero[GH_DIGEST_LEN] = { 0 };
 
     assert_int_equal(gh_store_secret(f->store, a), GH_STORE_OK);
     assert_memory_not_equal(a, zero, sizeof a);
     gh_store_close(f->store);
     f->store = NULL;
-    assert_int_equal(gh_store_open(f->path, &f->store), GH_STORE_OK);
+    assert_int_equal(store_open(f, &f->store), GH_STORE_OK);
     assert_int_equal(gh_store_secret(f->store, b), GH_STORE_OK);
     assert_memory_equal(a, b, sizeof a);
 
-    snprintf(path, sizeof path, "%s/other.db", f->dir);
-    assert_int_equal(gh_store_open(path, &other), GH_STORE_OK);
-    assert_int_equal(gh_store_secret(other, c), GH_STORE_OK);
-    assert_memory_not_equal(a, c, sizeof a);
-    gh_store_close(other);
 }
 
 static void test_account_crud(void **state)
@@ -737,20 +395,22 @@ static void test_session_expire(void **state)
                      GH_STORE_ERROR);
 }
 
-/* Rows of the sessions table, through a connection of its own. */
-static int stored_rows(const char *path)
+/* Sessions stored, counted through a connection of its own. */
+static int count_row(const gh_session_record *rec, void *arg)
 {
-    sqlite3 *raw = NULL;
-    sqlite3_stmt *st = NULL;
-    int n = -1;
+    (void)rec;
+    (*(int *)arg)++;
+    return 0;
+}
 
-    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(raw, "SELECT count(*) FROM sessions", -1, &st, NULL),
-                     SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(raw);
+static int stored_rows(fixture *f)
+{
+    gh_store *other = NULL;
+    int n = 0;
+
+    assert_int_equal(store_open(f, &other), GH_STORE_OK);
+    assert_int_equal(gh_store_session_scan(other, 0, INT64_MAX, count_row, &n), GH_STORE_OK);
+    gh_store_close(other);
     return n;
 }
 
@@ -780,7 +440,7 @@ static void test_session_expire_batches(void **state)
         assert_int_equal(count, left < GH_STORE_EXPIRE_BATCH ? left : GH_STORE_EXPIRE_BATCH);
         assert_true(from > last);
         left -= count;
-        assert_int_equal(stored_rows(f->path), LIVE + left);
+        assert_int_equal(stored_rows(f), LIVE + left);
         assert_true(batch < 3);
     }
     /* nothing after the position, nor from the start */
@@ -968,7 +628,7 @@ static void test_durable_close_reopen(void **state)
     assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 900), GH_STORE_OK);
     gh_store_close(f->store);
     f->store = NULL;
-    assert_int_equal(gh_store_open(f->path, &f->store), GH_STORE_OK);
+    assert_int_equal(store_open(f, &f->store), GH_STORE_OK);
     assert_int_equal(gh_store_account_get(f->store, "alice", &a), GH_STORE_OK);
     assert_int_equal(a.id, acct);
     assert_int_equal(gh_store_session_get(f->store, "s1", &r), GH_STORE_OK);
@@ -992,7 +652,7 @@ static void test_durable_kill9(void **state)
         gh_store *child = NULL;
         gh_session_record cr = make_session("survivor", acct, 100);
 
-        if (gh_store_open(f->path, &child) != GH_STORE_OK ||
+        if (store_open(f, &child) != GH_STORE_OK ||
             gh_store_session_insert(child, &cr) != GH_STORE_OK ||
             gh_store_session_delete(child, "doomed") != GH_STORE_OK)
             _exit(1);
@@ -1004,7 +664,7 @@ static void test_durable_kill9(void **state)
     assert_int_equal(WTERMSIG(status), SIGKILL);
     gh_store_close(f->store);
     f->store = NULL;
-    assert_int_equal(gh_store_open(f->path, &f->store), GH_STORE_OK);
+    assert_int_equal(store_open(f, &f->store), GH_STORE_OK);
     assert_int_equal(gh_store_session_get(f->store, "survivor", &r), GH_STORE_OK);
     assert_int_equal(r.account_id, acct);
     assert_int_equal(gh_store_session_get(f->store, "doomed", &r), GH_STORE_NOT_FOUND);
@@ -1126,7 +786,7 @@ static void test_two_connections(void **state)
     int64_t v, seq;
     uint8_t s1[GH_DIGEST_LEN], s2[GH_DIGEST_LEN];
 
-    assert_int_equal(gh_store_open(f->path, &b), GH_STORE_OK);
+    assert_int_equal(store_open(f, &b), GH_STORE_OK);
     assert_int_equal(gh_store_secret(f->store, s1), GH_STORE_OK);
     assert_int_equal(gh_store_secret(b, s2), GH_STORE_OK);
     assert_memory_equal(s1, s2, sizeof s1);
@@ -1151,50 +811,239 @@ static void test_two_connections(void **state)
     gh_store_close(b);
 }
 
-/* Another writer holds the lock past the busy timeout: BUSY, nothing left
- * half done, and the connection works once the lock is gone. */
-static void test_busy(void **state)
+/* The per-account limit in one step with the insert: under it, at it (the
+ * insert refused and nothing stored), ended sessions not counted, no limit
+ * at 0, and what a plain insert refuses refused the same way. */
+static void test_insert_limited(void **state)
 {
     fixture *f = *state;
-    sqlite3 *raw = NULL;
-    int64_t v, seq = last_seq(f->store);
+    int64_t acct = add_account(f->store, "alice"), now = 100000, live = -1;
+    gh_session_record old = make_session("old", acct, now - 1000), r;
 
-    assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(raw, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 1), GH_STORE_BUSY);
-    /* WAL: readers are not blocked by the writer */
-    assert_int_equal(gh_store_setting_get(f->store, "SessionTimeout", &v), GH_STORE_NOT_FOUND);
-    assert_int_equal(sqlite3_exec(raw, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(raw);
-    no_change(f->store, seq);
-    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 2), GH_STORE_OK);
-    assert_int_equal(gh_store_setting_get(f->store, "SessionTimeout", &v), GH_STORE_OK);
-    assert_int_equal(v, 2);
+    assert_int_equal(gh_store_session_insert(f->store, &old), GH_STORE_OK);
+    r = make_session("s1", acct, now);
+    assert_int_equal(gh_store_session_insert_limited(f->store, &r, 2, now, 60), GH_STORE_OK);
+    r = make_session("s2", acct, now);
+    assert_int_equal(gh_store_session_insert_limited(f->store, &r, 2, now, 60), GH_STORE_OK);
+    r = make_session("s3", acct, now);
+    assert_int_equal(gh_store_session_insert_limited(f->store, &r, 2, now, 60), GH_STORE_LIMIT);
+    assert_int_equal(gh_store_session_get(f->store, "s3", &r), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_count_live(f->store, acct, now, 60, &live), GH_STORE_OK);
+    assert_int_equal(live, 2);
+    /* with no default idle the old one is live: the limit is reached sooner */
+    r = make_session("s3", acct, now);
+    assert_int_equal(gh_store_session_insert_limited(f->store, &r, 3, now, 0), GH_STORE_LIMIT);
+    assert_int_equal(gh_store_session_insert_limited(f->store, &r, 3, now, 60), GH_STORE_OK);
+    r = make_session("s4", acct, now);
+    assert_int_equal(gh_store_session_insert_limited(f->store, &r, 0, now, 60), GH_STORE_OK);
+    /* a taken id, a missing account */
+    assert_int_equal(gh_store_session_insert_limited(f->store, &r, 0, now, 60),
+                     GH_STORE_EXISTS);
+    r = make_session("s5", acct + 100, now);
+    assert_int_equal(gh_store_session_insert_limited(f->store, &r, 10, now, 60),
+                     GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_insert_limited(NULL, &r, 10, now, 60), GH_STORE_ERROR);
 }
 
-/* A wait for another connection's lock tries again after 50 µs, then
- * twice as long each time, never more than 1 ms apart: SQLite's own
- * timeout slept 1 ms first and up to 100 ms, while a commit holds the lock
- * for well under one (bench/run row 10). test_busy shows the wait still
- * ends with BUSY after GH_STORE_BUSY_MS. */
-static void test_busy_delays(void **state)
+/* Several processes inserting at once, each through its own connection,
+ * never take the account past its limit together. */
+static void test_insert_limited_racing(void **state)
 {
-    (void)state;
-    assert_int_equal(gh_store_busy_delay_us(0), 50);
-    for (int t = 1; t < 100000; t++) {
-        assert_true(gh_store_busy_delay_us(t) >= gh_store_busy_delay_us(t - 1));
-        assert_true(gh_store_busy_delay_us(t) <= 1000);
+    enum { PROCS = 4, TRIES = 6, LIMIT = 9 };
+    fixture *f = *state;
+    int64_t acct = add_account(f->store, "alice"), now = gh_now(), live = -1;
+    pid_t pids[PROCS];
+    int status, made = 0;
+
+    for (int p = 0; p < PROCS; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] == 0) {
+            gh_store *s = NULL;
+            int ok = 0;
+
+            if (store_open(f, &s) != GH_STORE_OK)
+                _exit(255);
+            for (int i = 0; i < TRIES; i++) {
+                char id[GH_SESSION_ID_LEN + 1];
+                gh_session_record r;
+
+                snprintf(id, sizeof id, "p%d-%d", p, i);
+                r = make_session(id, acct, now);
+                if (gh_store_session_insert_limited(s, &r, LIMIT, now, 600) == GH_STORE_OK)
+                    ok++;
+            }
+            gh_store_close(s);
+            _exit(ok);
+        }
     }
-    assert_int_equal(gh_store_busy_delay_us(5), 1000);
+    for (int p = 0; p < PROCS; p++) {
+        assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 255);
+        made += WEXITSTATUS(status);
+    }
+    assert_int_equal(made, LIMIT);
+    assert_int_equal(gh_store_session_count_live(f->store, acct, now, 600, &live), GH_STORE_OK);
+    assert_int_equal(live, LIMIT);
+}
+
+/* A session by its digest, with its account's part and the log's sequence
+ * read with it; none for an unknown digest or a disabled account. */
+static void test_find_digest(void **state)
+{
+    fixture *f = *state;
+    gh_account a = make_account("alice");
+    gh_session_record r, got;
+    gh_store_session_owner own;
+    uint8_t unknown[GH_DIGEST_LEN];
+
+    a.role = GH_ROLE_ADMINISTRATOR;
+    a.password_change_required = true;
+    a.locked_until = 12345;
+    assert_int_equal(gh_store_account_add(f->store, &a), GH_STORE_OK);
+    r = make_session("s1", a.id, 500);
+    r.idle_timeout = 30;
+    r.expires = 9000;
+    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 61), GH_STORE_OK);
+    memset(&own, 0, sizeof own);
+    assert_int_equal(gh_store_session_find_digest(f->store, r.digest, &got, &own), GH_STORE_OK);
+    assert_memory_equal(&got, &r, sizeof r);
+    assert_int_equal(own.role, GH_ROLE_ADMINISTRATOR);
+    assert_true(own.password_change_required);
+    assert_true(own.enabled);
+    assert_int_equal(own.locked_until, 12345);
+    assert_int_equal(own.seq, last_seq(f->store));
+    assert_int_equal(gh_store_session_find_digest(f->store, r.digest, &got, NULL), GH_STORE_OK);
+    memset(unknown, 0x5a, sizeof unknown);
+    assert_int_equal(gh_store_session_find_digest(f->store, unknown, &got, &own),
+                     GH_STORE_NOT_FOUND);
+    a.enabled = false;
+    assert_int_equal(gh_store_account_update(f->store, &a, -1), GH_STORE_OK);
+    assert_int_equal(gh_store_session_find_digest(f->store, r.digest, &got, &own),
+                     GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_find_digest(NULL, r.digest, &got, &own), GH_STORE_ERROR);
+}
+
+/* gh_store_failure_count gives exactly what gh_lockout_count computes on
+ * the row it read: a new counter, counts in a window, a window gone
+ * stale, the threshold locking (and starting again from zero), and no
+ * threshold; each row as stored, read back. */
+static void test_failure_count(void **state)
+{
+    static const struct {
+        int64_t now, reset_after, threshold, duration;
+    } steps[] = {
+        { 1000, 60, 3, 300 }, { 1010, 60, 3, 300 }, { 1020, 60, 3, 300 },    /* locks */
+        { 1030, 60, 3, 300 }, { 1200, 60, 3, 300 },                          /* stale */
+        { 1201, 60, 0, 300 }, { 1202, 60, 0, 300 }, { 1203, 60, 2, 10 },
+        { 5000, 30, 1, 50 },
+    };
+    fixture *f = *state;
+    gh_failure want, got, read;
+    uint8_t key[GH_DIGEST_LEN], owner[GH_DIGEST_LEN];
+    bool locked, want_locked;
+
+    memset(key, 0x11, sizeof key);
+    memset(owner, 0x22, sizeof owner);
+    memset(&want, 0, sizeof want);
+    memcpy(want.key, key, sizeof key);
+    memcpy(want.owner, owner, sizeof owner);
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        want_locked = gh_lockout_count(&want, steps[i].now, steps[i].reset_after,
+                                       steps[i].threshold, steps[i].duration);
+        locked = !want_locked;
+        assert_int_equal(gh_store_failure_count(f->store, key, owner, steps[i].now,
+                                                steps[i].reset_after, steps[i].threshold,
+                                                steps[i].duration, &got, &locked),
+                         GH_STORE_OK);
+        assert_int_equal(locked, want_locked);
+        assert_memory_equal(&got, &want, sizeof want);
+        assert_int_equal(gh_store_failure_get(f->store, key, &read), GH_STORE_OK);
+        assert_memory_equal(&read, &want, sizeof want);
+    }
+    /* the owner's counters go together */
+    assert_int_equal(gh_store_failure_clear_owner(f->store, owner), GH_STORE_OK);
+    assert_int_equal(gh_store_failure_get(f->store, key, &read), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_failure_count(NULL, key, owner, 1, 1, 1, 1, &got, &locked),
+                     GH_STORE_ERROR);
+}
+
+static int see_directory(const gh_stored_directory *row, void *arg)
+{
+    gh_stored_directory *rows = arg;
+
+    for (int i = 0; i < 2; i++) {
+        if (rows[i].name[0] == '\0') {
+            rows[i] = *row;
+            rows[i].text = row->text != NULL ? "" : NULL;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* What `gatehouse store copy` writes: accounts with their ids, generations
+ * and creation times; directory rows with their revisions; the log's floor;
+ * the secret. */
+static void test_imports(void **state)
+{
+    fixture *f = *state;
+    gh_account a = make_account("alice"), got, b;
+    gh_stored_directory rows[2], row = { .name = "corp", .text = "url = ldap://x\n",
+                                         .revision = 41 };
+    uint8_t secret[GH_DIGEST_LEN], read[GH_DIGEST_LEN];
+    int64_t seq;
+
+    a.id = 42;
+    a.generation = 7;
+    a.created = 1234;
+    assert_int_equal(gh_store_account_import(f->store, &a), GH_STORE_OK);
+    assert_int_equal(gh_store_account_get_by_id(f->store, 42, &got), GH_STORE_OK);
+    assert_account_equal(&got, &a);
+    assert_int_equal(gh_store_account_import(f->store, &a), GH_STORE_EXISTS);
+    b = a;
+    b.id = 43;
+    assert_int_equal(gh_store_account_import(f->store, &b), GH_STORE_EXISTS);   /* the name */
+    b = make_account("bob");
+    assert_int_equal(gh_store_account_add(f->store, &b), GH_STORE_OK);
+    assert_true(b.id != 42);
+
+    assert_int_equal(gh_store_directory_import(f->store, &row), GH_STORE_OK);
+    row = (gh_stored_directory){ .name = "gone", .text = NULL, .revision = 43 };
+    assert_int_equal(gh_store_directory_import(f->store, &row), GH_STORE_OK);
+    memset(rows, 0, sizeof rows);
+    assert_int_equal(gh_store_directory_foreach(f->store, see_directory, rows), GH_STORE_OK);
+    assert_string_equal(rows[0].name, "corp");
+    assert_int_equal(rows[0].revision, 41);
+    assert_non_null(rows[0].text);
+    assert_string_equal(rows[1].name, "gone");
+    assert_int_equal(rows[1].revision, 43);
+    assert_null(rows[1].text);
+
+    seq = last_seq(f->store);
+    assert_int_equal(gh_store_change_floor(f->store, seq + 1000), GH_STORE_OK);
+    assert_int_equal(last_seq(f->store), seq + 1000);
+    assert_int_equal(gh_store_change_floor(f->store, 5), GH_STORE_OK);
+    assert_int_equal(last_seq(f->store), seq + 1000);       /* never backwards */
+    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 9), GH_STORE_OK);
+    assert_true(one_change(f->store, seq + 1000, GH_CHANGE_SETTING).seq > seq + 1000);
+
+    memset(secret, 0x6b, sizeof secret);
+    assert_int_equal(gh_store_secret_import(f->store, secret), GH_STORE_OK);
+    assert_int_equal(gh_store_secret(f->store, read), GH_STORE_OK);
+    assert_memory_equal(read, secret, sizeof read);
+    gh_store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(store_open(f, &f->store), GH_STORE_OK);
+    assert_int_equal(gh_store_secret(f->store, read), GH_STORE_OK);
+    assert_memory_equal(read, secret, sizeof read);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strerror),
-        cmocka_unit_test_setup_teardown(test_open_mode_and_wal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_refuses, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_stable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_crud, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_delete_cascades, setup, teardown),
@@ -1211,10 +1060,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
-        cmocka_unit_test(test_busy_delays),
         cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_throttle_counters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_limited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_limited_racing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_digest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_imports, setup, teardown),
     };
 
     /* what the dialect table says (gh_dialect_store_setup) */
