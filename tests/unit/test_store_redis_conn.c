@@ -812,6 +812,15 @@ static void test_tls(void **state)
     cfg.tls_ca = ca;
     open_ok(&cfg, &r);
     expect(r, "PONG", "PING", NULL);
+    /* A restart: the old session fails, a new handshake follows. */
+    assert_true(gh_test_redis_restart(&srv));
+    {
+        redisReply *reply = NULL;
+
+        assert_int_equal(run(r, &reply, "PING", NULL), GH_STORE_ERROR);
+        assert_non_null(strstr(gh_redis_error(r), "closed the connection"));
+    }
+    assert_true(wait_ready(r));
     gh_redis_close(r);
     cfg.url = name_url;
     open_ok(&cfg, &r);
