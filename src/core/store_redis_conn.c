@@ -13,6 +13,8 @@
  * the sentinels anew, at most once per GH_REDIS_RETRY_MS: the calls in
  * between fail at once, so an outage costs callers nothing but the refusal.
  *
+ * Scripts (gh_redis_eval) are store_redis_eval.c's.
+ *
  * Connecting: the socket, then in one round trip AUTH (the password file's
  * first line, read at each connect and wiped), SELECT, CLIENT SETNAME and
  * ROLE, which must say "master". Through Sentinel, each sentinel in turn is
@@ -22,7 +24,6 @@
  */
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,14 +31,12 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "store_redis_conn.h"
 #include "store_redis_io.h"
 
 #define GH_REDIS_RETRY_MS    100
 #define GH_REDIS_PASSWORD_MAX 512
-#define GH_REDIS_ARGC_MAX    (1 << 20)
 
 struct gh_redis {
     const gh_store_config *cfg;
@@ -90,14 +89,6 @@ static void error_code(const redisReply *reply, char *out, size_t size)
         n++;
     }
     out[n] = '\0';
-}
-
-static bool error_is(const redisReply *reply, const char *code)
-{
-    size_t n = strlen(code);
-
-    return reply->type == REDIS_REPLY_ERROR && reply->len >= n &&
-           memcmp(reply->str, code, n) == 0 && (reply->len == n || reply->str[n] == ' ');
 }
 
 /* Formats cmds into one buffer (*out, *len; wiped and freed by the caller). */
@@ -432,6 +423,11 @@ const char *gh_redis_error(const gh_redis *r)
     return r != NULL ? r->err : "out of memory";
 }
 
+void gh_redis_fail(gh_redis *r, const char *why)
+{
+    snprintf(r->err, sizeof(r->err), "Redis: %s", why);
+}
+
 /* The error replies after which this server is not the primary to use. */
 static bool reply_demoted(gh_redis *r, redisReply *const *replies, size_t n)
 {
@@ -439,7 +435,7 @@ static bool reply_demoted(gh_redis *r, redisReply *const *replies, size_t n)
 
     for (size_t i = 0; i < n; i++)
         for (size_t c = 0; c < 3; c++)
-            if (error_is(replies[i], codes[c])) {
+            if (gh_redis_reply_is_error(replies[i], codes[c])) {
                 snprintf(r->err, sizeof(r->err), "Redis answered %s: no longer the primary",
                          codes[c]);
                 return true;
@@ -476,93 +472,6 @@ gh_store_err gh_redis_command(gh_redis *r, size_t argc, const char *const *argv,
     gh_redis_cmd cmd = { argc, argv, lens };
 
     return gh_redis_pipeline(r, &cmd, 1, reply);
-}
-
-static pthread_mutex_t script_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* The script's SHA-1 in hex, computed at its first use (scripts are shared
- * by every thread). */
-static bool script_sha(gh_redis_script *script, char sha[41])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char     md[EVP_MAX_MD_SIZE];
-    unsigned int      mdlen = 0;
-    bool              ok = true;
-
-    pthread_mutex_lock(&script_lock);
-    if (script->sha[0] == '\0') {
-        ok = EVP_Digest(script->source, strlen(script->source), md, &mdlen, EVP_sha1(), NULL) == 1 &&
-             mdlen == 20;
-        for (unsigned i = 0; ok && i < mdlen; i++) {
-            script->sha[2 * i] = hex[md[i] >> 4];
-            script->sha[2 * i + 1] = hex[md[i] & 15];
-        }
-        script->sha[ok ? 40 : 0] = '\0';
-    }
-    memcpy(sha, script->sha, 41);
-    pthread_mutex_unlock(&script_lock);
-    return ok;
-}
-
-/* SCRIPT LOAD source: the server must answer with our SHA-1. */
-static gh_store_err script_load(gh_redis *r, const gh_redis_script *script, const char *sha)
-{
-    const char  *argv[3] = { "SCRIPT", "LOAD", script->source };
-    size_t       lens[3] = { 6, 4, strlen(script->source) };
-    redisReply  *rep = NULL;
-    gh_store_err err = gh_redis_command(r, 3, argv, lens, &rep);
-
-    if (err == GH_STORE_OK && (rep->type != REDIS_REPLY_STRING || rep->len != 40 ||
-                               memcmp(rep->str, sha, 40) != 0)) {
-        snprintf(r->err, sizeof(r->err), "Redis: SCRIPT LOAD failed");
-        err = GH_STORE_ERROR;
-    }
-    gh_redis_reply_free(rep);
-    return err;
-}
-
-gh_store_err gh_redis_eval(gh_redis *r, gh_redis_script *script, size_t nkeys, size_t argc,
-                           const char *const *argv, const size_t *lens, redisReply **reply)
-{
-    const char **av = NULL;
-    size_t      *al = NULL;
-    char         sha[41], nk[24];
-    gh_store_err err = GH_STORE_ERROR;
-
-    *reply = NULL;
-    if (nkeys > argc || argc > GH_REDIS_ARGC_MAX - 3 || !script_sha(script, sha)) {
-        snprintf(r->err, sizeof(r->err), "Redis: a script call is malformed");
-        return GH_STORE_ERROR;
-    }
-    av = malloc((argc + 3) * sizeof(*av));
-    al = malloc((argc + 3) * sizeof(*al));
-    if (av == NULL || al == NULL) {
-        snprintf(r->err, sizeof(r->err), "Redis: out of memory");
-        goto done;
-    }
-    av[0] = "EVALSHA";
-    al[0] = 7;
-    av[1] = sha;
-    al[1] = 40;
-    av[2] = nk;
-    al[2] = (size_t)snprintf(nk, sizeof(nk), "%zu", nkeys);
-    for (size_t i = 0; i < argc; i++) {
-        av[i + 3] = argv[i];
-        al[i + 3] = lens[i];
-    }
-    err = gh_redis_command(r, argc + 3, av, al, reply);
-    if (err == GH_STORE_OK && error_is(*reply, "NOSCRIPT")) {
-        /* A new or restarted primary: load it and try once more. */
-        gh_redis_reply_free(*reply);
-        *reply = NULL;
-        err = script_load(r, script, sha);
-        if (err == GH_STORE_OK)
-            err = gh_redis_command(r, argc + 3, av, al, reply);
-    }
-done:
-    free(av);
-    free(al);
-    return err;
 }
 
 gh_store_err gh_redis_subscribe(gh_redis *r, const char *channel)

@@ -14,13 +14,15 @@
 #include <hiredis/hiredis.h>
 #include <openssl/ssl.h>
 
-#include "store.h"
+#include "store_redis_conn.h"
 
 /* The most bytes one reply may take on the wire, and the most elements an
  * array may claim: hiredis 0.14 aborts the process when an allocation
  * fails, so nothing it is fed may make it allocate without bound. */
 #define GH_REDIS_REPLY_MAX    (4u << 20)
 #define GH_REDIS_ELEMENTS_MAX (1u << 20)
+/* The most arguments one command may have. */
+#define GH_REDIS_ARGC_MAX     (1u << 20)
 
 /* Milliseconds of CLOCK_MONOTONIC: what every deadline here is made of. */
 int64_t gh_redis_now_ms(void);
@@ -68,5 +70,11 @@ bool gh_redis_parser_feed(gh_redis_parser *p, const char *buf, size_t n, const c
 /* 1: *out is the next whole reply (the caller's); 0: more bytes needed;
  * -1: the bytes are not RESP or a bound was passed (why, static). */
 int gh_redis_parser_next(gh_redis_parser *p, redisReply **out, const char **why);
+
+/* Whether reply is an error reply whose code word is code ("NOSCRIPT"). */
+bool gh_redis_reply_is_error(const redisReply *reply, const char *code);
+
+/* Sets the connection's error (gh_redis_error) to "Redis: why". */
+void gh_redis_fail(gh_redis *r, const char *why);
 
 #endif

@@ -117,6 +117,14 @@ void gh_redis_reply_free(redisReply *reply)
     free(reply);
 }
 
+bool gh_redis_reply_is_error(const redisReply *reply, const char *code)
+{
+    size_t n = strlen(code);
+
+    return reply->type == REDIS_REPLY_ERROR && reply->len >= n &&
+           memcmp(reply->str, code, n) == 0 && (reply->len == n || reply->str[n] == ' ');
+}
+
 bool gh_redis_parser_init(gh_redis_parser *p)
 {
     p->pending = 0;
