@@ -64,8 +64,7 @@ static bool chg_number(const char *text, int64_t *out)
     return errno == 0 && end != text && *end == '\0';
 }
 
-/* One stream entry [ "0-<seq>", [k, kind, i, id, s, subject] ] into c. */
-static bool chg_entry(const redisReply *e, gh_change *c)
+bool gh_store_redis_change_parse(const redisReply *e, gh_change *c)
 {
     char id[48], kind[8], subject_id[24];
     int64_t k = 0;
@@ -113,7 +112,7 @@ static gh_store_err chg_page(gh_store_redis *s, int64_t seq, gh_change *page, si
         goto done;
     e = r->element[3];
     for (size_t i = 0; i < e->elements; i++)
-        if (!chg_entry(e->element[i], &page[i])) {
+        if (!gh_store_redis_change_parse(e->element[i], &page[i])) {
             err = gh_store_redis_fail(s, "%schg: an entry not of its shape", s->prefix);
             goto done;
         }

@@ -188,6 +188,11 @@ bool gh_store_redis_unhex(const redisReply *r, uint8_t digest[GH_DIGEST_LEN]);
 gh_store_err gh_store_redis_session_parse(const redisReply *h, const char *id, size_t id_len,
                                           gh_session_record *out);
 
+/* One entry of the change stream, [ "0-<seq>", [k, kind, i, id, s,
+ * subject] ], into c; false when it is not of that shape.
+ * store_redis_changes.c. */
+bool gh_store_redis_change_parse(const redisReply *e, gh_change *c);
+
 /* Note why the last call failed (printf, no secret): GH_STORE_ERROR. */
 gh_store_err gh_store_redis_fail(gh_store_redis *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
