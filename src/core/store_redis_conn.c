@@ -144,12 +144,12 @@ static int read_reply(gh_redis *r, int64_t deadline, redisReply **reply)
 
         if (rc != 0) {
             if (rc < 0)
-                snprintf(r->err, sizeof(r->err), "Redis: %s", why);
+                say(r->err, sizeof(r->err), "Redis: %s", why);
             return rc;
         }
         n = gh_redis_sock_read(&r->sock, buf, sizeof(buf), deadline, r->err, sizeof(r->err));
         if (n > 0 && !gh_redis_parser_feed(&r->parser, buf, (size_t)n, &why)) {
-            snprintf(r->err, sizeof(r->err), "Redis: %s", why);
+            say(r->err, sizeof(r->err), "Redis: %s", why);
             n = -1;
         }
         OPENSSL_cleanse(buf, n > 0 ? (size_t)n : 0);
@@ -170,7 +170,7 @@ static gh_store_err exchange(gh_redis *r, const gh_redis_cmd *cmds, size_t n,
     gh_store_err err = GH_STORE_ERROR;
 
     if (!format_all(cmds, n, &wire, &len)) {
-        snprintf(r->err, sizeof(r->err), "Redis: a command could not be formatted");
+        say(r->err, sizeof(r->err), "Redis: a command could not be formatted");
         return GH_STORE_ERROR;
     }
     if (!gh_redis_sock_write(&r->sock, wire, len, deadline, r->err, sizeof(r->err)))
@@ -184,7 +184,7 @@ done:
     free(wire);
     if (err != GH_STORE_OK) {
         if (strstr(r->err, "timed out") != NULL)
-            snprintf(r->err, sizeof(r->err), "Redis: no answer within %d ms", conn_timeout(r));
+            say(r->err, sizeof(r->err), "Redis: no answer within %d ms", conn_timeout(r));
         while (got > 0)
             gh_redis_reply_free(replies[--got]);
         conn_drop(r);
@@ -199,7 +199,7 @@ static bool password_read(gh_redis *r, char *pw, size_t size)
     ssize_t n;
 
     if (fd < 0) {
-        snprintf(r->down, sizeof(r->down), "cannot read password_file %s", r->cfg->password_file);
+        say(r->down, sizeof(r->down), "cannot read password_file %s", r->cfg->password_file);
         return false;
     }
     n = read(fd, pw, size - 1);
@@ -209,7 +209,7 @@ static bool password_read(gh_redis *r, char *pw, size_t size)
     pw[n] = '\0';
     pw[strcspn(pw, "\r\n")] = '\0';
     if (pw[0] == '\0') {
-        snprintf(r->down, sizeof(r->down), "password_file %s has no password on its first line",
+        say(r->down, sizeof(r->down), "password_file %s has no password on its first line",
                  r->cfg->password_file);
         return false;
     }
@@ -225,7 +225,7 @@ static bool handshake_check(gh_redis *r, redisReply **rep, size_t n, bool auth)
     for (size_t i = 0; i < n; i++) {
         if (rep[i]->type == REDIS_REPLY_ERROR) {
             error_code(rep[i], code, sizeof(code));
-            snprintf(r->down, sizeof(r->down), "%s refused (%s)", what[i + (auth ? 0 : 1)],
+            say(r->down, sizeof(r->down), "%s refused (%s)", what[i + (auth ? 0 : 1)],
                      code);
             return false;
         }
@@ -233,7 +233,7 @@ static bool handshake_check(gh_redis *r, redisReply **rep, size_t n, bool auth)
     if (rep[n - 1]->type != REDIS_REPLY_ARRAY || rep[n - 1]->elements == 0 ||
         rep[n - 1]->element[0]->type != REDIS_REPLY_STRING ||
         strcmp(rep[n - 1]->element[0]->str, "master") != 0) {
-        snprintf(r->down, sizeof(r->down), "not a primary");
+        say(r->down, sizeof(r->down), "not a primary");
         return false;
     }
     return true;
@@ -296,7 +296,7 @@ static bool connect_one(gh_redis *r, const char *host, uint16_t port, bool prima
                                deadline, r->down, sizeof(r->down)))
         return false;
     if (!gh_redis_parser_init(&r->parser)) {
-        snprintf(r->down, sizeof(r->down), "out of memory");
+        say(r->down, sizeof(r->down), "out of memory");
         conn_drop(r);
         return false;
     }
@@ -322,7 +322,7 @@ static bool sentinel_ask(gh_redis *r, char *host, size_t size, uint16_t *port)
         say(r->down, sizeof(r->down), "%s", r->err);
         return false;
     }
-    snprintf(r->down, sizeof(r->down), "it does not know master %s", r->url.master);
+    say(r->down, sizeof(r->down), "it does not know master %s", r->url.master);
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
         rep->element[0]->type != REDIS_REPLY_STRING ||
         rep->element[1]->type != REDIS_REPLY_STRING || rep->element[0]->len == 0 ||
@@ -374,11 +374,11 @@ static bool conn_ready(gh_redis *r)
     if (r->sock.fd >= 0)
         return true;
     if (!r->url_ok) {
-        snprintf(r->err, sizeof(r->err), "%s", r->down);
+        say(r->err, sizeof(r->err), "%s", r->down);
         return false;
     }
     if (r->last_try != 0 && now - r->last_try < GH_REDIS_RETRY_MS) {
-        snprintf(r->err, sizeof(r->err), "Redis unreachable (next try within %d ms): %s",
+        say(r->err, sizeof(r->err), "Redis unreachable (next try within %d ms): %s",
                  GH_REDIS_RETRY_MS, r->down);
         return false;
     }
@@ -388,7 +388,7 @@ static bool conn_ready(gh_redis *r)
     else
         ok = connect_one(r, r->url.hosts[0].host, r->url.hosts[0].port, true);
     if (!ok)
-        snprintf(r->err, sizeof(r->err), "Redis unreachable: %s", r->down);
+        say(r->err, sizeof(r->err), "Redis unreachable: %s", r->down);
     return ok;
 }
 
@@ -425,7 +425,7 @@ const char *gh_redis_error(const gh_redis *r)
 
 void gh_redis_fail(gh_redis *r, const char *why)
 {
-    snprintf(r->err, sizeof(r->err), "Redis: %s", why);
+    say(r->err, sizeof(r->err), "Redis: %s", why);
 }
 
 /* The error replies after which this server is not the primary to use. */
@@ -436,7 +436,7 @@ static bool reply_demoted(gh_redis *r, redisReply *const *replies, size_t n)
     for (size_t i = 0; i < n; i++)
         for (size_t c = 0; c < 3; c++)
             if (gh_redis_reply_is_error(replies[i], codes[c])) {
-                snprintf(r->err, sizeof(r->err), "Redis answered %s: no longer the primary",
+                say(r->err, sizeof(r->err), "Redis answered %s: no longer the primary",
                          codes[c]);
                 return true;
             }
@@ -483,8 +483,9 @@ gh_store_err gh_redis_subscribe(gh_redis *r, const char *channel)
 
     if (err == GH_STORE_OK &&
         (rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 ||
-         rep->element[0]->type != REDIS_REPLY_STRING || strcmp(rep->element[0]->str, "subscribe") != 0)) {
-        snprintf(r->err, sizeof(r->err), "Redis: SUBSCRIBE refused");
+         rep->element[0]->type != REDIS_REPLY_STRING ||
+         strcmp(rep->element[0]->str, "subscribe") != 0)) {
+        say(r->err, sizeof(r->err), "Redis: SUBSCRIBE refused");
         conn_drop(r);
         err = GH_STORE_ERROR;
     }
@@ -498,7 +499,7 @@ gh_store_err gh_redis_read(gh_redis *r, int timeout_ms, redisReply **reply)
 
     *reply = NULL;
     if (r->sock.fd < 0) {
-        snprintf(r->err, sizeof(r->err), "Redis: not connected");
+        say(r->err, sizeof(r->err), "Redis: not connected");
         return GH_STORE_ERROR;
     }
     rc = read_reply(r, gh_redis_now_ms() + (timeout_ms > 0 ? timeout_ms : 0), reply);
@@ -515,7 +516,7 @@ gh_store_err gh_redis_ping(gh_redis *r)
     static const char ping[] = "*1\r\n$4\r\nPING\r\n";
 
     if (r->sock.fd < 0) {
-        snprintf(r->err, sizeof(r->err), "Redis: not connected");
+        say(r->err, sizeof(r->err), "Redis: not connected");
         return GH_STORE_ERROR;
     }
     if (!gh_redis_sock_write(&r->sock, ping, sizeof(ping) - 1,

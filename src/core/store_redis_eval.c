@@ -30,8 +30,8 @@ static bool script_sha(gh_redis_script *script, char sha[41])
 
     pthread_mutex_lock(&script_lock);
     if (script->sha[0] == '\0') {
-        ok = EVP_Digest(script->source, strlen(script->source), md, &mdlen, EVP_sha1(), NULL) == 1 &&
-             mdlen == 20;
+        ok = EVP_Digest(script->source, strlen(script->source), md, &mdlen, EVP_sha1(),
+                        NULL) == 1 && mdlen == 20;
         for (unsigned i = 0; ok && i < mdlen; i++) {
             script->sha[2 * i] = hex[md[i] >> 4];
             script->sha[2 * i + 1] = hex[md[i] & 15];

@@ -131,7 +131,8 @@ static int tls_want(gh_redis_sock *s, int rc, int64_t deadline, const char *what
         return w;
     }
     if (e == SSL_ERROR_ZERO_RETURN ||
-        (e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING))
+        (e == SSL_ERROR_SSL &&
+         ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING))
         snprintf(err, err_size, "the server closed the connection");
     else if (e == SSL_ERROR_SSL && SSL_get_verify_result(s->ssl) != X509_V_OK)
         snprintf(err, err_size, "%s: the server's certificate is not trusted: %s", what,

@@ -12,6 +12,7 @@
  * it would end up in a configuration file anyone may read and in process
  * listings; the password file holds it.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,8 +91,7 @@ static bool url_host(url_cursor *c, gh_redis_url *out, uint16_t default_port)
         while (*c->p != ']') {
             char ch = *c->p;
 
-            if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F') ||
-                  ch == ':' || ch == '.'))
+            if (!isxdigit((unsigned char)ch) && ch != ':' && ch != '.')
                 return url_fail(c, "an IPv6 address in brackets has a bad character or no ']'");
             if (n == 45)
                 return url_fail(c, "an IPv6 address is too long");

@@ -42,7 +42,8 @@ static gh_store_err run(gh_redis *r, redisReply **reply, ...)
     va_list     ap;
 
     va_start(ap, reply);
-    for (const char *a = va_arg(ap, const char *); a != NULL && n < 16; a = va_arg(ap, const char *)) {
+    for (const char *a = va_arg(ap, const char *); a != NULL && n < 16;
+         a = va_arg(ap, const char *)) {
         argv[n] = a;
         lens[n++] = strlen(a);
     }
@@ -59,7 +60,8 @@ static void expect(gh_redis *r, const char *want, ...)
     va_list      ap;
 
     va_start(ap, want);
-    for (const char *a = va_arg(ap, const char *); a != NULL && n < 16; a = va_arg(ap, const char *)) {
+    for (const char *a = va_arg(ap, const char *); a != NULL && n < 16;
+         a = va_arg(ap, const char *)) {
         argv[n] = a;
         lens[n++] = strlen(a);
     }
