@@ -337,6 +337,7 @@ static gh_store_err store_redis_settings(gh_store_redis *s, const gh_store_confi
 {
     char why[128] = "";
     gh_redis_url url;
+    int timeout_ms;
 
     if (!gh_redis_url_parse(cfg->url, &url, why, sizeof why))
         return gh_store_redis_fail(s, "[store] url: %s", why);
@@ -351,6 +352,12 @@ static gh_store_err store_redis_settings(gh_store_redis *s, const gh_store_confi
     s->wait_replicas = cfg->wait_replicas >= 0 ? cfg->wait_replicas
                        : url.kind == GH_REDIS_SENTINEL ? 1 : 0;
     s->wait_ms = cfg->wait_ms > 0 ? cfg->wait_ms : 100;
+    timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 1000;
+    /* WAIT holds its answer up to wait_ms: past the command timeout, the
+     * connection would give up on it first, and every durable write fail */
+    if (s->wait_replicas > 0 && s->wait_ms >= timeout_ms)
+        return gh_store_redis_fail(s, "[store] wait_ms (%d) must be below timeout_ms (%d)",
+                                   s->wait_ms, timeout_ms);
     return GH_STORE_OK;
 }
 

@@ -24,6 +24,7 @@
 #include "../../src/core/store.h"
 #include "../../src/core/store_redis_internal.h"
 #include "../../src/core/token.h"
+#include "redis_fixture.h"
 
 typedef struct {
     char            dir[64];
@@ -363,6 +364,78 @@ static void test_wait_fails_closed(void **state)
     assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
 }
 
+/* Whether the replica's link to its primary is up, within 20 s. */
+static bool replica_linked(const gh_test_redis *replica)
+{
+    char info[4096];
+
+    for (int64_t end = gh_test_redis_ms() + 20000; gh_test_redis_ms() < end;) {
+        if (gh_test_redis_inline(replica, "INFO replication", info, sizeof info) &&
+            strstr(info, "master_link_status:up") != NULL)
+            return true;
+        usleep(20000);
+    }
+    return false;
+}
+
+/* With a replica that acknowledges, durable writes go through (WAIT is
+ * met); once it is gone they fail. Servers of the test's own. */
+static void test_wait_with_replica(void **state)
+{
+    fixture *f = *state;
+    gh_test_redis primary, replica;
+    const char *primary_args[] = { "--repl-diskless-sync-delay", "0", NULL };
+    const char *replica_of[3] = { "--replicaof", NULL, NULL };
+    char of[32], url[64];
+    gh_store_config cfg = f->cfg;
+    gh_session_record r;
+    gh_store *s = NULL, *quick = NULL;
+    int64_t acct;
+
+    assert_true(gh_test_redis_start(&primary, 0, primary_args));
+    snprintf(of, sizeof of, "127.0.0.1 %u", (unsigned)primary.port);
+    replica_of[1] = of;
+    assert_true(gh_test_redis_start(&replica, 0, replica_of));
+    assert_true(replica_linked(&replica));
+    snprintf(url, sizeof url, "redis://127.0.0.1:%u", (unsigned)primary.port);
+    cfg.url = url;
+    cfg.wait_replicas = 1;
+    cfg.wait_ms = 1500;             /* a bound: WAIT answers once the replica has it */
+    assert_int_equal(gh_store_open_config(&cfg, &s), GH_STORE_OK);   /* makes P meta */
+    acct = add_account(s, "alice", NULL);
+    r = make_session("s1", acct, "token-one");
+    assert_int_equal(gh_store_session_insert(s, &r), GH_STORE_OK);
+    assert_int_equal(gh_store_session_delete(s, "s1"), GH_STORE_OK);
+
+    gh_test_redis_stop(&replica);
+    cfg.wait_ms = 50;
+    assert_int_equal(gh_store_open_config(&cfg, &quick), GH_STORE_OK);
+    r = make_session("s2", acct, "token-two");
+    assert_int_equal(gh_store_session_insert(quick, &r), GH_STORE_ERROR);
+    assert_non_null(strstr(gh_store_last_error(quick), "0 of 1"));
+    gh_store_close(quick);
+    gh_store_close(s);
+    gh_test_redis_stop(&primary);
+}
+
+/* A WAIT longer than the command timeout could never be answered in time
+ * (the connection gives up first): such a configuration is refused. */
+static void test_wait_longer_than_timeout(void **state)
+{
+    fixture *f = *state;
+    gh_store_config cfg = f->cfg;
+    gh_store *s = NULL;
+
+    cfg.wait_replicas = 1;
+    cfg.wait_ms = cfg.timeout_ms;
+    assert_int_equal(gh_store_open_config(&cfg, &s), GH_STORE_ERROR);
+    assert_null(s);
+    assert_non_null(strstr(gh_store_redis_open_error(), "wait_ms"));
+    cfg.wait_replicas = 0;          /* no WAIT: nothing to refuse */
+    assert_int_equal(gh_store_open_config(&cfg, &s), GH_STORE_OK);
+    gh_store_close(s);
+}
+
 typedef struct {
     int     n;
     int64_t first;
@@ -573,6 +646,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transaction_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scripts_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_fails_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_with_replica, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_longer_than_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bell, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bell_silent_server, setup, teardown),
