@@ -9,11 +9,12 @@
  *   store_redis.c             open (secret file, gh:meta), close, the ops table
  *   store_redis_bell.c        the bell (pub/sub listener)
  *   store_redis_session_walks.c  session walks (uses _sessions.c)
- *   store_redis_sessions.c    sessions                      \
- *   store_redis_changes.c     the change log                 | the data
- *   store_redis_accounts.c    accounts, attributes, ...      |
- *   store_redis_misc.c        settings, failures, throttle,  /
- *                             directory rows
+ *   store_redis_sessions.c    sessions                         \
+ *   store_redis_changes.c     the change log                    |
+ *   store_redis_accounts.c    accounts                          | the data
+ *   store_redis_attributes.c  per-account attributes            |
+ *   store_redis_failures.c    failure and throttle counters     |
+ *   store_redis_misc.c        settings, directory rows         /
  *   store_redis_call.c        these helpers, begin/end (transactions), WAIT
  *   store_redis_replies.c     the reply readers
  *   store_redis_conn.c        the connection (store_redis_conn.h)

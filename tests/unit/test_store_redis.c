@@ -5,145 +5,18 @@
  * refused by name), a second connection seeing writes, optimistic
  * transactions (BUSY when a watched key changed), scripts lost by the
  * server (SCRIPT FLUSH), WAIT failing closed, the trimmed change log
- * (GH_STORE_GAP), the bell ringing and noticing a killed connection, and
- * no token or password in any key or value. Each test has a key prefix and
- * a secret file of its own.
+ * (GH_STORE_GAP), and no token or password in any key or value (the bell:
+ * test_store_redis_bell.c). Each test has a key prefix and a secret file
+ * of its own (store_redis_fixture.h).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "../../src/core/password.h"
-#include "../../src/core/store.h"
-#include "../../src/core/store_redis_internal.h"
-#include "../../src/core/token.h"
 #include "redis_fixture.h"
-
-typedef struct {
-    char            dir[64];
-    char            secret[128];
-    char            prefix[64];
-    gh_store_config cfg;
-    gh_store       *store;
-    gh_redis       *raw;          /* a plain connection, to look at the keys */
-} fixture;
-
-static int setup(void **state)
-{
-    static int n;
-    const char *url = getenv("GH_TEST_REDIS_URL");
-    fixture *f;
-
-    if (url == NULL || url[0] == '\0') {
-        fprintf(stderr, "GH_TEST_REDIS_URL is not set: run under tests/unit/with-redis\n");
-        return -1;
-    }
-    f = calloc(1, sizeof *f);
-    if (f == NULL)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/gh_store_redis.XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->secret, sizeof f->secret, "%s/store-secret", f->dir);
-    snprintf(f->prefix, sizeof f->prefix, "t%d:%d:", (int)getpid(), ++n);
-    f->cfg.url = url;
-    f->cfg.key_prefix = f->prefix;
-    f->cfg.secret_file = f->secret;
-    f->cfg.timeout_ms = 2000;
-    *state = f;
-    if (gh_redis_open(&f->cfg, &f->raw) != GH_STORE_OK)
-        return -1;
-    return gh_store_open_config(&f->cfg, &f->store) == GH_STORE_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    char path[160];
-
-    gh_store_close(f->store);
-    gh_redis_close(f->raw);
-    snprintf(path, sizeof path, "%s/other-secret", f->dir);
-    unlink(path);
-    unlink(f->secret);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-/* One command on the raw connection, its reply (the caller frees it). */
-static redisReply *raw(fixture *f, size_t argc, const char *const *argv)
-{
-    size_t lens[16];
-    redisReply *r = NULL;
-
-    assert_true(argc <= 16);
-    for (size_t i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    assert_int_equal(gh_redis_command(f->raw, argc, argv, lens, &r), GH_STORE_OK);
-    assert_non_null(r);
-    return r;
-}
-
-#define RAW(f, ...) raw((f), sizeof((const char *[]){ __VA_ARGS__ }) / sizeof(const char *), \
-                        (const char *[]){ __VA_ARGS__ })
-
-static void raw_ok(fixture *f, redisReply *r)
-{
-    (void)f;
-    assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
-    gh_redis_reply_free(r);
-}
-
-static int64_t add_account(gh_store *s, const char *name, const char *hash)
-{
-    gh_account a;
-
-    memset(&a, 0, sizeof a);
-    snprintf(a.name, sizeof a.name, "%s", name);
-    snprintf(a.domain, sizeof a.domain, "internal");
-    a.role = GH_ROLE_OPERATOR;
-    a.enabled = true;
-    snprintf(a.password_hash, sizeof a.password_hash, "%s",
-             hash != NULL ? hash : "$argon2id$v=19$m=65536,t=3,p=1$x$y");
-    assert_int_equal(gh_store_account_add(s, &a), GH_STORE_OK);
-    return a.id;
-}
-
-static gh_session_record make_session(const char *id, int64_t account_id, const char *token)
-{
-    gh_session_record r;
-
-    memset(&r, 0, sizeof r);
-    snprintf(r.id, sizeof r.id, "%s", id);
-    gh_token_digest(token, strlen(token), r.digest);
-    r.account_id = account_id;
-    snprintf(r.user, sizeof r.user, "user%lld", (long long)account_id);
-    snprintf(r.dialect, sizeof r.dialect, "redfish");
-    snprintf(r.client_addr, sizeof r.client_addr, "127.0.0.1");
-    r.created = 1000;
-    r.last_used = 1000;
-    return r;
-}
-
-static void write_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-    FILE *fp = fopen(path, "wb");
-
-    assert_non_null(fp);
-    assert_int_equal(fwrite(data, 1, len, fp), len);
-    assert_int_equal(fclose(fp), 0);
-    assert_int_equal(chmod(path, mode), 0);
-}
+#include "store_redis_fixture.h"
 
 /* The first open made the secret file (0600, 32 bytes) and P meta with
  * the schema and the file's check value; the secret is the file's. */
@@ -494,65 +367,6 @@ static void test_change_gap(void **state)
     assert_int_equal(seen.first, 101);
 }
 
-/* The bell rings with the sequence number of a logged write, stays quiet
- * otherwise, and reports its connection killed by the server. */
-static void test_bell(void **state)
-{
-    fixture *f = *state;
-    int64_t acct = add_account(f->store, "alice", NULL), seq = 0, last = 0;
-    gh_session_record r = make_session("s1", acct, "token-one");
-    gh_store_bell *bell = NULL;
-    redisReply *killed;
-    int tries;
-
-    assert_int_equal(gh_store_bell_open(&f->cfg, &bell), GH_STORE_OK);
-    assert_int_equal(gh_store_bell_wait(bell, 20, &seq), GH_STORE_NOT_FOUND);
-    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);   /* logs nothing */
-    assert_int_equal(gh_store_bell_wait(bell, 20, &seq), GH_STORE_NOT_FOUND);
-    assert_int_equal(gh_store_session_delete(f->store, "s1"), GH_STORE_OK);
-    assert_int_equal(gh_store_bell_wait(bell, 5000, &seq), GH_STORE_OK);
-    assert_int_equal(gh_store_change_last(f->store, &last), GH_STORE_OK);
-    assert_int_equal(seq, last);
-
-    /* two writes, one wait: the newest */
-    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 61), GH_STORE_OK);
-    assert_int_equal(gh_store_setting_set(f->store, "SessionTimeout", 62), GH_STORE_OK);
-    for (tries = 0; tries < 10 && seq < last + 2; tries++)
-        assert_int_equal(gh_store_bell_wait(bell, 5000, &seq), GH_STORE_OK);
-    assert_int_equal(seq, last + 2);
-
-    /* the server drops the subscriber: the next wait says so, and again */
-    killed = RAW(f, "CLIENT", "KILL", "TYPE", "pubsub");
-    assert_int_equal(killed->type, REDIS_REPLY_INTEGER);
-    assert_true(killed->integer >= 1);
-    gh_redis_reply_free(killed);
-    assert_int_equal(gh_store_bell_wait(bell, 5000, &seq), GH_STORE_ERROR);
-    assert_int_equal(gh_store_bell_wait(bell, 0, &seq), GH_STORE_ERROR);
-    gh_store_bell_close(bell);
-}
-
-/* A server that stops answering (CLIENT PAUSE holds every command, the
- * bell's PING too, for 2 s) is a lost bell once the PING's answer is
- * overdue: sent after a quiet second, due 100 ms later. */
-static void test_bell_silent_server(void **state)
-{
-    fixture *f = *state;
-    gh_store_config cfg = f->cfg;
-    gh_store_bell *bell = NULL;
-    gh_store_err err = GH_STORE_NOT_FOUND;
-    int64_t seq = 0;
-    int waits;
-
-    cfg.timeout_ms = 100;
-    assert_int_equal(gh_store_bell_open(&cfg, &bell), GH_STORE_OK);
-    raw_ok(f, RAW(f, "CLIENT", "PAUSE", "2000", "ALL"));
-    for (waits = 0; waits < 10 && err == GH_STORE_NOT_FOUND; waits++)
-        err = gh_store_bell_wait(bell, 200, &seq);
-    assert_int_equal(err, GH_STORE_ERROR);
-    gh_store_bell_close(bell);
-    raw_ok(f, RAW(f, "PING"));          /* answered once the pause is over */
-}
-
 /* Whether text occurs in a reply's strings, at any depth. */
 static bool reply_holds(const redisReply *r, const char *text)
 {
@@ -649,8 +463,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wait_with_replica, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_longer_than_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_gap, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bell, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bell_silent_server, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_secret_stored, setup, teardown),
     };
 
