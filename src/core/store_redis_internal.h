@@ -33,14 +33,16 @@
  *   P acct:<id>:attr        hash  "<dialect>\0<name>" -> value
  *   P sess:<id>             hash  digest(hex) account_id user dialect client_addr
  *                                 created last_used idle_timeout expires ord cid
- *   P sess:dig:<hex digest> str   session id (the token itself is never stored)
- *   P sess:seq              str   INCR: ord, the creation order (SQLite's rowid)
- *   P sess:ord              zset  session id scored by ord
- *   P sess:created          zset  member <cid>, score 0: sessions by (created, id)
+ *                                 (nothing else starts with "sess:": an id a client
+ *                                 sends can only ever name a session's hash)
+ *   P dig:<hex digest>      str   session id (the token itself is never stored)
+ *   P sessions:seq          str   INCR: ord, the creation order (SQLite's rowid)
+ *   P sessions:ord          zset  session id scored by ord
+ *   P sessions:created      zset  member <cid>, score 0: sessions by (created, id)
  *     <cid> is created as 16 hex digits (sign bit flipped, so byte order is
  *     numeric order) ':' id; ZRANGEBYLEX walks it; the id is from byte 18.
  *   P set                   hash  setting -> integer
- *   P fail:..., thr:..., dir:...  store_redis_misc.c
+ *   P fail:..., thr:..., dir:...  store_redis_failures.c, store_redis_misc.c
  *   P chg:seq               str   INCR: change sequence numbers
  *   P chg                   stream entry 0-<seq>: k (kind) i (subject_id) s (subject)
  *   P chg:pruned            str   no entry below it is expected (change_prune,
@@ -209,7 +211,7 @@ gh_store_err gh_store_redis_fail(gh_store_redis *s, const char *fmt, ...)
  *     (gh_hash).
  *   gh_hash(flat): an HGETALL answer as a table.
  *   gh_sess_del(p, id): delete session id with its digest key, its place in
- *     P sess:ord and in its account's set; true when it existed.
+ *     P sessions:ord and in its account's set; true when it existed.
  *   gh_sess_del_account(p, account_id): every session of the account and its
  *     set; returns how many.
  */
@@ -238,9 +240,9 @@ gh_store_err gh_store_redis_fail(gh_store_redis *s, const char *fmt, ...)
     "  local k = p .. 'sess:' .. id\n" \
     "  local v = redis.call('HMGET', k, 'digest', 'account_id', 'cid')\n" \
     "  if not v[1] then return false end\n" \
-    "  redis.call('DEL', k, p .. 'sess:dig:' .. v[1])\n" \
-    "  redis.call('ZREM', p .. 'sess:ord', id)\n" \
-    "  redis.call('ZREM', p .. 'sess:created', v[3])\n" \
+    "  redis.call('DEL', k, p .. 'dig:' .. v[1])\n" \
+    "  redis.call('ZREM', p .. 'sessions:ord', id)\n" \
+    "  redis.call('ZREM', p .. 'sessions:created', v[3])\n" \
     "  redis.call('ZREM', p .. 'acct:' .. v[2] .. ':sess', v[3])\n" \
     "  return true\n" \
     "end\n" \

@@ -1,9 +1,9 @@
 /*
  * store_redis_session_walks.c: the walks over the Redis store's sessions
  * (store_redis_sessions.c has the rest): foreach by (created, id) along
- * P sess:created or the account's P acct:<id>:sess, a page per script,
+ * P sessions:created or the account's P acct:<id>:sess, a page per script,
  * copied out before the callbacks so they may use the store; the loading
- * scan along P sess:ord, whose ord numbers stand for SQLite's rowids.
+ * scan along P sessions:ord, whose ord numbers stand for SQLite's rowids.
  */
 #include "store_redis_internal.h"
 
@@ -44,7 +44,7 @@ static gh_store_err sess_page(gh_store_redis *s, int64_t account_id, char *after
     *n = 0;
     gh_store_redis_args_init(&a);
     if (account_id < 0)
-        gh_store_redis_arg_key(&a, s, "sess:created");
+        gh_store_redis_arg_key(&a, s, "sessions:created");
     else
         gh_store_redis_arg_key(&a, s, "acct:%lld:sess", (long long)account_id);
     gh_store_redis_arg_str(&a, after[0] != '\0' ? after : "-");
@@ -119,7 +119,7 @@ static gh_store_err sess_scan_page(gh_store_redis *s, int64_t *after, int64_t up
     gh_store_err err;
 
     gh_store_redis_args_init(&a);
-    gh_store_redis_arg_key(&a, s, "sess:ord");
+    gh_store_redis_arg_key(&a, s, "sessions:ord");
     gh_store_redis_arg_int(&a, *after);
     gh_store_redis_arg_int(&a, upto);
     gh_store_redis_arg_int(&a, SCAN_PAGE);
@@ -171,7 +171,7 @@ gh_store_err gh_store_redis_session_rowid_last(gh_store *store, int64_t *rowid)
     *rowid = 0;
     gh_store_redis_args_init(&a);
     gh_store_redis_arg_str(&a, "ZREVRANGE");
-    gh_store_redis_arg_key(&a, s, "sess:ord");
+    gh_store_redis_arg_key(&a, s, "sessions:ord");
     gh_store_redis_arg_str(&a, "0");
     gh_store_redis_arg_str(&a, "0");
     gh_store_redis_arg_str(&a, "WITHSCORES");

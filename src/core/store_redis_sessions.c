@@ -3,10 +3,10 @@
  * store_redis_internal.h).
  *
  * A session is the hash P sess:<id>, found by its token's digest through
- * P sess:dig:<hex> (the token itself is never stored, only its SHA-256), and
- * indexed three ways: P sess:ord by creation order (the ord number INCR gives,
+ * P dig:<hex> (the token itself is never stored, only its SHA-256), and
+ * indexed three ways: P sessions:ord by creation order (the ord number INCR gives,
  * which stands for SQLite's rowid: the sweep's position and the loading
- * scan's ranges), P sess:created and its account's P acct:<id>:sess by
+ * scan's ranges), P sessions:created and its account's P acct:<id>:sess by
  * (created, id), the order the walks promise. Every change to a session's
  * keys happens inside one script, so no reader sees half of one: insert
  * (with the per-account limit checked in the same script: no other node can
@@ -15,7 +15,7 @@
  * per script: Redis runs one script at a time, so none may run long), touch.
  *
  * Expiry follows gh_store_session_ended (gh_ended in Lua). One call deletes
- * up to GH_STORE_EXPIRE_BATCH ended sessions after *from along P sess:ord,
+ * up to GH_STORE_EXPIRE_BATCH ended sessions after *from along P sessions:ord,
  * EXPIRE_LOOK at a time per script, and logs nothing (every node applies
  * the same rule to what it holds).
  */
@@ -31,7 +31,7 @@
 /* Touches per script. */
 #define TOUCH_CHUNK 16
 
-/* The member of P sess:created and P acct:<id>:sess (<cid>). */
+/* The member of P sessions:created and P acct:<id>:sess (<cid>). */
 #define CID_MAX GH_STORE_REDIS_CID_MAX
 static void sess_cid(int64_t created, const char *id, char cid[CID_MAX + 1])
 {
@@ -129,11 +129,11 @@ static gh_store_err sess_insert(gh_store_redis *s, const gh_session_record *rec,
     gh_store_redis_args_init(&a);
     gh_store_redis_arg_key(&a, s, "acct:%lld", (long long)rec->account_id);
     gh_store_redis_arg_key(&a, s, "sess:%s", rec->id);
-    gh_store_redis_arg_key(&a, s, "sess:dig:%s", hex);
+    gh_store_redis_arg_key(&a, s, "dig:%s", hex);
     gh_store_redis_arg_key(&a, s, "acct:%lld:sess", (long long)rec->account_id);
-    gh_store_redis_arg_key(&a, s, "sess:ord");
-    gh_store_redis_arg_key(&a, s, "sess:created");
-    gh_store_redis_arg_key(&a, s, "sess:seq");
+    gh_store_redis_arg_key(&a, s, "sessions:ord");
+    gh_store_redis_arg_key(&a, s, "sessions:created");
+    gh_store_redis_arg_key(&a, s, "sessions:seq");
     gh_store_redis_arg_str(&a, rec->id);
     gh_store_redis_arg_str(&a, hex);
     gh_store_redis_arg_int(&a, rec->account_id);
@@ -236,7 +236,7 @@ gh_store_err gh_store_redis_session_find_digest(gh_store *store,
         return GH_STORE_ERROR;
     gh_store_redis_args_init(&a);
     gh_token_hex(digest, GH_DIGEST_LEN, hex);
-    gh_store_redis_arg_key(&a, s, "sess:dig:%s", hex);
+    gh_store_redis_arg_key(&a, s, "dig:%s", hex);
     gh_store_redis_arg_key(&a, s, "chg:seq");
     err = gh_store_redis_eval(s, &sess_find_script, &a, &r);
     if (err == GH_STORE_OK)
@@ -355,7 +355,7 @@ static gh_store_err sess_expire_step(gh_store_redis *s, int64_t now, int64_t def
     gh_store_err err;
 
     gh_store_redis_args_init(&a);
-    gh_store_redis_arg_key(&a, s, "sess:ord");
+    gh_store_redis_arg_key(&a, s, "sessions:ord");
     gh_store_redis_arg_int(&a, *looked);
     gh_store_redis_arg_int(&a, now);
     gh_store_redis_arg_int(&a, default_idle);

@@ -141,6 +141,26 @@ static void test_long_session_id(void **state)
     assert_int_equal(after, seq);
 }
 
+/* A client's id that names another key of the store (an index, a digest
+ * key) is no such session: not an error, and nothing is touched. */
+static void test_session_id_key_space(void **state)
+{
+    fixture *f = *state;
+    int64_t acct = add_account(f->store, "alice", NULL);
+    gh_session_record r = make_session("s1", acct, "token-one"), got;
+    const char *ids[] = { "seq", "ord", "created", "dig:00", "" };
+
+    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        assert_int_equal(gh_store_session_get(f->store, ids[i], &got), GH_STORE_NOT_FOUND);
+        assert_int_equal(gh_store_session_delete(f->store, ids[i]), GH_STORE_NOT_FOUND);
+    }
+    assert_int_equal(gh_store_session_find_digest(f->store, r.digest, &got, NULL), GH_STORE_OK);
+    assert_string_equal(got.id, "s1");
+    r = make_session("s2", acct, "token-two");   /* the indexes still work */
+    assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+}
+
 /* The secret file may be a symlink (secrets are often mounted so). */
 static void test_secret_symlink(void **state)
 {
@@ -456,6 +476,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_secret_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_session_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_id_key_space, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_symlink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transaction_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scripts_flushed, setup, teardown),
