@@ -15,7 +15,8 @@
  *   store_redis_attributes.c  per-account attributes            |
  *   store_redis_failures.c    failure and throttle counters     |
  *   store_redis_misc.c        settings, directory rows         /
- *   store_redis_call.c        these helpers, begin/end (transactions), WAIT
+ *   store_redis_tx.c          begin/end: optimistic transactions
+ *   store_redis_call.c        these helpers: commands, scripts, writes, WAIT
  *   store_redis_replies.c     the reply readers
  *   store_redis_conn.c        the connection (store_redis_conn.h)
  *
@@ -71,8 +72,16 @@
 /* Entries the change stream keeps at least (XADD MAXLEN ~). */
 #define GH_STORE_REDIS_LOG_MAX    "100000"
 
-/* A write queued by a transaction (store_redis_call.c owns them). */
-typedef struct gh_store_redis_queued gh_store_redis_queued;
+/* A write queued by a transaction: its script and its whole argument list
+ * (keys, the prefix, the rest), copied into one allocation at argv
+ * (store_redis_call.c queues, store_redis_tx.c sends and frees). */
+typedef struct {
+    gh_redis_script *script;
+    size_t           nkeys, argc;
+    const char     **argv;
+    size_t          *lens;
+    unsigned         flags;
+} gh_store_redis_queued;
 
 typedef struct {
     gh_store               base;
@@ -166,6 +175,12 @@ gh_store_err gh_store_redis_eval(gh_store_redis *s, gh_redis_script *script,
 gh_store_err gh_store_redis_write(gh_store_redis *s, gh_redis_script *script,
                                   const gh_store_redis_args *a, unsigned flags,
                                   redisReply **reply);
+/* The same for a script of no keys and many arguments (items[i] of lens[i]
+ * bytes, after the prefix), where the argument builder is too small. The
+ * status only; inside a transaction, queued. */
+gh_store_err gh_store_redis_write_list(gh_store_redis *s, gh_redis_script *script,
+                                       const char *const *items, const size_t *lens, size_t n,
+                                       unsigned flags);
 /* WAIT for wait_replicas after writes made by other means (no-op at 0). */
 gh_store_err gh_store_redis_wait(gh_store_redis *s);
 
@@ -257,10 +272,10 @@ gh_store_err gh_store_redis_fail(gh_store_redis *s, const char *fmt, ...)
     "end\n"
 
 /* The backend (store_backend.h's members, same contracts). */
-gh_store_err gh_store_redis_begin(gh_store *s);                         /* _call.c */
-gh_store_err gh_store_redis_end(gh_store *s, gh_store_err err);         /* _call.c */
+gh_store_err gh_store_redis_begin(gh_store *s);                         /* _tx.c */
+gh_store_err gh_store_redis_end(gh_store *s, gh_store_err err);         /* _tx.c */
 /* Free what a transaction's queue holds (at close). */
-void gh_store_redis_tx_free(gh_store_redis *s);                        /* _call.c */
+void gh_store_redis_tx_free(gh_store_redis *s);                        /* _tx.c */
 
 gh_store_err gh_store_redis_account_get(gh_store *s, const char *name, gh_account *out);
 gh_store_err gh_store_redis_account_get_by_id(gh_store *s, int64_t id, gh_account *out);

@@ -176,6 +176,33 @@ static void test_secret_symlink(void **state)
     gh_store_close(s);
 }
 
+/* Touches come in batches larger than one script takes: every one is
+ * written, forward only, past the chunk boundaries. */
+static void test_touch_many(void **state)
+{
+    enum { N = 600 };
+    fixture *f = *state;
+    int64_t acct = add_account(f->store, "alice", NULL);
+    gh_session_touch *t = calloc(N, sizeof *t);
+    gh_session_record r, got;
+    char token[32];
+
+    assert_non_null(t);
+    for (int i = 0; i < N; i++) {
+        snprintf(t[i].id, sizeof t[i].id, "s%d", i);
+        snprintf(token, sizeof token, "token-%d", i);
+        r = make_session(t[i].id, acct, token);
+        assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+        t[i].last_used = i % 2 == 0 ? 5000 + i : 10;      /* odd ones: older, ignored */
+    }
+    assert_int_equal(gh_store_session_touch(f->store, t, N), GH_STORE_OK);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(gh_store_session_get(f->store, t[i].id, &got), GH_STORE_OK);
+        assert_int_equal(got.last_used, i % 2 == 0 ? 5000 + i : 1000);
+    }
+    free(t);
+}
+
 /* A transaction that read a key another connection changed before it
  * committed answers GH_STORE_BUSY and writes nothing; run again, it goes. */
 static void test_transaction_busy(void **state)
@@ -477,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_second_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_session_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_id_key_space, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_touch_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_symlink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transaction_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scripts_flushed, setup, teardown),
