@@ -31,6 +31,8 @@
  * (five commands each) takes Redis about 2 ms, which every other client
  * waits behind; 1000 took about 8. */
 #define EXPIRE_LOOK 250
+/* Sessions one delete_account script deletes (about 2 ms of Redis). */
+#define DELETE_BATCH 250
 /* Touches per script: a few hundred HGETs and HSETs, well under a
  * millisecond of Redis' time, and one round trip instead of dozens. */
 #define TOUCH_CHUNK 256
@@ -282,38 +284,68 @@ gh_store_err gh_store_redis_session_delete(gh_store *store, const char *id)
     return gh_store_redis_write(s, &sess_delete_script, &a, GH_STORE_REDIS_DURABLE, NULL);
 }
 
-/* { status, how many }; logged even when none was stored: a node may still
- * hold some. */
+/* Up to ARGV[3] of the account's sessions go (-1: all): { status, how
+ * many, how many are left }. The last call, the one that leaves none,
+ * logs the change, even when none was stored: a node may still hold some. */
 static gh_redis_script sess_delete_account_script = { .source =
     GH_STORE_REDIS_LUA
-    "local n = gh_sess_del_account(ARGV[1], ARGV[2])\n"
-    "gh_log(ARGV[1], 1, ARGV[2], '')\n"
-    "return {OK, n}\n"
+    "local n, stop = 0, tonumber(ARGV[3])\n"
+    "stop = stop < 0 and -1 or stop - 1\n"
+    "for _, cid in ipairs(redis.call('ZRANGE', KEYS[1], 0, stop)) do\n"
+    "  if gh_sess_del(ARGV[1], string.sub(cid, 18)) then n = n + 1 end\n"
+    "  redis.call('ZREM', KEYS[1], cid)\n"
+    "end\n"
+    "local left = redis.call('ZCARD', KEYS[1])\n"
+    "if left == 0 then gh_log(ARGV[1], 1, ARGV[2], '') end\n"
+    "return {OK, n, left}\n"
 };
+
+/* One batch of delete_account: *n more gone, *left still there. */
+static gh_store_err sess_delete_account_step(gh_store_redis *s, int64_t account_id,
+                                             int64_t max, int64_t *n, int64_t *left)
+{
+    gh_store_redis_args a;
+    redisReply *r = NULL;
+    int64_t gone = 0;
+    gh_store_err err;
+
+    gh_store_redis_args_init(&a);
+    gh_store_redis_arg_key(&a, s, "acct:%lld:sess", (long long)account_id);
+    gh_store_redis_arg_int(&a, account_id);
+    gh_store_redis_arg_int(&a, max);
+    *left = 0;
+    err = gh_store_redis_write(s, &sess_delete_account_script, &a, GH_STORE_REDIS_DURABLE, &r);
+    /* inside a transaction there is no answer yet: nothing to count */
+    if (err == GH_STORE_OK && r != NULL &&
+        (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+         gh_store_redis_int(r->element[1], &gone) != GH_STORE_OK ||
+         gh_store_redis_int(r->element[2], left) != GH_STORE_OK))
+        err = gh_store_redis_fail(s, "session_delete_account: an answer not of its shape");
+    *n += gone;
+    gh_redis_reply_free(r);
+    return err;
+}
 
 gh_store_err gh_store_redis_session_delete_account(gh_store *store, int64_t account_id,
                                                    int *count)
 {
     gh_store_redis *s = gh_store_redis_of(store);
-    gh_store_redis_args a;
-    redisReply *r = NULL;
-    int64_t n = 0;
+    int64_t n = 0, left = 0, rounds = 0;
     gh_store_err err;
 
     if (count != NULL)
         *count = 0;
-    gh_store_redis_args_init(&a);
-    gh_store_redis_arg_key(&a, s, "acct:%lld:sess", (long long)account_id);
-    gh_store_redis_arg_int(&a, account_id);
-    err = gh_store_redis_write(s, &sess_delete_account_script, &a, GH_STORE_REDIS_DURABLE, &r);
-    /* inside a transaction there is no answer yet: nothing to count */
-    if (err == GH_STORE_OK && r != NULL &&
-        (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-         gh_store_redis_int(r->element[1], &n) != GH_STORE_OK))
-        err = gh_store_redis_fail(s, "session_delete_account: an answer not of its shape");
+    /* A batch per script, so an account of a million sessions never holds
+     * Redis for seconds; a transaction queues one script for them all.
+     * Sessions made meanwhile may add rounds: past what the first count
+     * allows, one last script takes all that is left. */
+    err = sess_delete_account_step(s, account_id, s->tx ? -1 : DELETE_BATCH, &n, &left);
+    rounds = left / DELETE_BATCH + 2;
+    while (err == GH_STORE_OK && left > 0)
+        err = sess_delete_account_step(s, account_id, --rounds > 0 ? DELETE_BATCH : -1, &n,
+                                       &left);
     if (err == GH_STORE_OK && count != NULL)
         *count = (int)n;
-    gh_redis_reply_free(r);
     return err;
 }
 

@@ -376,6 +376,62 @@ static gh_store_err changes_since(gh_store *s, int64_t seq, seen_changes *seen)
     return gh_store_change_since(s, seq, see_change, seen);
 }
 
+/* Calls of EVALSHA the server has answered so far (INFO commandstats). */
+static int64_t evalsha_calls(fixture *f)
+{
+    redisReply *info = RAW(f, "INFO", "commandstats");
+    const char *at = strstr(info->str, "cmdstat_evalsha:calls=");
+    int64_t calls = at != NULL ? strtoll(at + 22, NULL, 10) : -1;
+
+    gh_redis_reply_free(info);
+    return calls;
+}
+
+static void insert_many(fixture *f, int64_t acct, const char *tag, int n)
+{
+    gh_session_record r;
+    char id[GH_SESSION_ID_LEN + 1], token[48];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "%s%d", tag, i);
+        snprintf(token, sizeof token, "token-%s-%d", tag, i);
+        r = make_session(id, acct, token);
+        assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+    }
+}
+
+/* Ending every session of a big account takes several scripts (none holds
+ * Redis for all of them), logs one change at the end, and counts them all;
+ * inside a transaction one queued script takes them all. */
+static void test_delete_account_batches(void **state)
+{
+    enum { N = 600 };
+    fixture *f = *state;
+    int64_t acct = add_account(f->store, "alice", NULL), seq = 0, last = 0, calls;
+    seen_changes seen;
+    gh_session_record got;
+    int count = 0;
+
+    insert_many(f, acct, "a", N);
+    assert_int_equal(gh_store_change_last(f->store, &seq), GH_STORE_OK);
+    calls = evalsha_calls(f);
+    assert_int_equal(gh_store_session_delete_account(f->store, acct, &count), GH_STORE_OK);
+    assert_int_equal(count, N);
+    assert_true(evalsha_calls(f) - calls >= 3);
+    assert_int_equal(changes_since(f->store, seq, &seen), GH_STORE_OK);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(gh_store_session_get(f->store, "a0", &got), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_session_get(f->store, "a599", &got), GH_STORE_NOT_FOUND);
+
+    insert_many(f, acct, "b", N);
+    assert_int_equal(gh_store_begin(f->store), GH_STORE_OK);
+    assert_int_equal(gh_store_session_delete_account(f->store, acct, NULL), GH_STORE_OK);
+    assert_int_equal(gh_store_end(f->store, GH_STORE_OK), GH_STORE_OK);
+    assert_int_equal(gh_store_session_get(f->store, "b599", &got), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_change_last(f->store, &last), GH_STORE_OK);
+    assert_int_equal(last, seq + 2);
+}
+
 /* Entries trimmed off the stream past a reader are a gap (GH_STORE_GAP);
  * entries pruned on purpose, or numbers change_floor jumped over, are not. */
 static void test_change_gap(void **state)
@@ -505,6 +561,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_session_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_id_key_space, setup, teardown),
         cmocka_unit_test_setup_teardown(test_touch_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_account_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_symlink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transaction_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scripts_flushed, setup, teardown),
