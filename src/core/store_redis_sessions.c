@@ -10,7 +10,9 @@
  * (created, id), the order the walks promise. Every change to a session's
  * keys happens inside one script, so no reader sees half of one: insert
  * (with the per-account limit checked in the same script: no other node can
- * slip in between the count and the insert), delete and delete_account
+ * slip in between the count and the insert; the count is only made when
+ * the account holds as many sessions as the limit, live or not, so a
+ * login is O(1) until then), delete and delete_account
  * (with their change logged by the same script), expiry (a bounded batch
  * per script: Redis runs one script at a time, so none may run long), touch.
  *
@@ -106,8 +108,8 @@ static gh_redis_script sess_insert_script = { .source =
     "  return EXISTS\n"
     "end\n"
     "local limit = tonumber(ARGV[13])\n"
-    "if limit > 0 and gh_live(p, KEYS[4], tonumber(ARGV[14]), tonumber(ARGV[15]), limit)\n"
-    "                 >= limit then\n"
+    "if limit > 0 and redis.call('ZCARD', KEYS[4]) >= limit and\n"
+    "   gh_live(p, KEYS[4], tonumber(ARGV[14]), tonumber(ARGV[15]), limit) >= limit then\n"
     "  return LIMIT\n"
     "end\n"
     "local ord = redis.call('INCR', KEYS[7])\n"
