@@ -71,8 +71,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgatehouse.a
 
 # Under a throw-away redis-server (GH_TEST_REDIS_URL); a missing redis-server
 # fails the run (make test installs it: scripts/install-deps).
+# The store's contract tests run twice: with the others on the embedded store,
+# then through GH_TEST_STORE_URL on that same throw-away Redis.
 unit: $(UNIT_BIN)
-	tests/unit/with-redis scripts/run-unit $(UNIT_BIN)
+	tests/unit/with-redis sh -c 'scripts/run-unit $(UNIT_BIN); status=$$?; \
+	    echo "== $(BUILD)/tests/test_store_contract on Redis"; \
+	    GH_TEST_STORE_URL="$$GH_TEST_REDIS_URL" $(BUILD)/tests/test_store_contract || status=1; \
+	    exit $$status'
 
 # The same contract tests `make unit` runs on the embedded store, once more
 # against another backend: each test under a key prefix of its own.

@@ -845,6 +845,39 @@ static void test_insert_limited(void **state)
     assert_int_equal(gh_store_session_insert_limited(NULL, &r, 10, now, 60), GH_STORE_ERROR);
 }
 
+/* The limit counts live sessions only, also when ended ones fill the
+ * account past it (a backend may skip the count while the account holds
+ * fewer sessions than the limit, live or not, and must count beyond). */
+static void test_insert_limited_ended_fill(void **state)
+{
+    fixture *f = *state;
+    int64_t alice = add_account(f->store, "alice"), bob = add_account(f->store, "bob");
+    int64_t now = 100000;
+    char id[GH_SESSION_ID_LEN + 1];
+    gh_session_record r;
+
+    for (int i = 0; i < 5; i++) {
+        snprintf(id, sizeof id, "ended%d", i);
+        r = make_session(id, alice, now - 1000);
+        assert_int_equal(gh_store_session_insert(f->store, &r), GH_STORE_OK);
+    }
+    for (int i = 0; i < 3; i++) {
+        snprintf(id, sizeof id, "live%d", i);
+        r = make_session(id, alice, now);
+        assert_int_equal(gh_store_session_insert_limited(f->store, &r, 3, now, 60), GH_STORE_OK);
+    }
+    r = make_session("live3", alice, now);
+    assert_int_equal(gh_store_session_insert_limited(f->store, &r, 3, now, 60), GH_STORE_LIMIT);
+
+    /* fewer sessions than the limit, then exactly as many, all live */
+    r = make_session("b0", bob, now);
+    assert_int_equal(gh_store_session_insert_limited(f->store, &r, 2, now, 60), GH_STORE_OK);
+    r = make_session("b1", bob, now);
+    assert_int_equal(gh_store_session_insert_limited(f->store, &r, 2, now, 60), GH_STORE_OK);
+    r = make_session("b2", bob, now);
+    assert_int_equal(gh_store_session_insert_limited(f->store, &r, 2, now, 60), GH_STORE_LIMIT);
+}
+
 /* Several processes inserting at once, each through its own connection,
  * never take the account past its limit together. */
 static void test_insert_limited_racing(void **state)
@@ -1064,6 +1097,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_throttle_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_limited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_limited_racing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_limited_ended_fill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_digest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_imports, setup, teardown),
