@@ -234,8 +234,8 @@ static gh_store_err redis_account_fetch(gh_store_redis *s, const char *name, int
         err = gh_store_redis_status(r);
     if (err == GH_STORE_OK && r->elements != ACCOUNT_NFIELDS + 2)
         err = gh_store_redis_fail(s, "account reply of %zu elements", r->elements);
-    if (err == GH_STORE_OK)
-        err = redis_account_read(r->element + 1, out);
+    if (err == GH_STORE_OK && redis_account_read(r->element + 1, out) != GH_STORE_OK)
+        err = gh_store_redis_fail(s, "an account record is unreadable");
     if (err != GH_STORE_OK)
         gh_wipe(out, sizeof *out);
     gh_redis_reply_free(r);
@@ -425,7 +425,8 @@ static gh_store_err redis_account_page(gh_store_redis *s, int64_t after,
                                (r->elements - 1) / (ACCOUNT_NFIELDS + 1) > GH_STORE_PAGE_MAX))
         err = gh_store_redis_fail(s, "account page of %zu elements", r->elements);
     for (size_t i = 1; err == GH_STORE_OK && i < r->elements; i += ACCOUNT_NFIELDS + 1) {
-        err = redis_account_read(r->element + i, &page[*n]);
+        if (redis_account_read(r->element + i, &page[*n]) != GH_STORE_OK)
+            err = gh_store_redis_fail(s, "an account record is unreadable");
         (*n)++;
     }
     gh_redis_reply_free(r);

@@ -65,9 +65,8 @@ gh_store_err gh_store_redis_attribute_get(gh_store *store, int64_t account_id,
     err = gh_store_redis_command(s, &a, &r);
     if (err == GH_STORE_OK && r->type == REDIS_REPLY_NIL)
         err = GH_STORE_NOT_FOUND;
-    else if (err == GH_STORE_OK && (!gh_store_redis_text(r, value, size) ||
-                                    strlen(value) != r->len))
-        err = GH_STORE_ERROR;
+    else if (err == GH_STORE_OK && !gh_store_redis_text(r, value, size))
+        err = GH_STORE_ERROR;       /* too long for value, or not ours */
     gh_redis_reply_free(r);
     return err;
 }

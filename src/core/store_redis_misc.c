@@ -222,16 +222,12 @@ static gh_store_err redis_directory_next(gh_store_redis *s, const char *after,
     err = gh_store_redis_eval(s, &directory_next_script, &a, &r);
     if (err == GH_STORE_OK)
         err = gh_store_redis_status(r);
-    if (err == GH_STORE_OK && r->elements != 5)
-        err = GH_STORE_ERROR;
-    if (err == GH_STORE_OK && (!gh_store_redis_text(r->element[1], it->row.name,
-                                                    sizeof it->row.name) ||
-                               !gh_store_redis_text(r->element[4], it->text, sizeof it->text) ||
-                               gh_store_redis_int(r->element[2], &deleted) != GH_STORE_OK ||
-                               gh_store_redis_int(r->element[3], &it->row.revision) !=
-                                   GH_STORE_OK))
-        err = GH_STORE_ERROR;
-    if (err == GH_STORE_ERROR)
+    if (err == GH_STORE_OK &&
+        (r->elements != 5 ||
+         !gh_store_redis_text(r->element[1], it->row.name, sizeof it->row.name) ||
+         !gh_store_redis_text(r->element[4], it->text, sizeof it->text) ||
+         gh_store_redis_int(r->element[2], &deleted) != GH_STORE_OK ||
+         gh_store_redis_int(r->element[3], &it->row.revision) != GH_STORE_OK))
         err = gh_store_redis_fail(s, "directory row unreadable");
     it->row.text = deleted ? NULL : it->text;
     gh_redis_reply_free(r);
