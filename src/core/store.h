@@ -342,7 +342,10 @@ gh_store_err gh_store_failure_prune(gh_store *store, int64_t now, int *count);
 
 /* Throttle counters of sources (lockout.h), by key, times in gh_epoch_ms.
  * put writes the whole row (a new one or over the old one), to be pruned
- * once now >= expires (epoch seconds); it logs no change. */
+ * once now >= expires (epoch seconds); it logs no change. On a store that
+ * nodes share (gh_store_shared) each node puts its own block's counter, so
+ * put merges instead: the higher count with its window, the later wait and
+ * end, unless the stored row ended before the new window began. */
 gh_store_err gh_store_throttle_put(gh_store *store, const gh_throttle_count *c,
                                    int64_t expires);
 /* Calls cb for up to max counters not expired at now (epoch seconds), the

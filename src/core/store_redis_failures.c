@@ -17,9 +17,11 @@
  * 2^53: times in seconds and counts are far below that. Counters are not
  * left to Redis' expiry: the rows keep the embedded store's meaning (a
  * counter is there until pruned, whatever its times), and the upkeep's
- * prune deletes a batch of those past their end through the zset. Writes
- * here do not WAIT for replicas: a counter lost in a failover costs a
- * guesser's window, never a session.
+ * prune deletes a batch of those past their end through the zset. A
+ * throttle counter is each node's own (its block's), so a put merges with
+ * what another node stored instead of lowering it (throttle_put_script).
+ * Writes here do not WAIT for replicas: a counter lost in a failover costs
+ * a guesser's window, never a session.
  */
 #include "store_redis_internal.h"
 
@@ -90,10 +92,24 @@ static gh_redis_script failure_count_script = { .source = GH_STORE_REDIS_LUA FAI
     "gh_fail_write(p, key, owner, out[1], out[2], out[3], out[4])\n"
     "return { OK, out[1], out[2], out[3], out[4], locked }\n" };
 
+/* Several nodes write one source's counter, each its own block's: a put
+ * keeps the higher count (with its window) and the later wait and end, as
+ * shared_cache.c's gh_shared_throttle_restore merges a loaded one, unless
+ * the stored row ended before the new window began (then it is stale and
+ * the new row replaces it). ARGV: key, failures, window_start (ms),
+ * blocked_until (ms), expires (s). */
 static gh_redis_script throttle_put_script = { .source = GH_STORE_REDIS_LUA
-    "redis.call('HSET', KEYS[1], 'failures', ARGV[3], 'window_start', ARGV[4],\n"
-    "           'blocked_until', ARGV[5], 'expires', ARGV[6])\n"
-    "redis.call('ZADD', KEYS[2], ARGV[6], ARGV[2])\n"
+    "local n, ws, bu, exp = ARGV[3], ARGV[4], ARGV[5], ARGV[6]\n"
+    "local cur = redis.call('HMGET', KEYS[1], 'failures', 'window_start', 'blocked_until',\n"
+    "                       'expires')\n"
+    "if cur[1] and tonumber(cur[4]) * 1000 > tonumber(ws) then\n"
+    "  if tonumber(cur[1]) > tonumber(n) then n, ws = cur[1], cur[2] end\n"
+    "  if tonumber(cur[3]) > tonumber(bu) then bu = cur[3] end\n"
+    "  if tonumber(cur[4]) > tonumber(exp) then exp = cur[4] end\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'failures', n, 'window_start', ws, 'blocked_until', bu,\n"
+    "           'expires', exp)\n"
+    "redis.call('ZADD', KEYS[2], exp, ARGV[2])\n"
     "return OK\n" };
 
 /* Up to ARGV[4] counters not expired at ARGV[2], the last to expire first,

@@ -7,7 +7,8 @@
  * two connections renaming accounts onto one name never both win and leave
  * the name index true; an account's delete leaves no key of it behind (its
  * sessions, their digest keys, its attributes, its place in every index);
- * counters leave no index entry behind; an account added in a transaction
+ * counters leave no index entry behind; nodes' throttle puts merge, never
+ * lowering a stored count; an account added in a transaction
  * has its id before EXEC, and a rival taking its name makes the transaction
  * run again. Also the parts of store.h the contract (test_store_contract.c)
  * does not cover yet: attributes in byte order, account_due's order, and
@@ -342,6 +343,48 @@ static void test_counters_leave_no_key(void **state)
     assert_null(strstr(keys, "thr"));
 }
 
+static int see_throttle(const gh_throttle_count *c, void *arg)
+{
+    *(gh_throttle_count *)arg = *c;
+    return 0;
+}
+
+/* Nodes put their own blocks' counters of one source: a lower count does
+ * not lower the stored one, a later wait and end are kept; a stored row
+ * that ended before the new window began is replaced whole. */
+static void test_throttle_merge(void **state)
+{
+    fixture *f = *state;
+    gh_throttle_count a = { .failures = 5, .window_start = 1000000 }, b, got;
+    int n;
+
+    memset(a.key, 0x77, sizeof a.key);
+    b = a;
+    b.failures = 2;
+    b.window_start = 1000500;
+    b.blocked_until = 1500000;
+    assert_int_equal(gh_store_throttle_put(f->store, &a, 2000), GH_STORE_OK);
+    assert_int_equal(gh_store_throttle_put(f->store, &b, 1900), GH_STORE_OK);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(gh_store_throttle_scan(f->store, 0, 10, see_throttle, &got), GH_STORE_OK);
+    assert_int_equal(got.failures, 5);
+    assert_int_equal(got.window_start, 1000000);
+    assert_int_equal(got.blocked_until, 1500000);
+    assert_int_equal(gh_store_throttle_prune(f->store, 1999, &n), GH_STORE_OK);
+    assert_int_equal(n, 0);                     /* the later end stands */
+    /* a new window after the stored row's end: replaced */
+    b.failures = 1;
+    b.window_start = 3000000;
+    b.blocked_until = 0;
+    assert_int_equal(gh_store_throttle_put(f->store, &b, 3100), GH_STORE_OK);
+    assert_int_equal(gh_store_throttle_scan(f->store, 0, 10, see_throttle, &got), GH_STORE_OK);
+    assert_memory_equal(&got, &b, sizeof b);
+    assert_int_equal(gh_store_throttle_prune(f->store, 3099, &n), GH_STORE_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(gh_store_throttle_prune(f->store, 3100, &n), GH_STORE_OK);
+    assert_int_equal(n, 1);
+}
+
 static int walk_attribute(const char *name, const char *value, void *arg)
 {
     char *out = arg;
@@ -573,6 +616,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_count_two_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_leave_no_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_throttle_merge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attributes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_transaction_raced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_due, setup, teardown),
