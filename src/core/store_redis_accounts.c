@@ -22,6 +22,7 @@
  * dialect in byte order itself (an account keeps a handful).
  */
 #include "store_redis_internal.h"
+#include "store_redis_rows.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #define ACCOUNT_FIELDS "'name', 'domain', 'role', 'enabled', 'built_in', 'pcr', " \
     "'locked_until', 'generation', 'created', 'password_hash'"
 #define ACCOUNT_NFIELDS 10
+_Static_assert(ACCOUNT_NFIELDS + 1 == GH_STORE_REDIS_ACCOUNT_ELEMENTS, "an account's elements");
 
 /* A new account, or one imported with its id (ARGV[2], "0": take the next),
  * generation and created. The name and the id must both be free. */
@@ -164,41 +166,6 @@ static void redis_account_args(gh_store_redis_args *a, const gh_account *acct)
     gh_store_redis_arg_str(a, acct->password_hash);
 }
 
-/* An account from the ACCOUNT_NFIELDS + 1 elements at e (its id first). */
-static gh_store_err redis_account_read(redisReply *const *e, gh_account *out)
-{
-    int64_t role = 0, enabled = 0, built_in = 0, pcr = 0;
-    gh_store_err err;
-
-    memset(out, 0, sizeof *out);
-    err = gh_store_redis_int(e[0], &out->id);
-    if (err == GH_STORE_OK && (!gh_store_redis_text(e[1], out->name, sizeof out->name) ||
-                               !gh_store_redis_text(e[2], out->domain, sizeof out->domain) ||
-                               !gh_store_redis_text(e[10], out->password_hash,
-                                                    sizeof out->password_hash)))
-        err = GH_STORE_ERROR;
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(e[3], &role);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(e[4], &enabled);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(e[5], &built_in);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(e[6], &pcr);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(e[7], &out->locked_until);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(e[8], &out->generation);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(e[9], &out->created);
-    out->role = (gh_role)role;
-    out->enabled = enabled != 0;
-    out->built_in = built_in != 0;
-    out->password_change_required = pcr != 0;
-    /* a field missing from the hash reads as "": not an account we wrote */
-    return err == GH_STORE_NOT_FOUND ? GH_STORE_ERROR : err;
-}
-
 /* One account by name, or by id when name is NULL. Inside a transaction the
  * by-name read is two steps, so the account's own hash is WATCHed too. */
 static gh_store_err redis_account_fetch(gh_store_redis *s, const char *name, int64_t id,
@@ -234,7 +201,7 @@ static gh_store_err redis_account_fetch(gh_store_redis *s, const char *name, int
         err = gh_store_redis_status(r);
     if (err == GH_STORE_OK && r->elements != ACCOUNT_NFIELDS + 2)
         err = gh_store_redis_fail(s, "account reply of %zu elements", r->elements);
-    if (err == GH_STORE_OK && redis_account_read(r->element + 1, out) != GH_STORE_OK)
+    if (err == GH_STORE_OK && gh_store_redis_account_row(r->element + 1, out) != GH_STORE_OK)
         err = gh_store_redis_fail(s, "an account record is unreadable");
     if (err != GH_STORE_OK)
         gh_wipe(out, sizeof *out);
@@ -425,7 +392,7 @@ static gh_store_err redis_account_page(gh_store_redis *s, int64_t after,
                                (r->elements - 1) / (ACCOUNT_NFIELDS + 1) > GH_STORE_PAGE_MAX))
         err = gh_store_redis_fail(s, "account page of %zu elements", r->elements);
     for (size_t i = 1; err == GH_STORE_OK && i < r->elements; i += ACCOUNT_NFIELDS + 1) {
-        if (redis_account_read(r->element + i, &page[*n]) != GH_STORE_OK)
+        if (gh_store_redis_account_row(r->element + i, &page[*n]) != GH_STORE_OK)
             err = gh_store_redis_fail(s, "an account record is unreadable");
         (*n)++;
     }

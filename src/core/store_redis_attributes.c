@@ -14,6 +14,7 @@
  * never as a pattern.
  */
 #include "store_redis_internal.h"
+#include "store_redis_rows.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -105,43 +106,11 @@ gh_store_err gh_store_redis_attribute_delete(gh_store *store, int64_t account_id
     return gh_store_redis_write(s, &attribute_delete_script, &a, GH_STORE_REDIS_DURABLE, NULL);
 }
 
-/* One attribute of a walk: its name and value inside the HGETALL reply
- * (hiredis ends every string with a NUL). */
-typedef struct {
-    const char *name;
-    const char *value;
-} redis_attribute;
-
 static int redis_attribute_cmp(const void *x, const void *y)
 {
-    /* names hold no NUL: strcmp compares them as unsigned bytes */
-    return strcmp(((const redis_attribute *)x)->name, ((const redis_attribute *)y)->name);
-}
-
-/* The attributes of r (an HGETALL answer) whose field starts with lead
- * ("<dialect>\0<prefix>"; skip: the dialect's part) into list (room for
- * r->elements / 2); *n how many. GH_STORE_ERROR for a reply we did not
- * write (a NUL in a name or value, a value too long). */
-static gh_store_err redis_attribute_pick(const redisReply *r, const char *lead, size_t lead_len,
-                                         size_t skip, redis_attribute *list, size_t *n)
-{
-    *n = 0;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
-        return GH_STORE_ERROR;
-    for (size_t i = 0; i < r->elements; i += 2) {
-        const redisReply *k = r->element[i], *v = r->element[i + 1];
-
-        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
-            return GH_STORE_ERROR;
-        if (k->len < lead_len || memcmp(k->str, lead, lead_len) != 0)
-            continue;
-        if (memchr(k->str + skip, '\0', k->len - skip) != NULL ||
-            k->len - skip > GH_ATTRIBUTE_NAME_MAX || v->len > GH_ATTRIBUTE_VALUE_MAX ||
-            memchr(v->str, '\0', v->len) != NULL)
-            return GH_STORE_ERROR;
-        list[(*n)++] = (redis_attribute){ k->str + skip, v->str };
-    }
-    return GH_STORE_OK;
+    /* names hold no NUL (store_redis_rows.c): strcmp compares unsigned bytes */
+    return strcmp(((const gh_store_redis_attribute *)x)->name,
+                  ((const gh_store_redis_attribute *)y)->name);
 }
 
 gh_store_err gh_store_redis_attribute_foreach(gh_store *store, int64_t account_id,
@@ -150,7 +119,7 @@ gh_store_err gh_store_redis_attribute_foreach(gh_store *store, int64_t account_i
 {
     gh_store_redis *s = gh_store_redis_of(store);
     char lead[FIELD_MAX];
-    redis_attribute *list = NULL;
+    gh_store_redis_attribute *list = NULL;
     gh_store_redis_args a;
     redisReply *r = NULL;
     size_t n = 0, lead_len, skip;
@@ -172,7 +141,7 @@ gh_store_err gh_store_redis_attribute_foreach(gh_store *store, int64_t account_i
         err = gh_store_redis_fail(s, "out of memory");
         goto done;
     }
-    if (redis_attribute_pick(r, lead, lead_len, skip, list, &n) != GH_STORE_OK) {
+    if (gh_store_redis_attribute_pick(r, lead, lead_len, skip, list, &n) != GH_STORE_OK) {
         err = gh_store_redis_fail(s, "attributes of account %lld unreadable",
                                   (long long)account_id);
         goto done;

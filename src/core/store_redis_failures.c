@@ -24,6 +24,7 @@
  * a guesser's window, never a session.
  */
 #include "store_redis_internal.h"
+#include "store_redis_rows.h"
 
 #include <string.h>
 
@@ -162,20 +163,11 @@ gh_store_err gh_store_redis_failure_get(gh_store *store, const uint8_t key[GH_DI
     gh_store_redis_arg_str(&a, "locked_until");
     gh_store_redis_arg_str(&a, "expires");
     err = gh_store_redis_command(s, &a, &r);
-    if (err == GH_STORE_OK && (r->type != REDIS_REPLY_ARRAY || r->elements != 5))
-        err = gh_store_redis_fail(s, "failure counter: unexpected reply");
-    if (err == GH_STORE_OK && r->element[0]->type == REDIS_REPLY_NIL)
-        err = GH_STORE_NOT_FOUND;
-    else if (err == GH_STORE_OK && !gh_store_redis_unhex(r->element[0], out->owner))
-        err = gh_store_redis_fail(s, "failure counter: bad owner");
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(r->element[1], &out->window_start);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(r->element[2], &out->failures);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(r->element[3], &out->locked_until);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(r->element[4], &out->expires);
+    if (err == GH_STORE_OK) {
+        err = gh_store_redis_failure_row(r, out);
+        if (err == GH_STORE_ERROR)
+            err = gh_store_redis_fail(s, "a failure counter is unreadable");
+    }
     if (err == GH_STORE_OK)
         memcpy(out->key, key, GH_DIGEST_LEN);
     gh_redis_reply_free(r);
@@ -210,27 +202,6 @@ gh_store_err gh_store_redis_failure_put(gh_store *store, const gh_failure *f)
     return gh_store_redis_write(s, &failure_put_script, &a, 0, NULL);
 }
 
-/* The counter of a failure_count reply, { OK, ws, failures, lu, expires, locked }. */
-static gh_store_err redis_failure_counted(const redisReply *r, gh_failure *out, bool *locked)
-{
-    int64_t lock = 0;
-    gh_store_err err = r->type == REDIS_REPLY_ARRAY && r->elements == 6
-                           ? GH_STORE_OK : GH_STORE_ERROR;
-
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(r->element[1], &out->window_start);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(r->element[2], &out->failures);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(r->element[3], &out->locked_until);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(r->element[4], &out->expires);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(r->element[5], &lock);
-    *locked = lock != 0;
-    return err == GH_STORE_OK ? err : GH_STORE_ERROR;
-}
-
 gh_store_err gh_store_redis_failure_count(gh_store *store, const uint8_t key[GH_DIGEST_LEN],
                                           const uint8_t owner[GH_DIGEST_LEN], int64_t now,
                                           int64_t reset_after, int64_t threshold,
@@ -257,7 +228,7 @@ gh_store_err gh_store_redis_failure_count(gh_store *store, const uint8_t key[GH_
     /* queued in a transaction: the count is not known until it commits */
     if (err == GH_STORE_OK && r == NULL)
         err = gh_store_redis_fail(s, "failure_count inside a transaction");
-    if (err == GH_STORE_OK && redis_failure_counted(r, out, locked) != GH_STORE_OK)
+    if (err == GH_STORE_OK && gh_store_redis_failure_counted(r, out, locked) != GH_STORE_OK)
         err = gh_store_redis_fail(s, "failure_count: unexpected reply");
     if (err == GH_STORE_OK) {
         memcpy(out->key, key, GH_DIGEST_LEN);
@@ -344,22 +315,6 @@ gh_store_err gh_store_redis_throttle_put(gh_store *store, const gh_throttle_coun
     return gh_store_redis_write(s, &throttle_put_script, &a, 0, NULL);
 }
 
-/* One counter of a scan from the 4 elements at e. */
-static gh_store_err redis_throttle_read(redisReply *const *e, gh_throttle_count *c)
-{
-    int64_t failures = 0;
-    gh_store_err err = gh_store_redis_unhex(e[0], c->key) ? GH_STORE_OK : GH_STORE_ERROR;
-
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(e[1], &failures);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(e[2], &c->window_start);
-    if (err == GH_STORE_OK)
-        err = gh_store_redis_int(e[3], &c->blocked_until);
-    c->failures = failures < 0 ? 0 : failures > UINT32_MAX ? UINT32_MAX : (uint32_t)failures;
-    return err == GH_STORE_OK ? err : GH_STORE_ERROR;
-}
-
 /* A page of at most THROTTLE_SCAN_PAGE counters from the from-th; *n how
  * many it held, *stop whether cb stopped the walk. */
 static gh_store_err redis_throttle_page(gh_store_redis *s, int64_t now, uint32_t from,
@@ -380,11 +335,11 @@ static gh_store_err redis_throttle_page(gh_store_redis *s, int64_t now, uint32_t
     err = gh_store_redis_eval(s, &throttle_scan_script, &a, &r);
     if (err == GH_STORE_OK)
         err = gh_store_redis_status(r);
-    if (err == GH_STORE_OK && (r->elements - 1) % 4 != 0)
+    if (err == GH_STORE_OK && (r->elements - 1) % GH_STORE_REDIS_THROTTLE_ELEMENTS != 0)
         err = gh_store_redis_fail(s, "throttle scan of %zu elements", r->elements);
-    for (size_t i = 1; err == GH_STORE_OK && !*stop && i < r->elements; i += 4, (*n)++) {
-        memset(&c, 0, sizeof c);
-        err = redis_throttle_read(r->element + i, &c);
+    for (size_t i = 1; err == GH_STORE_OK && !*stop && i < r->elements;
+         i += GH_STORE_REDIS_THROTTLE_ELEMENTS, (*n)++) {
+        err = gh_store_redis_throttle_row(r->element + i, &c);
         if (err != GH_STORE_OK)
             err = gh_store_redis_fail(s, "throttle counter unreadable");
         else

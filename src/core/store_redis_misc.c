@@ -17,6 +17,7 @@
  * through P acct:dom:<name>.
  */
 #include "store_redis_internal.h"
+#include "store_redis_rows.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -213,7 +214,6 @@ static gh_store_err redis_directory_next(gh_store_redis *s, const char *after,
 {
     gh_store_redis_args a;
     redisReply *r = NULL;
-    int64_t deleted = 0;
     gh_store_err err;
 
     gh_store_redis_args_init(&a);
@@ -223,13 +223,8 @@ static gh_store_err redis_directory_next(gh_store_redis *s, const char *after,
     if (err == GH_STORE_OK)
         err = gh_store_redis_status(r);
     if (err == GH_STORE_OK &&
-        (r->elements != 5 ||
-         !gh_store_redis_text(r->element[1], it->row.name, sizeof it->row.name) ||
-         !gh_store_redis_text(r->element[4], it->text, sizeof it->text) ||
-         gh_store_redis_int(r->element[2], &deleted) != GH_STORE_OK ||
-         gh_store_redis_int(r->element[3], &it->row.revision) != GH_STORE_OK))
-        err = gh_store_redis_fail(s, "directory row unreadable");
-    it->row.text = deleted ? NULL : it->text;
+        gh_store_redis_directory_row(r, &it->row, it->text, sizeof it->text) != GH_STORE_OK)
+        err = gh_store_redis_fail(s, "a directory row is unreadable");
     gh_redis_reply_free(r);
     return err;
 }
