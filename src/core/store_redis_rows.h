@@ -5,7 +5,7 @@
  * _misc.c), private to the store. A reply is the server's to shape: each
  * reader checks every type, count and length before it copies, answers
  * GH_STORE_ERROR for anything it did not expect, and leaves no field of
- * its output unset (tests/fuzz/fuzz_store_redis_rows.c feeds them any
+ * its output unset (tests/fuzz/fuzz_store_redis_records.c feeds them any
  * reply).
  */
 #ifndef GH_STORE_REDIS_ROWS_H
