@@ -438,6 +438,9 @@ gh_store_err gh_store_redis_account_due(gh_store *store, const char *domain,
     if (domain == NULL || dialect == NULL || name == NULL ||
         (dl = strlen(dialect)) > GH_DIALECT_NAME_MAX || strlen(name) > GH_ATTRIBUTE_NAME_MAX)
         return GH_STORE_ERROR;
+    /* no account has a longer domain (and its key would not fit) */
+    if (strlen(domain) > GH_DOMAIN_MAX)
+        return GH_STORE_OK;
     /* the attribute's field, "<dialect>\0<name>" (store_redis_attributes.c) */
     memcpy(field, dialect, dl + 1);
     memcpy(field + dl + 1, name, strlen(name));

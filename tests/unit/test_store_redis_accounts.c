@@ -488,7 +488,8 @@ static void test_account_due(void **state)
 {
     fixture *f = *state;
     int64_t ids[GH_STORE_PAGE_MAX], id[6], many[20];
-    char name[32], sid[GH_SESSION_ID_LEN + 1];
+    char name[32], sid[GH_SESSION_ID_LEN + 1], huge[400];
+    gh_account acct;
     size_t n;
     const char *values[] = { NULL, "12abc", " 7", "x", "-3", "2000" };
 
@@ -527,6 +528,14 @@ static void test_account_due(void **state)
     assert_int_equal(gh_store_account_due(f->store, "none", "directory", "recheck", 0, ids, &n),
                      GH_STORE_OK);
     assert_int_equal(n, 0);
+    /* a name longer than any stored (longer than a key may be): none */
+    memset(huge, 'd', sizeof huge - 1);
+    huge[sizeof huge - 1] = '\0';
+    assert_int_equal(gh_store_account_due(f->store, huge, "directory", "recheck", 0, ids, &n),
+                     GH_STORE_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(gh_store_account_get(f->store, huge, &acct), GH_STORE_NOT_FOUND);
+    assert_int_equal(gh_store_directory_forget(f->store, huge), GH_STORE_ERROR);
 }
 
 typedef struct {
