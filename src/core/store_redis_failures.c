@@ -148,11 +148,12 @@ gh_store_err gh_store_redis_failure_get(gh_store *store, const uint8_t key[GH_DI
     gh_store_redis_args a;
     redisReply *r = NULL;
     gh_store_err err;
+    gh_failure row;
     redis_hex hex;
 
+    /* out may hold key itself (out->key == key): read into row first */
     if (key == NULL || out == NULL)
         return GH_STORE_ERROR;
-    memset(out, 0, sizeof *out);
     gh_token_hex(key, GH_DIGEST_LEN, hex);
     gh_store_redis_args_init(&a);
     gh_store_redis_arg_str(&a, "HMGET");
@@ -164,12 +165,14 @@ gh_store_err gh_store_redis_failure_get(gh_store *store, const uint8_t key[GH_DI
     gh_store_redis_arg_str(&a, "expires");
     err = gh_store_redis_command(s, &a, &r);
     if (err == GH_STORE_OK) {
-        err = gh_store_redis_failure_row(r, out);
+        err = gh_store_redis_failure_row(r, &row);
         if (err == GH_STORE_ERROR)
             err = gh_store_redis_fail(s, "a failure counter is unreadable");
     }
-    if (err == GH_STORE_OK)
-        memcpy(out->key, key, GH_DIGEST_LEN);
+    if (err == GH_STORE_OK) {
+        memcpy(row.key, key, GH_DIGEST_LEN);
+        *out = row;
+    }
     gh_redis_reply_free(r);
     return err;
 }
@@ -212,13 +215,19 @@ gh_store_err gh_store_redis_failure_count(gh_store *store, const uint8_t key[GH_
     gh_store_redis_args a;
     redisReply *r = NULL;
     gh_store_err err;
+    gh_failure row;
 
+    /* out may be the counter key and owner name (service_login.c counts
+     * in place): both are copied before out is written, and out only at
+     * the end */
     if (key == NULL || owner == NULL || out == NULL || locked == NULL)
         return GH_STORE_ERROR;
     *locked = false;
-    memset(out, 0, sizeof *out);
-    redis_failure_args(&a, s, key, hex);
-    gh_token_hex(owner, GH_DIGEST_LEN, owner_hex);
+    memset(&row, 0, sizeof row);
+    memcpy(row.key, key, GH_DIGEST_LEN);
+    memcpy(row.owner, owner, GH_DIGEST_LEN);
+    redis_failure_args(&a, s, row.key, hex);
+    gh_token_hex(row.owner, GH_DIGEST_LEN, owner_hex);
     gh_store_redis_arg_str(&a, owner_hex);
     gh_store_redis_arg_int(&a, now);
     gh_store_redis_arg_int(&a, reset_after);
@@ -228,12 +237,12 @@ gh_store_err gh_store_redis_failure_count(gh_store *store, const uint8_t key[GH_
     /* queued in a transaction: the count is not known until it commits */
     if (err == GH_STORE_OK && r == NULL)
         err = gh_store_redis_fail(s, "failure_count inside a transaction");
-    if (err == GH_STORE_OK && gh_store_redis_failure_counted(r, out, locked) != GH_STORE_OK)
+    if (err == GH_STORE_OK && gh_store_redis_failure_counted(r, &row, locked) != GH_STORE_OK)
         err = gh_store_redis_fail(s, "failure_count: unexpected reply");
-    if (err == GH_STORE_OK) {
-        memcpy(out->key, key, GH_DIGEST_LEN);
-        memcpy(out->owner, owner, GH_DIGEST_LEN);
-    }
+    if (err == GH_STORE_OK)
+        *out = row;
+    else
+        *locked = false;
     gh_redis_reply_free(r);
     return err;
 }
