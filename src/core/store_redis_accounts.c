@@ -1,7 +1,8 @@
 /*
- * store_redis_accounts.c: accounts and the attributes dialects keep of them,
- * in the Redis store (store_redis_internal.h has the key model and the
- * helpers; the SQLite twin is store_accounts.c and store_attributes.c).
+ * store_redis_accounts.c: accounts in the Redis store
+ * (store_redis_internal.h has the key model and the helpers,
+ * store_redis_rows.c reads the replies; the SQLite twin is
+ * store_accounts.c).
  *
  * An account is the hash P acct:<id>, found by name through P acct:byname
  * (HSETNX there is what keeps names unique), walked in id order through the
@@ -15,11 +16,9 @@
  * The generation is bumped by the script that writes, after it compared the
  * one the caller read: two writers racing from one read cannot both win.
  * Hashes hold an argon2id hash, never a password; every copy made here is
- * wiped when it is done with.
- *
- * Attributes are the hash P acct:<id>:attr, one field "<dialect>\0<name>"
- * each; a walk reads the account's whole hash and sorts the names of the
- * dialect in byte order itself (an account keeps a handful).
+ * wiped when it is done with. Inside a transaction (gh_store_begin) an
+ * add takes its id at once, outside it, so a caller may write the new
+ * account's attributes in the same transaction (a dialect's user creation).
  */
 #include "store_redis_internal.h"
 #include "store_redis_rows.h"
