@@ -4,7 +4,8 @@
  * (GH_TEST_REDIS_URL, set by tests/unit/with-redis; each test under a key
  * prefix of its own). What only Redis must show: failures counted at once
  * from two connections are all counted and lock at exactly the threshold,
- * also when the counter is counted in place (out naming key and owner);
+ * also when the counter is counted in place (out naming key and owner),
+ * and exactly as lockout.c counts over 500 random steps;
  * two connections renaming accounts onto one name never both win and leave
  * the name index true; an account's delete leaves no key of it behind (its
  * sessions, their digest keys, its attributes, its place in every index);
@@ -265,6 +266,40 @@ static void test_failure_count_in_place(void **state)
     /* the owner's index holds the counter: a clear finds it */
     assert_int_equal(gh_store_failure_clear_owner(f->store, c.owner), GH_STORE_OK);
     assert_int_equal(gh_store_failure_get(f->store, c.key, &got), GH_STORE_NOT_FOUND);
+}
+
+/* The script's count against lockout.c's gh_lockout_count over many
+ * random steps (seeded, so a failure repeats): times forward by 0 to 200
+ * seconds, windows of 1 to 120, thresholds 0 to 5, locks of 0 to 300;
+ * after each, the answer and the stored row are exactly C's. */
+static void test_failure_count_random(void **state)
+{
+    fixture *f = *state;
+    gh_failure want, got, read;
+    uint8_t key[GH_DIGEST_LEN], owner[GH_DIGEST_LEN];
+    unsigned seed = 16;
+    int64_t now = 1700000000;
+    bool locked, want_locked;
+
+    memset(key, 0x6a, sizeof key);
+    memset(owner, 0x6b, sizeof owner);
+    memset(&want, 0, sizeof want);
+    memcpy(want.key, key, sizeof key);
+    memcpy(want.owner, owner, sizeof owner);
+    for (int i = 0; i < 500; i++) {
+        int64_t reset_after = 1 + rand_r(&seed) % 120, threshold = rand_r(&seed) % 6;
+        int64_t duration = rand_r(&seed) % 301;
+
+        now += rand_r(&seed) % 201;
+        want_locked = gh_lockout_count(&want, now, reset_after, threshold, duration);
+        assert_int_equal(gh_store_failure_count(f->store, key, owner, now, reset_after,
+                                                threshold, duration, &got, &locked),
+                         GH_STORE_OK);
+        assert_int_equal(locked, want_locked);
+        assert_memory_equal(&got, &want, sizeof want);
+        assert_int_equal(gh_store_failure_get(f->store, key, &read), GH_STORE_OK);
+        assert_memory_equal(&read, &want, sizeof want);
+    }
 }
 
 typedef struct {
@@ -660,6 +695,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_leaves_no_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_count_two_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_count_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_count_random, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_leave_no_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_throttle_merge, setup, teardown),
