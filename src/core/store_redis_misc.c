@@ -7,7 +7,8 @@
  * Keys (P the prefix):
  *   P set            hash  setting key -> integer
  *   P dir:<name>     hash  text (absent for a tombstone) deleted revision
- *   P dir:names      zset  profile names, all scored 0: walked by name (lex)
+ *   P dirs           zset  profile names, all scored 0: walked by name (lex);
+ *                         not under dir: where a profile could be named like it
  * A setting's write and a profile's are each one script ending with the log
  * tail (GH_CHANGE_SETTING, GH_CHANGE_DIRECTORY), so every node learns of
  * them. A profile's revision is the sequence number of the change its write
@@ -135,7 +136,7 @@ static void redis_directory_args(gh_store_redis_args *a, const gh_store_redis *s
 {
     gh_store_redis_args_init(a);
     gh_store_redis_arg_key(a, s, "dir:%s", name);
-    gh_store_redis_arg_key(a, s, "dir:names");
+    gh_store_redis_arg_key(a, s, "dirs");
     gh_store_redis_arg_str(a, name);
 }
 
@@ -217,7 +218,7 @@ static gh_store_err redis_directory_next(gh_store_redis *s, const char *after,
     gh_store_err err;
 
     gh_store_redis_args_init(&a);
-    gh_store_redis_arg_key(&a, s, "dir:names");
+    gh_store_redis_arg_key(&a, s, "dirs");
     gh_store_redis_arg_str(&a, after);
     err = gh_store_redis_eval(s, &directory_next_script, &a, &r);
     if (err == GH_STORE_OK)

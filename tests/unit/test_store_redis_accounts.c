@@ -687,6 +687,14 @@ static void test_directory_rows(void **state)
     assert_int_equal(gh_store_directory_foreach(f->store, walk_directory, &w), GH_STORE_OK);
     assert_int_equal(w.n, 1);
     assert_string_equal(w.names[0], "alpha");
+    /* a profile may be called anything, even what an index of its is */
+    assert_int_equal(gh_store_directory_put(f->store, "names", "n = 1\n", false, NULL),
+                     GH_STORE_OK);
+    memset(&w, 0, sizeof w);
+    assert_int_equal(gh_store_directory_foreach(f->store, walk_directory, &w), GH_STORE_OK);
+    assert_int_equal(w.n, 2);
+    assert_string_equal(w.names[1], "names");
+    assert_int_equal(gh_store_directory_forget(f->store, "names"), GH_STORE_OK);
 }
 
 int main(void)
