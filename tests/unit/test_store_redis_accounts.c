@@ -176,7 +176,7 @@ static void test_delete_leaves_no_key(void **state)
     for (const char *line = keys; *line != '\0'; line = strchr(line, '\n') + 1) {
         const char *name = line + strlen(f->prefix);
 
-        if (strncmp(name, "acct:seq\n", 9) == 0 || strncmp(name, "sess:seq\n", 9) == 0 ||
+        if (strncmp(name, "acct:seq\n", 9) == 0 || strncmp(name, "sessions:seq\n", 13) == 0 ||
             strncmp(name, "chg", 3) == 0 || strncmp(name, "meta\n", 5) == 0)
             continue;
         fail_msg("key left behind: %.*s", (int)(strchr(line, '\n') - line), line);
