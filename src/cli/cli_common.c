@@ -334,7 +334,7 @@ int gh_cli_open(gh_cli_ctx *ctx, bool create)
         /* a URL may carry a user name: not repeated */
         gh_cli_err("cannot open %s: %s", ctx->cfg.store.url[0] != '\0' ? "the store ([store] url)"
                                                                      : ctx->store_cfg.path,
-                   gh_store_strerror(err));
+                   gh_store_open_error());
         ctx->store = NULL;
         return -1;
     }

@@ -343,12 +343,12 @@ static int gh_copy_open(gh_copy_end *src, gh_copy_end *dst)
     }
     err = gh_store_open_config(&src->cfg, &src->store);
     if (err != GH_STORE_OK) {
-        gh_cli_err("cannot open %s: %s", src->name, gh_store_strerror(err));
+        gh_cli_err("cannot open %s: %s", src->name, gh_store_open_error());
         return -1;
     }
     err = gh_store_open_config(&dst->cfg, &dst->store);
     if (err != GH_STORE_OK) {
-        gh_cli_err("cannot open %s: %s", dst->name, gh_store_strerror(err));
+        gh_cli_err("cannot open %s: %s", dst->name, gh_store_open_error());
         return -1;
     }
     return gh_copy_target_empty(dst);

@@ -45,15 +45,32 @@ gh_store_err gh_store_open(const char *path, gh_store **out)
     return gh_store_sqlite_open(path, out);
 }
 
+/* What gh_store_open_error answers on this thread. */
+static _Thread_local const char *store_open_why;
+
 gh_store_err gh_store_open_config(const gh_store_config *cfg, gh_store **out)
 {
+    gh_store_err err;
+
     if (out != NULL)
         *out = NULL;
     if (cfg == NULL || out == NULL)
         return GH_STORE_ERROR;
-    if (store_url_empty(cfg))
-        return gh_store_sqlite_open(cfg->path, out);
-    return gh_store_redis_open(cfg, out);
+    if (store_url_empty(cfg)) {
+        err = gh_store_sqlite_open(cfg->path, out);
+        store_open_why = err == GH_STORE_OK ? "" : gh_store_strerror(err);
+        return err;
+    }
+    err = gh_store_redis_open(cfg, out);
+    store_open_why = err == GH_STORE_OK ? "" : gh_store_redis_open_error();
+    if (store_open_why[0] == '\0' && err != GH_STORE_OK)
+        store_open_why = gh_store_strerror(err);
+    return err;
+}
+
+const char *gh_store_open_error(void)
+{
+    return store_open_why != NULL ? store_open_why : "";
 }
 
 bool gh_store_config_from(const gh_config_store *sec, const char *data_dir,

@@ -139,6 +139,10 @@ typedef struct {
  * GH_STORE_ERROR): a store opened once stays usable across outages and
  * failovers. The first open fails when Redis cannot be reached. */
 gh_store_err gh_store_open_config(const gh_store_config *cfg, gh_store **out);
+/* Why the last gh_store_open_config on this thread failed, for a message
+ * (the Redis backend's reason, naming what to fix, never a secret; else
+ * gh_store_strerror's text). Static or thread-local storage. */
+const char *gh_store_open_error(void);
 
 /* The files a config made by gh_store_config_from names in the data
  * directory: the embedded database, and the default secret file. */

@@ -102,6 +102,9 @@ struct gh_store {
  * gh_store_open_config. */
 gh_store_err gh_store_sqlite_open(const char *path, gh_store **out);
 gh_store_err gh_store_redis_open(const gh_store_config *cfg, gh_store **out);
+/* Why the last gh_store_redis_open on this thread failed ("" when it did
+ * not): the open hands back no store to ask. Thread-local storage. */
+const char *gh_store_redis_open_error(void);
 /* The Redis bell (store.h's gh_store_bell_*). */
 gh_store_err gh_store_redis_bell_open(const gh_store_config *cfg, gh_store_bell **out);
 gh_store_err gh_store_redis_bell_wait(gh_store_bell *bell, int timeout_ms, int64_t *seq);

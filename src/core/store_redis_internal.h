@@ -143,9 +143,6 @@ void gh_store_redis_arg_hex(gh_store_redis_args *a, const uint8_t digest[GH_DIGE
  * false when it is longer than GH_STORE_REDIS_PREFIX_MAX. */
 bool gh_store_redis_prefix(const gh_store_config *cfg,
                            char prefix[GH_STORE_REDIS_PREFIX_MAX + 1], size_t *len);
-/* Why the last gh_store_redis_open on this thread failed ("" when it did
- * not): the open hands back no store to ask. Thread-local storage. */
-const char *gh_store_redis_open_error(void);
 
 /* P + the formatted name into buf; false when it does not fit. */
 bool gh_store_redis_key(const gh_store_redis *s, char *buf, size_t size, const char *fmt, ...)

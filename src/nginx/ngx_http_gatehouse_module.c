@@ -405,7 +405,7 @@ ngx_http_gatehouse_load(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf
          * server secret (thread.c's sync_done). */
         ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
                       "gatehouse: the store ([store] url) does not answer (%s); "
-                      "refusing with 503 until it does", gh_store_strerror(err));
+                      "refusing with 503 until it does", gh_store_open_error());
         gh_shared_set_cached(gmcf->shared, 1);
         gh_shared_drop_all(gmcf->shared);
         gmcf->secret_pending = 1;
@@ -416,7 +416,7 @@ ngx_http_gatehouse_load(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf
                       "gatehouse: cannot open the store \"%s\": %s",
                       gmcf->config.store.url[0] != '\0' ? "[store] url"
                                                          : gmcf->store_config.path,
-                      gh_store_strerror(err));
+                      gh_store_open_error());
         return NGX_ERROR;
     }
     if (gh_store_secret(svc.store, gmcf->inline_service.secret) != GH_STORE_OK) {
