@@ -27,9 +27,7 @@ SIGKILL. Every wait is for a condition, with a bound.
 import os
 import secrets
 import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 from gatehouse_harness import free_port, wait_until
@@ -59,14 +57,6 @@ def _write_private(path, text):
     with os.fdopen(fd, "w") as f:
         f.write(text)
     return Path(path)
-
-
-def _answers(port, timeout=0.2):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
 
 
 class _Process:
@@ -223,6 +213,8 @@ class RedisServer(_Process):
             f"appendfsync {self.appendfsync}",
             'save ""',
             "protected-mode yes",
+            # a replica is served at once, not 5 s later (the default)
+            "repl-diskless-sync-delay 0",
         ]
         if self.tls:
             lines += ["port 0", f"tls-port {self.port}",
