@@ -40,6 +40,12 @@ REDIS_CLI = "/usr/bin/redis-cli"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 15.0
 MASTER_NAME = "gatehouse"          # the Sentinel name of the primary
+# The ACL docs/scale-out.md gives gatehouse's Redis user: its keys and its
+# channel (the default prefix gh:), every command but the dangerous ones,
+# and ROLE (the check that a server is the primary). OPS_USER is the tests'
+# own, for replication, the sentinels and redis-cli.
+GATEHOUSE_ACL = "~gh:* &gh:* +@all -@dangerous +role"
+OPS_USER = "ops"
 
 
 def _require(*paths):
@@ -180,13 +186,17 @@ class RedisServer(_Process):
     def __init__(self, base_dir, name="redis", user=None, password=False, tls=False,
                  client_certs=False, replica_of=None, appendfsync="always"):
         super().__init__(base_dir, name)
-        self.user = user                  # an ACL user (the default user is then off)
+        self.user = user                  # gatehouse's ACL user (the default user is then off)
         self.password = (f"Redis-{secrets.token_hex(12)}"
                          if (user or password or (replica_of and replica_of.password))
                          else None)
+        # With an ACL user, a second one for everything but gatehouse:
+        # replication, the sentinels, redis-cli.
+        self.ops_password = f"Ops-{secrets.token_hex(12)}" if user else None
         if replica_of is not None:
             self.user = replica_of.user
             self.password = replica_of.password
+            self.ops_password = replica_of.ops_password
         self.replica_of = replica_of
         self.appendfsync = appendfsync
         self.client_certs = client_certs  # TLS: clients must show a certificate
@@ -198,6 +208,14 @@ class RedisServer(_Process):
         if self.password:
             self.password_file = _write_private(self.dir / "redis.pw", self.password + "\n")
         self.socket = self.dir / "redis.sock"
+
+    @property
+    def admin_auth(self):
+        """(user or None, password or None) of whoever administers this
+        server: replicas, sentinels and redis-cli."""
+        if self.user:
+            return OPS_USER, self.ops_password
+        return None, self.password
 
     def conf_text(self):
         lines = [
@@ -225,34 +243,33 @@ class RedisServer(_Process):
         else:
             lines.append(f"port {self.port}")
         if self.user:
+            # gatehouse's user gets what docs/scale-out.md grants it, no more
             lines += ["user default off",
-                      f"user {self.user} on >{self.password} ~* &* +@all"]
+                      f"user {self.user} on >{self.password} {GATEHOUSE_ACL}",
+                      f"user {OPS_USER} on >{self.ops_password} ~* &* +@all"]
         elif self.password:
             lines.append(f"requirepass {self.password}")
         if self.replica_of is not None:
             lines += [f"replicaof 127.0.0.1 {self.replica_of.port}",
                       "replica-read-only yes"]
-            if self.password:
-                lines.append(f"masterauth {self.password}")
-            if self.user:
-                lines.append(f"masteruser {self.user}")
-        elif self.password:
-            # a primary demoted by Sentinel after a failover follows the new one
-            lines.append(f"masterauth {self.password}")
-            if self.user:
-                lines.append(f"masteruser {self.user}")
+        # a replica, and a primary demoted by Sentinel after a failover
+        user, password = self.admin_auth
+        if password:
+            lines.append(f"masterauth {password}")
+        if user:
+            lines.append(f"masteruser {user}")
         return "\n".join(lines) + "\n"
 
     def cli_args(self):
         args = super().cli_args()
-        if self.user:
-            args += ["--user", self.user]
+        if self.admin_auth[0]:
+            args += ["--user", self.admin_auth[0]]
         return args
 
     def cli_env(self):
         env = super().cli_env()
-        if self.password:
-            env["REDISCLI_AUTH"] = self.password   # not on the command line
+        if self.admin_auth[1]:
+            env["REDISCLI_AUTH"] = self.admin_auth[1]   # not on the command line
         return env
 
     # --------------------------------------------------------- for gatehouse
@@ -367,10 +384,11 @@ class Sentinel(_Process):
                       "tls-replication yes"]
         else:
             lines.append(f"port {self.port}")
-        if p.password:
-            lines.append(f"sentinel auth-pass {MASTER_NAME} {p.password}")
-        if p.user:
-            lines.append(f"sentinel auth-user {MASTER_NAME} {p.user}")
+        user, password = p.admin_auth
+        if password:
+            lines.append(f"sentinel auth-pass {MASTER_NAME} {password}")
+        if user:
+            lines.append(f"sentinel auth-user {MASTER_NAME} {user}")
         return "\n".join(lines) + "\n"
 
     def master_port(self):

@@ -55,18 +55,38 @@ def test_aof_survives_kill9_and_restart_on_the_same_port(redis_made):
 
 
 def test_acl_user_and_password(redis_made):
+    """The ACL user gets what docs/scale-out.md grants gatehouse: the
+    commands and scripts of the store on its keys and channel, ROLE, WAIT,
+    CLIENT SETNAME; nothing dangerous, no other key."""
     _, make = redis_made
     r = make(user="gatehouse").start()
-    assert r.cli("ACL", "WHOAMI") == "gatehouse"
-    p = r.cli_run("PING", check=False)
-    assert p.stdout.strip() == b"PONG"
-    # without the password, or as the default user, nothing is answered
-    anon = r.cli_args()[:5]
-    q = subprocess.run(anon + ["PING"], capture_output=True, timeout=10)
-    assert b"PONG" not in q.stdout
+    assert r.cli("ACL", "WHOAMI") == "ops"
     assert r.password_file.read_text().strip() == r.password
     assert r.password_file.stat().st_mode & 0o077 == 0
     assert r.store_keys()["username"] == "gatehouse"
+    base = r.cli_args()[:5]
+    env = dict(r.cli_env(), REDISCLI_AUTH=r.password)
+
+    def as_gatehouse(*args):
+        p = subprocess.run(base + ["--user", "gatehouse", "--raw", *args], capture_output=True,
+                           timeout=10, env=env)
+        return p.stdout.decode().strip()
+    assert as_gatehouse("PING") == "PONG"
+    assert as_gatehouse("ROLE").splitlines()[0] == "master"
+    assert as_gatehouse("CLIENT", "SETNAME", "gatehouse") == "OK"
+    assert as_gatehouse("EVAL", "redis.call('HSET', KEYS[1], 'a', '1'); "
+                        "redis.call('XADD', KEYS[2], '0-1', 'k', 'v'); "
+                        "return redis.call('PUBLISH', 'gh:chg:bell', '1')",
+                        "2", "gh:acct:1", "gh:chg") == "0"
+    assert as_gatehouse("WAIT", "0", "10") == "0"
+    assert as_gatehouse("HGETALL", "gh:acct:1") == "a\n1"
+    assert "NOPERM" in as_gatehouse("SET", "other:key", "1")
+    assert "can't access" in as_gatehouse("EVAL", "return redis.call('GET', 'other:key')", "0")
+    assert "NOPERM" in as_gatehouse("CONFIG", "GET", "dir")
+    assert "NOPERM" in as_gatehouse("KEYS", "*")
+    # without the password, or as the default user, nothing is answered
+    q = subprocess.run(base + ["PING"], capture_output=True, timeout=10)
+    assert b"PONG" not in q.stdout
 
 
 def test_tls(redis_made):
