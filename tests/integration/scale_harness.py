@@ -19,10 +19,10 @@ How the nodes are made, as docs/scale-out.md tells an operator to:
   [store] before `gatehouse init`, which opens the store (creating the
   secret file, DATA/store-secret, and the store's check value) and adds
   the admin account there;
-- every other node is initialised as a node of its own (its data
-  directory, PKI, configuration), then its gatehouse.conf gets the same
-  [store] section and `secret_file` names a copy of the first node's
-  secret file (owned by the service user, 0600: copied like a TLS key);
+- every other node joins: a copy of the first node's secret file is put
+  where its `secret_file` says (owned by the service user, 0600: copied
+  like a TLS key), its gatehouse.conf gets the same [store] section, and
+  `gatehouse init` finds the admin account in the store and adds nothing;
 - files the store needs beside the url (the Redis password, a TLS client
   key) are copied to each node the same way.
 
@@ -130,19 +130,18 @@ class Cluster:
         return self.nodes[0].data / "store-secret"
 
     def init(self):
-        """Initialise every node: the first on the store, the others as
-        nodes of their own joined to it (the module docstring)."""
+        """Initialise every node: the first on the store, the others
+        joining it (the module docstring)."""
         first = self.nodes[0]
         first.config = H.merge_config(first.config, {"store": self.node_store(first)})
         self._init(first)
         assert self.secret_path.exists(), \
             f"`gatehouse init` on the store made no secret file at {self.secret_path}"
         for gh in self.nodes[1:]:
-            self._init(gh)
             secret = copy_private(self.secret_path, gh.dir / "keys" / "store-secret",
                                   self.owner)
             gh.config = H.merge_config(gh.config, {"store": self.node_store(gh, secret)})
-            gh.write_config()
+            self._init(gh)
         return self
 
     def start(self):
