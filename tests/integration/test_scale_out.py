@@ -238,3 +238,24 @@ def test_a_node_with_a_foreign_secret_serves_no_one(make_cluster, redis):
         wait_for(lambda: str(secret) in b.stderr_text(), 10,
                  "the node's log names the secret file that does not match")
     assert a.login()[0]
+
+
+def test_nodes_over_tls_with_an_acl_user_and_a_client_certificate(make_cluster, make_redis):
+    """rediss://, verified against its CA, as the ACL user docs/scale-out.md
+    grants, with a client certificate Redis requires."""
+    redis = make_redis(user="gatehouse", tls=True, client_certs=True)
+    cl = make_cluster(redis.store_keys(), n=2, redis_files=redis)
+    a, b = cl.nodes
+    token, _, _, _ = a.login("operator")
+    assert redis.keys("gh:sess:*"), "no session in Redis"
+    clients = redis.cli("CLIENT", "LIST").splitlines()
+    assert any(" user=gatehouse " in f" {c} " for c in clients), clients
+    assert b.token_status(token) == 200
+
+
+def test_nodes_over_a_unix_socket(make_cluster, redis):
+    cl = make_cluster({"url": redis.unix_url}, n=2)
+    a, b = cl.nodes
+    token, _, _, _ = a.login("operator")
+    assert redis.keys("gh:sess:*"), "no session in Redis"
+    assert b.token_status(token) == 200
