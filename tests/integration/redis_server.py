@@ -442,20 +442,30 @@ class Sentinels:
         ports = {s.master_port() for s in self.all if s.running}
         return ports.pop() if len(ports) == 1 else None
 
-    def wait_failover(self, old, new, timeout=30.0):
-        """After old (the primary) died: wait until every sentinel names new
-        as the primary and new says it is one. Returns the seconds it took."""
+    def wait_failover(self, old, candidates, timeout=30.0):
+        """After old (the primary) died: wait until every sentinel names one
+        of candidates (a RedisServer or a list of them) as the primary and it
+        says it is one. Returns that server."""
+        if isinstance(candidates, RedisServer):
+            candidates = [candidates]
+        found = []
+
         def done():
+            port = self.master_port()
+            new = next((c for c in candidates if c.port == port), None)
             try:
-                return self.master_port() == new.port and new.role() == "master"
-            except RuntimeError:        # a sentinel or new busy reconfiguring
-                return False
-        took = wait_until(done, timeout, 0.05)
-        if took is None:
+                if new is not None and new.role() == "master":
+                    found.append(new)
+                    return True
+            except RuntimeError:        # busy reconfiguring
+                pass
+            return False
+        if wait_until(done, timeout, 0.05) is None:
             raise AssertionError(
-                f"no failover from :{old.port} to :{new.port} within {timeout} s; sentinels "
-                f"name {[s.master_port() for s in self.all]}\n{self.all[0].log_tail()}")
-        return took
+                f"no failover from :{old.port} to {[c.port for c in candidates]} within "
+                f"{timeout} s; sentinels name {[s.master_port() for s in self.all]}\n"
+                f"{self.all[0].log_tail()}")
+        return found[0]
 
     def stop(self):
         for s in self.all:

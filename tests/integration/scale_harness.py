@@ -332,6 +332,68 @@ class BalancedView:
         return getattr(self._node, name)
 
 
+class ChangeBarrier:
+    """Waits until every node has applied every change made so far, and
+    holds them to the promise while it waits: a change reaches every node
+    within 100 ms (gatehouse_harness.obeyed_at_once, with its margin).
+
+    A client that logs out on one node and uses the session on the next at
+    once (the one-server client tests, through the balancer) would see the
+    other node's answer from before the change, which the promise allows
+    for up to 100 ms. The barrier makes one more change whose effect a
+    request shows: a session of the admin's, made and ended on the first
+    node; the nodes apply the change log in order, so once every node
+    refuses that session, every node has applied the client's change too.
+
+    install(monkeypatch) runs it after every answered logout (a Redfish
+    session DELETE, oVirt's sso-logout, PowerStore's logout) of any
+    requests.Session made in the calling test."""
+
+    ENDS = (("DELETE", "/redfish/v1/SessionService/Sessions/"),
+            ("POST", "/ovirt-engine/services/sso-logout"),
+            ("POST", "/api/rest/logout"))
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.busy = False
+        self.waits = []           # seconds each wait took, for the record
+
+    def __call__(self):
+        if self.busy:
+            return
+        self.busy = True
+        try:
+            first = self.cluster.nodes[0]
+            token, location, _, _ = first.login()
+            r = first.request("DELETE", location, headers={"X-Auth-Token": token})
+            assert r.status_code in (200, 204), r.text
+            live = [g for g in self.cluster.nodes if g.proc is not None]
+            self.waits.append(H.obeyed_at_once(
+                lambda: all(g.token_status(token) == 401 for g in live)))
+        finally:
+            self.busy = False
+
+    def after(self, r, *args, **kwargs):
+        """A requests response hook."""
+        from urllib.parse import urlsplit
+        path = urlsplit(r.request.url).path
+        if 200 <= r.status_code < 300 and any(
+                r.request.method == m and path.startswith(p) for m, p in self.ENDS):
+            self()
+        return r
+
+    def install(self, monkeypatch):
+        import requests
+        barrier, base = self, requests.Session
+
+        class Session(base):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                self.hooks["response"].append(barrier.after)
+        monkeypatch.setattr(requests, "Session", Session)
+        return self
+
+
 def wait_all(nodes, check, timeout, what):
     """Wait until check(node) holds on every node."""
     return H.wait_for(lambda: all(check(g) for g in nodes), timeout, what)

@@ -207,7 +207,7 @@ def test_redis_holds_no_password_token_or_csrf_secret(cluster, redis):
              if f in key or f.encode() in value]
     assert not leaks, f"secrets in plain text in Redis: {leaks}"
     # the server secret is a file on the nodes, never in Redis (a check value only)
-    secret = cluster.secret_path.read_bytes().strip()
+    secret = cluster.secret_path.read_bytes()      # 32 raw bytes
     assert len(secret) >= 32
     for form in {secret, secret.hex().encode(), secret.hex().upper().encode()}:
         assert not [k for k, v in held.items() if form in v], "the server secret is in Redis"

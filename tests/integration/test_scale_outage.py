@@ -27,9 +27,10 @@ def assert_unavailable(kind, r):
     ctype = r.headers.get("Content-Type", "")
     if kind.startswith(("redfish", "basic")):
         assert_redfish_error(r, 503, "ServiceTemporarilyUnavailable")
-    elif kind == "ovirt-sso":
+    elif kind == "ovirt-sso":           # OAuth's error, or the REST API's form of it
         body = r.json()
-        assert body["error"] and body["error_description"], body
+        assert body.get("error") and (body.get("error_description") or body.get("error_code")), \
+            body
     elif kind.startswith("ovirt"):
         assert r.text.strip() == "Service unavailable", r.text
     elif kind.startswith("powerstore"):
