@@ -53,10 +53,10 @@ def test_sessions_survive_a_failover_and_new_logins_work(make_cluster, make_redi
                 RECOVERY, f"a new login on {gh.name} after the failover")
             token, _, _, _ = gh.login()
             assert other.token_status(token) == 200
+        assert new.keys("gh:sess:*"), "the new primary holds no session"
         # the command line writes to the new primary; every node obeys
         a.cli("session", "revoke", "--user", "admin")
         wait_for(lambda: all(gh.token_status(tokens[-1]) == 401 for gh in (a, b, c)), 10,
                  "a revocation after the failover reached every node")
-        assert new.keys("gh:sess:*"), "the new primary holds no session"
     finally:
         sentinels.stop()
