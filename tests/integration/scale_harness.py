@@ -347,7 +347,9 @@ class ChangeBarrier:
 
     install(monkeypatch) runs it after every answered logout (a Redfish
     session DELETE, oVirt's sso-logout, PowerStore's logout) of any
-    requests.Session made in the calling test."""
+    requests.Session made in the calling test; close_sessions() closes
+    every one of those sessions (a client library's own, such as sushy's,
+    included), so none is left for the garbage collector to find open."""
 
     ENDS = (("DELETE", "/redfish/v1/SessionService/Sessions/"),
             ("POST", "/ovirt-engine/services/sso-logout"),
@@ -357,6 +359,7 @@ class ChangeBarrier:
         self.cluster = cluster
         self.busy = False
         self.waits = []           # seconds each wait took, for the record
+        self.sessions = []        # every requests.Session made since install()
 
     def __call__(self):
         if self.busy:
@@ -390,8 +393,13 @@ class ChangeBarrier:
             def __init__(self, *args, **kw):
                 super().__init__(*args, **kw)
                 self.hooks["response"].append(barrier.after)
+                barrier.sessions.append(self)
         monkeypatch.setattr(requests, "Session", Session)
         return self
+
+    def close_sessions(self):
+        while self.sessions:
+            self.sessions.pop().close()
 
 
 def wait_all(nodes, check, timeout, what):

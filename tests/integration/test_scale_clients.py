@@ -35,8 +35,9 @@ def lb(cluster):
 
 @pytest.fixture
 def view(lb, monkeypatch):
-    ChangeBarrier(lb.cluster).install(monkeypatch)
-    return lb.view
+    barrier = ChangeBarrier(lb.cluster).install(monkeypatch)
+    yield lb.view
+    barrier.close_sessions()
 
 
 class Redfishtool(tc.Redfishtool):
