@@ -139,3 +139,78 @@ def pytest_runtest_makereport(item, call):
     if report.failed:
         for gh in list(H.Gatehouse.registry):
             report.sections.append((f"gatehouse {gh.name} stderr", gh.stderr_tail(60)))
+
+
+# ------------------------------------------------ several nodes on Redis (issue 16)
+
+# Settings of a scale-out test's nodes: as SHARED_CONFIG, unless a test is
+# about them.
+SCALE_CONFIG = {
+    "lockout": {"lockout_threshold": 0},
+    "sessions": {"max_sessions_per_account": 10000, "max_sessions": 100000},
+}
+
+
+@pytest.fixture
+def make_redis(base_dir):
+    """Factory for throw-away Redis servers of the calling test (redis_server.
+    RedisServer's arguments), stopped at its end. A missing redis-server is
+    a failure, never a skip."""
+    from redis_server import RedisServer
+    made = []
+
+    def make(*args, start=True, **kw):
+        r = RedisServer(base_dir, *args, **kw)
+        made.append(r)
+        return r.start() if start else r
+
+    yield make
+    for r in reversed(made):
+        r.stop()
+
+
+@pytest.fixture
+def redis(make_redis):
+    """One Redis primary with the settings docs/scale-out.md asks for."""
+    return make_redis()
+
+
+@pytest.fixture
+def make_cluster(base_dir):
+    """Factory: make_cluster(store_keys, n=3, config=None, redis_files=None,
+    start=True): n gatehouse nodes on one store (scale_harness.Cluster),
+    each checked at the end as a single server is (sanitizer reports, leaked
+    secrets), the balancer stopped if one was made. Accounts it has: admin,
+    operator (Operator), reader (ReadOnly)."""
+    from scale_harness import Cluster
+    made = []
+
+    def make(store_keys, n=3, config=None, redis_files=None, start=True):
+        _require_build()
+        c = Cluster(base_dir, store_keys, n, H.merge_config(SCALE_CONFIG, config), redis_files)
+        made.append(c)
+        c.init()
+        c.add_user("operator", "Operator")
+        c.add_user("reader", "ReadOnly")
+        if start:
+            c.start()
+        return c
+
+    yield make
+    errors = []
+    for c in made:
+        if c.balancer is not None:
+            c.balancer.stop()
+        for gh in c.nodes:
+            try:
+                _finish(gh)
+            except BaseException as e:  # report every node, not just the first
+                errors.append(str(e))
+    if errors:
+        pytest.fail("\n".join(errors), pytrace=False)
+
+
+@pytest.fixture
+def cluster(make_cluster, redis):
+    """Three nodes on the `redis` fixture's server."""
+    return make_cluster(redis.store_keys(), redis_files=redis)
