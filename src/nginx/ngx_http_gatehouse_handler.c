@@ -86,6 +86,7 @@ ngx_http_gatehouse_token_found(void *arg, gh_shared_result result, const gh_prin
     ngx_http_request_t             *r = arg;
     ngx_http_gatehouse_ctx_t       *ctx = ngx_http_gatehouse_get_ctx(r);
     ngx_http_gatehouse_main_conf_t *gmcf;
+    ngx_connection_t               *c;
 
     ctx->found = result;
     ctx->answered = 1;
@@ -100,11 +101,14 @@ ngx_http_gatehouse_token_found(void *arg, gh_shared_result result, const gh_prin
         return;                 /* answered at once: the caller goes on */
     }
 
-    /* Answered later: the request waited, blocked; resume its phases. */
+    /* Answered later: the request waited, blocked; resume its phases. The
+     * handler may end and free the request (a client gone meanwhile): only
+     * its connection is used after it. */
+    c = r->connection;
     r->main->blocked--;
     ctx->state = GH_STATE_LOOKED_UP;
     r->write_event_handler(r);
-    ngx_http_run_posted_requests(r->connection);
+    ngx_http_run_posted_requests(c);
 }
 
 static ngx_int_t
