@@ -259,3 +259,38 @@ def test_nodes_over_a_unix_socket(make_cluster, redis):
     token, _, _, _ = a.login("operator")
     assert redis.keys("gh:sess:*"), "no session in Redis"
     assert b.token_status(token) == 200
+
+
+def test_a_setting_and_an_account_changed_through_one_node_hold_on_every_node(cluster):
+    """Live settings and account changes made through a dialect's API (not
+    the command line) reach every node at once: SessionTimeout PATCHed on A
+    is what B and C answer; an account disabled through B's API has its
+    session refused on A and C."""
+    a, b, c = cluster.nodes
+    nodes = (a, b, c)
+    readers = {gh: gh.session(auth=("admin", gh.admin_password)) for gh in nodes}
+    try:
+        with a.admin() as s:
+            r = s.patch(a.url + "/redfish/v1/SessionService", json={"SessionTimeout": 1234},
+                        timeout=10)
+        assert r.status_code in (200, 204), r.text
+        H.obeyed_at_once(lambda: all(
+            readers[gh].get(gh.url + "/redfish/v1/SessionService",
+                            timeout=10).json()["SessionTimeout"] == 1234 for gh in nodes))
+
+        pw = cluster.add_user("erin", "Operator")
+        token, _, _, _ = c.login("erin")
+        for gh in nodes:
+            assert gh.token_status(token) == 200
+        with b.admin() as s:
+            members = s.get(b.url + H.ACCOUNTS, timeout=10).json()["Members"]
+            path = next(m["@odata.id"] for m in members
+                        if s.get(b.url + m["@odata.id"], timeout=10).json()["UserName"] == "erin")
+            r = s.patch(b.url + path, json={"Enabled": False}, timeout=10)
+        assert r.status_code in (200, 204), r.text
+        H.obeyed_at_once(_all_refuse(nodes, lambda gh: gh.token_status(token) == 401 and
+                                     gh.request("GET", SYSTEMS,
+                                                auth=("erin", pw)).status_code == 401))
+    finally:
+        for s in readers.values():
+            s.close()
