@@ -383,7 +383,9 @@ class Gatehouse:
                 rc = self.proc.returncode
                 self._reap()
                 own = self.stderr_text()[stderr_start:]
-                error = PortTaken if "Address already in use" in own else RuntimeError
+                # nginx's bind, or serve's own check before it (cli_guard.c)
+                taken = "Address already in use" in own or " is already in use: " in own
+                error = PortTaken if taken else RuntimeError
                 raise error(f"gatehouse serve exited {rc} while starting\n"
                             f"{self.stderr_tail()}")
             try:
