@@ -17,8 +17,9 @@
  * A new service password goes to DATA_DIR/directory/NAME.password. When
  * the store is shared (Redis) the other nodes have no such file: the
  * profile's text then carries the password sealed under the server secret
- * (directory_seal.c), and each node, when it picks the profile, writes its
- * own file from the seal when the file is missing or differs. A seal that
+ * (directory_seal.c), and each node, when it applies the profile's change
+ * and when it picks the profile, writes its own file from the seal when the
+ * file is missing or differs, and removes it with the profile. A seal that
  * does not open takes the file away (fail closed: no bind) and says so in
  * the audit log, without the password.
  */
@@ -160,12 +161,32 @@ static int apply_account(const gh_account *a, void *arg)
     return 0;
 }
 
+/* On a shared store, this node's password file of profile name follows
+ * the change another node made: written from the seal at once, or removed
+ * with the profile (the deleting node removed only its own). */
+static void apply_password(gh_service *svc, const char *name, gh_directory_profiles *now)
+{
+    ssize_t i = profile_index(now, name);
+    char path[GH_PATH_MAX];
+
+    /* The name comes from the change log: a profile's name or nothing,
+     * never a path. */
+    if (!gh_config_directory_name_ok(name) || !gh_store_shared(svc->store))
+        return;
+    if (i >= 0)
+        password_from_seal(svc, &now->v[i]);
+    else if (password_path(svc, name, path, sizeof(path)) == 0)
+        (void)unlink(path);
+}
+
 gh_store_err gh_service_directory_apply(gh_service *svc, const char *name)
 {
     gh_directory_profiles *now = malloc(sizeof(*now));
     apply_ctx ctx = { svc, name != NULL ? name : "", now };
     gh_store_err err = now == NULL ? GH_STORE_ERROR : gh_service_directory_list(svc, now);
 
+    if (err == GH_STORE_OK)
+        apply_password(svc, ctx.name, now);
     if (err == GH_STORE_OK)
         err = gh_store_account_foreach(svc->store, apply_account, &ctx);
     free(now);

@@ -61,6 +61,12 @@ def test_a_domain_made_on_one_node_binds_on_every_node(cluster, redis, slapd):
         assert not [k for k, v in held.items() if pw.encode() in v or pw in k], \
             "a directory service password in clear in Redis"
     assert slapd.service_password.encode() not in redis.aof_bytes()
+    # deleted on c: every node's file goes with it
+    r = admin(c, "DELETE", DOMAINS + "/lab")
+    assert r.status_code == 204, r.text
+    for gh in (a, b, c):
+        wait_for(lambda: not password_file(gh).exists(), 10,
+                 f"{gh.dir.name}'s password file removed with the profile")
 
 
 def test_a_tampered_seal_binds_nowhere(cluster, redis, slapd):
