@@ -106,6 +106,9 @@ typedef struct {
 #define GH_DIRECTORY_RECHECK_MAX 86400 /* seconds: recheck_interval at most (a day) */
 #define GH_DIRECTORY_DN_MAX     512   /* bytes of a DN or a filter */
 #define GH_DIRECTORY_GROUPS_MAX 1024  /* bytes of a role's list of group DNs */
+/* bytes of a sealed service password's base64 (directory_seal.h), with its
+ * NUL: nonce 12 + password 256 + tag 16 = 284 bytes, 380 characters */
+#define GH_DIRECTORY_SEALED_MAX 384
 
 /* The kinds of directory (key kind): what a dialect shows a profile as. */
 #define GH_DIRECTORY_KIND_LDAP "ldap"
@@ -118,6 +121,9 @@ typedef struct {
     char     ca[GH_PATH_MAX];                   /* empty = the system's CAs */
     char     bind_dn[GH_DIRECTORY_DN_MAX];      /* the service account */
     char     bind_password_file[GH_PATH_MAX];   /* its password, read at each connect */
+    /* The password sealed (directory_seal.h), in a shared store's profile
+     * only: never a key of the file; "" = none. */
+    char     bind_password_sealed[GH_DIRECTORY_SEALED_MAX];
     char     user_base[GH_DIRECTORY_DN_MAX];
     char     user_filter[GH_DIRECTORY_DN_MAX];  /* (objectClass=*) */
     char     user_attribute[64];                /* uid */
@@ -294,7 +300,9 @@ bool gh_config_directory_valid(const gh_config_directory *p, const char **why);
  * store keeps a profile written through the API); false if out is too
  * small. gh_config_directory_read sets the keys of such lines over p, each
  * judged as the file's would be: false with the reason in *why. Neither
- * touches p's name or revision. */
+ * touches p's name or revision. The store's text alone may carry a line
+ * bind_password_sealed (base64, checked as such only: opening it is
+ * service_directory.c's). */
 #define GH_DIRECTORY_TEXT_MAX 12288
 bool gh_config_directory_write(const gh_config_directory *p, char *out, size_t outlen);
 bool gh_config_directory_read(gh_config_directory *p, const char *text, const char **why);

@@ -19,6 +19,10 @@
 #include <ldap.h>
 
 #define GH_DIR_PREFIX "directory "
+/* The stored text's own line: the sealed service password (config.h). */
+#define GH_DIR_SEALED "bind_password_sealed"
+#define GH_DIR_BASE64 \
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 
 #define GH_DIR_STR(name, field, kind, empty) \
     { name, kind, offsetof(gh_config_directory, field), \
@@ -383,6 +387,27 @@ bool gh_config_directory_write(const gh_config_directory *p, char *out, size_t o
         out[used++] = '\n';
         out[used] = '\0';
     }
+    if (p->bind_password_sealed[0] != '\0') {
+        int n = snprintf(out + used, outlen - used, GH_DIR_SEALED "=%s\n",
+                         p->bind_password_sealed);
+
+        if (n < 0 || (size_t)n >= outlen - used)
+            return false;
+    }
+    return true;
+}
+
+/* The sealed password's line: base64 that fits, nothing else judged. */
+static bool gh_config_directory_sealed(gh_config_directory *p, const char *value,
+                                       const char **why)
+{
+    size_t n = strlen(value);
+
+    if (n >= sizeof(p->bind_password_sealed) || strspn(value, GH_DIR_BASE64) != n) {
+        *why = "not a sealed password";
+        return false;
+    }
+    memcpy(p->bind_password_sealed, value, n + 1);
     return true;
 }
 
@@ -408,6 +433,10 @@ bool gh_config_directory_read(gh_config_directory *p, const char *text, const ch
             return false;
         }
         *eq = '\0';
+        if (strcmp(line, GH_DIR_SEALED) == 0) {
+            ok = gh_config_directory_sealed(p, eq + 1, why);
+            continue;
+        }
         k = gh_config_directory_key(line);
         if (k == GH_DIRECTORY_KEYS) {
             *why = "not a key of a directory profile";

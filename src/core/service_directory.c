@@ -13,8 +13,18 @@
  * it is disabled or gone, their sessions removed from the shared block (the
  * store's went in the write's transaction). A profile's users are its
  * shadow accounts, NAME@PROFILE in domain PROFILE (service_login.c).
+ *
+ * A new service password goes to DATA_DIR/directory/NAME.password. When
+ * the store is shared (Redis) the other nodes have no such file: the
+ * profile's text then carries the password sealed under the server secret
+ * (directory_seal.c), and each node, when it applies the profile's change
+ * and when it picks the profile, writes its own file from the seal when the
+ * file is missing or differs, and removes it with the profile. A seal that
+ * does not open takes the file away (fail closed: no bind) and says so in
+ * the audit log, without the password.
  */
 #include "directory_profiles.h"
+#include "directory_seal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +34,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #define GH_DIR_PASSWORD_DIR "directory"
+
+static int password_write(const char *path, const char *pw, size_t len);
+static int password_path(gh_service *svc, const char *name, char *out, size_t outlen);
+static void password_from_seal(gh_service *svc, gh_config_directory *p);
 
 static ssize_t profile_index(const gh_directory_profiles *l, const char *name)
 {
@@ -85,6 +101,7 @@ static gh_store_err pick(gh_service *svc, const char *name, const char *kind,
         if (name != NULL ? strcmp(p->name, name) == 0
                          : kind != NULL ? strcmp(p->kind, kind) == 0 : p->is_default) {
             *out = *p;
+            password_from_seal(svc, out);
             goto done;
         }
     }
@@ -144,12 +161,32 @@ static int apply_account(const gh_account *a, void *arg)
     return 0;
 }
 
+/* On a shared store, this node's password file of profile name follows
+ * the change another node made: written from the seal at once, or removed
+ * with the profile (the deleting node removed only its own). */
+static void apply_password(gh_service *svc, const char *name, gh_directory_profiles *now)
+{
+    ssize_t i = profile_index(now, name);
+    char path[GH_PATH_MAX];
+
+    /* The name comes from the change log: a profile's name or nothing,
+     * never a path. */
+    if (!gh_config_directory_name_ok(name) || !gh_store_shared(svc->store))
+        return;
+    if (i >= 0)
+        password_from_seal(svc, &now->v[i]);
+    else if (password_path(svc, name, path, sizeof(path)) == 0)
+        (void)unlink(path);
+}
+
 gh_store_err gh_service_directory_apply(gh_service *svc, const char *name)
 {
     gh_directory_profiles *now = malloc(sizeof(*now));
     apply_ctx ctx = { svc, name != NULL ? name : "", now };
     gh_store_err err = now == NULL ? GH_STORE_ERROR : gh_service_directory_list(svc, now);
 
+    if (err == GH_STORE_OK)
+        apply_password(svc, ctx.name, now);
     if (err == GH_STORE_OK)
         err = gh_store_account_foreach(svc->store, apply_account, &ctx);
     free(now);
@@ -174,11 +211,13 @@ static int password_write(const char *path, const char *pw, size_t len)
     const char *slash = strrchr(path, '/');
     int fd, rc = -1;
 
+    /* A temporary name of its own (mkostemp: 0600): workers of a node may
+     * write the same file from the same seal at once. */
     snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
     if ((mkdir(dir, 0700) != 0 && errno != EEXIST) ||
-        (size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
+        (size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
         return -1;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return -1;
     if (write(fd, pw, len) == (ssize_t)len && fsync(fd) == 0)
@@ -190,6 +229,52 @@ static int password_write(const char *path, const char *pw, size_t len)
     if (rc != 0)
         (void)unlink(tmp);
     return rc;
+}
+
+/* Does the file at path hold exactly pw (len bytes)? */
+static bool password_same(const char *path, const char *pw, size_t len)
+{
+    char  have[GH_PASSWORD_MAX + 2];
+    FILE *f = fopen(path, "re");
+    size_t n = f != NULL ? fread(have, 1, sizeof(have), f) : 0;
+    bool  same = f != NULL && !ferror(f) && n == len && CRYPTO_memcmp(have, pw, len) == 0;
+
+    if (f != NULL)
+        fclose(f);
+    OPENSSL_cleanse(have, sizeof(have));
+    return same;
+}
+
+/* p's password file from its seal, when it has one: this node's own file
+ * (the stored path is the writer's), written when missing or different;
+ * taken away when the seal does not open. */
+static void password_from_seal(gh_service *svc, gh_config_directory *p)
+{
+    char   pw[GH_PASSWORD_MAX + 1], detail[GH_DOMAIN_MAX + 96];
+    size_t len = 0;
+
+    if (p->bind_password_sealed[0] == '\0' || p->bind_dn[0] == '\0')
+        return;
+    if (password_path(svc, p->name, p->bind_password_file, sizeof(p->bind_password_file)) != 0) {
+        p->bind_password_file[0] = '\0';
+        return;
+    }
+    if (!gh_directory_unseal(svc->secret, p->name, p->bind_password_sealed, pw, &len)) {
+        (void)unlink(p->bind_password_file);
+        snprintf(detail, sizeof(detail),
+                 "directory %s service password's seal refused (another server secret?)",
+                 p->name);
+        gh_audit_write(svc->audit, GH_AUDIT_DIRECTORY_CHANGED, NULL, NULL, NULL, NULL, detail);
+        goto done;
+    }
+    if (!password_same(p->bind_password_file, pw, len) &&
+        password_write(p->bind_password_file, pw, len) != 0) {
+        snprintf(detail, sizeof(detail), "directory %s service password's file not written",
+                 p->name);
+        gh_audit_write(svc->audit, GH_AUDIT_DIRECTORY_CHANGED, NULL, NULL, NULL, NULL, detail);
+    }
+done:
+    OPENSSL_cleanse(pw, sizeof(pw));
 }
 
 /* The rules among the profiles in effect once p is written. */
@@ -257,6 +342,14 @@ gh_directory_put_result gh_service_directory_put(gh_service *svc, const gh_confi
     if (bind_password != NULL &&
         password_write(copy->bind_password_file, bind_password, bind_password_len) != 0)
         goto done;
+    /* A shared store's other nodes take the password from its seal. */
+    reason = "the service password could not be sealed";
+    if (bind_password != NULL && gh_store_shared(svc->store) &&
+        !gh_directory_seal(svc->secret, copy->name, bind_password, bind_password_len,
+                           copy->bind_password_sealed))
+        goto done;
+    if (bind_password != NULL && !gh_store_shared(svc->store))
+        copy->bind_password_sealed[0] = '\0';
     reason = "the store failed";
     if (!gh_config_directory_write(copy, text, GH_DIRECTORY_TEXT_MAX) ||
         gh_store_directory_put(svc->store, copy->name, text, !copy->enabled, NULL) !=

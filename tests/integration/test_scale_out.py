@@ -11,6 +11,7 @@ from pathlib import Path
 import gatehouse_harness as H
 from gatehouse_harness import SESSIONS, wait_for
 from ovirt_util import API as OVIRT_API, bearer, cookie_value, get_token
+from test_powerstore_ldap import DOMAINS as LDAP_DOMAINS, admin, lab_body
 
 SYSTEMS = "/redfish/v1/Systems"
 PS = "/api/rest"
@@ -182,6 +183,14 @@ def test_an_account_made_through_the_api_of_one_node_logs_in_on_another(cluster)
     assert c.token_status(token) == 200
 
 
+class FakeSlapd:
+    """What lab_body reads of a slapd, for a domain only written, never bound."""
+    ldap_url = "ldap://127.0.0.1:1389"
+
+    def __init__(self, service_password):
+        self.service_password = service_password
+
+
 def test_redis_holds_no_password_token_or_csrf_secret(cluster, redis):
     a, b, c = cluster.nodes
     token, _, _, _ = a.login("operator")
@@ -196,6 +205,12 @@ def test_redis_holds_no_password_token_or_csrf_secret(cluster, redis):
                   data={"username": "admin@pam", "password": a.admin_password})
     d = r.json()["data"]
     a.secrets.update({d["ticket"], d["CSRFPreventionToken"]})
+    # a directory profile's service password, given through the API: sealed
+    # in Redis (test_scale_directory.py), never in clear
+    dir_pw = H.new_password("Svc")
+    a.secrets.add(dir_pw)
+    r = admin(b, "POST", LDAP_DOMAINS, json=lab_body(FakeSlapd(dir_pw)))
+    assert r.status_code == 201, r.text
     held = redis.dump()
     assert held, "nothing in Redis: the nodes do not use it"
     assert any(b"argon2id" in v for v in held.values()), \
