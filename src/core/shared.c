@@ -330,3 +330,18 @@ void gh_shared_setting_set(gh_shared *sh, gh_setting setting, int64_t value)
     sh->hdr->settings[setting] = value;
     shared_unlock(sh);
 }
+
+void shared_drop_sliced(gh_shared *sh, uint32_t fresh, void (*drop)(gh_shared *sh, uint32_t i))
+{
+    uint32_t from = 0;
+
+    while (from < fresh) {
+        uint32_t to = fresh - from > SHARED_DROP_SLICE ? from + SHARED_DROP_SLICE : fresh;
+
+        shared_lock(sh);
+        for (uint32_t i = from; i < to; i++)
+            drop(sh, i);
+        shared_unlock(sh);
+        from = to;
+    }
+}

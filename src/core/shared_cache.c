@@ -133,27 +133,20 @@ void gh_shared_cred_drop_account(gh_shared *sh, int64_t account_id)
     shared_unlock(sh);
 }
 
-/* Credentials unlinked per lock hold when the whole cache is dropped. */
-#define CRED_DROP_SLICE 4096
+static void cred_drop(gh_shared *sh, uint32_t i)
+{
+    if (sh->creds[i].used)
+        cred_unlink(sh, i);
+}
 
 void shared_cred_drop_all(gh_shared *sh)
 {
-    uint32_t from = 0, fresh;
+    uint32_t fresh;
 
     shared_lock(sh);
     fresh = sh->hdr->creds.fresh;
     shared_unlock(sh);
-    while (from < fresh) {
-        uint32_t to = fresh - from > CRED_DROP_SLICE ? from + CRED_DROP_SLICE : fresh;
-
-        shared_lock(sh);
-        for (uint32_t i = from; i < to; i++) {
-            if (sh->creds[i].used)
-                cred_unlink(sh, i);
-        }
-        shared_unlock(sh);
-        from = to;
-    }
+    shared_drop_sliced(sh, fresh, cred_drop);
 }
 
 static uint32_t *throttle_bucket(gh_shared *sh, const uint8_t *key)

@@ -102,6 +102,12 @@ struct gh_shared {
 /* Forget every cached credential, a slice per lock hold (shared_cache.c). */
 void shared_cred_drop_all(gh_shared *sh);
 
+/* How a whole pool is dropped without holding the lock long: drop(sh, i)
+ * for each node i below fresh (the pool's never-used nodes start there),
+ * SHARED_DROP_SLICE of them per lock hold (shared.c). */
+#define SHARED_DROP_SLICE 4096
+void shared_drop_sliced(gh_shared *sh, uint32_t fresh, void (*drop)(gh_shared *sh, uint32_t i));
+
 /* Append an event to the ring; the caller holds the lock (shared_events.c). */
 void shared_event_add(gh_shared *sh, gh_event_kind kind, const gh_session_record *rec);
 

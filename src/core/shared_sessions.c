@@ -209,12 +209,15 @@ done:
     return rc;
 }
 
-/* Nodes unlinked per lock hold when the whole cache is dropped. */
-#define DROP_SLICE 4096
+static void session_drop(gh_shared *sh, uint32_t i)
+{
+    if (sh->sessions[i].used)
+        session_unlink_as(sh, i, false);
+}
 
 void gh_shared_drop_all(gh_shared *sh)
 {
-    uint32_t from = 0, fresh;
+    uint32_t fresh;
 
     shared_lock(sh);
     sh->hdr->store_down = 1;
@@ -222,17 +225,7 @@ void gh_shared_drop_all(gh_shared *sh)
     shared_unlock(sh);
     /* Fills are refused from the mark on, so a slice walk clears the pool:
      * nodes past fresh were never used. */
-    while (from < fresh) {
-        uint32_t to = fresh - from > DROP_SLICE ? from + DROP_SLICE : fresh;
-
-        shared_lock(sh);
-        for (uint32_t i = from; i < to; i++) {
-            if (sh->sessions[i].used)
-                session_unlink_as(sh, i, false);
-        }
-        shared_unlock(sh);
-        from = to;
-    }
+    shared_drop_sliced(sh, fresh, session_drop);
     shared_cred_drop_all(sh);
 }
 
