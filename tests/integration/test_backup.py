@@ -8,6 +8,8 @@ and the file is 0600. restore refuses while a server runs on the data
 directory (the lock `serve` holds), and refuses a file that is not a
 gatehouse database, or a backup cut short, leaving the database as it was.
 With Redis as the store both commands refuse and say what to use instead.
+A directory profile's service password is not in the backup, and restore
+names the file when it is missing.
 """
 
 import os
@@ -198,3 +200,35 @@ def test_help_and_command_line(make_server):
         assert p.returncode == 2 and "unexpected argument" in p.stderr, p.stderr
     p = gh.cli("--help")
     assert "backup" in p.stdout and "restore" in p.stdout
+
+
+def test_restore_names_a_missing_directory_password(make_server):
+    """A directory profile written through the API keeps its service
+    password in DATA/directory/NAME.password, not in the database: restore
+    says when the profile it brings back names a file that is not there."""
+    gh = make_server()
+    secret = H.new_password("Service")
+    gh.secrets.add(secret)
+    r = gh.request("PATCH", "/redfish/v1/AccountService", auth=("admin", gh.admin_password),
+                   json={"ActiveDirectory": {
+                       "ServiceEnabled": True, "ServiceAddresses": ["ldap://127.0.0.1:1"],
+                       "Authentication": {"Username": "cn=svc,dc=example,dc=org",
+                                          "Password": secret},
+                       "LDAPService": {"SearchSettings": {
+                           "BaseDistinguishedNames": ["ou=people,dc=example,dc=org"],
+                           "UsernameAttribute": "uid", "GroupsAttribute": "memberOf"}},
+                       "RemoteRoleMapping": [{"RemoteGroup": "cn=admins,dc=example,dc=org",
+                                              "LocalRole": "Administrator"}]}})
+    assert r.status_code == 200, r.text
+    password_file = gh.data / "directory" / "ad.password"
+    assert password_file.exists()
+    out = backup_dir(gh) / "b.db"
+    gh.cli("backup", str(out))
+    assert secret.encode() not in out.read_bytes()
+    gh.stop()
+    p = gh.cli("restore", str(out))
+    assert "directory profile" not in p.stdout, p.stdout
+    password_file.unlink()
+    p = gh.cli("restore", str(out))
+    assert f"directory profile ad: its service password file {password_file} is missing" \
+        in p.stdout, p.stdout
