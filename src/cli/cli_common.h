@@ -128,6 +128,8 @@ int gh_cli_init(int argc, char **argv);
 int gh_cli_user(int argc, char **argv);
 int gh_cli_session(int argc, char **argv);
 int gh_cli_store(int argc, char **argv);
+int gh_cli_backup(int argc, char **argv);
+int gh_cli_restore(int argc, char **argv);
 int gh_cli_serve(int argc, char **argv);
 int gh_cli_bench(int argc, char **argv);     /* hidden: bench-fill, for bench/ */
 

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli_common.h"
@@ -161,6 +162,21 @@ int gh_guard_lock(const char *data_dir, const char *run_dir, const char *listen)
 fail:
     close(fd);
     return -1;
+}
+
+int gh_guard_lock_idle(const char *data_dir, const char *what)
+{
+    char run[GH_PATH_MAX];
+
+    if (snprintf(run, sizeof(run), "%s/run", data_dir) >= (int)sizeof(run)) {
+        gh_cli_err("data directory path too long");
+        return -1;
+    }
+    if (mkdir(run, 0700) < 0 && errno != EEXIST) {
+        gh_cli_err("cannot create %s: %s", run, strerror(errno));
+        return -1;
+    }
+    return gh_guard_lock(data_dir, run, what);
 }
 
 /* Split ADDR:PORT into the host getaddrinfo takes and the port. */

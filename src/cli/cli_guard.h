@@ -15,6 +15,12 @@
  * when another server does. Returns the descriptor, or -1 (printed). */
 int gh_guard_lock(const char *data_dir, const char *run_dir, const char *listen);
 
+/* The same lock for a command that must not run beside a server on
+ * data_dir (`store copy`, `restore`): DIR/run made when missing, what
+ * written where a server writes its address. The descriptor, to close when
+ * done, or -1 (printed, naming the server that holds it). */
+int gh_guard_lock_idle(const char *data_dir, const char *what);
+
 /* Bind addr (ADDR:PORT as `serve` takes it: IPv4, [IPv6], localhost or *) the
  * way nginx will, but without SO_REUSEPORT: a listener already there, even one
  * with reuseport, makes the bind fail, where nginx's own bind would succeed and

@@ -140,17 +140,15 @@ static int gh_copy_lock(const char *dir, bool only_served)
     char        run[GH_PATH_MAX];
     struct stat st;
 
-    if (snprintf(run, sizeof(run), "%s/run", dir) >= (int)sizeof(run)) {
-        gh_cli_err("data directory path too long");
-        return -1;
+    if (only_served) {
+        if (snprintf(run, sizeof(run), "%s/run", dir) >= (int)sizeof(run)) {
+            gh_cli_err("data directory path too long");
+            return -1;
+        }
+        if (stat(run, &st) < 0)
+            return -2;
     }
-    if (only_served && stat(run, &st) < 0)
-        return -2;
-    if (mkdir(run, 0700) < 0 && errno != EEXIST) {
-        gh_cli_err("cannot create %s: %s", run, strerror(errno));
-        return -1;
-    }
-    return gh_guard_lock(dir, run, "store copy");
+    return gh_guard_lock_idle(dir, "store copy");
 }
 
 /* A SQLite store in another data directory: that directory's lock too,

@@ -21,6 +21,8 @@ static const char gh_cli_usage[] =
     "  user      add, change, delete, list, lock and unlock accounts\n"
     "  session   list and revoke sessions\n"
     "  store     copy everything between the embedded store and another (Redis)\n"
+    "  backup    copy the embedded store to a file while the server runs\n"
+    "  restore   put such a copy back, with no server running\n"
     "\n"
     "Every command takes --data-dir DIR (default: $GATEHOUSE_DATA_DIR, else ./var\n"
     "when it holds a data directory, as `make run` leaves it) and --config FILE;\n"
@@ -42,6 +44,8 @@ int main(int argc, char **argv)
         { "user", gh_cli_user },
         { "session", gh_cli_session },
         { "store", gh_cli_store },
+        { "backup", gh_cli_backup },
+        { "restore", gh_cli_restore },
         { "bench-fill", gh_cli_bench },     /* bench/ only; not in the usage */
     };
     size_t i;
