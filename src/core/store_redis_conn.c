@@ -194,8 +194,10 @@ done:
     if (err != GH_STORE_OK) {
         if (strstr(r->err, "timed out") != NULL)
             say(r->err, sizeof(r->err), "Redis: no answer within %d ms", conn_timeout(r));
-        while (got > 0)
+        while (got > 0) {
             gh_redis_reply_free(replies[--got]);
+            replies[got] = NULL;        /* the caller frees what it is handed */
+        }
         conn_lost(r);
     }
     return err;

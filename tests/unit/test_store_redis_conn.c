@@ -269,6 +269,31 @@ static void test_pipeline(void **state)
     gh_redis_close(r);
 }
 
+/* A pipeline cut short by the timeout after some replies came (the second
+ * command blocks in Redis past it) frees those and hands back only NULLs:
+ * the caller frees what it is handed (store_redis_commit does), so a freed
+ * pointer left behind would be freed twice. */
+static void test_pipeline_timeout_hands_back_nothing(void **state)
+{
+    gh_store_config cfg = config(gh_test_redis_url());
+    gh_redis       *r = NULL;
+    const char     *ping[1] = { "PING" };
+    const char     *blpop[3] = { "BLPOP", "gh:test:conn:never", "5" };
+    size_t          lp[1] = { 4 }, lb[3] = { 5, 18, 1 };
+    gh_redis_cmd    cmds[2] = { { 1, ping, lp }, { 3, blpop, lb } };
+    redisReply     *replies[2];
+
+    (void)state;
+    cfg.timeout_ms = 300;
+    open_ok(&cfg, &r);
+    assert_int_equal(gh_redis_pipeline(r, cmds, 2, replies), GH_STORE_ERROR);
+    assert_null(replies[0]);
+    assert_null(replies[1]);
+    for (int i = 0; i < 2; i++)
+        gh_redis_reply_free(replies[i]);
+    gh_redis_close(r);
+}
+
 /* unix: with ?db=N: SELECT and CLIENT SETNAME happened. */
 static void test_unix_socket(void **state)
 {
@@ -1090,6 +1115,7 @@ int main(void)
         cmocka_unit_test(test_url_refused),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_pipeline),
+        cmocka_unit_test(test_pipeline_timeout_hands_back_nothing),
         cmocka_unit_test(test_unix_socket),
         cmocka_unit_test(test_unix_backlog_full),
         cmocka_unit_test(test_eval_reload),
