@@ -194,8 +194,11 @@ done:
     if (err != GH_STORE_OK) {
         if (strstr(r->err, "timed out") != NULL)
             say(r->err, sizeof(r->err), "Redis: no answer within %d ms", conn_timeout(r));
-        while (got > 0)
+        /* NULL again: a caller frees whatever replies it holds, too */
+        while (got > 0) {
             gh_redis_reply_free(replies[--got]);
+            replies[got] = NULL;
+        }
         conn_lost(r);
     }
     return err;
