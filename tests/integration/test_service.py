@@ -23,6 +23,7 @@ import threading
 import time
 from functools import lru_cache
 
+import pytest
 import requests
 
 import gatehouse_harness as H
@@ -174,14 +175,19 @@ class SandboxedGatehouse(H.Gatehouse):
         return super().stop()
 
 
-def test_serve_within_the_unit_sandbox(base_dir):
+@pytest.mark.parametrize("store", ["embedded", "redis"])
+def test_serve_within_the_unit_sandbox(base_dir, request, store):
     """Everything the server and its reload do, as the unit runs them, is
     allowed by the unit: its system calls by SystemCallFilter, its sockets
     by RestrictAddressFamilies, its memory by MemoryDenyWriteExecute (no
     mapping both writable and executable, no mprotect to executable), its
     writes by ProtectSystem=strict + ReadWritePaths (the data directory), and
-    it reads in /proc only what ProcSubset=pid leaves."""
-    gh = SandboxedGatehouse(base_dir, "sandboxed")
+    it reads in /proc only what ProcSubset=pid leaves. With the embedded
+    store, and with a Redis store (docs/scale-out.md)."""
+    config = None
+    if store == "redis":
+        config = {"store": request.getfixturevalue("redis").store_keys()}
+    gh = SandboxedGatehouse(base_dir, f"sandboxed-{store}", config=config)
     gh.init()
     try:
         gh.start(timeout=120)
@@ -200,6 +206,10 @@ def test_serve_within_the_unit_sandbox(base_dir):
         gh.stop()
         calls = trace_calls(sorted((gh.dir / "trace").iterdir()))
         assert "execve" in calls and "accept4" in calls, sorted(calls)
+        if config is not None:      # the store's connections were traced too
+            port = re.search(r":(\d+)", config["store"]["url"].rsplit("@", 1)[-1]).group(1)
+            assert any(f"htons({port})" in line for line in calls.get("connect", [])), \
+                calls.get("connect")
 
         refused = sorted(set(calls) - unit_syscalls())
         assert not refused, "calls outside SystemCallFilter:\n" + "\n".join(
