@@ -439,12 +439,22 @@ def test_reload_refuses_what_fails_and_changes_nothing(fresh):
     assert p.returncode == 1, p.stderr
     assert "differ only in case" in p.stderr and "fails nginx's test" in p.stderr, p.stderr
 
+    # A pid file that names another process than the lock's holder is never
+    # signalled (left from another run, or a server still starting).
+    del gh.config["server"]["data_tree"]
+    gh.write_config()
+    pid_file = gh.data / "run" / "nginx.pid"
+    master = pid_file.read_text()
+    pid_file.write_text(f"{os.getpid()}\n")
+    p = reload(gh, check=False)
+    pid_file.write_text(master)
+    assert p.returncode == 1, p.stderr
+    assert "does not name the nginx master" in p.stderr, p.stderr
+
     assert conf.read_bytes() == before
     assert not (gh.data / "run" / "nginx.conf.reload").exists()
     assert set(gh.worker_pids()) == workers, "nginx was signalled"
     assert gh.token_status(token) == 200
-    del gh.config["server"]["data_tree"]
-    gh.write_config()
 
 
 def test_reload_without_a_server_is_refused(make_server):
