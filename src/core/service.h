@@ -117,7 +117,9 @@ gh_store_err gh_service_sync_settings(gh_service *svc);
  * left (gh_shared_load_claim); the caller of the first part also loads the
  * throttle counters of sources. Every worker calls it at start; once it
  * returns, the other parts may still be loading (gh_shared_change_seq < 0
- * until they are done). A load already done claims nothing. */
+ * until they are done). A load already done (a respawned worker, a reload)
+ * claims nothing, and only mirrors the settings of this caller's
+ * configuration into the block. */
 gh_store_err gh_service_load(gh_service *svc);
 
 /* Apply the change log since the block's sequence: the command line's and

@@ -197,8 +197,11 @@ gh_store_err gh_service_load(gh_service *svc)
 
     /* The split point is no data of a part: reading it first is safe. */
     err = gh_store_session_rowid_last(svc->store, &last);
+    /* Loaded already: a respawned worker, or a reload, which keeps the block
+     * and what it holds. The settings the block mirrors are this process's
+     * own, though: a reload may have changed the configuration's. */
     if (!gh_shared_load_claim(svc->shared, last, &after, &upto))
-        return err;
+        return err == GH_STORE_OK ? gh_service_sync_settings(svc) : err;
     ctx.batch = malloc(LOAD_BATCH * sizeof(*ctx.batch));
     if (ctx.batch == NULL)
         err = GH_STORE_ERROR;

@@ -72,6 +72,8 @@ typedef struct {
     ngx_uint_t         nstreams;
     ngx_event_t        stream_event;  /* walks them while there are any */
     uint64_t           events_after;  /* the last session event they were fed */
+    ngx_uint_t         requests_waiting; /* on a pool task (thread.c's hold) */
+    ngx_event_t        hold_event;    /* keeps a shutting-down worker for them */
 } ngx_http_gatehouse_main_conf_t;
 
 typedef struct ngx_http_gatehouse_stream_s ngx_http_gatehouse_stream_t;

@@ -144,6 +144,65 @@ ngx_http_gatehouse_probe_directories(ngx_conf_t *cf, const gh_config *config)
     }
 }
 
+/*
+ * On a reload (SIGHUP), the zone of the running configuration: this one
+ * asks for it with the same size, and takes the limits its block was laid
+ * out for, so that nginx hands over the block itself (same name, tag and
+ * size: ngx_init_cycle) with every session, cached credential and
+ * failed-login counter in it. A new block of another size would be loaded
+ * from the store by the new workers while the old ones still answer: a
+ * session an old worker made in that moment would be missing from it. So
+ * limits changed in the configuration (max_sessions, credcache_entries) wait
+ * for the next start, and a notice says so; a lower max_sessions is obeyed
+ * at once all the same (gh_service_session_create counts against it).
+ */
+static void
+ngx_http_gatehouse_keep_zone(ngx_conf_t *cf, ngx_http_gatehouse_main_conf_t *gmcf,
+    size_t *size)
+{
+    ngx_cycle_t                    *old = cf->cycle->old_cycle;
+    ngx_list_part_t                *part;
+    ngx_shm_zone_t                 *zone;
+    ngx_http_gatehouse_main_conf_t *prev;
+    ngx_uint_t                      i;
+
+    if (old == NULL || ngx_is_init_cycle(old)) {
+        return;
+    }
+    part = &old->shared_memory.part;
+    zone = part->elts;
+    for (i = 0; /* void */ ; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return;
+            }
+            part = part->next;
+            zone = part->elts;
+            i = 0;
+        }
+        if (zone[i].tag == &ngx_http_gatehouse_module
+            && zone[i].shm.name.len == ngx_http_gatehouse_zone_name.len
+            && ngx_strncmp(zone[i].shm.name.data, ngx_http_gatehouse_zone_name.data,
+                           ngx_http_gatehouse_zone_name.len) == 0)
+        {
+            break;
+        }
+    }
+    prev = zone[i].data;
+    if (prev == NULL || prev->block == NULL) {
+        return;
+    }
+    if (ngx_memcmp(&prev->limits, &gmcf->limits, sizeof(gmcf->limits)) != 0) {
+        ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                           "gatehouse: the reload keeps the shared block as it is, room "
+                           "for %uD sessions and %uD cached credentials, until the next "
+                           "start, whatever max_sessions and credcache_entries now say",
+                           prev->limits.max_sessions, prev->limits.credcache_entries);
+        gmcf->limits = prev->limits;
+    }
+    *size = zone[i].shm.size;
+}
+
 static char *
 ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
 {
@@ -208,6 +267,7 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
     size = gh_shared_size(&gmcf->limits);
     size += size / 64 + 64 * ngx_pagesize;
     size = ngx_align(size, ngx_pagesize);
+    ngx_http_gatehouse_keep_zone(cf, gmcf, &size);
 
     gmcf->zone = ngx_shared_memory_add(cf, &ngx_http_gatehouse_zone_name, size,
                                        &ngx_http_gatehouse_module);

@@ -21,11 +21,21 @@
  * (else gatehouse_io) so that a directory slow to answer holds up no change
  * log and no store work; the store elects which worker's
  * task asks the directory about each user.
+ *
+ * The hold: a worker shutting down gracefully (a reload, a stop by SIGQUIT)
+ * exits as soon as only cancelable timers are left (ngx_event_no_timers_left),
+ * whatever its connections are doing. A request waiting for a pool task has
+ * no timer of its own, so the worker would exit under it and drop its
+ * connection unanswered ("open socket left in connection"). While any
+ * request of the worker waits for a task, a timer that is not cancelable
+ * stays armed: it fires once a second at most, and the worker leaves at most
+ * a second after its last task.
  */
 #include "ngx_http_gatehouse.h"
 
 #define GH_SYNC_INTERVAL_MS  50
 #define GH_UPKEEP_EVERY      20    /* sync ticks: once a second */
+#define GH_HOLD_MS           1000
 
 typedef struct {
     ngx_http_request_t             *r;
@@ -115,6 +125,28 @@ ngx_http_gatehouse_pool(ngx_http_gatehouse_main_conf_t *gmcf, ngx_http_gatehouse
 }
 
 static void
+ngx_http_gatehouse_hold_tick(ngx_event_t *ev)
+{
+    ngx_http_gatehouse_main_conf_t *gmcf = ev->data;
+
+    if (gmcf->requests_waiting > 0) {
+        ngx_add_timer(ev, GH_HOLD_MS);
+    }
+}
+
+/* A request starts waiting for a task: the worker stays until it is done. */
+static void
+ngx_http_gatehouse_hold(ngx_http_gatehouse_main_conf_t *gmcf)
+{
+    if (gmcf->requests_waiting++ == 0 && !gmcf->hold_event.timer_set) {
+        gmcf->hold_event.handler = ngx_http_gatehouse_hold_tick;
+        gmcf->hold_event.data = gmcf;
+        gmcf->hold_event.log = ngx_cycle->log;
+        ngx_add_timer(&gmcf->hold_event, GH_HOLD_MS);
+    }
+}
+
+static void
 ngx_http_gatehouse_task_done(ngx_event_t *ev)
 {
     ngx_http_gatehouse_task_t *t = ev->data;
@@ -126,6 +158,7 @@ ngx_http_gatehouse_task_done(ngx_event_t *ev)
     ngx_http_set_log_request(c->log, r);
     r->main->blocked--;
     r->aio = 0;
+    t->gmcf->requests_waiting--;
 
     if (ctx->job == GH_JOB_FORWARD && ctx->resume != NULL) {
         ctx->resume(r, ctx);
@@ -189,6 +222,7 @@ ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     }
     r->main->blocked++;
     r->aio = 1;
+    ngx_http_gatehouse_hold(gmcf);
     return NGX_OK;
 }
 
@@ -221,6 +255,7 @@ ngx_http_gatehouse_lookup_done(ngx_event_t *ev)
 
     ngx_http_set_log_request(c->log, r);
     r->aio = 0;
+    t->gmcf->requests_waiting--;
     /* A token the store does not know counts against its source. */
     if (gh_session_miss_result(t->miss) == GH_SHARED_NOT_FOUND) {
         gh_service_throttle_fail(&t->gmcf->inline_service, ctx->req.client_addr);
@@ -265,6 +300,7 @@ ngx_http_gatehouse_defer_miss(void *defer_arg, gh_session_miss *miss, void *find
         return false;
     }
     r->aio = 1;
+    ngx_http_gatehouse_hold(gmcf);
     return true;
 }
 
