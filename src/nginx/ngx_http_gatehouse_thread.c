@@ -45,6 +45,11 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
     gh_service                *svc;
 
     svc = ngx_http_gatehouse_thread_service(t->gmcf);
+    /* The thread's service works for this request until the task ends: its
+     * audit records carry the request's id and dialect. */
+    if (svc != NULL) {
+        svc->origin = &ctx->origin;
+    }
     /* The suspect pool's threads run only suspects' checks; the same value
      * every time, so their hash lanes are made once. */
     if (t->suspect) {
@@ -87,6 +92,9 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
     default:
         break;
     }
+    if (svc != NULL) {
+        svc->origin = NULL;
+    }
 }
 
 /* The hash pool for a password check, unless its source is throttled: then
@@ -126,6 +134,7 @@ ngx_http_gatehouse_task_done(ngx_event_t *ev)
     ngx_http_set_log_request(c->log, r);
     r->main->blocked--;
     r->aio = 0;
+    ngx_http_gatehouse_audit_logged(r, ctx);
 
     if (ctx->job == GH_JOB_FORWARD && ctx->resume != NULL) {
         ctx->resume(r, ctx);
@@ -171,6 +180,9 @@ ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
         }
         gh_response_init(ctx->resp);
     }
+    /* Taken here, on the event loop: the thread may audit (a password
+     * check always does) and must not touch nginx's pool. */
+    (void) ngx_http_gatehouse_audit_origin(r, ctx);
     t = task->ctx;
     t->r = r;
     t->ctx = ctx;
