@@ -194,8 +194,11 @@ done:
     if (err != GH_STORE_OK) {
         if (strstr(r->err, "timed out") != NULL)
             say(r->err, sizeof(r->err), "Redis: no answer within %d ms", conn_timeout(r));
-        while (got > 0)
+        /* Freed and forgotten: the caller frees its replies on every path. */
+        while (got > 0) {
             gh_redis_reply_free(replies[--got]);
+            replies[got] = NULL;
+        }
         conn_lost(r);
     }
     return err;
