@@ -312,8 +312,7 @@ int gh_cli_become_owner(gh_cli_ctx *ctx, bool refuse_root, bool keep_bind)
 
 int gh_cli_open(gh_cli_ctx *ctx, bool create)
 {
-    char        path[GH_PATH_MAX];
-    const char *audit_path;
+    char        path[GH_PATH_MAX + 32];
     struct stat st;
     gh_store_err err;
 
@@ -338,14 +337,13 @@ int gh_cli_open(gh_cli_ctx *ctx, bool create)
         ctx->store = NULL;
         return -1;
     }
-    audit_path = ctx->cfg.audit_log;
-    if (audit_path[0] == '\0') {
-        if (gh_cli_path(ctx, path, sizeof(path), GH_AUDIT_FILE) < 0)
-            return -1;
-        audit_path = path;
-    }
-    if (gh_audit_open(audit_path, &ctx->audit) < 0) {
-        gh_cli_err("cannot open the audit log %s: %s", audit_path, strerror(errno));
+    /* [audit] target = syslog: the records go to syslog(3), as the server's do. */
+    if (gh_audit_open_config(&ctx->cfg, ctx->data_dir, &ctx->audit) < 0) {
+        int saved = errno;
+
+        if (!gh_audit_path(&ctx->cfg, ctx->data_dir, path, sizeof(path)))
+            snprintf(path, sizeof(path), "(syslog)");
+        gh_cli_err("cannot open the audit log %s: %s", path, strerror(saved));
         ctx->audit = NULL;
         return -1;
     }

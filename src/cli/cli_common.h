@@ -25,7 +25,6 @@
 
 #define GH_DB_FILE    "gatehouse.db"
 #define GH_CONF_FILE  "gatehouse.conf"
-#define GH_AUDIT_FILE "audit.log"
 
 #define GH_DATA_DIR_ENV  "GATEHOUSE_DATA_DIR"
 #define GH_DATA_DIR_HERE "var"      /* what `make run` makes in the current directory */

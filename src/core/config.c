@@ -100,6 +100,11 @@ static const gh_config_core_key gh_config_keys[] = {
     GH_CFG_NUM("events", max_streams, GH_CONFIG_I64, 0, 100000),
     GH_CFG_NUM("events", keepalive_seconds, GH_CONFIG_I64, 1, 3600),
     GH_CFG_STR("audit", audit_log, GH_CONFIG_PATH, true),
+    { "audit", { "target", GH_CONFIG_TARGET, offsetof(gh_config, audit_target),
+                 sizeof(((gh_config *)0)->audit_target), 0, 0, false } },
+    { "audit", { "syslog_facility", GH_CONFIG_FACILITY,
+                 offsetof(gh_config, audit_syslog_facility),
+                 sizeof(((gh_config *)0)->audit_syslog_facility), 0, 0, false } },
     GH_CFG_STORE_STR(url, GH_CONFIG_PATH, true),
     GH_CFG_STORE_STR(username, GH_CONFIG_NAME, true),
     GH_CFG_STORE_STR(password_file, GH_CONFIG_PATH, true),
@@ -203,6 +208,8 @@ void gh_config_defaults(gh_config *cfg)
     cfg->throttle_max_delay = 60;
     cfg->max_streams = 64;
     cfg->keepalive_seconds = 15;
+    snprintf(cfg->audit_target, sizeof(cfg->audit_target), "%s", "file");
+    snprintf(cfg->audit_syslog_facility, sizeof(cfg->audit_syslog_facility), "%s", "authpriv");
     snprintf(cfg->store.key_prefix, sizeof(cfg->store.key_prefix), "%s", "gh:");
     cfg->store.connect_timeout_ms = 500;
     cfg->store.timeout_ms = 1000;

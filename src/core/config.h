@@ -34,6 +34,8 @@ typedef enum {
     GH_CONFIG_BOOL,     /* bool: true/false, yes/no, on/off */
     GH_CONFIG_NAMES,    /* char[]: names separated by commas and blanks */
     GH_CONFIG_LEVEL,    /* char[]: an nginx error-log level, emerg..info */
+    GH_CONFIG_TARGET,   /* char[]: where the audit log goes: file or syslog */
+    GH_CONFIG_FACILITY, /* char[]: a syslog facility: auth, authpriv, daemon, user, local0..7 */
     GH_CONFIG_HOST,     /* char[]: a host name or an IP address */
     GH_CONFIG_PREFIX,   /* char[]: the start of a header name: letters, digits, '-' */
     GH_CONFIG_PATHS,    /* char[]: URL paths (/a/b), separated by commas and blanks */
@@ -220,6 +222,8 @@ typedef struct {
 
     /* [audit] */
     char     audit_log[GH_PATH_MAX];  /* empty = DATA_DIR/audit.log */
+    char     audit_target[8];         /* "file", or "syslog": syslog(3), no file */
+    char     audit_syslog_facility[16]; /* "authpriv": syslog's facility for the audit */
 
     /* [store] */
     gh_config_store store;

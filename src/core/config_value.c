@@ -317,6 +317,15 @@ static bool gh_config_string(const gh_config_key *k, const char *value, char *ds
         ok = gh_config_list_has("emerg,alert,crit,error,warn,notice,info", value, len);
         *why = "not one of emerg, alert, crit, error, warn, notice, info";
         break;
+    case GH_CONFIG_TARGET:
+        ok = gh_config_list_has("file,syslog", value, len);
+        *why = "not one of file, syslog";
+        break;
+    case GH_CONFIG_FACILITY:
+        ok = gh_config_list_has("auth,authpriv,daemon,user,local0,local1,local2,local3,"
+                                "local4,local5,local6,local7", value, len);
+        *why = "not one of auth, authpriv, daemon, user, local0 .. local7";
+        break;
     case GH_CONFIG_HOST:
         ok = gh_config_host_ok(value, len, strchr(value, ':') != NULL);
         *why = "not a host name or IP address";

@@ -71,8 +71,8 @@ gh_session_result gh_service_session_create(gh_service *svc, const gh_principal 
         rc = added == GH_SHARED_FULL ? GH_SESSION_LIMIT_TOTAL : GH_SESSION_FAILED;
         goto done;
     }
-    gh_audit_write(svc->audit, GH_AUDIT_LOGIN, rec->user, rec->client_addr, "session",
-                   rec->id, "session created");
+    gh_service_audit(svc, GH_AUDIT_LOGIN, rec->user, rec->client_addr, "session",
+                     rec->id, "session created");
     rc = GH_SESSION_CREATED;
 done:
     /* A session not made leaves no token behind, nor its digest. */
@@ -106,7 +106,7 @@ gh_store_err gh_service_session_end(gh_service *svc, const char *id, gh_audit_ev
     if (!in_store)
         rec = shared_rec;
     snprintf(detail, sizeof(detail), "by %s", actor != NULL ? actor : "?");
-    gh_audit_write(svc->audit, event, rec.user, client_addr, NULL, rec.id, detail);
+    gh_service_audit(svc, event, rec.user, client_addr, NULL, rec.id, detail);
 done:
     gh_wipe(rec.digest, sizeof(rec.digest));
     gh_wipe(shared_rec.digest, sizeof(shared_rec.digest));
@@ -130,8 +130,8 @@ gh_store_err gh_service_account_update(gh_service *svc, gh_account *acct,
     }
     if (acct->locked_until == 0)
         (void)gh_service_failures_clear(svc, acct->name);
-    gh_audit_write(svc->audit, GH_AUDIT_ACCOUNT_CHANGED, acct->name, NULL, NULL, NULL,
-                   "updated");
+    gh_service_audit(svc, GH_AUDIT_ACCOUNT_CHANGED, acct->name, NULL, NULL, NULL,
+                     "updated");
 done:
     return err;
 }
@@ -148,8 +148,8 @@ gh_store_err gh_service_account_delete(gh_service *svc, int64_t id)
     gh_shared_session_remove_account(svc->shared, id);
     gh_shared_cred_drop_account(svc->shared, id);
     (void)gh_service_failures_clear(svc, acct.name);
-    gh_audit_write(svc->audit, GH_AUDIT_ACCOUNT_CHANGED, acct.name, NULL, NULL, NULL,
-                   "deleted");
+    gh_service_audit(svc, GH_AUDIT_ACCOUNT_CHANGED, acct.name, NULL, NULL, NULL,
+                     "deleted");
 done:
     /* The hash read back is wiped whichever way the delete went. */
     gh_wipe(acct.password_hash, sizeof(acct.password_hash));

@@ -25,6 +25,11 @@ typedef struct {
     const char      *data_dir;  /* the data directory (pki/, the database) */
     const void      *dialects;  /* the table of dialects, opaque here: for a dialect
                                    that lists others' sessions (NULL: none) */
+    /* The request this service works for while it serves one (its id and
+     * dialect, for the audit log): set by whoever hands it the request for
+     * that call only (a pool thread's service serves one request at a
+     * time), NULL otherwise. */
+    gh_audit_origin *origin;
     uint8_t          secret[GH_DIGEST_LEN];
 } gh_service;
 
@@ -36,6 +41,17 @@ typedef enum {
     GH_AUTH_UNAVAILABLE,        /* the store failed: refuse (503) */
     GH_AUTH_THROTTLED           /* the source failed too often: wait (429), nothing checked */
 } gh_auth_result;
+
+/* An audit record of svc's request (svc->origin), if it serves one. Inline
+ * here: every service_*.c file writes records, below each other's calls. */
+static inline void gh_service_audit(const gh_service *svc, gh_audit_event event,
+                                    const char *user, const char *client_addr,
+                                    const char *method, const char *session_id,
+                                    const char *detail)
+{
+    gh_audit_write_for(svc->audit, svc->origin, event, user, client_addr, method,
+                       session_id, detail);
+}
 
 /* Verify user/password from client_addr (method names the way in, for the
  * audit log). On GH_AUTH_OK fill who and cache the credential; failures count

@@ -264,14 +264,14 @@ static void password_from_seal(gh_service *svc, gh_config_directory *p)
         snprintf(detail, sizeof(detail),
                  "directory %s service password's seal refused (another server secret?)",
                  p->name);
-        gh_audit_write(svc->audit, GH_AUDIT_DIRECTORY_CHANGED, NULL, NULL, NULL, NULL, detail);
+        gh_service_audit(svc, GH_AUDIT_DIRECTORY_CHANGED, NULL, NULL, NULL, NULL, detail);
         goto done;
     }
     if (!password_same(p->bind_password_file, pw, len) &&
         password_write(p->bind_password_file, pw, len) != 0) {
         snprintf(detail, sizeof(detail), "directory %s service password's file not written",
                  p->name);
-        gh_audit_write(svc->audit, GH_AUDIT_DIRECTORY_CHANGED, NULL, NULL, NULL, NULL, detail);
+        gh_service_audit(svc, GH_AUDIT_DIRECTORY_CHANGED, NULL, NULL, NULL, NULL, detail);
     }
 done:
     OPENSSL_cleanse(pw, sizeof(pw));
@@ -302,8 +302,8 @@ static void put_audit(gh_service *svc, const char *actor, const char *client_add
     char detail[GH_DOMAIN_MAX + 32];
 
     snprintf(detail, sizeof(detail), "directory %s %s", name, what);
-    gh_audit_write(svc->audit, GH_AUDIT_DIRECTORY_CHANGED, actor, client_addr, NULL, NULL,
-                   detail);
+    gh_service_audit(svc, GH_AUDIT_DIRECTORY_CHANGED, actor, client_addr, NULL, NULL,
+                     detail);
 }
 
 gh_directory_put_result gh_service_directory_put(gh_service *svc, const gh_config_directory *p,

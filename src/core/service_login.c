@@ -239,7 +239,7 @@ static void note_failure(gh_service *svc, gh_account *acct, const char *user,
     bool pair_locked = false, wide_locked = false;
     gh_store_err err;
 
-    gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, user, client_addr, method, NULL, why);
+    gh_service_audit(svc, GH_AUDIT_LOGIN_FAILED, user, client_addr, method, NULL, why);
     err = throttle_save(svc, lc->throttle_key);
     if (err == GH_STORE_OK)
         err = count_lockout(svc, lc, now, locked, &pair_locked, &wide_locked);
@@ -250,11 +250,11 @@ static void note_failure(gh_service *svc, gh_account *acct, const char *user,
     if ((pair_locked || wide_locked) && acct != NULL)
         gh_shared_cred_drop_account(svc->shared, acct->id);
     if (pair_locked)
-        gh_audit_write(svc->audit, GH_AUDIT_LOCKOUT, user, client_addr, method, NULL,
-                       "too many failed logins from this source");
+        gh_service_audit(svc, GH_AUDIT_LOCKOUT, user, client_addr, method, NULL,
+                         "too many failed logins from this source");
     if (wide_locked)
-        gh_audit_write(svc->audit, GH_AUDIT_LOCKOUT, user, client_addr, method, NULL,
-                       "too many failed logins from all sources");
+        gh_service_audit(svc, GH_AUDIT_LOCKOUT, user, client_addr, method, NULL,
+                         "too many failed logins from all sources");
     if (wide_locked && acct != NULL)
         lock_account(svc, acct, lc->wide.locked_until);
 }
@@ -329,8 +329,8 @@ static gh_auth_result directory_answer(gh_service *svc, const gh_config_director
 
     snprintf(detail, sizeof(detail), "directory %s: %s", p->name, why);
     if (dr == GH_DIR_UNAVAILABLE) {
-        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, name, client_addr, method, NULL,
-                       detail);
+        gh_service_audit(svc, GH_AUDIT_LOGIN_FAILED, name, client_addr, method, NULL,
+                         detail);
         return GH_AUTH_UNAVAILABLE;
     }
     throttle_failure(svc, lc->throttle_key);
@@ -452,8 +452,8 @@ static gh_auth_result verify_directory(gh_service *svc, const gh_config_director
         goto done;
     }
     if (l->known && !l->acct.enabled) {
-        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, l->name, client_addr, method, NULL,
-                       "disabled");
+        gh_service_audit(svc, GH_AUDIT_LOGIN_FAILED, l->name, client_addr, method, NULL,
+                         "disabled");
         rc = GH_AUTH_DISABLED;
         goto done;
     }
@@ -469,7 +469,7 @@ static gh_auth_result verify_directory(gh_service *svc, const gh_config_director
     gh_shared_cred_put(svc->shared, key, who, l->now + svc->config->credcache_seconds);
     cache_still_good(svc, p, l->acct.id);
     snprintf(detail, sizeof(detail), "directory %s", p->name);
-    gh_audit_write(svc->audit, GH_AUDIT_LOGIN, l->name, client_addr, method, NULL, detail);
+    gh_service_audit(svc, GH_AUDIT_LOGIN, l->name, client_addr, method, NULL, detail);
     rc = GH_AUTH_OK;
 done:
     if (l != NULL) {
@@ -579,8 +579,8 @@ static gh_auth_result verify(gh_service *svc, const char *user, const char *pass
     }
     if (!acct.enabled) {
         (void)throttle_save(svc, lc.throttle_key);
-        gh_audit_write(svc->audit, GH_AUDIT_LOGIN_FAILED, acct.name, client_addr, method,
-                       NULL, "disabled");
+        gh_service_audit(svc, GH_AUDIT_LOGIN_FAILED, acct.name, client_addr, method,
+                         NULL, "disabled");
         rc = GH_AUTH_DISABLED;
         goto done;
     }
@@ -588,7 +588,7 @@ static gh_auth_result verify(gh_service *svc, const char *user, const char *pass
     fill_principal(&acct, who);
     gh_token_credential_key(svc->secret, user, strlen(user), password, password_len, key);
     gh_shared_cred_put(svc->shared, key, who, now + svc->config->credcache_seconds);
-    gh_audit_write(svc->audit, GH_AUDIT_LOGIN, acct.name, client_addr, method, NULL, NULL);
+    gh_service_audit(svc, GH_AUDIT_LOGIN, acct.name, client_addr, method, NULL, NULL);
     rc = GH_AUTH_OK;
 done:
     gh_wipe(key, sizeof(key));

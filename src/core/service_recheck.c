@@ -186,8 +186,8 @@ static void recheck_role(gh_service *svc, gh_account *acct, gh_role role)
     if (gh_service_account_update(svc, acct, acct->generation) != GH_STORE_OK)
         return;                 /* changed meanwhile: the next recheck sees it */
     snprintf(detail, sizeof(detail), "role %s", gh_role_name(role));
-    gh_audit_write(svc->audit, GH_AUDIT_ACCOUNT_CHANGED, acct->name, NULL, "directory recheck",
-                   NULL, detail);
+    gh_service_audit(svc, GH_AUDIT_ACCOUNT_CHANGED, acct->name, NULL, "directory recheck",
+                     NULL, detail);
 }
 
 /* One claimed account of p: asked (unless p did not answer in this call:

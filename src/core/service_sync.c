@@ -394,8 +394,8 @@ gh_store_err gh_service_upkeep(gh_service *svc, int64_t now)
      * kept it alive, and what ended everywhere is the store's to sweep. */
     n = gh_shared_session_expire(svc->shared, now, expired, UPKEEP_BATCH);
     for (size_t i = 0; i < n && !cached; i++)
-        gh_audit_write(svc->audit, GH_AUDIT_EXPIRED, expired[i].user, expired[i].client_addr,
-                       NULL, expired[i].id, NULL);
+        gh_service_audit(svc, GH_AUDIT_EXPIRED, expired[i].user, expired[i].client_addr,
+                         NULL, expired[i].id, NULL);
     if (n > 0)
         gh_shared_store_expiry_due(svc->shared);
     err = sweep_store(svc, now);

@@ -37,6 +37,8 @@ typedef struct {
     ngx_str_t          data_dir;
     ngx_str_t          tree_dir;
     ngx_str_t          config_file;
+    ngx_open_file_t   *audit_file;     /* [audit] target = file: nginx reopens it */
+    ngx_int_t          request_id_index; /* of $request_id */
 
     gh_config          config;
     gh_shared_limits   limits;
@@ -137,6 +139,9 @@ struct ngx_http_gatehouse_ctx_s {
      * through this so that thread.c names no file above it); NULL: the
      * request's phases run again (auth_request.c's, GH_STATE_DECIDED). */
     void             (*resume)(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx);
+    /* The request's id and dialect for the audit log (audit.c): a task
+     * carries it to its thread's service. */
+    gh_audit_origin    origin;
     gh_plan            plan;          /* set by the dialect's classify */
     gh_gateway_who     gw;            /* gateway mode: who forward found (req.gateway_who) */
 };
@@ -148,6 +153,13 @@ struct ngx_http_gatehouse_ctx_s {
  * none of them names the module that names them (scripts/check-circles).
  * Defined in request.c, the lowest file of the adapter. */
 extern ngx_uint_t ngx_http_gatehouse_index;
+
+/* The context of a subrequest proxy.c makes: the gateway handler passes it
+ * to the upstream handler, the header filter and the log handler leave it
+ * alone. Defined in request.c. */
+extern u_char ngx_http_gatehouse_subrequest_mark;
+#define NGX_HTTP_GATEHOUSE_SUBREQUEST \
+    ((ngx_http_gatehouse_ctx_t *) (void *) &ngx_http_gatehouse_subrequest_mark)
 
 #define ngx_http_gatehouse_get_ctx(r)                                          \
     ((ngx_http_gatehouse_ctx_t *) (r)->ctx[ngx_http_gatehouse_index])
@@ -234,6 +246,24 @@ ngx_int_t ngx_http_gatehouse_discard_body(ngx_http_request_t *r);
 size_t ngx_http_gatehouse_header_bytes(ngx_http_request_t *r);
 ngx_int_t ngx_http_gatehouse_header_check_conf(ngx_conf_t *cf,
     ngx_http_gatehouse_main_conf_t *gmcf);
+
+/* audit.c */
+/* At configuration: $request_id's index; the audit file (target = file)
+ * made and put among nginx's open files, which its reopen reopens. */
+ngx_int_t ngx_http_gatehouse_audit_conf(ngx_conf_t *cf, ngx_http_gatehouse_main_conf_t *gmcf);
+/* A worker's audit log, into gmcf->inline_service.audit (init_process). */
+ngx_int_t ngx_http_gatehouse_audit_open(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf);
+/* ctx's origin with r's id ($request_id, made now if need be) and dialect:
+ * what a service writing an audit record for r is given. Event loop only. */
+gh_audit_origin *ngx_http_gatehouse_audit_origin(ngx_http_request_t *r,
+    ngx_http_gatehouse_ctx_t *ctx);
+/* A line in r's error log for each event audited for it since the last
+ * call (ctx->origin.events), which the log handler ends with the request's
+ * dialect and id. */
+void ngx_http_gatehouse_audit_logged(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx);
+/* Every error-log line for r (its main request) from now on ends with its
+ * dialect and id. */
+void ngx_http_gatehouse_log_wrap(ngx_http_request_t *r);
 
 /* log.c */
 /* Put the redacting writer on every error log of the cycle (init_module). */

@@ -211,6 +211,7 @@ ngx_http_gatehouse_auth_start(ngx_http_request_t *r, const gh_dialect *dialect)
     }
     ngx_memzero(ctx, offsetof(ngx_http_gatehouse_ctx_t, plan));
     ngx_http_gatehouse_set_ctx(r, ctx);
+    ngx_http_gatehouse_log_wrap(r);
     ngx_http_gatehouse_fill_request(r->main, &ctx->req);
     if (ngx_http_gatehouse_wipe_on_end(r, ctx) != NGX_OK) {
         return NULL;

@@ -94,8 +94,9 @@ ngx_http_gatehouse_token_found(void *arg, gh_shared_result result, const gh_prin
         ctx->who = *who;
     } else if (result == GH_SHARED_EXPIRED) {
         gmcf = ngx_http_gatehouse_main_conf(r);
-        gh_audit_write(gmcf->inline_service.audit, GH_AUDIT_EXPIRED, rec->user,
-                       rec->client_addr, NULL, rec->id, NULL);
+        gh_audit_write_for(gmcf->inline_service.audit, ngx_http_gatehouse_audit_origin(r, ctx),
+                           GH_AUDIT_EXPIRED, rec->user, rec->client_addr, NULL, rec->id, NULL);
+        ngx_http_gatehouse_audit_logged(r, ctx);
     }
     if (ctx->in_lookup) {
         return;                 /* answered at once: the caller goes on */
@@ -264,6 +265,7 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
     }
     ngx_memzero(ctx, offsetof(ngx_http_gatehouse_ctx_t, plan));
     ngx_http_gatehouse_set_ctx(r, ctx);
+    ngx_http_gatehouse_log_wrap(r);
     ngx_http_gatehouse_fill_request(r, &ctx->req);
     if (ngx_http_gatehouse_wipe_on_end(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -6,7 +6,7 @@
  * block, the thread pools, and each worker's start (load the block from the
  * store once, start the sync timer, ready the event streams' list). Its
  * init_module puts the redacting writer on every error log
- * (ngx_http_gatehouse_log.c).
+ * (ngx_http_gatehouse_log.c); the audit log is ngx_http_gatehouse_audit.c's.
  */
 #include "ngx_http_gatehouse.h"
 #include "core/directory.h"
@@ -233,6 +233,9 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
             return NGX_CONF_ERROR;
         }
         ngx_http_gatehouse_probe_directories(cf, &gmcf->config);
+    }
+    if (ngx_http_gatehouse_audit_conf(cf, gmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
     /* the main conf lives in the cycle's pool: so do the strings it points at */
     if (!gh_store_config_from(&gmcf->config.store, gmcf->data_dir_c, &gmcf->store_paths,
@@ -522,7 +525,6 @@ static ngx_int_t
 ngx_http_gatehouse_init_process(ngx_cycle_t *cycle)
 {
     ngx_http_gatehouse_main_conf_t *gmcf;
-    char                            audit_path[GH_PATH_MAX + 32];
 
     gmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_gatehouse_module);
     if (gmcf == NULL || gmcf->shared == NULL) {
@@ -541,16 +543,7 @@ ngx_http_gatehouse_init_process(ngx_cycle_t *cycle)
         gmcf->directory_pool = gmcf->io_pool;
     }
 
-    if (gmcf->config.audit_log[0] != '\0') {
-        ngx_cpystrn((u_char *) audit_path, (u_char *) gmcf->config.audit_log,
-                    sizeof(audit_path));
-    } else {
-        ngx_snprintf((u_char *) audit_path, sizeof(audit_path), "%s/audit.log%Z",
-                     gmcf->data_dir_c);
-    }
-    if (gh_audit_open(audit_path, &gmcf->inline_service.audit) != 0) {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
-                      "gatehouse: cannot open the audit log \"%s\"", audit_path);
+    if (ngx_http_gatehouse_audit_open(cycle, gmcf) != NGX_OK) {
         return NGX_ERROR;
     }
 

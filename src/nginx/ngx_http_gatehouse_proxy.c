@@ -25,12 +25,6 @@
 
 #include "dialects/common/gateway.h"
 
-/* The context of a subrequest made here: the gateway handler passes it to
- * the upstream handler, the header filter leaves it alone. */
-static u_char ngx_http_gatehouse_subrequest_mark;
-#define NGX_HTTP_GATEHOUSE_SUBREQUEST \
-    ((ngx_http_gatehouse_ctx_t *) (void *) &ngx_http_gatehouse_subrequest_mark)
-
 static ngx_http_output_header_filter_pt  ngx_http_gatehouse_next_header_filter;
 
 /* forward's response headers, for the header filter: copied into r's pool. */

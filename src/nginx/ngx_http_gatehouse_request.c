@@ -16,6 +16,7 @@
 #include "ngx_http_gatehouse.h"
 
 ngx_uint_t ngx_http_gatehouse_index;   /* ngx_http_gatehouse.h */
+u_char     ngx_http_gatehouse_subrequest_mark;   /* NGX_HTTP_GATEHOUSE_SUBREQUEST */
 
 static gh_str
 ngx_http_gatehouse_header(const gh_request *req, const char *name)

@@ -55,6 +55,11 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
     gh_service                *svc;
 
     svc = ngx_http_gatehouse_thread_service(t->gmcf);
+    /* The thread's service works for this request until the task ends: its
+     * audit records carry the request's id and dialect. */
+    if (svc != NULL) {
+        svc->origin = &ctx->origin;
+    }
     /* The suspect pool's threads run only suspects' checks; the same value
      * every time, so their hash lanes are made once. */
     if (t->suspect) {
@@ -96,6 +101,9 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
         break;
     default:
         break;
+    }
+    if (svc != NULL) {
+        svc->origin = NULL;
     }
 }
 
@@ -159,6 +167,7 @@ ngx_http_gatehouse_task_done(ngx_event_t *ev)
     r->main->blocked--;
     r->aio = 0;
     t->gmcf->requests_waiting--;
+    ngx_http_gatehouse_audit_logged(r, ctx);
 
     if (ctx->job == GH_JOB_FORWARD && ctx->resume != NULL) {
         ctx->resume(r, ctx);
@@ -204,6 +213,9 @@ ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
         }
         gh_response_init(ctx->resp);
     }
+    /* Taken here, on the event loop: the thread may audit (a password
+     * check always does) and must not touch nginx's pool. */
+    (void) ngx_http_gatehouse_audit_origin(r, ctx);
     t = task->ctx;
     t->r = r;
     t->ctx = ctx;

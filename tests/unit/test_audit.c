@@ -1,7 +1,9 @@
 /*
  * test_audit.c: records are whole JSON lines with exactly the fields given,
  * a client cannot forge a record through a field, nothing secret reaches the
- * file, the file is 0600, and lines from many threads never interleave.
+ * file, the file is 0600, and lines from many threads never interleave, nor
+ * are lost or split when the file is reopened (rotated) under them; a
+ * request's records carry its id and dialect.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <syslog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -371,6 +374,97 @@ static void test_threads_never_interleave(void **state)
     free(text);
 }
 
+static void test_origin(void **state)
+{
+    fixture *f = *state;
+    gh_audit_origin origin = { "0123456789abcdef0123456789abcdef", "redfish", 0 };
+    gh_audit_origin none = { "", NULL, 0 };
+    gh_audit *a;
+    char *text;
+    size_t len;
+    json_t *o;
+
+    assert_int_equal(gh_audit_open(f->path, &a), 0);
+    gh_audit_write_for(a, &origin, GH_AUDIT_LOGIN_FAILED, "bob", NULL, "basic", NULL, NULL);
+    gh_audit_write_for(a, &origin, GH_AUDIT_LOCKOUT, "bob", NULL, "basic", NULL, NULL);
+    gh_audit_write_for(a, &none, GH_AUDIT_LOGOUT, "bob", NULL, NULL, NULL, NULL);
+    gh_audit_write_for(a, NULL, GH_AUDIT_EXPIRED, "bob", NULL, NULL, NULL, NULL);
+    gh_audit_close(a);
+    assert_int_equal(origin.events,
+                     (1u << GH_AUDIT_LOGIN_FAILED) | (1u << GH_AUDIT_LOCKOUT));
+    assert_int_equal(none.events, 1u << GH_AUDIT_LOGOUT);
+
+    text = slurp(f->path, &len);
+    assert_int_equal(count_lines(text), 4);
+    o = line_at(text, 0);
+    assert_string_equal(json_string_value(json_object_get(o, "request_id")),
+                        "0123456789abcdef0123456789abcdef");
+    assert_string_equal(json_string_value(json_object_get(o, "dialect")), "redfish");
+    json_decref(o);
+    for (int i = 2; i < 4; i++) {
+        o = line_at(text, i);
+        assert_null(json_object_get(o, "request_id"));
+        assert_null(json_object_get(o, "dialect"));
+        json_decref(o);
+    }
+    free(text);
+}
+
+static void test_facility(void **state)
+{
+    (void)state;
+    assert_int_equal(gh_audit_facility("authpriv"), LOG_AUTHPRIV);
+    assert_int_equal(gh_audit_facility("local7"), LOG_LOCAL7);
+    assert_int_equal(gh_audit_facility("auth"), LOG_AUTH);
+    assert_int_equal(gh_audit_facility("kern"), -1);
+    assert_int_equal(gh_audit_facility(""), -1);
+    assert_int_equal(gh_audit_facility(NULL), -1);
+}
+
+/* Writers keep writing while the file is renamed away and the log reopened,
+ * again and again (logrotate, then nginx's reopen): every record lands whole
+ * in one of the files, none is lost, and the new files are 0600. */
+#define ROTATIONS 20
+
+static void test_reopen_under_writers(void **state)
+{
+    fixture *f = *state;
+    pthread_t th[THREADS];
+    char rotated[ROTATIONS][160], *text;
+    size_t len, total = 0;
+    gh_audit *a;
+    struct stat st;
+
+    assert_int_equal(gh_audit_open(f->path, &a), 0);
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, writer, a), 0);
+    for (int r = 0; r < ROTATIONS; r++) {
+        snprintf(rotated[r], sizeof(rotated[r]), "%s.%d", f->path, r);
+        assert_int_equal(rename(f->path, rotated[r]), 0);
+        assert_int_equal(gh_audit_reopen(a), 0);
+        assert_int_equal(stat(f->path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(th[i], NULL);
+    gh_audit_close(a);
+
+    for (int r = 0; r <= ROTATIONS; r++) {
+        const char *path = r < ROTATIONS ? rotated[r] : f->path;
+        size_t n;
+
+        text = slurp(path, &len);
+        n = count_lines(text);
+        for (size_t i = 0; i < n; i++)
+            json_decref(line_at(text, (int)i));     /* each a whole object */
+        total += n;
+        free(text);
+        if (r < ROTATIONS)
+            unlink(path);
+    }
+    assert_int_equal(total, THREADS * PER_THREAD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +477,9 @@ int main(void)
         cmocka_unit_test(test_open_failure),
         cmocka_unit_test(test_event_names),
         cmocka_unit_test_setup_teardown(test_threads_never_interleave, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_origin, setup, teardown),
+        cmocka_unit_test(test_facility),
+        cmocka_unit_test_setup_teardown(test_reopen_under_writers, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -123,6 +123,8 @@ static void test_defaults(void **state)
     assert_int_equal(c.max_streams, 64);
     assert_int_equal(c.keepalive_seconds, 15);
     assert_string_equal(c.audit_log, "");
+    assert_string_equal(c.audit_target, "file");
+    assert_string_equal(c.audit_syslog_facility, "authpriv");
     assert_string_equal(gh_ovirt_settings_of(&c)->profiles, "internal");
     assert_int_equal(gh_ovirt_settings_of(&c)->token_idle_timeout, 1800);
     assert_int_equal(gh_ovirt_settings_of(&c)->token_timeout, 360000);
@@ -166,6 +168,8 @@ static void test_good_file(void **state)
                "keepalive_seconds = 1\n"
                "[audit]\n"
                "audit_log = /var/log/gatehouse/audit.log\n"
+               "target = syslog\n"
+               "syslog_facility = local3\n"
                "[ovirt]\n"
                "profiles = internal, example.com,lab-1\n"
                "token_idle_timeout = 0\n"
@@ -201,6 +205,8 @@ static void test_good_file(void **state)
     assert_int_equal(c.max_streams, 0);
     assert_int_equal(c.keepalive_seconds, 1);
     assert_string_equal(c.audit_log, "/var/log/gatehouse/audit.log");
+    assert_string_equal(c.audit_target, "syslog");
+    assert_string_equal(c.audit_syslog_facility, "local3");
     assert_string_equal(gh_ovirt_settings_of(&c)->profiles, "internal, example.com,lab-1");
     assert_int_equal(gh_ovirt_settings_of(&c)->token_idle_timeout, 0);
     assert_int_equal(gh_ovirt_settings_of(&c)->token_timeout, 60);
@@ -268,6 +274,10 @@ static void test_errors(void **state)
                  "2: log_level: not one of emerg, alert, crit, error, warn, notice, info");
     expect_error(p, "[server]\nlog_level = info;\n",
                  "2: log_level: not one of emerg, alert, crit, error, warn, notice, info");
+    expect_error(p, "[audit]\ntarget = journal\n", "2: target: not one of file, syslog");
+    expect_error(p, "[audit]\ntarget =\n", "2: target: may not be empty");
+    expect_error(p, "[audit]\nsyslog_facility = kern\n",
+                 "2: syslog_facility: not one of auth, authpriv, daemon, user, local0 .. local7");
     expect_error(p, "[password]\nargon2_t_cost = 0\n", "2: argon2_t_cost: out of range");
     expect_error(p, "[password]\nhash_nice = 20\n", "2: hash_nice: out of range");
     expect_error(p, "[password]\nhash_nice = -1\n", "2: hash_nice: out of range");
@@ -584,7 +594,7 @@ static void test_example_uncommented(void **state)
     fclose(in);
     assert_int_equal(fclose(out), 0);
     /* Every key of gh_config, each once (a second one would be an error). */
-    assert_int_equal(settings, 68);
+    assert_int_equal(settings, 70);
 
     defaults(&c);
     defaults(&d);

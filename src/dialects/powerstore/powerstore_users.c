@@ -395,8 +395,8 @@ static void gh_ps_user_create(gh_ps_ctx *c, const gh_account *caller)
             gh_ps_fail(c->resp, GH_PS_E_UNAVAILABLE, NULL);
         goto done;
     }
-    gh_audit_write(c->svc->audit, GH_AUDIT_ACCOUNT_CHANGED, acct.name, c->req->client_addr,
-                   "powerstore", NULL, "created");
+    gh_service_audit(c->svc, GH_AUDIT_ACCOUNT_CHANGED, acct.name, c->req->client_addr,
+                     "powerstore", NULL, "created");
     snprintf(id, sizeof(id), "%lld", (long long)acct.id);
     gh_ps_reply(c->resp, 201, json_pack("{s:s}", "id", id));
 done:
@@ -485,8 +485,8 @@ static bool gh_ps_current_ok(gh_ps_ctx *c, const json_t *body, const gh_account 
     case GH_PASSWORD_OK:
         return true;
     case GH_PASSWORD_MISMATCH:
-        gh_audit_write(c->svc->audit, GH_AUDIT_LOGIN_FAILED, target->name, c->req->client_addr,
-                       "powerstore-password-change", NULL, "wrong current password");
+        gh_service_audit(c->svc, GH_AUDIT_LOGIN_FAILED, target->name, c->req->client_addr,
+                         "powerstore-password-change", NULL, "wrong current password");
         gh_ps_fail(c->resp, GH_PS_E_WRONG_PASSWORD, NULL);
         return false;
     default:

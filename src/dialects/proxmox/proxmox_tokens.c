@@ -339,8 +339,8 @@ static void gh_pve_token_create(gh_pve_ctx *c, const gh_account *acct)
         goto done;
     }
     snprintf(full, sizeof(full), "%s@%s!%s", c->route->userid.user, c->route->userid.realm, id);
-    gh_audit_write(c->svc->audit, GH_AUDIT_ACCOUNT_CHANGED, acct->name, c->req->client_addr,
-                   NULL, NULL, "proxmox API token created");
+    gh_service_audit(c->svc, GH_AUDIT_ACCOUNT_CHANGED, acct->name, c->req->client_addr,
+                     NULL, NULL, "proxmox API token created");
     data = json_pack("{s:s, s:o*, s:s}", "full-tokenid", full,
                      "info", gh_pve_token_info(&tok, NULL), "value", secret);
     if (data != NULL)
@@ -372,8 +372,8 @@ void gh_pve_serve_token(gh_pve_ctx *c)
     if (m == GH_METHOD_DELETE) {
         err = gh_pve_token_remove(c->svc->store, acct.id, c->route->tokenid);
         if (err == GH_STORE_OK)
-            gh_audit_write(c->svc->audit, GH_AUDIT_ACCOUNT_CHANGED, acct.name,
-                           c->req->client_addr, NULL, NULL, "proxmox API token deleted");
+            gh_service_audit(c->svc, GH_AUDIT_ACCOUNT_CHANGED, acct.name,
+                             c->req->client_addr, NULL, NULL, "proxmox API token deleted");
     } else {
         err = gh_pve_token_get(c->svc->store, acct.id, c->route->tokenid, &tok);
     }

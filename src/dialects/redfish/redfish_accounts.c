@@ -287,8 +287,8 @@ static void gh_redfish_account_create(gh_redfish_ctx *c)
         gh_redfish_account_store_fail(c, err, acct.name);
         goto done;
     }
-    gh_audit_write(c->svc->audit, GH_AUDIT_ACCOUNT_CHANGED, acct.name, c->req->client_addr,
-                   "redfish", NULL, "created");
+    gh_service_audit(c->svc, GH_AUDIT_ACCOUNT_CHANGED, acct.name, c->req->client_addr,
+                     "redfish", NULL, "created");
     gh_redfish_account_reply(c, 201, &acct);
     if (c->resp->status == 201)
         gh_response_header_add(c->resp, "Location", GH_REDFISH_ACCOUNTS "/%lld", (long long)acct.id);
