@@ -15,6 +15,9 @@
  *   they end. The file holds the pid that took it (exec keeps the pid: the
  *   nginx master) and the address, for the message a second server prints.
  *   The lock, not the file, is what counts: a file left behind means nothing.
+ *   `serve --reload` asks whether the lock is held (gh_guard_held) by trying
+ *   a shared lock for an instant: a `serve` starting in that instant would be
+ *   refused, which systemd, running one job of a unit at a time, never does.
  * - Each address: a bind without SO_REUSEPORT, which fails on an address any
  *   listener holds, with reuseport or not. SO_REUSEADDR is set as nginx sets
  *   it, so connections in TIME_WAIT from an earlier run do not count. Another
@@ -161,6 +164,44 @@ int gh_guard_lock(const char *data_dir, const char *run_dir, const char *listen)
 fail:
     close(fd);
     return -1;
+}
+
+int gh_guard_held(const char *run_dir, long *pid)
+{
+    char    path[GH_PATH_MAX + 32], text[256] = "";
+    ssize_t len;
+    int     fd, rc = -1;
+
+    *pid = 0;
+    if (snprintf(path, sizeof(path), "%s/%s", run_dir, GH_GUARD_LOCK_FILE)
+        >= (int)sizeof(path)) {
+        gh_cli_err("data directory path too long");
+        return -1;
+    }
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return 0;
+    if (fd < 0) {
+        gh_cli_err("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        rc = 0;                       /* nobody holds it; closing lets it go */
+        goto done;
+    }
+    if (errno != EWOULDBLOCK) {
+        gh_cli_err("cannot lock %s: %s", path, strerror(errno));
+        goto done;
+    }
+    len = pread(fd, text, sizeof(text) - 1, 0);
+    if (len > 0)
+        text[len] = '\0';
+    if (sscanf(text, "%ld", pid) != 1 || !gh_guard_alive(*pid))
+        *pid = 0;
+    rc = 1;
+done:
+    close(fd);
+    return rc;
 }
 
 /* Split ADDR:PORT into the host getaddrinfo takes and the port. */

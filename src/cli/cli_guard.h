@@ -15,6 +15,12 @@
  * when another server does. Returns the descriptor, or -1 (printed). */
 int gh_guard_lock(const char *data_dir, const char *run_dir, const char *listen);
 
+/* Whether a server holds run_dir/serve.lock, found without keeping the lock:
+ * 1 when one does, with the pid it wrote (its nginx master) in *pid, or 0
+ * there when that process is gone (workers a kill -9 of the master left);
+ * 0 when none does; -1 (printed) when the file cannot be read. */
+int gh_guard_held(const char *run_dir, long *pid);
+
 /* Bind addr (ADDR:PORT as `serve` takes it: IPv4, [IPv6], localhost or *) the
  * way nginx will, but without SO_REUSEPORT: a listener already there, even one
  * with reuseport, makes the bind fail, where nginx's own bind would succeed and

@@ -22,6 +22,11 @@
  * DIR/run/serve.lock is taken before anything in DIR/run is written, and the
  * addresses are probed before nginx is run, so a second `serve` changes
  * nothing of the first's (its nginx.conf, its pid file) and says why it stops.
+ *
+ * --reload (systemd's ExecReload) renders the configuration the same way into
+ * DIR/run/nginx.conf.reload, lets nginx test it, and only then puts it in
+ * place of DIR/run/nginx.conf and has the running master take it
+ * (cli_reload.c); a configuration that fails the test changes nothing.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +43,7 @@
 #include "cli_common.h"
 #include "cli_gateway.h"
 #include "cli_guard.h"
+#include "cli_reload.h"
 #include "cli_template.h"
 
 #ifndef GH_MODULE_PATH
@@ -55,7 +61,7 @@
 
 static const char gh_serve_usage[] =
     "usage: gatehouse serve [--data-dir DIR] [--config FILE] [--listen ADDR:PORT]\n"
-    "                       [--http-listen ADDR:PORT|none] [--check]\n"
+    "                       [--http-listen ADDR:PORT|none] [--check | --reload]\n"
     "\n"
     "Write the nginx configuration for DIR (DIR/run/nginx.conf) and run nginx with\n"
     "the gatehouse module in the foreground, logging to stderr, until SIGTERM or\n"
@@ -77,11 +83,19 @@ static const char gh_serve_usage[] =
     "                           ADDR is an IPv4 address, [IPv6], localhost or *;\n"
     "                           one beyond loopback must be given on purpose\n"
     "  --check                  write the configuration, let nginx test it, and exit\n"
+    "  --reload                 the server running on DIR takes the configuration\n"
+    "                           and template as they are now: written beside the\n"
+    "                           live one, tested by nginx, put in place, then nginx\n"
+    "                           (pid in DIR/run/nginx.pid) reloads (SIGHUP); returns\n"
+    "                           once new workers serve. Sessions, the credential\n"
+    "                           cache and failed-login counters are kept. Refused,\n"
+    "                           changing nothing, when no server runs on DIR or the\n"
+    "                           new configuration fails nginx's test\n"
     GH_CLI_COMMON_HELP;
 
 typedef struct {
     const char *data_dir, *config, *listen, *http_listen;
-    bool        check;
+    bool        check, reload;
 } gh_serve_args;
 
 typedef struct {
@@ -97,6 +111,7 @@ static int gh_serve_parse(int argc, char **argv, gh_serve_args *a)
         { "listen", &a->listen, NULL },
         { "http-listen", &a->http_listen, NULL },
         { "check", NULL, &a->check },
+        { "reload", NULL, &a->reload },
         { NULL, NULL, NULL }
     };
     const gh_cli_spec spec = { "serve", gh_serve_usage, own, &a->data_dir, &a->config, NULL, 0 };
@@ -104,6 +119,10 @@ static int gh_serve_parse(int argc, char **argv, gh_serve_args *a)
 
     if (rc != 0)
         return rc;
+    if (a->check && a->reload) {
+        gh_cli_err("serve: --check and --reload do not go together");
+        return -1;
+    }
     a->data_dir = gh_cli_data_dir(a->data_dir, "serve");
     if (a->data_dir == NULL)
         return -1;
@@ -345,8 +364,8 @@ static void gh_tmpl_var_set(gh_tmpl_var *vars, size_t *n, const char *name,
 
     var->name = name;
     var->text = NULL;
-    if (s != NULL)
-        snprintf(var->value, sizeof(var->value), "%s", s);
+    if (fmt == NULL)
+        snprintf(var->value, sizeof(var->value), "%s", s != NULL ? s : "");
     else
         snprintf(var->value, sizeof(var->value), fmt, v);
 }
@@ -407,8 +426,8 @@ static int gh_serve_mkdir(const char *path)
     return 0;
 }
 
-/* DIR/run's temp directories, and run/nginx.conf (0600, replaced whole). */
-static int gh_serve_write(const gh_cli_ctx *ctx, const gh_serve_plan *plan)
+/* DIR/run's temp directories, and conf (0600, replaced whole). */
+static int gh_serve_write(const gh_cli_ctx *ctx, const gh_serve_plan *plan, const char *conf)
 {
     static const char *const tmp[] = { "tmp", "tmp/body", "tmp/proxy", "tmp/fastcgi",
                                        "tmp/uwsgi", "tmp/scgi" };
@@ -430,14 +449,14 @@ static int gh_serve_write(const gh_cli_ctx *ctx, const gh_serve_plan *plan)
     n = gh_tmpl_vars(ctx, plan, &gw, vars);
     if (gh_tmpl_render(GH_NGINX_TEMPLATE, tmpl, vars, n, &text, &text_len) < 0)
         goto done;
-    snprintf(path, sizeof(path), "%s.new", plan->conf);
+    snprintf(path, sizeof(path), "%s.new", conf);
     (void)unlink(path);
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 || write(fd, text, text_len) != (ssize_t)text_len || fsync(fd) < 0) {
         gh_cli_err("cannot write %s: %s", path, strerror(errno));
         goto done;
     }
-    if (rename(path, plan->conf) < 0) {
+    if (rename(path, conf) < 0) {
         gh_cli_err("cannot rename %s: %s", path, strerror(errno));
         goto done;
     }
@@ -467,33 +486,89 @@ static int gh_serve_claim(const gh_cli_ctx *ctx, const gh_serve_plan *plan, bool
     return gh_serve_renew(ctx);
 }
 
+/* --reload: the server on DIR takes the configuration rendered afresh, once
+ * nginx has tested it; one that fails the test is never put in place. Like a
+ * start, it renews gatehouse's own server certificate near its end (nginx
+ * reads the certificate again on a reload). */
+static int gh_serve_reload(const gh_cli_ctx *ctx, const gh_serve_plan *plan,
+                           const char *prefix)
+{
+    char  candidate[GH_PATH_MAX + 16];
+    pid_t master = 0;
+    int   rc = -1;
+
+    if (gh_reload_master(ctx->data_dir, plan->run_dir, &master) < 0)
+        return -1;
+    snprintf(candidate, sizeof(candidate), "%s.reload", plan->conf);
+    if (gh_serve_renew(ctx) < 0 || gh_serve_write(ctx, plan, candidate) < 0)
+        goto done;
+    if (gh_reload_test(plan->nginx, prefix, candidate) < 0) {
+        gh_cli_err("the new configuration fails nginx's test (above); %s is left as "
+                   "it was", plan->conf);
+        goto done;
+    }
+    if (rename(candidate, plan->conf) < 0) {
+        gh_cli_err("cannot rename %s: %s", candidate, strerror(errno));
+        goto done;
+    }
+    if (gh_reload_signal(master) < 0)
+        goto done;
+    fprintf(stderr, "gatehouse: reloaded %s: nginx (pid %ld) serves with %s\n",
+            ctx->data_dir, (long)master, plan->conf);
+    rc = 0;
+done:
+    (void)unlink(candidate);
+    return rc;
+}
+
+/* Everything serve, --check and --reload share: GH_EXIT_OK, or the exit
+ * status after saying what is wrong. */
+static int gh_serve_prepare(const gh_serve_args *a, gh_cli_ctx *ctx, gh_serve_plan *plan)
+{
+    bool low_port;
+
+    if (gh_cli_setup(ctx, a->data_dir, a->config, true) < 0)
+        return GH_EXIT_FAIL;
+    if (gh_serve_plan_make(ctx, a, plan) < 0)
+        return GH_EXIT_USAGE;
+    if (gh_serve_check_user(ctx) < 0)
+        return GH_EXIT_FAIL;
+    /* a reload binds nothing itself: the master it signals does */
+    low_port = plan->port < 1024 || (plan->http_port > 0 && plan->http_port < 1024);
+    if (gh_cli_become_owner(ctx, true, low_port && !a->check && !a->reload) < 0
+        || gh_serve_preflight(ctx, plan) < 0)
+        return GH_EXIT_FAIL;
+    return GH_EXIT_OK;
+}
+
 int gh_cli_serve(int argc, char **argv)
 {
     gh_serve_args a;
     gh_serve_plan plan;
     gh_cli_ctx    ctx;
     char          prefix[GH_PATH_MAX + 2];
-    bool          low_port;
-    int           parsed;
+    int           rc;
 
     memset(&a, 0, sizeof(a));
     memset(&plan, 0, sizeof(plan));
-    parsed = gh_serve_parse(argc, argv, &a);
-    if (parsed != 0)
-        return parsed > 0 ? GH_EXIT_OK : GH_EXIT_USAGE;
-    if (gh_cli_setup(&ctx, a.data_dir, a.config, true) < 0)
-        return GH_EXIT_FAIL;
-    if (gh_serve_plan_make(&ctx, &a, &plan) < 0)
-        return GH_EXIT_USAGE;
-    if (gh_serve_check_user(&ctx) < 0)
-        return GH_EXIT_FAIL;
-    low_port = plan.port < 1024 || (plan.http_port > 0 && plan.http_port < 1024);
-    if (gh_cli_become_owner(&ctx, true, low_port && !a.check) < 0
-        || gh_serve_preflight(&ctx, &plan) < 0 || gh_serve_claim(&ctx, &plan, a.check) < 0
-        || gh_serve_write(&ctx, &plan) < 0)
+    rc = gh_serve_parse(argc, argv, &a);
+    if (rc != 0)
+        return rc > 0 ? GH_EXIT_OK : GH_EXIT_USAGE;
+    rc = gh_serve_prepare(&a, &ctx, &plan);
+    snprintf(prefix, sizeof(prefix), "%s/", plan.run_dir);
+    if (a.reload) {
+        if (rc == GH_EXIT_OK && gh_serve_reload(&ctx, &plan, prefix) < 0)
+            rc = GH_EXIT_FAIL;
+        if (rc != GH_EXIT_OK)
+            gh_cli_err("nothing was reloaded: a running server keeps the configuration "
+                       "it has");
+        return rc;
+    }
+    if (rc != GH_EXIT_OK)
+        return rc;
+    if (gh_serve_claim(&ctx, &plan, a.check) < 0 || gh_serve_write(&ctx, &plan, plan.conf) < 0)
         return GH_EXIT_FAIL;
 
-    snprintf(prefix, sizeof(prefix), "%s/", plan.run_dir);
     if (!a.check) {
         fprintf(stderr, "gatehouse: serving %s on https://%s/", ctx.data_dir, plan.listen);
         if (plan.http_listen[0] != '\0')
