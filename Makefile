@@ -11,7 +11,7 @@
 #   make bench-instructions  instructions per request under callgrind, against plain nginx
 #   make fuzz       each fuzz target for FUZZ_SECONDS (60)
 #   make deb        the Debian package, built from a copy of the tree, into build/deb
-#                   (scripts/build-deb)
+#                   (scripts/build-deb); make package-test installs and purges it
 # SANITIZE=1 builds with AddressSanitizer + UndefinedBehaviorSanitizer into build/asan.
 
 SANITIZE ?=
@@ -43,7 +43,7 @@ MOD_SRC   = $(sort $(wildcard src/nginx/*.c src/nginx/*.h)) src/nginx/config
 PYTEST    = /usr/bin/python3 -m pytest
 
 .PHONY: all run test check unit unit-store integration asan fuzz fuzz-smoke bench bench-instructions deps clean \
-        deb
+        deb package-test
 all: $(BUILD)/gatehouse $(BUILD)/ngx_http_gatehouse_module.so
 
 deps:
@@ -112,15 +112,23 @@ run: deps all
 	scripts/run-default $(BUILD) $(if $(LISTEN),--listen '$(LISTEN)') \
 	    $(if $(HTTP_LISTEN),--http-listen '$(HTTP_LISTEN)')
 
+# The package test comes last, alone: it installs the package on this machine
+# and purges it again, so nothing else may run while it is installed.
 test: deps
 	$(MAKE) all check unit integration
 	$(MAKE) asan
 	$(MAKE) fuzz-smoke
+	$(MAKE) package-test
 
 # dpkg-buildpackage on a copy of the tree (the work tree stays as it is), then
 # lintian; the .deb lands in build/deb.
 deb:
 	scripts/build-deb build/deb
+
+# Builds the package (make deb), installs it, serves from the installed files,
+# logs in, purges it (tests/package). Needs root: it runs under sudo otherwise.
+package-test:
+	$(if $(filter 0,$(shell id -u)),,sudo) $(PYTEST) -q tests/package
 
 fuzz:
 	scripts/fuzz $${FUZZ_SECONDS:-60}
