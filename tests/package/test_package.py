@@ -250,6 +250,18 @@ def _curl(port, path, *args):
     return status, headers, body
 
 
+def _not_owned_by(top, uid):
+    """Paths under top that uid does not own (one gone meanwhile is none)."""
+    others = []
+    for p in top.rglob("*"):
+        try:
+            if p.lstat().st_uid != uid:
+                others.append(str(p))
+        except FileNotFoundError:
+            continue
+    return others
+
+
 def _stop(proc):
     """SIGTERM to the nginx master serve became; its group killed if it
     outlives the bound (only this test's processes are in that group)."""
@@ -318,6 +330,13 @@ def test_serve_from_the_installed_paths_and_log_in(package):
         assert status in (200, 204)
         status, _, _ = _curl(port, "/redfish/v1/Systems", "-H", f"X-Auth-Token: {token}")
         assert status == 401
+
+        # The installed command run by root works on the same directory
+        # (it becomes the directory's owner first) and leaves nothing of
+        # root's in it.
+        listed = run([BIN, "user", "list", "--data-dir", DATA]).stdout.splitlines()
+        assert any(re.match(r"admin\s+Administrator\s", line) for line in listed), listed
+        assert _not_owned_by(DATA, pwd.getpwnam(USER).pw_uid) == []
     finally:
         if proc is not None:
             _stop(proc)
