@@ -4,8 +4,9 @@
 the package promises, the system user and the data directory postinst makes
 must exist, and `gatehouse serve`, run from the installed binary, module and
 trees on the data directory postinst initialised, must let the admin log in
-with curl (Redfish session POST, then a GET with the token). Purging must
-take away the binary, the user and the data directory.
+with curl (Redfish session POST, then a GET with the token). Removing keeps
+the data, and installing again leaves it as it was (init runs once);
+purging must take away the binary, the user and the data directory.
 
 It installs a package system-wide, so it runs alone, in make test's last
 stage (make package-test), as root. It leaves the machine as it found it:
@@ -341,6 +342,21 @@ def test_serve_from_the_installed_paths_and_log_in(package):
         if proc is not None:
             _stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_remove_keeps_the_data_and_a_reinstall_keeps_it_too(package):
+    """Remove (not purge) keeps the data directory, the user and the
+    configuration; the next install finds the directory and leaves it as
+    it is: gatehouse init ran once."""
+    ca, password = (DATA / "pki" / "ca.pem").read_bytes(), PWFILE.read_text()
+    run(APT + ["remove", PKG], timeout=APT_TIMEOUT)
+    assert not BIN.exists() and not MODULE.exists()
+    assert DATA.is_dir() and CONF.is_file() and user_exists(USER)
+    r = run(APT + ["install", package["deb"]], timeout=APT_TIMEOUT)
+    assert "the password of the account admin" not in r.stdout + r.stderr
+    assert (DATA / "pki" / "ca.pem").read_bytes() == ca
+    assert PWFILE.read_text() == password
+    assert BIN.is_file() and MODULE.is_file()
 
 
 def test_purge_leaves_nothing(machine, package):
