@@ -180,6 +180,8 @@ def test_installed_files(machine, package):
         assert (SHARE / name).is_file(), f"{SHARE / name} is missing"
     assert EXAMPLE.is_file()
     assert UNIT.is_file()
+    # Enabled the debhelper way (deb-systemd-helper), systemd running or not.
+    assert os.readlink(UNIT_ENABLED) == str(UNIT)
     assert LOGROTATE.is_file()
     for page in MANPAGES:
         assert page.is_file(), f"{page} is missing"
