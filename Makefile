@@ -10,6 +10,8 @@
 #   make bench      gatehouse against plain nginx, side by side (bench/)
 #   make bench-instructions  instructions per request under callgrind, against plain nginx
 #   make fuzz       each fuzz target for FUZZ_SECONDS (60)
+#   make deb        the Debian package, built from a copy of the tree, into build/deb
+#                   (scripts/build-deb); make package-test installs and purges it
 # SANITIZE=1 builds with AddressSanitizer + UndefinedBehaviorSanitizer into build/asan.
 
 SANITIZE ?=
@@ -40,7 +42,8 @@ MOD_SRC   = $(sort $(wildcard src/nginx/*.c src/nginx/*.h)) src/nginx/config
 
 PYTEST    = /usr/bin/python3 -m pytest
 
-.PHONY: all run test check unit unit-store integration asan fuzz fuzz-smoke bench bench-instructions deps clean
+.PHONY: all run test check unit unit-store integration asan fuzz fuzz-smoke bench bench-instructions deps clean \
+        deb package-test
 all: $(BUILD)/gatehouse $(BUILD)/ngx_http_gatehouse_module.so
 
 deps:
@@ -48,12 +51,14 @@ deps:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # The command line finds the module and the bundled trees where this build put them;
-# the configuration keys `module` and `data_tree` override both.
-$(CLI_OBJ): CFLAGS += -DGH_MODULE_PATH='"$(abspath $(BUILD))/ngx_http_gatehouse_module.so"' \
-                      -DGH_TREE_DIR='"$(abspath data)"'
+# the configuration keys `module` and `data_tree` override both. The package
+# (debian/rules) names their installed places instead.
+GH_MODULE_PATH = $(abspath $(BUILD))/ngx_http_gatehouse_module.so
+GH_TREE_DIR    = $(abspath data)
+$(CLI_OBJ): CFLAGS += -DGH_MODULE_PATH='"$(GH_MODULE_PATH)"' -DGH_TREE_DIR='"$(GH_TREE_DIR)"'
 
 $(BUILD)/libgatehouse.a: $(LIB_OBJ)
 	@rm -f $@
@@ -67,7 +72,7 @@ $(BUILD)/ngx_http_gatehouse_module.so: $(MOD_SRC) $(BUILD)/libgatehouse.a script
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgatehouse.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(BUILD)/libgatehouse.a $(LIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(BUILD)/libgatehouse.a $(LIBS) -lcmocka
 
 # Under a throw-away redis-server (GH_TEST_REDIS_URL); a missing redis-server
 # fails the run (make test installs it: scripts/install-deps).
@@ -107,10 +112,23 @@ run: deps all
 	scripts/run-default $(BUILD) $(if $(LISTEN),--listen '$(LISTEN)') \
 	    $(if $(HTTP_LISTEN),--http-listen '$(HTTP_LISTEN)')
 
+# The package test comes last, alone: it installs the package on this machine
+# and purges it again, so nothing else may run while it is installed.
 test: deps
 	$(MAKE) all check unit integration
 	$(MAKE) asan
 	$(MAKE) fuzz-smoke
+	$(MAKE) package-test
+
+# dpkg-buildpackage on a copy of the tree (the work tree stays as it is), then
+# lintian; the .deb lands in build/deb.
+deb:
+	scripts/build-deb build/deb
+
+# Builds the package (make deb), installs it, serves from the installed files,
+# logs in, purges it (tests/package). Needs root: it runs under sudo otherwise.
+package-test:
+	$(if $(filter 0,$(shell id -u)),,sudo) $(PYTEST) -q tests/package
 
 fuzz:
 	scripts/fuzz $${FUZZ_SECONDS:-60}
