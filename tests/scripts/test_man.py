@@ -11,7 +11,8 @@
   is named there as `gatehouse CMD SUB`; every environment variable a help
   names ($NAME) has an entry in ENVIRONMENT.
 - Both pages render with man(1) (groff) and pass `mandoc -T lint -W warning`
-  without a word.
+  without a word, and their .TH line names the version `gatehouse --version`
+  prints.
 
 The pages are read as mandoc renders them to HTML (-T html: sections,
 subsections and tags as elements, so no line breaking or hyphenation comes
@@ -435,6 +436,15 @@ def test_gatehouse_8_has_its_sections():
     wanted = ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "COMMANDS", "EXIT STATUS",
               "SIGNALS", "ENVIRONMENT", "FILES", "SEE ALSO"]
     assert [s for s in wanted if s not in sections] == []
+
+
+def test_pages_name_the_version_they_describe():
+    version = subprocess.run([str(BUILD / "gatehouse"), "--version"], capture_output=True,
+                             text=True, check=True).stdout.split()[-1]
+    for page in (MAN8, MAN5):
+        th = next(line for line in page.read_text().splitlines() if line.startswith(".TH "))
+        assert f'"gatehouse {version}"' in th, f"{page.name}: .TH names another version " \
+            f"than `gatehouse --version` ({version}): {th}"
 
 
 def test_pages_render_without_warnings():
