@@ -4,7 +4,9 @@
 #                   (LISTEN=ADDR:PORT HTTP_LISTEN=ADDR:PORT|none for other ports)
 #   make test       install, build, every test (checks, unit, integration, sanitizers, fuzz smoke)
 #   make check      the checks of the source itself: no circles among the files of src/
-#                   (scripts/check-circles, on the objects), the core names no dialect
+#                   (scripts/check-circles, on the objects), the core names no dialect;
+#                   the man pages lint clean and say what --help and the example say
+#   make man-check  the man pages (man/) under mandoc's lint and groff's warnings
 #   make unit-store the store's contract tests against the store GH_TEST_STORE_URL
 #                   names (with GH_TEST_STORE_SECRET_FILE), e.g. a Redis server
 #   make bench      gatehouse against plain nginx, side by side (bench/)
@@ -42,8 +44,8 @@ MOD_SRC   = $(sort $(wildcard src/nginx/*.c src/nginx/*.h)) src/nginx/config
 
 PYTEST    = /usr/bin/python3 -m pytest
 
-.PHONY: all run test check unit unit-store integration asan fuzz fuzz-smoke bench bench-instructions deps clean \
-        deb package-test
+.PHONY: all run test check man-check unit unit-store integration asan fuzz fuzz-smoke bench \
+        bench-instructions deps clean deb package-test
 all: $(BUILD)/gatehouse $(BUILD)/ngx_http_gatehouse_module.so
 
 deps:
@@ -91,14 +93,26 @@ unit-store: $(BUILD)/tests/test_store_contract
 	    GH_TEST_STORE_SECRET_FILE='$(GH_TEST_STORE_SECRET_FILE)' \
 	    $(BUILD)/tests/test_store_contract
 
-# The check's own test first (tests/scripts), then the check on this build's
-# objects: the library and the command line, and the nginx adapter.
+# The check's own test first (tests/scripts, which also hold the man pages to
+# build/gatehouse's --help: tests/scripts/test_man.py), then the check on this
+# build's objects: the library and the command line, and the nginx adapter.
 # Each check runs its own self-test first, so a check that can no longer fail fails.
-check: all
+check: all man-check
 	$(PYTEST) -q tests/scripts
 	scripts/check-circles $(BUILD)/obj $(BUILD)/ngsrc/objs/addon
 	scripts/check-core-neutral --self-test
 	scripts/check-core-neutral
+
+# Any word from either tool fails: mandoc's lint at warning level and above,
+# and groff's warnings as man(1) renders the page for an 80-column terminal.
+MAN_PAGES = man/gatehouse.8 man/gatehouse.conf.5
+man-check:
+	mandoc -T lint -W warning $(MAN_PAGES)
+	@for page in $(MAN_PAGES); do \
+	    out=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l $$page 2>&1 >/dev/null) || exit 1; \
+	    if [ -n "$$out" ]; then echo "$$page: $$out"; exit 1; fi; \
+	done
+	@echo "man-check: $(MAN_PAGES) clean under mandoc -T lint and man --warnings"
 
 integration: all
 	GATEHOUSE_BUILD=$(abspath $(BUILD)) GATEHOUSE_SANITIZE=$(SANITIZE) \
