@@ -49,6 +49,21 @@ def samples(gh):
     return out
 
 
+def settled(gh):
+    """samples(gh) once two scrapes in a row agree: a request answered just
+    before (the harness's last readiness GET) is counted as its worker frees
+    it, an instant after the answer left."""
+    last = [samples(gh)]
+
+    def same():
+        now = samples(gh)
+        agree = now == last[0]
+        last[0] = now
+        return agree
+    H.wait_for(same, COUNTED, "two scrapes that agree")
+    return last[0]
+
+
 def delta(before, after, name):
     """{labels: after - before} of family name's series that moved."""
     moved = {}
@@ -86,7 +101,7 @@ def refused(gh, path, n, **kw):
 
 def test_requests_counted_exactly(fresh):
     gh = fresh
-    before = samples(gh)
+    before = settled(gh)
     expected = {}
 
     def expect(dialect, cred, code, n):
@@ -231,7 +246,7 @@ def upstream():
 
 def test_gateway_upstream_counted(make_server, upstream):
     gh = make_server(config={"server": {"upstream": upstream.url}})
-    before = samples(gh)
+    before = settled(gh)
     auth = ("admin", gh.admin_password)
     for _ in range(3):
         assert gh.get("/redfish/v1/Systems", auth=auth).status_code == 200
@@ -266,7 +281,7 @@ def test_auth_request_guarded_requests_counted(make_server, monkeypatch):
     monkeypatch.setattr(A, "CONF", A.CONF.rstrip()[:-2] + metrics + "}}\n")
     own = A.ForwardAuthNginx(gh)
     try:
-        before = samples(gh)
+        before = settled(gh)
         auth = ("admin", gh.admin_password)
         for _ in range(2):
             assert gh.get("/app/hello.txt", auth=auth).status_code == 200
