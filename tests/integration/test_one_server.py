@@ -96,6 +96,13 @@ def test_second_serve_on_the_same_port_is_refused(make_server):
     assert p.returncode == 1, (p.returncode, p.stderr)
     assert f"http-listen 127.0.0.1:{first.http_port} is already in use" in p.stderr, p.stderr
     assert "--http-listen" in p.stderr
+    # the metrics listener's address too (its own: the second's metrics port is free)
+    p = serve(second, f"127.0.0.1:{second.port}", "none", "--metrics-listen",
+              f"127.0.0.1:{first.metrics_port}")
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert f"metrics-listen 127.0.0.1:{first.metrics_port} is already in use" in p.stderr, \
+        p.stderr
+    assert "--metrics-listen" in p.stderr
     # the wildcard address covers loopback: refused as well
     p = serve(second, f"*:{first.port}")
     assert p.returncode == 1 and "is already in use" in p.stderr, p.stderr
