@@ -254,6 +254,10 @@ gh_store_err gh_store_session_delete_account(gh_store *store, int64_t account_id
  * or now - last_used >= idle, idle being idle_timeout when it is > 0, else
  * default_idle; an idle <= 0 never ends a session. */
 bool gh_store_session_ended(const gh_session_record *rec, int64_t now, int64_t default_idle);
+/* Whether a session that has ended did so by its absolute end (expires)
+ * rather than by idleness, whichever came first: the reason the metrics
+ * give its end. */
+bool gh_store_session_ended_by_lifetime(const gh_session_record *rec, int64_t default_idle);
 /* Rows one expiry transaction deletes at most. */
 #define GH_STORE_EXPIRE_BATCH 10000
 /* Deletes, in one transaction, up to GH_STORE_EXPIRE_BATCH sessions that have

@@ -10,11 +10,13 @@
 #ifndef GH_STORE_BACKEND_H
 #define GH_STORE_BACKEND_H
 
+#include "metrics.h"
 #include "store.h"
 
 typedef struct {
     const char *name;                   /* "sqlite", "redis": for log lines */
     bool        shared;                 /* gh_store_shared */
+    gh_metric_backend backend;          /* its label in gatehouse_store_operation_seconds */
 
     void         (*close)(gh_store *s);
     const char  *(*last_error)(const gh_store *s);
