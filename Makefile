@@ -1,7 +1,8 @@
 # gatehouse: the top-level build.
 #   make            the command-line tool and the nginx module, in build/
 #   make run        install what is missing, build, initialise ./var once, serve
-#                   (LISTEN=ADDR:PORT HTTP_LISTEN=ADDR:PORT|none for other ports)
+#                   (LISTEN=ADDR:PORT HTTP_LISTEN=ADDR:PORT|none
+#                   METRICS_LISTEN=ADDR:PORT|none for other ports)
 #   make test       install, build, every test (checks, unit, integration, sanitizers, fuzz smoke)
 #   make check      the checks of the source itself: no circles among the files of src/
 #                   (scripts/check-circles, on the objects), the core names no dialect
@@ -102,10 +103,12 @@ integration: all
 asan:
 	$(MAKE) SANITIZE=1 all unit integration
 
-# make run LISTEN=127.0.0.1:9443 HTTP_LISTEN=127.0.0.1:9080 (or none) serves elsewhere.
+# make run LISTEN=127.0.0.1:9443 HTTP_LISTEN=127.0.0.1:9080 (or none) serves elsewhere,
+# METRICS_LISTEN=127.0.0.1:9146 (or none) puts the metrics elsewhere.
 run: deps all
 	scripts/run-default $(BUILD) $(if $(LISTEN),--listen '$(LISTEN)') \
-	    $(if $(HTTP_LISTEN),--http-listen '$(HTTP_LISTEN)')
+	    $(if $(HTTP_LISTEN),--http-listen '$(HTTP_LISTEN)') \
+	    $(if $(METRICS_LISTEN),--metrics-listen '$(METRICS_LISTEN)')
 
 test: deps
 	$(MAKE) all check unit integration

@@ -420,7 +420,9 @@ class Gatehouse:
         self.conf = self.dir / "gatehouse.conf"
         self.log = self.dir / "serve.log"
         self.password = admin_password
-        self.port, self.http_port = free_ports(2)
+        # The metrics listener is on, as gatehouse's default has it, on a
+        # port of its own (the default 9145 could be another server's).
+        self.port, self.http_port, self.metrics_port = free_ports(3)
         self.proc = None
         self.set_config(config)
 
@@ -452,12 +454,25 @@ class Gatehouse:
         self.proc = spawn([self.bin, "serve", "--data-dir", str(self.data),
                            "--config", str(self.conf),
                            "--listen", f"127.0.0.1:{self.port}",
-                           "--http-listen", f"127.0.0.1:{self.http_port}"], self.log)
+                           "--http-listen", f"127.0.0.1:{self.http_port}",
+                           "--metrics-listen", f"127.0.0.1:{self.metrics_port}"], self.log)
         if wait:
             _, ok = self.client().wait_for("/redfish/v1/", timeout=60)
             if ok is None or self.proc.poll() is not None:
                 raise RuntimeError(f"gatehouse did not start:\n{tail(self.log)}")
         return t0
+
+    def requests_counted(self):
+        """The sum of gatehouse_requests_total on the metrics listener: what
+        shows the metrics were on while a row ran."""
+        c = http.client.HTTPConnection("127.0.0.1", self.metrics_port, timeout=10)
+        try:
+            c.request("GET", "/metrics")
+            text = c.getresponse().read().decode()
+        finally:
+            c.close()
+        return sum(int(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("gatehouse_requests_total{"))
 
     def settle(self, window=0.2, quiet=0.05, timeout=30.0):
         """Wait until gatehouse's processes are idle (under `quiet` of one core

@@ -228,7 +228,8 @@ def serve_check(g):
     """`gatehouse serve --check` on g's addresses: DATA/run/nginx.conf written
     (and tested by nginx) as `gatehouse serve` writes it, as nodes."""
     g.cli("serve", "--check", "--listen", f"127.0.0.1:{g.port}",
-          "--http-listen", f"127.0.0.1:{g.http_port}")
+          "--http-listen", f"127.0.0.1:{g.http_port}",
+          "--metrics-listen", f"127.0.0.1:{g.metrics_port}")
     return parse(g.nginx_conf())
 
 

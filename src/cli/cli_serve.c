@@ -55,7 +55,8 @@
 
 static const char gh_serve_usage[] =
     "usage: gatehouse serve [--data-dir DIR] [--config FILE] [--listen ADDR:PORT]\n"
-    "                       [--http-listen ADDR:PORT|none] [--check]\n"
+    "                       [--http-listen ADDR:PORT|none]\n"
+    "                       [--metrics-listen ADDR:PORT|none] [--check]\n"
     "\n"
     "Write the nginx configuration for DIR (DIR/run/nginx.conf) and run nginx with\n"
     "the gatehouse module in the foreground, logging to stderr, until SIGTERM or\n"
@@ -74,19 +75,22 @@ static const char gh_serve_usage[] =
     "  --listen ADDR:PORT       HTTPS (default: [server] listen, 127.0.0.1:8443)\n"
     "  --http-listen ADDR:PORT  plain HTTP: the CA download and redirects to HTTPS\n"
     "                           (default: [server] http_listen; `none` for none)\n"
+    "  --metrics-listen ADDR:PORT  plain HTTP for monitoring: /metrics (Prometheus),\n"
+    "                           /healthz, /readyz (default: [server] metrics_listen,\n"
+    "                           127.0.0.1:9145; `none` for none)\n"
     "                           ADDR is an IPv4 address, [IPv6], localhost or *;\n"
     "                           one beyond loopback must be given on purpose\n"
     "  --check                  write the configuration, let nginx test it, and exit\n"
     GH_CLI_COMMON_HELP;
 
 typedef struct {
-    const char *data_dir, *config, *listen, *http_listen;
+    const char *data_dir, *config, *listen, *http_listen, *metrics_listen;
     bool        check;
 } gh_serve_args;
 
 typedef struct {
-    char listen[128], http_listen[128];
-    int  port, http_port;
+    char listen[128], http_listen[128], metrics_listen[128];
+    int  port, http_port, metrics_port;
     char module[GH_PATH_MAX], nginx[GH_PATH_MAX], tree[GH_PATH_MAX];
     char run_dir[GH_PATH_MAX], conf[GH_PATH_MAX];
 } gh_serve_plan;
@@ -96,6 +100,7 @@ static int gh_serve_parse(int argc, char **argv, gh_serve_args *a)
     const gh_cli_option own[] = {
         { "listen", &a->listen, NULL },
         { "http-listen", &a->http_listen, NULL },
+        { "metrics-listen", &a->metrics_listen, NULL },
         { "check", NULL, &a->check },
         { NULL, NULL, NULL }
     };
@@ -236,7 +241,10 @@ static int gh_serve_plan_make(gh_cli_ctx *ctx, const gh_serve_args *a, gh_serve_
                       sizeof(plan->listen), &plan->port) < 0
         || gh_serve_pick("http-listen", a->http_listen, ctx->cfg.http_listen,
                          def.http_listen, plan->http_listen, sizeof(plan->http_listen),
-                         &plan->http_port) < 0)
+                         &plan->http_port) < 0
+        || gh_serve_pick("metrics-listen", a->metrics_listen, ctx->cfg.metrics_listen,
+                         def.metrics_listen, plan->metrics_listen,
+                         sizeof(plan->metrics_listen), &plan->metrics_port) < 0)
         return -1;
     if (plan->listen[0] == '\0') {
         gh_cli_err("serve needs an HTTPS address (--listen ADDR:PORT)");
@@ -244,6 +252,12 @@ static int gh_serve_plan_make(gh_cli_ctx *ctx, const gh_serve_args *a, gh_serve_
     }
     if (plan->http_listen[0] != '\0' && plan->http_port == plan->port) {
         gh_cli_err("HTTPS and plain HTTP cannot share port %d", plan->port);
+        return -1;
+    }
+    if (plan->metrics_listen[0] != '\0'
+        && (plan->metrics_port == plan->port || plan->metrics_port == plan->http_port)) {
+        gh_cli_err("the metrics listener needs a port of its own, not %d",
+                   plan->metrics_port);
         return -1;
     }
     if (ctx->cfg.module[0] == '\0' && access(module, F_OK) < 0)
@@ -383,6 +397,7 @@ static size_t gh_tmpl_vars(const gh_cli_ctx *ctx, const gh_serve_plan *plan,
     gh_tmpl_var_set(vars, &n, "CONFIG_FILE", NULL, 0, ctx->config_path);
     gh_tmpl_var_set(vars, &n, "LISTEN", NULL, 0, plan->listen);
     gh_tmpl_var_set(vars, &n, "HTTP_LISTEN", NULL, 0, plan->http_listen);
+    gh_tmpl_var_set(vars, &n, "METRICS_LISTEN", NULL, 0, plan->metrics_listen);
     if (plan->port == 443)
         gh_tmpl_var_set(vars, &n, "HTTPS_PORT", NULL, 0, "");
     else
@@ -462,7 +477,9 @@ static int gh_serve_claim(const gh_cli_ctx *ctx, const gh_serve_plan *plan, bool
         return 0;
     if (gh_guard_probe("listen", plan->listen) < 0
         || (plan->http_listen[0] != '\0'
-            && gh_guard_probe("http-listen", plan->http_listen) < 0))
+            && gh_guard_probe("http-listen", plan->http_listen) < 0)
+        || (plan->metrics_listen[0] != '\0'
+            && gh_guard_probe("metrics-listen", plan->metrics_listen) < 0))
         return -1;
     return gh_serve_renew(ctx);
 }
@@ -487,7 +504,8 @@ int gh_cli_serve(int argc, char **argv)
         return GH_EXIT_USAGE;
     if (gh_serve_check_user(&ctx) < 0)
         return GH_EXIT_FAIL;
-    low_port = plan.port < 1024 || (plan.http_port > 0 && plan.http_port < 1024);
+    low_port = plan.port < 1024 || (plan.http_port > 0 && plan.http_port < 1024)
+               || (plan.metrics_port > 0 && plan.metrics_port < 1024);
     if (gh_cli_become_owner(&ctx, true, low_port && !a.check) < 0
         || gh_serve_preflight(&ctx, &plan) < 0 || gh_serve_claim(&ctx, &plan, a.check) < 0
         || gh_serve_write(&ctx, &plan) < 0)
@@ -498,6 +516,8 @@ int gh_cli_serve(int argc, char **argv)
         fprintf(stderr, "gatehouse: serving %s on https://%s/", ctx.data_dir, plan.listen);
         if (plan.http_listen[0] != '\0')
             fprintf(stderr, " and http://%s/ (CA download, redirects)", plan.http_listen);
+        if (plan.metrics_listen[0] != '\0')
+            fprintf(stderr, ", metrics on http://%s/metrics", plan.metrics_listen);
         fprintf(stderr, "; nginx configuration %s\n", plan.conf);
     }
     fflush(NULL);

@@ -57,6 +57,7 @@ typedef struct {
 static const gh_config_core_key gh_config_keys[] = {
     GH_CFG_STR("server", listen, GH_CONFIG_ADDR, false),
     GH_CFG_STR("server", http_listen, GH_CONFIG_ADDR, true),
+    GH_CFG_STR("server", metrics_listen, GH_CONFIG_ADDR, true),
     GH_CFG_STR("server", user, GH_CONFIG_NAME, true),
     GH_CFG_NUM("server", workers, GH_CONFIG_INT, 0, 1024),
     GH_CFG_STR("server", nginx, GH_CONFIG_PATH, false),
@@ -168,6 +169,7 @@ void gh_config_defaults(gh_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     snprintf(cfg->listen, sizeof(cfg->listen), "%s", "127.0.0.1:8443");
     snprintf(cfg->http_listen, sizeof(cfg->http_listen), "%s", "127.0.0.1:8080");
+    snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s", "127.0.0.1:9145");
     snprintf(cfg->nginx, sizeof(cfg->nginx), "%s", "/usr/sbin/nginx");
     snprintf(cfg->log_level, sizeof(cfg->log_level), "%s", "error");
     cfg->workers = 0;

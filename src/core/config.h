@@ -168,6 +168,7 @@ typedef struct {
     /* [server] */
     char     listen[128];             /* 127.0.0.1:8443 */
     char     http_listen[128];        /* 127.0.0.1:8080; empty = none */
+    char     metrics_listen[128];     /* 127.0.0.1:9145: /metrics, /healthz, /readyz; empty = none */
     char     user[64];                /* worker user when started as root; empty = owner of data dir */
     int      workers;                 /* 0 = one per core */
     char     nginx[GH_PATH_MAX];      /* /usr/sbin/nginx */

@@ -12,6 +12,7 @@
 #include <ngx_thread_pool.h>
 
 #include "core/lowprio.h"
+#include "core/metrics.h"
 #include "core/service.h"
 #include "dialects/common/dialect.h"
 #include "dialects/common/gateway.h"
@@ -72,6 +73,11 @@ typedef struct {
     ngx_uint_t         nstreams;
     ngx_event_t        stream_event;  /* walks them while there are any */
     uint64_t           events_after;  /* the last session event they were fed */
+    /* The metrics (metrics.c): the zone, the block of slots in it (set when
+     * the zone is initialised), and how many slots it has. */
+    ngx_shm_zone_t    *metrics_zone;
+    gh_metrics_block  *metrics;
+    ngx_uint_t         metrics_slots;
 } ngx_http_gatehouse_main_conf_t;
 
 typedef struct ngx_http_gatehouse_stream_s ngx_http_gatehouse_stream_t;
@@ -105,6 +111,14 @@ typedef enum {
 } ngx_http_gatehouse_job_e;
 
 typedef struct ngx_http_gatehouse_ctx_s ngx_http_gatehouse_ctx_t;
+
+/* What a request is counted under when it ends (tally.c): kept by a
+ * cleanup of its pool, so that an internal redirect leaves it in place. */
+typedef struct {
+    ngx_http_request_t *r;
+    unsigned            dialect;   /* index in gh_dialects, GH_METRICS_NO_DIALECT */
+    unsigned            cred;      /* gh_metric_cred */
+} ngx_http_gatehouse_tally_t;
 
 /* A request's context. It is not zeroed whole: the fields up to plan are,
  * classify fills plan, and resp exists only while a thread-pool task serves
@@ -236,6 +250,28 @@ ngx_int_t ngx_http_gatehouse_header_check_conf(ngx_conf_t *cf,
 /* log.c */
 /* Put the redacting writer on every error log of the cycle (init_module). */
 ngx_int_t ngx_http_gatehouse_log_redact(ngx_cycle_t *cycle);
+
+/* tally.c: below every other file here but request.c, calling none of them */
+/* The tally r is counted under when it ends, made at the first call for r
+ * (the access phase; an error page for a request nginx refused before it);
+ * NULL when the worker counts nothing or r is a subrequest. */
+ngx_http_gatehouse_tally_t *ngx_http_gatehouse_tally(ngx_http_request_t *r,
+    const gh_dialect *dialect);
+/* The credential classify found in the request (t may be NULL). */
+void ngx_http_gatehouse_tally_cred(ngx_http_gatehouse_tally_t *t, gh_cred_kind kind);
+/* Count the upstream's answer to r, or its failure, under dialect (a
+ * subrequest's: a main request's is counted with it when it ends). */
+void ngx_http_gatehouse_tally_upstream(ngx_http_request_t *r, const gh_dialect *dialect);
+
+/* metrics.c */
+/* Add the metrics' zone, sized by worker_processes (init_main_conf). */
+ngx_int_t ngx_http_gatehouse_metrics_zone(ngx_conf_t *cf,
+    ngx_http_gatehouse_main_conf_t *gmcf, void *tag);
+/* The worker counts into the slot of its number from now on (init_process). */
+void ngx_http_gatehouse_metrics_bind(ngx_cycle_t *cycle, ngx_http_gatehouse_main_conf_t *gmcf);
+char *ngx_http_gatehouse_metrics_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_gatehouse_health_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_gatehouse_ready_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* thread.c */
 ngx_int_t ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,

@@ -161,6 +161,8 @@ ngx_http_gatehouse_error_handler(ngx_http_request_t *r)
     req.path = ngx_http_gatehouse_error_path(r);
     req.query = (gh_str) { NULL, 0 };
     dialect = gh_dialect_for_path(req.path);
+    /* Counted under what the access phase found, if it ran; else now. */
+    (void) ngx_http_gatehouse_tally(r, dialect);
     return ngx_http_gatehouse_fail(r, dialect, &req, status);
 }
 

@@ -240,6 +240,7 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
     ngx_http_gatehouse_main_conf_t *gmcf;
     ngx_http_gatehouse_loc_conf_t  *glcf;
     ngx_http_gatehouse_ctx_t       *ctx;
+    ngx_http_gatehouse_tally_t     *tally;
 
     /* An error page answers for a request nginx already refused: nothing to
      * authenticate. A gatehouse location reached that way has no context, so
@@ -273,6 +274,7 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
     }
 
     ctx->dialect = gh_dialect_for_path(ctx->req.path);
+    tally = ngx_http_gatehouse_tally(r, ctx->dialect);
     /* max_header_bytes, before anything reads a header (header.c). */
     if (r == r->main && ngx_http_gatehouse_header_bytes(r)
                         > (size_t) gmcf->config.max_header_bytes)
@@ -287,6 +289,7 @@ ngx_http_gatehouse_access_handler(ngx_http_request_t *r)
     }
     ctx->dialect->classify(&ctx->req, &ctx->plan);
     ctx->token = ctx->plan.cred.token;
+    ngx_http_gatehouse_tally_cred(tally, ctx->plan.cred.kind);
     /* Gateway mode: a request passed on that lasts is watched (proxy.c):
      * one that asks for an event stream or an upgrade, and any request on a
      * stream path, whose answer is passed on as it comes, whatever the

@@ -1,7 +1,9 @@
 /*
  * ngx_http_gatehouse_module.c: the module's shape, as nginx modules go: the
  * directives (`gatehouse_error` is ngx_http_gatehouse_error.c's,
- * `gatehouse_auth_request` ngx_http_gatehouse_auth_request.c's), the main and
+ * `gatehouse_auth_request` ngx_http_gatehouse_auth_request.c's,
+ * `gatehouse_metrics`, `_health` and `_ready` ngx_http_gatehouse_metrics.c's,
+ * as is the metrics' own zone), the main and
  * location configuration, the shared-memory zone that holds the core's shared
  * block, the thread pools, and each worker's start (load the block from the
  * store once, start the sync timer, ready the event streams' list). Its
@@ -62,6 +64,27 @@ static ngx_command_t ngx_http_gatehouse_commands[] = {
     { ngx_string("gatehouse_error"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_gatehouse_error_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gatehouse_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gatehouse_metrics_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gatehouse_health"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gatehouse_health_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gatehouse_ready"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gatehouse_ready_conf,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -216,6 +239,9 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
     }
     gmcf->zone->init = ngx_http_gatehouse_init_zone;
     gmcf->zone->data = gmcf;
+    if (ngx_http_gatehouse_metrics_zone(cf, gmcf, &ngx_http_gatehouse_module) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     gmcf->hash_pool = ngx_thread_pool_add(cf, &ngx_http_gatehouse_hash_pool);
     gmcf->io_pool = ngx_thread_pool_add(cf, &ngx_http_gatehouse_io_pool);
@@ -471,6 +497,7 @@ ngx_http_gatehouse_init_process(ngx_cycle_t *cycle)
     if (ngx_http_gatehouse_threads_init(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
+    ngx_http_gatehouse_metrics_bind(cycle, gmcf);
     /* Hashes wait for the event loop, not the other way round (lowprio.c). */
     gh_lowprio_set_nice(gmcf->config.hash_nice);
     /* Optional: without it, suspects' checks share gatehouse_hash. */

@@ -178,6 +178,7 @@ ngx_http_gatehouse_first_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     ngx_http_gatehouse_ctx_t *ctx = data;
     ngx_buf_t                *b = sr->out != NULL ? sr->out->buf : NULL;
 
+    ngx_http_gatehouse_tally_upstream(sr, ctx->dialect);
     ctx->req.upstream_status = 0;
     if (rc == NGX_OK && sr->upstream != NULL && sr->headers_out.status > 0) {
         ctx->req.upstream_status = (int) sr->headers_out.status;

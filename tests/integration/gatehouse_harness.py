@@ -220,7 +220,10 @@ class Gatehouse:
         self.san_dir = self.dir / "sanitizer"
         self.san_dir.mkdir()
         os.chmod(self.san_dir, 0o1777)
-        self.port, self.http_port = free_ports(2)
+        # Each server's metrics listener on a port of its own: the default
+        # (127.0.0.1:9145) would make two servers clash. A test turns it off
+        # with {"server": {"metrics_listen": ""}} (write_config keeps that).
+        self.port, self.http_port, self.metrics_port = free_ports(3)
         self.started_once = False
         self.config = merge_config(
             {"password": dict(CHEAP_ARGON2)} if cheap_hashing else {},
@@ -257,6 +260,10 @@ class Gatehouse:
         return f"http://127.0.0.1:{self.http_port}"
 
     @property
+    def metrics_url(self):
+        return f"http://127.0.0.1:{self.metrics_port}"
+
+    @property
     def ca(self):
         return str(self.data / "pki" / "ca.pem")
 
@@ -265,7 +272,11 @@ class Gatehouse:
         return self.data / "audit.log"
 
     def write_config(self):
-        self.config_path.write_text(ini_text(self.config))
+        config = self.config
+        if "metrics_listen" not in config.get("server", {}):
+            config = merge_config(
+                config, {"server": {"metrics_listen": f"127.0.0.1:{self.metrics_port}"}})
+        self.config_path.write_text(ini_text(config))
         os.chmod(self.config_path, 0o644)
 
     def secret_file(self, text, name=None):
@@ -334,7 +345,7 @@ class Gatehouse:
             except PortTaken:
                 if self.started_once or attempt == 2:
                     raise
-                self.port, self.http_port = free_ports(2)
+                self.port, self.http_port, self.metrics_port = free_ports(3)
 
     # An nginx configuration of the test's own instead of the one `gatehouse
     # serve` writes: a function of this instance returning its text (see

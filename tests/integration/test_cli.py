@@ -596,9 +596,10 @@ class NginxEnv:
 def test_serve_check_writes_a_config_nginx_accepts(ready):
     cli = ready
     nginx_env = NginxEnv(cli.base)
-    port, http_port = H.free_ports(2)
+    port, http_port, metrics_port = H.free_ports(3)
     p = cli.ok("serve", "--check", "--listen", f"127.0.0.1:{port}",
-               "--http-listen", f"127.0.0.1:{http_port}", env=nginx_env.env)
+               "--http-listen", f"127.0.0.1:{http_port}",
+               "--metrics-listen", f"127.0.0.1:{metrics_port}", env=nginx_env.env)
     assert "test is successful" in p.stderr
     conf = cli.data / "run" / "nginx.conf"
     assert stat.S_IMODE(os.stat(conf).st_mode) == 0o600
@@ -611,16 +612,21 @@ def test_serve_check_writes_a_config_nginx_accepts(ready):
                  f'gatehouse_data_dir "{cli.data}";', "server-chain.pem",
                  f"return 301 https://$host:{port}$request_uri;", "limit_conn_status 429;",
                  "location = /.gatehouse/error {", "gatehouse_error;",
-                 "large_client_header_buffers 6 16384;", "error_page 494 =431 /.gatehouse/error;"):
+                 "large_client_header_buffers 6 16384;", "error_page 494 =431 /.gatehouse/error;",
+                 f"listen 127.0.0.1:{metrics_port};", "gatehouse_metrics;",
+                 "gatehouse_health;", "gatehouse_ready;"):
         assert line in text, line
     # nginx's buffers take every header block under max_header_bytes: no warning
     assert "large_client_header_buffers" not in p.stderr, p.stderr
     assert not re.search(r"^\s*user\s", text, re.M)
     assert "@" not in re.sub(r"#.*", "", text)      # every placeholder was replaced
-    # without the plain-HTTP listener there is no second server
+    # without the plain-HTTP and metrics listeners there is no second server
     cli.ok("serve", "--check", "--listen", f"127.0.0.1:{port}", "--http-listen", "none",
-           env=nginx_env.env)
+           "--metrics-listen", "none", env=nginx_env.env)
     assert "listen 127.0.0.1:" not in conf.read_text().split("ssl http2 reuseport;", 1)[1]
+    # the metrics listener is on by default, on loopback
+    cli.ok("serve", "--check", "--listen", f"127.0.0.1:{port}", env=nginx_env.env)
+    assert "listen 127.0.0.1:9145;" in conf.read_text()
     # with an upstream the dialects' prefixes go to it (test_gateway_serve.py has the rest)
     cli.config.write_text(CHEAP + "[server]\nupstream = http://10.0.0.5\n")
     cli.ok("serve", "--check", "--listen", f"127.0.0.1:{port}", env=nginx_env.env)
@@ -654,7 +660,7 @@ def test_serve_runs_nginx_and_stops_on_sigterm(ready):
     log = open(cli.base / "serve.log", "wb")
     proc = subprocess.Popen([str(GATEHOUSE), "serve", "--data-dir", str(cli.data),
                              "--config", str(cli.config), "--listen", f"127.0.0.1:{port}",
-                             "--http-listen", "none"],
+                             "--http-listen", "none", "--metrics-listen", "none"],
                             stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                             start_new_session=True, env=nginx_env.env)
     try:
@@ -690,6 +696,7 @@ RUN_DEFAULT = REPO / "scripts" / "run-default"
     (["BUILD", "--listen"], "usage: scripts/run-default"),
     (["BUILD", "--listen", ""], "usage: scripts/run-default"),
     (["BUILD", "--http-listen"], "usage: scripts/run-default"),
+    (["BUILD", "--metrics-listen"], "usage: scripts/run-default"),
 ])
 def test_run_default_arguments(args, match, tmp_path):
     args = [str(BUILD) if a == "BUILD" else a for a in args]
@@ -710,10 +717,11 @@ def test_run_default_serves_on_the_ports_given(cli):
     here.mkdir()
     os.chmod(here, 0o755)
     nginx_env = NginxEnv(cli.base)
-    port, http_port = H.free_ports(2)
+    port, http_port, metrics_port = H.free_ports(3)
     out = open(cli.base / "run.out", "wb")
     proc = subprocess.Popen([str(RUN_DEFAULT), str(BUILD), "--listen", f"127.0.0.1:{port}",
-                             "--http-listen", f"127.0.0.1:{http_port}"],
+                             "--http-listen", f"127.0.0.1:{http_port}",
+                             "--metrics-listen", f"127.0.0.1:{metrics_port}"],
                             cwd=here, stdout=out, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True,
                             env={**nginx_env.env, "GATEHOUSE_DATA_DIR": ""})
@@ -725,7 +733,8 @@ def test_run_default_serves_on_the_ports_given(cli):
         assert f"gatehouse is starting on https://127.0.0.1:{port} (and " \
                f"http://127.0.0.1:{http_port} for the CA)." in text, text
         assert f"https://127.0.0.1:{port}/redfish/v1/Systems" in text
-        assert "8443" not in text and "8080" not in text, text
+        assert f"metrics:   http://127.0.0.1:{metrics_port}/metrics" in text, text
+        assert "8443" not in text and "8080" not in text and "9145" not in text, text
         assert "data dir:  var: gatehouse commands run in this directory use it" in text
         assert f"export GATEHOUSE_DATA_DIR={here}/var" in text
         password = (here / "var" / "initial-admin-password").read_text().strip()
@@ -736,6 +745,8 @@ def test_run_default_serves_on_the_ports_given(cli):
         r = H.requests.get(f"http://127.0.0.1:{http_port}/redfish/v1/", timeout=10,
                            allow_redirects=False)
         assert r.headers["Location"] == f"https://127.0.0.1:{port}/redfish/v1/"
+        r = H.requests.get(f"http://127.0.0.1:{metrics_port}/healthz", timeout=10)
+        assert r.status_code == 200, r.text
         p = subprocess.run([str(GATEHOUSE), "session", "list"], capture_output=True,
                            text=True, cwd=here, env=env_without_data_dir())
         assert p.returncode == 0, p.stderr

@@ -584,7 +584,7 @@ static void test_example_uncommented(void **state)
     fclose(in);
     assert_int_equal(fclose(out), 0);
     /* Every key of gh_config, each once (a second one would be an error). */
-    assert_int_equal(settings, 68);
+    assert_int_equal(settings, 69);
 
     defaults(&c);
     defaults(&d);
