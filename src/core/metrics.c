@@ -142,7 +142,9 @@ static const gh_family gh_families[GH_METRIC_FAMILIES] = {
         "dialect and result.", GH_MV_LOGINS, 2, GH_LABEL_DIALECT, GH_LABEL_LOGIN),
     [GH_METRIC_LOCKOUTS] = GH_FAMILY_COUNTER("gatehouse_lockouts_total",
         "Accounts locked out by failed logins.", GH_MV_LOCKOUTS, 0, 0),
-    [GH_METRIC_SESSIONS] = { "gatehouse_sessions", "Live sessions.", GH_GAUGE, 0, { 0 },
+    [GH_METRIC_SESSIONS] = { "gatehouse_sessions",
+        "Live sessions in the server's shared memory (with a store other nodes share: "
+        "those this node holds).", GH_GAUGE, 0, { 0 },
         NULL, 0, -1, 0 },
     [GH_METRIC_SESSIONS_CREATED] = GH_FAMILY_COUNTER("gatehouse_sessions_created_total",
         "Sessions created, by dialect.", GH_MV_SESSIONS_CREATED, 1, GH_LABEL_DIALECT),

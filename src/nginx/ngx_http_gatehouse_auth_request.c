@@ -229,6 +229,10 @@ ngx_http_gatehouse_auth_start(ngx_http_request_t *r, const gh_dialect *dialect)
     }
     ctx->plan.stream = false;
     ctx->token = ctx->plan.cred.token;
+    /* The request it guards is counted under the dialect and credential
+     * found here, with its status when it ends (tally.c). */
+    ngx_http_gatehouse_tally_cred(ngx_http_gatehouse_tally(r->main, dialect),
+                                  ctx->plan.cred.kind);
     return ctx;
 }
 

@@ -250,3 +250,32 @@ def test_gateway_upstream_counted(make_server, upstream):
                          req("redfish", "none", "4xx"): 1}
     assert wait_counted(gh, before, "gatehouse_requests_total", requests_expected) \
         == requests_expected
+
+
+def test_auth_request_guarded_requests_counted(make_server, monkeypatch):
+    """Your own nginx with gatehouse_auth_request (docs/gateway.md) and a
+    metrics location of its own: the requests it guards are counted under
+    the dialect and credential gatehouse checked, with the status the
+    client got; those it passes to a proxied service as that service's
+    answers."""
+    import test_gateway_auth_request as A
+    gh = make_server(start=False)
+    metrics = ("    server {{\n        listen 127.0.0.1:%d;\n"
+               "        location = /metrics {{ gatehouse_metrics; }}\n    }}\n"
+               % gh.metrics_port)
+    monkeypatch.setattr(A, "CONF", A.CONF.rstrip()[:-2] + metrics + "}}\n")
+    own = A.ForwardAuthNginx(gh)
+    try:
+        before = samples(gh)
+        auth = ("admin", gh.admin_password)
+        for _ in range(2):
+            assert gh.get("/app/hello.txt", auth=auth).status_code == 200
+        assert gh.get("/app/hello.txt").status_code == 401
+        assert gh.get("/svc/x", auth=auth).status_code == 200
+        expected = {req("redfish", "basic", "2xx"): 3, req("redfish", "none", "4xx"): 1}
+        assert wait_counted(gh, before, "gatehouse_requests_total", expected) == expected
+        expected = {(("dialect", "redfish"), ("code", "2xx")): 1}
+        assert wait_counted(gh, before, "gatehouse_upstream_responses_total", expected) \
+            == expected
+    finally:
+        own.stop()

@@ -300,7 +300,8 @@ static void exact_text(void **state)
     free(part);
     part = family_text(text, "gatehouse_sessions");
     assert_string_equal(part,
-        "# HELP gatehouse_sessions Live sessions.\n"
+        "# HELP gatehouse_sessions Live sessions in the server's shared memory (with a "
+        "store other nodes share: those this node holds).\n"
         "# TYPE gatehouse_sessions gauge\n"
         "gatehouse_sessions 7\n");
     free(part);
