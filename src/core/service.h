@@ -167,7 +167,8 @@ gh_store_err gh_service_cache_recover(gh_service *svc);
 
 /* Periodic upkeep: write batched last-used times, expire sessions past their
  * end (store and block, audited; in cache mode the block's evicted
- * unaudited and the store's after GH_SERVICE_SWEEP_GRACE), prune failure and
+ * unaudited and the store's swept, both GH_SERVICE_SWEEP_GRACE past their
+ * end), prune failure and
  * throttle counters past theirs. In cache mode a failure drops the cache as
  * gh_service_apply_changes does. */
 gh_store_err gh_service_upkeep(gh_service *svc, int64_t now);

@@ -24,7 +24,8 @@
  * counted by no one else (the command line counts nothing, and a worker
  * that ended a session itself lost the race to remove it here), and an
  * expiry is counted where it is audited. A cache's removals and evictions
- * are not ends: the node that ended the session counted it.
+ * are not ends: the node that ended the session counted it, and one ended
+ * by time is counted by the store's sweep that deletes it (sweep_store).
  *
  * Nothing on the way to the first answer waits for a write: the load reads
  * the store once over and leaves sessions that ended while the server was
@@ -355,23 +356,30 @@ gh_store_err gh_service_apply_changes(gh_service *svc)
 }
 
 /* One batch of the store's sweep, if one is due: the write lock is held for
- * a batch, and this worker's next tick waits no longer than that. */
+ * a batch, and this worker's next tick waits no longer than that. With a
+ * store other nodes share, the sweep is where a session ended by time ends
+ * for every node, once: counted here (the block only evicted its copy). */
 static gh_store_err sweep_store(gh_service *svc, int64_t now)
 {
     int64_t from = gh_shared_store_expiry_from(svc->shared), next = from;
+    bool cached = gh_shared_cached(svc->shared);
     gh_store_err err;
-    int count;
+    int count, lifetime;
 
     if (from < 0)
         return GH_STORE_OK;
     /* Shared with other nodes: a session is swept only once it has been
      * ended for a grace longer than the touch batch, so that no node's
      * touch still on its way is overtaken. */
-    if (gh_shared_cached(svc->shared))
+    if (cached)
         now -= GH_SERVICE_SWEEP_GRACE;
     err = gh_store_session_expire(svc->store, now,
                                   gh_service_setting(svc, GH_SET_SESSION_TIMEOUT), &next,
-                                  &count);
+                                  &count, &lifetime);
+    if (err == GH_STORE_OK && cached) {
+        gh_metrics_sessions_ended(GH_METRIC_END_LIFETIME, (uint64_t)lifetime);
+        gh_metrics_sessions_ended(GH_METRIC_END_IDLE, (uint64_t)(count - lifetime));
+    }
     if (err == GH_STORE_OK)
         gh_shared_store_expiry_done(svc->shared, from,
                                     count == GH_STORE_EXPIRE_BATCH ? next : -1);
@@ -406,8 +414,12 @@ gh_store_err gh_service_upkeep(gh_service *svc, int64_t now)
     if (err != GH_STORE_OK)
         goto done;
     /* A cache evicts what ended here without a word: another node may have
-     * kept it alive, and what ended everywhere is the store's to sweep. */
-    n = gh_shared_session_expire(svc->shared, now, expired, UPKEEP_BATCH);
+     * kept it alive, and what ended everywhere is the store's to sweep. It
+     * evicts a grace late, so that the sweep this marks due finds what it
+     * evicted past the grace and ends it now, not at some later sweep (a
+     * lookup meanwhile asks the store, as for any idle end here). */
+    n = gh_shared_session_expire(svc->shared, cached ? now - GH_SERVICE_SWEEP_GRACE : now,
+                                 expired, UPKEEP_BATCH);
     idle = gh_service_setting(svc, GH_SET_SESSION_TIMEOUT);
     for (size_t i = 0; i < n && !cached; i++) {
         gh_audit_write(svc->audit, GH_AUDIT_EXPIRED, expired[i].user, expired[i].client_addr,

@@ -275,9 +275,9 @@ gh_store_err gh_store_session_delete_account(gh_store *s, int64_t account_id, in
 }
 
 gh_store_err gh_store_session_expire(gh_store *s, int64_t now, int64_t default_idle,
-                                     int64_t *from, int *count)
+                                     int64_t *from, int *count, int *lifetime)
 {
-    GH_STORE_RETURN(s, session_expire, now, default_idle, from, count);
+    GH_STORE_RETURN(s, session_expire, now, default_idle, from, count, lifetime);
 }
 
 gh_store_err gh_store_session_count_live(gh_store *s, int64_t account_id, int64_t now,

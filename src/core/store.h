@@ -266,9 +266,11 @@ bool gh_store_session_ended_by_lifetime(const gh_session_record *rec, int64_t de
  * the table, 0 for its start: the batch takes the first ended sessions stored
  * after it and moves it past them. *count receives how many went; fewer than
  * a batch means none is left after where *from was. A sweep of any size thus
- * holds the write lock one batch at a time. */
+ * holds the write lock one batch at a time. *lifetime (may be NULL, as count
+ * may) receives how many of them ended by their absolute end rather than by
+ * idleness (gh_store_session_ended_by_lifetime): the metrics' reason. */
 gh_store_err gh_store_session_expire(gh_store *store, int64_t now, int64_t default_idle,
-                                     int64_t *from, int *count);
+                                     int64_t *from, int *count, int *lifetime);
 /* How many sessions of an account have not ended at now (the rule of
  * gh_store_session_ended). */
 gh_store_err gh_store_session_count_live(gh_store *store, int64_t account_id, int64_t now,

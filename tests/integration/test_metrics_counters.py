@@ -14,7 +14,7 @@ import re
 import requests
 
 import gatehouse_harness as H
-from ovirt_util import get_token, token_request
+from ovirt_util import bearer, get_token, token_request
 
 SAMPLE_RE = re.compile(r'^([a-z_]+)(?:\{([^}]*)\})? (-?[0-9.e+]+)$')
 LOGIN_SESSION = "/api/rest/login_session"
@@ -354,3 +354,32 @@ def test_redis_store_and_ends_counted_where_they_happen(make_cluster, redis):
     for gh in (a, b):
         assert store_ops(after[gh.name], "redis") > store_ops(before[gh.name], "redis")
         assert store_ops(after[gh.name], "sqlite") == 0
+
+
+def test_redis_store_time_ends_counted_once(make_cluster, redis):
+    """With a shared store a session ended by time ends where the store's
+    sweep deletes it, a grace past its end: counted there, once, however
+    many nodes held it (their caches only evict their copies): an oVirt
+    token idle past 1 s and a Redis session past a 2 s lifetime, each used
+    on both nodes."""
+    cluster = make_cluster(redis.store_keys(), n=2, redis_files=redis,
+                           config={"sessions": {"session_lifetime": 2},
+                                   "ovirt": {"token_idle_timeout": 1}})
+    a, b = cluster.nodes
+    before = {gh.name: samples(gh) for gh in (a, b)}
+    token = get_token(a, "admin@internal")
+    assert b.get("/ovirt-engine/api", headers=bearer(token)).status_code == 200
+    session, _, _, _ = b.login()
+    assert a.token_status(session) == 200
+
+    def ended():
+        total = {}
+        for gh in (a, b):
+            for labels, n in moved(before[gh.name], samples(gh),
+                                   "gatehouse_sessions_ended_total").items():
+                total[labels] = total.get(labels, 0) + n
+        return total
+
+    H.wait_for(lambda: ended() == ends(idle=1, lifetime=1), LANDS,
+               "one idle and one lifetime end over both nodes")
+    assert a.token_status(session) == 401 and b.token_status(session) == 401

@@ -6,8 +6,9 @@
  * session, or when settled), lockouts, sessions created by dialect and ended
  * by reason (logout, revoked, limit, an account disabled, the command
  * line's revocation applied from the change log, idle and lifetime ends
- * found by a lookup or by the upkeep), and every store call timed once, by
- * its backend.
+ * found by a lookup or by the upkeep; with a store other nodes share, by
+ * the store's row deleted and the store's sweep), and every store call
+ * timed once, by its backend.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -297,6 +298,48 @@ static void test_time_ends(void **state)
     assert_int_equal(gh_shared_session_count(f->svc.shared), 0);
 }
 
+/* With a store other nodes share the block is a cache: an end counts by
+ * the store's row the node deleted, a session ended by time when the
+ * store's sweep takes it, never by the cache's eviction. */
+static void test_cache_mode_ends(void **state)
+{
+    fixture *f = *state;
+    gh_session_record idle, life, other, mine;
+    int64_t now = gh_now();
+
+    f->cfg.session_lifetime = 100;
+    gh_shared_set_cached(f->svc.shared, true);
+    add_account(f, "alice", PW_ALICE, true);
+    login(f, &idle, 10);
+    login(f, &life, 1000);
+    /* idle ended at +10: evicted and swept a grace later, counted once */
+    STORE_OK(gh_service_upkeep(&f->svc, now + 11));
+    assert_int_equal(ended(f, GH_METRIC_END_IDLE), 0);
+    STORE_OK(gh_service_upkeep(&f->svc, now + 10 + GH_SERVICE_SWEEP_GRACE));
+    STORE_OK(gh_service_upkeep(&f->svc, now + 11 + GH_SERVICE_SWEEP_GRACE));
+    assert_int_equal(ended(f, GH_METRIC_END_IDLE), 1);
+    assert_int_equal(gh_store_session_get(f->cli, idle.id, &other), GH_STORE_NOT_FOUND);
+    /* the lifetime's end, found by a lookup here, is no end either */
+    assert_int_equal(gh_shared_session_find(f->svc.shared, life.digest, now + 100, NULL, NULL),
+                     GH_SHARED_EXPIRED);
+    assert_int_equal(ended(f, GH_METRIC_END_LIFETIME), 0);
+    gh_shared_store_expiry_due(f->svc.shared);
+    STORE_OK(gh_service_upkeep(&f->svc, now + 100 + GH_SERVICE_SWEEP_GRACE));
+    assert_int_equal(ended(f, GH_METRIC_END_LIFETIME), 1);
+    /* a logout of a session only the store holds (made on another node)
+     * counts; one the store no longer holds (ended there) does not */
+    login(f, &other, 0);
+    assert_int_equal(gh_shared_session_remove(f->svc.shared, other.id, NULL), GH_SHARED_OK);
+    login(f, &mine, 0);
+    STORE_OK(gh_store_session_delete(f->cli, mine.id));
+    STORE_OK(gh_service_session_end(&f->svc, other.id, GH_AUDIT_LOGOUT, "alice", NULL));
+    STORE_OK(gh_service_session_end(&f->svc, mine.id, GH_AUDIT_LOGOUT, "alice", NULL));
+    assert_int_equal(ended(f, GH_METRIC_END_LOGOUT), 1);
+    /* the change log's removal from the cache is no end */
+    STORE_OK(gh_service_apply_changes(&f->svc));
+    assert_int_equal(ended(f, GH_METRIC_END_REVOKED), 0);
+}
+
 static void test_ended_by_lifetime(void **state)
 {
     gh_session_record r = { .last_used = 1000, .idle_timeout = 0, .expires = 0 };
@@ -344,7 +387,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TEST(test_refusals_by_result), TEST(test_pass_counted_with_its_outcome),
         TEST(test_ends_by_reason), TEST(test_revocation_applied_from_the_log),
-        TEST(test_time_ends), cmocka_unit_test(test_ended_by_lifetime),
+        TEST(test_time_ends), TEST(test_cache_mode_ends),
+        cmocka_unit_test(test_ended_by_lifetime),
         TEST(test_store_calls_timed_once),
     };
 #undef TEST
