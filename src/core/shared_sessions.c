@@ -309,8 +309,8 @@ gh_shared_result gh_shared_session_find(gh_shared *sh, const uint8_t digest[GH_D
         if (rec != NULL)
             *rec = n->rec;
         /* An end, found by this lookup: counted once, as the one lookup
-         * that unlinks it (a cache's is past its absolute end, which is
-         * every node's to find: not counted, see service_sync.c). */
+         * that unlinks it. A cache only drops its copy: the store's sweep
+         * counts that end (service_sync.c). */
         if (!sh->hdr->cached)
             gh_metrics_sessions_ended(
                 gh_store_session_ended_by_lifetime(&n->rec,
