@@ -7,6 +7,13 @@
  *
  * Each function has one exit, after `done:`, where what it holds of a secret
  * (a token not handed out, a hash read back, a digest) is wiped on every path.
+ *
+ * Sessions made and ended count for the metrics here, each once: an end by
+ * the removal that took it out of the shared block, which only one caller
+ * wins (a worker applying the change log counts what the command line or
+ * another worker ended: service_sync.c); with a store other nodes share,
+ * the block is a cache, and an end counts by the store's row it deleted
+ * instead, on the node that ended it.
  */
 #include "service.h"
 
@@ -19,6 +26,40 @@ gh_store_err gh_service_failures_clear(gh_service *svc, const char *name)
 
     gh_lockout_owner(svc->secret, name, owner);
     return gh_store_failure_clear_owner(svc->store, owner);
+}
+
+void gh_service_login_settle(gh_service *svc)
+{
+    if (svc->login_passed)
+        gh_metrics_login(svc->dialect, GH_METRIC_LOGIN_SUCCESS);
+    svc->login_passed = false;
+}
+
+void gh_service_login_count(gh_service *svc, gh_auth_result rc, gh_metric_login why)
+{
+    gh_service_login_settle(svc);       /* an earlier pass of this task, if any */
+    if (rc == GH_AUTH_OK) {
+        svc->login_passed = true;
+        return;
+    }
+    if (why == GH_METRIC_LOGINS)
+        why = rc == GH_AUTH_BAD_CREDENTIALS ? GH_METRIC_LOGIN_WRONG_PASSWORD
+            : rc == GH_AUTH_LOCKED      ? GH_METRIC_LOGIN_LOCKED
+            : rc == GH_AUTH_DISABLED    ? GH_METRIC_LOGIN_DISABLED
+            : rc == GH_AUTH_THROTTLED   ? GH_METRIC_LOGIN_THROTTLED
+                                        : GH_METRIC_LOGIN_UNAVAILABLE;
+    gh_metrics_login(svc->dialect, why);
+}
+
+/* A login that passed its check and was for this session comes to rc. */
+static void login_outcome(gh_service *svc, gh_session_result rc)
+{
+    if (!svc->login_passed)
+        return;
+    gh_metrics_login(svc->dialect, rc == GH_SESSION_CREATED ? GH_METRIC_LOGIN_SUCCESS
+                                   : rc == GH_SESSION_FAILED ? GH_METRIC_LOGIN_UNAVAILABLE
+                                   : GH_METRIC_LOGIN_LIMIT);
+    svc->login_passed = false;
 }
 
 gh_session_result gh_service_session_create(gh_service *svc, const gh_principal *who,
@@ -73,8 +114,10 @@ gh_session_result gh_service_session_create(gh_service *svc, const gh_principal 
     }
     gh_service_audit(svc, GH_AUDIT_LOGIN, rec->user, rec->client_addr, "session",
                      rec->id, "session created");
+    gh_metrics_session_created(svc->dialect);
     rc = GH_SESSION_CREATED;
 done:
+    login_outcome(svc, rc);
     /* A session not made leaves no token behind, nor its digest. */
     if (rc != GH_SESSION_CREATED) {
         gh_wipe(token, GH_TOKEN_TEXT_LEN + 1);
@@ -85,6 +128,16 @@ done:
 
 gh_store_err gh_service_session_end(gh_service *svc, const char *id, gh_audit_event event,
                                     const char *actor, const char *client_addr)
+{
+    return gh_service_session_end_as(svc, id, event,
+                                     event == GH_AUDIT_LOGOUT ? GH_METRIC_END_LOGOUT
+                                                              : GH_METRIC_END_REVOKED,
+                                     actor, client_addr);
+}
+
+gh_store_err gh_service_session_end_as(gh_service *svc, const char *id, gh_audit_event event,
+                                       gh_metric_end reason, const char *actor,
+                                       const char *client_addr)
 {
     gh_session_record rec, shared_rec;
     char              detail[GH_USER_NAME_MAX + 8];
@@ -103,6 +156,8 @@ gh_store_err gh_service_session_end(gh_service *svc, const char *id, gh_audit_ev
     err = in_store || in_block ? GH_STORE_OK : GH_STORE_NOT_FOUND;
     if (err != GH_STORE_OK)
         goto done;
+    if (gh_shared_cached(svc->shared) ? in_store : in_block)
+        gh_metrics_sessions_ended(reason, 1);
     if (!in_store)
         rec = shared_rec;
     snprintf(detail, sizeof(detail), "by %s", actor != NULL ? actor : "?");
@@ -122,8 +177,13 @@ gh_store_err gh_service_account_update(gh_service *svc, gh_account *acct,
         goto done;
     gh_shared_cred_drop_account(svc->shared, acct->id);
     if (!acct->enabled || gh_account_admin_locked(acct)) {
-        (void)gh_store_session_delete_account(svc->store, acct->id, NULL);
-        gh_shared_session_remove_account(svc->shared, acct->id);
+        int in_store = 0, in_block;
+
+        (void)gh_store_session_delete_account(svc->store, acct->id, &in_store);
+        in_block = gh_shared_session_remove_account(svc->shared, acct->id);
+        gh_metrics_sessions_ended(GH_METRIC_END_REVOKED,
+                                  (uint64_t)(gh_shared_cached(svc->shared) ? in_store
+                                                                           : in_block));
     } else {
         gh_shared_session_update_account(svc->shared, acct->id, acct->role,
                                          acct->password_change_required);
@@ -145,7 +205,10 @@ gh_store_err gh_service_account_delete(gh_service *svc, int64_t id)
         err = gh_store_account_delete(svc->store, id);
     if (err != GH_STORE_OK)
         goto done;
-    gh_shared_session_remove_account(svc->shared, id);
+    /* The store deleted the sessions with the account, uncounted: with a
+     * store other nodes share, this node counts those it held. */
+    gh_metrics_sessions_ended(GH_METRIC_END_REVOKED,
+                              (uint64_t)gh_shared_session_remove_account(svc->shared, id));
     gh_shared_cred_drop_account(svc->shared, id);
     (void)gh_service_failures_clear(svc, acct.name);
     gh_service_audit(svc, GH_AUDIT_ACCOUNT_CHANGED, acct.name, NULL, NULL, NULL,

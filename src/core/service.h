@@ -12,6 +12,7 @@
 #include "account.h"
 #include "audit.h"
 #include "config.h"
+#include "metrics.h"
 #include "session.h"
 #include "shared.h"
 #include "store.h"
@@ -31,6 +32,13 @@ typedef struct {
      * time), NULL otherwise. */
     gh_audit_origin *origin;
     uint8_t          secret[GH_DIGEST_LEN];
+    /* For the metrics (metrics.h), set by whoever runs a task on this
+     * service: the dialect it serves, an index of the table of dialects
+     * (gh_dialect_index; GH_METRICS_NO_DIALECT: none), the label of its
+     * logins and sessions; and a login whose password check passed and
+     * whose outcome is not counted yet (gh_service_login_settle). */
+    unsigned         dialect;
+    bool             login_passed;
 } gh_service;
 
 typedef enum {
@@ -70,6 +78,12 @@ gh_auth_result gh_service_verify_password(gh_service *svc, const char *user,
                                           const char *client_addr, const char *method,
                                           gh_principal *who);
 /* The same for local accounts only: no directory is asked. */
+/* Each password check counts one login in gatehouse_logins_total, by
+ * svc->dialect: its refusal at once (unknown_user, wrong_password and
+ * locked as the audit log tells them apart), a pass once its outcome is
+ * known: the session it was for (success, or limit when a session limit
+ * refused it: gh_service_session_create), else success when the task ends
+ * (gh_service_login_settle). */
 gh_auth_result gh_service_verify_local_password(gh_service *svc, const char *user,
                                                 const char *password, size_t password_len,
                                                 const char *client_addr, const char *method,
@@ -85,6 +99,16 @@ int64_t gh_service_throttle_wait(const gh_service *svc, const char *client_addr,
  * token the store does not know: guessing is slowed as wrong passwords
  * are). Memory only. */
 void gh_service_throttle_fail(const gh_service *svc, const char *client_addr);
+
+/* Count a password check that came to rc for the metrics: a refusal at
+ * once, a pass held in svc->login_passed until the login's outcome is
+ * known. why: what the audit log tells apart of a refusal (unknown_user,
+ * wrong_password), GH_METRIC_LOGINS when rc says all. service_login.c's. */
+void gh_service_login_count(gh_service *svc, gh_auth_result rc, gh_metric_login why);
+/* Count a login whose password check passed and whose outcome nothing
+ * counted yet (svc->login_passed) as a success. Whoever runs a task on svc
+ * calls it when the task ends. */
+void gh_service_login_settle(gh_service *svc);
 
 /* Forget every failed-login counter and lock of an account name, from every
  * source (an unlock, a deleted account). */
@@ -108,9 +132,15 @@ gh_session_result gh_service_session_create(gh_service *svc, const gh_principal 
                                             gh_session_record *rec);
 
 /* End a session by its public id (logout or revocation). GH_STORE_NOT_FOUND
- * when there is none. event is GH_AUDIT_LOGOUT or GH_AUDIT_REVOKED. */
+ * when there is none. event is GH_AUDIT_LOGOUT or GH_AUDIT_REVOKED. The end
+ * counts in gatehouse_sessions_ended_total as logout or revoked alike, once:
+ * by the block it left (by the store it left when other nodes share it). */
 gh_store_err gh_service_session_end(gh_service *svc, const char *id, gh_audit_event event,
                                     const char *actor, const char *client_addr);
+/* The same, counted under reason (a session ended by a limit on sessions). */
+gh_store_err gh_service_session_end_as(gh_service *svc, const char *id, gh_audit_event event,
+                                       gh_metric_end reason, const char *actor,
+                                       const char *client_addr);
 
 /* Write an account and make every worker obey: cached credentials dropped;
  * sessions ended if it is disabled or locked by an administrator, updated
@@ -155,7 +185,8 @@ gh_store_err gh_service_cache_recover(gh_service *svc);
 
 /* Periodic upkeep: write batched last-used times, expire sessions past their
  * end (store and block, audited; in cache mode the block's evicted
- * unaudited and the store's after GH_SERVICE_SWEEP_GRACE), prune failure and
+ * unaudited and the store's swept, both GH_SERVICE_SWEEP_GRACE past their
+ * end), prune failure and
  * throttle counters past theirs. In cache mode a failure drops the cache as
  * gh_service_apply_changes does. */
 gh_store_err gh_service_upkeep(gh_service *svc, int64_t now);

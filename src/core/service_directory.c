@@ -156,8 +156,14 @@ static int apply_account(const gh_account *a, void *arg)
     gone = i < 0 || !c->now->v[i].enabled;
     if (gone || c->name[0] == '\0' || strcmp(a->domain, c->name) == 0)
         gh_shared_cred_drop_account(c->svc->shared, a->id);
-    if (gone)
-        (void)gh_shared_session_remove_account(c->svc->shared, a->id);
+    /* Ended by the change applied: counted while the block is the whole
+     * truth (service_sync.c). */
+    if (gone) {
+        int ended = gh_shared_session_remove_account(c->svc->shared, a->id);
+
+        if (!gh_shared_cached(c->svc->shared))
+            gh_metrics_sessions_ended(GH_METRIC_END_REVOKED, (uint64_t)ended);
+    }
     return 0;
 }
 

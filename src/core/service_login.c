@@ -35,6 +35,10 @@
  * whichever way the user logged in; a locked name is refused before any
  * bind. A directory that does not answer refuses with GH_AUTH_UNAVAILABLE
  * and counts nothing.
+ *
+ * For the metrics (metrics.h) each check is one login: a refusal counted
+ * here as the audit log names it, a pass once its outcome is known
+ * (service.h); each lock the counters set is one lockout.
  */
 #include "service.h"
 
@@ -249,12 +253,16 @@ static void note_failure(gh_service *svc, gh_account *acct, const char *user,
      * locked source is refused even the right password. */
     if ((pair_locked || wide_locked) && acct != NULL)
         gh_shared_cred_drop_account(svc->shared, acct->id);
-    if (pair_locked)
+    if (pair_locked) {
         gh_service_audit(svc, GH_AUDIT_LOCKOUT, user, client_addr, method, NULL,
                          "too many failed logins from this source");
-    if (wide_locked)
+        gh_metrics_lockout();
+    }
+    if (wide_locked) {
         gh_service_audit(svc, GH_AUDIT_LOCKOUT, user, client_addr, method, NULL,
                          "too many failed logins from all sources");
+        gh_metrics_lockout();
+    }
     if (wide_locked && acct != NULL)
         lock_account(svc, acct, lc->wide.locked_until);
 }
@@ -413,7 +421,7 @@ static gh_auth_result verify_directory(gh_service *svc, const gh_config_director
                                        const char *user, const char *login_name,
                                        const char *password, size_t password_len,
                                        const char *client_addr, const char *method,
-                                       gh_principal *who)
+                                       gh_principal *who, gh_metric_login *metric)
 {
     gh_auth_result rc = GH_AUTH_BAD_CREDENTIALS;
     char why[256], detail[96], typed[GH_USER_NAME_MAX + 1];
@@ -449,6 +457,8 @@ static gh_auth_result verify_directory(gh_service *svc, const gh_config_director
     if (dr != GH_DIR_OK) {
         rc = directory_answer(svc, p, dr, l->name, l->known, &l->acct, &l->lc, client_addr,
                               method, why);
+        *metric = dr == GH_DIR_NO_USER ? GH_METRIC_LOGIN_UNKNOWN_USER
+             : dr == GH_DIR_NO_ROLE ? GH_METRIC_LOGIN_DISABLED : GH_METRIC_LOGINS;
         goto done;
     }
     if (l->known && !l->acct.enabled) {
@@ -523,6 +533,7 @@ static gh_auth_result verify(gh_service *svc, const char *user, const char *pass
     gh_config_directory prof;
     const char *name = user;
     char dir_user[GH_USER_NAME_MAX + 1];
+    gh_metric_login why = GH_METRIC_LOGINS;     /* what rc says, unless set */
 
     memset(&acct, 0, sizeof(acct));
     memset(key, 0, sizeof(key));
@@ -540,7 +551,7 @@ static gh_auth_result verify(gh_service *svc, const char *user, const char *pass
     name = profile != NULL ? name : user;
     if (profile != NULL && name != user) {      /* NAME@PROFILE: never a local account */
         rc = verify_directory(svc, profile, name, user, password, password_len, client_addr,
-                              method, who);
+                              method, who, &why);
         goto done;
     }
     err = gh_store_account_get(svc->store, user, &acct);
@@ -550,7 +561,7 @@ static gh_auth_result verify(gh_service *svc, const char *user, const char *pass
     }
     if (profile != NULL && (err == GH_STORE_NOT_FOUND || strcmp(acct.domain, "internal") != 0)) {
         rc = verify_directory(svc, profile, user, user, password, password_len, client_addr,
-                              method, who);
+                              method, who, &why);
         goto done;
     }
     if (counters_read(svc, user, client_addr, &lc) != GH_STORE_OK) {
@@ -575,6 +586,7 @@ static gh_auth_result verify(gh_service *svc, const char *user, const char *pass
         note_failure(svc, known ? &acct : NULL, user, &lc, client_addr, method, now, locked,
                      !known ? "unknown user" : locked ? "locked" : "bad password");
         rc = known && locked ? GH_AUTH_LOCKED : GH_AUTH_BAD_CREDENTIALS;
+        why = !known ? GH_METRIC_LOGIN_UNKNOWN_USER : GH_METRIC_LOGINS;
         goto done;
     }
     if (!acct.enabled) {
@@ -591,6 +603,7 @@ static gh_auth_result verify(gh_service *svc, const char *user, const char *pass
     gh_service_audit(svc, GH_AUDIT_LOGIN, acct.name, client_addr, method, NULL, NULL);
     rc = GH_AUTH_OK;
 done:
+    gh_service_login_count(svc, rc, why);
     gh_wipe(key, sizeof(key));
     gh_wipe(acct.password_hash, sizeof(acct.password_hash));
     return rc;

@@ -19,6 +19,14 @@
  * current sequence (gh_service_cache_recover); idle ends found here are
  * evicted unaudited, and the store's sweep waits a grace past them.
  *
+ * Sessions this file ends count for the metrics (metrics.h) only while
+ * the block is the whole truth: a revocation applied from the log was
+ * counted by no one else (the command line counts nothing, and a worker
+ * that ended a session itself lost the race to remove it here), and an
+ * expiry is counted where it is audited. A cache's removals and evictions
+ * are not ends: the node that ended the session counted it, and one ended
+ * by time is counted by the store's sweep that deletes it (sweep_store).
+ *
  * Nothing on the way to the first answer waits for a write: the load reads
  * the store once over and leaves sessions that ended while the server was
  * down where they are, and every worker's upkeep sweeps them out a bounded
@@ -234,12 +242,19 @@ gh_store_err gh_service_load(gh_service *svc)
     return err;
 }
 
+/* n sessions of the block ended by a change applied from the log. */
+static void revoked_by_log(gh_service *svc, size_t n)
+{
+    if (!gh_shared_cached(svc->shared))
+        gh_metrics_sessions_ended(GH_METRIC_END_REVOKED, n);
+}
+
 /* Every session in the block has its row in the store (created there first,
  * or loaded from there), so one without a row was revoked: `session revoke
  * --user` deletes an enabled account's rows and logs only an account change. */
 static void drop_revoked(gh_service *svc, int64_t account_id)
 {
-    size_t cap = gh_shared_session_count(svc->shared), n;
+    size_t cap = gh_shared_session_count(svc->shared), n, ended = 0;
     char (*ids)[GH_SESSION_ID_LEN + 1];
     gh_session_record rec;
 
@@ -247,9 +262,11 @@ static void drop_revoked(gh_service *svc, int64_t account_id)
         return;
     n = gh_shared_session_ids(svc->shared, account_id, ids, cap);
     for (size_t i = 0; i < n; i++) {
-        if (gh_store_session_get(svc->store, ids[i], &rec) == GH_STORE_NOT_FOUND)
-            (void)gh_shared_session_remove(svc->shared, ids[i], NULL);
+        if (gh_store_session_get(svc->store, ids[i], &rec) == GH_STORE_NOT_FOUND &&
+            gh_shared_session_remove(svc->shared, ids[i], NULL) == GH_SHARED_OK)
+            ended++;
     }
+    revoked_by_log(svc, ended);
     free(ids);
 }
 
@@ -262,7 +279,7 @@ static void apply_account(gh_service *svc, int64_t id)
         return;
     gh_shared_cred_drop_account(svc->shared, id);
     if (err == GH_STORE_NOT_FOUND || !acct.enabled || gh_account_admin_locked(&acct)) {
-        gh_shared_session_remove_account(svc->shared, id);
+        revoked_by_log(svc, (size_t)gh_shared_session_remove_account(svc->shared, id));
     } else {
         gh_shared_session_update_account(svc->shared, id, acct.role,
                                          acct.password_change_required);
@@ -280,7 +297,8 @@ static int apply_change(const gh_change *change, void *arg)
         apply_account(svc, change->subject_id);
         break;
     case GH_CHANGE_SESSION:
-        (void)gh_shared_session_remove(svc->shared, change->subject, NULL);
+        if (gh_shared_session_remove(svc->shared, change->subject, NULL) == GH_SHARED_OK)
+            revoked_by_log(svc, 1);
         break;
     case GH_CHANGE_SETTING:
         (void)gh_service_sync_settings(svc);
@@ -341,23 +359,30 @@ gh_store_err gh_service_apply_changes(gh_service *svc)
 }
 
 /* One batch of the store's sweep, if one is due: the write lock is held for
- * a batch, and this worker's next tick waits no longer than that. */
+ * a batch, and this worker's next tick waits no longer than that. With a
+ * store other nodes share, the sweep is where a session ended by time ends
+ * for every node, once: counted here (the block only evicted its copy). */
 static gh_store_err sweep_store(gh_service *svc, int64_t now)
 {
     int64_t from = gh_shared_store_expiry_from(svc->shared), next = from;
+    bool cached = gh_shared_cached(svc->shared);
     gh_store_err err;
-    int count;
+    int count, lifetime;
 
     if (from < 0)
         return GH_STORE_OK;
     /* Shared with other nodes: a session is swept only once it has been
      * ended for a grace longer than the touch batch, so that no node's
      * touch still on its way is overtaken. */
-    if (gh_shared_cached(svc->shared))
+    if (cached)
         now -= GH_SERVICE_SWEEP_GRACE;
     err = gh_store_session_expire(svc->store, now,
                                   gh_service_setting(svc, GH_SET_SESSION_TIMEOUT), &next,
-                                  &count);
+                                  &count, &lifetime);
+    if (err == GH_STORE_OK && cached) {
+        gh_metrics_sessions_ended(GH_METRIC_END_LIFETIME, (uint64_t)lifetime);
+        gh_metrics_sessions_ended(GH_METRIC_END_IDLE, (uint64_t)(count - lifetime));
+    }
     if (err == GH_STORE_OK)
         gh_shared_store_expiry_done(svc->shared, from,
                                     count == GH_STORE_EXPIRE_BATCH ? next : -1);
@@ -370,6 +395,7 @@ gh_store_err gh_service_upkeep(gh_service *svc, int64_t now)
     gh_session_record *expired = NULL;
     gh_store_err err = GH_STORE_OK;
     bool cached = gh_shared_cached(svc->shared);
+    int64_t idle;
     size_t n, rounds;
 
     touched = malloc(UPKEEP_BATCH * sizeof(*touched));
@@ -391,11 +417,19 @@ gh_store_err gh_service_upkeep(gh_service *svc, int64_t now)
     if (err != GH_STORE_OK)
         goto done;
     /* A cache evicts what ended here without a word: another node may have
-     * kept it alive, and what ended everywhere is the store's to sweep. */
-    n = gh_shared_session_expire(svc->shared, now, expired, UPKEEP_BATCH);
-    for (size_t i = 0; i < n && !cached; i++)
+     * kept it alive, and what ended everywhere is the store's to sweep. It
+     * evicts a grace late, so that the sweep this marks due finds what it
+     * evicted past the grace and ends it now, not at some later sweep (a
+     * lookup meanwhile asks the store, as for any idle end here). */
+    n = gh_shared_session_expire(svc->shared, cached ? now - GH_SERVICE_SWEEP_GRACE : now,
+                                 expired, UPKEEP_BATCH);
+    idle = gh_service_setting(svc, GH_SET_SESSION_TIMEOUT);
+    for (size_t i = 0; i < n && !cached; i++) {
         gh_service_audit(svc, GH_AUDIT_EXPIRED, expired[i].user, expired[i].client_addr,
                          NULL, expired[i].id, NULL);
+        gh_metrics_sessions_ended(gh_store_session_ended_by_lifetime(&expired[i], idle)
+                                  ? GH_METRIC_END_LIFETIME : GH_METRIC_END_IDLE, 1);
+    }
     if (n > 0)
         gh_shared_store_expiry_due(svc->shared);
     err = sweep_store(svc, now);

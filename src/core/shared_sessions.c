@@ -15,6 +15,8 @@
  */
 #include "shared_internal.h"
 
+#include "metrics.h"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -306,6 +308,14 @@ gh_shared_result gh_shared_session_find(gh_shared *sh, const uint8_t digest[GH_D
     if (session_expired(sh, n, now)) {
         if (rec != NULL)
             *rec = n->rec;
+        /* An end, found by this lookup: counted once, as the one lookup
+         * that unlinks it. A cache only drops its copy: the store's sweep
+         * counts that end (service_sync.c). */
+        if (!sh->hdr->cached)
+            gh_metrics_sessions_ended(
+                gh_store_session_ended_by_lifetime(&n->rec,
+                                                   sh->hdr->settings[GH_SET_SESSION_TIMEOUT])
+                    ? GH_METRIC_END_LIFETIME : GH_METRIC_END_IDLE, 1);
         session_unlink(sh, i);
         rc = GH_SHARED_EXPIRED;
         goto done;

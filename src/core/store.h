@@ -254,6 +254,10 @@ gh_store_err gh_store_session_delete_account(gh_store *store, int64_t account_id
  * or now - last_used >= idle, idle being idle_timeout when it is > 0, else
  * default_idle; an idle <= 0 never ends a session. */
 bool gh_store_session_ended(const gh_session_record *rec, int64_t now, int64_t default_idle);
+/* Whether a session that has ended did so by its absolute end (expires)
+ * rather than by idleness, whichever came first: the reason the metrics
+ * give its end. */
+bool gh_store_session_ended_by_lifetime(const gh_session_record *rec, int64_t default_idle);
 /* Rows one expiry transaction deletes at most. */
 #define GH_STORE_EXPIRE_BATCH 10000
 /* Deletes, in one transaction, up to GH_STORE_EXPIRE_BATCH sessions that have
@@ -262,9 +266,11 @@ bool gh_store_session_ended(const gh_session_record *rec, int64_t now, int64_t d
  * the table, 0 for its start: the batch takes the first ended sessions stored
  * after it and moves it past them. *count receives how many went; fewer than
  * a batch means none is left after where *from was. A sweep of any size thus
- * holds the write lock one batch at a time. */
+ * holds the write lock one batch at a time. *lifetime (may be NULL, as count
+ * may) receives how many of them ended by their absolute end rather than by
+ * idleness (gh_store_session_ended_by_lifetime): the metrics' reason. */
 gh_store_err gh_store_session_expire(gh_store *store, int64_t now, int64_t default_idle,
-                                     int64_t *from, int *count);
+                                     int64_t *from, int *count, int *lifetime);
 /* How many sessions of an account have not ended at now (the rule of
  * gh_store_session_ended). */
 gh_store_err gh_store_session_count_live(gh_store *store, int64_t account_id, int64_t now,

@@ -10,11 +10,13 @@
 #ifndef GH_STORE_BACKEND_H
 #define GH_STORE_BACKEND_H
 
+#include "metrics.h"
 #include "store.h"
 
 typedef struct {
     const char *name;                   /* "sqlite", "redis": for log lines */
     bool        shared;                 /* gh_store_shared */
+    gh_metric_backend backend;          /* its label in gatehouse_store_operation_seconds */
 
     void         (*close)(gh_store *s);
     const char  *(*last_error)(const gh_store *s);
@@ -44,7 +46,7 @@ typedef struct {
     gh_store_err (*session_delete)(gh_store *s, const char *id);
     gh_store_err (*session_delete_account)(gh_store *s, int64_t account_id, int *count);
     gh_store_err (*session_expire)(gh_store *s, int64_t now, int64_t default_idle,
-                                   int64_t *from, int *count);
+                                   int64_t *from, int *count, int *lifetime);
     gh_store_err (*session_count_live)(gh_store *s, int64_t account_id, int64_t now,
                                        int64_t default_idle, int64_t *count);
     gh_store_err (*session_touch)(gh_store *s, const gh_session_touch *touches, size_t n);

@@ -168,7 +168,7 @@ gh_store_err gh_store_sqlite_session_delete(gh_store *s, const char *id);
 gh_store_err gh_store_sqlite_session_delete_account(gh_store *s, int64_t account_id,
                                                     int *count);
 gh_store_err gh_store_sqlite_session_expire(gh_store *s, int64_t now, int64_t default_idle,
-                                            int64_t *from, int *count);
+                                            int64_t *from, int *count, int *lifetime);
 gh_store_err gh_store_sqlite_session_count_live(gh_store *s, int64_t account_id, int64_t now,
                                                 int64_t default_idle, int64_t *count);
 gh_store_err gh_store_sqlite_session_touch(gh_store *s, const gh_session_touch *touches,

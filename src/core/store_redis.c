@@ -279,6 +279,7 @@ static void store_redis_close(gh_store *store)
 static const gh_store_ops store_redis_ops = {
     .name = "redis",
     .shared = true,
+    .backend = GH_METRIC_BACKEND_REDIS,
     .close = store_redis_close,
     .last_error = store_redis_last_error,
     .begin = gh_store_redis_begin,

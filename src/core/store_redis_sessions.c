@@ -355,15 +355,17 @@ gh_store_err gh_store_redis_session_delete_account(gh_store *store, int64_t acco
 
 /* Looks at up to ARGV[6] sessions after ord ARGV[2] and deletes the ended
  * ones, at most ARGV[5]: { status, deleted, ord of the last deleted (-1:
- * none), ord of the last looked at, how many were looked at }. A member
- * without its hash (none should be) goes too. */
+ * none), ord of the last looked at, how many were looked at, how many of
+ * the deleted ended by their absolute end first (the rule of
+ * gh_store_session_ended_by_lifetime) }. A member without its hash (none
+ * should be) goes too, uncounted. */
 static gh_redis_script sess_expire_script = { .source =
     GH_STORE_REDIS_LUA
     "local p, now, idle = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local max = tonumber(ARGV[5])\n"
     "local page = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[2], '+inf',\n"
     "                        'WITHSCORES', 'LIMIT', 0, ARGV[6])\n"
-    "local deleted, last_deleted, last, seen = 0, -1, ARGV[2], 0\n"
+    "local deleted, last_deleted, last, seen, lifetime = 0, -1, ARGV[2], 0, 0\n"
     "for i = 1, #page, 2 do\n"
     "  local id = page[i]\n"
     "  seen, last = seen + 1, page[i + 1]\n"
@@ -375,19 +377,24 @@ static gh_redis_script sess_expire_script = { .source =
     "                              expires = v[3]}) then\n"
     "    gh_sess_del(p, id)\n"
     "    deleted, last_deleted = deleted + 1, page[i + 1]\n"
+    "    local own, expires = tonumber(v[2]) or 0, tonumber(v[3]) or 0\n"
+    "    if own <= 0 then own = idle end\n"
+    "    if expires > 0 and (own <= 0 or expires <= (tonumber(v[1]) or 0) + own) then\n"
+    "      lifetime = lifetime + 1\n"
+    "    end\n"
     "    if deleted >= max then break end\n"
     "  end\n"
     "end\n"
-    "return {OK, deleted, last_deleted, last, seen}\n"
+    "return {OK, deleted, last_deleted, last, seen, lifetime}\n"
 };
 
 /* One script's worth: *deleted more gone, *from past them, *looked past
  * the last session looked at, *done when none is left after it. */
 static gh_store_err sess_expire_step(gh_store_redis *s, int64_t now, int64_t default_idle,
                                      int64_t max, int64_t *looked, int64_t *from,
-                                     int64_t *deleted, bool *done)
+                                     int64_t *deleted, int64_t *lifetime, bool *done)
 {
-    int64_t n = 0, last_deleted = -1, last = 0, seen = 0;
+    int64_t n = 0, last_deleted = -1, last = 0, seen = 0, by_lifetime = 0;
     gh_store_redis_args a;
     redisReply *r = NULL;
     gh_store_err err;
@@ -403,14 +410,16 @@ static gh_store_err sess_expire_step(gh_store_redis *s, int64_t now, int64_t def
     if (err == GH_STORE_OK && r == NULL)
         err = gh_store_redis_fail(s, "session_expire: not inside a transaction");
     if (err == GH_STORE_OK &&
-        (r->type != REDIS_REPLY_ARRAY || r->elements != 5 ||
+        (r->type != REDIS_REPLY_ARRAY || r->elements != 6 ||
          gh_store_redis_int(r->element[1], &n) != GH_STORE_OK ||
          gh_store_redis_int(r->element[2], &last_deleted) != GH_STORE_OK ||
          gh_store_redis_int(r->element[3], &last) != GH_STORE_OK ||
-         gh_store_redis_int(r->element[4], &seen) != GH_STORE_OK))
+         gh_store_redis_int(r->element[4], &seen) != GH_STORE_OK ||
+         gh_store_redis_int(r->element[5], &by_lifetime) != GH_STORE_OK))
         err = gh_store_redis_fail(s, "session_expire: an answer not of its shape");
     if (err == GH_STORE_OK) {
         *deleted += n;
+        *lifetime += by_lifetime;
         if (last_deleted > *from)
             *from = last_deleted;
         *looked = last;
@@ -421,23 +430,27 @@ static gh_store_err sess_expire_step(gh_store_redis *s, int64_t now, int64_t def
 }
 
 gh_store_err gh_store_redis_session_expire(gh_store *store, int64_t now, int64_t default_idle,
-                                           int64_t *from, int *count)
+                                           int64_t *from, int *count, int *lifetime)
 {
     gh_store_redis *s = gh_store_redis_of(store);
-    int64_t looked, deleted = 0;
+    int64_t looked, deleted = 0, by_lifetime = 0;
     gh_store_err err = GH_STORE_OK;
     bool done = false;
 
     if (count != NULL)
         *count = 0;
+    if (lifetime != NULL)
+        *lifetime = 0;
     if (from == NULL)
         return GH_STORE_ERROR;
     looked = *from;
     while (err == GH_STORE_OK && !done && deleted < GH_STORE_EXPIRE_BATCH)
         err = sess_expire_step(s, now, default_idle, GH_STORE_EXPIRE_BATCH - deleted, &looked,
-                               from, &deleted, &done);
+                               from, &deleted, &by_lifetime, &done);
     if (err == GH_STORE_OK && count != NULL)
         *count = (int)deleted;
+    if (err == GH_STORE_OK && lifetime != NULL)
+        *lifetime = (int)by_lifetime;
     return err;
 }
 

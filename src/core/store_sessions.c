@@ -34,6 +34,12 @@
     " OR (CASE WHEN idle_timeout > 0 THEN idle_timeout ELSE ?2 END > 0" \
     "     AND ?1 - last_used >= CASE WHEN idle_timeout > 0 THEN idle_timeout ELSE ?2 END))"
 
+/* The rule of gh_store_session_ended_by_lifetime in SQL, with the default
+ * idle timeout as ?2. */
+#define SESSION_LIFETIME "(expires > 0" \
+    " AND (CASE WHEN idle_timeout > 0 THEN idle_timeout ELSE ?2 END <= 0" \
+    "      OR expires <= last_used + CASE WHEN idle_timeout > 0 THEN idle_timeout ELSE ?2 END))"
+
 static bool store_session_row(sqlite3_stmt *st, void *out)
 {
     gh_session_record *r = out;
@@ -229,22 +235,25 @@ gh_store_err gh_store_sqlite_session_delete_account(gh_store *base, int64_t acco
 }
 
 gh_store_err gh_store_sqlite_session_expire(gh_store *base, int64_t now, int64_t default_idle,
-                                            int64_t *from, int *count)
+                                            int64_t *from, int *count, int *lifetime)
 {
     gh_store_sqlite *store = (gh_store_sqlite *)base;
     sqlite3_stmt *st;
-    int rc = SQLITE_ERROR, n = 0;
+    int rc = SQLITE_ERROR, n = 0, by_lifetime = 0;
 
     if (count != NULL)
         *count = 0;
+    if (lifetime != NULL)
+        *lifetime = 0;
     if (store == NULL || from == NULL)
         return GH_STORE_ERROR;
     /* The rule of gh_store_session_ended. The statement commits on its own
      * when it is done, so the write lock goes with it. Every ended row up to
-     * the last one deleted is gone then, so the next batch starts there. */
+     * the last one deleted is gone then, so the next batch starts there.
+     * Each row also says whether its absolute end came first. */
     st = gh_store_stmt(store, GH_ST_SESSION_EXPIRE,
         "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE rowid > ?3"
-        " AND " SESSION_ENDED " ORDER BY rowid LIMIT ?4) RETURNING rowid");
+        " AND " SESSION_ENDED " ORDER BY rowid LIMIT ?4) RETURNING rowid, " SESSION_LIFETIME);
     if (st == NULL)
         return GH_STORE_ERROR;
     if (sqlite3_bind_int64(st, 1, now) == SQLITE_OK &&
@@ -257,6 +266,7 @@ gh_store_err gh_store_sqlite_session_expire(gh_store *base, int64_t now, int64_t
             if (rowid > *from)
                 *from = rowid;
             n++;
+            by_lifetime += sqlite3_column_int(st, 1) != 0;
         }
     }
     gh_store_stmt_done(st);
@@ -264,6 +274,8 @@ gh_store_err gh_store_sqlite_session_expire(gh_store *base, int64_t now, int64_t
         return gh_store_rc(rc);
     if (count != NULL)
         *count = n;
+    if (lifetime != NULL)
+        *lifetime = by_lifetime;
     return GH_STORE_OK;
 }
 

@@ -297,6 +297,7 @@ static const char *store_sqlite_last_error(const gh_store *base)
 static const gh_store_ops gh_store_sqlite_ops = {
     .name = "sqlite",
     .shared = false,
+    .backend = GH_METRIC_BACKEND_SQLITE,
     .close = store_sqlite_close,
     .last_error = store_sqlite_last_error,
     .begin = store_sqlite_begin,

@@ -158,6 +158,7 @@ ngx_http_gatehouse_check_basic(ngx_http_request_t *r, ngx_http_gatehouse_main_co
     if (hit && gh_credential_local_only(cred) && ngx_strchr(ctx->who.user, '@') != NULL) {
         hit = 0;
     }
+    gh_metrics_credcache(hit);
     if (hit) {
         gh_credential_wipe(cred);
         ctx->has_who = 1;
@@ -169,6 +170,8 @@ ngx_http_gatehouse_check_basic(ngx_http_request_t *r, ngx_http_gatehouse_main_co
     ctx->req.retry_after = gh_service_throttle_wait(&gmcf->inline_service,
                                                     ctx->req.client_addr, NULL);
     if (ctx->req.retry_after > 0) {
+        /* A login refused unchecked, as the check itself refuses one. */
+        gh_metrics_login(gh_dialect_index(ctx->dialect), GH_METRIC_LOGIN_THROTTLED);
         return ngx_http_gatehouse_refused(ctx, GH_REFUSE_THROTTLED);
     }
     if (ngx_http_gatehouse_post(r, ctx, GH_JOB_VERIFY) != NGX_OK) {

@@ -13,6 +13,13 @@
  * The request is blocked while its task runs and resumes in the event loop
  * when the task's completion event fires, as nginx's own aio threads do.
  *
+ * For the metrics (core/metrics.h): a task posted to a hash pool
+ * (gatehouse_hash, gatehouse_suspect) counts in gatehouse_hash_queue_depth
+ * until a thread takes it, and how long it waited then, from the post, in
+ * gatehouse_hash_wait_seconds (two clock reads, for hash tasks only). A
+ * task tells its service which dialect it serves, for the labels of the
+ * logins and sessions it counts, and settles a login left uncounted.
+ *
  * The sync timer: every 50 ms each worker applies the change log (so a
  * revocation by the command line reaches every worker within 100 ms), and
  * every second writes batched last-used times and expires idle sessions.
@@ -42,6 +49,8 @@ typedef struct {
     ngx_http_gatehouse_ctx_t       *ctx;
     ngx_http_gatehouse_main_conf_t *gmcf;
     ngx_uint_t                      suspect;    /* posted to the suspect pool */
+    ngx_uint_t                      hash;       /* posted to a hash pool */
+    uint64_t                        posted_ns;  /* when (gh_metrics_now_ns; 0: not counting) */
 } ngx_http_gatehouse_task_t;
 
 #define GH_SUSPECT_NICE 19
@@ -54,11 +63,16 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
     gh_credential             *cred;
     gh_service                *svc;
 
+    if (t->hash) {
+        gh_metrics_hash_queue(-1);
+        gh_metrics_hash_wait(t->posted_ns);
+    }
     svc = ngx_http_gatehouse_thread_service(t->gmcf);
     /* The thread's service works for this request until the task ends: its
      * audit records carry the request's id and dialect. */
     if (svc != NULL) {
         svc->origin = &ctx->origin;
+        svc->dialect = gh_dialect_index(ctx->dialect);
     }
     /* The suspect pool's threads run only suspects' checks; the same value
      * every time, so their hash lanes are made once. */
@@ -103,6 +117,7 @@ ngx_http_gatehouse_task_run(void *data, ngx_log_t *log)
         break;
     }
     if (svc != NULL) {
+        gh_service_login_settle(svc);
         svc->origin = NULL;
     }
 }
@@ -226,7 +241,15 @@ ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
 
     ctx->job = job;
     pool = ngx_http_gatehouse_pool(gmcf, ctx, job, &t->suspect);
+    t->hash = pool != gmcf->io_pool;
+    if (t->hash) {
+        t->posted_ns = gh_metrics_now_ns();
+        gh_metrics_hash_queue(1);
+    }
     if (ngx_thread_task_post(pool, task) != NGX_OK) {
+        if (t->hash) {
+            gh_metrics_hash_queue(-1);
+        }
         return NGX_ERROR;
     }
     if (job != GH_JOB_SERVE) {

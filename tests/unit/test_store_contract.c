@@ -354,7 +354,7 @@ static void test_session_expire(void **state)
     fixture *f = *state;
     int64_t acct = add_account(f->store, "alice"), now = 100000, seq, from = 0, live;
     gh_session_record r;
-    int count = -1;
+    int count = -1, lifetime = -1;
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         put_session(f->store, cases[i].id, acct, now - cases[i].age, cases[i].idle,
@@ -375,8 +375,10 @@ static void test_session_expire(void **state)
     assert_int_equal(live, 0);
     assert_int_equal(gh_store_session_count_live(f->store, acct, now, 60, NULL), GH_STORE_ERROR);
     seq = last_seq(f->store);
-    assert_int_equal(gh_store_session_expire(f->store, now, 60, &from, &count), GH_STORE_OK);
+    assert_int_equal(gh_store_session_expire(f->store, now, 60, &from, &count, &lifetime),
+                     GH_STORE_OK);
     assert_int_equal(count, 5);
+    assert_int_equal(lifetime, 1);  /* "ended": its absolute end came before its idle one */
     assert_true(from > 0);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(gh_store_session_get(f->store, cases[i].id, &r),
@@ -386,12 +388,15 @@ static void test_session_expire(void **state)
     /* no default: a 0 timeout never idles out, an absolute end still applies */
     put_session(f->store, "ancient", acct, 1, 0, 0);
     from = 0;
-    assert_int_equal(gh_store_session_expire(f->store, now + 1, 0, &from, &count), GH_STORE_OK);
+    assert_int_equal(gh_store_session_expire(f->store, now + 1, 0, &from, &count, &lifetime),
+                     GH_STORE_OK);
     assert_int_equal(count, 1);     /* not-ended */
+    assert_int_equal(lifetime, 1);  /* no idle end at all */
     assert_int_equal(gh_store_session_get(f->store, "ancient", &r), GH_STORE_OK);
     assert_false(gh_store_session_ended(&r, now + 1, 0));
-    assert_int_equal(gh_store_session_expire(f->store, now + 1, 0, &from, NULL), GH_STORE_OK);
-    assert_int_equal(gh_store_session_expire(f->store, now + 1, 0, NULL, &count),
+    assert_int_equal(gh_store_session_expire(f->store, now + 1, 0, &from, NULL, NULL),
+                     GH_STORE_OK);
+    assert_int_equal(gh_store_session_expire(f->store, now + 1, 0, NULL, &count, &lifetime),
                      GH_STORE_ERROR);
 }
 
@@ -439,7 +444,7 @@ static void test_session_expire_batches(void **state)
     }
     for (int batch = 0; left > 0; batch++) {
         last = from;
-        assert_int_equal(gh_store_session_expire(f->store, now, 60, &from, &count),
+        assert_int_equal(gh_store_session_expire(f->store, now, 60, &from, &count, NULL),
                          GH_STORE_OK);
         assert_int_equal(count, left < GH_STORE_EXPIRE_BATCH ? left : GH_STORE_EXPIRE_BATCH);
         assert_true(from > last);
@@ -448,10 +453,12 @@ static void test_session_expire_batches(void **state)
         assert_true(batch < 3);
     }
     /* nothing after the position, nor from the start */
-    assert_int_equal(gh_store_session_expire(f->store, now, 60, &from, &count), GH_STORE_OK);
+    assert_int_equal(gh_store_session_expire(f->store, now, 60, &from, &count, NULL),
+                     GH_STORE_OK);
     assert_int_equal(count, 0);
     from = 0;
-    assert_int_equal(gh_store_session_expire(f->store, now, 60, &from, &count), GH_STORE_OK);
+    assert_int_equal(gh_store_session_expire(f->store, now, 60, &from, &count, NULL),
+                     GH_STORE_OK);
     assert_int_equal(count, 0);
     assert_int_equal(from, 0);
     for (int i = 0; i < TOTAL; i += 8) {

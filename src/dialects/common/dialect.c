@@ -30,6 +30,15 @@ const gh_dialect *const gh_dialects[] = {
     NULL
 };
 
+unsigned gh_dialect_index(const gh_dialect *d)
+{
+    for (unsigned i = 0; d != NULL && gh_dialects[i] != NULL && i < GH_METRICS_NO_DIALECT; i++) {
+        if (gh_dialects[i] == d)
+            return i;
+    }
+    return GH_METRICS_NO_DIALECT;
+}
+
 /* Request bodies a gateway streams to the upstream unbuffered: Redfish's
  * UpdateService, where OpenBMC's HttpPushUri (the service itself) and
  * MultipartHttpPushUri (.../update) take firmware images, and PowerStore's

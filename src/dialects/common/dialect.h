@@ -185,6 +185,11 @@ const gh_dialect *gh_dialect_for_path(gh_str path);
 /* Every dialect, in the order of src/dialects/dialects.def, NULL-terminated. */
 extern const gh_dialect *const gh_dialects[];
 
+/* The index of d in gh_dialects: the dialect label of the metrics
+ * (core/metrics.h, whose names the scrape takes from gh_dialects);
+ * GH_METRICS_NO_DIALECT for NULL or a dialect not in the table. */
+unsigned gh_dialect_index(const gh_dialect *d);
+
 /* The tree a server serves: gh_tree_load_files root (tree.h), then each
  * dialect's render hook in the order of the table, then gh_tree_seal. *out
  * owned by the caller, freed with gh_tree_free. 0 on success, -1 with a

@@ -227,7 +227,9 @@ static int gh_ovirt_sweep_one(const gh_session_record *rec, void *arg)
 
     if (strcmp(rec->dialect, GH_OVIRT_NAME) != 0 || strcmp(rec->id, s->keep) == 0)
         return 0;
-    err = gh_service_session_end(s->svc, rec->id, GH_AUDIT_REVOKED, s->actor, s->client_addr);
+    /* Ended by the limit of one token per user. */
+    err = gh_service_session_end_as(s->svc, rec->id, GH_AUDIT_REVOKED, GH_METRIC_END_LIMIT,
+                                    s->actor, s->client_addr);
     if (err != GH_STORE_OK && err != GH_STORE_NOT_FOUND)
         s->failed = true;
     return 0;
