@@ -186,6 +186,7 @@ ngx_http_gatehouse_auth_authorize(ngx_http_request_t *r, ngx_http_gatehouse_ctx_
     }
     gh_response_init(&resp);
     if (forward) {
+        gmcf->inline_service.dialect = gh_dialect_index(ctx->dialect);
         allowed = ctx->dialect->forward(&gmcf->inline_service, &ctx->req, &ctx->plan,
                                         &ctx->who, &resp);
     } else {

@@ -324,6 +324,7 @@ ngx_http_gatehouse_dispatch(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx
     gmcf = ngx_http_gatehouse_main_conf(r);
     if (ctx->plan.work == GH_WORK_INLINE) {
         gh_response_init(&resp);
+        gmcf->inline_service.dialect = gh_dialect_index(ctx->dialect);
         ctx->dialect->serve(&gmcf->inline_service, gmcf->tree, &ctx->req, &ctx->plan,
                             ctx->has_who ? &ctx->who : NULL, &resp);
         rc = resp.stream ? ngx_http_gatehouse_stream_open(r, ctx, &resp)

@@ -315,6 +315,8 @@ ngx_http_gatehouse_init_main_conf(ngx_conf_t *cf, void *conf)
     gmcf->inline_service.config = &gmcf->config;
     gmcf->inline_service.data_dir = gmcf->data_dir_c;
     gmcf->inline_service.dialects = gh_dialects;
+    /* set to the request's own before each dialect call on the event loop */
+    gmcf->inline_service.dialect = GH_METRICS_NO_DIALECT;
     /* before any process opens the store: the master forks every worker */
     gh_dialect_store_setup();
     return NGX_CONF_OK;

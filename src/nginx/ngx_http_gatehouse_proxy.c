@@ -149,6 +149,7 @@ ngx_http_gatehouse_forward(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx)
     ctx->req.gateway_who = &ctx->gw;
     if (ctx->plan.work == GH_WORK_INLINE) {
         gh_response_init(&resp);
+        gmcf->inline_service.dialect = gh_dialect_index(ctx->dialect);
         ctx->allowed = ctx->dialect->forward(&gmcf->inline_service, &ctx->req, &ctx->plan,
                                                 ctx->has_who ? &ctx->who : NULL, &resp);
         rc = ngx_http_gatehouse_forward_pass(r, ctx, &resp);
