@@ -388,7 +388,10 @@ gh_backup_err gh_backup_take(const char *db_path, const char *dest, gh_backup_in
         backup_say(info, "path too long");
         return GH_BACKUP_IO;
     }
+    /* nor its .tmp, which the create replaces */
     err = backup_not_the_database(db_path, dest, info);
+    if (err == GH_BACKUP_OK)
+        err = backup_not_the_database(db_path, tmp, info);
     if (err != GH_BACKUP_OK)
         return err;
     fd = backup_create(tmp, O_WRONLY, info);

@@ -215,6 +215,26 @@ static void test_backup_never_on_the_database(void **state)
     assert_int_equal(count_accounts(f->store), 1);
 }
 
+/* Nor on a database whose name is FILE.tmp, the copy's own first name: the
+ * create that replaces a stale copy would delete it. */
+static void test_backup_never_on_the_database_as_tmp(void **state)
+{
+    fixture *f = *state;
+    char live[150], dest[140];
+    gh_store *store = NULL;
+    gh_backup_info info;
+
+    path_in(f, "live", dest, sizeof dest);
+    snprintf(live, sizeof live, "%s.tmp", dest);
+    assert_int_equal(gh_store_open(live, &store), GH_STORE_OK);
+    add_account(store, "alice");
+    assert_int_equal(gh_backup_take(live, dest, &info), GH_BACKUP_SAME);
+    assert_true(exists(live));
+    assert_int_equal(count_accounts(store), 1);
+    gh_store_close(store);
+    remove_db(live);
+}
+
 /* A copy an earlier run left at FILE.tmp (another mode, another content)
  * is replaced, never reused. */
 static void test_backup_replaces_a_stale_tmp(void **state)
@@ -355,6 +375,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_backup_round_trip, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_backup_while_writing, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_backup_never_on_the_database, setup_sqlite,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_backup_never_on_the_database_as_tmp, setup_sqlite,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_backup_replaces_a_stale_tmp, setup_sqlite,
                                         teardown),
