@@ -190,8 +190,10 @@ def test_logrotate_snippet(make_server):
     text = (REPO / "packaging" / "gatehouse.logrotate").read_text()
     assert "/var/lib/gatehouse" in text and "gatehouse gatehouse" in text
     conf = gh.dir / "logrotate.conf"
+    assert "--user gatehouse" in text
     conf.write_text(text.replace("/var/lib/gatehouse", str(gh.data))
-                        .replace("gatehouse gatehouse", f"{user} {group}"))
+                        .replace("gatehouse gatehouse", f"{user} {group}")
+                        .replace("--user gatehouse", f"--user {user}"))
     os.chmod(conf, 0o644)
     p = subprocess.run(["logrotate", "-v", "-f", "-s", str(gh.dir / "logrotate.state"),
                         str(conf)], capture_output=True, text=True, timeout=60)
@@ -200,6 +202,37 @@ def test_logrotate_snippet(make_server):
     assert rotated.exists(), p.stdout + p.stderr
     assert "running postrotate script" in p.stderr, p.stderr
     assert_reopened(gh, rotated, gh.audit_log, before)
+
+
+def test_logrotate_signals_no_stranger(tmp_path):
+    """A pid file that outlived its server and names another process (the
+    pid reused): the snippet's postrotate, run by logrotate as root, signals
+    nothing (SIGUSR1 would end that process) and the rotation still passes."""
+    if shutil.which("logrotate") is None:
+        pytest.fail("logrotate is not installed (scripts/install-deps installs it)")
+    user = pwd.getpwuid(os.getuid()).pw_name
+    group = grp.getgrgid(os.getgid()).gr_name
+    (tmp_path / "run").mkdir()
+    (tmp_path / "audit.log").write_text('{"event":"login"}\n')
+    os.chmod(tmp_path / "audit.log", 0o600)
+    stranger = subprocess.Popen(["sleep", "120"])
+    try:
+        (tmp_path / "run" / "nginx.pid").write_text(f"{stranger.pid}\n")
+        text = (REPO / "packaging" / "gatehouse.logrotate").read_text()
+        conf = tmp_path / "logrotate.conf"
+        conf.write_text(text.replace("/var/lib/gatehouse", str(tmp_path))
+                            .replace("gatehouse gatehouse", f"{user} {group}")
+                            .replace("--user gatehouse", f"--user {user}"))
+        os.chmod(conf, 0o644)
+        p = subprocess.run(["logrotate", "-v", "-f", "-s", str(tmp_path / "logrotate.state"),
+                            str(conf)], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "running postrotate script" in p.stderr, p.stderr
+        assert (tmp_path / "audit.log.1").exists(), p.stdout + p.stderr
+        assert stranger.poll() is None, "the postrotate script signalled a process not nginx's"
+    finally:
+        stranger.kill()
+        stranger.wait(timeout=10)
 
 
 # ------------------------------------------------------------------- syslog
