@@ -45,39 +45,48 @@
 
 #define GH_GUARD_HOLDERS_MAX 8
 
+/* Whether process pid has the file (its device and inode) open. */
+static bool gh_guard_has_open(long pid, const struct stat *file)
+{
+    char           dir[64], link[96];
+    DIR           *fds;
+    struct dirent *f;
+    struct stat    st;
+    bool           found = false;
+
+    snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
+    fds = opendir(dir);
+    while (fds != NULL && !found && (f = readdir(fds)) != NULL) {
+        snprintf(link, sizeof(link), "%s/%.20s", dir, f->d_name);
+        found = f->d_name[0] != '.' && stat(link, &st) == 0 && st.st_dev == file->st_dev
+                && st.st_ino == file->st_ino;
+    }
+    if (fds != NULL)
+        closedir(fds);
+    return found;
+}
+
 /* Up to max pids of processes with path open (those this user may look at). */
 static size_t gh_guard_holders(const char *path, long *pids, size_t max)
 {
     DIR           *proc = opendir("/proc");
     struct dirent *e;
+    struct stat    file;
     size_t         n = 0;
 
+    if (stat(path, &file) < 0) {
+        if (proc != NULL)
+            closedir(proc);
+        return 0;
+    }
     while (proc != NULL && n < max && (e = readdir(proc)) != NULL) {
-        char           dir[64], link[96], target[PATH_MAX];
-        DIR           *fds;
-        struct dirent *f;
-        char          *end;
-        long           pid = strtol(e->d_name, &end, 10);
+        char *end;
+        long  pid = strtol(e->d_name, &end, 10);
 
         if (*end != '\0' || pid <= 0 || pid == (long)getpid())
             continue;
-        snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
-        fds = opendir(dir);
-        while (fds != NULL && (f = readdir(fds)) != NULL) {
-            ssize_t len;
-
-            snprintf(link, sizeof(link), "%s/%.20s", dir, f->d_name);
-            len = readlink(link, target, sizeof(target) - 1);
-            if (len <= 0)
-                continue;
-            target[len] = '\0';
-            if (strcmp(target, path) == 0) {
-                pids[n++] = pid;
-                break;
-            }
-        }
-        if (fds != NULL)
-            closedir(fds);
+        if (gh_guard_has_open(pid, &file))
+            pids[n++] = pid;
     }
     if (proc != NULL)
         closedir(proc);
@@ -184,9 +193,10 @@ int gh_guard_lock_idle(const char *data_dir, const char *what)
 
 int gh_guard_held(const char *run_dir, long *pid)
 {
-    char    path[GH_PATH_MAX + 32], text[256] = "";
-    ssize_t len;
-    int     fd, rc = -1;
+    char        path[GH_PATH_MAX + 32], text[256] = "";
+    struct stat file;
+    ssize_t     len;
+    int         fd, rc = -1;
 
     *pid = 0;
     if (snprintf(path, sizeof(path), "%s/%s", run_dir, GH_GUARD_LOCK_FILE)
@@ -212,7 +222,10 @@ int gh_guard_held(const char *run_dir, long *pid)
     len = pread(fd, text, sizeof(text) - 1, 0);
     if (len > 0)
         text[len] = '\0';
-    if (sscanf(text, "%ld", pid) != 1 || !gh_guard_alive(*pid))
+    /* the pid written there counts only while that process holds the file
+     * open: a master killed with -9 may have left its number to another */
+    if (sscanf(text, "%ld", pid) != 1 || !gh_guard_alive(*pid) || fstat(fd, &file) < 0
+        || !gh_guard_has_open(*pid, &file))
         *pid = 0;
     rc = 1;
 done:

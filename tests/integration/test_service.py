@@ -457,6 +457,31 @@ def test_reload_refuses_what_fails_and_changes_nothing(fresh):
     assert gh.token_status(token) == 200
 
 
+def test_reload_never_signals_a_reused_pid(make_server):
+    """The master killed with -9: its workers still hold serve.lock, and the
+    number it wrote there (and in nginx.pid) now belongs to another process,
+    as a reused pid would. --reload refuses and signals nobody: the number
+    counts only while its process holds the lock file open."""
+    gh = make_server()
+    run = gh.data / "run"
+    assert gh.worker_pids()
+    stranger = subprocess.Popen(["sleep", "120"])
+    try:
+        os.kill(gh.proc.pid, signal.SIGKILL)
+        gh.proc.wait(timeout=30)
+        with open(run / "serve.lock", "r+") as lock:
+            lock.write(f"{stranger.pid} 127.0.0.1:{gh.port}\n")
+            lock.truncate()
+        (run / "nginx.pid").write_text(f"{stranger.pid}\n")
+        p = reload(gh, check=False)
+        assert p.returncode == 1, p.stderr
+        assert "is gone" in p.stderr and "nothing was reloaded" in p.stderr, p.stderr
+        assert stranger.poll() is None, "--reload signalled a process that is not the master"
+    finally:
+        stranger.kill()
+        stranger.wait(timeout=10)
+
+
 def test_reload_without_a_server_is_refused(make_server):
     gh = make_server(start=False)
     p = reload(gh, check=False)
