@@ -308,6 +308,10 @@ char *ngx_http_gatehouse_ready_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *co
 /* thread.c */
 ngx_int_t ngx_http_gatehouse_post(ngx_http_request_t *r, ngx_http_gatehouse_ctx_t *ctx,
     ngx_http_gatehouse_job_e job);
+/* A request starts waiting on a pool task: a worker shutting down (a reload,
+ * SIGQUIT) stays until it is done; the task's end takes requests_waiting
+ * down by one again. */
+void ngx_http_gatehouse_hold(ngx_http_gatehouse_main_conf_t *gmcf);
 /* The cached session store's defer hook (session.h): looks a token the
  * block lacks up in the store, in the I/O pool; defer_arg is the main
  * configuration, find_arg the request. A source throttled for failures

@@ -230,6 +230,7 @@ ngx_http_gatehouse_ready_done(ngx_event_t *ev)
     ngx_http_set_log_request(c->log, r);
     r->main->blocked--;
     r->aio = 0;
+    t->gmcf->requests_waiting--;
     ngx_http_finalize_request(r, t->ready
         ? ngx_http_gatehouse_plain(r, NGX_HTTP_OK, &ngx_http_gatehouse_text_type, ready,
                                    sizeof(ready) - 1)
@@ -270,6 +271,7 @@ ngx_http_gatehouse_ready_handler(ngx_http_request_t *r)
     r->main->blocked++;
     r->aio = 1;
     r->main->count++;
+    ngx_http_gatehouse_hold(gmcf);
     return NGX_DONE;
 }
 

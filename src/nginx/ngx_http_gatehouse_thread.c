@@ -158,7 +158,7 @@ ngx_http_gatehouse_hold_tick(ngx_event_t *ev)
 }
 
 /* A request starts waiting for a task: the worker stays until it is done. */
-static void
+void
 ngx_http_gatehouse_hold(ngx_http_gatehouse_main_conf_t *gmcf)
 {
     if (gmcf->requests_waiting++ == 0 && !gmcf->hold_event.timer_set) {
