@@ -169,6 +169,8 @@ static void test_refused(void **state)
         { "{\"ServiceEnabled\":1}", "PropertyValueTypeError" },
         { "{\"ServiceAddresses\":[\"ldaps://a\",\"ftp://b\"]}", "PropertyValueFormatError" },
         { "{\"ServiceAddresses\":[\"ldap://a b\"]}", "PropertyValueFormatError" },
+        { "{\"ServiceAddresses\":[\"ldap://a\\rb\"]}", "PropertyValueFormatError" },
+        { "{\"ServiceAddresses\":[\"ldap://a\\u007fb\"]}", "PropertyValueFormatError" },
         { "{\"ServiceAddresses\":[null]}", "PropertyValueFormatError" },
         { "{\"Certificates\":{}}", "PropertyNotWritable" },
         { "{\"AccountProviderType\":\"LDAPService\"}", "PropertyNotWritable" },

@@ -207,7 +207,11 @@ static void gh_rf_dir_addresses(gh_rf_dir_check *k, const json_t *a, gh_config_d
         const char *s = json_string_value(v);
         size_t n = json_string_length(v);
 
-        if (s == NULL || n == 0 || strcspn(s, " \t,") != n ||
+        /* no separator of the list, nor any control character */
+        for (size_t j = 0; s != NULL && j < n; j++)
+            if ((unsigned char)s[j] <= 0x20 || s[j] == 0x7f || s[j] == ',')
+                s = NULL;
+        if (s == NULL || n == 0 ||
             (strncmp(s, "ldap://", 7) != 0 && strncmp(s, "ldaps://", 8) != 0) ||
             used + n + 2 > sizeof(servers)) {
             gh_rf_dir_fail(k, GH_RF_MSG_PROPERTY_VALUE_FORMAT_ERROR, v, "ServiceAddresses");
