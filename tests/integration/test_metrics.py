@@ -11,7 +11,6 @@ Redis store is stopped (and 200 again once it is back), /healthz all along;
 the metrics port serves nothing of the API, and the API port no /metrics;
 the listener is off when metrics_listen is empty."""
 
-import re
 import socket
 import subprocess
 
@@ -19,72 +18,13 @@ import pytest
 import requests
 
 import gatehouse_harness as H
+from metrics_util import LANDS, scrape, settled, wait_moved
 from ovirt_util import get_token, bearer
 from upstream_recorder import UpstreamRecorder
-
-SAMPLE_RE = re.compile(r'^([a-z_]+)(?:\{([^}]*)\})? (-?[0-9.e+]+)$')
-# What every test waits for at most: counts land as each request ends.
-COUNTED = 10.0
-
-
-def scrape(gh, path="/metrics"):
-    with requests.Session() as s:
-        s.trust_env = False
-        return s.get(gh.metrics_url + path, timeout=10)
-
-
-def samples(gh):
-    """{(name, ((label, value), ...)): value} of one scrape."""
-    r = scrape(gh)
-    assert r.status_code == 200, r.text
-    assert r.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
-    out = {}
-    for line in r.text.splitlines():
-        if line.startswith("#"):
-            continue
-        m = SAMPLE_RE.match(line)
-        assert m, f"not a sample line: {line!r}"
-        labels = tuple(re.findall(r'([a-z_]+)="([^"]*)"', m.group(2) or ""))
-        out[(m.group(1), labels)] = float(m.group(3))
-    return out
-
-
-def settled(gh):
-    """samples(gh) once two scrapes in a row agree: a request answered just
-    before (the harness's last readiness GET) is counted as its worker frees
-    it, an instant after the answer left."""
-    last = [samples(gh)]
-
-    def same():
-        now = samples(gh)
-        agree = now == last[0]
-        last[0] = now
-        return agree
-    H.wait_for(same, COUNTED, "two scrapes that agree")
-    return last[0]
-
-
-def delta(before, after, name):
-    """{labels: after - before} of family name's series that moved."""
-    moved = {}
-    for (n, labels), v in after.items():
-        if n == name and v != before.get((n, labels), 0):
-            moved[labels] = v - before.get((n, labels), 0)
-    return moved
 
 
 def req(dialect, cred, code):
     return (("dialect", dialect), ("credential", cred), ("code", code))
-
-
-def wait_counted(gh, before, name, expected):
-    """Wait until family name has moved by as much as expected in all (each
-    request is counted as it ends, on whichever worker served it), then
-    return what moved."""
-    total = sum(expected.values())
-    H.wait_for(lambda: sum(delta(before, samples(gh), name).values()) >= total, COUNTED,
-               f"{total} more {name}")
-    return delta(before, samples(gh), name)
 
 
 def basic_traffic(gh, path, user, n):
@@ -159,7 +99,7 @@ def test_requests_counted_exactly(fresh):
     assert gh.get("/nowhere").status_code == 404
     expect("none", "none", "4xx", 1)
 
-    assert wait_counted(gh, before, "gatehouse_requests_total", expected) == expected
+    assert wait_moved(gh, before, "gatehouse_requests_total", expected) == expected
 
 
 def test_health_ready_and_nothing_else(server):
@@ -214,13 +154,13 @@ def test_readyz_follows_the_store(make_cluster, redis):
     (gh,) = make_cluster(redis.store_keys(), n=1, redis_files=redis).nodes
     assert scrape(gh, "/readyz").status_code == 200
     redis.stop()
-    H.wait_for(lambda: scrape(gh, "/readyz").status_code == 503, COUNTED,
+    H.wait_for(lambda: scrape(gh, "/readyz").status_code == 503, LANDS,
                "/readyz 503 with Redis stopped")
     r = scrape(gh, "/readyz")
     assert (r.status_code, r.text) == (503, "the store does not answer\n")
     assert scrape(gh, "/healthz").status_code == 200
     redis.start()
-    H.wait_for(lambda: scrape(gh, "/readyz").status_code == 200, COUNTED,
+    H.wait_for(lambda: scrape(gh, "/readyz").status_code == 200, LANDS,
                "/readyz 200 once Redis is back")
 
 
@@ -258,12 +198,12 @@ def test_gateway_upstream_counted(make_server, upstream):
     assert gh.get("/redfish/v1/Systems").status_code == 401
     expected = {(("dialect", "redfish"), ("code", "2xx")): 3,
                 (("dialect", "redfish"), ("code", "5xx")): 2}
-    assert wait_counted(gh, before, "gatehouse_upstream_responses_total", expected) == expected
-    assert wait_counted(gh, before, "gatehouse_upstream_failures_total",
+    assert wait_moved(gh, before, "gatehouse_upstream_responses_total", expected) == expected
+    assert wait_moved(gh, before, "gatehouse_upstream_failures_total",
                         {(("dialect", "redfish"),): 1}) == {(("dialect", "redfish"),): 1}
     requests_expected = {req("redfish", "basic", "2xx"): 3, req("redfish", "basic", "5xx"): 3,
                          req("redfish", "none", "4xx"): 1}
-    assert wait_counted(gh, before, "gatehouse_requests_total", requests_expected) \
+    assert wait_moved(gh, before, "gatehouse_requests_total", requests_expected) \
         == requests_expected
 
 
@@ -288,9 +228,9 @@ def test_auth_request_guarded_requests_counted(make_server, monkeypatch):
         assert gh.get("/app/hello.txt").status_code == 401
         assert gh.get("/svc/x", auth=auth).status_code == 200
         expected = {req("redfish", "basic", "2xx"): 3, req("redfish", "none", "4xx"): 1}
-        assert wait_counted(gh, before, "gatehouse_requests_total", expected) == expected
+        assert wait_moved(gh, before, "gatehouse_requests_total", expected) == expected
         expected = {(("dialect", "redfish"), ("code", "2xx")): 1}
-        assert wait_counted(gh, before, "gatehouse_upstream_responses_total", expected) \
+        assert wait_moved(gh, before, "gatehouse_upstream_responses_total", expected) \
             == expected
     finally:
         own.stop()

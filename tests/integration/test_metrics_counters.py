@@ -9,48 +9,12 @@ an event counted twice, or under another label, fails as surely as one not
 counted. A login's count lands before its answer is sent; an end the
 worker's timer or change log brings is waited for, never slept for."""
 
-import re
-
-import requests
-
 import gatehouse_harness as H
+from metrics_util import LANDS, moved, samples, value, wait_moved
 from ovirt_util import bearer, get_token, token_request
 
-SAMPLE_RE = re.compile(r'^([a-z_]+)(?:\{([^}]*)\})? (-?[0-9.e+]+)$')
 LOGIN_SESSION = "/api/rest/login_session"
 TICKET = "/api2/json/access/ticket"
-# Upper bound for what the timer brings: an expiry, a change applied.
-LANDS = 15.0
-
-
-def samples(gh):
-    """{(name, ((label, value), ...)): value} of one scrape of gh's /metrics."""
-    with requests.Session() as s:
-        s.trust_env = False
-        r = s.get(gh.metrics_url + "/metrics", timeout=10)
-    assert r.status_code == 200, r.text
-    out = {}
-    for line in r.text.splitlines():
-        if line.startswith("#") or not line:
-            continue
-        m = SAMPLE_RE.match(line)
-        assert m, f"not a sample line: {line!r}"
-        labels = tuple(re.findall(r'([a-z_]+)="([^"]*)"', m.group(2) or ""))
-        out[(m.group(1), labels)] = float(m.group(3))
-    return out
-
-
-def moved(before, after, name):
-    """{labels: after - before} of the series of family name that moved."""
-    out = {}
-    for (n, labels), v in after.items():
-        if n == name and v != before.get((n, labels), 0):
-            out[labels] = v - before.get((n, labels), 0)
-    return out
-
-
-def value(s, name, **labels):
-    return s.get((name, tuple(labels.items())), 0)
 
 
 def logins(by):
@@ -105,14 +69,6 @@ def disable(gh, name):
     with gh.admin() as s:
         r = s.patch(gh.url + account_path(gh, name), json={"Enabled": False}, timeout=10)
     assert r.status_code == 200, r.text
-
-
-def wait_moved(gh, before, name, expected):
-    """Wait until family name has moved by expected (what the timer or the
-    change log brings), then return what moved."""
-    H.wait_for(lambda: moved(before, samples(gh), name) == expected, LANDS,
-               f"{name} moved by {expected}")
-    return moved(before, samples(gh), name)
 
 
 def test_logins_by_dialect_and_result(make_server):
@@ -236,7 +192,8 @@ def test_sessions_ended_by_time(make_server):
     before = samples(gh)
     redfish_login(gh, "admin", gh.admin_password, 201)
     get_token(gh, "admin@internal")
-    wait_moved(gh, before, "gatehouse_sessions_ended_total", ends(idle=1, lifetime=1))
+    assert wait_moved(gh, before, "gatehouse_sessions_ended_total",
+                      ends(idle=1, lifetime=1)) == ends(idle=1, lifetime=1)
     assert value(samples(gh), "gatehouse_sessions") == 0
 
 
