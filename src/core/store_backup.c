@@ -19,8 +19,9 @@
  *
  * Restore copies the bytes into the data directory first (a file only the
  * caller could open, read through its descriptor), checks and upgrades
- * them there, and only then touches the old database: it is checkpointed
- * (so a crash before the rename leaves it whole), its -wal and -shm go (a
+ * them there, and only then touches the old database: its WAL is folded
+ * into it and emptied (so a crash before the rename leaves it whole; a
+ * WAL that cannot be folded refuses the restore), its -wal and -shm go (a
  * WAL beside the new file would be replayed into it), and one rename puts
  * the copy in its place.
  */
@@ -473,16 +474,41 @@ static gh_backup_err backup_upgrade(const char *tmp, gh_backup_info *info)
     return backup_sync(tmp, false, info);
 }
 
-/* Fold the old database's WAL into it, where there is one to fold; failing
- * that, it is replaced anyway (it may be what is being restored from). */
-static void backup_checkpoint(const char *db_path)
+/* Fold the old database's WAL into it and empty the WAL, so that removing
+ * it loses nothing: until the rename the old database stays whole. A file
+ * SQLite finds no sound database in (what a restore may be mending) has no
+ * WAL worth keeping; any other failure (a connection still reading it, an
+ * I/O error) refuses the restore, the old database and its WAL untouched. */
+static gh_backup_err backup_checkpoint(const char *db_path, gh_backup_info *info)
 {
-    sqlite3       *db = NULL;
-    gh_backup_info ignored;
+    sqlite3      *db = NULL;
+    gh_backup_err err = GH_BACKUP_OK;
+    int64_t       busy = 0;
 
-    if (access(db_path, F_OK) == 0 && backup_open(db_path, &db, &ignored) == GH_BACKUP_OK)
-        sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    if (access(db_path, F_OK) != 0)
+        return GH_BACKUP_OK;
+    /* The pragma, not sqlite3_wal_checkpoint_v2: it reads the file first,
+     * where a fresh connection's call would not yet know it is in WAL mode
+     * and do nothing. Its first column says whether it had to stop short
+     * (a reader on a snapshot the WAL still holds, past the busy wait). */
+    err = backup_open(db_path, &db, info);
+    if (err == GH_BACKUP_OK)
+        err = backup_row(db, "PRAGMA wal_checkpoint(TRUNCATE)", &busy, NULL, 0, info);
+    if (err == GH_BACKUP_OK && busy != 0) {
+        backup_say(info, "another connection still reads it");
+        err = GH_BACKUP_BUSY;
+    }
     sqlite3_close(db);
+    if (err == GH_BACKUP_NOT_DATABASE || err == GH_BACKUP_DAMAGED)
+        return GH_BACKUP_OK;
+    if (err != GH_BACKUP_OK) {
+        size_t n = strlen(info->detail);
+
+        snprintf(info->detail + n, sizeof(info->detail) - n,
+                 " (the WAL of %s could not be folded into it; it is left as it was)",
+                 db_path);
+    }
+    return err;
 }
 
 gh_backup_err gh_backup_restore(int fd, const char *db_path, gh_backup_info *info)
@@ -503,10 +529,10 @@ gh_backup_err gh_backup_restore(int fd, const char *db_path, gh_backup_info *inf
         err = gh_backup_check(tmp, info);
     if (err == GH_BACKUP_OK)
         err = backup_upgrade(tmp, info);
-    if (err == GH_BACKUP_OK) {
-        backup_checkpoint(db_path);
+    if (err == GH_BACKUP_OK)
+        err = backup_checkpoint(db_path, info);
+    if (err == GH_BACKUP_OK)
         err = backup_unlink(db_path, gh_backup_side_files, info);
-    }
     if (err == GH_BACKUP_OK && rename(tmp, db_path) < 0)
         err = backup_io(info, "cannot rename the copy to", db_path);
     if (err == GH_BACKUP_OK)

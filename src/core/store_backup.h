@@ -61,10 +61,12 @@ gh_backup_err gh_backup_take(const char *db_path, const char *dest, gh_backup_in
 /* Replace the database at db_path with the copy read from fd, with no
  * server on it (the caller holds the lock that says so): fd's bytes go to
  * db_path.restore (0600), are checked (gh_backup_check), upgraded to this
- * version's schema as an open would, and fsync'd; then the old database is
- * checkpointed, its -wal and -shm removed (a WAL left beside the new file
- * would be replayed into it) and the copy renamed over it. Until the rename
- * the old database is whole; after it, the new one. */
+ * version's schema as an open would, and fsync'd; then the old database's
+ * WAL is folded into it and emptied (GH_BACKUP_BUSY or GH_BACKUP_IO, the
+ * old database untouched, when that cannot be done; an old file that is no
+ * sound database is replaced anyway), its -wal and -shm removed (a WAL left
+ * beside the new file would be replayed into it) and the copy renamed over
+ * it. Until the rename the old database is whole; after it, the new one. */
 gh_backup_err gh_backup_restore(int fd, const char *db_path, gh_backup_info *info);
 
 #endif

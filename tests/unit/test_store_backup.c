@@ -4,8 +4,8 @@
  * 0600, no -wal), is one snapshot even while another connection commits
  * throughout, never lands on the database; the check refuses what is not a
  * whole gatehouse database of a schema this version reads; a restore puts
- * the copy in place, the old -wal gone, and a refused one leaves the
- * database as it was.
+ * the copy in place, the old -wal gone, and a refused one (a bad copy, an
+ * old WAL that cannot be folded) leaves the database as it was.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -369,6 +369,43 @@ static void test_restore_refused(void **state)
     assert_int_equal(count_accounts(f->store), 2);
 }
 
+/* A connection still reading the old database keeps its WAL from being
+ * folded and emptied: the restore is refused, the database and its WAL as
+ * they were (removing a WAL not folded would lose what it holds). */
+static void test_restore_refused_while_the_wal_is_read(void **state)
+{
+    fixture *f = *state;
+    char dest[160], wal[160], tmp[170];
+    gh_backup_info info;
+    sqlite3 *reader = NULL;
+    int fd;
+
+    add_account(f->store, "alice");
+    path_in(f, "backup.db", dest, sizeof dest);
+    assert_int_equal(gh_backup_take(f->path, dest, &info), GH_BACKUP_OK);
+    /* a read snapshot taken before bob: the WAL cannot be emptied under it */
+    assert_int_equal(sqlite3_open(f->path, &reader), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM accounts;", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    add_account(f->store, "bob");
+    gh_store_close(f->store);      /* not the last connection: the WAL stays */
+    f->store = NULL;
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    assert_true(exists(wal));
+
+    fd = open_read(dest);
+    assert_int_equal(gh_backup_restore(fd, f->path, &info), GH_BACKUP_BUSY);
+    close(fd);
+    assert_non_null(strstr(info.detail, "could not be folded"));
+    assert_true(exists(wal));
+    snprintf(tmp, sizeof tmp, "%s.restore", f->path);
+    assert_false(exists(tmp));
+    sqlite3_close(reader);
+    assert_int_equal(store_open(f, &f->store), GH_STORE_OK);
+    assert_int_equal(count_accounts(f->store), 2);
+    cleanup(f, "backup.db");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +420,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_refuses, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_restore, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_restore_refused, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_refused_while_the_wal_is_read,
+                                        setup_sqlite, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
