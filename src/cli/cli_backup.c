@@ -59,7 +59,8 @@ static const char gh_restore_usage[] =
     "\n"
     "Replace the embedded store (DIR/gatehouse.db) with FILE, a copy made by\n"
     "`gatehouse backup`. No server may run on DIR (its lock is taken, as\n"
-    "`gatehouse serve` takes it). FILE must be a whole gatehouse database of a\n"
+    "`gatehouse serve` takes it), nor another gatehouse command have the store\n"
+    "open. FILE must be a whole gatehouse database of a\n"
     "schema this version reads (SQLite's integrity_check, the schema version);\n"
     "it is upgraded as a start of the server would, then put in place of the\n"
     "old database in one rename, the old one's -wal and -shm removed. What the\n"
@@ -135,7 +136,8 @@ int gh_cli_backup(int argc, char **argv)
     if (parsed != 0)
         return parsed > 0 ? GH_EXIT_OK : GH_EXIT_USAGE;
     rc = GH_EXIT_FAIL;
-    if (gh_backup_setup(&ctx, &a, "backup") < 0 || gh_cli_become_owner(&ctx, false, false) < 0)
+    if (gh_backup_setup(&ctx, &a, "backup") < 0 || gh_cli_become_owner(&ctx, false, false) < 0
+        || gh_cli_share_store(&ctx) < 0)
         goto done;
     err = gh_backup_take(ctx.store_paths.path, a.file, &info);
     if (err != GH_BACKUP_OK) {
@@ -192,7 +194,8 @@ int gh_cli_restore(int argc, char **argv)
     gh_backup_info info;
     gh_backup_err  err;
     gh_cli_ctx     ctx;
-    int            rc, parsed, fd = -1, lock = -1;
+    gh_guard_idle  lock = { -1, -1 };
+    int            rc, parsed, fd = -1;
 
     memset(&ctx, 0, sizeof(ctx));
     parsed = gh_backup_parse(argc, argv, "restore", gh_restore_usage, &a);
@@ -209,8 +212,7 @@ int gh_cli_restore(int argc, char **argv)
     }
     if (gh_cli_become_owner(&ctx, false, false) < 0)
         goto done;
-    lock = gh_guard_lock_idle(ctx.data_dir, "restore");
-    if (lock < 0)
+    if (gh_guard_lock_idle(ctx.data_dir, "restore", &lock) < 0)
         goto done;
     err = gh_backup_restore(fd, ctx.store_paths.path, &info);
     if (err != GH_BACKUP_OK) {
@@ -225,8 +227,7 @@ int gh_cli_restore(int argc, char **argv)
     gh_restore_check_files(&ctx);
     rc = GH_EXIT_OK;
 done:
-    if (lock >= 0)
-        close(lock);
+    gh_guard_unlock_idle(&lock);
     if (fd >= 0)
         close(fd);
     gh_cli_close(&ctx);

@@ -34,6 +34,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cli_store_lock.h"
+
 #include "../core/account.h"
 #include "../core/shared.h"
 #include "../dialects/common/dialect.h"
@@ -310,6 +312,28 @@ int gh_cli_become_owner(gh_cli_ctx *ctx, bool refuse_root, bool keep_bind)
     return 0;
 }
 
+int gh_cli_share_store(gh_cli_ctx *ctx)
+{
+    char path[GH_PATH_MAX + 32];
+    int  fd;
+
+    if (ctx->cfg.store.url[0] != '\0' || ctx->store_locked)
+        return 0;
+    fd = gh_store_lock_take(ctx->data_dir, false, path, sizeof(path));
+    if (fd < 0 && errno == EWOULDBLOCK) {
+        gh_cli_err("the store in %s is being replaced (`gatehouse restore` or `gatehouse "
+                   "store copy` runs): run this again once it is done", ctx->data_dir);
+        return -1;
+    }
+    if (fd < 0) {
+        gh_cli_err("cannot lock %s: %s", path, strerror(errno));
+        return -1;
+    }
+    ctx->store_lock = fd;
+    ctx->store_locked = true;
+    return 0;
+}
+
 int gh_cli_open(gh_cli_ctx *ctx, bool create)
 {
     char        path[GH_PATH_MAX + 32];
@@ -323,6 +347,8 @@ int gh_cli_open(gh_cli_ctx *ctx, bool create)
         gh_cli_err("%s: path too long", ctx->data_dir);
         return -1;
     }
+    if (gh_cli_share_store(ctx) < 0)
+        return -1;
     if (ctx->cfg.store.url[0] == '\0' && !create && stat(ctx->store_cfg.path, &st) < 0) {
         gh_cli_err("%s is not initialised (no %s): run `gatehouse init --data-dir %s`",
                    ctx->data_dir, GH_DB_FILE, ctx->data_dir);
@@ -356,8 +382,11 @@ void gh_cli_close(gh_cli_ctx *ctx)
         gh_audit_close(ctx->audit);
     if (ctx->store != NULL)
         gh_store_close(ctx->store);
+    if (ctx->store_locked)
+        close(ctx->store_lock);
     ctx->audit = NULL;
     ctx->store = NULL;
+    ctx->store_locked = false;
 }
 
 int gh_cli_read_file(const char *path, size_t max, char **buf, size_t *len)

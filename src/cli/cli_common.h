@@ -66,6 +66,8 @@ typedef struct {
     gh_store_config store_cfg;            /* [store] of cfg; after gh_cli_open */
     gh_store  *store;                     /* after gh_cli_open */
     gh_audit  *audit;                     /* after gh_cli_open */
+    bool       store_locked;              /* store_lock held (gh_cli_share_store) */
+    int        store_lock;
 } gh_cli_ctx;
 
 /* "gatehouse: <message>" on stderr. */
@@ -99,8 +101,14 @@ int gh_cli_become_owner(gh_cli_ctx *ctx, bool refuse_root, bool keep_bind);
 /* Become uid/gid for good. Prints its errors. */
 int gh_cli_drop_privileges(uid_t uid, gid_t gid, bool keep_bind);
 
+/* Hold DIR/run/store.lock shared until gh_cli_close (cli_store_lock.h), so
+ * that no `restore` or `store copy` replaces the embedded store meanwhile;
+ * refused while one does. Nothing for a Redis store. Prints its errors. */
+int gh_cli_share_store(gh_cli_ctx *ctx);
+
 /* Become the directory's owner, then open the store (which must exist unless
- * create) and the audit log. Prints its errors. Close with gh_cli_close. */
+ * create; an embedded one under gh_cli_share_store) and the audit log.
+ * Prints its errors. Close with gh_cli_close. */
 int gh_cli_open(gh_cli_ctx *ctx, bool create);
 void gh_cli_close(gh_cli_ctx *ctx);
 

@@ -23,6 +23,10 @@
  *   it, so connections in TIME_WAIT from an earlier run do not count. Another
  *   program can still take the address between the probe and nginx's bind;
  *   the data directory's lock has no such gap.
+ *
+ * A command that replaces the embedded store (`restore`, `store copy`)
+ * takes the same lock, so that no server runs meanwhile, and store.lock
+ * exclusive, so that no other command has the store open (cli_store_lock.c).
  */
 #include "cli_guard.h"
 
@@ -42,6 +46,7 @@
 #include <unistd.h>
 
 #include "cli_common.h"
+#include "cli_store_lock.h"
 
 #define GH_GUARD_HOLDERS_MAX 8
 
@@ -176,10 +181,11 @@ fail:
     return -1;
 }
 
-int gh_guard_lock_idle(const char *data_dir, const char *what)
+int gh_guard_lock_idle(const char *data_dir, const char *what, gh_guard_idle *held)
 {
-    char run[GH_PATH_MAX];
+    char run[GH_PATH_MAX], path[GH_PATH_MAX + 32];
 
+    held->serve = held->store = -1;
     if (snprintf(run, sizeof(run), "%s/run", data_dir) >= (int)sizeof(run)) {
         gh_cli_err("data directory path too long");
         return -1;
@@ -188,7 +194,30 @@ int gh_guard_lock_idle(const char *data_dir, const char *what)
         gh_cli_err("cannot create %s: %s", run, strerror(errno));
         return -1;
     }
-    return gh_guard_lock(data_dir, run, what);
+    held->serve = gh_guard_lock(data_dir, run, what);
+    if (held->serve < 0)
+        return -1;
+    held->store = gh_store_lock_take(data_dir, true, path, sizeof(path));
+    if (held->store < 0) {
+        if (errno == EWOULDBLOCK)
+            gh_cli_err("%s: another gatehouse command (user, session, backup, ...) has the "
+                       "store in %s open: run %s again once it is done", what, data_dir,
+                       what);
+        else
+            gh_cli_err("cannot lock %s: %s", path, strerror(errno));
+        gh_guard_unlock_idle(held);
+        return -1;
+    }
+    return 0;
+}
+
+void gh_guard_unlock_idle(gh_guard_idle *held)
+{
+    if (held->store >= 0)
+        close(held->store);
+    if (held->serve >= 0)
+        close(held->serve);
+    held->serve = held->store = -1;
 }
 
 int gh_guard_held(const char *run_dir, long *pid)

@@ -15,11 +15,21 @@
  * when another server does. Returns the descriptor, or -1 (printed). */
 int gh_guard_lock(const char *data_dir, const char *run_dir, const char *listen);
 
-/* The same lock for a command that must not run beside a server on
- * data_dir (`store copy`, `restore`): DIR/run made when missing, what
- * written where a server writes its address. The descriptor, to close when
- * done, or -1 (printed, naming the server that holds it). */
-int gh_guard_lock_idle(const char *data_dir, const char *what);
+/* What a command that replaces the embedded store holds: serve.lock, as a
+ * server takes it, and store.lock exclusive (cli_store_lock.h). */
+typedef struct {
+    int serve;
+    int store;
+} gh_guard_idle;
+
+/* Both locks for a command that must run beside no server on data_dir and
+ * no other command using its store (`store copy`, `restore`): DIR/run made
+ * when missing, what written where a server writes its address. 0, or -1
+ * (printed, naming the server that holds serve.lock, or saying that a
+ * command holds store.lock; nothing held then). Let go with
+ * gh_guard_unlock_idle. */
+int gh_guard_lock_idle(const char *data_dir, const char *what, gh_guard_idle *held);
+void gh_guard_unlock_idle(gh_guard_idle *held);
 
 /* Whether a server holds run_dir/serve.lock, found without keeping the lock:
  * 1 when one does, with the pid it wrote (its nginx master) in *pid, or 0

@@ -7,7 +7,9 @@
  * The data directory's lock (cli_guard.c, as `gatehouse serve` takes it) is
  * held for the whole copy, and so is that of the other data directory when
  * the other store is a SQLite file in one: no server can start on either
- * meanwhile, and a running one makes the copy refuse. The target must be
+ * meanwhile, and a running one makes the copy refuse; store.lock too
+ * (cli_store_lock.c), so that no other command has such a store open. The
+ * target must be
  * empty (no account, session, directory profile or change). What is copied
  * keeps what it was (store.h's imports): account ids, generations and
  * creation times, directory revisions, the server secret (so CSRF tokens,
@@ -39,7 +41,8 @@ static const char gh_store_usage[] =
     "Copy everything the data directory's embedded store (DIR/gatehouse.db) holds\n"
     "to the store at URL (--to), or everything the store at URL holds into the\n"
     "embedded store (--from). No server may run on DIR meanwhile (its lock is\n"
-    "taken, as `gatehouse serve` takes it), and the target must be empty.\n"
+    "taken, as `gatehouse serve` takes it), nor another gatehouse command have\n"
+    "the store open, and the target must be empty.\n"
     "Accounts keep their ids, sessions their tokens, and the server secret goes\n"
     "with them; failed-login counters are not copied (they end by themselves).\n"
     "Then set [store] url in gatehouse.conf to where the data now is.\n"
@@ -132,40 +135,44 @@ static int gh_copy_end_config(gh_cli_ctx *ctx, const char *url, gh_copy_end *end
     return 0;
 }
 
-/* The lock `gatehouse serve` takes on dir (made DIR/run if missing, unless
- * only_served: -2 then, a directory no server ever ran on); -1 printed when
- * a server holds it. */
-static int gh_copy_lock(const char *dir, bool only_served)
+/* The locks a command replacing dir's store takes (gh_guard_lock_idle,
+ * DIR/run made if missing), unless only_served and dir has no DIR/run (no
+ * server or command ever used it): none taken then. 0, or -1 printed when a
+ * server or a command holds one. */
+static int gh_copy_lock(const char *dir, bool only_served, gh_guard_idle *held)
 {
     char        run[GH_PATH_MAX];
     struct stat st;
 
+    held->serve = held->store = -1;
     if (only_served) {
         if (snprintf(run, sizeof(run), "%s/run", dir) >= (int)sizeof(run)) {
             gh_cli_err("data directory path too long");
             return -1;
         }
         if (stat(run, &st) < 0)
-            return -2;
+            return 0;
     }
-    return gh_guard_lock_idle(dir, "store copy");
+    return gh_guard_lock_idle(dir, "store copy", held);
 }
 
-/* A SQLite store in another data directory: that directory's lock too,
- * when a server ever ran there (its DIR/run exists). */
-static int gh_copy_lock_other(const gh_copy_end *other, const char *data_dir)
+/* A SQLite store in another data directory: that directory's locks too,
+ * when a server or a command ever used it (its DIR/run exists). */
+static int gh_copy_lock_other(const gh_copy_end *other, const char *data_dir,
+                              gh_guard_idle *held)
 {
     char copy[GH_PATH_MAX], *dir;
 
+    held->serve = held->store = -1;
     if (other->cfg.url != NULL)
-        return -2;      /* no lock of ours guards Redis: none taken */
+        return 0;       /* no lock of ours guards Redis: none taken */
     snprintf(copy, sizeof(copy), "%s", other->cfg.path);
     dir = dirname(copy);
     if (strcmp(dir, data_dir) == 0) {
         gh_cli_err("store copy: %s is this data directory's own store", other->cfg.path);
         return -1;
     }
-    return gh_copy_lock(dir, true);
+    return gh_copy_lock(dir, true, held);
 }
 
 static int gh_copy_any(const void *row, void *arg)
@@ -385,7 +392,8 @@ int gh_cli_store(int argc, char **argv)
     gh_store_args a;
     gh_cli_ctx    ctx;
     gh_copy_end   ends[2];
-    int           rc, parsed, lock = -1, other_lock = -1;
+    gh_guard_idle lock = { -1, -1 }, other_lock = { -1, -1 };
+    int           rc, parsed;
 
     memset(&a, 0, sizeof(a));
     memset(&ctx, 0, sizeof(ctx));
@@ -400,21 +408,16 @@ int gh_cli_store(int argc, char **argv)
     if (gh_copy_end_config(&ctx, a.from, &ends[0]) < 0 ||
         gh_copy_end_config(&ctx, a.to, &ends[1]) < 0)
         goto done;
-    lock = gh_copy_lock(ctx.data_dir, false);
-    if (lock < 0)
-        goto done;
-    other_lock = gh_copy_lock_other(&ends[a.to != NULL ? 1 : 0], ctx.data_dir);
-    if (other_lock == -1)
+    if (gh_copy_lock(ctx.data_dir, false, &lock) < 0
+        || gh_copy_lock_other(&ends[a.to != NULL ? 1 : 0], ctx.data_dir, &other_lock) < 0)
         goto done;
     if (gh_copy_run(&ctx, ends) == 0)
         rc = GH_EXIT_OK;
 done:
     gh_store_close(ends[0].store);
     gh_store_close(ends[1].store);
-    if (other_lock >= 0)
-        close(other_lock);
-    if (lock >= 0)
-        close(lock);
+    gh_guard_unlock_idle(&other_lock);
+    gh_guard_unlock_idle(&lock);
     gh_cli_close(&ctx);
     return rc;
 }

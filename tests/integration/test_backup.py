@@ -5,16 +5,20 @@ A backup taken while several clients log in and use their tokens over HTTPS
 after it; the server stopped, the backup restored, the server started: every
 session acknowledged before the backup began works, none made after it does,
 and the file is 0600. restore refuses while a server runs on the data
-directory (the lock `serve` holds), and refuses a file that is not a
+directory (the lock `serve` holds) or another command has the store open
+(store.lock, which a command in turn cannot take while a restore holds
+it), and refuses a file that is not a
 gatehouse database, or a backup cut short, leaving the database as it was.
 With Redis as the store both commands refuse and say what to use instead.
 A directory profile's service password is not in the backup, and restore
 names the file when it is missing.
 """
 
+import fcntl
 import os
 import sqlite3
 import stat
+import subprocess
 import threading
 
 import gatehouse_harness as H
@@ -137,6 +141,62 @@ def test_restore_refused_while_serving(make_server):
     assert "already being served" in p.stderr, p.stderr
     assert not os.path.exists(f"{gh.data / 'gatehouse.db'}.restore")
     assert gh.token_status(token) == 200
+
+
+def holds_open(pid, path):
+    """Whether process pid has path open."""
+    want = os.stat(path)
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            st = os.stat(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:
+            continue
+        if (st.st_dev, st.st_ino) == (want.st_dev, want.st_ino):
+            return True
+    return False
+
+
+def test_restore_and_commands_keep_apart(make_server):
+    """A command with the store open (`session list` writing thousands of
+    lines into a pipe nobody reads yet) makes restore refuse, and the
+    database stays as it was; once it is done, restore runs.
+    A command started while a restore holds the store lock exclusive is
+    refused and touches nothing."""
+    gh = make_server(start=False)
+    gh.add_user("filler", "ReadOnly")
+    gh.cli("bench-fill", "3000", "--user", "filler", timeout=300)
+    out = backup_dir(gh) / "b.db"
+    gh.cli("backup", str(out))
+    lock = gh.data / "run" / "store.lock"
+
+    lister = subprocess.Popen(
+        [str(H.GATEHOUSE), "session", "list", "--data-dir", str(gh.data),
+         "--config", str(gh.config_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=gh.env(gh.data))
+    try:
+        H.wait_for(lambda: lock.exists() and holds_open(lister.pid, lock), 30,
+                   "session list holding the store lock")
+        p = gh.cli("restore", str(out), check=False)
+        assert p.returncode == 1, p.stdout
+        assert "another gatehouse command" in p.stderr and "has the store in" in p.stderr, \
+            p.stderr
+        assert not os.path.exists(f"{gh.data / 'gatehouse.db'}.restore")
+    finally:
+        listed, errors = lister.communicate(timeout=60)
+    assert lister.returncode == 0, errors
+    assert listed.count(b"\n") >= 3000
+    p = gh.cli("restore", str(out))
+    assert p.stdout.startswith("restored 2 accounts and 3000 sessions"), p.stdout
+
+    # a restore under way, as its exclusive lock says
+    with open(lock) as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        for args in (("user", "list"), ("session", "list"), ("backup", str(out) + ".2")):
+            p = gh.cli(*args, check=False)
+            assert p.returncode == 1, (args, p.stdout)
+            assert "is being replaced" in p.stderr, (args, p.stderr)
+        assert not os.path.exists(str(out) + ".2")
+    assert "filler" in gh.cli("user", "list").stdout
 
 
 def test_restore_refuses_what_is_not_a_backup(make_server):
