@@ -12,7 +12,9 @@
  * whoever signalled it. So cli_serve.c renders the configuration into a file
  * beside the live one, this file lets nginx test it (`nginx -t`) before it is
  * put in place, and after the signal waits for the proof that the master
- * took it: a worker it forked after the signal. systemd runs ExecReload to
+ * took it: a worker it forked after the signal, and each worker it had
+ * before gone or shutting down (a worker forked in place of one that
+ * crashed is no proof: the others serve on). systemd runs ExecReload to
  * its end before it calls the reload done, so that wait also makes
  * `systemctl reload` return only once the new configuration serves.
  *
@@ -157,6 +159,26 @@ static size_t gh_reload_children(pid_t parent, long *pids, size_t max)
     return n;
 }
 
+/* Whether pid is an nginx worker told to finish and exit: on SIGQUIT, which
+ * the master sends the old generation once the new one runs, a worker
+ * retitles itself "worker process is shutting down" (ngx_setproctitle, in
+ * the memory /proc/PID/cmdline reads). */
+static bool gh_reload_shutting_down(long pid)
+{
+    char   path[64], title[256];
+    FILE  *f;
+    size_t len;
+
+    snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+    f = fopen(path, "re");
+    if (f == NULL)
+        return false;
+    len = fread(title, 1, sizeof(title) - 1, f);
+    fclose(f);
+    title[len] = '\0';
+    return strstr(title, "shutting down") != NULL;
+}
+
 /* A child of master's not among the n in old. */
 static bool gh_reload_new_child(pid_t master, const long *old, size_t n)
 {
@@ -172,6 +194,20 @@ static bool gh_reload_new_child(pid_t master, const long *old, size_t n)
     return false;
 }
 
+/* Whether the master runs a new generation of workers: a child not among
+ * the n in old, and none of old still serving (each gone or shutting
+ * down). A new child alone is no proof: the master forks one in place of a
+ * worker that crashed, on the configuration it has; but then the other old
+ * workers serve on, where a reload would have told them all to finish. */
+static bool gh_reload_took(pid_t master, const long *old, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (gh_reload_alive(old[i]) && !gh_reload_shutting_down(old[i]))
+            return false;
+    }
+    return gh_reload_new_child(master, old, n);
+}
+
 int gh_reload_signal(pid_t master)
 {
     static long     old[GH_RELOAD_CHILDREN_MAX];
@@ -185,7 +221,7 @@ int gh_reload_signal(pid_t master)
         return -1;
     }
     deadline = time(NULL) + GH_RELOAD_WAIT_SECONDS;
-    while (!gh_reload_new_child(master, old, n)) {
+    while (!gh_reload_took(master, old, n)) {
         if (!gh_reload_alive(master)) {
             gh_cli_err("the nginx master (pid %ld) exited during the reload: see its "
                        "error log", (long)master);

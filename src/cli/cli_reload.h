@@ -18,9 +18,10 @@ int gh_reload_master(const char *data_dir, const char *run_dir, pid_t *master);
 int gh_reload_test(const char *nginx, const char *prefix, const char *conf);
 
 /* SIGHUP the master, then wait until it has forked a worker on the new
- * configuration, the sign that it took it (a master that cannot, say a port
- * it cannot bind, logs why and keeps serving on the old one). Returns 0, or
- * -1 (printed) when the master forks none within GH_RELOAD_WAIT_SECONDS. */
+ * configuration and told the old ones to finish, the sign that it took it
+ * (a master that cannot, say a port it cannot bind, logs why and keeps
+ * serving on the old one, its old workers too). Returns 0, or -1 (printed)
+ * when that does not happen within GH_RELOAD_WAIT_SECONDS. */
 #define GH_RELOAD_WAIT_SECONDS 60
 int gh_reload_signal(pid_t master);
 

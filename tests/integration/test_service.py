@@ -18,6 +18,7 @@ import pwd
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -36,6 +37,8 @@ from test_proxmox import raw_login
 UNIT = REPO / "packaging" / "gatehouse.service"
 SERVICE_ARGS = "--data-dir /var/lib/gatehouse --config /etc/gatehouse/gatehouse.conf"
 PVE_VERSION = "/api2/json/version"
+# How long --reload waits for a new generation of workers (cli_reload.h).
+RELOAD_WAIT = 60
 
 
 def run(cmd, **kw):
@@ -480,6 +483,44 @@ def test_reload_never_signals_a_reused_pid(make_server):
     finally:
         stranger.kill()
         stranger.wait(timeout=10)
+
+
+def test_reload_a_respawned_worker_is_no_proof(make_server):
+    """A master that cannot take the new configuration (its new listen
+    address is held by another socket: the master's bind fails, which
+    nginx's own test does not try) keeps serving on the old one, and its old
+    workers with it. A worker killed meanwhile is forked again, on the old
+    configuration: --reload must not take that new child for the new
+    generation. It reports the failure, and the server serves as before."""
+    gh = make_server(config={"server": {"workers": 2}})
+    token = gh.login()[0]
+    workers = gh.worker_pids()
+    assert len(workers) == 2, workers
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        cmd = [str(H.GATEHOUSE), "serve", "--reload", "--listen", f"127.0.0.1:{port}",
+               "--http-listen", f"127.0.0.1:{gh.http_port}", "--data-dir", str(gh.data),
+               "--config", str(gh.config_path)]
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=gh.env(gh.data))
+        try:
+            wait_for(lambda: f"bind() to 127.0.0.1:{port} failed" in gh.stderr_text(), 60,
+                     "the master's bind of the new address failing")
+            os.kill(workers[0], signal.SIGKILL)
+            wait_for(lambda: len(set(gh.worker_pids()) - set(workers)) == 1, 30,
+                     "a worker forked in place of the one killed")
+            out, err = p.communicate(timeout=RELOAD_WAIT + 30)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert p.returncode == 1, (out, err)
+    assert "started no worker on the new configuration" in err, err
+    assert "gatehouse: reloaded" not in err, err
+    assert gh.token_status(token) == 200
+    assert workers[1] in gh.worker_pids()
 
 
 def test_reload_without_a_server_is_refused(make_server):
