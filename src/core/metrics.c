@@ -10,7 +10,11 @@
  * only by a build that counts the same things in the same places.
  *
  * A counter is one value per series. A gauge counted up and down (the hash
- * queue) is one value per slot that wraps below zero, summed as signed. A
+ * queue) is one value per slot that wraps below zero, summed as signed; a
+ * process that dies leaves its ups there without their downs (a worker
+ * killed with tasks queued), so a process binding a slot whose last binder
+ * is gone sets the slot's gauges to zero, and keeps them when it lives (an
+ * old worker finishing its requests after a reload counts on there). A
  * histogram series is its buckets (each counting the observations at or
  * below its bound and above the one before), the +Inf bucket, and the sum
  * of what it observed in nanoseconds; the rendering makes the buckets
@@ -20,18 +24,24 @@
  */
 #include "metrics.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define GH_METRICS_MAGIC     0x746d6867u   /* "ghmt" */
 #define GH_METRICS_SLOTS_MAX 4096
 #define GH_METRICS_LINE      64            /* bytes of a cache line */
-/* Values of a slot, rounded up to whole cache lines. */
+/* After a slot's values: the pid of the process that bound it last. */
+#define GH_METRICS_BINDER    GH_MV_VALUES
+/* Values of a slot and its binder, rounded up to whole cache lines. */
 #define GH_METRICS_STRIDE \
-    ((GH_MV_VALUES + GH_METRICS_LINE / 8 - 1) / (GH_METRICS_LINE / 8) * (GH_METRICS_LINE / 8))
+    ((GH_MV_VALUES + 1 + GH_METRICS_LINE / 8 - 1) / (GH_METRICS_LINE / 8) \
+     * (GH_METRICS_LINE / 8))
 /* Bytes of one rendered series line at most: a name, three labels of at
  * most GH_METRICS_LABEL_MAX bytes each and le, a 20-digit value. */
 #define GH_METRICS_LABEL_MAX 32
@@ -272,13 +282,37 @@ unsigned gh_metrics_slots(const gh_metrics_block *b)
     return b != NULL ? b->nslots : 0;
 }
 
+/* Whether process pid is there (another user's counts: a pid reused). */
+static bool gh_metrics_lives(uint64_t pid)
+{
+    return pid <= (uint64_t)INT32_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/* The gauges counted up and down in slot: to zero. */
+static void gh_metrics_zero_gauges(uint64_t *slot)
+{
+    for (unsigned i = 0; i < GH_METRIC_FAMILIES; i++) {
+        const gh_family *f = &gh_families[i];
+
+        for (unsigned v = 0; f->type == GH_GAUGE && f->base >= 0 && v < f->nvalues; v++)
+            __atomic_store_n(&slot[f->base + (int)v], 0, __ATOMIC_RELAXED);
+    }
+}
+
 bool gh_metrics_bind(gh_metrics_block *b, unsigned i)
 {
+    uint64_t *slot, before;
+
     if (b == NULL || i >= b->nslots) {
         gh_metrics_self = NULL;
         return false;
     }
-    gh_metrics_self = &b->values[(size_t)i * b->stride];
+    slot = &b->values[(size_t)i * b->stride];
+    before = __atomic_exchange_n(&slot[GH_METRICS_BINDER], (uint64_t)getpid(),
+                                 __ATOMIC_RELAXED);
+    if (before != 0 && before != (uint64_t)getpid() && !gh_metrics_lives(before))
+        gh_metrics_zero_gauges(slot);
+    gh_metrics_self = slot;
     return true;
 }
 

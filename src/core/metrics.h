@@ -152,7 +152,10 @@ gh_metrics_block *gh_metrics_attach(void *mem, size_t size, unsigned nslots);
 unsigned gh_metrics_slots(const gh_metrics_block *b);
 
 /* This process counts into slot i of b from now on (every thread of it);
- * false, counting nothing, when i is out of range. b NULL: count nothing. */
+ * false, counting nothing, when i is out of range. b NULL: count nothing.
+ * When the process that bound slot i last is gone (a worker that died, maybe
+ * with hash tasks queued), the slot's gauges start again from zero; its
+ * counters keep what they counted. */
 bool gh_metrics_bind(gh_metrics_block *b, unsigned i);
 
 /* One value of slot i, as it stands (tests). */

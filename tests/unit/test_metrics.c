@@ -3,7 +3,8 @@
  * on cache lines of its own, a block kept only by the same layout), counting
  * into the bound slot only (none bound: nothing counted, no clock read),
  * threads of one process counting into one slot without losing an add, the
- * sum over every slot, and the exact text of the exposition format.
+ * sum over every slot, and the exact text of the exposition format; a
+ * slot's gauges zeroed for a new binder once its last one died.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,9 @@
 
 #include <cmocka.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../../src/core/metrics.h"
 
@@ -398,6 +402,59 @@ static void whole_text(void **state)
     free(text);
 }
 
+/* Bind slot 0 of b in a child process, queue three hash tasks and count a
+ * lockout there, and exit as a killed worker would: without the downs. */
+static void count_in_child_and_die(gh_metrics_block *b)
+{
+    pid_t pid = fork();
+    int   status = 0;
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!gh_metrics_bind(b, 0))
+            _exit(1);
+        for (int i = 0; i < 3; i++)
+            gh_metrics_hash_queue(+1);
+        gh_metrics_lockout();
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A slot whose last binder died: its gauges start again from zero, its
+ * counters keep what it counted. One whose last binder lives (an old
+ * worker finishing after a reload) keeps its gauges too. */
+static void gauges_of_a_dead_binder(void **state)
+{
+    fixture          *f = *state;
+    size_t            size = gh_metrics_size(1);
+    void             *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    gh_metrics_block *b;
+
+    (void)f;
+    assert_true(mem != MAP_FAILED);
+    b = gh_metrics_format(mem, size, 1);
+    assert_non_null(b);
+
+    count_in_child_and_die(b);
+    assert_int_equal(gh_metrics_value(b, 0, GH_MV_HASH_QUEUE), 3);
+    assert_true(gh_metrics_bind(b, 0));
+    assert_int_equal(gh_metrics_value(b, 0, GH_MV_HASH_QUEUE), 0);
+    assert_int_equal(gh_metrics_value(b, 0, GH_MV_LOCKOUTS), 1);
+
+    /* this process, alive, bound it last: a child binding after it keeps
+     * the gauge this process counts */
+    gh_metrics_hash_queue(+1);
+    count_in_child_and_die(b);
+    assert_int_equal(gh_metrics_value(b, 0, GH_MV_HASH_QUEUE), 4);
+    assert_int_equal(gh_metrics_value(b, 0, GH_MV_LOCKOUTS), 2);
+
+    gh_metrics_bind(NULL, 0);
+    munmap(mem, size);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +466,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(render_sums_slots, setup, teardown),
         cmocka_unit_test_setup_teardown(exact_text, setup, teardown),
         cmocka_unit_test_setup_teardown(whole_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(gauges_of_a_dead_binder, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
