@@ -10,6 +10,10 @@
   subsection (the top-level ones in OPTIONS); every subcommand of a usage line
   is named there as `gatehouse CMD SUB`; every environment variable a help
   names ($NAME) has an entry in ENVIRONMENT.
+- The other way round: every key gatehouse.conf(5) documents is in the
+  example's same section, every option gatehouse(8) documents is printed by a
+  help of its place, and every command subsection names a command the help
+  lists: a key, option or command renamed or removed leaves no stale entry.
 - Both pages render with man(1) (groff) and pass `mandoc -T lint -W warning`
   without a word, and their .TH line names the version `gatehouse --version`
   prints.
@@ -175,6 +179,30 @@ def conf_problems(example_text, page, example_name="docs/gatehouse.conf.example"
     return problems
 
 
+def conf_stale(example_text, page, example_name="docs/gatehouse.conf.example",
+               page_name="man/gatehouse.conf.5"):
+    """Each key an entry of the page documents in a section that the example
+    does not show in that section: a key renamed or gone. The upstream*
+    keys of [server] count in every section: the example says a dialect's
+    section may set its own (and shows them once, in [server])."""
+    shown = {}
+    for _, section, key, _ in example_keys(example_text):
+        shown.setdefault(section, set()).add(key)
+    anywhere = {k for k in shown.get("server", set()) if k.startswith("upstream")}
+    problems = []
+    for (sh, ss), part in sorted(page.items()):
+        m = HEADING_SECTION_RE.match(ss)
+        if sh != "SECTIONS" or not m:
+            continue
+        section = m.group(1)
+        for tag in part["tags"]:
+            for key in sorted(tag_keys(tag)):
+                if key not in shown.get(section, set()) | anywhere:
+                    problems.append(f"{page_name}: [{section}] {key}: not in [{section}] of "
+                                    f"{example_name}")
+    return problems
+
+
 # --- gatehouse(8) against the help texts -------------------------------------
 
 def usage_block(help_text):
@@ -266,6 +294,37 @@ def cli_problems(helps, page, page_name="man/gatehouse.8"):
                 if f"{title} {sub}" not in part["text"]:
                     problems.append(f"`{shown}` names \"{title} {sub}\": not in \"{title}\" "
                                     f"of {page_name}")
+    return problems
+
+
+def cli_stale(helps, page, page_name="man/gatehouse.8"):
+    """Each option the page documents that no help text of its place prints
+    (OPTIONS, the options of the program and those every command takes: any
+    help; "gatehouse CMD": that command's and its subcommands' helps), and
+    each command subsection no help lists: an option or a command renamed or
+    gone."""
+    problems = []
+    top = helps[()]
+    anywhere = set().union(*(help_options(text) for text in helps.values()))
+    for option in sorted(page_options(page.get(("OPTIONS", ""))) - anywhere):
+        problems.append(f"OPTIONS of {page_name} documents {option}: no `gatehouse ... "
+                        f"--help` prints it")
+    commands = set(help_commands(top))
+    for (sh, ss), part in sorted(page.items()):
+        if sh != "COMMANDS" or not ss.startswith("gatehouse "):
+            continue
+        command = ss.split(" ", 1)[1]
+        if command not in commands:
+            problems.append(f"{page_name} has a subsection \"{ss}\": `gatehouse --help` "
+                            f"lists no command {command}")
+            continue
+        printed = set()
+        for args, text in helps.items():
+            if args[:1] == (command,):
+                printed |= help_options(text)
+        for option in sorted(page_options(part) - printed):
+            problems.append(f"\"{ss}\" of {page_name} documents {option}: no "
+                            f"`gatehouse {command} ... --help` prints it")
     return problems
 
 
@@ -403,6 +462,39 @@ def test_cli_checker_names_what_is_missing(tmp_path):
     ]
 
 
+STALE_8 = SMALL_8.replace(""".SH ENVIRONMENT""", """.TP
+.B \\-\\-colour
+gone since
+.SS "gatehouse frob"
+.B gatehouse frob
+.SH ENVIRONMENT""").replace(""".B \\-\\-help
+this text""", """.B \\-\\-help
+this text
+.TP
+.B \\-\\-verbose
+gone too""")
+
+
+def test_cli_stale_checker_names_what_no_help_prints(tmp_path):
+    (tmp_path / "stale.8").write_text(STALE_8)
+    assert cli_stale(SMALL_HELPS, read_page(tmp_path / "stale.8"), "p") == [
+        "OPTIONS of p documents --verbose: no `gatehouse ... --help` prints it",
+        "p has a subsection \"gatehouse frob\": `gatehouse --help` lists no command frob",
+        "\"gatehouse user\" of p documents --colour: no `gatehouse user ... --help` "
+        "prints it",
+    ]
+
+
+def test_conf_stale_checker_names_keys_the_example_lacks(tmp_path):
+    page = SMALL_5.replace('.SS "[directory NAME]"',
+                           '.TP\n.B retired = 1\ngone\n.SS "[directory NAME]"')
+    (tmp_path / "stale.5").write_text(page)
+    assert conf_stale(SMALL_EXAMPLE, read_page(tmp_path / "stale.5"), "ex", "p") == [
+        "p: [redfish] upstream_ca: not in [redfish] of ex",
+        "p: [server] retired: not in [server] of ex",
+    ]
+
+
 def test_render_checker_hears_a_warning(tmp_path):
     page = tmp_path / "bad.8"
     page.write_text(".TH BAD 8 2026-12-07 bad \"System Manager's Manual\"\n.SH NAME\n"
@@ -429,6 +521,18 @@ def test_every_help_option_is_in_gatehouse_8():
     problems = cli_problems(helps, read_page(MAN8))
     assert problems == [], "man/gatehouse.8 is behind `gatehouse ... --help`:\n  " \
         + "\n  ".join(problems)
+
+
+def test_gatehouse_conf_5_documents_no_key_the_example_lacks():
+    problems = conf_stale(EXAMPLE.read_text(), read_page(MAN5))
+    assert problems == [], "man/gatehouse.conf.5 documents keys docs/gatehouse.conf.example " \
+        "does not show:\n  " + "\n  ".join(problems)
+
+
+def test_gatehouse_8_documents_no_option_the_helps_lack():
+    problems = cli_stale(all_helps(), read_page(MAN8))
+    assert problems == [], "man/gatehouse.8 documents what `gatehouse ... --help` does " \
+        "not print:\n  " + "\n  ".join(problems)
 
 
 def test_gatehouse_8_has_its_sections():
