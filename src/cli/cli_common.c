@@ -347,13 +347,14 @@ int gh_cli_open(gh_cli_ctx *ctx, bool create)
         gh_cli_err("%s: path too long", ctx->data_dir);
         return -1;
     }
-    if (gh_cli_share_store(ctx) < 0)
-        return -1;
     if (ctx->cfg.store.url[0] == '\0' && !create && stat(ctx->store_cfg.path, &st) < 0) {
         gh_cli_err("%s is not initialised (no %s): run `gatehouse init --data-dir %s`",
                    ctx->data_dir, GH_DB_FILE, ctx->data_dir);
         return -1;
     }
+    /* after that check: a directory not initialised gets no run/ */
+    if (gh_cli_share_store(ctx) < 0)
+        return -1;
     err = gh_store_open_config(&ctx->store_cfg, &ctx->store);
     if (err != GH_STORE_OK) {
         /* a URL may carry a user name: not repeated */
