@@ -544,7 +544,9 @@ def test_sushy_through_the_gateway(gateway):
         gh.secrets.add(key)
         assert system.identity == "1" and system.uuid
         assert str(system.power_state).lower().endswith("on")
-        assert "GET /redfish/v1/Systems/1 200" in up.seen()
+        # the upstream logs a request as it ends, an instant after its answer left
+        H.wait_for(lambda: "GET /redfish/v1/Systems/1 200" in up.seen(), 10,
+                   "the upstream's access log line of the system GET")
     finally:
         auth.close()
     assert auth.get_session_key() is None
